@@ -1,0 +1,62 @@
+"""Configuration read from the environment.
+
+Every setting an operator may change is a ``COP_*`` environment variable.
+Settings whose default lives in the instance folder (the SQLite file, the
+generated secret key) are left as ``None`` here and resolved by
+``create_app`` once the instance path is known.
+"""
+import os
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _csv(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, "")
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
+class Config:
+    SECRET_KEY = os.environ.get("COP_SECRET_KEY") or None
+    SQLALCHEMY_DATABASE_URI = os.environ.get("COP_DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    RATELIMIT_STORAGE_URI = os.environ.get("COP_RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT_IP = os.environ.get("COP_LOGIN_RATE_LIMIT_IP", "20 per minute")
+    LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("COP_LOGIN_RATE_LIMIT_ACCOUNT", "5 per 5 minutes")
+
+    ALLOWED_EMAIL_DOMAINS = _csv("COP_ALLOWED_EMAIL_DOMAINS")
+    PASSWORD_MIN_LENGTH = int(os.environ.get("COP_PASSWORD_MIN_LENGTH", "10"))
+
+    # Uploads get their own, larger limit later; ordinary form fields are
+    # capped far lower so a huge urlencoded body is a 413, not a slow parse.
+    MAX_UPLOAD_MB = int(os.environ.get("COP_MAX_UPLOAD_MB", "25"))
+    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
+    SECURE_COOKIES = _flag("COP_SECURE_COOKIES")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = SECURE_COOKIES
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SECURE_COOKIES
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    TESTING = False
+
+
+class TestingConfig(Config):
+    """Tests keep CSRF and rate limits on: both are behaviour under test."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = None  # set by the test fixtures
+    RATELIMIT_STORAGE_URI = "memory://"
+    PASSWORD_MIN_LENGTH = 10
+    ALLOWED_EMAIL_DOMAINS = ()

@@ -1,0 +1,176 @@
+"""cop: a platform for communities of practice."""
+import os
+import secrets
+import sqlite3
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from config import Config
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def create_app(config_class=Config) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=True)
+    app.config.from_object(config_class)
+    os.makedirs(app.instance_path, exist_ok=True)
+    resolve_instance_defaults(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def resolve_instance_defaults(app: Flask) -> None:
+    """Fill settings whose default lives in the instance folder."""
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "cop.db")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """Read the generated secret key, creating it (mode 0600) on first use."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        key = secrets.token_hex(32)
+        handle.write(key)
+    return key
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """WAL for concurrent readers, a busy timeout instead of instant lock errors, real foreign keys."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    from cop.extensions import csrf, db, limiter, login_manager, migrate
+
+    # Models must be imported so metadata (and Alembic) sees every table.
+    from cop import models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(identity: str):
+        from cop.accounts.models import User
+
+        user_id, _, token = (identity or "").partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.is_disabled or not secrets.compare_digest(token, user.session_token):
+            return None
+        return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from cop.accounts.views import bp as accounts_bp
+    from cop.admin.views import bp as admin_bp
+    from cop.communities.views import bp as communities_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(communities_bp)
+    app.register_blueprint(admin_bp)
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    403: ("Not allowed", "You do not have permission to do that."),
+    404: ("Page not found", "There is nothing here, or it is not visible to you."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "What you sent is larger than we accept. Please send something smaller."),
+    429: ("Too many attempts", "Please wait a little before trying again."),
+    500: ("Something went wrong", "An unexpected error happened on our side. It has been logged."),
+}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(code: int, message: str | None = None):
+        title, default_message = ERROR_TEXT.get(code, ERROR_TEXT[500])
+        return render_template("errors/error.html", code=code, title=title,
+                               message=message or default_message), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_error(400, "Your form expired or was not sent from this site. "
+                                 "Go back, reload the page and try again; nothing was changed.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        if exc.code in ERROR_TEXT:
+            return render_error(exc.code)
+        return exc
+
+    @app.errorhandler(500)
+    def unexpected_error(exc):
+        # Flask has already logged the traceback; the page never shows it.
+        return render_error(500)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SECURE_COOKIES"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from cop import permissions
+    from cop.markup import safe_html
+
+    app.jinja_env.globals.update(permissions.TEMPLATE_PREDICATES)
+    app.jinja_env.filters["safe_html"] = safe_html
+
+
+def register_cli(app: Flask) -> None:
+    from cop.cli import cop_cli
+
+    app.cli.add_command(cop_cli)

@@ -1,0 +1,1 @@
+"""Accounts: registration, sessions, passwords and profiles."""

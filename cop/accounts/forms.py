@@ -1,0 +1,33 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField("Work e-mail", validators=[DataRequired("Enter your work e-mail address."), Length(max=254)])
+    display_name = StringField("Display name", validators=[DataRequired("Enter your name."), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired("Choose a password.")])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
+    new_password = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Display name", validators=[DataRequired("Enter your name."), Length(max=80)])
+    title = StringField("Job title", validators=[Length(max=120)])
+    department = StringField("Department", validators=[Length(max=120)])
+    location = StringField("Location", validators=[Length(max=120)])
+    bio = TextAreaField("About you (Markdown)", validators=[Length(max=20000)])
+    expertise = StringField("Expertise tags (comma-separated)", validators=[Length(max=500)])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token, for POST buttons."""

@@ -1,0 +1,61 @@
+import secrets
+
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from cop.extensions import db, utcnow
+
+user_expertise = db.Table(
+    "user_expertise",
+    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("tag_id", db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    # The @handle used for mentions and profile URLs.
+    handle = db.Column(db.String(40), nullable=False, unique=True)
+    display_name = db.Column(db.String(80), nullable=False)
+    password_hash = db.Column(db.String(256), nullable=False)
+    is_admin = db.Column(db.Boolean, nullable=False, default=False)
+    is_disabled = db.Column(db.Boolean, nullable=False, default=False)
+    # Part of the session identity: bumping it ends every other session.
+    session_token = db.Column(db.String(32), nullable=False, default=lambda: secrets.token_hex(16))
+    title = db.Column(db.String(120), nullable=False, default="")
+    department = db.Column(db.String(120), nullable=False, default="", index=True)
+    location = db.Column(db.String(120), nullable=False, default="")
+    bio_md = db.Column(db.Text, nullable=False, default="")
+    bio_html = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(db.DateTime)
+
+    expertise = db.relationship("Tag", secondary=user_expertise, lazy="selectin", order_by="Tag.name")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session_token(self) -> None:
+        """Invalidate every session this user holds (the caller re-logs the current one)."""
+        self.session_token = secrets.token_hex(16)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_disabled
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.display_name.split() if p]
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"

@@ -1,0 +1,191 @@
+"""Account services: each owns its transaction and raises ``DomainError``."""
+import re
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from cop.accounts.models import User, user_expertise
+from cop.admin import audit
+from cop.errors import DomainError
+from cop.extensions import db, utcnow
+from cop.markup import MarkupError, render_markdown
+from cop.tags.models import Tag, get_or_create_tags, parse_tags
+
+
+def normalize_email(raw: str) -> str:
+    """Validate the syntax of an address and return it lowercased.
+
+    :raise DomainError: (field ``email``) if it is not an address, or its
+        domain is outside ``COP_ALLOWED_EMAIL_DOMAINS`` when that is set.
+    """
+    try:
+        email = validate_email((raw or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise DomainError(f"That is not a valid e-mail address: {exc}", field="email") from None
+    allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or ()
+    if allowed and email.rsplit("@", 1)[1] not in allowed:
+        raise DomainError(
+            "Registration is limited to addresses at " + ", ".join(allowed) + ".", field="email"
+        )
+    return email
+
+
+def check_password_strength(password: str) -> None:
+    """:raise DomainError: (field ``password``) if it is shorter than the minimum."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        raise DomainError(f"Use a password of at least {minimum} characters.", field="password")
+    if len(password) > 1024:
+        raise DomainError("That password is too long (at most 1024 characters).", field="password")
+
+
+def _unique_handle(email: str) -> str:
+    base = re.sub(r"[^a-z0-9_]+", "", email.split("@", 1)[0].replace(".", "_").replace("-", "_"))[:32] or "user"
+    taken = set(
+        db.session.scalars(select(User.handle).where(or_(User.handle == base, User.handle.like(base + "%"))))
+    )
+    handle, n = base, 1
+    while handle in taken:
+        n += 1
+        handle = f"{base}{n}"
+    return handle
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
+def register_user(email: str, display_name: str, password: str, **profile) -> User:
+    """Create an account.
+
+    :raise DomainError: invalid or disallowed email, duplicate email,
+        empty display name or a short password.
+    """
+    email = normalize_email(email)
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise DomainError("Tell us the name colleagues know you by.", field="display_name")
+    if len(display_name) > 80:
+        raise DomainError("Keep the display name under 80 characters.", field="display_name")
+    check_password_strength(password)
+    if find_user_by_email(email):
+        raise DomainError("An account with this e-mail address already exists. Log in instead?", field="email")
+    user = User(email=email, display_name=display_name, handle=_unique_handle(email), **profile)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user if the credentials match an enabled account, else None.
+
+    A disabled account fails like a wrong password, so nothing is revealed.
+    """
+    user = find_user_by_email(email)
+    if user is None:
+        # Spend the same time as a real check so timing reveals nothing.
+        User(password_hash="scrypt:32768:8:1$x$00").check_password(password or "")
+        return None
+    if not user.check_password(password or "") or user.is_disabled:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the password and end every other session of this user.
+
+    :raise DomainError: wrong current password or a weak new one.
+    """
+    if not user.check_password(current_password or ""):
+        raise DomainError("Your current password is not right.", field="current_password")
+    check_password_strength(new_password)
+    user.set_password(new_password)
+    user.rotate_session_token()
+    db.session.commit()
+
+
+def update_profile(user: User, *, display_name: str, title: str, department: str, location: str,
+                   bio: str, expertise: str) -> None:
+    """Save profile fields; the bio is rendered from Markdown once, here.
+
+    :raise DomainError: empty display name or a bio that cannot be rendered.
+    """
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise DomainError("Your display name cannot be empty.", field="display_name")
+    try:
+        bio_html = render_markdown(bio or "")
+    except MarkupError as exc:
+        raise DomainError(exc.args[0], field="bio") from None
+    user.display_name = display_name[:80]
+    user.title = (title or "").strip()[:120]
+    user.department = (department or "").strip()[:120]
+    user.location = (location or "").strip()[:120]
+    user.bio_md = bio or ""
+    user.bio_html = bio_html
+    user.expertise = get_or_create_tags(parse_tags(expertise))
+    db.session.commit()
+
+
+def set_disabled(admin: User, user: User, disabled: bool) -> None:
+    """Disable or re-enable an account; disabling ends all its sessions.
+
+    :raise DomainError: an administrator disabling their own account.
+    """
+    if user.id == admin.id and disabled:
+        raise DomainError("You cannot disable your own account.")
+    user.is_disabled = disabled
+    if disabled:
+        user.rotate_session_token()
+    audit.record(admin, "account.disable" if disabled else "account.enable", user, detail=user.email)
+    db.session.commit()
+
+
+def make_admin(email: str, password: str | None = None, display_name: str | None = None) -> tuple[User, bool]:
+    """Create an administrator or promote an existing account.
+
+    Returns ``(user, created)``. :raise DomainError: if a new account needs
+    a password and none (or a short one) is given.
+    """
+    user = find_user_by_email(email)
+    if user is None:
+        if not password:
+            raise DomainError("A new administrator needs a password.", field="password")
+        user = register_user(email, display_name or email.split("@")[0].title(), password)
+        created = True
+    else:
+        created = False
+    user.is_admin = True
+    user.is_disabled = False
+    audit.record(None, "account.make_admin", user, detail=user.email)
+    db.session.commit()
+    return user, created
+
+
+def people_directory(query: str = "", department: str = "", tag: str = "", page: int = 1, per_page: int = 30):
+    """Enabled people matching a free-text filter, a department and an expertise tag."""
+    stmt = select(User).where(User.is_disabled.is_(False))
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(
+            or_(func.lower(User.display_name).like(like), func.lower(User.title).like(like),
+                func.lower(User.department).like(like), func.lower(User.location).like(like),
+                func.lower(User.handle).like(like))
+        )
+    if department:
+        stmt = stmt.where(User.department == department)
+    if tag:
+        stmt = stmt.where(User.id.in_(
+            select(user_expertise.c.user_id).join(Tag, Tag.id == user_expertise.c.tag_id).where(Tag.name == tag)
+        ))
+    return db.paginate(stmt.order_by(User.display_name), page=page, per_page=per_page, error_out=False)
+
+
+def departments() -> list[str]:
+    return list(db.session.scalars(
+        select(User.department).where(User.department != "").distinct().order_by(User.department)
+    ))

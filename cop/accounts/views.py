@@ -1,0 +1,164 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from cop.accounts import services
+from cop.accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
+from cop.accounts.models import User
+from cop.communities.services import public_memberships
+from cop.errors import DomainError
+from cop.extensions import db, limiter
+from cop.forms import page_arg, show_domain_error
+
+bp = Blueprint("accounts", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Return ``target`` if it is a same-site path, else the home page.
+
+    Rejected: anything not starting with a single ``/`` (so ``//host`` and
+    ``https://…``), backslashes (browsers read ``/\\host`` as ``//host``),
+    control characters and whitespace tricks, and anything that parses to a
+    scheme or host.
+    """
+    home = url_for("communities.home")
+    if not target or not isinstance(target, str) or len(target) > 2000:
+        return home
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return home
+    if not target.startswith("/") or target.startswith("//"):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    return target
+
+
+def _login_account_key() -> str:
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed_login(response) -> bool:
+    return response.status_code != 302
+
+
+def _ip_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_IP"]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]
+
+
+def _start_session(user: User, remember: bool = False) -> None:
+    """Log in with a fresh session: nothing from before login carries over."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("communities.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(form.email.data, form.display_name.data, form.password.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            _start_session(user)
+            flash(f"Welcome, {user.display_name}! Find a community to join below.", "success")
+            return redirect(url_for("communities.directory"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/register.html", form=form,
+                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_account_key, deduct_when=_failed_login)
+def login():
+    target = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user, remember=form.remember.data)
+            return redirect(target)
+        form.password.errors = ["That e-mail and password do not match an active account."]
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            _start_session(current_user._get_current_object())
+            flash("Password changed. Your other sessions have been signed out.", "success")
+            return redirect(url_for("accounts.profile", handle=current_user.handle))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/password.html", form=form,
+                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user) if request.method == "GET" else ProfileForm()
+    if request.method == "GET":
+        form.bio.data = user.bio_md
+        form.expertise.data = ", ".join(t.name for t in user.expertise)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(user, display_name=form.display_name.data, title=form.title.data,
+                                    department=form.department.data, location=form.location.data,
+                                    bio=form.bio.data, expertise=form.expertise.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash("Profile saved.", "success")
+            return redirect(url_for("accounts.profile", handle=user.handle))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/edit_profile.html", form=form), status
+
+
+@bp.route("/people")
+@login_required
+def people():
+    query = request.args.get("q", "")[:100]
+    department = request.args.get("department", "")[:120]
+    tag = request.args.get("tag", "")[:40]
+    pagination = services.people_directory(query, department, tag, page=page_arg(request))
+    return render_template("accounts/people.html", pagination=pagination, query=query, department=department,
+                           tag=tag, departments=services.departments())
+
+
+@bp.route("/people/<handle>")
+@login_required
+def profile(handle):
+    user = db.session.scalar(select(User).where(User.handle == handle))
+    if user is None or (user.is_disabled and not current_user.is_admin):
+        abort(404)
+    return render_template("accounts/profile.html", person=user,
+                           memberships=public_memberships(user, current_user))

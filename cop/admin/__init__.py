@@ -1,0 +1,1 @@
+"""Administration: communities, appointments, accounts and the audit log."""

@@ -1,0 +1,26 @@
+"""Read-side queries for the administration pages."""
+from sqlalchemy import func, or_, select
+
+from cop.accounts.models import User
+from cop.admin.models import AuditEntry
+from cop.communities.models import Community
+from cop.extensions import db
+
+
+def audit_log(page: int = 1, per_page: int = 50, action: str = ""):
+    stmt = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if action:
+        stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def all_communities():
+    return list(db.session.scalars(select(Community).order_by(Community.name)))
+
+
+def accounts(query: str = "", page: int = 1, per_page: int = 50):
+    stmt = select(User).order_by(User.display_name)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.display_name).like(like)))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,1 @@
+"""Communities of practice: domain, members, sponsors and lifecycle."""

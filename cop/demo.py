@@ -1,0 +1,206 @@
+"""Demo data for ``make run``: people, communities of every visibility, memberships.
+
+``load`` is idempotent: people are matched by e-mail, communities by slug,
+memberships by (community, person); existing rows are left alone.
+"""
+import random
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from cop.accounts.models import User
+from cop.admin import audit
+from cop.communities.models import Community, Membership
+from cop.extensions import db, utcnow
+from cop.markup import render_markdown
+from cop.tags.models import get_or_create_tags
+
+DEMO_PASSWORD = "practice-makes-perfect"
+
+LOGINS = [
+    ("administrator", "admin@example.com"),
+    ("sponsor", "margaret.okafor@example.com"),
+    ("coordinator", "lena.fischer@example.com"),
+    ("member", "tom.becker@example.com"),
+]
+
+PEOPLE = [
+    # (name, department, title, location, expertise)
+    ("Ada Admin", "IT Operations", "Platform administrator", "London", "administration"),
+    ("Margaret Okafor", "Executive Office", "VP Engineering", "London", "leadership, strategy"),
+    ("Lena Fischer", "Engineering", "Principal Engineer", "Berlin", "python, testing, architecture"),
+    ("Tom Becker", "Engineering", "Software Engineer", "Berlin", "python, flask"),
+    ("Priya Raman", "Data Science", "Lead Data Scientist", "Bangalore", "machine-learning, statistics"),
+    ("Kenji Watanabe", "Engineering", "Site Reliability Engineer", "Tokyo", "kubernetes, observability"),
+    ("Sofia Marquez", "Design", "UX Research Lead", "Madrid", "user-research, accessibility"),
+    ("James O'Connor", "Sales", "Account Director", "Dublin", "negotiation, enterprise-sales"),
+    ("Amara Nwosu", "Finance", "Controller", "Lagos", "forecasting, ifrs"),
+    ("Oliver Smith", "Legal", "Senior Counsel", "London", "privacy, gdpr, contracts"),
+    ("Chen Wei", "Manufacturing", "Process Engineer", "Shenzhen", "lean, six-sigma"),
+    ("Fatima Zahra", "Quality", "Quality Manager", "Casablanca", "iso-9001, audits"),
+    ("Lucas Martin", "Engineering", "Frontend Engineer", "Paris", "javascript, accessibility"),
+    ("Hannah Schmidt", "Human Resources", "Learning Partner", "Munich", "onboarding, coaching"),
+    ("Diego Alvarez", "Customer Support", "Support Team Lead", "Mexico City", "customer-experience"),
+    ("Ingrid Johansson", "Sustainability", "Sustainability Analyst", "Stockholm", "carbon-accounting, esg"),
+    ("Rahul Mehta", "Data Science", "Data Engineer", "Pune", "sql, spark, data-quality"),
+    ("Grace Kim", "Product", "Product Manager", "Seoul", "roadmaps, discovery"),
+    ("Samuel Adeyemi", "Engineering", "Security Engineer", "Lagos", "security, threat-modeling"),
+    ("Elena Popescu", "Finance", "FP&A Analyst", "Bucharest", "forecasting, excel"),
+    ("Marco Rossi", "Manufacturing", "Plant Manager", "Turin", "lean, safety"),
+    ("Aisha Khan", "Design", "Product Designer", "Dubai", "design-systems, accessibility"),
+    ("Noah Williams", "Sales", "Sales Engineer", "New York", "solution-selling, demos"),
+    ("Yuki Tanaka", "Product", "Product Owner", "Osaka", "agile, scrum"),
+    ("Camille Dubois", "Marketing", "Content Strategist", "Lyon", "writing, seo"),
+    ("Mateus Silva", "Customer Support", "Support Engineer", "São Paulo", "troubleshooting"),
+    ("Olga Ivanova", "Quality", "Test Manager", "Tallinn", "testing, test-automation"),
+    ("Ben Carter", "IT Operations", "Network Engineer", "Manchester", "networking"),
+    ("Zanele Dlamini", "Human Resources", "HR Business Partner", "Johannesburg", "coaching, diversity"),
+    ("Arjun Nair", "Engineering", "Staff Engineer", "Bangalore", "distributed-systems, python"),
+    ("Isabel Costa", "Legal", "Compliance Officer", "Lisbon", "compliance, privacy"),
+    ("Peter Novak", "Manufacturing", "Maintenance Engineer", "Brno", "predictive-maintenance"),
+    ("Leila Haddad", "Marketing", "Brand Manager", "Beirut", "branding"),
+    ("William Brown", "Finance", "Treasury Analyst", "Toronto", "treasury"),
+    ("Mei Lin", "Data Science", "Analytics Engineer", "Singapore", "dbt, sql"),
+    ("Kwame Mensah", "Engineering", "Mobile Engineer", "Accra", "android, kotlin"),
+    ("Anna Kowalska", "Design", "Service Designer", "Warsaw", "service-design"),
+    ("Erik Larsen", "Sustainability", "Energy Engineer", "Oslo", "energy-efficiency"),
+    ("Nadia Petrova", "Quality", "Regulatory Affairs Lead", "Sofia", "regulatory, audits"),
+    ("David Cohen", "Executive Office", "Chief Operating Officer", "Tel Aviv", "operations, strategy"),
+]
+
+COMMUNITIES = [
+    # slug, name, visibility, stage, domain, tags, coordinator, sponsor, department focus
+    ("python-guild", "Python Guild", "open", "maturing",
+     "Writing, testing and running Python well, from scripts to services.",
+     "python, testing, flask", "lena.fischer@example.com", "margaret.okafor@example.com", "Engineering"),
+    ("accessibility", "Accessibility Champions", "open", "coalescing",
+     "Making every product usable by everyone, with or without a mouse, a screen or perfect eyesight.",
+     "accessibility, design-systems", "sofia.marquez@example.com", "margaret.okafor@example.com", "Design"),
+    ("lean-manufacturing", "Lean Manufacturing", "open", "stewardship",
+     "Eliminating waste and improving flow on our shop floors.",
+     "lean, six-sigma, safety", "marco.rossi@example.com", "david.cohen@example.com", "Manufacturing"),
+    ("data-quality", "Data Quality Circle", "restricted", "maturing",
+     "Keeping the company's data accurate, documented and trusted.",
+     "data-quality, sql, dbt", "rahul.mehta@example.com", "margaret.okafor@example.com", "Data Science"),
+    ("security-champions", "Security Champions", "restricted", "coalescing",
+     "Spotting and fixing security risks early in every team.",
+     "security, threat-modeling", "lena.fischer@example.com", "david.cohen@example.com", "Engineering"),
+    ("forecasting", "Forecasting Practitioners", "restricted", "potential",
+     "Better financial and demand forecasts through shared methods.",
+     "forecasting, statistics", "amara.nwosu@example.com", "david.cohen@example.com", "Finance"),
+    ("m-and-a-integration", "M&A Integration", "private", "maturing",
+     "Integrating acquired companies: people, systems and contracts. Confidential.",
+     "contracts, operations", "oliver.smith@example.com", "david.cohen@example.com", "Legal"),
+    ("sustainability-network", "Sustainability Network", "open", "transformation",
+     "Cutting our footprint and reporting it honestly.",
+     "carbon-accounting, esg, energy-efficiency", "ingrid.johansson@example.com", "margaret.okafor@example.com",
+     "Sustainability"),
+]
+
+CHARTER = """## Why we exist
+{domain}
+
+## What we do
+- Meet every other week to share what worked and what did not.
+- Answer each other's questions here, in the open, so the answers stay findable.
+- Keep a shared library of templates, checklists and good examples.
+
+## How we measure progress
+Our sponsor reviews the community's health and objectives each quarter.
+"""
+
+GUIDELINES = """- Search before you ask: someone may have answered already.
+- Mark the answer that solved your question, so others can find it.
+- Keep customer names out of examples.
+"""
+
+
+def _email(name: str) -> str:
+    if name == "Ada Admin":
+        return "admin@example.com"
+    return name.lower().replace("'", "").replace(" ", ".") + "@example.com"
+
+
+def load(if_empty: bool = False) -> bool:
+    """Create the demo data that is missing; return False if nothing was done."""
+    if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+        return False
+    rng = random.Random(2026)
+    now = utcnow()
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+    existing = {u.email: u for u in db.session.scalars(select(User))}
+    created_any = False
+    people = {}
+    for i, (name, department, title, location, tags) in enumerate(PEOPLE):
+        email = _email(name)
+        user = existing.get(email)
+        if user is None:
+            handle = email.split("@")[0].replace(".", "_")
+            user = User(email=email, handle=handle, display_name=name, password_hash=password_hash,
+                        department=department, title=title, location=location,
+                        bio_md=f"{title} in {department}, based in {location}.",
+                        created_at=now - timedelta(days=700 - i * 10))
+            user.bio_html = render_markdown(user.bio_md)
+            user.expertise = get_or_create_tags([t.strip() for t in tags.split(",")])
+            user.is_admin = email == "admin@example.com"
+            db.session.add(user)
+            created_any = True
+        people[email] = user
+    db.session.flush()
+
+    emails = list(people)
+    for slug, name, visibility, stage, domain, tags, coordinator, sponsor, focus in COMMUNITIES:
+        community = db.session.scalar(select(Community).where(Community.slug == slug))
+        if community is not None:
+            continue
+        created_any = True
+        community = Community(slug=slug, name=name, visibility=visibility, stage=stage, domain=domain,
+                              charter_md=CHARTER.format(domain=domain), guidelines_md=GUIDELINES,
+                              created_at=now - timedelta(days=rng.randint(200, 700)))
+        community.charter_html = render_markdown(community.charter_md)
+        community.guidelines_html = render_markdown(community.guidelines_md)
+        community.domain_tags = get_or_create_tags([t.strip() for t in tags.split(",")])
+        community.sponsors = [people[sponsor]]
+        db.session.add(community)
+        db.session.flush()
+        statuses = {coordinator: ("active", "coordinator")}
+        # The department at the community's heart, plus a few from elsewhere.
+        core = [e for e in emails if people[e].department == focus and e != coordinator]
+        others = [e for e in emails if e not in core and e not in (coordinator, "admin@example.com", sponsor)]
+        for email in core + rng.sample(others, 6 if visibility != "private" else 2):
+            statuses.setdefault(email, ("active", "member"))
+        if slug == "python-guild":
+            statuses["tom.becker@example.com"] = ("active", "member")
+        if slug == "data-quality":
+            statuses["tom.becker@example.com"] = ("pending", "member")
+            statuses["priya.raman@example.com"] = ("active", "coordinator")
+            statuses["grace.kim@example.com"] = ("pending", "member")
+        if slug == "security-champions":
+            statuses.pop("tom.becker@example.com", None)
+            statuses["samuel.adeyemi@example.com"] = ("active", "member")
+            statuses["noah.williams@example.com"] = ("pending", "member")
+        if slug == "m-and-a-integration":
+            statuses["tom.becker@example.com"] = ("invited", "member")
+        for email, (status, role) in statuses.items():
+            joined = now - timedelta(days=rng.randint(1, 180))
+            db.session.add(Membership(
+                community_id=community.id, user_id=people[email].id, status=status, role=role,
+                guidelines_accepted_at=joined if status in ("active", "pending") else None,
+                joined_at=joined if status == "active" else None,
+                request_message="I work with this every day and would like to learn from you."
+                if status == "pending" else "",
+                invited_by_id=people[coordinator].id if status == "invited" else None,
+                created_at=joined,
+            ))
+        db.session.flush()
+        community.member_count = sum(1 for status, _role in statuses.values() if status == "active")
+        audit.record(people["admin@example.com"], "community.create", community, community, detail="demo data")
+    db.session.commit()
+    return created_any
+
+
+def logins_text() -> str:
+    lines = ["Demo logins (password for all: %s):" % DEMO_PASSWORD]
+    lines += [f"  {role:<14} {email}" for role, email in LOGINS]
+    return "\n".join(lines)

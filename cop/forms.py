@@ -1,0 +1,22 @@
+"""Helpers shared by every blueprint's forms."""
+from flask import flash
+from flask_wtf import FlaskForm
+
+from cop.errors import DomainError
+
+
+def show_domain_error(form: FlaskForm, exc: DomainError) -> None:
+    """Put a service's error next to its field, or flash it when it has none."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+def page_arg(request) -> int:
+    """The ``page`` query argument as a positive int (bad values read as 1)."""
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except (TypeError, ValueError):
+        return 1

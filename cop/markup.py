@@ -1,0 +1,79 @@
+"""Markdown → sanitized HTML. Rendered once, when text is written.
+
+The stored HTML is what pages show, so rendering and sanitizing happen in
+exactly one place. Input is bounded before python-markdown sees it, because
+its inline parser is quadratic on some inputs (``"[" * 20000`` takes about a
+minute), and a request must never tie up a worker that long.
+"""
+import re
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+MAX_MARKDOWN_CHARS = 64 * 1024
+MAX_UNCLOSED_BRACKETS = 500
+MAX_NESTING = 50
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol",
+    "p", "pre", "s", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "abbr": {"title"},
+    "code": {"class"},
+    "div": {"class"},
+    "span": {"class"},
+    "th": {"align"},
+    "td": {"align"},
+    "ol": {"start"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_NESTING = re.compile(r"^[ \t]*((?:>[ \t]*|[-*+][ \t]+|\d+[.)][ \t]+){%d,})" % MAX_NESTING, re.M)
+
+
+class MarkupError(ValueError):
+    """The text cannot be rendered safely; the message is shown to the user."""
+
+
+def check_renderable(text: str) -> None:
+    """Refuse text that is too large or shaped to make the renderer slow.
+
+    :raise MarkupError: with a message fit to show next to the field.
+    """
+    if len(text) > MAX_MARKDOWN_CHARS:
+        raise MarkupError(f"This text is too long: at most {MAX_MARKDOWN_CHARS // 1024} KB.")
+    if text.count("[") - text.count("]") > MAX_UNCLOSED_BRACKETS or text.count("(") - text.count(")") > MAX_UNCLOSED_BRACKETS:
+        raise MarkupError("This text has too many unclosed brackets to format; please close them or remove some.")
+    if _NESTING.search(text):
+        raise MarkupError(f"This text nests quotes or lists more than {MAX_NESTING} levels deep.")
+
+
+def render_markdown(text: str) -> str:
+    """Render user Markdown to sanitized HTML (a plain ``str``, ready to store).
+
+    Links keep only http, https and mailto schemes and get
+    ``rel="noopener noreferrer nofollow"``; anything else is stripped.
+
+    :raise MarkupError: if the text is refused by ``check_renderable``.
+    """
+    text = (text or "").replace("\r\n", "\n")
+    check_renderable(text)
+    html = markdown.markdown(text, extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def safe_html(stored_html: str) -> Markup:
+    """Jinja filter ``|safe_html``: mark stored, already-sanitized HTML as safe."""
+    return Markup(stored_html or "")

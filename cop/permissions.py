@@ -1,0 +1,191 @@
+"""Who may see and do what. The single place that decides access.
+
+Views, templates, services and (later) search, feeds and the API all ask
+these predicates. A community a user may not even know about reads as a
+404, exactly like a missing one (see ``get_listed_community_or_404``).
+
+Roles, from the user's point of view on one community:
+
+* **admin** — sees and manages everything.
+* **sponsor** — sees the community and its content (oversight needs it).
+* **coordinator** — an active member with the coordinator role; manages it.
+* **member** — an active member; reads content and takes part.
+* **invited / pending** — may see the listing (name, domain, guidelines)
+  of a community they were invited to (private) or asked to join.
+* **anyone signed in** — reads open communities; sees restricted ones
+  listed by name and domain; never learns that a private one exists.
+"""
+from flask import abort, g, has_app_context
+from sqlalchemy import or_, select
+
+from cop.communities.models import Community, Membership, community_sponsors
+from cop.extensions import db
+
+
+def _signed_in(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _memberships(user) -> dict[int, Membership]:
+    """All of ``user``'s membership rows by community id, loaded once per request."""
+    cache = g.setdefault("_membership_cache", {}) if has_app_context() else {}
+    if user.id not in cache:
+        rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
+        cache[user.id] = {m.community_id: m for m in rows}
+    return cache[user.id]
+
+
+def forget_memberships() -> None:
+    """Drop the per-request membership cache after a service changed memberships."""
+    if has_app_context():
+        g.pop("_membership_cache", None)
+
+
+def membership_of(user, community) -> Membership | None:
+    if not _signed_in(user):
+        return None
+    return _memberships(user).get(community.id)
+
+
+def _status(user, community) -> str | None:
+    membership = membership_of(user, community)
+    return membership.status if membership else None
+
+
+def is_admin(user) -> bool:
+    return _signed_in(user) and bool(user.is_admin)
+
+
+def is_member(user, community) -> bool:
+    return _status(user, community) == "active"
+
+
+def is_coordinator(user, community) -> bool:
+    membership = membership_of(user, community)
+    return bool(membership and membership.is_coordinator)
+
+
+def is_sponsor(user, community) -> bool:
+    return _signed_in(user) and any(s.id == user.id for s in community.sponsors)
+
+
+def can_see_listing(user, community) -> bool:
+    """May the user know this community exists (name, domain, guidelines)?"""
+    if not _signed_in(user):
+        return False
+    if user.is_admin or community.visibility in ("open", "restricted"):
+        return True
+    return _status(user, community) in ("active", "invited") or is_sponsor(user, community)
+
+
+def can_view(user, community) -> bool:
+    """May the user read the community's content (threads, library, members)?"""
+    if not _signed_in(user):
+        return False
+    if user.is_admin or community.visibility == "open":
+        return True
+    return is_member(user, community) or is_sponsor(user, community)
+
+
+def can_join(user, community) -> bool:
+    """Open communities: join directly (unless a coordinator removed you)."""
+    return (
+        _signed_in(user)
+        and community.visibility == "open"
+        and _status(user, community) not in ("active", "removed")
+    )
+
+
+def can_request_to_join(user, community) -> bool:
+    """Restricted communities: ask a coordinator (again, after a decline or leaving)."""
+    return (
+        _signed_in(user)
+        and community.visibility == "restricted"
+        and _status(user, community) not in ("active", "pending", "removed")
+    )
+
+
+def can_answer_invitation(user, community) -> bool:
+    return _status(user, community) == "invited"
+
+
+def can_leave(user, community) -> bool:
+    return is_member(user, community)
+
+
+def can_manage(user, community) -> bool:
+    """Coordinators and administrators: decide requests, invite, remove, edit."""
+    return is_admin(user) or is_coordinator(user, community)
+
+
+def listed_communities(user):
+    """A select of the communities the user may see in the directory."""
+    query = select(Community)
+    if not _signed_in(user):
+        return query.where(False)
+    if user.is_admin:
+        return query
+    return query.where(
+        or_(
+            Community.visibility.in_(("open", "restricted")),
+            Community.id.in_(
+                select(Membership.community_id).where(
+                    Membership.user_id == user.id, Membership.status.in_(("active", "invited"))
+                )
+            ),
+            Community.id.in_(select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)),
+        )
+    )
+
+
+def visible_communities(user):
+    """A select of the communities whose content the user may read.
+
+    Every list of content (threads, resources, search hits, tag pages,
+    feeds, exports) filters through this.
+    """
+    query = select(Community)
+    if not _signed_in(user):
+        return query.where(False)
+    if user.is_admin:
+        return query
+    return query.where(
+        or_(
+            Community.visibility == "open",
+            Community.id.in_(
+                select(Membership.community_id).where(
+                    Membership.user_id == user.id, Membership.status == "active"
+                )
+            ),
+            Community.id.in_(select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)),
+        )
+    )
+
+
+def get_listed_community_or_404(slug: str, user) -> Community:
+    """Load a community the user may know about.
+
+    :raise 404: if no community has this slug, or the user may not know it
+        exists (a private one they are not part of) — the two are
+        indistinguishable on purpose.
+    """
+    community = db.session.scalar(select(Community).where(Community.slug == slug))
+    if community is None or not can_see_listing(user, community):
+        abort(404)
+    return community
+
+
+TEMPLATE_PREDICATES = {
+    "is_admin": is_admin,
+    "is_member": is_member,
+    "is_coordinator": is_coordinator,
+    "is_sponsor": is_sponsor,
+    "membership_of": membership_of,
+    "can_see_listing": can_see_listing,
+    "can_view": can_view,
+    "can_join": can_join,
+    "can_request_to_join": can_request_to_join,
+    "can_answer_invitation": can_answer_invitation,
+    "can_leave": can_leave,
+    "can_manage": can_manage,
+}

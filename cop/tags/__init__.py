@@ -1,0 +1,1 @@
+"""The shared tag vocabulary used by people, communities and content."""

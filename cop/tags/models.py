@@ -1,0 +1,62 @@
+import re
+import unicodedata
+
+from cop.extensions import db
+
+TAG_MAX_LENGTH = 40
+_INVALID = re.compile(r"[^\w+#.-]+")
+_DASHES = re.compile(r"-{2,}")
+
+
+def normalize_tag(raw: str) -> str:
+    """Return the canonical form of a tag, or "" if nothing usable is left.
+
+    NFKC-normalised, lowercase, whitespace runs become one hyphen, characters
+    other than letters, digits, ``+ # . _ -`` are dropped, and the result is
+    capped at ``TAG_MAX_LENGTH`` characters.
+    """
+    text = unicodedata.normalize("NFKC", raw or "").strip().lower()
+    text = re.sub(r"\s+", "-", text)
+    text = _INVALID.sub("", text)
+    text = _DASHES.sub("-", text).strip("-.")
+    return text[:TAG_MAX_LENGTH].strip("-")
+
+
+def parse_tags(raw: str, limit: int = 10) -> list[str]:
+    """Split a comma-separated tag field into unique normalised tags."""
+    seen: list[str] = []
+    for part in (raw or "").split(","):
+        tag = normalize_tag(part)
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen[:limit]
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(TAG_MAX_LENGTH), nullable=False, unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.name}>"
+
+
+def get_or_create_tags(names: list[str]) -> list[Tag]:
+    """Load the tags named (already normalised), creating missing ones.
+
+    Adds new tags to the session without committing; the caller's service
+    owns the transaction.
+    """
+    if not names:
+        return []
+    existing = {t.name: t for t in db.session.scalars(db.select(Tag).where(Tag.name.in_(names)))}
+    result = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+            existing[name] = tag
+        result.append(tag)
+    return result
