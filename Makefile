@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast bench clean-venv
+.PHONY: run test chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,3 @@ chromium:
 
 test: $(VENV)/.test-installed chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-bench: $(VENV)/.test-installed
-	$(BIN)/python -m bench.run

@@ -21,6 +21,9 @@ def _csv(name: str) -> tuple[str, ...]:
 
 
 class Config:
+    # Where the SQLite file, the secret key (and later uploads and the search
+    # index) live; Flask's default is ./instance beside the package.
+    INSTANCE_PATH = os.environ.get("COP_INSTANCE_PATH") or None
     SECRET_KEY = os.environ.get("COP_SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("COP_DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -27,7 +27,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 def create_app(config_class=Config) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
-                instance_relative_config=True)
+                instance_path=getattr(config_class, "INSTANCE_PATH", None) or None)
     app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
     resolve_instance_defaults(app)

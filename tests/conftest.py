@@ -1,0 +1,131 @@
+"""Fixtures: a real database per test (SQLite file; PostgreSQL where marked), a CSRF-aware client.
+
+PostgreSQL: ``COP_TEST_POSTGRES_URL`` (a server URL whose user may create
+databases) or ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``. The
+suite creates a database of its own and drops it at the end. With
+``CI=true`` a missing server is a failure, never a skip.
+"""
+import os
+import re
+import uuid
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config import TestingConfig
+from cop import create_app
+from cop.extensions import db
+from tests.builders import PASSWORD
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_SERVER_URL = os.environ.get("COP_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+_CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def _postgres_reachable() -> str | None:
+    """None when the server answers, else the reason it does not."""
+    try:
+        engine = create_engine(POSTGRES_SERVER_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any driver or network error means "not available"
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    problem = _postgres_reachable()
+    if problem:
+        message = f"PostgreSQL is not available at {POSTGRES_SERVER_URL}: {problem}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"cop_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def backend():
+    """Which database the ``app`` fixture uses; functional tests parametrize it."""
+    return "sqlite"
+
+
+def make_config(database_url: str, instance_path: str, **overrides):
+    return type("Cfg", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url,
+                                          "INSTANCE_PATH": instance_path, **overrides})
+
+
+@pytest.fixture
+def app_config():
+    """Extra config values for the ``app`` fixture (override in a test module)."""
+    return {}
+
+
+@pytest.fixture
+def app(backend, tmp_path, request, app_config):
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    application = create_app(make_config(url, str(tmp_path / "instance"), **app_config))
+    with application.app_context():
+        db.create_all()
+        yield application
+        db.session.remove()
+        if backend == "postgresql":
+            db.drop_all()
+        db.engine.dispose()
+
+
+class CSRFClient(FlaskClient):
+    """A test client that sends the page's CSRF token with every POST.
+
+    Pass ``csrf=False`` to post without one (to test the protection).
+    """
+
+    def csrf_token(self) -> str:
+        response = self.get("/__csrf__")  # any page renders the token in a meta tag
+        match = _CSRF_META.search(response.get_data(as_text=True))
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post(self, *args, csrf=True, **kwargs):
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)) and "csrf_token" not in (data or {}):
+            kwargs["data"] = {**(data or {}), "csrf_token": self.csrf_token()}
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = CSRFClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client, user_or_email, password=PASSWORD):
+    email = getattr(user_or_email, "email", user_or_email)
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, f"login failed for {email}: {response.status_code}"
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    """``login_as(user)`` logs the test client in as that user."""
+    return lambda user, password=PASSWORD: login(client, user, password)

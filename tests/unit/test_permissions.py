@@ -1,0 +1,118 @@
+"""Each visibility × each role, for every predicate and both query helpers."""
+import pytest
+
+from cop import permissions
+from cop.extensions import db
+from tests.builders import add_membership, make_community, make_user
+
+ROLES = ["anonymous", "non_member", "invited", "pending", "member", "coordinator", "other_coordinator", "sponsor",
+         "admin"]
+
+# role -> (can_see_listing, can_view) per visibility
+EXPECTED = {
+    "open": {
+        "anonymous": (False, False), "non_member": (True, True), "invited": (True, True), "pending": (True, True),
+        "member": (True, True), "coordinator": (True, True), "other_coordinator": (True, True),
+        "sponsor": (True, True), "admin": (True, True),
+    },
+    "restricted": {
+        "anonymous": (False, False), "non_member": (True, False), "invited": (True, False),
+        "pending": (True, False), "member": (True, True), "coordinator": (True, True),
+        "other_coordinator": (True, False), "sponsor": (True, True), "admin": (True, True),
+    },
+    "private": {
+        "anonymous": (False, False), "non_member": (False, False), "invited": (True, False),
+        "pending": (False, False), "member": (True, True), "coordinator": (True, True),
+        "other_coordinator": (False, False), "sponsor": (True, True), "admin": (True, True),
+    },
+}
+
+
+class Anonymous:
+    is_authenticated = False
+    is_active = False
+    id = None
+
+
+@pytest.fixture
+def world(app):
+    """One community of each visibility with a user in every role, plus an unrelated community."""
+    users = {role: make_user(email=f"{role}@example.com") for role in ROLES if role != "anonymous"}
+    users["admin"].is_admin = True
+    other = make_community("elsewhere", coordinators=[users["other_coordinator"]])
+    communities = {}
+    for visibility in ("open", "restricted", "private"):
+        c = make_community(f"{visibility}-c", visibility=visibility, coordinators=[users["coordinator"]],
+                           members=[users["member"]], sponsors=[users["sponsor"]])
+        add_membership(c, users["invited"], "invited")
+        add_membership(c, users["pending"], "pending")
+        communities[visibility] = c
+    db.session.commit()
+    users["anonymous"] = Anonymous()
+    return users, communities, other
+
+
+def _fresh():
+    permissions.forget_memberships()
+
+
+@pytest.mark.parametrize("visibility", ["open", "restricted", "private"])
+@pytest.mark.parametrize("role", ROLES)
+def test_listing_and_content_visibility(world, visibility, role):
+    users, communities, _ = world
+    _fresh()
+    user, community = users[role], communities[visibility]
+    see, view = EXPECTED[visibility][role]
+    assert permissions.can_see_listing(user, community) is see
+    assert permissions.can_view(user, community) is view
+
+
+@pytest.mark.parametrize("visibility", ["open", "restricted", "private"])
+@pytest.mark.parametrize("role", ROLES)
+def test_query_helpers_agree_with_predicates(world, visibility, role):
+    users, communities, _ = world
+    _fresh()
+    user, community = users[role], communities[visibility]
+    listed_ids = set(db.session.scalars(permissions.listed_communities(user).with_only_columns(
+        permissions.Community.id)))
+    visible_ids = set(db.session.scalars(permissions.visible_communities(user).with_only_columns(
+        permissions.Community.id)))
+    see, view = EXPECTED[visibility][role]
+    assert (community.id in listed_ids) is see
+    assert (community.id in visible_ids) is view
+
+
+@pytest.mark.parametrize("visibility", ["open", "restricted", "private"])
+@pytest.mark.parametrize("role", ROLES)
+def test_action_predicates(world, visibility, role):
+    users, communities, _ = world
+    _fresh()
+    user, community = users[role], communities[visibility]
+    signed_in = role != "anonymous"
+    assert permissions.can_manage(user, community) is (role in ("coordinator", "admin"))
+    assert permissions.can_leave(user, community) is (role in ("member", "coordinator"))
+    assert permissions.can_answer_invitation(user, community) is (role == "invited")
+    joinable = visibility == "open" and signed_in and role not in ("member", "coordinator")
+    assert permissions.can_join(user, community) is joinable
+    requestable = visibility == "restricted" and signed_in and role not in ("member", "coordinator", "pending")
+    assert permissions.can_request_to_join(user, community) is requestable
+
+
+def test_removed_member_cannot_rejoin_on_their_own(world):
+    users, communities, _ = world
+    for visibility in ("open", "restricted"):
+        removed = make_user()
+        add_membership(communities[visibility], removed, "removed")
+        _fresh()
+        assert not permissions.can_join(removed, communities[visibility])
+        assert not permissions.can_request_to_join(removed, communities[visibility])
+        assert permissions.can_see_listing(removed, communities[visibility])
+
+
+def test_disabled_user_sees_nothing(world):
+    users, communities, _ = world
+    users["member"].is_disabled = True
+    _fresh()
+    for community in communities.values():
+        assert not permissions.can_see_listing(users["member"], community)
+        assert not permissions.can_view(users["member"], community)
