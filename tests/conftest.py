@@ -5,6 +5,7 @@ databases) or ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``. The
 suite creates a database of its own and drops it at the end. With
 ``CI=true`` a missing server is a failure, never a skip.
 """
+import contextlib
 import os
 import re
 import uuid
@@ -36,23 +37,37 @@ def _postgres_reachable() -> str | None:
         return f"{type(exc).__name__}: {exc}"
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+def require_postgres() -> None:
+    """Skip (or, with CI=true, fail) when no PostgreSQL server answers."""
     problem = _postgres_reachable()
     if problem:
         message = f"PostgreSQL is not available at {POSTGRES_SERVER_URL}: {problem}"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@contextlib.contextmanager
+def temporary_postgres_database():
+    """Create an empty PostgreSQL database, yield its URL, drop it afterwards."""
+    require_postgres()
     name = f"cop_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    with temporary_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture
