@@ -3,7 +3,7 @@ import os
 import secrets
 import sqlite3
 
-from flask import Flask, render_template, request
+from flask import Flask, Request, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -25,12 +25,38 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+class CopRequest(Request):
+    """A request whose body may be large only when it is a multipart upload.
+
+    Werkzeug applies ``MAX_FORM_MEMORY_SIZE`` to multipart fields only; an
+    urlencoded (or any other) body is read and parsed whole, so without this
+    a 10 MB form post would be parsed (up to ``MAX_CONTENT_LENGTH``) instead
+    of refused with a 413.
+    """
+
+    @property
+    def max_content_length(self) -> int | None:
+        limit = super().max_content_length
+        if self.mimetype == "multipart/form-data":
+            return limit
+        form_limit = self.max_form_memory_size
+        if form_limit is None:
+            return limit
+        return form_limit if limit is None else min(limit, form_limit)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 def create_app(config_class=Config) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_path=getattr(config_class, "INSTANCE_PATH", None) or None)
+    app.request_class = CopRequest
     app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
     resolve_instance_defaults(app)
+    resolve_cookie_security(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -46,6 +72,18 @@ def resolve_instance_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "cop.db")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+
+def resolve_cookie_security(app: Flask) -> None:
+    """``SECURE_COOKIES`` is the one switch for HTTPS: it also marks cookies Secure.
+
+    ``Config`` derives the cookie flags from the environment at import time,
+    so a config class that only sets ``SECURE_COOKIES`` would otherwise send
+    HSTS with cookies a plain-HTTP request could still carry.
+    """
+    if app.config.get("SECURE_COOKIES"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def _instance_secret_key(instance_path: str) -> str:
@@ -107,9 +145,11 @@ def register_blueprints(app: Flask) -> None:
     from cop.accounts.views import bp as accounts_bp
     from cop.admin.views import bp as admin_bp
     from cop.communities.views import bp as communities_bp
+    from cop.discussions.views import bp as discussions_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(communities_bp)
+    app.register_blueprint(discussions_bp)
     app.register_blueprint(admin_bp)
 
 

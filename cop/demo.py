@@ -197,7 +197,99 @@ def load(if_empty: bool = False) -> bool:
         community.member_count = sum(1 for status, _role in statuses.values() if status == "active")
         audit.record(people["admin@example.com"], "community.create", community, community, detail="demo data")
     db.session.commit()
+    if _load_discussions(rng):
+        created_any = True
     return created_any
+
+
+DISCUSSIONS = {
+    "python-guild": [
+        ("question", 2, "How do you test Flask views without mocking the database?", "testing, flask",
+         "We keep mocking `db.session` in view tests and the mocks drift from reality. "
+         "How do you run view tests against a real database and keep them fast?",
+         [("lena.fischer@example.com", "Use a temporary SQLite file per test and `create_all()`; it takes a few "
+           "milliseconds. Run the same suite against PostgreSQL in CI.", [
+             ("tom.becker@example.com", "Do you recreate the schema for every test? That sounds slow.", [
+                 ("lena.fischer@example.com", "For SQLite yes, it is ~20 ms. For PostgreSQL we drop all "
+                  "tables at the end of each test instead.", [])])]),
+          ("arjun.nair@example.com", "We use the Flask test client and a small `login_as()` helper. @tom_becker "
+           "I can show you on Thursday.", [])], 0),
+        ("idea", 3, "A shared pre-commit configuration for all Python repositories", "python, tooling",
+         "Every team configures ruff and mypy differently. Shall we publish one baseline "
+         "configuration in the library?", [("kenji.watanabe@example.com", "+1, and pin the versions.", [])], None),
+        ("problem", 1, "Deploys fail since the base image upgrade", "python, deployment",
+         "Since Monday, `pip install` fails in CI with a resolver error on the new base image.",
+         [("kenji.watanabe@example.com", "Pin `setuptools<80` until the image is fixed.", [])], None),
+    ],
+    "security-champions": [
+        ("question", 2, "Threat modelling template for small services?", "threat-modeling, security",
+         "Is there a lightweight template for services with one or two endpoints?",
+         [("samuel.adeyemi@example.com", "STRIDE per data flow on one page works well. I'll add ours to the "
+           "library.", [])], 0),
+    ],
+    "data-quality": [
+        ("discussion", 3, "What does 'done' mean for a data set?", "data-quality",
+         "Share your definition of done for a published data set: tests, docs, owners?",
+         [("rahul.mehta@example.com", "Ours: freshness check, row-count check, documented owner.", [])], None),
+    ],
+    "m-and-a-integration": [
+        ("problem", 1, "Contract novation backlog for the last acquisition", "contracts",
+         "We have 40 supplier contracts waiting for novation. Who can help prioritise?",
+         [("oliver.smith@example.com", "Start with the ones that renew this quarter.", [])], None),
+    ],
+    "lean-manufacturing": [
+        ("idea", 2, "Daily gemba walks on the night shift", "lean, safety",
+         "Night shifts never see management. Could we rotate a gemba walk once a week?",
+         [("marco.rossi@example.com", "Trying it in Turin next month; I will report back.", [])], None),
+    ],
+}
+
+
+def _load_discussions(rng) -> bool:
+    """Threads with nested replies and an accepted answer, created through the services."""
+    from cop.discussions import services as discussions
+    from cop.discussions.models import Thread
+
+    if db.session.scalar(select(func.count()).select_from(Thread)):
+        return False
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    now = utcnow()
+    for slug, threads in DISCUSSIONS.items():
+        community = db.session.scalar(select(Community).where(Community.slug == slug))
+        coordinator = db.session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
+            Membership.community_id == community.id, Membership.role == "coordinator"))
+        members = [m.user for m in db.session.scalars(select(Membership).where(
+            Membership.community_id == community.id, Membership.status == "active"))]
+        for kind, priority, title, tags, body, replies, accepted_index in threads:
+            author = next((m for m in members if m.email != coordinator.email), coordinator)
+            if slug == "python-guild":
+                author = users["tom.becker@example.com"]
+            thread = discussions.create_thread(author, community, title=title, body=body, kind=kind,
+                                               priority=priority, tags=tags)
+            first_level = []
+
+            def add(parent, items, into=None):
+                for email, text, children in items:
+                    writer = users.get(email)
+                    if writer is None or writer not in members:
+                        writer = rng.choice(members)
+                    post = discussions.reply(writer, thread, parent, text)
+                    if into is not None:
+                        into.append(post)
+                    add(post, children)
+
+            add(thread.opening_post, replies, first_level)
+            if accepted_index is not None and first_level:
+                discussions.set_accepted(author, thread, first_level[accepted_index])
+            age = timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 20))
+            for post in db.session.scalars(select(discussions.Post).where(discussions.Post.thread_id == thread.id)):
+                post.created_at -= age
+            thread.created_at -= age
+            thread.last_activity_at -= age
+            if thread.first_reply_at:
+                thread.first_reply_at -= age
+    db.session.commit()
+    return True
 
 
 def logins_text() -> str:

@@ -7,8 +7,12 @@ minute), and a request must never tie up a worker that long.
 """
 import re
 
+import xml.etree.ElementTree as etree
+
 import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markupsafe import Markup
 
 MAX_MARKDOWN_CHARS = 64 * 1024
@@ -22,7 +26,7 @@ ALLOWED_TAGS = {
     "tfoot", "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
+    "a": {"href", "title", "class"},
     "img": {"src", "alt", "title"},
     "abbr": {"title"},
     "code": {"class"},
@@ -33,6 +37,9 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+
+MENTION_PATTERN = r"(?<![\w@/.])@([A-Za-z0-9_]{2,40})\b"
+_MENTION = re.compile(MENTION_PATTERN)
 
 _NESTING = re.compile(r"^[ \t]*((?:>[ \t]*|[-*+][ \t]+|\d+[.)][ \t]+){%d,})" % MAX_NESTING, re.M)
 
@@ -54,17 +61,53 @@ def check_renderable(text: str) -> None:
         raise MarkupError(f"This text nests quotes or lists more than {MAX_NESTING} levels deep.")
 
 
-def render_markdown(text: str) -> str:
+def candidate_mentions(text: str) -> set[str]:
+    """The lowercased handles written as ``@handle`` in ``text`` (code included; cheap)."""
+    return {m.lower() for m in _MENTION.findall(text or "")}
+
+
+class _MentionProcessor(InlineProcessor):
+    def __init__(self, pattern, md, links):
+        super().__init__(pattern, md)
+        self.links = links
+
+    def handleMatch(self, m, data):
+        url = self.links.get(m.group(1).lower())
+        if url is None:  # unknown handles stay plain text
+            return None, None, None
+        element = etree.Element("a")
+        element.set("href", url)
+        element.set("class", "mention")
+        element.text = "@" + m.group(1)
+        return element, m.start(0), m.end(0)
+
+
+class _MentionExtension(Extension):
+    def __init__(self, links):
+        super().__init__()
+        self.links = links
+
+    def extendMarkdown(self, md):
+        # Inline patterns never run inside code spans or blocks.
+        md.inlinePatterns.register(_MentionProcessor(MENTION_PATTERN, md, self.links), "mention", 175)
+
+
+def render_markdown(text: str, mentions: dict[str, str] | None = None) -> str:
     """Render user Markdown to sanitized HTML (a plain ``str``, ready to store).
 
     Links keep only http, https and mailto schemes and get
     ``rel="noopener noreferrer nofollow"``; anything else is stripped.
+    ``mentions`` maps lowercased handles to profile URLs: ``@handle`` becomes
+    a link for those, and stays plain text for any other handle.
 
     :raise MarkupError: if the text is refused by ``check_renderable``.
     """
     text = (text or "").replace("\r\n", "\n")
     check_renderable(text)
-    html = markdown.markdown(text, extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    extensions = ["fenced_code", "tables", "sane_lists"]
+    if mentions:
+        extensions.append(_MentionExtension(mentions))
+    html = markdown.markdown(text, extensions=extensions, output_format="html")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -97,11 +97,14 @@ def can_join(user, community) -> bool:
 
 
 def can_request_to_join(user, community) -> bool:
-    """Restricted communities: ask a coordinator (again, after a decline or leaving)."""
+    """Restricted communities: ask a coordinator (again, after a decline or leaving).
+
+    Someone already invited answers the invitation instead.
+    """
     return (
         _signed_in(user)
         and community.visibility == "restricted"
-        and _status(user, community) not in ("active", "pending", "removed")
+        and _status(user, community) not in ("active", "pending", "invited", "removed")
     )
 
 

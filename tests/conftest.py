@@ -11,6 +11,7 @@ import re
 import uuid
 
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -114,6 +115,15 @@ class CSRFClient(FlaskClient):
         match = _CSRF_META.search(response.get_data(as_text=True))
         assert match, "no CSRF token on the page"
         return match.group(1)
+
+    def open(self, *args, **kwargs):
+        # The ``app`` fixture keeps an app context pushed for the whole test, and
+        # a request reuses it: without this, ``g`` (the logged-in user, the
+        # membership cache) would leak from one request into the next.
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        return super().open(*args, **kwargs)
 
     def post(self, *args, csrf=True, **kwargs):
         data = kwargs.get("data")

@@ -10,7 +10,7 @@ from cop.admin import audit
 from cop.errors import DomainError
 from cop.extensions import db, utcnow
 from cop.markup import MarkupError, render_markdown
-from cop.tags.models import Tag, get_or_create_tags, parse_tags
+from cop.tags.models import Tag, get_or_create_tags, normalize_tag, parse_tags
 
 
 def normalize_email(raw: str) -> str:
@@ -167,7 +167,12 @@ def make_admin(email: str, password: str | None = None, display_name: str | None
 
 
 def people_directory(query: str = "", department: str = "", tag: str = "", page: int = 1, per_page: int = 30):
-    """Enabled people matching a free-text filter, a department and an expertise tag."""
+    """Enabled people matching a free-text filter, a department and an expertise tag.
+
+    The tag is normalised like stored tags, so "Machine Learning" finds
+    ``machine-learning``.
+    """
+    tag = normalize_tag(tag)
     stmt = select(User).where(User.is_disabled.is_(False))
     if query:
         like = f"%{query.strip().lower()}%"

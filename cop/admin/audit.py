@@ -12,7 +12,8 @@ def record(actor, action: str, target, community=None, detail: str = "") -> Audi
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         action=action,
-        target_type=type(target).__name__.lower(),
+        # ``__class__``, not ``type()``: views pass ``current_user``, a proxy whose type is LocalProxy.
+        target_type=target.__class__.__name__.lower(),
         target_id=getattr(target, "id", None),
         community_id=getattr(community, "id", None),
         detail=detail[:1000],

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from cop.communities.models import STAGES, VISIBILITIES, VISIBILITY_LABELS
@@ -44,8 +44,8 @@ class CommunityForm(FlaskForm):
     charter = TextAreaField("Charter (Markdown)", validators=[Length(max=65536)])
     guidelines = TextAreaField("Community guidelines (Markdown, in addition to the platform's)",
                                validators=[Length(max=65536)])
-    visibility = SelectField("Visibility", choices=[(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES])
-    stage = SelectField("Lifecycle stage", choices=[(s, s.title()) for s in STAGES])
+    visibility = SelectField("Visibility", choices=[SelectChoice(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES])
+    stage = SelectField("Lifecycle stage", choices=[SelectChoice(s, s.title()) for s in STAGES])
 
 
 class NewCommunityForm(CommunityForm):

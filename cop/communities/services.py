@@ -83,7 +83,8 @@ def outstanding_invitations(community) -> list[Membership]:
 
 # --- membership decisions ------------------------------------------------------
 
-def _membership(community, user) -> Membership | None:
+def find_membership(community, user) -> Membership | None:
+    """The membership row of ``user`` in ``community`` whatever its status (or the user's)."""
     return db.session.scalar(
         select(Membership).where(Membership.community_id == community.id, Membership.user_id == user.id)
     )
@@ -117,7 +118,7 @@ def join_community(user, community, accepted_guidelines: bool) -> Membership:
     if not permissions.can_join(user, community):
         raise NotAllowed("You cannot join this community directly.")
     _require_guidelines(accepted_guidelines)
-    membership = _membership(community, user) or Membership(community_id=community.id, user_id=user.id)
+    membership = find_membership(community, user) or Membership(community_id=community.id, user_id=user.id)
     db.session.add(membership)
     membership.status = "active"
     membership.role = "member"
@@ -138,7 +139,7 @@ def request_to_join(user, community, accepted_guidelines: bool, message: str = "
     _require_guidelines(accepted_guidelines)
     if len(message or "") > 1000:
         raise DomainError("Keep the message under 1000 characters.", field="message")
-    membership = _membership(community, user) or Membership(community_id=community.id, user_id=user.id)
+    membership = find_membership(community, user) or Membership(community_id=community.id, user_id=user.id)
     db.session.add(membership)
     membership.status = "pending"
     membership.role = "member"
@@ -184,7 +185,7 @@ def invite(coordinator, community, email: str, message: str = "") -> Membership:
     invitee = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if invitee is None or invitee.is_disabled:
         raise DomainError("No colleague has an account with that e-mail address.", field="email")
-    membership = _membership(community, invitee)
+    membership = find_membership(community, invitee)
     if membership and membership.status in ("active", "invited"):
         raise DomainError(f"{invitee.display_name} is already {'a member' if membership.is_active else 'invited'}.",
                           field="email")
@@ -206,7 +207,7 @@ def answer_invitation(user, community, accept: bool, accepted_guidelines: bool =
     :raise NotAllowed: there is no open invitation for this user.
     :raise DomainError: accepting without accepting the guidelines.
     """
-    membership = _membership(community, user)
+    membership = find_membership(community, user)
     if membership is None or membership.status != "invited":
         raise NotAllowed("There is no invitation to answer.")
     if accept:
@@ -232,11 +233,11 @@ def leave_community(user, community, successor: User | None = None) -> None:
     :raise NotAllowed: not an active member.
     :raise DomainError: last coordinator without a valid successor.
     """
-    membership = _membership(community, user)
+    membership = find_membership(community, user)
     if membership is None or membership.status != "active":
         raise NotAllowed("You are not a member of this community.")
     if membership.role == "coordinator" and _active_coordinator_count(community) == 1:
-        successor_membership = _membership(community, successor) if successor else None
+        successor_membership = find_membership(community, successor) if successor else None
         if successor_membership is None or not successor_membership.is_active or successor.id == user.id:
             raise DomainError("You are the last coordinator: name another member to take over before you leave.",
                               field="successor")
@@ -256,7 +257,7 @@ def remove_member(coordinator, community, member: User, reason: str = "") -> Non
     """
     if not permissions.can_manage(coordinator, community):
         raise NotAllowed("Only the community's coordinators can remove members.")
-    membership = _membership(community, member)
+    membership = find_membership(community, member)
     if membership is None or membership.status not in ("active", "invited", "pending"):
         raise DomainError("This person is not a member.")
     if member.id == coordinator.id:
@@ -279,7 +280,7 @@ def make_coordinator(actor, community, member: User) -> None:
     """
     if not permissions.can_manage(actor, community):
         raise NotAllowed("Only coordinators can appoint coordinators.")
-    membership = _membership(community, member)
+    membership = find_membership(community, member)
     if membership is None or membership.status != "active":
         raise DomainError("Only active members can become coordinators.")
     membership.role = "coordinator"
@@ -410,7 +411,7 @@ def appoint_coordinator(admin, community, email: str) -> None:
     if len(users) != 1:
         raise DomainError("Give the e-mail address of one new coordinator.", field="coordinator")
     user = users[0]
-    membership = _membership(community, user) or Membership(community_id=community.id, user_id=user.id)
+    membership = find_membership(community, user) or Membership(community_id=community.id, user_id=user.id)
     db.session.add(membership)
     if membership.status != "active":
         membership.joined_at = utcnow()

@@ -1,6 +1,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from cop import permissions
 from cop.accounts.models import User
@@ -9,6 +10,7 @@ from cop.communities.forms import (CommunityForm, DecisionForm, InvitationAnswer
                                    LeaveForm, RemoveForm, RequestForm)
 from cop.communities.guidelines import platform_guidelines_html
 from cop.communities.models import STAGES, VISIBILITIES, Membership
+from cop.discussions import services as discussion_services
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
 from cop.forms import page_arg, show_domain_error
@@ -41,6 +43,7 @@ def _form_page(template, form, community, **context):
 @bp.route("/")
 def home():
     return render_template("communities/home.html", mine=services.my_communities(current_user),
+                           latest=discussion_services.latest_for(current_user),
                            invitations=services.my_invitations(current_user),
                            suggested=services.directory(current_user, per_page=6).items)
 
@@ -67,6 +70,7 @@ def community_home(slug):
         faces=services.members(community, limit=12) if readable else [],
         membership=permissions.membership_of(current_user, community),
         platform_guidelines=platform_guidelines_html(), readable=readable,
+        recent_threads=discussion_services.recent_threads(community) if readable else [],
         leave_form=LeaveForm(),
     )
 
@@ -128,7 +132,8 @@ def leave(slug):
     _require(permissions.can_leave(current_user, community))
     form = LeaveForm()
     others = [m for m in services.members(community) if m.user_id != current_user.id]
-    form.successor.choices = [(0, "— choose a member —")] + [(m.user_id, m.user.display_name) for m in others]
+    form.successor.choices = [SelectChoice(0, "— choose a member —")] + [
+        SelectChoice(m.user_id, m.user.display_name) for m in others]
     needs_successor = permissions.is_coordinator(current_user, community) and \
         len(services.coordinators(community)) == 1
     if form.validate_on_submit():
@@ -197,7 +202,7 @@ def invite(slug):
 
 def _member_or_404(community, user_id) -> User:
     user = db.session.get(User, user_id)
-    if user is None or permissions.membership_of(user, community) is None:
+    if user is None or services.find_membership(community, user) is None:
         abort(404)
     return user
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -48,6 +49,17 @@ def browser_type_launch_args(browser_type_launch_args, chromium_executable):
     return {**browser_type_launch_args, "executable_path": chromium_executable, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session")
+def base_url():
+    """No base URL: tests build absolute URLs from ``live_server.url``.
+
+    This shadows pytest-playwright's fallback ``base_url`` fixture, which is an
+    instance method on a plugin object; pytest 9 warns about session-scoped
+    fixtures defined that way (PytestRemovedIn10Warning), an error here.
+    """
+    return None
+
+
 @dataclass(frozen=True)
 class Person:
     email: str
@@ -60,7 +72,7 @@ class LiveServer:
     """A running app with known people and communities (see ``_seed``)."""
 
     url: str
-    app: object = field(repr=False)
+    app: Flask = field(repr=False)
     coordinator: Person = Person("casey.coordinator@example.com", "Casey Coordinator")
     member: Person = Person("morgan.member@example.com", "Morgan Member")
     outsider: Person = Person("olive.outsider@example.com", "Olive Outsider")

@@ -94,7 +94,7 @@ def test_action_predicates(world, visibility, role):
     assert permissions.can_answer_invitation(user, community) is (role == "invited")
     joinable = visibility == "open" and signed_in and role not in ("member", "coordinator")
     assert permissions.can_join(user, community) is joinable
-    requestable = visibility == "restricted" and signed_in and role not in ("member", "coordinator", "pending")
+    requestable = visibility == "restricted" and signed_in and role not in ("member", "coordinator", "pending", "invited")
     assert permissions.can_request_to_join(user, community) is requestable
 
 

@@ -1,0 +1,1 @@
+"""Discussions: threads, threaded replies, accepted answers, triage and flags."""

@@ -1,0 +1,147 @@
+from cop.extensions import db, utcnow
+
+KINDS = ("question", "problem", "idea", "discussion", "announcement")
+KIND_LABELS = {"question": "Question", "problem": "Problem", "idea": "Idea", "discussion": "Discussion",
+               "announcement": "Announcement"}
+PRIORITIES = (1, 2, 3)
+PRIORITY_LABELS = {1: "1 · Urgent", 2: "2 · Soon", 3: "3 · Whenever"}
+STATUSES = ("open", "answered", "closed")
+FLAG_STATUSES = ("open", "dismissed", "hidden")
+
+# Replies nest visually up to this depth; deeper ones are shown flat at this
+# depth with an "in reply to" link. Also bounds the stored tree path length.
+MAX_DEPTH = 6
+PATH_STEP = 10  # digits per level of the materialised path
+
+thread_tags = db.Table(
+    "thread_tags",
+    db.Column("thread_id", db.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("tag_id", db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+def _in(values):
+    return "({})".format(", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in values))
+
+
+class Thread(db.Model):
+    __tablename__ = "threads"
+    __table_args__ = (
+        db.CheckConstraint(f"kind IN {_in(KINDS)}", name="kind"),
+        db.CheckConstraint(f"priority IN {_in(PRIORITIES)}", name="priority"),
+        db.CheckConstraint(f"status IN {_in(STATUSES)}", name="status"),
+        db.Index("ix_threads_community_activity", "community_id", "last_activity_at"),
+        db.Index("ix_threads_community_created", "community_id", "created_at"),
+        db.Index("ix_threads_community_triage", "community_id", "status", "priority", "created_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False)
+    author_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    title = db.Column(db.String(200), nullable=False)
+    kind = db.Column(db.String(12), nullable=False, default="discussion")
+    priority = db.Column(db.Integer, nullable=False, default=3)
+    status = db.Column(db.String(10), nullable=False, default="open")
+    is_pinned = db.Column(db.Boolean, nullable=False, default=False)
+    is_locked = db.Column(db.Boolean, nullable=False, default=False)
+    is_deleted = db.Column(db.Boolean, nullable=False, default=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_activity_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # Denormalised by the services so lists and reports never count posts per row.
+    reply_count = db.Column(db.Integer, nullable=False, default=0)
+    first_reply_at = db.Column(db.DateTime)
+    opening_post_id = db.Column(db.ForeignKey("posts.id", use_alter=True, ondelete="SET NULL"))
+    accepted_post_id = db.Column(db.ForeignKey("posts.id", use_alter=True, ondelete="SET NULL"))
+
+    community = db.relationship("Community", lazy="joined")
+    author = db.relationship("User", lazy="joined")
+    tags = db.relationship("Tag", secondary=thread_tags, lazy="selectin", order_by="Tag.name")
+    opening_post = db.relationship("Post", foreign_keys=[opening_post_id], post_update=True)
+    accepted_post = db.relationship("Post", foreign_keys=[accepted_post_id], post_update=True)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def priority_label(self) -> str:
+        return PRIORITY_LABELS[self.priority]
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    __table_args__ = (
+        db.Index("ix_posts_thread_path", "thread_id", "path"),
+        db.Index("ix_posts_author_created", "author_id", "created_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    thread_id = db.Column(db.ForeignKey("threads.id", ondelete="CASCADE"), nullable=False)
+    author_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    # The post this one answers; NULL only for the thread's opening post.
+    parent_id = db.Column(db.ForeignKey("posts.id", ondelete="SET NULL"), index=True)
+    # Materialised path of zero-padded ids (capped at MAX_DEPTH levels): ordering
+    # by it yields the reply tree, so a page of a long thread is one indexed query.
+    path = db.Column(db.String((PATH_STEP + 1) * (MAX_DEPTH + 1)), nullable=False, default="")
+    depth = db.Column(db.Integer, nullable=False, default=0)
+    body_md = db.Column(db.Text, nullable=False)
+    body_html = db.Column(db.Text, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    edited_at = db.Column(db.DateTime)
+    is_deleted = db.Column(db.Boolean, nullable=False, default=False)
+    is_hidden = db.Column(db.Boolean, nullable=False, default=False)
+
+    thread = db.relationship("Thread", foreign_keys=[thread_id])
+    author = db.relationship("User", lazy="joined")
+    parent = db.relationship("Post", remote_side=[id])
+
+    @property
+    def is_visible(self) -> bool:
+        return not (self.is_deleted or self.is_hidden)
+
+
+post_mentions = db.Table(
+    "post_mentions",
+    db.Column("post_id", db.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class PostRevision(db.Model):
+    """The body a post had before an edit (the newest text lives on the post)."""
+
+    __tablename__ = "post_revisions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    post_id = db.Column(db.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True)
+    editor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    # Who wrote this version and when it was written (the edit that replaced it is the next one).
+    body_md = db.Column(db.Text, nullable=False)
+    written_at = db.Column(db.DateTime, nullable=False)
+    replaced_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    editor = db.relationship("User", lazy="joined")
+
+
+class Flag(db.Model):
+    __tablename__ = "flags"
+    __table_args__ = (
+        db.CheckConstraint(f"status IN {_in(FLAG_STATUSES)}", name="status"),
+        db.Index("ix_flags_community_status", "community_id", "status"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    post_id = db.Column(db.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True)
+    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False)
+    flagger_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    guideline = db.Column(db.String(60), nullable=False)
+    guideline_title = db.Column(db.String(200), nullable=False)
+    note = db.Column(db.String(1000), nullable=False, default="")
+    status = db.Column(db.String(10), nullable=False, default="open")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    decided_at = db.Column(db.DateTime)
+    decided_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+
+    post = db.relationship("Post", lazy="joined")
+    flagger = db.relationship("User", foreign_keys=[flagger_id], lazy="joined")
+    decided_by = db.relationship("User", foreign_keys=[decided_by_id])

@@ -1,0 +1,313 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from cop import permissions
+from cop.communities.guidelines import platform_guidelines_html
+from cop.communities.models import Community
+from cop.discussions import services
+from cop.discussions.forms import BODY_HINT, ClassifyForm, EditForm, FlagForm, MoveForm, ReplyForm, ThreadForm
+from cop.discussions.models import KIND_LABELS, KINDS, PRIORITY_LABELS, STATUSES, Flag, Post
+from cop.errors import DomainError, NotAllowed
+from cop.extensions import db
+from cop.forms import page_arg, show_domain_error
+
+bp = Blueprint("discussions", __name__)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Discussions are for signed-in employees only."""
+
+
+def _readable_community(slug) -> Community:
+    """A community whose content the user may read. :raise 404: otherwise (even if listed)."""
+    community = permissions.get_listed_community_or_404(slug, current_user)
+    if not permissions.can_view(current_user, community):
+        abort(404)
+    return community
+
+
+def _thread(thread_id):
+    """:raise 404: missing, deleted, or in a community the user may not read."""
+    thread = services.get_thread_or_none(thread_id)
+    if thread is None or not permissions.can_view(current_user, thread.community):
+        abort(404)
+    return thread
+
+
+def _post(post_id) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None:
+        abort(404)
+    _thread(post.thread_id)
+    return post
+
+
+def _require(allowed: bool):
+    if not allowed:
+        abort(403)
+
+
+def _status(form):
+    return 400 if form.is_submitted() else 200
+
+
+@bp.route("/c/<slug>/threads")
+def thread_list(slug):
+    community = _readable_community(slug)
+    filters = {name: request.args.get(name, "")[:40] for name in ("kind", "priority", "status", "tag")}
+    sort = request.args.get("sort", "latest")
+    pagination = services.thread_list(community, sort=sort, page=page_arg(request), **filters)
+    return render_template("discussions/list.html", community=community, pagination=pagination, filters=filters,
+                           sort=sort, kinds=KINDS, kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS,
+                           statuses=STATUSES, can_post=services.can_post(current_user, community))
+
+
+@bp.route("/c/<slug>/threads/new", methods=["GET", "POST"])
+def new_thread(slug):
+    community = _readable_community(slug)
+    _require(services.can_post(current_user, community))
+    form = ThreadForm()
+    if not permissions.can_manage(current_user, community):
+        form.kind.choices = [c for c in form.kind.choices if c.value != "announcement"]
+    if form.validate_on_submit():
+        try:
+            thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
+                                            kind=form.kind.data, priority=form.priority.data, tags=form.tags.data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            return redirect(url_for(".thread", thread_id=thread.id))
+    return render_template("discussions/new_thread.html", community=community, form=form,
+                           body_hint=BODY_HINT), _status(form)
+
+
+@bp.route("/t/<int:thread_id>")
+def thread(thread_id):
+    thread = _thread(thread_id)
+    posts, page, pages, accepted = services.thread_page(thread, page_arg(request))
+    reply_form = ReplyForm(parent_id=thread.opening_post_id)
+    return render_template(
+        "discussions/thread.html", thread=thread, community=thread.community, opening=thread.opening_post,
+        tree=services.build_tree(posts, thread.opening_post_id), page=page, pages=pages, accepted=accepted,
+        reply_form=reply_form, can_post=services.can_post(current_user, thread.community),
+        moderator=services.can_moderate(current_user, thread), can_accept=services.can_accept(current_user, thread),
+        classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)), body_hint=BODY_HINT)
+
+
+@bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
+def reply(thread_id):
+    thread = _thread(thread_id)
+    _require(services.can_post(current_user, thread.community))
+    form = ReplyForm()
+    raw_parent = request.values.get("parent_id") or request.args.get("to") or thread.opening_post_id
+    try:
+        parent = db.session.get(Post, int(raw_parent))
+    except (TypeError, ValueError):
+        parent = None
+    if request.method == "GET":
+        if parent is None or parent.thread_id != thread.id:
+            abort(404)
+        form.parent_id.data = parent.id
+        if request.args.get("quote") == "1":
+            form.body.data = services.quote_text(parent)
+    if form.validate_on_submit():
+        try:
+            post = services.reply(current_user, thread, parent, form.body.data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            return redirect(url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}")
+    status = _status(form)
+    if form.is_submitted() and not thread_open_for_replies(thread):
+        status = 409
+    return render_template("discussions/reply.html", thread=thread, community=thread.community, form=form,
+                           parent=parent if parent is not None and parent.thread_id == thread.id else None,
+                           body_hint=BODY_HINT), status
+
+
+def thread_open_for_replies(thread) -> bool:
+    return not thread.is_locked and thread.status != "closed"
+
+
+@bp.route("/p/<int:post_id>")
+def post_link(post_id):
+    post = _post(post_id)
+    return redirect(url_for(".thread", thread_id=post.thread_id, page=services.page_of(post)) + f"#post-{post.id}")
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id):
+    post = _post(post_id)
+    _require(services.can_edit_post(current_user, post))
+    form = EditForm()
+    if request.method == "GET":
+        form.body.data = post.body_md
+    if form.validate_on_submit():
+        try:
+            services.edit_post(current_user, post, form.body.data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            flash("Post updated.", "success")
+            return redirect(url_for(".post_link", post_id=post.id))
+    return render_template("discussions/edit.html", post=post, thread=post.thread, community=post.thread.community,
+                           form=form, body_hint=BODY_HINT), _status(form)
+
+
+@bp.route("/p/<int:post_id>/history")
+def history(post_id):
+    post = _post(post_id)
+    if post.is_deleted or (post.is_hidden and not services.can_moderate(current_user, post.thread)):
+        abort(404)
+    return render_template("discussions/history.html", post=post, thread=post.thread,
+                           community=post.thread.community, versions=services.revisions(post))
+
+
+@bp.route("/p/<int:post_id>/delete", methods=["POST"])
+def delete_post(post_id):
+    post = _post(post_id)
+    _require(services.can_delete_post(current_user, post))
+    thread = post.thread
+    services.delete_post(current_user, post)
+    flash("Post removed.", "info")
+    if thread.is_deleted:
+        return redirect(url_for(".thread_list", slug=thread.community.slug))
+    return redirect(url_for(".thread", thread_id=thread.id))
+
+
+@bp.route("/t/<int:thread_id>/accept", methods=["POST"])
+def accept(thread_id):
+    thread = _thread(thread_id)
+    _require(services.can_accept(current_user, thread))
+    raw = request.form.get("post_id", "")
+    post = db.session.get(Post, int(raw)) if raw.isdigit() else None
+    if raw and post is None:
+        abort(404)
+    try:
+        services.set_accepted(current_user, thread, post)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".thread", thread_id=thread.id)), 303
+    flash("Accepted answer marked." if post else "Accepted answer unmarked.", "success")
+    return redirect(url_for(".thread", thread_id=thread.id))
+
+
+@bp.route("/t/<int:thread_id>/moderate", methods=["POST"])
+def moderate(thread_id):
+    thread = _thread(thread_id)
+    _require(services.can_moderate(current_user, thread))
+    action = request.form.get("action", "")
+    try:
+        services.moderate_thread(current_user, thread, action)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash({"pin": "Thread pinned.", "unpin": "Thread unpinned.", "lock": "Thread locked.",
+               "unlock": "Thread unlocked.", "close": "Thread closed.", "reopen": "Thread reopened."}[action],
+              "success")
+    return redirect(url_for(".thread", thread_id=thread.id))
+
+
+@bp.route("/t/<int:thread_id>/classify", methods=["POST"])
+def classify(thread_id):
+    thread = _thread(thread_id)
+    _require(services.can_moderate(current_user, thread))
+    form = ClassifyForm()
+    try:
+        services.classify(current_user, thread, form.kind.data, form.priority.data)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Kind and priority saved.", "success")
+    if request.form.get("back") == "triage":
+        return redirect(url_for(".triage", slug=thread.community.slug))
+    return redirect(url_for(".thread", thread_id=thread.id))
+
+
+@bp.route("/t/<int:thread_id>/move", methods=["GET", "POST"])
+def move(thread_id):
+    thread = _thread(thread_id)
+    _require(services.can_moderate(current_user, thread))
+    form = MoveForm()
+    targets = services.move_targets(current_user, thread)
+    form.target.choices = [SelectChoice(c.id, c.name) for c in targets]
+    if form.validate_on_submit():
+        target = db.session.get(Community, form.target.data)
+        try:
+            services.move_thread(current_user, thread, target)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(f"Thread moved to {target.name}.", "success")
+            return redirect(url_for(".thread", thread_id=thread.id))
+    return render_template("discussions/move.html", thread=thread, community=thread.community, form=form,
+                           targets=targets), _status(form)
+
+
+@bp.route("/p/<int:post_id>/flag", methods=["GET", "POST"])
+def flag(post_id):
+    post = _post(post_id)
+    community = post.thread.community
+    _require(permissions.is_member(current_user, community) and post.is_visible)
+    form = FlagForm()
+    form.guideline.choices = [SelectChoice("", "— choose a guideline —")] + [
+        SelectChoice(key, title) for key, title in services.guideline_choices(community)]
+    if form.validate_on_submit():
+        try:
+            services.flag_post(current_user, post, form.guideline.data, form.note.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash("Thank you. The coordinators will review this post; you can follow the outcome under "
+                  "“My flags”.", "success")
+            return redirect(url_for(".post_link", post_id=post.id))
+    return render_template("discussions/flag.html", post=post, thread=post.thread, community=community, form=form,
+                           platform_guidelines=platform_guidelines_html()), _status(form)
+
+
+@bp.route("/c/<slug>/triage")
+def triage(slug):
+    community = _readable_community(slug)
+    _require(permissions.can_manage(current_user, community))
+    view = request.args.get("view", "all")
+    view = view if view in ("all", "no-reply", "stale") else "all"
+    return render_template("discussions/triage.html", community=community, view=view,
+                           pagination=services.triage_queue(community, view, page_arg(request)),
+                           kinds=KINDS, kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS)
+
+
+@bp.route("/c/<slug>/flags")
+def flag_queue(slug):
+    community = _readable_community(slug)
+    _require(permissions.can_manage(current_user, community))
+    return render_template("discussions/flags.html", community=community, flags=services.open_flags(community))
+
+
+@bp.route("/flags/<int:flag_id>/decide", methods=["POST"])
+def decide_flag(flag_id):
+    flag = db.session.get(Flag, flag_id)
+    if flag is None:
+        abort(404)
+    community = db.session.get(Community, flag.community_id)
+    if not permissions.can_view(current_user, community):
+        abort(404)
+    _require(permissions.can_manage(current_user, community))
+    hide = request.form.get("decision") == "hide"
+    try:
+        services.decide_flag(current_user, flag, hide)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Post hidden." if hide else "Flag dismissed.", "success")
+    return redirect(url_for(".flag_queue", slug=community.slug))
+
+
+@bp.route("/account/flags")
+def my_flags():
+    return render_template("discussions/my_flags.html", flags=services.flags_by(current_user))

@@ -1,0 +1,184 @@
+"""Who may reach every route, generated from ``app.url_map``.
+
+Every endpoint must be classified in ``ACCESS``; a new route that is not
+fails ``test_every_endpoint_is_classified`` until someone decides who may
+reach it. The classes:
+
+* ``static`` — served files, for anyone.
+* ``public`` — the login and registration pages, for anyone.
+* ``login`` — pages for any signed-in user (anonymous: to the login page).
+* ``admin`` — pages for administrators (others signed in: 403).
+* ``post-only`` — actions with no GET, for signed-in users (logout too).
+* ``admin-post-only`` — actions with no GET, for administrators.
+"""
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from cop.accounts.models import User
+from cop.communities.models import Membership
+from cop.extensions import db
+from tests.builders import PASSWORD, add_membership, make_community, make_user
+
+ACCESS = {
+    "static": "static",
+    "accounts.register": "public",
+    "accounts.login": "public",
+    "accounts.logout": "post-only",
+    "accounts.change_password": "login",
+    "accounts.edit_profile": "login",
+    "accounts.people": "login",
+    "accounts.profile": "login",
+    "communities.home": "login",
+    "communities.directory": "login",
+    "communities.community_home": "login",
+    "communities.join": "login",
+    "communities.request_to_join": "login",
+    "communities.invitation": "login",
+    "communities.leave": "login",
+    "communities.members": "login",
+    "communities.decide": "post-only",
+    "communities.invite": "login",
+    "communities.remove": "post-only",
+    "communities.promote": "post-only",
+    "communities.edit": "login",
+    "admin.index": "admin",
+    "admin.new_community": "admin",
+    "admin.community": "admin",
+    "admin.set_sponsors": "admin-post-only",
+    "admin.appoint_coordinator": "admin-post-only",
+    "admin.users": "admin",
+    "admin.disable_user": "admin-post-only",
+    "admin.enable_user": "admin-post-only",
+    "admin.audit": "admin",
+}
+CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only"}
+POST_ONLY = {"post-only", "admin-post-only"}
+
+
+def _login(client, user):
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302, f"could not log in {user.email}"
+
+
+@pytest.fixture
+def world(app):
+    """An open community with a coordinator and a member, an outsider, an admin."""
+    admin = make_user("root@example.com", admin=True)
+    coordinator = make_user("coord@example.com")
+    member = make_user("member@example.com")
+    outsider = make_user("outsider@example.com")
+    community = make_community("open-circle", coordinators=[coordinator], members=[member])
+    requester = make_user("requester@example.com")
+    request_row = add_membership(community, requester, "pending")
+    url_values = {"slug": community.slug, "handle": member.handle, "membership_id": request_row.id,
+                  "user_id": member.id, "filename": "cop.css"}
+    return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
+                url_values=url_values)
+
+
+def _url(app, endpoint, url_values):
+    """The URL of ``endpoint`` with its arguments filled from real objects."""
+    rules = list(app.url_map.iter_rules(endpoint))
+    assert len(rules) == 1, f"{endpoint} has {len(rules)} rules; classify each"
+    missing = rules[0].arguments - url_values.keys()
+    assert not missing, f"no test object for URL argument(s) {missing} of {endpoint}"
+    with app.test_request_context():
+        return url_for(endpoint, **{name: url_values[name] for name in rules[0].arguments})
+
+
+def _methods(app, endpoint):
+    return set().union(*(rule.methods for rule in app.url_map.iter_rules(endpoint)))
+
+
+def _assert_login_redirect(response, path):
+    assert response.status_code == 302, f"{path}: {response.status_code}, expected a redirect to log in"
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login", f"{path} redirected to {response.headers['Location']}"
+    assert parse_qs(location.query).get("next") == [path]
+
+
+def test_every_endpoint_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    unclassified = endpoints - ACCESS.keys()
+    assert not unclassified, f"classify these new endpoints in ACCESS: {sorted(unclassified)}"
+    stale = ACCESS.keys() - endpoints
+    assert not stale, f"ACCESS names endpoints that no longer exist: {sorted(stale)}"
+    assert set(ACCESS.values()) <= CLASSES
+    for endpoint, access in ACCESS.items():
+        takes_get = "GET" in _methods(app, endpoint)
+        assert takes_get == (access not in POST_ONLY), f"{endpoint} is '{access}' but GET is {takes_get}"
+
+
+def _get(client, path) -> int:
+    """GET and return the status, closing the response (static files stream)."""
+    response = client.get(path)
+    response.close()
+    return response
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e, a in ACCESS.items() if a not in POST_ONLY))
+def test_get_route_access(app, client, world, endpoint):
+    access = ACCESS[endpoint]
+    path = _url(app, endpoint, world["url_values"])
+
+    anonymous = _get(client, path)
+    if access in ("static", "public"):
+        assert anonymous.status_code == 200, f"{path}: {anonymous.status_code}"
+    else:
+        _assert_login_redirect(anonymous, path)
+
+    _login(client, world["outsider"])
+    signed_in = _get(client, path)
+    if access == "admin":
+        assert signed_in.status_code == 403, f"{path} as non-admin: {signed_in.status_code}"
+    elif access == "login":
+        # The community is open, so it is never hidden (404); some actions
+        # do not apply to an outsider (403), but nothing sends them to log in.
+        assert signed_in.status_code in (200, 403), f"{path} as signed-in user: {signed_in.status_code}"
+    elif access == "public":
+        assert signed_in.status_code == 302, f"{path} when signed in: {signed_in.status_code}"
+    else:
+        assert signed_in.status_code == 200
+
+    as_admin = app.test_client()
+    _login(as_admin, world["admin"])
+    status = _get(as_admin, path).status_code
+    if access == "admin":
+        assert 200 <= status < 400, f"{path} as admin: {status}"
+    else:
+        # Administrators see every page; member-only actions (leave, answer an
+        # invitation) may still not apply to them.
+        assert status in (200, 302, 403), f"{path} as admin: {status}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e, a in ACCESS.items() if a in POST_ONLY))
+def test_post_only_route_access(app, client, world, endpoint):
+    access = ACCESS[endpoint]
+    path = _url(app, endpoint, world["url_values"])
+
+    assert client.get(path).status_code == 405
+
+    anonymous = client.post(path, data={})  # with a valid CSRF token
+    assert anonymous.status_code == 302, f"anonymous POST {path}: {anonymous.status_code}"
+    assert urlsplit(anonymous.headers["Location"]).path == "/login"
+    if endpoint != "accounts.logout":
+        _assert_login_redirect(anonymous, path)
+
+    if endpoint == "accounts.logout":
+        return
+    # Signed in but neither administrator nor coordinator: refused, nothing changed.
+    _login(client, world["outsider"])
+    refused = client.post(path, data={"sponsors": "outsider@example.com", "coordinator": "outsider@example.com",
+                                      "decision": "approve", "reason": "none"})
+    assert refused.status_code == 403, f"outsider POST {path}: {refused.status_code}"
+    db.session.expire_all()
+    community = world["community"]
+    assert not db.session.get(User, world["member"].id).is_disabled
+    assert community.sponsors == []
+    rows = db.session.scalars(select(Membership).where(Membership.community_id == community.id))
+    assert {m.user.email: (m.status, m.role) for m in rows} == {
+        "coord@example.com": ("active", "coordinator"), "member@example.com": ("active", "member"),
+        "requester@example.com": ("pending", "member")}
