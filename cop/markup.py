@@ -13,6 +13,7 @@ import markdown
 import nh3
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
+from markdown.util import AtomicString
 from markupsafe import Markup
 
 MAX_MARKDOWN_CHARS = 64 * 1024
@@ -67,6 +68,8 @@ def candidate_mentions(text: str) -> set[str]:
 
 
 class _MentionProcessor(InlineProcessor):
+    ANCESTOR_EXCLUDES = ("a",)  # no link inside a link: ``[@x](url)`` stays one link
+
     def __init__(self, pattern, md, links):
         super().__init__(pattern, md)
         self.links = links
@@ -78,7 +81,9 @@ class _MentionProcessor(InlineProcessor):
         element = etree.Element("a")
         element.set("href", url)
         element.set("class", "mention")
-        element.text = "@" + m.group(1)
+        # Atomic: otherwise an enclosing pattern (``**@x**``, ``[@x](...)``) runs this
+        # one again on the link's own text and nests a second, duplicate link in it.
+        element.text = AtomicString("@" + m.group(1))
         return element, m.start(0), m.end(0)
 
 
@@ -88,8 +93,10 @@ class _MentionExtension(Extension):
         self.links = links
 
     def extendMarkdown(self, md):
-        # Inline patterns never run inside code spans or blocks.
-        md.inlinePatterns.register(_MentionProcessor(MENTION_PATTERN, md, self.links), "mention", 175)
+        # Inline patterns never run inside code spans or blocks. Below "link" (160), so
+        # a link's text is matched with the link as ancestor (see ANCESTOR_EXCLUDES),
+        # and below "html" (90), so an ``@x`` inside a raw tag's attribute is left alone.
+        md.inlinePatterns.register(_MentionProcessor(MENTION_PATTERN, md, self.links), "mention", 85)
 
 
 def render_markdown(text: str, mentions: dict[str, str] | None = None) -> str:

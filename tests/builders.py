@@ -13,9 +13,11 @@ _hash_cache: dict[str, str] = {}
 
 
 def _password_hash(password: str) -> str:
-    # Hashing is deliberately slow; tests reuse one hash per password.
+    # Real hashing is deliberately slow (scrypt); test accounts use a cheap
+    # PBKDF2 hash instead (the method is stored in the hash, so login checks
+    # it the same way), which keeps the many logins in the suite fast.
     if password not in _hash_cache:
-        _hash_cache[password] = generate_password_hash(password)
+        _hash_cache[password] = generate_password_hash(password, method="pbkdf2:sha256:1000")
     return _hash_cache[password]
 
 

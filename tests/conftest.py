@@ -11,7 +11,7 @@ import re
 import uuid
 
 import pytest
-from flask import g, has_app_context
+from flask import g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -88,19 +88,41 @@ def app_config():
     return {}
 
 
+def _fresh_request_globals(sender, **extra):
+    """Give every test-client request an empty ``g``, as a real request has.
+
+    The ``app`` fixture keeps one app context pushed for the whole test and
+    Flask reuses it for each request, so without this ``g`` (Flask-Login's
+    current user, the CSRF token, the membership cache) would carry over from
+    one request, and one client, to the next.
+    """
+    g.__dict__.clear()
+
+
+_postgres_schemas_created: set[str] = set()
+
+
 @pytest.fixture
 def app(backend, tmp_path, request, app_config):
+    """The app on a fresh database: a new SQLite file, or the session's
+    PostgreSQL database with every table emptied after the test (creating the
+    schema once and truncating is much faster than dropping it every time)."""
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_url")
     else:
         url = f"sqlite:///{tmp_path / 'test.db'}"
     application = create_app(make_config(url, str(tmp_path / "instance"), **app_config))
+    request_started.connect(_fresh_request_globals, application)
     with application.app_context():
-        db.create_all()
+        if backend != "postgresql" or url not in _postgres_schemas_created:
+            db.create_all()
+            _postgres_schemas_created.add(url)
         yield application
         db.session.remove()
         if backend == "postgresql":
-            db.drop_all()
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
 
 
@@ -115,15 +137,6 @@ class CSRFClient(FlaskClient):
         match = _CSRF_META.search(response.get_data(as_text=True))
         assert match, "no CSRF token on the page"
         return match.group(1)
-
-    def open(self, *args, **kwargs):
-        # The ``app`` fixture keeps an app context pushed for the whole test, and
-        # a request reuses it: without this, ``g`` (the logged-in user, the
-        # membership cache) would leak from one request into the next.
-        if has_app_context():
-            for name in list(g):
-                g.pop(name)
-        return super().open(*args, **kwargs)
 
     def post(self, *args, csrf=True, **kwargs):
         data = kwargs.get("data")

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from cop.accounts.models import User
 from cop.communities.models import Membership
+from cop.discussions import services as discussions
 from cop.extensions import db
 from tests.builders import PASSWORD, add_membership, make_community, make_user
 
@@ -44,6 +45,23 @@ ACCESS = {
     "communities.remove": "post-only",
     "communities.promote": "post-only",
     "communities.edit": "login",
+    "discussions.thread_list": "login",
+    "discussions.new_thread": "login",
+    "discussions.thread": "login",
+    "discussions.reply": "login",
+    "discussions.post_link": "login",
+    "discussions.edit_post": "login",
+    "discussions.history": "login",
+    "discussions.delete_post": "post-only",
+    "discussions.accept": "post-only",
+    "discussions.moderate": "post-only",
+    "discussions.classify": "post-only",
+    "discussions.move": "login",
+    "discussions.flag": "login",
+    "discussions.triage": "login",
+    "discussions.flag_queue": "login",
+    "discussions.decide_flag": "post-only",
+    "discussions.my_flags": "login",
     "admin.index": "admin",
     "admin.new_community": "admin",
     "admin.community": "admin",
@@ -73,8 +91,12 @@ def world(app):
     community = make_community("open-circle", coordinators=[coordinator], members=[member])
     requester = make_user("requester@example.com")
     request_row = add_membership(community, requester, "pending")
+    thread = discussions.create_thread(member, community, title="A question", body="Why?", kind="question")
+    answer = discussions.reply(coordinator, thread, thread.opening_post, "Because.")
+    flag = discussions.flag_post(coordinator, thread.opening_post, "add-value")
     url_values = {"slug": community.slug, "handle": member.handle, "membership_id": request_row.id,
-                  "user_id": member.id, "filename": "cop.css"}
+                  "user_id": member.id, "filename": "cop.css", "thread_id": thread.id, "post_id": answer.id,
+                  "flag_id": flag.id}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
@@ -137,7 +159,9 @@ def test_get_route_access(app, client, world, endpoint):
     elif access == "login":
         # The community is open, so it is never hidden (404); some actions
         # do not apply to an outsider (403), but nothing sends them to log in.
-        assert signed_in.status_code in (200, 403), f"{path} as signed-in user: {signed_in.status_code}"
+        assert signed_in.status_code in (200, 302, 403), f"{path} as signed-in user: {signed_in.status_code}"
+        if signed_in.status_code == 302:  # e.g. a post's permalink: to its thread page, not to log in
+            assert urlsplit(signed_in.headers["Location"]).path != "/login"
     elif access == "public":
         assert signed_in.status_code == 302, f"{path} when signed in: {signed_in.status_code}"
     else:
@@ -172,7 +196,9 @@ def test_post_only_route_access(app, client, world, endpoint):
     # Signed in but neither administrator nor coordinator: refused, nothing changed.
     _login(client, world["outsider"])
     refused = client.post(path, data={"sponsors": "outsider@example.com", "coordinator": "outsider@example.com",
-                                      "decision": "approve", "reason": "none"})
+                                      "decision": "approve", "reason": "none", "action": "pin",
+                                      "post_id": str(world["url_values"]["post_id"]), "kind": "idea",
+                                      "priority": "1"})
     assert refused.status_code == 403, f"outsider POST {path}: {refused.status_code}"
     db.session.expire_all()
     community = world["community"]
@@ -182,3 +208,8 @@ def test_post_only_route_access(app, client, world, endpoint):
     assert {m.user.email: (m.status, m.role) for m in rows} == {
         "coord@example.com": ("active", "coordinator"), "member@example.com": ("active", "member"),
         "requester@example.com": ("pending", "member")}
+    thread = db.session.get(discussions.Thread, world["url_values"]["thread_id"])
+    assert (thread.status, thread.is_pinned, thread.is_locked, thread.kind, thread.is_deleted) == (
+        "open", False, False, "question", False)
+    assert not db.session.get(discussions.Post, world["url_values"]["post_id"]).is_deleted
+    assert db.session.get(discussions.Flag, world["url_values"]["flag_id"]).status == "open"
