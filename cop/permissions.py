@@ -121,6 +121,15 @@ def can_manage(user, community) -> bool:
     return is_admin(user) or is_coordinator(user, community)
 
 
+def _communities_where_user(user, statuses: tuple[str, ...]):
+    """Ids of communities where ``user`` has a membership in ``statuses`` or is a sponsor."""
+    return or_(
+        Community.id.in_(select(Membership.community_id).where(
+            Membership.user_id == user.id, Membership.status.in_(statuses))),
+        Community.id.in_(select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)),
+    )
+
+
 def listed_communities(user):
     """A select of the communities the user may see in the directory."""
     query = select(Community)
@@ -128,17 +137,8 @@ def listed_communities(user):
         return query.where(False)
     if user.is_admin:
         return query
-    return query.where(
-        or_(
-            Community.visibility.in_(("open", "restricted")),
-            Community.id.in_(
-                select(Membership.community_id).where(
-                    Membership.user_id == user.id, Membership.status.in_(("active", "invited"))
-                )
-            ),
-            Community.id.in_(select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)),
-        )
-    )
+    return query.where(or_(Community.visibility.in_(("open", "restricted")),
+                           _communities_where_user(user, ("active", "invited"))))
 
 
 def visible_communities(user):
@@ -152,17 +152,7 @@ def visible_communities(user):
         return query.where(False)
     if user.is_admin:
         return query
-    return query.where(
-        or_(
-            Community.visibility == "open",
-            Community.id.in_(
-                select(Membership.community_id).where(
-                    Membership.user_id == user.id, Membership.status == "active"
-                )
-            ),
-            Community.id.in_(select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)),
-        )
-    )
+    return query.where(or_(Community.visibility == "open", _communities_where_user(user, ("active",))))
 
 
 def get_listed_community_or_404(slug: str, user) -> Community:

@@ -47,13 +47,17 @@ def new_community():
     return render_template("admin/new_community.html", form=form), status
 
 
+def _community_page(community, sponsors_form=None, coordinator_form=None):
+    """The sponsors-and-coordinators page, re-showing whichever form failed."""
+    sponsors_form = sponsors_form or SponsorsForm(sponsors=", ".join(u.email for u in community.sponsors))
+    return render_template("admin/community.html", community=community, sponsors_form=sponsors_form,
+                           coordinator_form=coordinator_form or AppointCoordinatorForm(),
+                           coordinators=community_services.coordinators(community))
+
+
 @bp.route("/communities/<slug>", methods=["GET"])
 def community(slug):
-    community = permissions.get_listed_community_or_404(slug, current_user)
-    sponsors_form = SponsorsForm(sponsors=", ".join(u.email for u in community.sponsors))
-    return render_template("admin/community.html", community=community, sponsors_form=sponsors_form,
-                           coordinator_form=AppointCoordinatorForm(),
-                           coordinators=community_services.coordinators(community))
+    return _community_page(permissions.get_listed_community_or_404(slug, current_user))
 
 
 @bp.route("/communities/<slug>/sponsors", methods=["POST"])
@@ -69,9 +73,7 @@ def set_sponsors(slug):
         else:
             flash("Sponsors saved.", "success")
             return redirect(url_for(".community", slug=slug))
-    return render_template("admin/community.html", community=community, sponsors_form=form,
-                           coordinator_form=AppointCoordinatorForm(),
-                           coordinators=community_services.coordinators(community)), 400
+    return _community_page(community, sponsors_form=form), 400
 
 
 @bp.route("/communities/<slug>/coordinators", methods=["POST"])
@@ -87,9 +89,7 @@ def appoint_coordinator(slug):
         else:
             flash("Coordinator appointed.", "success")
             return redirect(url_for(".community", slug=slug))
-    return render_template("admin/community.html", community=community,
-                           sponsors_form=SponsorsForm(sponsors=", ".join(u.email for u in community.sponsors)),
-                           coordinator_form=form, coordinators=community_services.coordinators(community)), 400
+    return _community_page(community, coordinator_form=form), 400
 
 
 @bp.route("/users")
