@@ -36,10 +36,13 @@ class Config:
     ALLOWED_EMAIL_DOMAINS = _csv("COP_ALLOWED_EMAIL_DOMAINS")
     PASSWORD_MIN_LENGTH = int(os.environ.get("COP_PASSWORD_MIN_LENGTH", "10"))
 
-    # Uploads get their own, larger limit later; ordinary form fields are
+    # Library uploads: files up to MAX_UPLOAD_MB (create_app derives the
+    # request limit, MAX_CONTENT_LENGTH, from it); ordinary form fields are
     # capped far lower so a huge urlencoded body is a 413, not a slow parse.
+    # Files are stored under UPLOAD_FOLDER (default <instance>/uploads).
     MAX_UPLOAD_MB = int(os.environ.get("COP_MAX_UPLOAD_MB", "25"))
     MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+    UPLOAD_FOLDER = os.environ.get("COP_UPLOAD_FOLDER") or None
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
 
     SECURE_COOKIES = _flag("COP_SECURE_COOKIES")

@@ -56,6 +56,7 @@ def create_app(config_class=Config) -> Flask:
     app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
     resolve_instance_defaults(app)
+    resolve_upload_limit(app)
     resolve_cookie_security(app)
     register_extensions(app)
     register_blueprints(app)
@@ -72,6 +73,16 @@ def resolve_instance_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "cop.db")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+
+def resolve_upload_limit(app: Flask) -> None:
+    """A request body may be ``MAX_UPLOAD_MB`` plus 1 MB for the form's other fields and multipart framing.
+
+    Derived here, not in ``Config``, so a config that only sets
+    ``MAX_UPLOAD_MB`` (a test's 1 MB) moves both. The exact file limit is
+    enforced while the upload is stored (``cop.library.storage``).
+    """
+    app.config["MAX_CONTENT_LENGTH"] = (int(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
 
 
 def resolve_cookie_security(app: Flask) -> None:
@@ -146,10 +157,12 @@ def register_blueprints(app: Flask) -> None:
     from cop.admin.views import bp as admin_bp
     from cop.communities.views import bp as communities_bp
     from cop.discussions.views import bp as discussions_bp
+    from cop.library.views import bp as library_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(communities_bp)
     app.register_blueprint(discussions_bp)
+    app.register_blueprint(library_bp)
     app.register_blueprint(admin_bp)
 
 

@@ -199,6 +199,8 @@ def load(if_empty: bool = False) -> bool:
     db.session.commit()
     if _load_discussions(rng):
         created_any = True
+    if _load_library():
+        created_any = True
     return created_any
 
 
@@ -289,6 +291,67 @@ def _load_discussions(rng) -> bool:
             if thread.first_reply_at:
                 thread.first_reply_at -= age
     db.session.commit()
+    return True
+
+
+REVIEW_CHECKLIST_V1 = """# Code review checklist
+
+- The tests pass, and new code has tests.
+- Names say what things are.
+- No secrets or customer data in the diff.
+"""
+
+REVIEW_CHECKLIST_V2 = """# Code review checklist
+
+- The tests pass, and new code has tests.
+- Names say what things are.
+- No secrets or customer data in the diff.
+- Public functions have a docstring that says what they promise and raise.
+
+Keep reviews under an hour; split larger changes.
+"""
+
+PRE_COMMIT_CONFIG = """# Baseline pre-commit configuration for the Python Guild (see the thread in Discussions).
+repos:
+  - repo: https://github.com/astral-sh/ruff-pre-commit
+    rev: v0.6.9
+    hooks:
+      - id: ruff
+      - id: ruff-format
+"""
+
+
+def _load_library() -> bool:
+    """A link, a document with two versions and a small text file in the Python Guild (only into an empty library)."""
+    import io
+
+    from cop.discussions import services as discussions
+    from cop.library import services as library
+    from cop.library.models import Resource
+
+    if db.session.scalar(select(func.count()).select_from(Resource)):
+        return False
+    community = db.session.scalar(select(Community).where(Community.slug == "python-guild"))
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    lena, tom = users.get("lena.fischer@example.com"), users.get("tom.becker@example.com")
+    if community is None or lena is None or tom is None:
+        return False
+    link = library.add_link(tom, community, title="pytest documentation", url="https://docs.pytest.org/",
+                            description="The reference for fixtures, parametrize and markers.",
+                            tags="python, testing")
+    checklist = library.add_document(lena, community, title="Code review checklist", body=REVIEW_CHECKLIST_V1,
+                                     description="What we check before approving a pull request.",
+                                     tags="python, code-review")
+    library.save_document(tom, checklist, body=REVIEW_CHECKLIST_V2, change_note="Docstrings and review length")
+    config = library.add_file(lena, community, stream=io.BytesIO(PRE_COMMIT_CONFIG.encode()),
+                              filename=".pre-commit-config.yaml", title="Shared pre-commit configuration",
+                              description="Ruff lint and format, pinned.", tags="python, tooling")
+    library.set_featured(lena, checklist, True)
+    library.record_use(link)
+    thread = db.session.scalar(select(discussions.Thread).where(
+        discussions.Thread.community_id == community.id, discussions.Thread.title.like("A shared pre-commit%")))
+    if thread is not None and not thread.is_locked and thread.status != "closed":
+        discussions.reply(lena, thread, thread.opening_post, f"It is in the library now: /r/{config.id}")
     return True
 
 

@@ -27,12 +27,10 @@ ALLOWED_TAGS = {
     "tfoot", "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "class"},
+    "a": {"href", "title"},
     "img": {"src", "alt", "title"},
     "abbr": {"title"},
     "code": {"class"},
-    "div": {"class"},
-    "span": {"class"},
     "th": {"align"},
     "td": {"align"},
     "ol": {"start"},
@@ -42,6 +40,9 @@ URL_SCHEMES = {"http", "https", "mailto"}
 MENTION_PATTERN = r"(?<![\w@/.])@([A-Za-z0-9_]{2,40})\b"
 _MENTION = re.compile(MENTION_PATTERN)
 
+MAX_TAG_LIKE = 1000
+_TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
+_SQUARE_BRACKETS = re.compile(r"[\[\]]")
 _NESTING = re.compile(r"^[ \t]*((?:>[ \t]*|[-*+][ \t]+|\d+[.)][ \t]+){%d,})" % MAX_NESTING, re.M)
 
 
@@ -58,8 +59,28 @@ def check_renderable(text: str) -> None:
         raise MarkupError(f"This text is too long: at most {MAX_MARKDOWN_CHARS // 1024} KB.")
     if text.count("[") - text.count("]") > MAX_UNCLOSED_BRACKETS or text.count("(") - text.count(")") > MAX_UNCLOSED_BRACKETS:
         raise MarkupError("This text has too many unclosed brackets to format; please close them or remove some.")
+    if len(_TAG_LIKE.findall(text)) > MAX_TAG_LIKE:
+        # python-markdown's raw-HTML and autolink scanning is slow on thousands of "<x".
+        raise MarkupError(f"This text has more than {MAX_TAG_LIKE} HTML-like tags; please remove some "
+                          "or put code in a fenced block.")
+    if _deepest_square_brackets(text) > MAX_NESTING:
+        raise MarkupError(f"This text nests square brackets more than {MAX_NESTING} levels deep; please remove some.")
     if _NESTING.search(text):
         raise MarkupError(f"This text nests quotes or lists more than {MAX_NESTING} levels deep.")
+
+
+def _deepest_square_brackets(text: str) -> int:
+    """How deeply ``[`` nest. Each open one makes the link pattern scan ahead for its
+    match, so deep nesting is slow even when balanced (``"[" * 8000 + "]" * 8000``
+    took 15 s, a 64 KB one minutes), like many unclosed brackets."""
+    depth = deepest = 0
+    for bracket in _SQUARE_BRACKETS.findall(text):
+        if bracket == "[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif depth:
+            depth -= 1
+    return deepest
 
 
 def candidate_mentions(text: str) -> set[str]:
@@ -80,7 +101,6 @@ class _MentionProcessor(InlineProcessor):
             return None, None, None
         element = etree.Element("a")
         element.set("href", url)
-        element.set("class", "mention")
         # Atomic: otherwise an enclosing pattern (``**@x**``, ``[@x](...)``) runs this
         # one again on the link's own text and nests a second, duplicate link in it.
         element.text = AtomicString("@" + m.group(1))
@@ -121,7 +141,19 @@ def render_markdown(text: str, mentions: dict[str, str] | None = None) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_filter_attribute,
     )
+
+
+_LANGUAGE_CLASS = re.compile(r"^language-[A-Za-z0-9_+-]{1,30}$")
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Keep ``class`` only as a code block's language: users must not borrow the
+    site's own classes (fake flash messages, buttons or mention links)."""
+    if attribute == "class":
+        return value if tag == "code" and _LANGUAGE_CLASS.match(value) else None
+    return value
 
 
 def safe_html(stored_html: str) -> Markup:

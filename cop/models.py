@@ -4,3 +4,4 @@ from cop.admin.models import AuditEntry  # noqa: F401
 from cop.communities.models import Community, Membership, community_domain_tags, community_sponsors  # noqa: F401
 from cop.tags.models import Tag  # noqa: F401
 from cop.discussions.models import Flag, Post, PostRevision, Thread, post_mentions, thread_tags  # noqa: F401
+from cop.library.models import Resource, ResourceVersion, post_resource_links, resource_tags  # noqa: F401

@@ -56,6 +56,8 @@ def temporary_postgres_database():
     admin = create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database: no need to wait for the disk on every commit.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
     finally:

@@ -33,7 +33,8 @@ class User(UserMixin, db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
 
-    expertise = db.relationship("Tag", secondary=user_expertise, lazy="selectin", order_by="Tag.name")
+    # Loaded on access; lists that show expertise ask for it with selectinload.
+    expertise = db.relationship("Tag", secondary=user_expertise, order_by="Tag.name")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

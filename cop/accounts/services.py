@@ -4,6 +4,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from cop.accounts.models import User, user_expertise
 from cop.admin import audit
@@ -187,7 +188,8 @@ def people_directory(query: str = "", department: str = "", tag: str = "", page:
         stmt = stmt.where(User.id.in_(
             select(user_expertise.c.user_id).join(Tag, Tag.id == user_expertise.c.tag_id).where(Tag.name == tag)
         ))
-    return db.paginate(stmt.order_by(User.display_name), page=page, per_page=per_page, error_out=False)
+    stmt = stmt.order_by(User.display_name).options(selectinload(User.expertise))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def departments() -> list[str]:

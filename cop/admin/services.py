@@ -1,5 +1,6 @@
 """Read-side queries for the administration pages."""
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from cop.accounts.models import User
 from cop.admin.models import AuditEntry
@@ -15,7 +16,8 @@ def audit_log(page: int = 1, per_page: int = 50, action: str = ""):
 
 
 def all_communities():
-    return list(db.session.scalars(select(Community).order_by(Community.name)))
+    return list(db.session.scalars(select(Community).order_by(Community.name)
+                                   .options(selectinload(Community.sponsors))))
 
 
 def accounts(query: str = "", page: int = 1, per_page: int = 50):

@@ -50,8 +50,9 @@ class Community(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
-    sponsors = db.relationship("User", secondary=community_sponsors, lazy="selectin", order_by="User.display_name")
-    domain_tags = db.relationship("Tag", secondary=community_domain_tags, lazy="selectin", order_by="Tag.name")
+    # Loaded on access; lists that show them ask for them with selectinload.
+    sponsors = db.relationship("User", secondary=community_sponsors, order_by="User.display_name")
+    domain_tags = db.relationship("Tag", secondary=community_domain_tags, order_by="Tag.name")
 
     def __repr__(self) -> str:
         return f"<Community {self.slug}>"

@@ -7,6 +7,7 @@ the audit entry and commits. Rules broken raise ``DomainError`` (or
 import re
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from cop import permissions
 from cop.accounts.models import User
@@ -38,14 +39,14 @@ def directory(user, *, query: str = "", visibility: str = "", stage: str = "", m
         stmt = stmt.where(Community.id.in_(
             select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
         ))
-    stmt = stmt.order_by(Community.member_count.desc(), Community.name)
+    stmt = stmt.order_by(Community.member_count.desc(), Community.name).options(selectinload(Community.domain_tags))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def my_communities(user) -> list[Community]:
     return list(db.session.scalars(
         select(Community).join(Membership).where(Membership.user_id == user.id, Membership.status == "active")
-        .order_by(Community.name)
+        .order_by(Community.name).options(selectinload(Community.domain_tags))
     ))
 
 

@@ -14,6 +14,7 @@ from cop.discussions import services as discussion_services
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
 from cop.forms import page_arg, show_domain_error
+from cop.library import services as library_services
 
 bp = Blueprint("communities", __name__)
 
@@ -71,6 +72,8 @@ def community_home(slug):
         membership=permissions.membership_of(current_user, community),
         platform_guidelines=platform_guidelines_html(), readable=readable,
         recent_threads=discussion_services.recent_threads(community) if readable else [],
+        featured_resources=library_services.featured(community) if readable else [],
+        new_resources=library_services.newest(community) if readable else [],
         leave_form=LeaveForm(),
     )
 

@@ -5,7 +5,6 @@ Each public function is one decision that checks its rule through
 actions) and commits. Broken rules raise ``DomainError``; missing rights
 raise ``NotAllowed``.
 """
-import difflib
 from datetime import timedelta
 
 from flask import has_request_context, url_for
@@ -20,8 +19,10 @@ from cop.discussions.models import (KINDS, MAX_DEPTH, PATH_STEP, PRIORITIES, STA
                                     Thread, post_mentions, thread_tags)
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
+from cop.library.services import record_post_links
 from cop.markup import MarkupError, candidate_mentions, render_markdown
-from cop.tags.models import Tag, get_or_create_tags, parse_tags
+from cop.tags.models import Tag, get_or_create_tags, normalize_tag, parse_tags
+from cop.textdiff import unified_diff
 
 TITLE_MAX = 200
 POSTS_PER_PAGE = 50
@@ -141,6 +142,7 @@ def create_thread(author, community, *, title, body, kind="discussion", priority
     _set_path(post, None)
     thread.opening_post_id = post.id
     _record_mentions(post, mentioned)
+    record_post_links(post)
     db.session.commit()
     return thread
 
@@ -174,6 +176,7 @@ def reply(author, thread, parent: Post, body: str) -> Post:
     db.session.flush()
     _set_path(post, parent)
     _record_mentions(post, mentioned)
+    record_post_links(post)
     thread.reply_count += 1
     thread.last_activity_at = now
     if thread.first_reply_at is None and author.id != thread.author_id:
@@ -210,6 +213,7 @@ def edit_post(editor, post: Post, body: str) -> None:
     post.body_md, post.body_html, post.edited_at = body, html, now
     db.session.execute(post_mentions.delete().where(post_mentions.c.post_id == post.id))
     _record_mentions(post, mentioned)
+    record_post_links(post)
     db.session.commit()
 
 
@@ -483,7 +487,9 @@ def _filter(stmt, *, kind="", priority="", status="", tag=""):
     if status in STATUSES:
         stmt = stmt.where(Thread.status == status)
     if tag:
-        stmt = stmt.where(Thread.id.in_(select(thread_tags.c.thread_id).join(Tag).where(Tag.name == tag)))
+        # Tags are stored normalised ("Machine Learning" -> "machine-learning"); so is what was typed.
+        name = normalize_tag(tag)
+        stmt = stmt.where(Thread.id.in_(select(thread_tags.c.thread_id).join(Tag).where(Tag.name == name)))
     return stmt
 
 
@@ -525,8 +531,7 @@ def revisions(post: Post) -> list[dict]:
     previous = ""
     for number, version in enumerate(versions, 1):
         version["number"] = number
-        version["diff"] = list(difflib.unified_diff(previous.splitlines(), version["body"].splitlines(),
-                                                    "before", "after", lineterm="", n=2))[2:]
+        version["diff"] = unified_diff(previous, version["body"])
         previous = version["body"]
     return versions
 

@@ -21,6 +21,7 @@ from cop.accounts.models import User
 from cop.communities.models import Membership
 from cop.discussions import services as discussions
 from cop.extensions import db
+from cop.library import services as library
 from tests.builders import PASSWORD, add_membership, make_community, make_user
 
 ACCESS = {
@@ -62,6 +63,18 @@ ACCESS = {
     "discussions.flag_queue": "login",
     "discussions.decide_flag": "post-only",
     "discussions.my_flags": "login",
+    "library.index": "login",
+    "library.new_resource": "login",
+    "library.resource": "login",
+    "library.version": "login",
+    "library.download": "login",
+    "library.download_version": "login",
+    "library.go": "login",
+    "library.diff": "login",
+    "library.edit": "login",
+    "library.new_version": "login",
+    "library.feature": "post-only",
+    "library.delete": "post-only",
     "admin.index": "admin",
     "admin.new_community": "admin",
     "admin.community": "admin",
@@ -94,9 +107,12 @@ def world(app):
     thread = discussions.create_thread(member, community, title="A question", body="Why?", kind="question")
     answer = discussions.reply(coordinator, thread, thread.opening_post, "Because.")
     flag = discussions.flag_post(coordinator, thread.opening_post, "add-value")
+    # A document with two versions: every library route (download, diff, go...) applies to it.
+    document = library.add_document(member, community, title="Checklist", body="- one")
+    library.save_document(member, document, body="- one\n- two")
     url_values = {"slug": community.slug, "handle": member.handle, "membership_id": request_row.id,
                   "user_id": member.id, "filename": "cop.css", "thread_id": thread.id, "post_id": answer.id,
-                  "flag_id": flag.id}
+                  "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file"}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
@@ -213,3 +229,5 @@ def test_post_only_route_access(app, client, world, endpoint):
         "open", False, False, "question", False)
     assert not db.session.get(discussions.Post, world["url_values"]["post_id"]).is_deleted
     assert db.session.get(discussions.Flag, world["url_values"]["flag_id"]).status == "open"
+    document = db.session.get(library.Resource, world["url_values"]["resource_id"])
+    assert (document.is_featured, document.is_deleted) == (False, False)

@@ -114,7 +114,7 @@ def test_mentions_link_known_members_only(app, crowd):
     with app.test_request_context():
         thread = _question(people, community, body="Ping @Helper and @ghost, not `@helper`")
     html = thread.opening_post.body_html
-    assert '<a class="mention" href="/people/helper"' in html
+    assert '<a href="/people/helper" rel="noopener noreferrer nofollow">@Helper</a>' in html
     assert "@ghost" in html and 'href="/people/ghost"' not in html
     assert "<code>@helper</code>" in html
     mentioned = db.session.execute(select(services.post_mentions.c.user_id)).scalars().all()

@@ -1,0 +1,1 @@
+"""Library: the community's shared practice — uploaded files, links and documents written together."""
