@@ -168,6 +168,18 @@ def get_listed_community_or_404(slug: str, user) -> Community:
     return community
 
 
+def get_readable_community_or_404(slug: str, user) -> Community:
+    """Load a community whose content the user may read.
+
+    :raise 404: missing, unknown to the user, or (for a restricted one the
+        user knows of) not readable — content pages never say more than that.
+    """
+    community = get_listed_community_or_404(slug, user)
+    if not can_view(user, community):
+        abort(404)
+    return community
+
+
 TEMPLATE_PREDICATES = {
     "is_admin": is_admin,
     "is_member": is_member,

@@ -30,11 +30,7 @@ def _require_login():
 
 
 def _readable_community(slug) -> Community:
-    """A community whose content the user may read. :raise 404: otherwise (even if listed)."""
-    community = permissions.get_listed_community_or_404(slug, current_user)
-    if not permissions.can_view(current_user, community):
-        abort(404)
-    return community
+    return permissions.get_readable_community_or_404(slug, current_user)
 
 
 def _resource(resource_id) -> Resource:
