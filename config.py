@@ -45,6 +45,12 @@ class Config:
     UPLOAD_FOLDER = os.environ.get("COP_UPLOAD_FOLDER") or None
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
 
+    # The Whoosh index (default <instance>/search_index); each host keeps its
+    # own copy. SEARCH_INDEX_ON_COMMIT applies index changes right after each
+    # commit; off, they wait in the outbox for `flask cop search catch-up`.
+    SEARCH_INDEX_DIR = os.environ.get("COP_SEARCH_INDEX_DIR") or None
+    SEARCH_INDEX_ON_COMMIT = _flag("COP_SEARCH_INDEX_ON_COMMIT", True)
+
     SECURE_COOKIES = _flag("COP_SECURE_COOKIES")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -73,6 +73,8 @@ def resolve_instance_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "cop.db")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+    if not app.config.get("SEARCH_INDEX_DIR"):
+        app.config["SEARCH_INDEX_DIR"] = os.path.join(app.instance_path, "search_index")
 
 
 def resolve_upload_limit(app: Flask) -> None:
@@ -128,6 +130,9 @@ def register_extensions(app: Flask) -> None:
 
     # Models must be imported so metadata (and Alembic) sees every table.
     from cop import models  # noqa: F401
+    from cop.search import outbox
+
+    outbox.register()
 
     db.init_app(app)
     migrate.init_app(app, db)
@@ -157,13 +162,21 @@ def register_blueprints(app: Flask) -> None:
     from cop.admin.views import bp as admin_bp
     from cop.communities.views import bp as communities_bp
     from cop.discussions.views import bp as discussions_bp
+    from cop.feeds.views import bp as feeds_bp
     from cop.library.views import bp as library_bp
+    from cop.search.views import bp as search_bp
+    from cop.tags.views import admin_bp as tags_admin_bp
+    from cop.tags.views import bp as tags_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(communities_bp)
     app.register_blueprint(discussions_bp)
     app.register_blueprint(library_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(tags_bp)
+    app.register_blueprint(tags_admin_bp)
+    app.register_blueprint(feeds_bp)
 
 
 ERROR_TEXT = {

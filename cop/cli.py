@@ -38,3 +38,54 @@ def demo(if_empty):
     created = demo_data.load(if_empty=if_empty)
     click.echo("Demo data loaded." if created else "Demo data already present; nothing changed.")
     click.echo(demo_data.logins_text())
+
+
+@cop_cli.group("search")
+def search_cli():
+    """The search index: rebuild it, apply pending changes, report its state."""
+
+
+@search_cli.command("reindex")
+@with_appcontext
+def search_reindex():
+    """Rebuild the index from the database in a new directory, then swap it in."""
+    from sqlalchemy.orm import Session
+
+    from cop.extensions import db
+    from cop.search import index
+
+    with Session(db.engine) as session:
+        total = index.count_documents_to_build(session)
+    with click.progressbar(length=total, label="Indexing") as bar:
+        documents = index.rebuild(progress=bar.update)
+    applied = index.catch_up()
+    click.echo(f"Indexed {documents} documents into {index.index_dir()}"
+               + (f"; applied {applied} changes made meanwhile." if applied else "."))
+
+
+@search_cli.command("catch-up")
+@with_appcontext
+def search_catch_up():
+    """Apply the outbox's pending changes to this host's index."""
+    from cop.search import index
+
+    applied = index.catch_up()
+    if applied is None:
+        raise click.ClickException("The index is locked by another process or could not be updated; see the log.")
+    click.echo(f"Applied {applied} changes.")
+
+
+@search_cli.command("status")
+@with_appcontext
+def search_status():
+    """Documents indexed, outbox backlog and the last change applied."""
+    from cop.search import index
+
+    info = index.status()
+    click.echo(f"Index: {info['path']} ({'available' if info['available'] else 'UNAVAILABLE'})")
+    if info.get("error"):
+        click.echo(f"Problem: {info['error']}")
+    click.echo(f"Documents indexed: {info['documents'] if info['documents'] is not None else '-'}")
+    click.echo(f"Outbox backlog: {info['backlog']}")
+    when = info["last_applied_at"].isoformat(timespec="seconds") if info["last_applied_at"] else "-"
+    click.echo(f"Last applied change: #{info['last_applied']} ({when})")

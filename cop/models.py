@@ -2,6 +2,7 @@
 from cop.accounts.models import User, user_expertise  # noqa: F401
 from cop.admin.models import AuditEntry  # noqa: F401
 from cop.communities.models import Community, Membership, community_domain_tags, community_sponsors  # noqa: F401
-from cop.tags.models import Tag  # noqa: F401
+from cop.tags.models import Tag, TagWatch  # noqa: F401
 from cop.discussions.models import Flag, Post, PostRevision, Thread, post_mentions, thread_tags  # noqa: F401
 from cop.library.models import Resource, ResourceVersion, post_resource_links, resource_tags  # noqa: F401
+from cop.search.models import SearchLog, SearchOutbox  # noqa: F401

@@ -30,6 +30,9 @@ class User(UserMixin, db.Model):
     location = db.Column(db.String(120), nullable=False, default="")
     bio_md = db.Column(db.Text, nullable=False, default="")
     bio_html = db.Column(db.Text, nullable=False, default="")
+    # The secret in this user's feed URLs (``?token=``): reading feeds as this user, nothing else.
+    # Nullable so existing accounts get one lazily (``cop.feeds.services.feed_token_of``).
+    feed_token = db.Column(db.String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
 

@@ -11,6 +11,7 @@ from cop.discussions.models import KIND_LABELS, KINDS, PRIORITY_LABELS, STATUSES
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
 from cop.forms import page_arg, show_domain_error
+from cop.search import services as search_services
 
 bp = Blueprint("discussions", __name__)
 
@@ -66,6 +67,8 @@ def new_thread(slug):
     community = _readable_community(slug)
     _require(services.can_post(current_user, community))
     form = ThreadForm()
+    if request.method == "GET" and request.args.get("title"):
+        form.title.data = request.args["title"][:200]  # from a knowledge gap or "check for similar threads"
     if not permissions.can_manage(current_user, community):
         form.kind.choices = [c for c in form.kind.choices if c.value != "announcement"]
     if form.validate_on_submit():
@@ -76,9 +79,10 @@ def new_thread(slug):
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            search_services.close_gap(community, request.form.get("gap", ""))
             return redirect(url_for(".thread", thread_id=thread.id))
     return render_template("discussions/new_thread.html", community=community, form=form,
-                           body_hint=BODY_HINT), _status(form)
+                           gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), _status(form)
 
 
 @bp.route("/t/<int:thread_id>")

@@ -14,6 +14,7 @@ from cop.library.filetypes import label_for
 from cop.library.forms import (BODY_HINT, DESCRIPTION_HINT, FILE_HINT, NEW_FORMS, NOTE_HINT, URL_HINT, EditForm,
                                NewFileVersionForm, WriteForm)
 from cop.library.models import KIND_LABELS, KINDS, Resource
+from cop.search import services as search_services
 from cop.textdiff import line_class
 
 bp = Blueprint("library", __name__)
@@ -80,6 +81,8 @@ def new_resource(slug, kind):
     community = _readable_community(slug)
     _require(services.can_add(current_user, community))
     form = NEW_FORMS[kind]()
+    if request.method == "GET" and request.args.get("title"):
+        form.title.data = request.args["title"][:200]  # from a knowledge gap
     if form.validate_on_submit():
         fields = dict(title=form.title.data, description=form.description.data, tags=form.tags.data)
         try:
@@ -99,10 +102,12 @@ def new_resource(slug, kind):
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            search_services.close_gap(community, request.form.get("gap", ""))
             flash(f"“{resource.title}” added to the library.", "success")
             return redirect(url_for(".resource", resource_id=resource.id))
     return render_template("library/new.html", community=community, form=form, kind=kind,
-                           kind_label=KIND_LABELS[kind], **_hints()), _status(form)
+                           kind_label=KIND_LABELS[kind], gap=request.values.get("gap", "")[:200],
+                           **_hints()), _status(form)
 
 
 @bp.route("/r/<int:resource_id>")

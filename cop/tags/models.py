@@ -1,7 +1,7 @@
 import re
 import unicodedata
 
-from cop.extensions import db
+from cop.extensions import db, utcnow
 
 TAG_MAX_LENGTH = 40
 _INVALID = re.compile(r"[^\w+#.-]+")
@@ -60,3 +60,17 @@ def get_or_create_tags(names: list[str]) -> list[Tag]:
             existing[name] = tag
         result.append(tag)
     return result
+
+
+class TagWatch(db.Model):
+    """A user follows a tag (notifications of new content with it come later)."""
+
+    __tablename__ = "tag_watches"
+    __table_args__ = (db.UniqueConstraint("user_id", "tag_id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    tag_id = db.Column(db.ForeignKey("tags.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    tag = db.relationship("Tag", lazy="joined")

@@ -10,6 +10,10 @@ reach it. The classes:
 * ``admin`` — pages for administrators (others signed in: 403).
 * ``post-only`` — actions with no GET, for signed-in users (logout too).
 * ``admin-post-only`` — actions with no GET, for administrators.
+* ``user-post-only`` — actions with no GET that any signed-in user may take
+  on their own behalf (watch a tag, reset their feed token).
+* ``feed`` — Atom feeds: no login redirect (feed readers have no session);
+  anonymous readers get open communities' content only (see ``cop.feeds``).
 """
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +21,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
+from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Membership
 from cop.discussions import services as discussions
@@ -84,9 +89,22 @@ ACCESS = {
     "admin.disable_user": "admin-post-only",
     "admin.enable_user": "admin-post-only",
     "admin.audit": "admin",
+    "search.search": "login",
+    "tags.index": "login",
+    "tags.suggest": "login",
+    "tags.tag": "login",
+    "tags.watch": "user-post-only",
+    "tags.unwatch": "user-post-only",
+    "tags_admin.index": "admin",
+    "tags_admin.rename": "admin-post-only",
+    "tags_admin.merge": "admin-post-only",
+    "feeds.community_feed": "feed",
+    "feeds.tag_feed": "feed",
+    "feeds.search_feed": "feed",
+    "feeds.reset_token": "user-post-only",
 }
-CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only"}
-POST_ONLY = {"post-only", "admin-post-only"}
+CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed"}
+POST_ONLY = {"post-only", "admin-post-only", "user-post-only"}
 
 
 def _login(client, user):
@@ -104,7 +122,8 @@ def world(app):
     community = make_community("open-circle", coordinators=[coordinator], members=[member])
     requester = make_user("requester@example.com")
     request_row = add_membership(community, requester, "pending")
-    thread = discussions.create_thread(member, community, title="A question", body="Why?", kind="question")
+    thread = discussions.create_thread(member, community, title="A question", body="Why?", kind="question",
+                                       tags="python")
     answer = discussions.reply(coordinator, thread, thread.opening_post, "Because.")
     flag = discussions.flag_post(coordinator, thread.opening_post, "add-value")
     # A document with two versions: every library route (download, diff, go...) applies to it.
@@ -112,7 +131,8 @@ def world(app):
     library.save_document(member, document, body="- one\n- two")
     url_values = {"slug": community.slug, "handle": member.handle, "membership_id": request_row.id,
                   "user_id": member.id, "filename": "cop.css", "thread_id": thread.id, "post_id": answer.id,
-                  "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file"}
+                  "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
+                  "name": "python", "tag_id": thread.tags[0].id}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
@@ -165,6 +185,10 @@ def test_get_route_access(app, client, world, endpoint):
     anonymous = _get(client, path)
     if access in ("static", "public"):
         assert anonymous.status_code == 200, f"{path}: {anonymous.status_code}"
+    elif access == "feed":
+        # The community is open: its feed is readable without a session (private ones: see below).
+        assert anonymous.status_code == 200, f"anonymous {path}: {anonymous.status_code}"
+        assert anonymous.mimetype == "application/atom+xml"
     else:
         _assert_login_redirect(anonymous, path)
 
@@ -180,6 +204,8 @@ def test_get_route_access(app, client, world, endpoint):
             assert urlsplit(signed_in.headers["Location"]).path != "/login"
     elif access == "public":
         assert signed_in.status_code == 302, f"{path} when signed in: {signed_in.status_code}"
+    elif access == "feed":
+        assert signed_in.status_code == 200, f"{path} as signed-in user: {signed_in.status_code}"
     else:
         assert signed_in.status_code == 200
 
@@ -209,6 +235,12 @@ def test_post_only_route_access(app, client, world, endpoint):
 
     if endpoint == "accounts.logout":
         return
+    if access == "user-post-only":
+        _login(client, world["outsider"])
+        allowed = client.post(path, data={})
+        assert allowed.status_code == 302, f"signed-in POST {path}: {allowed.status_code}"
+        assert urlsplit(allowed.headers["Location"]).path != "/login"
+        return
     # Signed in but neither administrator nor coordinator: refused, nothing changed.
     _login(client, world["outsider"])
     refused = client.post(path, data={"sponsors": "outsider@example.com", "coordinator": "outsider@example.com",
@@ -231,3 +263,20 @@ def test_post_only_route_access(app, client, world, endpoint):
     assert db.session.get(discussions.Flag, world["url_values"]["flag_id"]).status == "open"
     document = db.session.get(library.Resource, world["url_values"]["resource_id"])
     assert (document.is_featured, document.is_deleted) == (False, False)
+    assert [t.name for t in thread.tags] == ["python"]
+
+
+@pytest.mark.parametrize("visibility", ["restricted", "private"])
+def test_anonymous_feeds_show_open_content_only(app, client, world, visibility):
+    """Without a session or a token, a feed never shows a closed community, nor its threads under a tag."""
+    coordinator = world["coordinator"]
+    closed = make_community(f"closed-{visibility}", visibility=visibility, coordinators=[coordinator])
+    permissions.forget_memberships()
+    discussions.create_thread(coordinator, closed, title="Canary closed thread", body="canary body",
+                              tags="python")
+    assert client.get(f"/c/{closed.slug}/feed.atom").status_code == 404
+    open_feed = client.get("/c/open-circle/feed.atom")
+    assert open_feed.status_code == 200 and b"A question" in open_feed.data
+    tag_feed = client.get("/tags/python/feed.atom")
+    assert tag_feed.status_code == 200
+    assert b"A question" in tag_feed.data and b"anary" not in tag_feed.data

@@ -1,0 +1,1 @@
+"""Atom feeds per community and per tag, readable with a per-user secret token."""

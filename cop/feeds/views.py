@@ -1,0 +1,115 @@
+"""Atom feed routes. No login redirect: feed readers have no session (see ``services`` for who reads)."""
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from cop.feeds import services
+from cop.search import services as search_services
+from cop.tags import services as tag_services
+
+bp = Blueprint("feeds", __name__)
+
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def _reader():
+    """The user a feed is read as, or None for an anonymous reader.
+
+    :raise 403: a token that belongs to no enabled account (reset, disabled
+        or made up); it never silently falls back to less content.
+    """
+    token = request.args.get("token")
+    if token is not None:
+        user = services.user_for_token(token)
+        if user is None:
+            abort(403)
+        return user
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _atom(body: bytes) -> Response:
+    response = Response(body, mimetype="application/atom+xml", content_type=ATOM)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _thread_url(thread) -> str:
+    return url_for("discussions.thread", thread_id=thread.id, _external=True)
+
+
+@bp.route("/c/<slug>/feed.atom")
+def community_feed(slug):
+    """:raise 404: no such community, or its content is not readable by the reader."""
+    reader = _reader()
+    community = services.community_for_feed(reader, slug)
+    if community is None:
+        abort(404)
+    return _atom(services.atom_feed(
+        feed_id=url_for("communities.community_home", slug=community.slug, _external=True) + "#feed",
+        title=f"{community.name} · cop", subtitle=community.domain,
+        link=url_for("discussions.thread_list", slug=community.slug, _external=True),
+        self_link=url_for(".community_feed", slug=community.slug, _external=True),
+        threads=services.community_threads(community), thread_url=_thread_url))
+
+
+@bp.route("/tags/<name>/feed.atom")
+def tag_feed(name):
+    """:raise 404: no such tag, or no thread with it is readable by the reader."""
+    reader = _reader()
+    tag = tag_services.get_tag(name)
+    threads = services.tag_threads(reader, tag) if tag is not None else []
+    if not threads:
+        abort(404)
+    return _atom(services.atom_feed(
+        feed_id=url_for("tags.tag", name=tag.name, _external=True) + "#feed",
+        title=f"#{tag.name} · cop", subtitle=f"Threads tagged {tag.name}",
+        link=url_for("tags.tag", name=tag.name, _external=True),
+        self_link=url_for(".tag_feed", name=tag.name, _external=True),
+        threads=threads, thread_url=_thread_url))
+
+
+@bp.route("/search/feed.atom")
+def search_feed():
+    """The newest threads matching a saved search (``?q=``), as the reader may see them.
+
+    Search is only for people: without a token or a session the feed is
+    valid but empty. :raise 400: a query that cannot be searched.
+    :raise 503: the search index is unavailable.
+    """
+    reader = _reader()
+    text = " ".join(services.xml_text(request.args.get("q", "")).split())[:search_services.MAX_QUERY_CHARS]
+    threads = []
+    if text:
+        try:
+            results = search_services.search(reader, text, sort="date", type="thread",
+                                             per_page=services.FEED_LENGTH)
+        except search_services.QueryError:
+            abort(400)
+        except search_services.SearchUnavailable:
+            abort(503)
+        threads = [hit.obj for hit in results.hits if hit.type == "thread"]
+    return _atom(services.atom_feed(
+        feed_id=url_for("search.search", q=text, _external=True) + "#feed",
+        title=f"Search: {text} · cop", subtitle=f"Newest threads matching “{text}”",
+        link=url_for("search.search", q=text, _external=True),
+        self_link=url_for(".search_feed", q=text, _external=True),
+        threads=threads, thread_url=_thread_url))
+
+
+@bp.route("/account/feed-token/reset", methods=["POST"])
+@login_required
+def reset_token():
+    services.reset_feed_token(current_user._get_current_object())
+    flash("Your feed addresses have changed. Feed readers using the old ones will stop receiving updates.",
+          "success")
+    return redirect(url_for("accounts.edit_profile") + "#feeds")
+
+
+@bp.app_context_processor
+def _feed_helpers():
+    def feed_url(endpoint, private=True, **values):
+        """A feed's address for the signed-in user: with their token when the content is not open."""
+        if private and current_user.is_authenticated and current_user.feed_token:
+            values["token"] = current_user.feed_token
+        return url_for(endpoint, _external=True, **values)
+
+    return {"feed_url": feed_url, "feed_communities": services.member_communities}

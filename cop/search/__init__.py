@@ -1,0 +1,1 @@
+"""Full-text search: a Whoosh index fed from a transactional outbox, filtered by permissions."""

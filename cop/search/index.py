@@ -1,0 +1,447 @@
+"""The Whoosh index: its schema, the documents built from the database, and the one writer.
+
+How changes reach the index:
+
+* Services change rows; ``cop.search.outbox`` writes a ``SearchOutbox`` row for
+  every changed thread, post, resource, version, community or person in the
+  same transaction, so a committed change always has its outbox row.
+* After the commit, ``catch_up`` applies the outbox rows past this index
+  copy's mark, in id order, under a non-blocking file lock in the index
+  directory: one writer at a time; a process that finds the lock taken skips,
+  since the holder (or the next commit) will apply its rows too.
+* The mark (last applied outbox id) lives in a file in the index directory,
+  so each host's copy tails the same outbox on its own, and a rebuilt
+  directory carries the mark it was built at.
+
+Nothing here raises into a page: index failures are logged and the outbox
+keeps the change until a later ``catch_up`` (or ``flask cop search reindex``).
+"""
+import fcntl
+import gc
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import warnings
+from collections import OrderedDict
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, selectinload, undefer
+from whoosh import index as whoosh_index
+from whoosh.analysis import StemmingAnalyzer
+from whoosh import columns
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, TEXT, Schema
+
+from cop.accounts.models import User
+from cop.communities.models import Community
+from cop.discussions.models import Post, Thread
+from cop.extensions import db, utcnow
+from cop.library.models import Resource, ResourceVersion
+from cop.search.models import SearchOutbox
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "cop_applied.json"
+LOCK_FILE = "cop_indexer.lock"
+BATCH = 500
+# Outbox ids are taken at flush, so on PostgreSQL a later id can commit before
+# an earlier one. The mark does not move past a missing id until it is this old
+# (by then its transaction has committed, and was applied, or rolled back).
+GAP_GRACE = timedelta(minutes=5)
+RESOURCE_TEXT_LIMIT = 200_000
+
+
+class IndexUnavailable(Exception):
+    """The index directory is missing, locked mid-swap or unreadable."""
+
+
+def make_schema() -> Schema:
+    stem = StemmingAnalyzer()
+    return Schema(
+        key=ID(unique=True, stored=True),            # "thread:12"
+        type=ID(stored=True, sortable=True),
+        community_id=ID(stored=True, sortable=True),
+        author_id=ID(stored=True, sortable=True),
+        kind=ID(stored=True, sortable=True),
+        status=ID(stored=True, sortable=True),
+        tags=KEYWORD(stored=True, commas=True, lowercase=True),
+        tag_list=COLUMN(columns.VarBytesColumn()),   # the same tags, read per hit for the tag facet
+        title=TEXT(analyzer=stem, stored=True, field_boost=2.0, spelling=True),
+        body=TEXT(analyzer=stem, spelling=True),     # not stored: snippets come from the database
+        tagtext=TEXT(analyzer=stem),
+        created=DATETIME(stored=True, sortable=True),
+        updated=DATETIME(stored=True, sortable=True),
+    )
+
+
+def index_dir(app=None) -> str:
+    return (app or current_app).config["SEARCH_INDEX_DIR"]
+
+
+# --- the mark and the lock --------------------------------------------------------------------
+
+def read_mark(path: str) -> int:
+    try:
+        with open(os.path.join(path, STATE_FILE), encoding="utf-8") as handle:
+            return int(json.load(handle)["last_applied"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def write_mark(path: str, mark: int) -> None:
+    """Write the mark atomically (a crash leaves the old mark: rows are re-applied, harmlessly)."""
+    temp = os.path.join(path, f".{STATE_FILE}.{os.getpid()}")
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump({"last_applied": mark, "written_at": utcnow().isoformat()}, handle)
+    os.replace(temp, os.path.join(path, STATE_FILE))
+
+
+@contextmanager
+def writer_lock(path: str, blocking: bool = False, timeout: float = 60.0):
+    """Hold the index directory's writer lock; yields False (without waiting) when another holds it."""
+    os.makedirs(path, exist_ok=True)
+    fd = os.open(os.path.join(path, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                acquired = True
+                break
+            except BlockingIOError:
+                if not blocking or time.monotonic() > deadline:
+                    acquired = False
+                    break
+                time.sleep(0.05)
+        yield acquired
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+# Whoosh's column writer does not pad a segment whose last documents lack a column,
+# and reading such a column then fails; every document therefore has every column.
+NO_VALUE = "-"
+COLUMN_FIELDS = ("community_id", "author_id", "kind", "status")
+
+
+def _clean(doc: dict) -> dict:
+    doc = {k: v for k, v in doc.items() if v not in (None, "")}
+    for name in COLUMN_FIELDS:
+        doc.setdefault(name, NO_VALUE)
+    doc["tag_list"] = doc.get("tags", "").encode("utf-8")
+    return doc
+
+
+def thread_docs(session: Session, ids) -> dict[int, dict]:
+    """Documents for the threads ``ids`` that should be indexed (deleted threads have none).
+
+    One document per thread: its title and the text of every visible post
+    (hidden and deleted posts are left out).
+    """
+    threads = session.scalars(select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
+                              .options(selectinload(Thread.tags))).unique().all()
+    bodies: dict[int, list[str]] = {}
+    for thread_id, body in session.execute(
+            select(Post.thread_id, Post.body_md).where(Post.thread_id.in_([t.id for t in threads]),
+                                                       Post.is_deleted.is_(False), Post.is_hidden.is_(False))
+            .order_by(Post.thread_id, Post.path)):
+        bodies.setdefault(thread_id, []).append(body)
+    return {t.id: _clean({
+        "key": f"thread:{t.id}", "type": "thread", "community_id": str(t.community_id),
+        "author_id": str(t.author_id) if t.author_id else None, "kind": t.kind, "status": t.status,
+        "tags": ",".join(tag.name for tag in t.tags), "tagtext": " ".join(tag.name for tag in t.tags),
+        "title": t.title, "body": "\n\n".join(bodies.get(t.id, [])),
+        "created": t.created_at, "updated": t.last_activity_at,
+    }) for t in threads}
+
+
+def resource_docs(session: Session, ids) -> dict[int, dict]:
+    """Documents for resources: title, description, and the latest version's text (document or file)."""
+    resources = session.scalars(select(Resource).where(Resource.id.in_(ids), Resource.is_deleted.is_(False))
+                                .options(selectinload(Resource.tags))).unique().all()
+    texts: dict[int, str] = {}
+    for version in session.scalars(
+            select(ResourceVersion).join(Resource, and_(Resource.id == ResourceVersion.resource_id,
+                                                        Resource.latest_version == ResourceVersion.number))
+            .where(ResourceVersion.resource_id.in_([r.id for r in resources]))
+            .options(undefer(ResourceVersion.text_content))):
+        texts[version.resource_id] = (version.body_md or version.text_content or "")[:RESOURCE_TEXT_LIMIT]
+    return {r.id: _clean({
+        "key": f"resource:{r.id}", "type": "resource", "community_id": str(r.community_id),
+        "author_id": str(r.author_id) if r.author_id else None, "kind": r.kind,
+        "tags": ",".join(tag.name for tag in r.tags), "tagtext": " ".join(tag.name for tag in r.tags),
+        "title": r.title, "body": "\n\n".join(filter(None, [r.description_md, texts.get(r.id, "")])),
+        "created": r.created_at, "updated": r.updated_at,
+    }) for r in resources}
+
+
+def community_docs(session: Session, ids) -> dict[int, dict]:
+    """Communities by name and domain statement (what anyone who may know of it can read)."""
+    communities = session.scalars(select(Community).where(Community.id.in_(ids))
+                                  .options(selectinload(Community.domain_tags))).unique().all()
+    return {c.id: _clean({
+        "key": f"community:{c.id}", "type": "community", "community_id": str(c.id),
+        "tags": ",".join(t.name for t in c.domain_tags), "tagtext": " ".join(t.name for t in c.domain_tags),
+        "title": c.name, "body": c.domain, "created": c.created_at, "updated": c.updated_at,
+    }) for c in communities}
+
+
+def person_docs(session: Session, ids) -> dict[int, dict]:
+    """People by name, handle, role, department, location, bio and expertise (not disabled accounts)."""
+    users = session.scalars(select(User).where(User.id.in_(ids), User.is_disabled.is_(False))
+                            .options(selectinload(User.expertise))).unique().all()
+    return {u.id: _clean({
+        "key": f"person:{u.id}", "type": "person",
+        "tags": ",".join(t.name for t in u.expertise), "tagtext": " ".join(t.name for t in u.expertise),
+        "title": u.display_name,
+        "body": "\n".join(filter(None, [u.handle, u.title, u.department, u.location, u.bio_md])),
+        "created": u.created_at, "updated": u.created_at,
+    }) for u in users}
+
+
+BUILDERS = {"thread": (Thread, thread_docs), "resource": (Resource, resource_docs),
+            "community": (Community, community_docs), "person": (User, person_docs)}
+
+
+def _apply(writer, session: Session, rows) -> None:
+    """Upsert or delete the document of every (doc_type, doc_id) in ``rows``, from the database's state now."""
+    wanted: dict[str, set[int]] = {}
+    for doc_type, doc_id in rows:
+        wanted.setdefault(doc_type, set()).add(doc_id)
+    for doc_type, ids in wanted.items():
+        _model, build = BUILDERS[doc_type]
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), BATCH):
+            chunk = ordered[start:start + BATCH]
+            docs = build(session, chunk)
+            for doc_id in chunk:
+                doc = docs.get(doc_id)
+                if doc is None:
+                    writer.delete_by_term("key", f"{doc_type}:{doc_id}")
+                else:
+                    writer.update_document(**doc)
+
+
+# --- applying the outbox ------------------------------------------------------------------------
+
+def open_index(path: str):
+    """Open the index at ``path``.
+
+    :raise IndexUnavailable: missing or unreadable. Whoosh leaves the file
+        of a corrupt table of contents open when it fails; it is collected
+        here, quietly, rather than warned about at some later moment.
+    """
+    failure = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return whoosh_index.open_dir(path)
+        except Exception as exc:
+            failure = f"{type(exc).__name__}: {exc}"
+        gc.collect()
+    raise IndexUnavailable(failure)
+
+
+def _open_or_create(path: str):
+    # Not whoosh's exists_in(): it reads (and, when corrupt, leaks) the table of contents.
+    if any(name.endswith(".toc") for name in os.listdir(path)):
+        return open_index(path)
+    fresh = not [name for name in os.listdir(path) if name != LOCK_FILE]
+    (log.info if fresh else log.warning)("search index missing at %s: creating it and replaying the outbox", path)
+    return whoosh_index.create_in(path, make_schema())
+
+
+def _next_mark(mark: int, rows, now) -> int:
+    for row in rows:
+        if row.id != mark + 1 and row.created_at > now - GAP_GRACE:
+            break  # an earlier id may still be in flight; re-read from here next time
+        mark = row.id
+    return mark
+
+
+def catch_up(app=None, limit: int = 5000) -> int | None:
+    """Apply pending outbox rows to this host's index; the number applied, or None if skipped or failed.
+
+    Never raises: a locked index is left to its holder, a broken one is
+    logged (search reports itself unavailable until ``reindex``).
+    """
+    app = app or current_app._get_current_object()
+    path = index_dir(app)
+    applied = 0
+    try:
+        with writer_lock(path) as locked:
+            if not locked:
+                return None
+            ix = _open_or_create(path)
+            try:
+                with Session(db.engine) as session:
+                    while True:
+                        mark = read_mark(path)
+                        rows = session.execute(
+                            select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id,
+                                   SearchOutbox.created_at)
+                            .where(SearchOutbox.id > mark).order_by(SearchOutbox.id).limit(limit)).all()
+                        if not rows:
+                            break
+                        writer = ix.writer()
+                        try:
+                            _apply(writer, session, [(r.doc_type, r.doc_id) for r in rows])
+                        except BaseException:
+                            writer.cancel()
+                            raise
+                        writer.commit()
+                        applied += len(rows)
+                        new_mark = _next_mark(mark, rows, utcnow())
+                        write_mark(path, new_mark)
+                        if len(rows) < limit or new_mark == mark:
+                            break
+            finally:
+                ix.close()
+    except Exception:
+        log.warning("search index update failed at %s; the outbox keeps the changes", path, exc_info=True)
+        return None
+    return applied
+
+
+# --- rebuilding -------------------------------------------------------------------------------------
+
+def count_documents_to_build(session: Session) -> int:
+    return sum(session.scalar(select(func.count()).select_from(model)) or 0 for model, _ in BUILDERS.values())
+
+
+def rebuild(app=None, progress=None, limitmb: int = 256) -> int:
+    """Build a fresh index from the database in a new directory and swap it in; the number of documents.
+
+    One writer, one commit. The new directory's mark is the newest outbox id
+    seen before reading any row, so changes made during the build are
+    applied by the next ``catch_up``. ``progress(n)`` is called as rows are read.
+    """
+    app = app or current_app._get_current_object()
+    path = os.path.abspath(index_dir(app))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    building = f"{path}.new-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    os.makedirs(building)
+    ix = whoosh_index.create_in(building, make_schema())
+    documents = 0
+    try:
+        with Session(db.engine) as session:
+            mark = session.scalar(select(func.max(SearchOutbox.id))) or 0
+            writer = ix.writer(limitmb=limitmb)
+            try:
+                for model, build in BUILDERS.values():
+                    last = 0
+                    while True:
+                        ids = list(session.scalars(select(model.id).where(model.id > last)
+                                                   .order_by(model.id).limit(BATCH)))
+                        if not ids:
+                            break
+                        for doc in build(session, ids).values():
+                            writer.add_document(**doc)
+                            documents += 1
+                        if progress:
+                            progress(len(ids))
+                        last = ids[-1]
+                        session.expunge_all()
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+    finally:
+        ix.close()
+    write_mark(building, mark)
+    retired = f"{path}.old-{os.getpid()}-{int(time.time())}"
+    with writer_lock(path, blocking=True):
+        os.rename(path, retired)
+        os.rename(building, path)
+    shutil.rmtree(retired, ignore_errors=True)
+    return documents
+
+
+def status(app=None) -> dict:
+    """Documents in this host's index, the outbox backlog past its mark, and the last change applied."""
+    app = app or current_app._get_current_object()
+    path = index_dir(app)
+    mark = read_mark(path)
+    info = {"path": path, "available": False, "documents": None, "last_applied": mark}
+    try:
+        ix = open_index(path)
+        try:
+            info["documents"] = ix.doc_count()
+            info["available"] = True
+        finally:
+            ix.close()
+    except Exception as exc:  # missing or broken: report it
+        info["error"] = f"{type(exc).__name__}: {exc}"
+    with Session(db.engine) as session:
+        info["backlog"] = session.scalar(select(func.count()).select_from(SearchOutbox)
+                                         .where(SearchOutbox.id > mark)) or 0
+        info["last_applied_at"] = session.scalar(select(SearchOutbox.created_at).where(SearchOutbox.id == mark))
+    return info
+
+
+# --- one searcher per worker --------------------------------------------------------------------------
+
+_local = threading.local()
+_MAX_OPEN = 4
+
+
+def get_searcher(path: str):
+    """This thread's searcher for ``path``, refreshed when the index changed, reopened after a swap.
+
+    :raise IndexUnavailable: the directory is missing or cannot be opened.
+    """
+    cache = getattr(_local, "searchers", None)
+    if cache is None:
+        cache = _local.searchers = OrderedDict()
+    try:
+        inode = os.stat(path).st_ino
+    except OSError:
+        raise IndexUnavailable("no index directory") from None
+    entry = cache.get(path)
+    if entry is not None and entry[0] == inode:
+        searcher = entry[1]
+        try:
+            if searcher.up_to_date():
+                cache.move_to_end(path)
+                return searcher
+        except Exception:  # unreadable now: reopen below
+            pass
+        # Changed since it was opened: a new searcher on the new segments. (Whoosh's
+        # refresh() shares segment readers with the old searcher, which then cannot be closed.)
+        cache.pop(path, None)
+        _close_quietly(searcher)
+    elif entry is not None:
+        cache.pop(path, None)
+        _close_quietly(entry[1])
+    ix = open_index(path)
+    try:
+        searcher = ix.searcher()
+    except Exception as exc:
+        raise IndexUnavailable(f"{type(exc).__name__}: {exc}") from None
+    cache[path] = (inode, searcher)
+    while len(cache) > _MAX_OPEN:
+        _path, (_inode, old) = cache.popitem(last=False)
+        _close_quietly(old)
+    return searcher
+
+
+def forget_searcher(path: str) -> None:
+    cache = getattr(_local, "searchers", None) or {}
+    entry = cache.pop(path, None)
+    if entry:
+        _close_quietly(entry[1])
+
+
+def _close_quietly(searcher) -> None:
+    try:
+        searcher.close()
+    except Exception:  # a searcher on deleted files may fail to close; it is dropped either way
+        pass

@@ -1,0 +1,543 @@
+"""Searching: parse safely, filter by permissions on the server, load hits back from the database.
+
+The permission filter is built from ``permissions.visible_communities`` (and
+``listed_communities`` for community documents) on every request and given
+to Whoosh as the set of documents the user may see; the user's text is only
+ever parsed over the content fields (title, body, tags), so it can neither
+name another field nor widen the filter. Counts, facets, snippets and the
+"did you mean" suggestion all come from searches run with that filter.
+"""
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from markupsafe import Markup
+from sqlalchemy import func, select, update
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.qparser import (AndGroup, BoostPlugin, EveryPlugin, FieldsPlugin, MultifieldParser, RangePlugin,
+                            WildcardPlugin)
+
+from cop import permissions
+from cop.accounts.models import User
+from cop.communities.models import Community
+from cop.discussions.models import KIND_LABELS, STATUSES, Post, Thread
+from cop.errors import DomainError
+from cop.extensions import db, utcnow
+from cop.library.models import KIND_LABELS as RESOURCE_KIND_LABELS
+from cop.library.models import Resource, ResourceVersion
+from cop.search.index import NO_VALUE, IndexUnavailable, get_searcher, index_dir, make_schema
+from cop.search.models import SearchLog
+
+log = logging.getLogger(__name__)
+
+CONTENT_FIELDS = ("title", "body", "tagtext")
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 12
+PER_PAGE = 20
+TYPE_LABELS = {"thread": "Thread", "resource": "Resource", "community": "Community", "person": "Person"}
+CONTENT_TYPES = ("thread", "resource")
+DATE_RANGES = {"week": ("Past week", 7), "month": ("Past month", 30), "year": ("Past year", 365)}
+FACET_NAMES = ("type", "community", "tag", "author", "date", "kind", "status")
+SORTS = ("relevance", "date")
+GAP_WINDOW = timedelta(days=90)
+_SCHEMA = make_schema()
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class QueryError(DomainError):
+    """The query cannot be run as typed (too long, too many words, nothing to look for)."""
+
+
+class SearchUnavailable(Exception):
+    """The index is missing or broken; pages keep working and search says so."""
+
+
+@dataclass
+class Hit:
+    type: str
+    id: int
+    obj: object
+    title: Markup
+    snippet: Markup
+    post: Post | None = None     # for a thread: the post that matched best
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS[self.type]
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    options: list[tuple[str, str, int]] = field(default_factory=list)  # (value, label, count)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    pages: int
+    hits: list[Hit]
+    facets: list[Facet]
+    suggestion: str | None = None
+
+
+def normalize_query(text: str) -> str:
+    return " ".join((text or "").split()).lower()[:MAX_QUERY_CHARS]
+
+
+def make_parser(fields=CONTENT_FIELDS, group=AndGroup) -> MultifieldParser:
+    """A parser over the content fields only: no ``field:`` syntax, wildcards, ranges, boosts or ``*:*``."""
+    parser = MultifieldParser(list(fields), _SCHEMA, group=group)
+    for plugin in (FieldsPlugin, WildcardPlugin, RangePlugin, BoostPlugin, EveryPlugin):
+        parser.remove_plugin_class(plugin)
+    return parser
+
+
+def _positive_terms(q) -> list:
+    """The terms a query looks for (ignoring NOT branches): a query of only negations finds nothing useful."""
+    if isinstance(q, wq.Not):
+        return []
+    if isinstance(q, wq.AndNot):
+        return _positive_terms(q.a)
+    if q.is_leaf():
+        return list(q.iter_all_terms(phrases=True))
+    return [term for child in q.children() for term in _positive_terms(child)]
+
+
+def parse_query(text: str):
+    """Parse user text into a Whoosh query over the content fields.
+
+    :raise QueryError: over ``MAX_QUERY_CHARS`` characters or ``MAX_TERMS``
+        words, or nothing left to look for.
+    """
+    text = " ".join((text or "").split())
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"Searches are limited to {MAX_QUERY_CHARS} characters. Shorten it and try again.")
+    if len(_WORD.findall(text)) > MAX_TERMS:
+        raise QueryError(f"Searches are limited to {MAX_TERMS} words. Keep the ones that matter most.")
+    try:
+        q = make_parser().parse(text).normalize()
+    except Exception:  # the parser is forgiving, but a query must never become a 500
+        log.info("unparseable search %r", text, exc_info=True)
+        raise QueryError("That search could not be understood. Try plain words.") from None
+    if q is wq.NullQuery or not _positive_terms(q):
+        raise QueryError("There is nothing to look for in that search: add a word that is not an operator.")
+    return q
+
+
+# --- the permission filter ---------------------------------------------------------------------
+
+def _ids(select_communities) -> list[int]:
+    return list(db.session.scalars(select_communities.with_only_columns(Community.id)))
+
+
+def permission_filter(user, **selected):
+    """The Whoosh query of documents ``user`` may see, narrowed by the selected facets; None if none at all.
+
+    Built from the database on every call, so a visibility change, a removed
+    member or a moved thread counts at once.
+    """
+    if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
+        return None
+    everything = permissions.is_admin(user)
+    readable = _ids(permissions.visible_communities(user))
+    listed = _ids(permissions.listed_communities(user))
+    parts = [wq.Term("type", "person")]
+    if readable:
+        content = wq.Or([wq.Term("type", t) for t in CONTENT_TYPES])
+        parts.append(content if everything else wq.And([content, _in("community_id", readable)]))
+    if listed:
+        kind = wq.Term("type", "community")
+        parts.append(kind if everything else wq.And([kind, _in("community_id", listed)]))
+    allowed = wq.Or(parts)
+    narrowing = []
+    if selected.get("type") in TYPE_LABELS:
+        narrowing.append(wq.Term("type", selected["type"]))
+    if selected.get("community_id"):
+        narrowing.append(wq.Term("community_id", str(selected["community_id"])))
+    for name, fieldname in (("tag", "tags"), ("author", "author_id"), ("kind", "kind"), ("status", "status")):
+        if selected.get(name):
+            narrowing.append(wq.Term(fieldname, str(selected[name])))
+    if selected.get("date") in DATE_RANGES:
+        narrowing.append(wq.DateRange("created", utcnow() - timedelta(days=DATE_RANGES[selected["date"]][1]), None))
+    return wq.And([allowed, *narrowing]) if narrowing else allowed
+
+
+def _in(fieldname, values):
+    return wq.Or([wq.Term(fieldname, str(v)) for v in values])
+
+
+def _searcher_cache(searcher) -> dict:
+    """Values derived from one searcher (it is replaced when the index changes, and these with it)."""
+    cache = getattr(searcher, "_cop_cache", None)
+    if cache is None:
+        cache = searcher._cop_cache = {"allowed": OrderedDict(), "columns": {}}
+    return cache
+
+
+def _allowed_docs(searcher, filter_query) -> set | None:
+    """The permitted document numbers as a set (None when there are none).
+
+    Whoosh treats an empty filter as no filter at all, so an empty set must
+    never reach it: callers return no results instead. Sets are cached per
+    searcher by the filter's text (many people share the same visible communities).
+    """
+    if filter_query is None:
+        return None
+    cached = _searcher_cache(searcher)["allowed"]
+    key = repr(filter_query)
+    if key in cached:
+        cached.move_to_end(key)
+        return cached[key]
+    allowed = set(searcher.docs_for_query(filter_query)) or None  # a set: whoosh refuses frozensets
+    cached[key] = allowed
+    while len(cached) > 64:
+        cached.popitem(last=False)
+    return allowed
+
+
+def _searcher():
+    try:
+        return get_searcher(index_dir())
+    except IndexUnavailable as exc:
+        log.warning("search unavailable: %s", exc)
+        raise SearchUnavailable() from None
+
+
+# --- search -------------------------------------------------------------------------------------
+
+# Facet name -> the index column it counts.
+FACET_COLUMNS = {"type": "type", "community": "community_id", "author": "author_id", "kind": "kind",
+                 "status": "status"}
+
+
+def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page: int = PER_PAGE,
+           **selected) -> SearchResults:
+    """One page of what ``user`` may see that matches ``text``, with facets and a suggestion.
+
+    ``selected`` narrows by facet: type, community_id, tag, author (user id),
+    kind, status, date ("week", "month", "year").
+    :raise QueryError: the text cannot be searched (see ``parse_query``).
+    :raise SearchUnavailable: the index is missing or broken.
+    """
+    q = parse_query(text)
+    searcher = _searcher()
+    try:
+        allowed = _allowed_docs(searcher, permission_filter(user, **selected))
+        if allowed is None:
+            return SearchResults(text, 0, 1, 1, [], [], _suggest(searcher, user, text, q, 0, selected))
+        # Every permitted match, unscored (fast), for the total and the facet counts...
+        matched = allowed.intersection(searcher.docs_for_query(q))  # a new set: the cached one is shared
+        total = len(matched)
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        # ...and only the requested page scored, sorted and highlighted.
+        sortedby = sorting.FieldFacet("updated", reverse=True) if sort == "date" else None
+        results = searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby, terms=True)
+        results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
+        results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
+        # A slice, not list(results): list() asks len(), which counts every match again.
+        page_hits = results[(page - 1) * per_page:page * per_page]
+        hits = _load_hits(user, page_hits, q)
+        facets = _facets(_count_facets(searcher, matched))
+        suggestion = _suggest(searcher, user, text, q, total, selected) if total < 3 else None
+        return SearchResults(text, total, page, pages, hits, facets, suggestion)
+    except (QueryError, SearchUnavailable):
+        raise
+    except Exception:
+        log.warning("search failed for %r", text, exc_info=True)
+        raise SearchUnavailable() from None
+
+
+def _columns(searcher) -> dict[str, list]:
+    """The facet columns as plain lists by document number, read once per searcher."""
+    cache = _searcher_cache(searcher)["columns"]
+    if not cache:
+        reader = searcher.reader()
+        size = reader.doc_count_all()
+        for column in (*FACET_COLUMNS.values(), "tag_list", "created"):
+            column_reader = reader.column_reader(column)
+            values = list(column_reader)
+            if len(values) != size:  # a short segment column (see index.NO_VALUE): read one by one
+                values = [_value_at(column_reader, docnum) for docnum in range(size)]
+            cache[column] = values
+    return cache
+
+
+def _value_at(column_reader, docnum):
+    try:
+        return column_reader[docnum]
+    except IndexError:
+        return None
+
+
+def _count_facets(searcher, matched: set) -> dict[str, dict]:
+    """Counts per facet value over the permitted matches, read from the index's columns."""
+    columns = _columns(searcher)
+    counts = {name: {} for name in (*FACET_COLUMNS, "tag", "date")}
+    readers = {name: columns[column] for name, column in FACET_COLUMNS.items()}
+    tag_lists = columns["tag_list"]
+    created = columns["created"]
+    now = utcnow()
+    thresholds = [(key, now - timedelta(days=days)) for key, (_label, days) in DATE_RANGES.items()]
+    for docnum in matched:
+        for name, column in readers.items():
+            value = column[docnum]
+            if value and value not in (NO_VALUE, NO_VALUE.encode()):
+                value = value.decode("utf-8") if isinstance(value, bytes) else value
+                counts[name][value] = counts[name].get(value, 0) + 1
+        raw_tags = tag_lists[docnum]
+        if raw_tags:
+            for tag in raw_tags.decode("utf-8").split(","):
+                counts["tag"][tag] = counts["tag"].get(tag, 0) + 1
+        when = created[docnum]
+        if when:
+            for key, since in thresholds:
+                if when >= since:
+                    counts["date"][key] = counts["date"].get(key, 0) + 1
+    return counts
+
+
+def _terms_of(q) -> set[str]:
+    return {text if isinstance(text, str) else text.decode("utf-8", "replace")
+            for fieldname, text in _positive_terms(q) if fieldname in CONTENT_FIELDS}
+
+
+def _best_post(posts: list[Post], terms: set[str]) -> Post | None:
+    """The visible post of a thread that contains the most of the query's terms (first one on a tie)."""
+    analyzer = _SCHEMA["body"].analyzer
+    best, best_score = None, 0
+    for post in posts:
+        words = {token.text for token in analyzer(post.body_md)}
+        score = len(terms & words)
+        if score > best_score:
+            best, best_score = post, score
+    return best
+
+
+def _highlight(hit, fieldname, text, fallback="") -> Markup:
+    try:
+        marked = hit.highlights(fieldname, text=text, top=2) if text else ""
+    except Exception:  # a snippet is decoration: never fail the page for it
+        marked = ""
+    if marked:
+        return Markup(marked)  # HtmlFormatter escapes the text around each <mark>
+    return Markup.escape(fallback[:240] + ("…" if len(fallback) > 240 else ""))
+
+
+def _load_hits(user, results: list, q) -> list[Hit]:
+    """The page's hits as database objects in the index's order (a few queries, not one per hit)."""
+    keys = [(hit["type"], int(hit["key"].split(":", 1)[1])) for hit in results]
+    by_type: dict[str, list[int]] = {}
+    for doc_type, doc_id in keys:
+        by_type.setdefault(doc_type, []).append(doc_id)
+    readable = set(_ids(permissions.visible_communities(user))) if set(by_type) & set(CONTENT_TYPES) else set()
+    objects: dict[tuple[str, int], object] = {}
+    posts_by_thread: dict[int, list[Post]] = {}
+    texts: dict[int, str] = {}
+    if "thread" in by_type:
+        for thread in db.session.scalars(select(Thread).where(Thread.id.in_(by_type["thread"]),
+                                                              Thread.is_deleted.is_(False))):
+            if thread.community_id in readable:
+                objects[("thread", thread.id)] = thread
+        for post in db.session.scalars(select(Post).where(
+                Post.thread_id.in_([i for t, i in objects if t == "thread"]), Post.is_deleted.is_(False),
+                Post.is_hidden.is_(False)).order_by(Post.thread_id, Post.path)):
+            posts_by_thread.setdefault(post.thread_id, []).append(post)
+    if "resource" in by_type:
+        for resource in db.session.scalars(select(Resource).where(Resource.id.in_(by_type["resource"]),
+                                                                  Resource.is_deleted.is_(False))):
+            if resource.community_id in readable:
+                objects[("resource", resource.id)] = resource
+        rows = db.session.execute(
+            select(ResourceVersion.resource_id, ResourceVersion.body_md,
+                   func.substr(ResourceVersion.text_content, 1, 50_000))
+            .join(Resource, Resource.id == ResourceVersion.resource_id)
+            .where(ResourceVersion.resource_id.in_([i for t, i in objects if t == "resource"]),
+                   ResourceVersion.number == Resource.latest_version))
+        for resource_id, body, text in rows:
+            texts[resource_id] = body or text or ""
+    if "community" in by_type:
+        listed = {c.id: c for c in db.session.scalars(
+            permissions.listed_communities(user).where(Community.id.in_(by_type["community"])))}
+        objects.update({("community", i): c for i, c in listed.items()})
+    if "person" in by_type:
+        for person in db.session.scalars(select(User).where(User.id.in_(by_type["person"]),
+                                                            User.is_disabled.is_(False))):
+            objects[("person", person.id)] = person
+    terms = _terms_of(q)
+    hits = []
+    for hit, key in zip(results, keys):
+        obj = objects.get(key)
+        if obj is None:
+            continue  # deleted since it was indexed, or no longer visible
+        doc_type = key[0]
+        title = _highlight(hit, "title", hit.get("title", ""), hit.get("title", ""))
+        post = None
+        if doc_type == "thread":
+            posts = posts_by_thread.get(obj.id, [])
+            post = _best_post(posts, terms) or (posts[0] if posts else None)
+            body = post.body_md if post else ""
+        elif doc_type == "resource":
+            body = "\n\n".join(filter(None, [obj.description_md, texts.get(obj.id, "")]))
+        elif doc_type == "community":
+            body = obj.domain
+        else:
+            body = "\n".join(filter(None, [obj.title, obj.department, obj.location, obj.bio_md]))
+        hits.append(Hit(doc_type, obj.id, obj, title, _highlight(hit, "body", body, body), post))
+    return hits
+
+
+def _facets(all_counts: dict[str, dict]) -> list[Facet]:
+    """Facet options with counts, named from the database (only values present in permitted hits)."""
+    def counts(name):
+        return {k: v for k, v in all_counts.get(name, {}).items() if k not in (None, "")}
+
+    type_counts = counts("type")
+    community_counts = counts("community")
+    author_counts = counts("author")
+    community_names = {i: (slug, name) for i, slug, name in db.session.execute(
+        select(Community.id, Community.slug, Community.name).where(
+            Community.id.in_([int(i) for i in community_counts if str(i).isdigit()])))} if community_counts else {}
+    top_authors = sorted(author_counts.items(), key=lambda kv: -kv[1])[:10]
+    author_names = dict(db.session.execute(select(User.id, User.display_name).where(
+        User.id.in_([int(i) for i, _ in top_authors if str(i).isdigit()]))).all()) if top_authors else {}
+
+    def options(values, label):
+        return [(str(k), label(k), n) for k, n in sorted(values, key=lambda kv: (-kv[1], str(kv[0])))]
+
+    labels = {**KIND_LABELS, **{f"{k}": v for k, v in RESOURCE_KIND_LABELS.items()}}
+    date_counts = counts("date")
+    facets = [
+        Facet("type", "Type", options(type_counts.items(), lambda k: TYPE_LABELS.get(k, k))),
+        Facet("community", "Community", [
+            (*community_names[int(k)], n) for k, n in sorted(community_counts.items(), key=lambda kv: -kv[1])
+            if str(k).isdigit() and int(k) in community_names][:15]),
+        Facet("tag", "Tag", options(counts("tag").items(), str)[:15]),
+        Facet("author", "Author", [(str(k), author_names[int(k)], n) for k, n in top_authors
+                                   if str(k).isdigit() and int(k) in author_names]),
+        Facet("date", "Date", [(k, label, date_counts[k]) for k, (label, _d) in DATE_RANGES.items()
+                               if date_counts.get(k)]),
+        Facet("kind", "Kind", options(counts("kind").items(), lambda k: labels.get(k, k))),
+        Facet("status", "Thread status", options(
+            [(k, v) for k, v in counts("status").items() if k in STATUSES], lambda k: k.title())),
+    ]
+    return [f for f in facets if f.options]
+
+
+def _suggest(searcher, user, text, q, total, selected) -> str | None:
+    """A corrected query that finds more of what ``user`` may see, or None.
+
+    Candidates come from the index's spelling words, but one is offered only
+    if the corrected query, run with the user's own filter, finds permitted
+    documents: a word that exists only where the user may not look is never shown.
+    """
+    words = [w for w in _WORD.findall(text) if w.upper() not in ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")]
+    allowed = _allowed_docs(searcher, permission_filter(user, **selected))
+    if not words or allowed is None:
+        return None
+    checks = 0
+    for word in words[:4]:
+        candidates = []
+        for fieldname in ("title", "body"):
+            try:
+                candidates += [c for c in searcher.corrector(fieldname).suggest(word.lower(), limit=2)
+                               if c != word.lower() and c not in candidates]
+            except Exception:
+                continue
+        for candidate in candidates[:3]:
+            corrected = re.sub(rf"\b{re.escape(word)}\b", candidate, text, count=1)
+            checks += 1
+            try:
+                found = len(searcher.search(parse_query(corrected), filter=allowed, limit=1))
+            except Exception:
+                found = 0
+            if found > total:
+                return corrected
+            if checks >= 8:
+                return None
+    return None
+
+
+# --- similar and related threads ------------------------------------------------------------------
+
+def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5) -> list[Thread]:
+    """Threads ``user`` may read whose title or text share words with ``text`` (any of them), best first.
+
+    Returns [] when the index is unavailable: a suggestion is never worth an error.
+    """
+    words = [token.text for token in _SCHEMA["title"].analyzer(text or "")][:MAX_TERMS]
+    if not words:
+        return []
+    q = wq.Or([wq.Term(fieldname, w) for w in dict.fromkeys(words) for fieldname in ("title", "body", "tagtext")])
+    try:
+        searcher = get_searcher(index_dir())
+        allowed = _allowed_docs(searcher, permission_filter(user, type="thread"))
+        if allowed is None:
+            return []
+        hits = searcher.search(q, filter=allowed, limit=limit + 1)
+        ids = [int(hit["key"].split(":", 1)[1]) for hit in hits]
+    except Exception:
+        log.warning("similar threads unavailable", exc_info=True)
+        return []
+    ids = [i for i in ids if i != exclude_id][:limit]
+    if not ids:
+        return []
+    readable = permissions.visible_communities(user).with_only_columns(Community.id)
+    found = {t.id: t for t in db.session.scalars(select(Thread).where(
+        Thread.id.in_(ids), Thread.is_deleted.is_(False), Thread.community_id.in_(readable)))}
+    return [found[i] for i in ids if i in found]
+
+
+def related_threads(user, thread, limit: int = 5) -> list[Thread]:
+    """Threads like ``thread`` (its title and tags), excluding itself, that ``user`` may read."""
+    return similar_threads(user, " ".join([thread.title, *(t.name for t in thread.tags)]),
+                           exclude_id=thread.id, limit=limit)
+
+
+# --- the search log and knowledge gaps --------------------------------------------------------------
+
+def record_search(user, text: str, community, result_count: int) -> None:
+    """Log one search (who, what, where, how many results); commits."""
+    db.session.add(SearchLog(user_id=getattr(user, "id", None), query=" ".join(text.split())[:MAX_QUERY_CHARS],
+                             normalized_query=normalize_query(text),
+                             community_id=community.id if community else None, result_count=result_count))
+    db.session.commit()
+
+
+@dataclass
+class KnowledgeGap:
+    query: str
+    times: int
+    last_asked: object
+
+
+def knowledge_gaps(community, limit: int = 10) -> list[KnowledgeGap]:
+    """Recent searches scoped to ``community`` that found nothing and nobody has answered yet."""
+    last = func.max(SearchLog.created_at)
+    rows = db.session.execute(
+        select(SearchLog.normalized_query, func.count(), last)
+        .where(SearchLog.community_id == community.id, SearchLog.result_count == 0,
+               SearchLog.closed_at.is_(None), SearchLog.created_at >= utcnow() - GAP_WINDOW)
+        .group_by(SearchLog.normalized_query).order_by(last.desc()).limit(limit))
+    return [KnowledgeGap(query, times, when) for query, times, when in rows]
+
+
+def close_gap(community, text: str) -> int:
+    """Mark a knowledge gap of ``community`` answered (every log row for that query); commits; rows closed."""
+    normalized = normalize_query(text)
+    if not normalized:
+        return 0
+    result = db.session.execute(
+        update(SearchLog).where(SearchLog.community_id == community.id, SearchLog.normalized_query == normalized,
+                                SearchLog.closed_at.is_(None)).values(closed_at=utcnow()))
+    db.session.commit()
+    return result.rowcount or 0
+

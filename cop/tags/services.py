@@ -1,0 +1,330 @@
+"""Tag services: the tag page, popular tags, suggestions, watching, and the admin's rename and merge.
+
+Every count a non-administrator sees is computed from the same filtered
+queries as the items it counts: threads and resources only from
+``permissions.visible_communities(user)``, communities only from
+``permissions.listed_communities(user)``, people only when enabled. A tag
+whose every use is hidden from the viewer reads as unknown (404), and is never
+suggested, so a private community's vocabulary does not leak either.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import Integer, delete, func, insert, literal, select, union_all
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from cop import permissions
+from cop.accounts.models import User, user_expertise
+from cop.admin import audit
+from cop.communities.models import Community, community_domain_tags
+from cop.discussions.models import Thread, thread_tags
+from cop.errors import DomainError
+from cop.extensions import db
+from cop.library.models import Resource, resource_tags
+from cop.tags.models import Tag, TagWatch, normalize_tag
+
+SECTION_LIMIT = 10
+SUGGEST_LIMIT = 10
+
+# Every table that points at a tag, with the column naming what is tagged: a merge re-points them all.
+ASSOCIATIONS = (
+    (thread_tags, "thread_id"),
+    (resource_tags, "resource_id"),
+    (user_expertise, "user_id"),
+    (community_domain_tags, "community_id"),
+)
+
+
+# --- visibility-filtered building blocks ----------------------------------------------
+
+def _visible_community_ids(user):
+    return permissions.visible_communities(user).with_only_columns(Community.id)
+
+
+def _listed_community_ids(user):
+    return permissions.listed_communities(user).with_only_columns(Community.id)
+
+
+def tagged_threads(user, tag: Tag):
+    """A select of the live threads with ``tag`` in communities ``user`` may read."""
+    return select(Thread).where(
+        Thread.is_deleted.is_(False),
+        Thread.community_id.in_(_visible_community_ids(user)),
+        Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag.id)))
+
+
+def tagged_resources(user, tag: Tag):
+    """A select of the live resources with ``tag`` in communities ``user`` may read."""
+    return select(Resource).where(
+        Resource.is_deleted.is_(False),
+        Resource.community_id.in_(_visible_community_ids(user)),
+        Resource.id.in_(select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag.id)))
+
+
+def tagged_communities(user, tag: Tag):
+    """A select of the communities ``user`` may know about whose domain has ``tag``."""
+    return permissions.listed_communities(user).where(
+        Community.id.in_(select(community_domain_tags.c.community_id).where(community_domain_tags.c.tag_id == tag.id)))
+
+
+def tagged_people(tag: Tag):
+    """A select of the enabled people who list ``tag`` as expertise."""
+    return select(User).where(
+        User.is_disabled.is_(False),
+        User.id.in_(select(user_expertise.c.user_id).where(user_expertise.c.tag_id == tag.id)))
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def _visible_uses(user):
+    """One row (``tag_id``) per use of a tag that ``user`` may see, across all four kinds of use."""
+    visible = _visible_community_ids(user)
+    return union_all(
+        select(thread_tags.c.tag_id).join(Thread, Thread.id == thread_tags.c.thread_id)
+        .where(Thread.is_deleted.is_(False), Thread.community_id.in_(visible)),
+        select(resource_tags.c.tag_id).join(Resource, Resource.id == resource_tags.c.resource_id)
+        .where(Resource.is_deleted.is_(False), Resource.community_id.in_(visible)),
+        select(community_domain_tags.c.tag_id)
+        .where(community_domain_tags.c.community_id.in_(_listed_community_ids(user))),
+        select(user_expertise.c.tag_id).join(User, User.id == user_expertise.c.user_id)
+        .where(User.is_disabled.is_(False)),
+    ).subquery()
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def popular_tags(user, *, prefix: str = "", limit: int = 100) -> list[tuple[Tag, int]]:
+    """Tags by how often ``user`` can see them used (most first, then by name), with that count.
+
+    Tags the user sees no use of are left out. ``prefix`` (already
+    normalised) keeps only tags whose name starts with it.
+    """
+    uses = _visible_uses(user)
+    uses_count = func.count().label("uses")
+    stmt = select(Tag, uses_count).join(uses, uses.c.tag_id == Tag.id).group_by(Tag.id, Tag.name)
+    if prefix:
+        stmt = stmt.where(Tag.name.like(_escape_like(prefix) + "%", escape="\\"))
+    stmt = stmt.order_by(uses_count.desc(), Tag.name).limit(limit)
+    return [(tag, count) for tag, count in db.session.execute(stmt)]
+
+
+def suggest(user, typed: str, limit: int = SUGGEST_LIMIT) -> list[str]:
+    """Names of up to ``limit`` tags starting with the last comma-separated term of ``typed``.
+
+    Most-used (as ``user`` sees them) first. Names only: the counts behind
+    the order are never returned.
+    """
+    prefix = normalize_tag((typed or "").rsplit(",", 1)[-1])
+    if not prefix:
+        return []
+    return [tag.name for tag, _count in popular_tags(user, prefix=prefix, limit=limit)]
+
+
+# --- the tag page ------------------------------------------------------------------------
+
+@dataclass
+class Section:
+    """The first items of one kind with a tag, how many there are in all, and per-community totals."""
+
+    items: list
+    total: int
+    by_community: list[tuple[Community, int]] = field(default_factory=list)
+
+    @property
+    def has_more(self) -> bool:
+        return self.total > len(self.items)
+
+
+@dataclass
+class TagPage:
+    tag: Tag
+    threads: Section
+    resources: Section
+    communities: Section
+    people: Section
+
+    @property
+    def total(self) -> int:
+        return self.threads.total + self.resources.total + self.communities.total + self.people.total
+
+
+def get_tag(name: str) -> Tag | None:
+    """The tag called ``name`` once normalised, or None."""
+    name = normalize_tag(name)
+    return db.session.scalar(select(Tag).where(Tag.name == name)) if name else None
+
+
+def _per_community(stmt, community_column) -> list[tuple[Community, int]]:
+    """(community, count) for the rows of ``stmt``, largest first."""
+    rows = db.session.execute(
+        stmt.with_only_columns(community_column, func.count()).group_by(community_column)
+        .order_by(func.count().desc(), community_column)).all()
+    communities = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_([r[0] for r in rows])))}
+    return [(communities[community_id], count) for community_id, count in rows]
+
+
+def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
+    """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total."""
+    threads = tagged_threads(user, tag)
+    resources = tagged_resources(user, tag)
+    communities = tagged_communities(user, tag)
+    people = tagged_people(tag)
+    return TagPage(
+        tag=tag,
+        threads=Section(
+            items=list(db.session.scalars(threads.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+                                          .limit(limit))),
+            total=_count(threads), by_community=_per_community(threads, Thread.community_id)),
+        resources=Section(
+            items=list(db.session.scalars(resources.order_by(Resource.updated_at.desc(), Resource.id.desc())
+                                          .limit(limit))),
+            total=_count(resources), by_community=_per_community(resources, Resource.community_id)),
+        communities=Section(
+            items=list(db.session.scalars(communities.options(selectinload(Community.domain_tags))
+                                          .order_by(Community.name).limit(limit))),
+            total=_count(communities)),
+        people=Section(
+            items=list(db.session.scalars(people.options(selectinload(User.expertise))
+                                          .order_by(User.display_name).limit(limit))),
+            total=_count(people)),
+    )
+
+
+def visible_tag_or_none(user, name: str) -> Tag | None:
+    """The tag if ``user`` can see at least one use of it; otherwise None (an unknown tag)."""
+    tag = get_tag(name)
+    if tag is None:
+        return None
+    uses = _visible_uses(user)
+    seen = db.session.scalar(select(func.count()).select_from(uses).where(uses.c.tag_id == tag.id))
+    return tag if seen else None
+
+
+# --- watching ------------------------------------------------------------------------------
+
+def is_watching(user, tag: Tag) -> bool:
+    return db.session.scalar(select(TagWatch.id).where(TagWatch.user_id == user.id, TagWatch.tag_id == tag.id)) \
+        is not None
+
+
+def watch(user, tag: Tag) -> None:
+    """Start watching ``tag`` (watching it already is fine)."""
+    if is_watching(user, tag):
+        return
+    db.session.add(TagWatch(user_id=user.id, tag_id=tag.id))
+    try:
+        db.session.commit()
+    except IntegrityError:  # a double click raced us: the watch exists, which is what was asked
+        db.session.rollback()
+
+
+def unwatch(user, tag: Tag) -> None:
+    """Stop watching ``tag`` (not watching it is fine)."""
+    db.session.execute(delete(TagWatch).where(TagWatch.user_id == user.id, TagWatch.tag_id == tag.id))
+    db.session.commit()
+
+
+def watched_tags(user) -> list[Tag]:
+    """The tags ``user`` watches, by name."""
+    return list(db.session.scalars(
+        select(Tag).join(TagWatch, TagWatch.tag_id == Tag.id).where(TagWatch.user_id == user.id).order_by(Tag.name)))
+
+
+# --- administration --------------------------------------------------------------------------
+
+@dataclass
+class TagUsage:
+    tag: Tag
+    threads: int = 0
+    resources: int = 0
+    people: int = 0
+    communities: int = 0
+    watchers: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.threads + self.resources + self.people + self.communities
+
+
+def admin_tag_list(query: str = "", page: int = 1, per_page: int = 50):
+    """A page of every tag (administrators: all uses, private ones too), by name, filtered by a name fragment.
+
+    Returns ``(pagination, usages)`` where ``usages`` holds a ``TagUsage`` per tag on the page.
+    """
+    stmt = select(Tag).order_by(Tag.name)
+    fragment = normalize_tag(query)
+    if fragment:
+        stmt = stmt.where(Tag.name.like("%" + _escape_like(fragment) + "%", escape="\\"))
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    usages = {tag.id: TagUsage(tag) for tag in pagination.items}
+    counted = ((thread_tags, "threads"), (resource_tags, "resources"), (user_expertise, "people"),
+               (community_domain_tags, "communities"), (TagWatch.__table__, "watchers"))
+    for table, attribute in counted:
+        rows = db.session.execute(select(table.c.tag_id, func.count()).where(table.c.tag_id.in_(usages.keys()))
+                                  .group_by(table.c.tag_id))
+        for tag_id, count in rows:
+            setattr(usages[tag_id], attribute, count)
+    return pagination, [usages[tag.id] for tag in pagination.items]
+
+
+def _repoint(table, owner: str, source: Tag, target: Tag, extra: tuple[str, ...] = ()) -> None:
+    """Move ``table``'s rows from ``source`` to ``target``, skipping owners that already have ``target``.
+
+    An INSERT … SELECT of the missing rows followed by a DELETE of the
+    source's rows: no row ever holds a duplicate key, so neither SQLite nor
+    PostgreSQL raises, and no ``ON CONFLICT`` dialect is needed.
+    """
+    owner_column = table.c[owner]
+    already = select(owner_column).where(table.c.tag_id == target.id)
+    columns = [owner_column, literal(target.id, Integer), *(table.c[name] for name in extra)]
+    db.session.execute(insert(table).from_select(
+        [owner, "tag_id", *extra],
+        select(*columns).where(table.c.tag_id == source.id, owner_column.not_in(already))))
+    db.session.execute(delete(table).where(table.c.tag_id == source.id))
+
+
+def merge_tags(admin, source: Tag, target: Tag) -> Tag:
+    """Fold ``source`` into ``target``: everything tagged ``source`` gets ``target``, then ``source`` is deleted.
+
+    Threads, resources, people's expertise, community domains and watches
+    are re-pointed; something that had both keeps one. Audited as
+    ``tag.merge``. :raise DomainError: merging a tag into itself.
+    """
+    if source.id == target.id:
+        raise DomainError("A tag cannot be merged into itself.", field="target")
+    source_name = source.name
+    for table, owner in ASSOCIATIONS:
+        _repoint(table, owner, source, target)
+    _repoint(TagWatch.__table__, "user_id", source, target, extra=("created_at",))
+    audit.record(admin, "tag.merge", target, detail=f"{source_name} → {target.name}")
+    db.session.execute(delete(Tag).where(Tag.id == source.id))
+    db.session.commit()
+    db.session.expire_all()  # relationship collections loaded before the merge still name the source
+    return target
+
+
+def rename_tag(admin, tag: Tag, new_name: str) -> tuple[Tag, bool]:
+    """Rename ``tag`` to ``new_name`` (normalised like every tag).
+
+    If a tag already has that name, this is a merge into it (audited as
+    ``tag.merge``); otherwise ``tag.rename``. Returns ``(tag now carrying the
+    name, merged)``. :raise DomainError: (field ``name``) a name with nothing
+    usable in it, or the tag's current name.
+    """
+    name = normalize_tag(new_name)
+    if not name:
+        raise DomainError("Give the tag a name with letters or digits.", field="name")
+    if name == tag.name:
+        raise DomainError(f"The tag is already called “{name}”.", field="name")
+    existing = db.session.scalar(select(Tag).where(Tag.name == name))
+    if existing is not None:
+        return merge_tags(admin, tag, existing), True
+    old_name = tag.name
+    tag.name = name
+    audit.record(admin, "tag.rename", tag, detail=f"{old_name} → {name}")
+    db.session.commit()
+    return tag, False

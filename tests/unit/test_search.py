@@ -1,0 +1,380 @@
+"""Search: the permission filter (leak canaries), the outbox, recovery, concurrent writers, gaps.
+
+Every test gets its own index directory (``<tmp>/instance/search_index``, from the ``app`` fixture).
+"""
+import io
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from cop.communities import services as communities
+from cop.discussions import services as discussions
+from cop.discussions.models import Post, Thread
+from cop.extensions import db
+from cop.library import services as library
+from cop.search import index
+from cop.search import services as search
+from cop.search.models import SearchLog, SearchOutbox
+from tests.builders import add_membership, make_community, make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Unique words hidden where only members of the private or restricted community may look.
+CANARIES = ("zqprivtitle", "zqprivpost", "zqprivtag", "zqprivfile", "zqprivdesc",
+            "zqrestitle", "zqrespost", "zqresdesc", "zqresdoc")
+# Words no one may ever find: in a hidden (moderated) post and a deleted thread.
+BURIED = ("zqhiddenpost", "zqdeletedthread")
+
+
+def build_world():
+    """Open, restricted and private communities with canaries, and people in every relation to them."""
+    admin = make_user("root@example.com", "Root Admin", admin=True)
+    member = make_user("member@example.com", "Mira Member")
+    outsider = make_user("outsider@example.com", "Oscar Outsider")
+    removed = make_user("removed@example.com", "Remy Removed")
+    other_coord = make_user("othercoord@example.com", "Otto Coordinator")
+    open_c = make_community("open-circle", visibility="open", coordinators=[member], members=[outsider])
+    restricted = make_community("rest-circle", visibility="restricted", coordinators=[member])
+    private = make_community("priv-circle", visibility="private", coordinators=[member])
+    make_community("other-circle", visibility="private", coordinators=[other_coord])
+    add_membership(private, removed, "removed")
+    add_membership(restricted, removed, "removed")
+
+    common = discussions.create_thread(member, open_c, title="Common kettle practice",
+                                       body="Everyone shares kettle tips here.", tags="kettle")
+    discussions.create_thread(member, private, title="Kettle zqprivtitle secrets", body="kettle plans",
+                              tags="zqprivtag")
+    secret = discussions.create_thread(member, private, title="Budget", body="Budget talk")
+    discussions.reply(member, secret, secret.opening_post, "The kettle zqprivpost figure")
+    library.add_file(member, private, stream=io.BytesIO(b"kettle notes zqprivfile inside\n"), filename="notes.txt",
+                     description="zqprivdesc kettle")
+    restricted_thread = discussions.create_thread(member, restricted, title="Kettle zqrestitle review",
+                                                  body="kettle review")
+    discussions.reply(member, restricted_thread, restricted_thread.opening_post, "zqrespost kettle")
+    library.add_document(member, restricted, title="Kettle checklist", body="zqresdoc kettle steps",
+                         description="zqresdesc")
+
+    hidden_thread = discussions.create_thread(member, open_c, title="Open talk", body="kettle zqopeners")
+    bad = discussions.reply(outsider, hidden_thread, hidden_thread.opening_post, "zqhiddenpost kettle rant")
+    flag = discussions.flag_post(member, bad, "add-value")
+    discussions.decide_flag(member, flag, hide=True)
+    gone = discussions.create_thread(member, open_c, title="zqdeletedthread kettle", body="to be removed")
+    discussions.delete_post(member, gone.opening_post)
+    return dict(admin=admin, member=member, outsider=outsider, removed=removed, other_coord=other_coord,
+                open=open_c, restricted=restricted, private=private, common=common, secret=secret,
+                restricted_thread=restricted_thread)
+
+
+@pytest.fixture
+def world(app):
+    return build_world()
+
+
+def _everything_shown(results) -> str:
+    """All text a results page derives from the index: hits, snippets, facet labels and values, suggestion."""
+    parts = [str(results.total), results.suggestion or ""]
+    for hit in results.hits:
+        parts += [hit.type, str(hit.id), str(hit.title), str(hit.snippet)]
+    for facet in results.facets:
+        parts += [f"{value} {label} {count}" for value, label, count in facet.options]
+    return " ".join(parts).lower()
+
+
+def _typo(word: str) -> str:
+    return word[:-1] + ("x" if word[-1] != "x" else "y")
+
+
+@pytest.mark.parametrize("who", ["outsider", "removed", "other_coord"])
+def test_canaries_are_never_found_by_non_members(world, who):
+    user = world[who]
+    for word in CANARIES + BURIED:
+        results = search.search(user, word)
+        assert results.total == 0 and results.hits == [] and results.facets == [], (who, word)
+        assert search.search(user, _typo(word)).suggestion is None, (who, word)
+    # A word shared with permitted documents: only open content, and no canary in any part of the page.
+    results = search.search(user, "kettle")
+    shown = _everything_shown(results)
+    assert {hit.obj.community_id for hit in results.hits if hit.type in ("thread", "resource")} == {world["open"].id}
+    for word in CANARIES + BURIED:
+        assert word not in shown
+    community_values = {v for f in results.facets if f.name == "community" for v, _l, _n in f.options}
+    assert community_values <= {"open-circle"}
+
+
+def test_canaries_are_found_by_members_and_admins(world):
+    for user in (world["member"], world["admin"]):
+        for word in CANARIES:
+            assert search.search(user, word).total >= 1, (user.email, word)
+        for word in BURIED:
+            assert search.search(user, word).total == 0, word
+    member = world["member"]
+    assert search.search(member, _typo("zqprivtitle")).suggestion == "zqprivtitle"
+
+
+def test_thread_hit_names_the_post_that_matched(world):
+    results = search.search(world["member"], "zqprivpost")
+    (hit,) = results.hits
+    assert hit.type == "thread" and hit.id == world["secret"].id
+    assert hit.post is not None and "zqprivpost" in hit.post.body_md
+    assert '<mark class="hl' in str(hit.snippet)
+
+
+def test_snippets_escape_html(app, world):
+    thread = world["common"]
+    discussions.reply(world["member"], thread, thread.opening_post, "zqescape <b>bold</b> <script>x()</script>")
+    (hit,) = search.search(world["outsider"], "zqescape").hits
+    assert "<script>" not in str(hit.snippet) and "&lt;" in str(hit.snippet)
+
+
+def test_anonymous_users_get_nothing(world):
+    from flask_login import AnonymousUserMixin
+
+    assert search.search(AnonymousUserMixin(), "kettle").total == 0
+
+
+INJECTIONS = [
+    "alpha) OR (community_id:1", "community_id:1", "type:person", "community_id:*", "*", "*ettle", "kett*",
+    '"unbalanced', "(unbalanced", "unbalanced)", "NOT NOT NOT", "AND", "OR OR", "kettle NOT", "NOT kettle",
+    "kettle AND (zqprivtitle OR community_id:3)", "title:zqprivtitle", "body:zqprivpost", "tags:zqprivtag",
+    "[a TO z]", "kettle^100", "key:thread*", "*:*", "zqprivtitle~2", "'kettle'", "kettle\x00", "ünïcödé ✓",
+    "a" * 199, "x " * 40, "b" * 500,
+]
+
+
+@pytest.mark.parametrize("who", ["outsider", "removed", "other_coord"])
+def test_query_corpus_never_leaks_or_errors(world, who):
+    user = world[who]
+    forbidden = {world["private"].id, world["restricted"].id}
+    for text in INJECTIONS:
+        try:
+            results = search.search(user, text)
+        except search.QueryError as exc:
+            assert exc.message
+            continue
+        for hit in results.hits:
+            assert getattr(hit.obj, "community_id", None) not in forbidden or hit.type in ("community", "person"), text
+            if hit.type == "community":
+                assert hit.obj.visibility != "private", text
+        shown = _everything_shown(results)
+        for word in CANARIES:
+            assert word not in shown, (text, word)
+
+
+def test_field_syntax_is_plain_text(world):
+    # "type:person" must not name the field: it searches for the words "type" and "person".
+    assert search.search(world["member"], "type:person").total == 0
+    with pytest.raises(search.QueryError):
+        search.parse_query("x" * 201)
+    with pytest.raises(search.QueryError):
+        search.parse_query(" ".join(["word"] * 13))
+    with pytest.raises(search.QueryError):
+        search.parse_query("NOT NOT NOT")
+
+
+def test_visibility_membership_and_moves_take_effect_at_once(app, world):
+    member, outsider = world["member"], world["outsider"]
+    assert search.search(outsider, "zqprivtitle").total == 0
+    world["private"].visibility = "open"
+    db.session.commit()
+    assert search.search(outsider, "zqprivtitle").total == 1
+    world["open"].visibility = "private"
+    db.session.commit()
+    from cop import permissions
+    permissions.forget_memberships()
+    assert search.search(outsider, "zqopeners").total == 1  # still an active member of open-circle
+    communities.remove_member(member, world["open"], outsider)
+    permissions.forget_memberships()
+    assert search.search(outsider, "zqopeners").total == 0
+    # Move the restricted thread into the (now open) private circle: found by everyone at once.
+    thread = world["restricted_thread"]
+    assert search.search(outsider, "zqrestitle").total == 0
+    discussions.move_thread(member, thread, world["private"])
+    results = search.search(outsider, "zqrestitle")
+    assert [h.id for h in results.hits] == [thread.id]
+
+
+def test_facets_filter_and_sort(world):
+    member = world["member"]
+    everything = search.search(member, "kettle")
+    types = {v: n for f in everything.facets if f.name == "type" for v, _l, n in f.options}
+    assert types["thread"] >= 3 and types["resource"] == 2
+    only_resources = search.search(member, "kettle", type="resource")
+    assert {h.type for h in only_resources.hits} == {"resource"} and only_resources.total == 2
+    in_private = search.search(member, "kettle", community_id=world["private"].id)
+    assert in_private.total >= 1 and {h.obj.community_id for h in in_private.hits} == {world["private"].id}
+    tagged = search.search(member, "kettle", tag="zqprivtag")
+    assert tagged.total == 1
+    by_date = search.search(member, "kettle", sort="date", date="week")
+    assert by_date.total == everything.total  # everything here was written in the past week
+    newest_first = [hit.obj.last_activity_at for hit in search.search(member, "kettle", sort="date",
+                                                                       type="thread").hits]
+    assert newest_first == sorted(newest_first, reverse=True)
+    paged = search.search(member, "kettle", per_page=2, page=2)
+    assert paged.page == 2 and len(paged.hits) == 2
+
+
+def test_outbox_row_commits_with_the_change_and_rolls_back_with_it(app, world):
+    app.config["SEARCH_INDEX_ON_COMMIT"] = False
+    before = db.session.scalar(select(func.max(SearchOutbox.id)))
+    thread = world["common"]
+    discussions.reply(world["member"], thread, thread.opening_post, "zqqueued reply")
+    rows = db.session.execute(select(SearchOutbox.doc_type, SearchOutbox.doc_id)
+                              .where(SearchOutbox.id > before)).all()
+    assert ("thread", thread.id) in rows
+    assert search.search(world["member"], "zqqueued").total == 0  # not applied yet
+    db.session.add(Post(thread_id=thread.id, author_id=world["member"].id, body_md="x", body_html="x"))
+    db.session.flush()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.id > before)) \
+        == len(rows)
+    assert index.catch_up() >= 1
+    assert search.search(world["member"], "zqqueued").total == 1
+
+
+def _results(user, words):
+    return {w: sorted((h.type, h.id) for h in search.search(user, w).hits) for w in words}
+
+
+@pytest.mark.parametrize("damage", ["delete", "corrupt"])
+def test_missing_or_corrupt_index_reports_unavailable_and_reindex_restores(app, runner, world, damage):
+    words = ("kettle", "zqprivpost", "zqresdoc", "member")
+    before = _results(world["member"], words)
+    path = index.index_dir()
+    if damage == "delete":
+        shutil.rmtree(path)
+    else:
+        for name in os.listdir(path):
+            if name.endswith(".toc") or name.endswith(".seg"):
+                Path(path, name).write_bytes(b"garbage")
+    index.forget_searcher(path)
+    with pytest.raises(search.SearchUnavailable):
+        search.search(world["member"], "kettle")
+    assert search.similar_threads(world["member"], "kettle") == []
+    result = runner.invoke(args=["cop", "search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed" in result.output
+    assert _results(world["member"], words) == before
+    status = runner.invoke(args=["cop", "search", "status"])
+    assert "Outbox backlog: 0" in status.output and "available" in status.output
+
+
+def test_posting_works_while_the_index_is_broken(app, world):
+    path = index.index_dir()
+    for name in os.listdir(path):
+        if name.endswith(".toc"):
+            Path(path, name).write_bytes(b"garbage")
+    index.forget_searcher(path)
+    thread = world["common"]
+    post = discussions.reply(world["member"], thread, thread.opening_post, "zqduringoutage")
+    assert db.session.get(Post, post.id) is not None
+    index.rebuild()
+    assert search.search(world["member"], "zqduringoutage").total == 1
+
+
+def _script(app, body: str) -> str:
+    """A Python program that runs ``body`` with an app on this test's database and index."""
+    return textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from tests.conftest import make_config
+        from cop import create_app
+        from cop.extensions import db
+        app = create_app(make_config({app.config['SQLALCHEMY_DATABASE_URI']!r}, {app.instance_path!r},
+                                     SEARCH_INDEX_ON_COMMIT=os.environ.get("ON_COMMIT") == "1"))
+        with app.app_context():
+    """) + textwrap.indent(textwrap.dedent(body), "    ")
+
+
+def test_a_crash_between_commit_and_index_write_loses_nothing(app, world):
+    thread_id = world["common"].id
+    code = _script(app, f"""
+        from cop.discussions import services as d
+        from cop.discussions.models import Thread
+        from cop.accounts.models import User
+        thread = db.session.get(Thread, {thread_id})
+        user = db.session.get(User, {world['member'].id})
+        d.reply(user, thread, thread.opening_post, "zqcrashproof reply")
+        os._exit(3)  # dies after the commit, before any index write
+    """)
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "ON_COMMIT": "0"}, timeout=120,
+                          capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Post).where(Post.body_md == "zqcrashproof reply")) == 1
+    assert search.search(world["member"], "zqcrashproof").total == 0
+    index.catch_up()  # what the next commit (or a restart's catch-up) does
+    assert [h.id for h in search.search(world["member"], "zqcrashproof").hits] == [thread_id]
+
+
+def test_concurrent_writers_lose_no_post(app, world):
+    writers, posts_each = 4, 10
+    thread_ids = [discussions.create_thread(world["member"], world["open"], title=f"Writer {n} thread",
+                                            body=f"zqwriter{n}").id for n in range(writers)]
+    processes = []
+    for n, thread_id in enumerate(thread_ids):
+        code = _script(app, f"""
+            from cop.discussions import services as d
+            from cop.discussions.models import Thread
+            from cop.accounts.models import User
+            user = db.session.get(User, {world['member'].id})
+            for i in range({posts_each}):
+                thread = db.session.get(Thread, {thread_id})
+                d.reply(user, thread, thread.opening_post, f"zqw{n}p{{i}}x reply")
+        """)
+        processes.append(subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "ON_COMMIT": "1"},
+                                          stderr=subprocess.PIPE, text=True))
+    for process in processes:
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    index.catch_up()
+    member = world["member"]
+    for n, thread_id in enumerate(thread_ids):
+        for i in range(posts_each):
+            assert [h.id for h in search.search(member, f"zqw{n}p{i}x").hits] == [thread_id], (n, i)
+    # The index equals the database: every visible thread once, nothing else.
+    db.session.expire_all()
+    visible_threads = set(db.session.scalars(select(Thread.id).where(Thread.is_deleted.is_(False))))
+    searcher = index.get_searcher(index.index_dir())
+    indexed = {int(fields["key"].split(":")[1]) for fields in searcher.all_stored_fields()
+               if fields["type"] == "thread"}
+    assert indexed == visible_threads
+    assert index.status()["backlog"] == 0
+
+
+def test_similar_and_related_threads_respect_permissions(world):
+    outsider, member = world["outsider"], world["member"]
+    assert [t.id for t in search.similar_threads(outsider, "kettle practice")][:1] == [world["common"].id]
+    assert all(t.community_id == world["open"].id for t in search.similar_threads(outsider, "kettle zqprivtitle"))
+    assert any(t.community_id == world["private"].id for t in search.similar_threads(member, "kettle zqprivtitle"))
+    related = search.related_threads(outsider, world["common"])
+    assert world["common"] not in related and all(t.community_id == world["open"].id for t in related)
+
+
+def test_knowledge_gaps_are_logged_listed_and_closed(world):
+    open_c = world["open"]
+    search.record_search(world["outsider"], "How to  Descale", open_c, 0)
+    search.record_search(world["member"], "how to descale", open_c, 0)
+    search.record_search(world["member"], "kettle", open_c, 4)
+    search.record_search(world["member"], "unscoped nothing", None, 0)
+    gaps = search.knowledge_gaps(open_c)
+    assert [(g.query, g.times) for g in gaps] == [("how to descale", 2)]
+    assert search.close_gap(open_c, "How to descale") == 2
+    assert search.knowledge_gaps(open_c) == []
+    assert db.session.scalar(select(func.count()).select_from(SearchLog)) == 4
+
+
+def test_person_documents_follow_profile_changes_not_logins(app, world):
+    member = world["member"]
+    before = db.session.scalar(select(func.max(SearchOutbox.id)))
+    member.last_login_at = member.created_at
+    db.session.commit()
+    assert db.session.scalar(select(func.max(SearchOutbox.id))) == before
+    member.department = "Zqdepartment"
+    db.session.commit()
+    assert [h.id for h in search.search(world["outsider"], "zqdepartment").hits] == [member.id]
