@@ -20,3 +20,8 @@ def page_arg(request) -> int:
         return max(1, min(int(request.args.get("page", 1)), 10_000))
     except (TypeError, ValueError):
         return 1
+
+
+def form_status(form: FlaskForm) -> int:
+    """400 when a submitted form is shown again (it failed), 200 for a first display."""
+    return 400 if form.is_submitted() else 200

@@ -168,6 +168,12 @@ def get_listed_community_or_404(slug: str, user) -> Community:
     return community
 
 
+def require(allowed: bool) -> None:
+    """:raise 403: when a user who may know the object is not allowed this action."""
+    if not allowed:
+        abort(403)
+
+
 def get_readable_community_or_404(slug: str, user) -> Community:
     """Load a community whose content the user may read.
 

@@ -10,7 +10,7 @@ from cop.accounts.models import User
 from cop.communities.services import public_memberships
 from cop.errors import DomainError
 from cop.extensions import db, limiter
-from cop.forms import page_arg, show_domain_error
+from cop.forms import form_status, page_arg, show_domain_error
 
 bp = Blueprint("accounts", __name__)
 
@@ -72,7 +72,7 @@ def register():
             _start_session(user)
             flash(f"Welcome, {user.display_name}! Find a community to join below.", "success")
             return redirect(url_for("communities.directory"))
-    status = 400 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("accounts/register.html", form=form,
                            min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
 
@@ -91,7 +91,7 @@ def login():
             _start_session(user, remember=form.remember.data)
             return redirect(target)
         form.password.errors = ["That e-mail and password do not match an active account."]
-    status = 400 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("accounts/login.html", form=form), status
 
 
@@ -116,7 +116,7 @@ def change_password():
             _start_session(current_user._get_current_object())
             flash("Password changed. Your other sessions have been signed out.", "success")
             return redirect(url_for("accounts.profile", handle=current_user.handle))
-    status = 400 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("accounts/password.html", form=form,
                            min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
 
@@ -139,7 +139,7 @@ def edit_profile():
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("accounts.profile", handle=user.handle))
-    status = 400 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("accounts/edit_profile.html", form=form), status
 
 

@@ -11,7 +11,7 @@ from cop.communities.forms import NewCommunityForm
 from cop.communities.views import community_fields
 from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import page_arg, show_domain_error
+from cop.forms import form_status, page_arg, show_domain_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,7 +43,7 @@ def new_community():
         else:
             flash(f"{community.name} created.", "success")
             return redirect(url_for("communities.community_home", slug=community.slug))
-    status = 400 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("admin/new_community.html", form=form), status
 
 

@@ -11,9 +11,9 @@ from cop.communities.forms import (CommunityForm, DecisionForm, InvitationAnswer
 from cop.communities.guidelines import platform_guidelines_html
 from cop.communities.models import STAGES, VISIBILITIES, Membership
 from cop.discussions import services as discussion_services
-from cop.errors import DomainError, NotAllowed
+from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import page_arg, show_domain_error
+from cop.forms import form_status, page_arg, show_domain_error
 from cop.library import services as library_services
 
 bp = Blueprint("communities", __name__)
@@ -29,14 +29,8 @@ def _community(slug):
     return permissions.get_listed_community_or_404(slug, current_user)
 
 
-def _require(allowed: bool):
-    """Abort with 403 when the user knows the community but may not do this."""
-    if not allowed:
-        abort(403)
-
-
 def _form_page(template, form, community, **context):
-    status = 400 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template(template, form=form, community=community,
                            platform_guidelines=platform_guidelines_html(), **context), status
 
@@ -81,7 +75,7 @@ def community_home(slug):
 @bp.route("/c/<slug>/join", methods=["GET", "POST"])
 def join(slug):
     community = _community(slug)
-    _require(permissions.can_join(current_user, community))
+    permissions.require(permissions.can_join(current_user, community))
     form = JoinForm()
     if form.validate_on_submit():
         try:
@@ -97,7 +91,7 @@ def join(slug):
 @bp.route("/c/<slug>/request", methods=["GET", "POST"])
 def request_to_join(slug):
     community = _community(slug)
-    _require(permissions.can_request_to_join(current_user, community))
+    permissions.require(permissions.can_request_to_join(current_user, community))
     form = RequestForm()
     if form.validate_on_submit():
         try:
@@ -113,7 +107,7 @@ def request_to_join(slug):
 @bp.route("/c/<slug>/invitation", methods=["GET", "POST"])
 def invitation(slug):
     community = _community(slug)
-    _require(permissions.can_answer_invitation(current_user, community))
+    permissions.require(permissions.can_answer_invitation(current_user, community))
     form = InvitationAnswerForm()
     if form.validate_on_submit():
         accept = request.form.get("decision") == "accept"
@@ -132,7 +126,7 @@ def invitation(slug):
 @bp.route("/c/<slug>/leave", methods=["GET", "POST"])
 def leave(slug):
     community = _community(slug)
-    _require(permissions.can_leave(current_user, community))
+    permissions.require(permissions.can_leave(current_user, community))
     form = LeaveForm()
     others = [m for m in services.members(community) if m.user_id != current_user.id]
     form.successor.choices = [SelectChoice(0, "— choose a member —")] + [
@@ -154,7 +148,7 @@ def leave(slug):
 @bp.route("/c/<slug>/members")
 def members(slug):
     community = _community(slug)
-    _require(permissions.can_view(current_user, community))
+    permissions.require(permissions.can_view(current_user, community))
     manage = permissions.can_manage(current_user, community)
     return render_template(
         "communities/members.html", community=community, members=services.members(community),
@@ -167,7 +161,7 @@ def members(slug):
 @bp.route("/c/<slug>/requests/<int:membership_id>", methods=["POST"])
 def decide(slug, membership_id):
     community = _community(slug)
-    _require(permissions.can_manage(current_user, community))
+    permissions.require(permissions.can_manage(current_user, community))
     membership = db.session.scalar(select(Membership).where(
         Membership.id == membership_id, Membership.community_id == community.id))
     if membership is None:
@@ -190,7 +184,7 @@ def decide(slug, membership_id):
 @bp.route("/c/<slug>/invite", methods=["GET", "POST"])
 def invite(slug):
     community = _community(slug)
-    _require(permissions.can_manage(current_user, community))
+    permissions.require(permissions.can_manage(current_user, community))
     form = InviteForm()
     if form.validate_on_submit():
         try:
@@ -213,7 +207,7 @@ def _member_or_404(community, user_id) -> User:
 @bp.route("/c/<slug>/members/<int:user_id>/remove", methods=["POST"])
 def remove(slug, user_id):
     community = _community(slug)
-    _require(permissions.can_manage(current_user, community))
+    permissions.require(permissions.can_manage(current_user, community))
     member = _member_or_404(community, user_id)
     form = RemoveForm()
     try:
@@ -230,7 +224,7 @@ def remove(slug, user_id):
 @bp.route("/c/<slug>/members/<int:user_id>/coordinator", methods=["POST"])
 def promote(slug, user_id):
     community = _community(slug)
-    _require(permissions.can_manage(current_user, community))
+    permissions.require(permissions.can_manage(current_user, community))
     member = _member_or_404(community, user_id)
     try:
         services.make_coordinator(current_user, community, member)
@@ -244,7 +238,7 @@ def promote(slug, user_id):
 @bp.route("/c/<slug>/edit", methods=["GET", "POST"])
 def edit(slug):
     community = _community(slug)
-    _require(permissions.can_manage(current_user, community))
+    permissions.require(permissions.can_manage(current_user, community))
     form = CommunityForm()
     if request.method == "GET":
         form.process(data=community_form_data(community))

@@ -8,9 +8,9 @@ from cop.communities.models import Community
 from cop.discussions import services
 from cop.discussions.forms import BODY_HINT, ClassifyForm, EditForm, FlagForm, MoveForm, ReplyForm, ThreadForm
 from cop.discussions.models import KIND_LABELS, KINDS, PRIORITY_LABELS, STATUSES, Flag, Post
-from cop.errors import DomainError, NotAllowed
+from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import page_arg, show_domain_error
+from cop.forms import form_status, page_arg, show_domain_error
 from cop.search import services as search_services
 
 bp = Blueprint("discussions", __name__)
@@ -42,15 +42,6 @@ def _post(post_id) -> Post:
     return post
 
 
-def _require(allowed: bool):
-    if not allowed:
-        abort(403)
-
-
-def _status(form):
-    return 400 if form.is_submitted() else 200
-
-
 @bp.route("/c/<slug>/threads")
 def thread_list(slug):
     community = _readable_community(slug)
@@ -65,7 +56,7 @@ def thread_list(slug):
 @bp.route("/c/<slug>/threads/new", methods=["GET", "POST"])
 def new_thread(slug):
     community = _readable_community(slug)
-    _require(services.can_post(current_user, community))
+    permissions.require(services.can_post(current_user, community))
     form = ThreadForm()
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:200]  # from a knowledge gap or "check for similar threads"
@@ -82,7 +73,7 @@ def new_thread(slug):
             search_services.close_gap(community, request.form.get("gap", ""))
             return redirect(url_for(".thread", thread_id=thread.id))
     return render_template("discussions/new_thread.html", community=community, form=form,
-                           gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), _status(form)
+                           gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), form_status(form)
 
 
 @bp.route("/t/<int:thread_id>")
@@ -101,7 +92,7 @@ def thread(thread_id):
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
 def reply(thread_id):
     thread = _thread(thread_id)
-    _require(services.can_post(current_user, thread.community))
+    permissions.require(services.can_post(current_user, thread.community))
     form = ReplyForm()
     raw_parent = request.values.get("parent_id") or request.args.get("to") or thread.opening_post_id
     try:
@@ -122,7 +113,7 @@ def reply(thread_id):
             show_domain_error(form, exc)
         else:
             return redirect(url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}")
-    status = _status(form)
+    status = form_status(form)
     if form.is_submitted() and not thread_open_for_replies(thread):
         status = 409
     return render_template("discussions/reply.html", thread=thread, community=thread.community, form=form,
@@ -143,7 +134,7 @@ def post_link(post_id):
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id):
     post = _post(post_id)
-    _require(services.can_edit_post(current_user, post))
+    permissions.require(services.can_edit_post(current_user, post))
     form = EditForm()
     if request.method == "GET":
         form.body.data = post.body_md
@@ -157,7 +148,7 @@ def edit_post(post_id):
             flash("Post updated.", "success")
             return redirect(url_for(".post_link", post_id=post.id))
     return render_template("discussions/edit.html", post=post, thread=post.thread, community=post.thread.community,
-                           form=form, body_hint=BODY_HINT), _status(form)
+                           form=form, body_hint=BODY_HINT), form_status(form)
 
 
 @bp.route("/p/<int:post_id>/history")
@@ -172,7 +163,7 @@ def history(post_id):
 @bp.route("/p/<int:post_id>/delete", methods=["POST"])
 def delete_post(post_id):
     post = _post(post_id)
-    _require(services.can_delete_post(current_user, post))
+    permissions.require(services.can_delete_post(current_user, post))
     thread = post.thread
     services.delete_post(current_user, post)
     flash("Post removed.", "info")
@@ -184,7 +175,7 @@ def delete_post(post_id):
 @bp.route("/t/<int:thread_id>/accept", methods=["POST"])
 def accept(thread_id):
     thread = _thread(thread_id)
-    _require(services.can_accept(current_user, thread))
+    permissions.require(services.can_accept(current_user, thread))
     raw = request.form.get("post_id", "")
     post = db.session.get(Post, int(raw)) if raw.isdigit() else None
     if raw and post is None:
@@ -201,7 +192,7 @@ def accept(thread_id):
 @bp.route("/t/<int:thread_id>/moderate", methods=["POST"])
 def moderate(thread_id):
     thread = _thread(thread_id)
-    _require(services.can_moderate(current_user, thread))
+    permissions.require(services.can_moderate(current_user, thread))
     action = request.form.get("action", "")
     try:
         services.moderate_thread(current_user, thread, action)
@@ -217,7 +208,7 @@ def moderate(thread_id):
 @bp.route("/t/<int:thread_id>/classify", methods=["POST"])
 def classify(thread_id):
     thread = _thread(thread_id)
-    _require(services.can_moderate(current_user, thread))
+    permissions.require(services.can_moderate(current_user, thread))
     form = ClassifyForm()
     try:
         services.classify(current_user, thread, form.kind.data, form.priority.data)
@@ -233,7 +224,7 @@ def classify(thread_id):
 @bp.route("/t/<int:thread_id>/move", methods=["GET", "POST"])
 def move(thread_id):
     thread = _thread(thread_id)
-    _require(services.can_moderate(current_user, thread))
+    permissions.require(services.can_moderate(current_user, thread))
     form = MoveForm()
     targets = services.move_targets(current_user, thread)
     form.target.choices = [SelectChoice(c.id, c.name) for c in targets]
@@ -247,14 +238,14 @@ def move(thread_id):
             flash(f"Thread moved to {target.name}.", "success")
             return redirect(url_for(".thread", thread_id=thread.id))
     return render_template("discussions/move.html", thread=thread, community=thread.community, form=form,
-                           targets=targets), _status(form)
+                           targets=targets), form_status(form)
 
 
 @bp.route("/p/<int:post_id>/flag", methods=["GET", "POST"])
 def flag(post_id):
     post = _post(post_id)
     community = post.thread.community
-    _require(permissions.is_member(current_user, community) and post.is_visible)
+    permissions.require(permissions.is_member(current_user, community) and post.is_visible)
     form = FlagForm()
     form.guideline.choices = [SelectChoice("", "— choose a guideline —")] + [
         SelectChoice(key, title) for key, title in services.guideline_choices(community)]
@@ -268,13 +259,13 @@ def flag(post_id):
                   "“My flags”.", "success")
             return redirect(url_for(".post_link", post_id=post.id))
     return render_template("discussions/flag.html", post=post, thread=post.thread, community=community, form=form,
-                           platform_guidelines=platform_guidelines_html()), _status(form)
+                           platform_guidelines=platform_guidelines_html()), form_status(form)
 
 
 @bp.route("/c/<slug>/triage")
 def triage(slug):
     community = _readable_community(slug)
-    _require(permissions.can_manage(current_user, community))
+    permissions.require(permissions.can_manage(current_user, community))
     view = request.args.get("view", "all")
     view = view if view in ("all", "no-reply", "stale") else "all"
     return render_template("discussions/triage.html", community=community, view=view,
@@ -285,7 +276,7 @@ def triage(slug):
 @bp.route("/c/<slug>/flags")
 def flag_queue(slug):
     community = _readable_community(slug)
-    _require(permissions.can_manage(current_user, community))
+    permissions.require(permissions.can_manage(current_user, community))
     return render_template("discussions/flags.html", community=community, flags=services.open_flags(community))
 
 
@@ -297,7 +288,7 @@ def decide_flag(flag_id):
     community = db.session.get(Community, flag.community_id)
     if not permissions.can_view(current_user, community):
         abort(404)
-    _require(permissions.can_manage(current_user, community))
+    permissions.require(permissions.can_manage(current_user, community))
     hide = request.form.get("decision") == "hide"
     try:
         services.decide_flag(current_user, flag, hide)

@@ -8,7 +8,7 @@ from cop import permissions
 from cop.communities.models import Community
 from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import page_arg, show_domain_error
+from cop.forms import form_status, page_arg, show_domain_error
 from cop.library import services, storage
 from cop.library.filetypes import label_for
 from cop.library.forms import (BODY_HINT, DESCRIPTION_HINT, FILE_HINT, NEW_FORMS, NOTE_HINT, URL_HINT, EditForm,
@@ -49,15 +49,6 @@ def _version(resource, number):
     return version
 
 
-def _require(allowed: bool):
-    if not allowed:
-        abort(403)
-
-
-def _status(form):
-    return 400 if form.is_submitted() else 200
-
-
 def _hints():
     return dict(description_hint=DESCRIPTION_HINT, body_hint=BODY_HINT, url_hint=URL_HINT, note_hint=NOTE_HINT,
                 file_hint=FILE_HINT.format(mb=current_app.config["MAX_UPLOAD_MB"]))
@@ -79,7 +70,7 @@ def index(slug):
 @bp.route("/c/<slug>/library/new/<any(file, link, document):kind>", methods=["GET", "POST"])
 def new_resource(slug, kind):
     community = _readable_community(slug)
-    _require(services.can_add(current_user, community))
+    permissions.require(services.can_add(current_user, community))
     form = NEW_FORMS[kind]()
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:200]  # from a knowledge gap
@@ -107,7 +98,7 @@ def new_resource(slug, kind):
             return redirect(url_for(".resource", resource_id=resource.id))
     return render_template("library/new.html", community=community, form=form, kind=kind,
                            kind_label=KIND_LABELS[kind], gap=request.values.get("gap", "")[:200],
-                           **_hints()), _status(form)
+                           **_hints()), form_status(form)
 
 
 @bp.route("/r/<int:resource_id>")
@@ -211,7 +202,7 @@ def diff(resource_id):
 @bp.route("/r/<int:resource_id>/edit", methods=["GET", "POST"])
 def edit(resource_id):
     resource = _resource(resource_id)
-    _require(services.can_edit(current_user, resource))
+    permissions.require(services.can_edit(current_user, resource))
     form = EditForm()
     if request.method == "GET":
         form.process(data=dict(title=resource.title, description=resource.description_md, url=resource.url or "",
@@ -227,7 +218,7 @@ def edit(resource_id):
             flash("Resource saved.", "success")
             return redirect(url_for(".resource", resource_id=resource.id))
     return render_template("library/edit.html", resource=resource, community=resource.community, form=form,
-                           **_hints()), _status(form)
+                           **_hints()), form_status(form)
 
 
 @bp.route("/r/<int:resource_id>/new-version", methods=["GET", "POST"])
@@ -236,7 +227,7 @@ def new_version(resource_id):
     resource = _resource(resource_id)
     if resource.kind == "link":
         return redirect(url_for(".edit", resource_id=resource.id))
-    _require(services.can_add_version(current_user, resource))
+    permissions.require(services.can_add_version(current_user, resource))
     if resource.kind == "file":
         return _upload_version(resource)
     return _write_version(resource)
@@ -259,7 +250,7 @@ def _upload_version(resource):
             flash(f"Version {version.number} uploaded.", "success")
             return redirect(url_for(".resource", resource_id=resource.id))
     return render_template("library/new_version.html", resource=resource, community=resource.community, form=form,
-                           **_hints()), _status(form)
+                           **_hints()), form_status(form)
 
 
 def _write_version(resource):
@@ -285,13 +276,13 @@ def _write_version(resource):
             flash(f"Version {version.number} saved.", "success")
             return redirect(url_for(".resource", resource_id=resource.id))
     return render_template("library/new_version.html", resource=resource, community=resource.community, form=form,
-                           **_hints()), (status if status != 200 else _status(form))
+                           **_hints()), (status if status != 200 else form_status(form))
 
 
 @bp.route("/r/<int:resource_id>/feature", methods=["POST"])
 def feature(resource_id):
     resource = _resource(resource_id)
-    _require(services.can_curate(current_user, resource))
+    permissions.require(services.can_curate(current_user, resource))
     featured = request.form.get("featured") == "1"
     services.set_featured(current_user, resource, featured)
     flash("Resource featured." if featured else "Resource no longer featured.", "success")
@@ -301,7 +292,7 @@ def feature(resource_id):
 @bp.route("/r/<int:resource_id>/delete", methods=["POST"])
 def delete(resource_id):
     resource = _resource(resource_id)
-    _require(services.can_curate(current_user, resource))
+    permissions.require(services.can_curate(current_user, resource))
     community = resource.community
     services.delete_resource(current_user, resource)
     flash(f"“{resource.title}” deleted from the library.", "info")

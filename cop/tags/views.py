@@ -98,8 +98,8 @@ def _existing_tag(tag_id):
     return found
 
 
-@admin_bp.route("")
-def index():
+@admin_bp.route("", endpoint="index")
+def admin_index():
     return _admin_page(request.args.get("q", "")[:100])
 
 
