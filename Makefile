@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run test chromium
+.PHONY: run test chromium bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,35 @@ chromium:
 	  fi; \
 	fi
 
+# The suite runs on every core; module-scoped fixtures (live servers, search worlds) stay in one worker.
+PYTEST_ARGS ?= -n auto --dist loadscope
+
 test: $(VENV)/.test-installed chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `make bench`: seed (once) and benchmark every main page under gunicorn; see bench/RESULTS.md.
+# BENCH_SIZE=small|medium|large; BENCH_DIR holds the SQLite file and its search index;
+# BENCH_DATABASE_URL=postgresql+psycopg://... benchmarks PostgreSQL instead (seeded once the same way).
+BENCH_SIZE ?= large
+BENCH_DIR ?= $(CURDIR)/instance/bench-$(BENCH_SIZE)
+BENCH_DATABASE_URL ?= sqlite:///$(BENCH_DIR)/cop.db
+BENCH_ENV = COP_DATABASE_URL=$(BENCH_DATABASE_URL) COP_INSTANCE_PATH=$(BENCH_DIR) \
+	COP_SEARCH_INDEX_DIR=$(BENCH_DIR)/search_index
+
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian's wrk for the benchmark..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true; \
+	  else \
+	    echo "wrk is missing ('sudo apt-get install wrk'); using the slower Python load client."; \
+	  fi; \
+	fi
+
+bench: $(VENV)/.runtime-installed wrk
+	@mkdir -p $(BENCH_DIR)
+	@if [ ! -f $(BENCH_DIR)/seeded ]; then \
+	  $(BENCH_ENV) $(FLASK) db upgrade && \
+	  $(BENCH_ENV) $(FLASK) cop seed --size $(BENCH_SIZE) && touch $(BENCH_DIR)/seeded; \
+	fi
+	$(BENCH_ENV) $(BIN)/python -m bench.harness --label $(BENCH_SIZE)-$$(echo $(BENCH_DATABASE_URL) | cut -d: -f1 | cut -d+ -f1) $(BENCH_ARGS)

@@ -51,6 +51,24 @@ class Config:
     SEARCH_INDEX_DIR = os.environ.get("COP_SEARCH_INDEX_DIR") or None
     SEARCH_INDEX_ON_COMMIT = _flag("COP_SEARCH_INDEX_ON_COMMIT", True)
 
+    # Benchmarks only: an X-Query-Count header on every response (bench/).
+    COUNT_QUERIES = _flag("COP_COUNT_QUERIES")
+
+    # E-mail (cop.notifications.mail). Without SMTP_HOST, mails are written as
+    # .eml files to <instance>/mail so a machine with no mail server works.
+    # SMTP_TLS: "starttls" (or 1/true/yes/on), "ssl" (implicit TLS), or off.
+    # BASE_URL is the address in the links of e-mails (they are often sent from the CLI).
+    SMTP_HOST = os.environ.get("COP_SMTP_HOST") or None
+    SMTP_PORT = int(os.environ.get("COP_SMTP_PORT") or 0) or None
+    SMTP_USER = os.environ.get("COP_SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("COP_SMTP_PASSWORD") or None
+    SMTP_TLS = (os.environ.get("COP_SMTP_TLS") or "").strip().lower()
+    MAIL_FROM = os.environ.get("COP_MAIL_FROM") or "cop <cop@localhost>"
+    BASE_URL = (os.environ.get("COP_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    # Send immediate e-mails at the end of the request that caused them; off:
+    # they wait for `flask cop send-mail` (e.g. from cron).
+    MAIL_ON_COMMIT = _flag("COP_MAIL_ON_COMMIT", True)
+
     SECURE_COOKIES = _flag("COP_SECURE_COOKIES")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -72,3 +90,10 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_MIN_LENGTH = 10
     ALLOWED_EMAIL_DOMAINS = ()
+    SMTP_HOST = None  # mails go to <instance>/mail unless a test points them at its SMTP server
+    SMTP_PORT = None
+    SMTP_USER = None
+    SMTP_PASSWORD = None
+    SMTP_TLS = ""
+    MAIL_FROM = "cop <cop@example.com>"
+    BASE_URL = "http://cop.test"

@@ -129,10 +129,11 @@ def register_extensions(app: Flask) -> None:
     from cop.extensions import csrf, db, limiter, login_manager, migrate
 
     # Models must be imported so metadata (and Alembic) sees every table.
-    from cop import models  # noqa: F401
+    from cop import models, notifications  # noqa: F401
     from cop.search import outbox
 
     outbox.register()
+    notifications.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db)
@@ -162,8 +163,13 @@ def register_blueprints(app: Flask) -> None:
     from cop.admin.views import bp as admin_bp
     from cop.communities.views import bp as communities_bp
     from cop.discussions.views import bp as discussions_bp
+    from cop.events.views import bp as events_bp
+    from cop.events.views import feeds_bp as event_feeds_bp
     from cop.feeds.views import bp as feeds_bp
     from cop.library.views import bp as library_bp
+    from cop.notifications.views import bp as notifications_bp
+    from cop.ops.views import bp as ops_bp
+    from cop.oversight.views import bp as oversight_bp
     from cop.search.views import bp as search_bp
     from cop.tags.views import admin_bp as tags_admin_bp
     from cop.tags.views import bp as tags_bp
@@ -177,6 +183,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tags_bp)
     app.register_blueprint(tags_admin_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(events_bp)
+    app.register_blueprint(event_feeds_bp)
+    app.register_blueprint(ops_bp)
+    app.register_blueprint(oversight_bp)
 
 
 ERROR_TEXT = {

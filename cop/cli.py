@@ -89,3 +89,26 @@ def search_status():
     click.echo(f"Outbox backlog: {info['backlog']}")
     when = info["last_applied_at"].isoformat(timespec="seconds") if info["last_applied_at"] else "-"
     click.echo(f"Last applied change: #{info['last_applied']} ({when})")
+
+
+def _register_operations_commands():
+    """Seeding (cop.seed) and backups (cop.ops) keep their commands in their own packages."""
+    from cop.ops.cli import backup_command
+    from cop.seed.cli import seed_command
+
+    cop_cli.add_command(seed_command)
+    cop_cli.add_command(backup_command)
+
+
+_register_operations_commands()
+
+
+def _register_notification_commands():
+    """E-mail sending (cop.notifications) keeps its commands in its own package."""
+    from cop.notifications.cli import send_digests_command, send_mail_command
+
+    cop_cli.add_command(send_mail_command)
+    cop_cli.add_command(send_digests_command)
+
+
+_register_notification_commands()

@@ -12,6 +12,9 @@ from werkzeug.security import generate_password_hash
 from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.models import Community, Membership
+from cop.events.demo import load_demo_meetings
+from cop.notifications.demo import load_demo_notifications
+from cop.oversight.demo import load_demo_objectives
 from cop.extensions import db, utcnow
 from cop.markup import render_markdown
 from cop.tags.models import get_or_create_tags
@@ -201,6 +204,9 @@ def load(if_empty: bool = False) -> bool:
         created_any = True
     if _load_library():
         created_any = True
+    created_any = load_demo_meetings() or created_any
+    created_any = load_demo_notifications() or created_any
+    created_any = load_demo_objectives() or created_any
     return created_any
 
 

@@ -6,3 +6,7 @@ from cop.tags.models import Tag, TagWatch  # noqa: F401
 from cop.discussions.models import Flag, Post, PostRevision, Thread, post_mentions, thread_tags  # noqa: F401
 from cop.library.models import Resource, ResourceVersion, post_resource_links, resource_tags  # noqa: F401
 from cop.search.models import SearchLog, SearchOutbox  # noqa: F401
+from cop.events.models import Event, Rsvp  # noqa: F401
+from cop.notifications.models import (Digest, Notification, NotificationPreference,  # noqa: F401
+                                      NotificationSettings, Watch)
+from cop.oversight.models import Objective  # noqa: F401

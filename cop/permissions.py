@@ -121,6 +121,28 @@ def can_manage(user, community) -> bool:
     return is_admin(user) or is_coordinator(user, community)
 
 
+def can_oversee(user, community) -> bool:
+    """Sponsors, active coordinators and administrators: the community's report and objectives."""
+    return is_admin(user) or is_coordinator(user, community) or is_sponsor(user, community)
+
+
+def has_portfolio(user) -> bool:
+    """Does the user sponsor any community (or administer them all)? Shown as the nav's Portfolio link.
+
+    Administrators need no query; anyone else costs one indexed lookup,
+    made at most once per request and only when a page asks.
+    """
+    if not _signed_in(user):
+        return False
+    if user.is_admin:
+        return True
+    cache = g.setdefault("_portfolio_cache", {}) if has_app_context() else {}
+    if user.id not in cache:
+        cache[user.id] = db.session.scalar(
+            select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id).limit(1)) is not None
+    return cache[user.id]
+
+
 def _communities_where_user(user, statuses: tuple[str, ...]):
     """Ids of communities where ``user`` has a membership in ``statuses`` or is a sponsor."""
     return or_(
@@ -155,6 +177,38 @@ def visible_communities(user):
     return query.where(or_(Community.visibility == "open", _communities_where_user(user, ("active",))))
 
 
+def readers_of(community):
+    """A select of the ids of enabled users who may read ``community``'s content (as ``can_view``).
+
+    In SQL, so a service can address many people at once (notifications) and
+    see the membership changes it has made but not yet committed.
+    """
+    from cop.accounts.models import User
+
+    stmt = select(User.id).where(User.is_disabled.is_(False))
+    if community.visibility == "open":
+        return stmt
+    return stmt.where(or_(User.is_admin.is_(True), *_user_in(community, ("active",))))
+
+
+def knowers_of(community):
+    """A select of the ids of enabled users who may know ``community`` exists (as ``can_see_listing``)."""
+    from cop.accounts.models import User
+
+    stmt = select(User.id).where(User.is_disabled.is_(False))
+    if community.visibility in ("open", "restricted"):
+        return stmt
+    return stmt.where(or_(User.is_admin.is_(True), *_user_in(community, ("active", "invited"))))
+
+
+def _user_in(community, statuses: tuple[str, ...]):
+    from cop.accounts.models import User
+
+    return (User.id.in_(select(Membership.user_id).where(Membership.community_id == community.id,
+                                                         Membership.status.in_(statuses))),
+            User.id.in_(select(community_sponsors.c.user_id).where(community_sponsors.c.community_id == community.id)))
+
+
 def get_listed_community_or_404(slug: str, user) -> Community:
     """Load a community the user may know about.
 
@@ -186,6 +240,22 @@ def get_readable_community_or_404(slug: str, user) -> Community:
     return community
 
 
+def get_overseen_community_or_404(slug: str, user) -> Community:
+    """Load a community whose report and objectives the user may see.
+
+    :raise 404: no community has this slug, or it is private and the user
+        does not oversee it (outsiders never learn that it exists).
+    :raise 403: an open or restricted community the user does not sponsor,
+        coordinate or administer.
+    """
+    community = db.session.scalar(select(Community).where(Community.slug == slug))
+    if community is None:
+        abort(404)
+    if not can_oversee(user, community):
+        abort(404 if community.visibility == "private" else 403)
+    return community
+
+
 TEMPLATE_PREDICATES = {
     "is_admin": is_admin,
     "is_member": is_member,
@@ -199,4 +269,6 @@ TEMPLATE_PREDICATES = {
     "can_answer_invitation": can_answer_invitation,
     "can_leave": can_leave,
     "can_manage": can_manage,
+    "can_oversee": can_oversee,
+    "has_portfolio": has_portfolio,
 }

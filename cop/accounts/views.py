@@ -5,7 +5,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from cop.accounts import services
-from cop.accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
+from cop.accounts import reset
+from cop.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm,
+                                ResetPasswordForm)
 from cop.accounts.models import User
 from cop.communities.services import public_memberships
 from cop.errors import DomainError
@@ -101,6 +103,41 @@ def logout():
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+def forgot_password():
+    if current_user.is_authenticated:
+        return redirect(url_for("communities.home"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        reset.send_reset_link(form.email.data)
+        flash("If an account uses that address, we have sent it a link to choose a new password "
+              f"(valid for {reset.RESET_MAX_AGE // 60} minutes).", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form), form_status(form)
+
+
+@bp.route("/account/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    """:raise 404: a forged, expired or already used link."""
+    user = reset.user_for_reset_token(token)
+    if user is None:
+        abort(404)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset.reset_password(user, form.password.data)
+        except DomainError as exc:
+            exc.field = "password"
+            show_domain_error(form, exc)
+        else:
+            _start_session(user)
+            flash("Your password is changed and you are logged in. Other sessions have been signed out.", "success")
+            return redirect(url_for("communities.home"))
+    return render_template("accounts/reset_password.html", form=form, email=user.email,
+                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), form_status(form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

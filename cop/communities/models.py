@@ -14,7 +14,8 @@ VISIBILITY_LABELS = {
 community_sponsors = db.Table(
     "community_sponsors",
     db.Column("community_id", db.ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
-    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # Indexed for "which communities does this person sponsor" (the portfolio, the nav link).
+    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 community_domain_tags = db.Table(

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from cop import permissions
+from cop import permissions, signals
 from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.models import STAGES, VISIBILITIES, Community, Membership
@@ -58,12 +58,15 @@ def my_invitations(user) -> list[Membership]:
 
 
 def members(community, status: str = "active", limit: int | None = None) -> list[Membership]:
-    stmt = (select(Membership).join(User, User.id == Membership.user_id)
-            .where(Membership.community_id == community.id, Membership.status == status)
-            .order_by(Membership.role.desc(), User.display_name))
+    order = (Membership.role.desc(), User.display_name)
+    stmt = (select(Membership.id).join(User, User.id == Membership.user_id)
+            .where(Membership.community_id == community.id, Membership.status == status).order_by(*order))
     if limit:
         stmt = stmt.limit(limit)
-    return list(db.session.scalars(stmt))
+    # The ids are sorted first: sorting the memberships themselves joined every member's eager loads first.
+    ids = stmt.subquery()
+    return list(db.session.scalars(select(Membership).join(ids, ids.c.id == Membership.id)
+                                   .join(User, User.id == Membership.user_id).order_by(*order)))
 
 
 def coordinators(community) -> list[User]:
@@ -148,6 +151,8 @@ def request_to_join(user, community, accepted_guidelines: bool, message: str = "
     membership.decision_message = ""
     membership.guidelines_accepted_at = utcnow()
     audit.record(user, "membership.request", user, community)
+    db.session.flush()
+    signals.join_requested.send(user, membership=membership)
     _commit_membership_change(community)
     return membership
 
@@ -172,6 +177,7 @@ def decide_request(coordinator, membership: Membership, approve: bool, message: 
         membership.joined_at = utcnow()
     audit.record(coordinator, "membership.approve" if approve else "membership.decline", membership.user,
                  community, detail=membership.decision_message)
+    signals.join_decided.send(coordinator, membership=membership)
     _commit_membership_change(community)
 
 
@@ -198,6 +204,8 @@ def invite(coordinator, community, email: str, message: str = "") -> Membership:
     membership.request_message = (message or "").strip()[:1000]
     membership.decision_message = ""
     audit.record(coordinator, "membership.invite", invitee, community)
+    db.session.flush()
+    signals.member_invited.send(coordinator, membership=membership)
     _commit_membership_change(community)
     return membership
 

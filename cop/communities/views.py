@@ -12,6 +12,7 @@ from cop.communities.guidelines import platform_guidelines_html
 from cop.communities.models import STAGES, VISIBILITIES, Membership
 from cop.discussions import services as discussion_services
 from cop.errors import DomainError
+from cop.events import services as event_services
 from cop.extensions import db
 from cop.forms import form_status, page_arg, show_domain_error
 from cop.library import services as library_services
@@ -39,6 +40,7 @@ def _form_page(template, form, community, **context):
 def home():
     return render_template("communities/home.html", mine=services.my_communities(current_user),
                            latest=discussion_services.latest_for(current_user),
+                           upcoming_meetings=event_services.upcoming_for(current_user),
                            invitations=services.my_invitations(current_user),
                            suggested=services.directory(current_user, per_page=6).items)
 
@@ -68,6 +70,7 @@ def community_home(slug):
         recent_threads=discussion_services.recent_threads(community) if readable else [],
         featured_resources=library_services.featured(community) if readable else [],
         new_resources=library_services.newest(community) if readable else [],
+        upcoming_meetings=event_services.upcoming_in(community) if readable else [],
         leave_form=LeaveForm(),
     )
 

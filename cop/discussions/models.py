@@ -33,6 +33,10 @@ class Thread(db.Model):
         db.Index("ix_threads_community_activity", "community_id", "last_activity_at"),
         db.Index("ix_threads_community_created", "community_id", "created_at"),
         db.Index("ix_threads_community_triage", "community_id", "status", "priority", "created_at"),
+        # The thread list (pinned first, then latest activity) and its count, read from the index alone.
+        db.Index("ix_threads_community_list", "community_id", "is_pinned", "last_activity_at", "is_deleted"),
+        # Oversight: "is this post an accepted answer?" (members' answers accepted in other communities).
+        db.Index("ix_threads_accepted_post", "accepted_post_id"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -73,6 +77,10 @@ class Post(db.Model):
     __table_args__ = (
         db.Index("ix_posts_thread_path", "thread_id", "path"),
         db.Index("ix_posts_author_created", "author_id", "created_at"),
+        # Oversight reports: a community's posts in a period, found thread by thread. Covering (visibility,
+        # author, reply or not), so counting posts never reads their rows (replaces ix_posts_thread_created).
+        db.Index("ix_posts_thread_created_cover", "thread_id", "created_at", "is_deleted", "is_hidden", "author_id",
+                 "parent_id"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

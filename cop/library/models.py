@@ -40,6 +40,8 @@ class Resource(db.Model):
         db.CheckConstraint(f"kind IN {_in(KINDS)}", name="kind"),
         db.Index("ix_resources_community_updated", "community_id", "is_deleted", "updated_at"),
         db.Index("ix_resources_community_featured", "community_id", "is_featured"),
+        # The community page's newest resources.
+        db.Index("ix_resources_community_created", "community_id", "is_deleted", "created_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

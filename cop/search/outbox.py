@@ -8,7 +8,7 @@ the indexer to catch up, in-process, unless ``SEARCH_INDEX_ON_COMMIT`` is off
 """
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, inspect
+from sqlalchemy import DateTime, event, inspect, literal, select
 
 from cop.accounts.models import User
 from cop.communities.models import Community
@@ -76,6 +76,21 @@ def _after_flush(session, _flush_context) -> None:
     session.connection().execute(SearchOutbox.__table__.insert(), [
         {"doc_type": doc_type, "doc_id": doc_id, "action": action, "created_at": now}
         for (doc_type, doc_id), action in sorted(entries.items())])
+    session.info[_PENDING] = True
+
+
+def enqueue_owners(session, table, owner: str, doc_type: str, where) -> None:
+    """Queue an upsert of every document that owns a row of association ``table`` matching ``where``.
+
+    For bulk changes the ORM never sees (a tag renamed or merged changes the
+    ``tags`` field of every thread, resource, person and community carrying
+    it): one INSERT … SELECT in the caller's transaction, whatever the count.
+    """
+    owner_column = table.c[owner]
+    session.execute(SearchOutbox.__table__.insert().from_select(
+        ["doc_type", "doc_id", "action", "created_at"],
+        select(literal(doc_type), owner_column, literal("upsert"), literal(utcnow(), DateTime))
+        .where(where).distinct()))
     session.info[_PENDING] = True
 
 

@@ -9,7 +9,8 @@ name another field nor widen the filter. Counts, facets, snippets and the
 """
 import logging
 import re
-from collections import OrderedDict
+import time
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -196,11 +197,106 @@ def _allowed_docs(searcher, filter_query) -> set | None:
     if key in cached:
         cached.move_to_end(key)
         return cached[key]
-    allowed = set(searcher.docs_for_query(filter_query)) or None  # a set: whoosh refuses frozensets
+    allowed = _docs_matching(searcher, filter_query) or None  # a set: whoosh refuses frozensets
     cached[key] = allowed
     while len(cached) > 64:
         cached.popitem(last=False)
     return allowed
+
+
+def _docs_matching(searcher, q) -> set:
+    """The live document numbers matching a filter query, from the index's columns where it can.
+
+    A permission filter is an ``Or`` of one ``Term`` per readable community (hundreds);
+    Whoosh's own matcher took minutes over 170,000 documents, set operations on the
+    cached column values take milliseconds. Other queries go to Whoosh.
+    """
+    if isinstance(q, wq.Term) and q.fieldname in _FILTER_COLUMNS:
+        return _docs_by_value(searcher, q.fieldname, _text(q.text))
+    if isinstance(q, wq.Or):
+        docs = set()
+        for child in q.subqueries:
+            docs |= _docs_matching(searcher, child)
+        return docs
+    if isinstance(q, wq.And):
+        parts = sorted((_docs_matching(searcher, child) for child in q.subqueries), key=len)
+        docs = parts[0] if parts else set()
+        for part in parts[1:]:
+            docs &= part
+        return docs
+    return set(searcher.docs_for_query(q))
+
+
+_FILTER_COLUMNS = ("type", "community_id", "author_id", "kind", "status")
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+# Values read from one segment's columns, by segment id. A segment's documents and columns never
+# change (only its deletions do), so after a commit only the new small segments are read: a
+# searcher refreshed after a write reuses the large segment's lists instead of re-reading them.
+_SEGMENTS: OrderedDict = OrderedDict()
+_SEGMENTS_KEPT = 64
+_SEGMENT_COLUMNS = (*_FILTER_COLUMNS, "tag_list", "created")
+
+
+def _segment_data(reader) -> dict:
+    """{"columns": {column: [value by local docnum]}, "by_value": {column: {value: [local docnums]}}}."""
+    segment = reader.segment()
+    key = (segment.segment_id(), reader.doc_count_all()) if segment is not None else None
+    data = _SEGMENTS.get(key) if key is not None else None
+    if data is not None:
+        _SEGMENTS.move_to_end(key)
+        return data
+    size = reader.doc_count_all()
+    data = {"columns": {}, "by_value": {}}
+    for column in _SEGMENT_COLUMNS:
+        column_reader = reader.column_reader(column)
+        values = list(column_reader)
+        if len(values) != size:  # a short segment column (see index.NO_VALUE): read one by one
+            values = [_value_at(column_reader, docnum) for docnum in range(size)]
+        data["columns"][column] = values
+    if key is not None:
+        _SEGMENTS[key] = data
+        while len(_SEGMENTS) > _SEGMENTS_KEPT:
+            _SEGMENTS.popitem(last=False)
+    return data
+
+
+def _by_value(data: dict, fieldname: str) -> dict[str, list]:
+    index = data["by_value"].get(fieldname)
+    if index is None:
+        index = {}
+        for docnum, value in enumerate(data["columns"][fieldname]):
+            if value is not None:
+                index.setdefault(_text(value), []).append(docnum)
+        data["by_value"][fieldname] = index
+    return index
+
+
+def _leaves(searcher) -> list:
+    """(segment data, offset, deleted local docnums) per segment of the searcher, in order."""
+    cache = _searcher_cache(searcher)
+    if "leaves" not in cache:
+        cache["leaves"] = [(_segment_data(reader), offset,
+                            set(reader.segment().deleted_docs()) if reader.has_deletions() else set())
+                           for reader, offset in searcher.reader().leaf_readers()]
+    return cache["leaves"]
+
+
+def _docs_by_value(searcher, fieldname: str, value: str) -> set:
+    """The live document numbers whose column ``fieldname`` holds ``value``."""
+    docs = set()
+    for data, offset, deleted in _leaves(searcher):
+        local = _by_value(data, fieldname).get(value)
+        if not local:
+            continue
+        if deleted:
+            local = set(local).difference(deleted)
+        docs.update(map(offset.__add__, local) if offset else local)
+    return docs
 
 
 def _searcher():
@@ -230,23 +326,46 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
     q = parse_query(text)
     searcher = _searcher()
     try:
-        allowed = _allowed_docs(searcher, permission_filter(user, **selected))
+        filter_query = permission_filter(user, **selected)
+        allowed = _allowed_docs(searcher, filter_query)
         if allowed is None:
             return SearchResults(text, 0, 1, 1, [], [], _suggest(searcher, user, text, q, 0, selected))
-        # Every permitted match, unscored (fast), for the total and the facet counts...
-        matched = allowed.intersection(searcher.docs_for_query(q))  # a new set: the cached one is shared
-        total = len(matched)
-        pages = max(1, -(-total // per_page))
-        page = min(max(1, page), pages)
-        # ...and only the requested page scored, sorted and highlighted.
-        sortedby = sorting.FieldFacet("updated", reverse=True) if sort == "date" else None
-        results = searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby, terms=True)
+        # The same search (words, filter, sort, page) on the same searcher is answered from its
+        # cache: a common word costs ~0.5 s to count and score at 100,000 threads, and the
+        # cache lives until the searcher is refreshed (REFRESH_SECONDS, or this process's write).
+        cached = _searcher_cache(searcher).setdefault("results", OrderedDict())
+        key = (repr(q), repr(filter_query), sort, page, per_page)
+        if key in cached:
+            cached.move_to_end(key)
+            total, page, pages, results, counts = cached[key]
+        else:
+            # Every permitted match, unscored (fast), for the total and the facet counts...
+            matched = allowed.intersection(_docs_matching(searcher, q))  # a new set: the cached one is shared
+            total = len(matched)
+            pages = max(1, -(-total // per_page))
+            page = min(max(1, page), pages)
+            # ...and only the requested page scored and sorted. Not terms=True: recording the
+            # matched terms of every scored document cost a third of the search; highlights use
+            # the query's terms instead.
+            sortedby = sorting.FieldFacet("updated", reverse=True) if sort == "date" else None
+            if _has_phrase(q):
+                # The matches are known: score only those, with the phrase's words (a phrase's
+                # score is its words'), instead of checking every phrase's positions again.
+                results = (searcher.search(q.accept(_phrase_words), filter=matched, limit=page * per_page,
+                                           sortedby=sortedby) if matched else
+                           searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby))
+            else:
+                results = searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby)
+            counts = _count_facets(searcher, matched)
+            cached[key] = (total, page, pages, results, counts)
+            while len(cached) > 32:
+                cached.popitem(last=False)
         results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
         results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
         # A slice, not list(results): list() asks len(), which counts every match again.
         page_hits = results[(page - 1) * per_page:page * per_page]
         hits = _load_hits(user, page_hits, q)
-        facets = _facets(_count_facets(searcher, matched))
+        facets = _facets(counts)
         suggestion = _suggest(searcher, user, text, q, total, selected) if total < 3 else None
         return SearchResults(text, total, page, pages, hits, facets, suggestion)
     except (QueryError, SearchUnavailable):
@@ -256,17 +375,25 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
         raise SearchUnavailable() from None
 
 
+def _has_phrase(q) -> bool:
+    return isinstance(q, wq.Phrase) or any(_has_phrase(child) for child in q.children())
+
+
+def _phrase_words(q):
+    if isinstance(q, wq.Phrase):
+        return wq.And([wq.Term(q.fieldname, word) for word in q.words], boost=q.boost)
+    return q
+
+
 def _columns(searcher) -> dict[str, list]:
-    """The facet columns as plain lists by document number, read once per searcher."""
+    """The facet columns as plain lists by document number: the segments' cached lists joined."""
     cache = _searcher_cache(searcher)["columns"]
     if not cache:
-        reader = searcher.reader()
-        size = reader.doc_count_all()
+        leaves = _leaves(searcher)
         for column in (*FACET_COLUMNS.values(), "tag_list", "created"):
-            column_reader = reader.column_reader(column)
-            values = list(column_reader)
-            if len(values) != size:  # a short segment column (see index.NO_VALUE): read one by one
-                values = [_value_at(column_reader, docnum) for docnum in range(size)]
+            values = []
+            for data, _offset, _deleted in leaves:
+                values += data["columns"][column]
             cache[column] = values
     return cache
 
@@ -279,29 +406,29 @@ def _value_at(column_reader, docnum):
 
 
 def _count_facets(searcher, matched: set) -> dict[str, dict]:
-    """Counts per facet value over the permitted matches, read from the index's columns."""
+    """Counts per facet value over the permitted matches, read from the index's columns.
+
+    Counted with ``Counter(map(...))`` over the column lists, in C: a common word
+    matches most of 100,000 threads, and a Python loop over them took ~150 ms.
+    """
     columns = _columns(searcher)
     counts = {name: {} for name in (*FACET_COLUMNS, "tag", "date")}
-    readers = {name: columns[column] for name, column in FACET_COLUMNS.items()}
-    tag_lists = columns["tag_list"]
-    created = columns["created"]
-    now = utcnow()
-    thresholds = [(key, now - timedelta(days=days)) for key, (_label, days) in DATE_RANGES.items()]
-    for docnum in matched:
-        for name, column in readers.items():
-            value = column[docnum]
+    for name, column in FACET_COLUMNS.items():
+        for value, n in Counter(map(columns[column].__getitem__, matched)).items():
             if value and value not in (NO_VALUE, NO_VALUE.encode()):
                 value = value.decode("utf-8") if isinstance(value, bytes) else value
-                counts[name][value] = counts[name].get(value, 0) + 1
-        raw_tags = tag_lists[docnum]
+                counts[name][value] = counts[name].get(value, 0) + n
+    for raw_tags, n in Counter(map(columns["tag_list"].__getitem__, matched)).items():
         if raw_tags:
             for tag in raw_tags.decode("utf-8").split(","):
-                counts["tag"][tag] = counts["tag"].get(tag, 0) + 1
-        when = created[docnum]
-        if when:
-            for key, since in thresholds:
-                if when >= since:
-                    counts["date"][key] = counts["date"].get(key, 0) + 1
+                counts["tag"][tag] = counts["tag"].get(tag, 0) + n
+    created = [when for when in map(columns["created"].__getitem__, matched) if when]
+    now = utcnow()
+    for key, (_label, days) in DATE_RANGES.items():
+        since = now - timedelta(days=days)
+        n = sum(1 for when in created if when >= since)
+        if n:
+            counts["date"][key] = n
     return counts
 
 
@@ -432,6 +559,31 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
     return [f for f in facets if f.options]
 
 
+_CORRECTIONS: OrderedDict = OrderedDict()
+CORRECTIONS_SECONDS = 300
+
+
+def _corrections(searcher, fieldname: str, word: str) -> list[str]:
+    """Spelling candidates for ``word`` in ``fieldname``, kept a few minutes per index directory.
+
+    Whoosh's corrector takes 0.3-0.6 s per word and field at 170,000 documents (every search
+    with fewer than 3 hits asks for two fields). These are only candidates: ``_suggest`` still
+    runs each one with the user's own filter before offering it.
+    """
+    key = (index_dir(), fieldname, word)
+    now = time.monotonic()
+    found = _CORRECTIONS.get(key)
+    if found is not None and now - found[0] < CORRECTIONS_SECONDS:
+        _CORRECTIONS.move_to_end(key)
+        return found[1]
+    words = list(searcher.corrector(fieldname).suggest(word, limit=2))
+    _CORRECTIONS[key] = (now, words)
+    _CORRECTIONS.move_to_end(key)
+    while len(_CORRECTIONS) > 5000:
+        _CORRECTIONS.popitem(last=False)
+    return words
+
+
 def _suggest(searcher, user, text, q, total, selected) -> str | None:
     """A corrected query that finds more of what ``user`` may see, or None.
 
@@ -448,7 +600,7 @@ def _suggest(searcher, user, text, q, total, selected) -> str | None:
         candidates = []
         for fieldname in ("title", "body"):
             try:
-                candidates += [c for c in searcher.corrector(fieldname).suggest(word.lower(), limit=2)
+                candidates += [c for c in _corrections(searcher, fieldname, word.lower())
                                if c != word.lower() and c not in candidates]
             except Exception:
                 continue
@@ -456,7 +608,8 @@ def _suggest(searcher, user, text, q, total, selected) -> str | None:
             corrected = re.sub(rf"\b{re.escape(word)}\b", candidate, text, count=1)
             checks += 1
             try:
-                found = len(searcher.search(parse_query(corrected), filter=allowed, limit=1))
+                # Only whether it finds more than ``total``: len() would count every match.
+                found = searcher.search(parse_query(corrected), filter=allowed, limit=total + 1).scored_length()
             except Exception:
                 found = 0
             if found > total:
@@ -468,9 +621,32 @@ def _suggest(searcher, user, text, q, total, selected) -> str | None:
 
 # --- similar and related threads ------------------------------------------------------------------
 
-def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5) -> list[Thread]:
+# Suggestions ("related threads") per key and permission filter, for SIMILAR_TTL seconds in this process.
+# Not tied to the searcher: under steady writes the searcher refreshes every few seconds, and
+# re-scoring every thread sharing a title word on each thread view cost ~1 s on 100,000 threads.
+# Staleness only affects which suggestions appear; visibility is re-checked in SQL on every load.
+SIMILAR_TTL = 300.0
+SIMILAR_CACHE_SIZE = 5000
+_SIMILAR: OrderedDict = OrderedDict()
+
+
+def _similar_cached(key):
+    if key is None:
+        return None
+    entry = _SIMILAR.get(key)
+    if entry is None or time.monotonic() - entry[0] > SIMILAR_TTL:
+        return None
+    _SIMILAR.move_to_end(key)
+    return entry[1]
+
+
+def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5,
+                    cache_key=None) -> list[Thread]:
     """Threads ``user`` may read whose title or text share words with ``text`` (any of them), best first.
 
+    With ``cache_key``, the ids found are kept for ``SIMILAR_TTL`` seconds per key and permission
+    filter (``_SIMILAR``). Either way the threads are loaded through the
+    user's visibility, so a cached id never shows what the user may not read.
     Returns [] when the index is unavailable: a suggestion is never worth an error.
     """
     words = [token.text for token in _SCHEMA["title"].analyzer(text or "")][:MAX_TERMS]
@@ -479,11 +655,19 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     q = wq.Or([wq.Term(fieldname, w) for w in dict.fromkeys(words) for fieldname in ("title", "body", "tagtext")])
     try:
         searcher = get_searcher(index_dir())
-        allowed = _allowed_docs(searcher, permission_filter(user, type="thread"))
-        if allowed is None:
-            return []
-        hits = searcher.search(q, filter=allowed, limit=limit + 1)
-        ids = [int(hit["key"].split(":", 1)[1]) for hit in hits]
+        filter_query = permission_filter(user, type="thread")
+        key = (index_dir(), cache_key, repr(filter_query)) if cache_key is not None else None
+        ids = _similar_cached(key)
+        if ids is None:
+            allowed = _allowed_docs(searcher, filter_query)
+            if allowed is None:
+                return []
+            hits = searcher.search(q, filter=allowed, limit=limit + 1)
+            ids = [int(hit["key"].split(":", 1)[1]) for hit in hits]
+            if key is not None:
+                _SIMILAR[key] = (time.monotonic(), ids)
+                while len(_SIMILAR) > SIMILAR_CACHE_SIZE:
+                    _SIMILAR.popitem(last=False)
     except Exception:
         log.warning("similar threads unavailable", exc_info=True)
         return []
@@ -497,9 +681,13 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
 
 
 def related_threads(user, thread, limit: int = 5) -> list[Thread]:
-    """Threads like ``thread`` (its title and tags), excluding itself, that ``user`` may read."""
+    """Threads like ``thread`` (its title and tags), excluding itself, that ``user`` may read.
+
+    Cached per thread (see ``similar_threads``): scoring every thread that shares a word with
+    the title cost more than the rest of the thread page at 100,000 threads.
+    """
     return similar_threads(user, " ".join([thread.title, *(t.name for t in thread.tags)]),
-                           exclude_id=thread.id, limit=limit)
+                           exclude_id=thread.id, limit=limit, cache_key=("related", thread.id))
 
 
 # --- the search log and knowledge gaps --------------------------------------------------------------

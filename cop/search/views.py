@@ -58,9 +58,12 @@ def search():
         return render_template("search/results.html", **dict(
             context, message="Search is temporarily unavailable. Everything else works; please try again "
                              "in a few minutes.", unavailable=True)), 503
+    # Rendered before the log is written: its commit expires every loaded hit, and the page
+    # would then reload each one (three queries per hit).
+    page_html = render_template("search/results.html", **dict(context, results=results, sort=sort))
     if page == 1:
         services.record_search(current_user, text, community, results.total)
-    return render_template("search/results.html", **dict(context, results=results, sort=sort))
+    return page_html
 
 
 

@@ -114,8 +114,11 @@ def test_question_is_answered_quoted_accepted_and_an_off_topic_reply_hidden(page
     accepted = morgan.get_by_role("region", name="Accepted answer", exact=True)
     expect(accepted).to_contain_text("Put it in conftest.py at the package root")
     expect(accepted.get_by_role("link", name=DEVI.name)).to_be_visible()
-    question_box, accepted_box = question.bounding_box(), accepted.bounding_box()
-    assert accepted_box["y"] >= question_box["y"] + question_box["height"]
+    # Both boxes in one synchronous script: the page may still scroll to the post's anchor between two calls.
+    question_bottom, accepted_top = morgan.evaluate("""() => [
+        document.querySelector('article.thread').getBoundingClientRect().bottom,
+        document.querySelector('section.accepted').getBoundingClientRect().top]""")
+    assert accepted_top >= question_bottom
     expect(question.get_by_text("Answered", exact=True)).to_be_visible()
     expect(question.get_by_text("Open", exact=True)).to_have_count(0)
     assert_no_serious_violations(morgan)  # nested replies, quote, mention, accepted answer

@@ -14,7 +14,15 @@ reach it. The classes:
   on their own behalf (watch a tag, reset their feed token).
 * ``feed`` — Atom feeds: no login redirect (feed readers have no session);
   anonymous readers get open communities' content only (see ``cop.feeds``).
+* ``calendar`` — iCalendar feeds: like ``feed`` (no login redirect, open
+  communities for anyone) but ``text/calendar``, and a wrong token is a 404.
+* ``token-calendar`` — the personal iCalendar feed: only with the owner's
+  ``?token=``; without it (session or not, admin too) a 404.
+* ``health`` — the health check for load balancers: JSON for anyone, no login.
+* ``signed-link`` — a page reached from an e-mail's signed link (unsubscribe, password reset):
+  no login needed, the token says who; a forged token is a 404 for anyone.
 """
+from datetime import time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -25,8 +33,10 @@ from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Membership
 from cop.discussions import services as discussions
-from cop.extensions import db
+from cop.events import services as events
+from cop.extensions import db, utcnow
 from cop.library import services as library
+from cop.oversight import services as oversight
 from tests.builders import PASSWORD, add_membership, make_community, make_user
 
 ACCESS = {
@@ -102,8 +112,37 @@ ACCESS = {
     "feeds.tag_feed": "feed",
     "feeds.search_feed": "feed",
     "feeds.reset_token": "user-post-only",
+    "events.meetings": "login",
+    "events.new_meeting": "login",
+    "events.meeting": "login",
+    "events.meeting_ics": "login",
+    "events.edit": "login",
+    "events.cancel": "post-only",
+    "events.rsvp": "post-only",
+    "events.notes": "login",
+    "event_feeds.community_calendar": "calendar",
+    "event_feeds.my_calendar": "token-calendar",
+    "ops.healthz": "health",
+    "notifications.index": "login",
+    "notifications.settings": "login",
+    "notifications.open_notification": "user-post-only",
+    "notifications.mark_all_read": "user-post-only",
+    "notifications.watch_community": "user-post-only",
+    "notifications.watch_thread": "user-post-only",
+    "notifications.watch_tag": "user-post-only",
+    "notifications.unsubscribe": "signed-link",
+    "accounts.forgot_password": "public",
+    "accounts.reset_password": "signed-link",
+    "oversight.portfolio": "login",
+    "oversight.report": "login",
+    "oversight.report_print": "login",
+    "oversight.report_csv": "login",
+    "oversight.new_objective": "login",
+    "oversight.edit_objective": "login",
+    "oversight.delete_objective": "post-only",
 }
-CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed"}
+CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed",
+           "calendar", "token-calendar", "health", "signed-link"}
 POST_ONLY = {"post-only", "admin-post-only", "user-post-only"}
 
 
@@ -129,10 +168,17 @@ def world(app):
     # A document with two versions: every library route (download, diff, go...) applies to it.
     document = library.add_document(member, community, title="Checklist", body="- one")
     library.save_document(member, document, body="- one\n- two")
+    meeting = events.schedule_meeting(coordinator, community, events.MeetingDetails(
+        title="Monthly sync", date=(utcnow() + timedelta(days=7)).date(), start_time=time(10), end_time=time(11),
+        timezone="UTC", location="Room 1"))
+    objective = oversight.create_objective(coordinator, community, title="Answers within a day",
+                                           business_goal="Onboarding", metric="median_first_reply_hours",
+                                           baseline=24, target=8, due_on="2099-12-31")
     url_values = {"slug": community.slug, "handle": member.handle, "membership_id": request_row.id,
                   "user_id": member.id, "filename": "cop.css", "thread_id": thread.id, "post_id": answer.id,
                   "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
-                  "name": "python", "tag_id": thread.tags[0].id}
+                  "name": "python", "tag_id": thread.tags[0].id,
+                  "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
@@ -189,6 +235,13 @@ def test_get_route_access(app, client, world, endpoint):
         # The community is open: its feed is readable without a session (private ones: see below).
         assert anonymous.status_code == 200, f"anonymous {path}: {anonymous.status_code}"
         assert anonymous.mimetype == "application/atom+xml"
+    elif access == "calendar":
+        assert anonymous.status_code == 200, f"anonymous {path}: {anonymous.status_code}"
+        assert anonymous.mimetype == "text/calendar"
+    elif access in ("token-calendar", "signed-link"):
+        assert anonymous.status_code == 404, f"anonymous {path} without a token: {anonymous.status_code}"
+    elif access == "health":
+        assert anonymous.status_code == 200 and anonymous.is_json, f"anonymous {path}: {anonymous.status_code}"
     else:
         _assert_login_redirect(anonymous, path)
 
@@ -204,8 +257,10 @@ def test_get_route_access(app, client, world, endpoint):
             assert urlsplit(signed_in.headers["Location"]).path != "/login"
     elif access == "public":
         assert signed_in.status_code == 302, f"{path} when signed in: {signed_in.status_code}"
-    elif access == "feed":
+    elif access in ("feed", "calendar"):
         assert signed_in.status_code == 200, f"{path} as signed-in user: {signed_in.status_code}"
+    elif access in ("token-calendar", "signed-link"):
+        assert signed_in.status_code == 404, f"{path} with a session but no token: {signed_in.status_code}"
     else:
         assert signed_in.status_code == 200
 
@@ -214,6 +269,8 @@ def test_get_route_access(app, client, world, endpoint):
     status = _get(as_admin, path).status_code
     if access == "admin":
         assert 200 <= status < 400, f"{path} as admin: {status}"
+    elif access in ("token-calendar", "signed-link"):
+        assert status == 404, f"{path} as admin without a token: {status}"
     else:
         # Administrators see every page; member-only actions (leave, answer an
         # invitation) may still not apply to them.
@@ -264,6 +321,8 @@ def test_post_only_route_access(app, client, world, endpoint):
     document = db.session.get(library.Resource, world["url_values"]["resource_id"])
     assert (document.is_featured, document.is_deleted) == (False, False)
     assert [t.name for t in thread.tags] == ["python"]
+    meeting = db.session.get(events.Event, world["url_values"]["event_id"])
+    assert (meeting.is_cancelled, db.session.scalar(select(events.Rsvp))) == (False, None)
 
 
 @pytest.mark.parametrize("visibility", ["restricted", "private"])

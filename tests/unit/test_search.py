@@ -378,3 +378,69 @@ def test_person_documents_follow_profile_changes_not_logins(app, world):
     member.department = "Zqdepartment"
     db.session.commit()
     assert [h.id for h in search.search(world["outsider"], "zqdepartment").hits] == [member.id]
+
+
+def test_renamed_and_merged_tags_are_found_by_their_new_name(app, world):
+    from cop.tags import services as tags
+    from cop.tags.models import Tag
+
+    admin = world["admin"]
+    kettle = db.session.scalar(select(Tag).where(Tag.name == "kettle"))
+    tags.rename_tag(admin, kettle, "zqrenamedtag")
+    assert [h.id for h in search.search(world["outsider"], "zqrenamedtag").hits] == [world["common"].id]
+    # Merging the private tag into the renamed one: members find the private thread by the target's name,
+    # outsiders still only the open one.
+    private_tag = db.session.scalar(select(Tag).where(Tag.name == "zqprivtag"))
+    target = db.session.scalar(select(Tag).where(Tag.name == "zqrenamedtag"))
+    tags.merge_tags(admin, private_tag, target)
+    member_hits = {h.obj.community_id for h in search.search(world["member"], "zqrenamedtag").hits}
+    assert member_hits == {world["open"].id, world["private"].id}
+    assert [h.id for h in search.search(world["outsider"], "zqrenamedtag").hits] == [world["common"].id]
+
+
+def test_searcher_refresh_reuses_unchanged_segments_and_sees_new_deletions(tmp_path, monkeypatch):
+    from whoosh import index as whoosh_index
+    from whoosh import query as wq
+
+    path = str(tmp_path / "ix")
+    os.makedirs(path)
+    ix = whoosh_index.create_in(path, index.make_schema())
+    writer = ix.writer()
+    for n in range(5):
+        writer.add_document(**index._clean({"key": f"thread:{n}", "type": "thread", "title": f"zqold{n}"}))
+    writer.commit()
+    searcher = index.get_searcher(path)
+    first_reader = searcher.reader()
+    assert len(searcher.search(wq.Term("title", "zqold2"))) == 1
+    writer = ix.writer()
+    writer.update_document(**index._clean({"key": "thread:2", "type": "thread", "title": "zqnew2"}))
+    writer.commit()
+    # Another process's commit: seen only after REFRESH_SECONDS...
+    assert index.get_searcher(path) is searcher
+    monkeypatch.setattr(index, "REFRESH_SECONDS", 0.0)
+    fresh = index.get_searcher(path)
+    assert fresh is not searcher
+    leaves = [reader for reader, _offset in fresh.reader().leaf_readers()]
+    assert len(leaves) == 2 and leaves[0]._terms is first_reader._terms  # the old segment was not reopened
+    assert len(fresh.search(wq.Term("title", "zqold2"))) == 0  # its deletion is seen
+    assert [hit["key"] for hit in fresh.search(wq.Term("title", "zqnew2"))] == ["thread:2"]
+    assert fresh.doc_count() == 5
+    # ...and this process's own writes at the next search.
+    monkeypatch.setattr(index, "REFRESH_SECONDS", 3600.0)
+    writer = ix.writer()
+    writer.delete_by_term("key", "thread:4")
+    writer.commit()
+    index.note_local_write()
+    assert index.get_searcher(path).doc_count() == 4
+    index.forget_searcher(path)
+    ix.close()
+
+
+def test_cached_related_threads_are_rechecked_on_every_load(app, world):
+    member, outsider = world["member"], world["outsider"]
+    first = discussions.create_thread(member, world["open"], title="Zqrelated kettle descaling", body="how?")
+    second = discussions.create_thread(member, world["open"], title="Zqrelated kettle descaling again", body="and?")
+    assert second.id in [t.id for t in search.related_threads(outsider, first)]
+    # The suggestion ids stay cached across index changes; the thread's removal still hides it at once.
+    discussions.delete_post(member, second.opening_post)
+    assert second.id not in [t.id for t in search.related_threads(outsider, first)]

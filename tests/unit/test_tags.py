@@ -191,3 +191,20 @@ def test_add_membership_changes_visibility_immediately(world):
     add_membership(restricted, people["outsider"])
     permissions.forget_memberships()
     assert services.tag_page(people["outsider"], _python()).threads.total == 2
+
+
+def test_a_tag_used_in_many_communities_lists_the_busiest_and_counts_the_rest(world, monkeypatch):
+    people, open_c, _private, _restricted = world
+    monkeypatch.setattr(services, "COMMUNITY_LIMIT", 3)
+    # Four more open communities with 1..4 python threads each: the three busiest are listed, the rest counted.
+    for n in range(1, 5):
+        community = make_community(f"busy-{n}", coordinators=[people["coord"]])
+        permissions.forget_memberships()
+        for i in range(n):
+            discussions.create_thread(people["coord"], community, title=f"T{n}.{i}", body="hi", tags="python")
+    page = services.tag_page(people["outsider"], _python())
+    assert [(c.slug, count) for c, count in page.threads.by_community] == [("busy-4", 4), ("busy-3", 3),
+                                                                          ("busy-2", 2)]
+    # busy-1 and open-c are left out of the list but not out of the total; private content is in neither.
+    assert page.threads.more_communities == 2
+    assert page.threads.total == 4 + 3 + 2 + 1 + 1

@@ -1,0 +1,1 @@
+"""Community meetings: scheduling, RSVPs, notes and iCalendar feeds."""

@@ -1,0 +1,86 @@
+"""The community report as CSV, safe to open in a spreadsheet.
+
+Text that a spreadsheet would read as a formula (a cell starting with
+``= + - @``, a tab, a carriage return or another control character) is
+neutralised by a leading single quote. Numbers stay numbers, negative ones
+included, so the file parses back to the figures on the page.
+"""
+import csv
+import io
+
+from cop.oversight.reports import STATUS_LABELS, CommunityReport
+
+DANGEROUS_START = ("=", "+", "-", "@")
+UNITS = {"count": "count", "percent": "%", "hours": "hours", "ratio": "per thread"}
+
+
+def neutralise(value):
+    """``value`` as a CSV cell: numbers and None unchanged, risky text prefixed with a quote."""
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    if text and (text.startswith(DANGEROUS_START) or ord(text[0]) < 32 or ord(text[0]) == 127):
+        return "'" + text
+    return text
+
+
+def _stamp(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def report_csv(report: CommunityReport) -> str:
+    """The report's figures in blocks (a header row each, a blank row between)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+
+    def row(*cells):
+        writer.writerow([neutralise(c) for c in cells])
+
+    row("Community report", report.name)
+    row("Period (UTC)", _stamp(report.period.start), _stamp(report.period.end))
+    row("Previous period (UTC)", _stamp(report.previous.start), _stamp(report.previous.end))
+    row("Generated (UTC)", _stamp(report.generated_at))
+    row("Main department", report.main_department or "")
+    row()
+    row("Section", "Figure", "Unit", "This period", "Previous period", "Change")
+    for _key, title, figures in report.sections:
+        for f in figures:
+            row(title, f.label, UNITS[f.unit], f.value, f.previous, f.change)
+    sov = report.share_of_voice.figure
+    row("Share of voice", sov.label, "%", sov.value, sov.previous, sov.change)
+    row()
+    row("Share of voice", "Domain tags", "Posts here", "Posts on these tags", "Previous posts here",
+        "Previous posts on these tags")
+    row("Share of voice", ", ".join(report.share_of_voice.tags), report.share_of_voice.posts,
+        report.share_of_voice.all_posts, report.share_of_voice.previous_posts,
+        report.share_of_voice.previous_all_posts)
+    row()
+    row("Top contributors", "Name", "Posts", "Accepted answers", "Resources")
+    for person in report.top_contributors:
+        row("Top contributors", person.name, person.posts, person.accepted_answers, person.resources)
+    row()
+    row("Answers accepted elsewhere", "Name", "Accepted answers")
+    for person in report.accepted_elsewhere:
+        row("Answers accepted elsewhere", person.name, person.accepted_answers)
+    row()
+    row("Listening grid", "Kind", "Priority", "Threads", "Open", "Median age of open (hours)")
+    for cell in report.grid:
+        row("Listening grid", cell.kind, cell.priority, cell.threads, cell.open_threads, cell.median_open_age_hours)
+    row()
+    row("Knowledge gaps", "Search", "Times", "Answered since")
+    for gap in report.gaps:
+        row("Knowledge gaps", gap.query, gap.times, "yes" if gap.answered else "no")
+    row()
+    row("Weekly trend", "Week from (UTC)", "Week to (UTC)", "Posts", "Active contributors",
+        "Median time to first reply (hours)")
+    for point in report.trends:
+        row("Weekly trend", _stamp(point.start), _stamp(point.end), point.posts, point.contributors,
+            point.median_first_reply_hours)
+    row()
+    row("Objectives", "Objective", "Business goal", "Metric", "Baseline", "Target", "Due", "Current",
+        "Progress (%)", "Expected (%)", "Status")
+    for score in report.objectives:
+        row("Objectives", score.title, score.business_goal, score.metric.label, score.baseline, score.target,
+            score.due_on.isoformat(), score.current, score.progress_percent, score.expected_percent,
+            STATUS_LABELS[score.status])
+    return out.getvalue()

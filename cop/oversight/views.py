@@ -1,0 +1,162 @@
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from cop import permissions
+from cop.communities.models import Community
+from cop.discussions.models import KIND_LABELS, PRIORITY_LABELS
+from cop.errors import DomainError, NotAllowed
+from cop.extensions import db
+from cop.forms import form_status, show_domain_error
+from cop.oversight import charts, reports, services
+from cop.oversight.export import report_csv as render_csv
+from cop.oversight.forms import PERIOD_LABELS, ObjectiveForm, PeriodForm
+from cop.oversight.models import MAX_OBJECTIVES
+
+bp = Blueprint("oversight", __name__)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Oversight is for signed-in sponsors, coordinators and administrators."""
+
+
+def _overseen_community(slug) -> Community:
+    return permissions.get_overseen_community_or_404(slug, current_user)
+
+
+@bp.route("/oversight")
+def portfolio():
+    days = request.args.get("period", str(reports.DEFAULT_PERIOD))
+    if days not in {str(d) for d in reports.PERIOD_CHOICES}:
+        days = str(reports.DEFAULT_PERIOD)
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in reports.SORT_KEYS else "name"
+    direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    period = reports.Period.last(int(days))
+    rows = reports.sort_portfolio(reports.portfolio(current_user, period), sort, direction)
+    return render_template("oversight/portfolio.html", rows=rows, period=period, days=days, sort=sort,
+                           direction=direction, period_labels=PERIOD_LABELS, choices=reports.PERIOD_CHOICES)
+
+
+def _period_or_error(form: PeriodForm):
+    """The period the query string asks for, or None after putting the error next to its field."""
+    try:
+        return form.chosen_period()
+    except DomainError as exc:
+        show_domain_error(form, exc)
+        return None
+
+
+def _report_page(slug, template: str):
+    community = _overseen_community(slug)
+    form = PeriodForm(request.args)
+    period = _period_or_error(form)
+    if period is None:
+        return render_template(template, community=community, form=form, report=None), 400
+    report = reports.community_report(community, period, viewer=current_user)
+    return render_template(template, community=community, form=form, report=report, charts=_charts(report),
+                           kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS, max_objectives=MAX_OBJECTIVES,
+                           query=form.query_args(), metrics=reports.METRICS)
+
+
+def _charts(report) -> dict:
+    labels = [point.end.strftime("%d %b") for point in report.trends]
+    span = f"the {len(report.trends)} weeks to {report.trends[-1].end:%d %b %Y}" if report.trends else ""
+    return {
+        "posts": charts.bar_chart("chart-posts", "Posts per week", f"Posts in {report.name} per week, {span}.",
+                                  labels, [p.posts for p in report.trends]),
+        "contributors": charts.bar_chart(
+            "chart-contributors", "Active contributors per week",
+            f"People who posted or added a resource in {report.name}, per week, {span}.",
+            labels, [p.contributors for p in report.trends]),
+        "first_reply": charts.line_chart(
+            "chart-first-reply", "Median time to first reply per week (hours)",
+            f"Median hours from opening a thread to its first reply by someone else, by week of opening, {span}. "
+            "Weeks with no replied thread have no point.",
+            labels, [p.median_first_reply_hours for p in report.trends], " h"),
+    }
+
+
+@bp.route("/c/<slug>/report")
+def report(slug):
+    return _report_page(slug, "oversight/report.html")
+
+
+@bp.route("/c/<slug>/report/print")
+def report_print(slug):
+    return _report_page(slug, "oversight/report_print.html")
+
+
+@bp.route("/c/<slug>/report.csv")
+def report_csv(slug):
+    community = _overseen_community(slug)
+    form = PeriodForm(request.args)
+    period = _period_or_error(form)
+    if period is None:
+        return render_template("oversight/report.html", community=community, form=form, report=None), 400
+    report = reports.community_report(community, period, viewer=current_user)
+    filename = f"{community.slug}-report-{period.start:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
+    return Response(render_csv(report), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _objective(community, objective_id):
+    objective = services.get_objective(community, objective_id)
+    if objective is None:
+        abort(404)
+    return objective
+
+
+@bp.route("/c/<slug>/objectives/new", methods=["GET", "POST"])
+def new_objective(slug):
+    community = _overseen_community(slug)
+    form = ObjectiveForm()
+    if form.validate_on_submit():
+        try:
+            services.create_objective(current_user, community, **form.values())
+        except NotAllowed:
+            abort(403)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            flash("Objective recorded.", "success")
+            return redirect(url_for(".report", slug=community.slug) + "#objectives-h")
+    return render_template("oversight/objective_form.html", community=community, form=form, objective=None,
+                           metrics=reports.METRICS), form_status(form)
+
+
+@bp.route("/c/<slug>/objectives/<int:objective_id>/edit", methods=["GET", "POST"])
+def edit_objective(slug, objective_id):
+    community = _overseen_community(slug)
+    objective = _objective(community, objective_id)
+    stored = {"title": objective.title, "business_goal": objective.business_goal, "metric": objective.metric,
+              "baseline": f"{objective.baseline:g}", "target": f"{objective.target:g}",
+              "due_on": objective.due_on.isoformat()}
+    form = ObjectiveForm(data=stored) if request.method == "GET" else ObjectiveForm()
+    if form.validate_on_submit():
+        try:
+            services.update_objective(current_user, objective, **form.values())
+        except NotAllowed:
+            abort(403)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            flash("Objective saved.", "success")
+            return redirect(url_for(".report", slug=community.slug) + "#objectives-h")
+    return render_template("oversight/objective_form.html", community=community, form=form, objective=objective,
+                           metrics=reports.METRICS), form_status(form)
+
+
+@bp.route("/c/<slug>/objectives/<int:objective_id>/delete", methods=["POST"])
+def delete_objective(slug, objective_id):
+    community = _overseen_community(slug)
+    objective = _objective(community, objective_id)
+    try:
+        services.delete_objective(current_user, objective)
+    except NotAllowed:
+        abort(403)
+    flash("Objective removed.", "success")
+    return redirect(url_for(".report", slug=community.slug) + "#objectives-h")

@@ -1,0 +1,59 @@
+"""The page benchmark's quick mode on the small data set: every page answers, queries stay bounded.
+
+No timing is judged here (CI machines are noisy); ``make bench`` measures on
+large data. The query bounds are the same in both modes, so a page that
+starts running a query per row fails here first.
+"""
+import pytest
+
+from bench import harness
+from cop import create_app
+from cop.extensions import db
+from cop.search import index
+from cop.seed import data
+from tests.conftest import make_config
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench")
+    app = create_app(make_config(f"sqlite:///{folder / 'bench.db'}", str(folder / "instance"),
+                                 SEARCH_INDEX_DIR=str(folder / "index"), COUNT_QUERIES=True))
+    with app.app_context():
+        db.create_all()
+        data.load("small", seed=1, echo=lambda *_: None)
+        index.rebuild()
+    result = harness.run(app, quick=True, write=False, echo=lambda *_: None)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+def test_every_page_answers_200(report):
+    failed = {m["name"]: m["note"] for m in report["measurements"]
+              if m["status"] != 200 and "not available" not in m["note"]}
+    assert not failed
+    names = {m["name"] for m in report["measurements"]}
+    assert {"home", "directory", "community home", "thread list", "thread, 50 posts", "thread, 500 posts",
+            "library", "resource", "tag page", "search: common word", "search: rare word", "search: two words",
+            "search: phrase", "sponsor portfolio (90 d)", "community report (90 d)"} <= names
+    floor = report["measurements"][0]
+    assert floor["path"] == harness.FLOOR_PATH and floor["status"] == 200 and floor["queries"] == 0
+
+
+def test_query_counts_stay_under_their_bounds(report):
+    bounds = {t["name"]: t["query_bound"] for t in report["targets"]}
+    counted = [m for m in report["measurements"] if m["status"] == 200 and m["name"] in bounds]
+    assert len(counted) >= 14
+    over = {m["name"]: (m["queries"], bounds[m["name"]]) for m in counted if m["queries"] > bounds[m["name"]]}
+    assert not over
+
+
+def test_subjects_are_the_pages_the_issue_names(report):
+    subjects = report["subjects"]
+    assert subjects["words"]["common"] != subjects["words"]["rare"]
+    thread50 = next(m for m in report["measurements"] if m["name"] == "thread, 50 posts")
+    assert thread50["path"] == f"/t/{subjects['thread50']}"
+    section = harness.render_section("quick", report)
+    assert "| thread, 50 posts |" in section and "x floor" in section
