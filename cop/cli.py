@@ -46,8 +46,12 @@ def search_cli():
 
 
 @search_cli.command("reindex")
+@click.option("--procs", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Writer processes (a segment each); 2 on a 2-core machine halves a large build.")
+@click.option("--limitmb", type=click.IntRange(32, 8192), default=256, show_default=True,
+              help="Memory per writer process before it spills a sorted run to disk.")
 @with_appcontext
-def search_reindex():
+def search_reindex(procs, limitmb):
     """Rebuild the index from the database in a new directory, then swap it in."""
     from sqlalchemy.orm import Session
 
@@ -57,7 +61,7 @@ def search_reindex():
     with Session(db.engine) as session:
         total = index.count_documents_to_build(session)
     with click.progressbar(length=total, label="Indexing") as bar:
-        documents = index.rebuild(progress=bar.update)
+        documents = index.rebuild(progress=bar.update, limitmb=limitmb, procs=procs)
     applied = index.catch_up()
     click.echo(f"Indexed {documents} documents into {index.index_dir()}"
                + (f"; applied {applied} changes made meanwhile." if applied else "."))

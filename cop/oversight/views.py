@@ -34,8 +34,9 @@ def portfolio():
     sort = sort if sort in reports.SORT_KEYS else "name"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     period = reports.Period.last(int(days))
-    rows = reports.sort_portfolio(reports.portfolio(current_user, period), sort, direction)
-    return render_template("oversight/portfolio.html", rows=rows, period=period, days=days, sort=sort,
+    rows = reports.sort_portfolio(reports.portfolio(current_user, period, reuse=True), sort, direction)
+    return render_template("oversight/portfolio.html", rows=rows, reuse_minutes=reports.REUSE_SECONDS // 60,
+                           period=period, days=days, sort=sort,
                            direction=direction, period_labels=PERIOD_LABELS, choices=reports.PERIOD_CHOICES)
 
 
@@ -54,8 +55,9 @@ def _report_page(slug, template: str):
     period = _period_or_error(form)
     if period is None:
         return render_template(template, community=community, form=form, report=None), 400
-    report = reports.community_report(community, period, viewer=current_user)
+    report = reports.reused_report(community, period, current_user, recent=form.period.data != "custom")
     return render_template(template, community=community, form=form, report=report, charts=_charts(report),
+                           reuse_minutes=reports.REUSE_SECONDS // 60,
                            kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS, max_objectives=MAX_OBJECTIVES,
                            query=form.query_args(), metrics=reports.METRICS)
 
@@ -95,7 +97,7 @@ def report_csv(slug):
     period = _period_or_error(form)
     if period is None:
         return render_template("oversight/report.html", community=community, form=form, report=None), 400
-    report = reports.community_report(community, period, viewer=current_user)
+    report = reports.reused_report(community, period, current_user, recent=form.period.data != "custom")
     filename = f"{community.slug}-report-{period.start:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
     return Response(render_csv(report), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

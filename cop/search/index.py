@@ -324,7 +324,7 @@ def count_documents_to_build(session: Session) -> int:
     return sum(session.scalar(select(func.count()).select_from(model)) or 0 for model, _ in BUILDERS.values())
 
 
-def rebuild(app=None, progress=None, limitmb: int = 256) -> int:
+def rebuild(app=None, progress=None, limitmb: int = 256, procs: int = 1) -> int:
     """Build a fresh index from the database in a new directory and swap it in; the number of documents.
 
     One writer, one commit. The new directory's mark is the newest outbox id
@@ -342,7 +342,10 @@ def rebuild(app=None, progress=None, limitmb: int = 256) -> int:
     try:
         with Session(db.engine) as session:
             mark = session.scalar(select(func.max(SearchOutbox.id))) or 0
-            writer = ix.writer(limitmb=limitmb)
+            # procs > 1: one sub-process per core indexes its share into its own segment, so the
+            # final single-process merge of every sorted run (most of a large build) never happens.
+            writer = (ix.writer(limitmb=limitmb, procs=procs, multisegment=True) if procs > 1
+                      else ix.writer(limitmb=limitmb))
             try:
                 for model, build in BUILDERS.values():
                     last = 0

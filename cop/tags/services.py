@@ -13,7 +13,7 @@ from sqlalchemy import Integer, delete, func, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from cop import permissions
+from cop import caching, permissions
 from cop.accounts.models import User, user_expertise
 from cop.admin import audit
 from cop.communities.models import Community, community_domain_tags
@@ -76,13 +76,6 @@ def tagged_communities(user, tag: Tag):
     """A select of the communities ``user`` may know about whose domain has ``tag``."""
     return permissions.listed_communities(user).where(
         Community.id.in_(select(community_domain_tags.c.community_id).where(community_domain_tags.c.tag_id == tag.id)))
-
-
-def tagged_people(tag: Tag):
-    """A select of the enabled people who list ``tag`` as expertise."""
-    return select(User).where(
-        User.is_disabled.is_(False),
-        User.id.in_(select(user_expertise.c.user_id).where(user_expertise.c.tag_id == tag.id)))
 
 
 def _count(stmt) -> int:
@@ -170,53 +163,107 @@ def get_tag(name: str) -> Tag | None:
     return db.session.scalar(select(Tag).where(Tag.name == name)) if name else None
 
 
-def _per_community(stmt, community_column, limit: int | None = None) -> tuple[list[tuple[Community, int]], int, int]:
-    """``(top, total, more)``: (community, count) for the ``limit`` communities with most rows of ``stmt``
-    (largest first), the number of rows in all, and how many communities with rows are left out of ``top``."""
-    rows = db.session.execute(
-        stmt.with_only_columns(community_column, func.count()).group_by(community_column)
-        .order_by(func.count().desc(), community_column)).all()
-    top = rows[:COMMUNITY_LIMIT if limit is None else limit]
-    communities = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_([r[0] for r in top])))}
-    return ([(communities[community_id], count) for community_id, count in top],
-            sum(count for _c, count in rows), len(rows) - len(top))
+# What a tag page shows is the same for everyone until it is filtered by what the viewer may see:
+# counts per community and the newest candidates are computed once per content version
+# (``cop.caching``) and the viewer's communities are applied to them on every request.
+CANDIDATES = 200  # newest threads/resources kept per tag; fewer visible than a page needs -> a live query
 
 
-def _first(model, stmt, *order) -> list:
-    """The rows of ``stmt`` (a select of ``model``) in ``order``: the ids are sorted first, then only those loaded.
+@dataclass(frozen=True)
+class _TagFacts:
+    threads_by_community: dict[int, int]
+    newest_threads: tuple[tuple[int, int], ...]  # (thread id, community id), most recently active first
+    resources_by_community: dict[int, int]
+    newest_resources: tuple[tuple[int, int], ...]  # (resource id, community id), most recently updated first
+    domain_communities: tuple[int, ...]  # communities whose domain has the tag, by name
+    people_total: int
+    first_people: tuple[int, ...]  # enabled people with the expertise, by name
 
-    Sorting the whole select would join every tagged row to its community
-    and author (eager loads) before keeping the first few.
-    """
-    ids = stmt.with_only_columns(model.id).order_by(*order).subquery()
-    return list(db.session.scalars(select(model).join(ids, ids.c.id == model.id).order_by(*order)))
+
+def _tag_facts(tag: Tag) -> _TagFacts:
+    return caching.cache("tag-facts").get(tag.id, lambda: _compute_facts(tag.id))
+
+
+def _compute_facts(tag_id: int) -> _TagFacts:
+    live_threads = select(Thread.id).where(Thread.is_deleted.is_(False), Thread.id.in_(
+        select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag_id)))
+    live_resources = select(Resource.id).where(Resource.is_deleted.is_(False), Resource.id.in_(
+        select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag_id)))
+    people = tagged_people_ids(tag_id)
+    return _TagFacts(
+        threads_by_community=dict(db.session.execute(
+            live_threads.with_only_columns(Thread.community_id, func.count()).group_by(Thread.community_id)).all()),
+        newest_threads=tuple(tuple(row) for row in db.session.execute(
+            live_threads.with_only_columns(Thread.id, Thread.community_id)
+            .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(CANDIDATES))),
+        resources_by_community=dict(db.session.execute(
+            live_resources.with_only_columns(Resource.community_id, func.count())
+            .group_by(Resource.community_id)).all()),
+        newest_resources=tuple(tuple(row) for row in db.session.execute(
+            live_resources.with_only_columns(Resource.id, Resource.community_id)
+            .order_by(Resource.updated_at.desc(), Resource.id.desc()).limit(CANDIDATES))),
+        domain_communities=tuple(db.session.scalars(
+            select(Community.id).join(community_domain_tags, community_domain_tags.c.community_id == Community.id)
+            .where(community_domain_tags.c.tag_id == tag_id).order_by(Community.name, Community.id))),
+        people_total=_count(people),
+        first_people=tuple(db.session.scalars(people.order_by(User.display_name, User.id).limit(SECTION_LIMIT))),
+    )
+
+
+def tagged_people_ids(tag_id: int):
+    return select(User.id).where(User.is_disabled.is_(False), User.id.in_(
+        select(user_expertise.c.user_id).where(user_expertise.c.tag_id == tag_id)))
+
+
+class _Viewer:
+    """The communities one viewer may read and may know about, as sets (None: every community)."""
+
+    def __init__(self, user):
+        everything = permissions.is_admin(user)
+        self.readable = None if everything else set(db.session.scalars(_visible_community_ids(user)))
+        self.listed = None if everything else set(db.session.scalars(_listed_community_ids(user)))
+
+    def reads(self, community_id: int) -> bool:
+        return self.readable is None or community_id in self.readable
+
+    def knows(self, community_id: int) -> bool:
+        return self.listed is None or community_id in self.listed
+
+
+def _load_in_order(model, ids: list[int], *options) -> list:
+    found = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))} \
+        if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def _section(model, viewer: _Viewer, by_community: dict[int, int], newest, live, order, limit: int) -> Section:
+    """One section from cached facts: per-community counts and the first ``limit`` items the viewer may read."""
+    counts = sorted(((cid, n) for cid, n in by_community.items() if viewer.reads(cid)), key=lambda r: (-r[1], r[0]))
+    total = sum(n for _cid, n in counts)
+    top = counts[:COMMUNITY_LIMIT]
+    names = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_([r[0] for r in top])))}
+    ids = [item_id for item_id, cid in newest if viewer.reads(cid)][:limit]
+    if len(ids) < min(limit, total):  # the candidates ran out before a page of readable ones: ask the database
+        ids = list(db.session.scalars(live.with_only_columns(model.id).order_by(*order).limit(limit)))
+    return Section(items=_load_in_order(model, ids), total=total,
+                   by_community=[(names[cid], n) for cid, n in top], more_communities=len(counts) - len(top))
 
 
 def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
     """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total."""
-    threads = tagged_threads(user, tag)
-    resources = tagged_resources(user, tag)
-    communities = tagged_communities(user, tag)
-    people = tagged_people(tag)
-    # Totals are the sums of the per-community counts: one pass over a popular tag's rows, not two.
-    threads_by_community, threads_total, threads_more = _per_community(threads, Thread.community_id)
-    resources_by_community, resources_total, resources_more = _per_community(resources, Resource.community_id)
+    facts = _tag_facts(tag)
+    viewer = _Viewer(user)
+    communities = [cid for cid in facts.domain_communities if viewer.knows(cid)]
     return TagPage(
         tag=tag,
-        threads=Section(
-            items=_first(Thread, threads.limit(limit), Thread.last_activity_at.desc(), Thread.id.desc()),
-            total=threads_total, by_community=threads_by_community, more_communities=threads_more),
-        resources=Section(
-            items=_first(Resource, resources.limit(limit), Resource.updated_at.desc(), Resource.id.desc()),
-            total=resources_total, by_community=resources_by_community, more_communities=resources_more),
-        communities=Section(
-            items=list(db.session.scalars(communities.options(selectinload(Community.domain_tags))
-                                          .order_by(Community.name).limit(limit))),
-            total=_count(communities)),
-        people=Section(
-            items=list(db.session.scalars(people.options(selectinload(User.expertise))
-                                          .order_by(User.display_name).limit(limit))),
-            total=_count(people)),
+        threads=_section(Thread, viewer, facts.threads_by_community, facts.newest_threads,
+                         tagged_threads(user, tag), (Thread.last_activity_at.desc(), Thread.id.desc()), limit),
+        resources=_section(Resource, viewer, facts.resources_by_community, facts.newest_resources,
+                           tagged_resources(user, tag), (Resource.updated_at.desc(), Resource.id.desc()), limit),
+        communities=Section(items=_load_in_order(Community, communities[:limit], selectinload(Community.domain_tags)),
+                            total=len(communities)),
+        people=Section(items=_load_in_order(User, list(facts.first_people[:limit]), selectinload(User.expertise)),
+                       total=facts.people_total),
     )
 
 
@@ -225,9 +272,13 @@ def visible_tag_or_none(user, name: str) -> Tag | None:
     tag = get_tag(name)
     if tag is None:
         return None
-    uses = _visible_uses(user)
-    # The first visible use is enough (counting them all scanned 16,000 rows for a popular tag).
-    seen = db.session.scalar(select(literal(1)).select_from(uses).where(uses.c.tag_id == tag.id).limit(1))
+    facts = _tag_facts(tag)
+    if facts.people_total:
+        return tag
+    viewer = _Viewer(user)
+    seen = (any(viewer.reads(cid) for cid in facts.threads_by_community)
+            or any(viewer.reads(cid) for cid in facts.resources_by_community)
+            or any(viewer.knows(cid) for cid in facts.domain_communities))
     return tag if seen else None
 
 

@@ -202,3 +202,26 @@ def test_a_sponsor_reads_compares_exports_and_sets_objectives(app, client, peopl
     # The community page links the report for those who oversee it.
     _login(client, "coord@example.com")
     assert b'href="/c/open-guild/report">Report</a>' in client.get("/c/open-guild").data
+
+
+def test_a_reused_report_never_carries_one_viewers_communities_to_another(app, client, people):
+    """Reports are reused for a few minutes, but only by viewers who may read the same communities."""
+    member, coordinator = people["member"], people["coordinator"]
+    private = people["communities"]["private"]
+    asked = discussions.create_thread(coordinator, private, title="Private question", body="Why?", kind="question")
+    answer = discussions.reply(member, asked, asked.opening_post, "Because.")
+    discussions.set_accepted(coordinator, asked, answer)
+    other = make_user("other@example.com", "Otto Other-Sponsor")
+    db.session.merge(people["communities"]["open"]).sponsors.append(other)
+    db.session.commit()
+    permissions.forget_memberships()
+
+    def elsewhere(user):
+        _login(client, user)
+        page = client.get("/c/open-guild/report?period=30").get_data(as_text=True)
+        section = page.split('id="elsewhere-h"', 1)[1].split("</div>", 1)[0]
+        return "Mo Member" in section
+
+    assert elsewhere(people["admin"])  # reads the private community: its accepted answer counts...
+    assert not elsewhere(other)  # ...not for a sponsor who cannot read it, though the admin's report is fresh
+    assert elsewhere(people["admin"])

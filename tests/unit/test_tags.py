@@ -208,3 +208,36 @@ def test_a_tag_used_in_many_communities_lists_the_busiest_and_counts_the_rest(wo
     # busy-1 and open-c are left out of the list but not out of the total; private content is in neither.
     assert page.threads.more_communities == 2
     assert page.threads.total == 4 + 3 + 2 + 1 + 1
+
+
+def test_tag_page_follows_every_change_at_once_despite_its_cache(world):
+    """The per-tag facts are cached per content version: each change below must show on the next view."""
+    people, open_c, private, _restricted = world
+    tag = _python()
+    assert services.tag_page(people["outsider"], tag).threads.total == 1  # now cached
+    thread = discussions.create_thread(people["coord"], open_c, title="Fresh python", body="hi", tags="python")
+    page = services.tag_page(people["outsider"], tag)
+    assert page.threads.total == 2 and page.threads.items[0].title == "Fresh python"
+    discussions.move_thread(people["coord"], thread, private)
+    page = services.tag_page(people["outsider"], tag)
+    assert page.threads.total == 1 and "Fresh python" not in [t.title for t in page.threads.items]
+    assert "Fresh python" in [t.title for t in services.tag_page(people["insider"], tag).threads.items]
+    discussions.delete_post(people["coord"], thread.opening_post)
+    assert "Fresh python" not in [t.title for t in services.tag_page(people["insider"], tag).threads.items]
+    assert services.visible_tag_or_none(people["outsider"], "canarytag") is None
+
+
+def test_tag_page_asks_the_database_when_the_cached_candidates_are_all_hidden(world, monkeypatch):
+    """The newest candidates are all private: an outsider still gets the open threads, newest first."""
+    people, open_c, private, _restricted = world
+    monkeypatch.setattr(services, "CANDIDATES", 3)
+    for i in range(4):
+        discussions.create_thread(people["coord"], private, title=f"Private {i}", body="hi", tags="python")
+    discussions.create_thread(people["coord"], open_c, title="Second open", body="hi", tags="python")
+    for i in range(4, 8):
+        discussions.create_thread(people["coord"], private, title=f"Private {i}", body="hi", tags="python")
+    page = services.tag_page(people["outsider"], _python())
+    assert [t.title for t in page.threads.items] == ["Second open", "Open python thread"]
+    assert page.threads.total == 2
+    insider = services.tag_page(people["insider"], _python(), limit=3)
+    assert [t.title for t in insider.threads.items] == ["Private 7", "Private 6", "Private 5"]

@@ -1,0 +1,78 @@
+"""Per-process caches of values computed from content, valid for one *content version*.
+
+Every change to searchable content (threads, posts, resources, communities,
+people, tags) writes a search-outbox row in its own transaction
+(``cop.search.outbox``), so the newest outbox id only moves forward and moves
+whenever content changes: a value computed from content while the newest id was
+``v`` is still right while it is ``v``. Reading it is one indexed ``MAX(id)``.
+
+Only values that are the same for every viewer belong here (counts per
+community, candidate ids in order); what a viewer may see is filtered after
+the cache, on every request.
+
+On PostgreSQL ids come from a sequence when a row is inserted, so a transaction
+that took an id earlier but commits later does not move the maximum: entries
+therefore also expire after ``MAX_AGE`` seconds, which bounds that case.
+"""
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from cop.extensions import db
+
+MAX_AGE = 30.0
+
+
+def content_version() -> int:
+    """The newest search-outbox id (0 before any change)."""
+    from cop.search.models import SearchOutbox
+
+    return db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+
+
+def cache(name: str, size: int = 256, max_age: float = MAX_AGE) -> "VersionedCache":
+    """The application's cache called ``name`` (one per app: each app has its own database).
+
+    A cache used with a fixed ``version`` (e.g. 0) is simply time-bounded: entries live ``max_age`` seconds.
+    """
+    caches = current_app.extensions.setdefault("cop_caches", {})
+    found = caches.get(name)
+    if found is None:
+        found = caches[name] = VersionedCache(size, max_age)
+    return found
+
+
+class VersionedCache:
+    """A bounded LRU mapping ``key -> value`` whose entries hold for one content version."""
+
+    def __init__(self, size: int = 256, max_age: float = MAX_AGE):
+        self.size = size
+        self.max_age = max_age
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], Any], version: int | None = None) -> Any:
+        """The cached value for ``key`` at the current content version, computing it when missing or old."""
+        version = content_version() if version is None else version
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == version and now - entry[1] < self.max_age:
+                self._entries.move_to_end(key)
+                return entry[2]
+        value = compute()
+        with self._lock:
+            self._entries[key] = (version, now, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
