@@ -73,6 +73,7 @@ class Membership(db.Model):
         db.CheckConstraint(f"role IN {_in(ROLES)}", name="role"),
         db.Index("ix_memberships_user_status", "user_id", "status"),
         db.Index("ix_memberships_community_status", "community_id", "status", "role"),
+        db.Index("ix_memberships_community_joined", "community_id", "status", "joined_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

@@ -69,6 +69,13 @@ def members(community, status: str = "active", limit: int | None = None) -> list
                                    .join(User, User.id == Membership.user_id).order_by(*order)))
 
 
+def newest_members(community, limit: int = 12) -> list[Membership]:
+    """The ``limit`` active members who joined most recently (an index range, however large the community)."""
+    return list(db.session.scalars(
+        select(Membership).where(Membership.community_id == community.id, Membership.status == "active")
+        .order_by(Membership.joined_at.desc(), Membership.id.desc()).limit(limit)))
+
+
 def coordinators(community) -> list[User]:
     return list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)

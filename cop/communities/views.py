@@ -64,7 +64,7 @@ def community_home(slug):
     return render_template(
         "communities/community.html", community=community,
         coordinators=services.coordinators(community),
-        faces=services.members(community, limit=12) if readable else [],
+        faces=services.newest_members(community, limit=12) if readable else [],
         membership=permissions.membership_of(current_user, community),
         platform_guidelines=platform_guidelines_html(), readable=readable,
         recent_threads=discussion_services.recent_threads(community) if readable else [],

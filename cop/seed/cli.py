@@ -1,5 +1,4 @@
 """``flask cop seed``: load a synthetic data set, then build the search index."""
-import os
 import time
 
 import click
@@ -52,10 +51,7 @@ def seed_command(size, seed_value, force, no_index):
     with Session(db.engine) as session:
         total = index.count_documents_to_build(session)
     with click.progressbar(length=total, label="Indexing") as bar:
-        # A large build runs one writer per core (a segment each): the single writer's final merge
-        # took most of its 36 minutes.
-        documents = index.rebuild(progress=bar.update, limitmb=1024 if size == "large" else 256,
-                                  procs=min(2, os.cpu_count() or 1) if size == "large" else 1)
+        documents = index.rebuild(progress=bar.update, limitmb=1024 if size == "large" else 256)
     indexed = time.perf_counter() - started
     click.echo(f"Indexed {documents} documents in {indexed:.1f} s.")
     click.echo(f"Seed {size}: data {loaded:.1f} s, index {indexed:.1f} s, total {loaded + indexed:.1f} s. "
