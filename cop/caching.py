@@ -73,6 +73,22 @@ class VersionedCache:
                 self._entries.popitem(last=False)
         return value
 
+    def peek(self, key: Hashable, version: int) -> Any:
+        """The value cached for ``key`` at ``version`` (None when missing or old)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != version or time.monotonic() - entry[1] >= self.max_age:
+                return None
+            self._entries.move_to_end(key)
+            return entry[2]
+
+    def put(self, key: Hashable, version: int, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = (version, time.monotonic(), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

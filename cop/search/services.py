@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from markupsafe import Markup
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.qparser import (AndGroup, BoostPlugin, EveryPlugin, FieldsPlugin, MultifieldParser, RangePlugin,
                             WildcardPlugin)
 
-from cop import permissions
+from cop import caching, permissions
 from cop.accounts.models import User
 from cop.communities.models import Community
 from cop.discussions.models import KIND_LABELS, STATUSES, Post, Thread
@@ -501,13 +501,22 @@ def _load_hits(user, results: list, q) -> list[Hit]:
     objects: dict[tuple[str, int], object] = {}
     posts_by_thread: dict[int, list[Post]] = {}
     texts: dict[int, str] = {}
+    # Snippets (highlighted title and text, the best post) are the same for everyone: kept per content
+    # version (``cop.caching``), they spare loading and re-analysing every post of each thread hit.
+    terms = _terms_of(q)
+    version = caching.content_version()
+    snippets = caching.cache("search-snippets", size=4000)
+    term_key = tuple(sorted(terms))
+    known = {key: snippets.peek((key, term_key), version) for key in keys}
     if "thread" in by_type:
         for thread in db.session.scalars(select(Thread).where(Thread.id.in_(by_type["thread"]),
                                                               Thread.is_deleted.is_(False))):
             if thread.community_id in readable:
                 objects[("thread", thread.id)] = thread
+        unknown = [i for t, i in objects if t == "thread" and known.get((t, i)) is None]
+        best_ids = [known[key][2] for key in objects if key[0] == "thread" and known.get(key) and known[key][2]]
         for post in db.session.scalars(select(Post).where(
-                Post.thread_id.in_([i for t, i in objects if t == "thread"]), Post.is_deleted.is_(False),
+                or_(Post.thread_id.in_(unknown), Post.id.in_(best_ids)), Post.is_deleted.is_(False),
                 Post.is_hidden.is_(False)).order_by(Post.thread_id, Post.path)):
             posts_by_thread.setdefault(post.thread_id, []).append(post)
     if "resource" in by_type:
@@ -531,13 +540,17 @@ def _load_hits(user, results: list, q) -> list[Hit]:
         for person in db.session.scalars(select(User).where(User.id.in_(by_type["person"]),
                                                             User.is_disabled.is_(False))):
             objects[("person", person.id)] = person
-    terms = _terms_of(q)
     hits = []
     for hit, key in zip(results, keys):
         obj = objects.get(key)
         if obj is None:
             continue  # deleted since it was indexed, or no longer visible
         doc_type = key[0]
+        if known.get(key) is not None:
+            title, snippet, post_id = known[key]
+            post = next((p for p in posts_by_thread.get(obj.id, []) if p.id == post_id), None) if post_id else None
+            hits.append(Hit(doc_type, obj.id, obj, title, snippet, post))
+            continue
         title = _highlight(hit, "title", hit.get("title", ""), hit.get("title", ""))
         post = None
         if doc_type == "thread":
@@ -550,7 +563,9 @@ def _load_hits(user, results: list, q) -> list[Hit]:
             body = obj.domain
         else:
             body = "\n".join(filter(None, [obj.title, obj.department, obj.location, obj.bio_md]))
-        hits.append(Hit(doc_type, obj.id, obj, title, _highlight(hit, "body", body, body), post))
+        snippet = _highlight(hit, "body", body, body)
+        snippets.put((key, term_key), version, (title, snippet, post.id if post is not None else None))
+        hits.append(Hit(doc_type, obj.id, obj, title, snippet, post))
     return hits
 
 

@@ -444,3 +444,18 @@ def test_cached_related_threads_are_rechecked_on_every_load(app, world):
     # The suggestion ids stay cached across index changes; the thread's removal still hides it at once.
     discussions.delete_post(member, second.opening_post)
     assert second.id not in [t.id for t in search.related_threads(outsider, first)]
+
+
+def test_cached_snippets_follow_edits_and_moderation(app, world):
+    """Snippets are reused per content version: an edit, then hiding the post, must show on the next search."""
+    thread, member, outsider = world["common"], world["member"], world["outsider"]
+    post = discussions.reply(outsider, thread, thread.opening_post, "zqsnippet first wording")
+    (hit,) = search.search(member, "zqsnippet").hits
+    assert "first wording" in str(hit.snippet) and hit.post.id == post.id
+    (again,) = search.search(member, "zqsnippet").hits  # served from the snippet cache
+    assert str(again.snippet) == str(hit.snippet) and again.post.id == post.id
+    discussions.edit_post(outsider, post, "zqsnippet second wording")
+    (edited,) = search.search(member, "zqsnippet").hits
+    assert "second wording" in str(edited.snippet) and "first" not in str(edited.snippet)
+    discussions.decide_flag(member, discussions.flag_post(member, post, "add-value"), hide=True)
+    assert search.search(member, "zqsnippet").total == 0
