@@ -711,21 +711,25 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
                     cache_key=None) -> list[Thread]:
     """Threads ``user`` may read whose title or text share words with ``text`` (any of them), best first.
 
-    With ``cache_key``, the ids found are kept for ``SIMILAR_TTL`` seconds per key and permission
-    filter (``_SIMILAR``). Either way the threads are loaded through the
-    user's visibility, so a cached id never shows what the user may not read.
+    With ``cache_key``, the ids found are kept for ``SIMILAR_TTL`` seconds per key and set of
+    readable communities (``_SIMILAR``). Either way each thread is checked against the
+    user's readable communities when loaded, so a cached id never shows what the user may not read.
     Returns [] when the index is unavailable: a suggestion is never worth an error.
     """
     words = list(dict.fromkeys(token.text for token in _SCHEMA["title"].analyzer(text or "")))[:MAX_TERMS]
     if not words:
         return []
+    if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
+        return []
+    # The communities the user may read: the cache key (people who read the same communities share
+    # suggestions) and the check on every load. Building the Whoosh filter is left for a cache miss.
+    readable = frozenset(_ids(permissions.visible_communities(user)))
     try:
         searcher = get_searcher(index_dir())
-        filter_query = permission_filter(user, type="thread")
-        key = (index_dir(), cache_key, repr(filter_query)) if cache_key is not None else None
+        key = (index_dir(), cache_key, readable) if cache_key is not None else None
         ids = _similar_cached(key)
         if ids is None:
-            allowed = _allowed_docs(searcher, filter_query)
+            allowed = _allowed_docs(searcher, permission_filter(user, type="thread"))
             if allowed is None:
                 return []
             q = wq.Or([wq.Term(fieldname, w) for w in _distinctive(searcher, words)
@@ -742,9 +746,8 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     ids = [i for i in ids if i != exclude_id][:limit]
     if not ids:
         return []
-    readable = permissions.visible_communities(user).with_only_columns(Community.id)
-    found = {t.id: t for t in db.session.scalars(select(Thread).where(
-        Thread.id.in_(ids), Thread.is_deleted.is_(False), Thread.community_id.in_(readable)))}
+    found = {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False)))
+             if t.community_id in readable}
     return [found[i] for i in ids if i in found]
 
 

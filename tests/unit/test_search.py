@@ -446,6 +446,17 @@ def test_cached_related_threads_are_rechecked_on_every_load(app, world):
     assert second.id not in [t.id for t in search.related_threads(outsider, first)]
 
 
+def test_cached_related_threads_follow_a_move_to_a_private_community(app, world):
+    """Suggestions are cached per set of readable communities; a thread moved out of that set drops out at once."""
+    member, outsider = world["member"], world["outsider"]
+    first = discussions.create_thread(member, world["open"], title="Zqmoved kettle descaling", body="how?")
+    second = discussions.create_thread(member, world["open"], title="Zqmoved kettle descaling again", body="and?")
+    assert second.id in [t.id for t in search.related_threads(outsider, first)]
+    discussions.move_thread(member, second, world["private"])
+    assert second.id not in [t.id for t in search.related_threads(outsider, first)]
+    assert second.id in [t.id for t in search.related_threads(member, first)]
+
+
 def test_cached_snippets_follow_edits_and_moderation(app, world):
     """Snippets are reused per content version: an edit, then hiding the post, must show on the next search."""
     thread, member, outsider = world["common"], world["member"], world["outsider"]
