@@ -39,7 +39,8 @@ class Resource(db.Model):
     __table_args__ = (
         db.CheckConstraint(f"kind IN {_in(KINDS)}", name="kind"),
         db.Index("ix_resources_community_updated", "community_id", "is_deleted", "updated_at"),
-        db.Index("ix_resources_community_featured", "community_id", "is_featured"),
+        # The library page (featured first, then newest changes) read in index order, LIMIT 20.
+        db.Index("ix_resources_community_list", "community_id", "is_featured", "updated_at", "id"),
         # The community page's newest resources.
         db.Index("ix_resources_community_created", "community_id", "is_deleted", "created_at"),
     )
