@@ -9,11 +9,13 @@ import random
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from flask import Flask, render_template_string
+from flask import Flask, render_template
+from jinja2 import ChoiceLoader, DictLoader
 
 from cop.seed.text import TextGenerator, paragraphs_html
 
 FLOOR_PATH = "/__bench/floor"
+FLOOR_TEMPLATE = "__bench/floor.html"
 POSTS = 50
 
 TEMPLATE = """{% extends "base.html" %}
@@ -56,7 +58,11 @@ def _fixture():
 def register(app: Flask) -> None:
     thread, tree = _fixture()
 
+    # A named template, compiled once and cached like every page's (``render_template_string``
+    # compiled it on every request: 3.5 ms of a 6 ms floor, which flattered every ratio).
+    app.jinja_env.loader = ChoiceLoader([DictLoader({FLOOR_TEMPLATE: TEMPLATE}), app.jinja_env.loader])
+
     def floor():
-        return render_template_string(TEMPLATE, thread=thread, tree=tree)
+        return render_template(FLOOR_TEMPLATE, thread=thread, tree=tree)
 
     app.add_url_rule(FLOOR_PATH, "bench_floor", floor)

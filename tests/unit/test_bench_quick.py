@@ -57,3 +57,24 @@ def test_subjects_are_the_pages_the_issue_names(report):
     assert thread50["path"] == f"/t/{subjects['thread50']}"
     section = harness.render_section("quick", report)
     assert "| thread, 50 posts |" in section and "x floor" in section
+
+
+def test_the_floor_is_compiled_once_and_renders_the_post_macros(tmp_path):
+    """The floor must be as cheap as a page can be: its template is cached like every page's."""
+    from flask import template_rendered
+
+    from bench import floor
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'floor.db'}", str(tmp_path / "instance")))
+    floor.register(app)
+    rendered = []
+
+    def record(sender, template, context, **extra):
+        rendered.append(template)
+
+    client = app.test_client()
+    with template_rendered.connected_to(record, app):
+        first, second = client.get(floor.FLOOR_PATH), client.get(floor.FLOOR_PATH)
+    assert first.status_code == second.status_code == 200
+    assert first.get_data(as_text=True).count('class="post-node"') == floor.POSTS
+    assert len(rendered) == 2 and rendered[0] is rendered[1]  # the same compiled template both times
