@@ -44,6 +44,7 @@ CONTENT_TYPES = ("thread", "resource")
 DATE_RANGES = {"week": ("Past week", 7), "month": ("Past month", 30), "year": ("Past year", 365)}
 FACET_NAMES = ("type", "community", "tag", "author", "date", "kind", "status")
 SORTS = ("relevance", "date")
+FACET_COMMUNITIES = 15  # communities listed in the community facet (the busiest)
 GAP_WINDOW = timedelta(days=90)
 _SCHEMA = make_schema()
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -139,36 +140,71 @@ def _ids(select_communities) -> list[int]:
     return list(db.session.scalars(select_communities.with_only_columns(Community.id)))
 
 
-def permission_filter(user, **selected):
+def _readable_ids(user) -> frozenset:
+    """The ids of the communities whose content ``user`` may read (empty when not signed in)."""
+    return frozenset(_ids(permissions.visible_communities(user)))
+
+
+# Built permission filters by what they depend on (the reader's communities and the narrowing), shared
+# by everyone who reads the same communities: building one (an ``Or`` of a term per community, hundreds)
+# and spelling it out as a cache key cost a few milliseconds per search.
+_FILTERS: OrderedDict = OrderedDict()
+_FILTERS_KEPT = 256
+
+
+def permission_filter(user, *, readable: frozenset | None = None, **selected):
     """The Whoosh query of documents ``user`` may see, narrowed by the selected facets; None if none at all.
 
-    Built from the database on every call, so a visibility change, a removed
-    member or a moved thread counts at once.
+    The communities come from the database on every call (or ``readable``, read by the caller in the
+    same request), so a visibility change, a removed member or a moved thread counts at once; the
+    query object built from them is shared (``_FILTERS``) and carries its key as ``_cop_key``.
     """
     if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
         return None
     everything = permissions.is_admin(user)
-    readable = _ids(permissions.visible_communities(user))
-    listed = _ids(permissions.listed_communities(user))
+    readable = _readable_ids(user) if readable is None else readable
+    listed = frozenset(_ids(permissions.listed_communities(user)))
+    narrowing_key = []
+    if selected.get("type") in TYPE_LABELS:
+        narrowing_key.append(("type", selected["type"]))
+    if selected.get("community_id"):
+        narrowing_key.append(("community_id", str(selected["community_id"])))
+    for name, fieldname in (("tag", "tags"), ("author", "author_id"), ("kind", "kind"), ("status", "status")):
+        if selected.get(name):
+            narrowing_key.append((fieldname, str(selected[name])))
+    since = None
+    if selected.get("date") in DATE_RANGES:
+        # To the hour, so that one filter serves an hour of searches ("past week" may reach an hour further).
+        since = (utcnow() - timedelta(days=DATE_RANGES[selected["date"]][1])).replace(minute=0, second=0,
+                                                                                      microsecond=0)
+    key = (everything, readable, listed, tuple(narrowing_key), since)
+    built = _FILTERS.get(key)
+    if built is not None:
+        _FILTERS.move_to_end(key)
+        return built
     parts = [wq.Term("type", "person")]
     if readable:
         content = wq.Or([wq.Term("type", t) for t in CONTENT_TYPES])
-        parts.append(content if everything else wq.And([content, _in("community_id", readable)]))
+        parts.append(content if everything else wq.And([content, _in("community_id", sorted(readable))]))
     if listed:
         kind = wq.Term("type", "community")
-        parts.append(kind if everything else wq.And([kind, _in("community_id", listed)]))
+        parts.append(kind if everything else wq.And([kind, _in("community_id", sorted(listed))]))
     allowed = wq.Or(parts)
-    narrowing = []
-    if selected.get("type") in TYPE_LABELS:
-        narrowing.append(wq.Term("type", selected["type"]))
-    if selected.get("community_id"):
-        narrowing.append(wq.Term("community_id", str(selected["community_id"])))
-    for name, fieldname in (("tag", "tags"), ("author", "author_id"), ("kind", "kind"), ("status", "status")):
-        if selected.get(name):
-            narrowing.append(wq.Term(fieldname, str(selected[name])))
-    if selected.get("date") in DATE_RANGES:
-        narrowing.append(wq.DateRange("created", utcnow() - timedelta(days=DATE_RANGES[selected["date"]][1]), None))
-    return wq.And([allowed, *narrowing]) if narrowing else allowed
+    allowed._cop_key = ("allowed", everything, readable, listed)
+    narrowing = [wq.Term(fieldname, value) for fieldname, value in narrowing_key]
+    if since is not None:
+        narrowing.append(wq.DateRange("created", since, None))
+    built = wq.And([allowed, *narrowing]) if narrowing else allowed
+    built._cop_key = key
+    _FILTERS[key] = built
+    while len(_FILTERS) > _FILTERS_KEPT:
+        _FILTERS.popitem(last=False)
+    return built
+
+
+def _query_key(q):
+    """A hashable key for a filter query: its ``_cop_key`` when it has one, else its text."""
+    return getattr(q, "_cop_key", None) or repr(q)
 
 
 def _in(fieldname, values):
@@ -193,7 +229,7 @@ def _allowed_docs(searcher, filter_query) -> set | None:
     if filter_query is None:
         return None
     cached = _searcher_cache(searcher)["allowed"]
-    key = repr(filter_query)
+    key = _query_key(filter_query)
     if key in cached:
         cached.move_to_end(key)
         return cached[key]
@@ -258,7 +294,7 @@ def _column_docs(searcher, q) -> set:
     seconds) only the new small segments are computed: recomputing a permission filter over the
     whole index on every refresh kept every worker busy under load.
     """
-    key = repr(q)
+    key = _query_key(q)
     docs = set()
     for data, offset, deleted in _leaves(searcher):
         filters = data.setdefault("filters", OrderedDict())
@@ -358,15 +394,16 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
     q = parse_query(text)
     searcher = _searcher()
     try:
-        filter_query = permission_filter(user, **selected)
+        readable = _readable_ids(user)
+        filter_query = permission_filter(user, readable=readable, **selected)
         allowed = _allowed_docs(searcher, filter_query)
         if allowed is None:
-            return SearchResults(text, 0, 1, 1, [], [], _suggest(searcher, user, text, q, 0, selected))
+            return SearchResults(text, 0, 1, 1, [], [], None)
         # The same search (words, filter, sort, page) on the same searcher is answered from its
         # cache: a common word costs ~0.5 s to count and score at 100,000 threads, and the
         # cache lives until the searcher is refreshed (REFRESH_SECONDS, or this process's write).
         cached = _searcher_cache(searcher).setdefault("results", OrderedDict())
-        key = (repr(q), repr(filter_query), sort, page, per_page)
+        key = (repr(q), _query_key(filter_query), sort, page, per_page)
         if key in cached:
             cached.move_to_end(key)
             total, page, pages, results, counts = cached[key]
@@ -396,9 +433,9 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
         results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
         # A slice, not list(results): list() asks len(), which counts every match again.
         page_hits = results[(page - 1) * per_page:page * per_page]
-        hits = _load_hits(user, page_hits, q)
+        hits = _load_hits(user, page_hits, q, readable)
         facets = _facets(counts)
-        suggestion = _suggest(searcher, user, text, q, total, selected) if total < 3 else None
+        suggestion = _suggest(searcher, allowed, text, total) if total < 3 else None
         return SearchResults(text, total, page, pages, hits, facets, suggestion)
     except (QueryError, SearchUnavailable):
         raise
@@ -491,13 +528,15 @@ def _highlight(hit, fieldname, text, fallback="") -> Markup:
     return Markup.escape(fallback[:240] + ("…" if len(fallback) > 240 else ""))
 
 
-def _load_hits(user, results: list, q) -> list[Hit]:
-    """The page's hits as database objects in the index's order (a few queries, not one per hit)."""
+def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
+    """The page's hits as database objects in the index's order (a few queries, not one per hit).
+
+    ``readable``: the communities the user may read, read in this request (every hit is checked again).
+    """
     keys = [(hit["type"], int(hit["key"].split(":", 1)[1])) for hit in results]
     by_type: dict[str, list[int]] = {}
     for doc_type, doc_id in keys:
         by_type.setdefault(doc_type, []).append(doc_id)
-    readable = set(_ids(permissions.visible_communities(user))) if set(by_type) & set(CONTENT_TYPES) else set()
     objects: dict[tuple[str, int], object] = {}
     posts_by_thread: dict[int, list[Post]] = {}
     texts: dict[int, str] = {}
@@ -577,9 +616,12 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
     type_counts = counts("type")
     community_counts = counts("community")
     author_counts = counts("author")
+    # Names for the communities shown only (a common word is in hundreds of them).
+    top_communities = sorted(((k, n) for k, n in community_counts.items() if str(k).isdigit()),
+                             key=lambda kv: (-kv[1], int(kv[0])))[:FACET_COMMUNITIES]
     community_names = {i: (slug, name) for i, slug, name in db.session.execute(
         select(Community.id, Community.slug, Community.name).where(
-            Community.id.in_([int(i) for i in community_counts if str(i).isdigit()])))} if community_counts else {}
+            Community.id.in_([int(i) for i, _n in top_communities])))} if top_communities else {}
     top_authors = sorted(author_counts.items(), key=lambda kv: -kv[1])[:10]
     author_names = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_([int(i) for i, _ in top_authors if str(i).isdigit()]))).all()) if top_authors else {}
@@ -591,9 +633,8 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
     date_counts = counts("date")
     facets = [
         Facet("type", "Type", options(type_counts.items(), lambda k: TYPE_LABELS.get(k, k))),
-        Facet("community", "Community", [
-            (*community_names[int(k)], n) for k, n in sorted(community_counts.items(), key=lambda kv: -kv[1])
-            if str(k).isdigit() and int(k) in community_names][:15]),
+        Facet("community", "Community", [(*community_names[int(k)], n) for k, n in top_communities
+                                         if int(k) in community_names]),
         Facet("tag", "Tag", options(counts("tag").items(), str)[:15]),
         Facet("author", "Author", [(str(k), author_names[int(k)], n) for k, n in top_authors
                                    if str(k).isdigit() and int(k) in author_names]),
@@ -631,15 +672,14 @@ def _corrections(searcher, fieldname: str, word: str) -> list[str]:
     return words
 
 
-def _suggest(searcher, user, text, q, total, selected) -> str | None:
-    """A corrected query that finds more of what ``user`` may see, or None.
+def _suggest(searcher, allowed: set | None, text, total) -> str | None:
+    """A corrected query that finds more of what the user may see (``allowed``: their documents), or None.
 
     Candidates come from the index's spelling words, but one is offered only
     if the corrected query, run with the user's own filter, finds permitted
     documents: a word that exists only where the user may not look is never shown.
     """
     words = [w for w in _WORD.findall(text) if w.upper() not in ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")]
-    allowed = _allowed_docs(searcher, permission_filter(user, **selected))
     if not words or allowed is None:
         return None
     checks = 0
@@ -723,13 +763,13 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
         return []
     # The communities the user may read: the cache key (people who read the same communities share
     # suggestions) and the check on every load. Building the Whoosh filter is left for a cache miss.
-    readable = frozenset(_ids(permissions.visible_communities(user)))
+    readable = _readable_ids(user)
     try:
         searcher = get_searcher(index_dir())
         key = (index_dir(), cache_key, readable) if cache_key is not None else None
         ids = _similar_cached(key)
         if ids is None:
-            allowed = _allowed_docs(searcher, permission_filter(user, type="thread"))
+            allowed = _allowed_docs(searcher, permission_filter(user, readable=readable, type="thread"))
             if allowed is None:
                 return []
             q = wq.Or([wq.Term(fieldname, w) for w in _distinctive(searcher, words)

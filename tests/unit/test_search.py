@@ -219,6 +219,25 @@ def test_facets_filter_and_sort(world):
     assert paged.page == 2 and len(paged.hits) == 2
 
 
+def test_permission_filters_are_shared_by_readers_of_the_same_communities(app, world):
+    from datetime import timedelta
+
+    from cop.extensions import utcnow
+
+    member, outsider, removed = world["member"], world["outsider"], world["removed"]
+    assert search.permission_filter(outsider) is search.permission_filter(outsider)
+    assert search.permission_filter(member) is not search.permission_filter(outsider)
+    assert search.permission_filter(None) is None
+    # The date narrowing is part of the key: an old thread is outside "past week", inside "past year".
+    old = discussions.create_thread(member, world["open"], title="Zqdated kettle thread", body="old news")
+    old.created_at = utcnow() - timedelta(days=10)
+    db.session.commit()
+    assert search.search(outsider, "zqdated").total == 1
+    assert search.search(outsider, "zqdated", date="week").total == 0
+    assert search.search(outsider, "zqdated", date="month").total == 1
+    assert search.search(removed, "zqdated").total == 1  # open-circle: everyone signed in reads it
+
+
 def test_outbox_row_commits_with_the_change_and_rolls_back_with_it(app, world):
     app.config["SEARCH_INDEX_ON_COMMIT"] = False
     before = db.session.scalar(select(func.max(SearchOutbox.id)))
