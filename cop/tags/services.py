@@ -249,10 +249,19 @@ def _section(model, viewer: _Viewer, by_community: dict[int, int], newest, live,
                    by_community=[(names[cid], n) for cid, n in top], more_communities=len(counts) - len(top))
 
 
-def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
-    """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total."""
+def viewer(user) -> _Viewer:
+    """What ``user`` may read and know about, for one request's calls to ``visible_tag_or_none`` and
+    ``tag_page`` (each would otherwise read the user's communities again)."""
+    return _Viewer(user)
+
+
+def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: _Viewer | None = None) -> TagPage:
+    """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total.
+
+    ``seen_by``: ``viewer(user)`` when the caller has it from the same request.
+    """
     facts = _tag_facts(tag)
-    viewer = _Viewer(user)
+    viewer = seen_by or _Viewer(user)
     communities = [cid for cid in facts.domain_communities if viewer.knows(cid)]
     return TagPage(
         tag=tag,
@@ -267,7 +276,7 @@ def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
     )
 
 
-def visible_tag_or_none(user, name: str) -> Tag | None:
+def visible_tag_or_none(user, name: str, *, seen_by: _Viewer | None = None) -> Tag | None:
     """The tag if ``user`` can see at least one use of it; otherwise None (an unknown tag)."""
     tag = get_tag(name)
     if tag is None:
@@ -275,7 +284,7 @@ def visible_tag_or_none(user, name: str) -> Tag | None:
     facts = _tag_facts(tag)
     if facts.people_total:
         return tag
-    viewer = _Viewer(user)
+    viewer = seen_by or _Viewer(user)
     seen = (any(viewer.reads(cid) for cid in facts.threads_by_community)
             or any(viewer.reads(cid) for cid in facts.resources_by_community)
             or any(viewer.knows(cid) for cid in facts.domain_communities))

@@ -24,9 +24,9 @@ def _tag_helpers():
     return {"watched_tags": services.watched_tags}
 
 
-def _visible_tag(name):
+def _visible_tag(name, seen_by=None):
     """:raise 404: no such tag, or every use of it is hidden from the viewer."""
-    tag = services.visible_tag_or_none(current_user, name)
+    tag = services.visible_tag_or_none(current_user, name, seen_by=seen_by)
     if tag is None:
         abort(404)
     return tag
@@ -47,10 +47,11 @@ def suggest():
 
 @bp.route("/<name>")
 def tag(name):
-    found = _visible_tag(name)
+    viewer = services.viewer(current_user)
+    found = _visible_tag(name, viewer)
     if found.name != name:  # "Machine Learning" -> the canonical machine-learning page
         return redirect(url_for(".tag", name=found.name))
-    return render_template("tags/tag.html", page=services.tag_page(current_user, found), tag=found,
+    return render_template("tags/tag.html", page=services.tag_page(current_user, found, seen_by=viewer), tag=found,
                            watching=services.is_watching(current_user, found))
 
 
