@@ -41,8 +41,8 @@ class Resource(db.Model):
         db.Index("ix_resources_community_updated", "community_id", "is_deleted", "updated_at"),
         # The library page (featured first, then newest changes) read in index order, LIMIT 20.
         db.Index("ix_resources_community_list", "community_id", "is_featured", "updated_at", "id"),
-        # The community page's newest resources.
-        db.Index("ix_resources_community_created", "community_id", "is_deleted", "created_at"),
+        # The community page's newest resources (not featured: those have their own list).
+        db.Index("ix_resources_community_new", "community_id", "is_deleted", "is_featured", "created_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
