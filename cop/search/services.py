@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import lazyload
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
@@ -786,8 +787,10 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     ids = [i for i in ids if i != exclude_id][:limit]
     if not ids:
         return []
-    found = {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False)))
-             if t.community_id in readable}
+    # Shown as title and community only: the threads' tags and authors are not loaded.
+    found = {t.id: t for t in db.session.scalars(
+        select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
+        .options(lazyload(Thread.tags), lazyload(Thread.author))) if t.community_id in readable}
     return [found[i] for i in ids if i in found]
 
 
