@@ -7,6 +7,7 @@ ever parsed over the content fields (title, body, tags), so it can neither
 name another field nor widen the filter. Counts, facets, snippets and the
 "did you mean" suggestion all come from searches run with that filter.
 """
+import heapq
 import logging
 import re
 import time
@@ -407,7 +408,7 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
         key = (repr(q), _query_key(filter_query), sort, page, per_page)
         if key in cached:
             cached.move_to_end(key)
-            total, page, pages, results, counts = cached[key]
+            total, page, pages, results, facets = cached[key]
         else:
             # Every permitted match, unscored (fast), for the total and the facet counts...
             matched = allowed.intersection(_docs_matching(searcher, q))  # a new set: the cached one is shared
@@ -426,8 +427,10 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
                            searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby))
             else:
                 results = searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby)
-            counts = _count_facets(searcher, matched)
-            cached[key] = (total, page, pages, results, counts)
+            # The facets (counts and names) are kept with the results: counting and naming a common
+            # word's tens of thousands of matches cost more than the rest of the page.
+            facets = _facets(_count_facets(searcher, matched))
+            cached[key] = (total, page, pages, results, facets)
             while len(cached) > 32:
                 cached.popitem(last=False)
         results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
@@ -435,7 +438,6 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
         # A slice, not list(results): list() asks len(), which counts every match again.
         page_hits = results[(page - 1) * per_page:page * per_page]
         hits = _load_hits(user, page_hits, q, readable)
-        facets = _facets(counts)
         suggestion = _suggest(searcher, allowed, text, total) if total < 3 else None
         return SearchResults(text, total, page, pages, hits, facets, suggestion)
     except (QueryError, SearchUnavailable):
@@ -623,7 +625,7 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
     community_names = {i: (slug, name) for i, slug, name in db.session.execute(
         select(Community.id, Community.slug, Community.name).where(
             Community.id.in_([int(i) for i, _n in top_communities])))} if top_communities else {}
-    top_authors = sorted(author_counts.items(), key=lambda kv: -kv[1])[:10]
+    top_authors = heapq.nsmallest(10, author_counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     author_names = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_([int(i) for i, _ in top_authors if str(i).isdigit()]))).all()) if top_authors else {}
 
@@ -636,7 +638,8 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
         Facet("type", "Type", options(type_counts.items(), lambda k: TYPE_LABELS.get(k, k))),
         Facet("community", "Community", [(*community_names[int(k)], n) for k, n in top_communities
                                          if int(k) in community_names]),
-        Facet("tag", "Tag", options(counts("tag").items(), str)[:15]),
+        Facet("tag", "Tag", [(str(k), str(k), n) for k, n in heapq.nsmallest(
+            15, counts("tag").items(), key=lambda kv: (-kv[1], str(kv[0])))]),
         Facet("author", "Author", [(str(k), author_names[int(k)], n) for k, n in top_authors
                                    if str(k).isdigit() and int(k) in author_names]),
         Facet("date", "Date", [(k, label, date_counts[k]) for k, (label, _d) in DATE_RANGES.items()
