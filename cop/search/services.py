@@ -148,10 +148,11 @@ def _readable_ids(user) -> frozenset:
 
 
 # Built permission filters by what they depend on (the reader's communities and the narrowing), shared
-# by everyone who reads the same communities: building one (an ``Or`` of a term per community, hundreds)
-# and spelling it out as a cache key cost a few milliseconds per search.
+# by everyone who reads the same communities and reused by one person's next searches (pages, facets):
+# building one (an ``Or`` of a term per community, hundreds) and spelling it out as a cache key cost a
+# few milliseconds per search. One is ~2,000 small objects, so few are kept.
 _FILTERS: OrderedDict = OrderedDict()
-_FILTERS_KEPT = 256
+_FILTERS_KEPT = 64
 
 
 def permission_filter(user, *, readable: frozenset | None = None, **selected):
