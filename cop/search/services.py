@@ -764,11 +764,11 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     words = list(dict.fromkeys(token.text for token in _SCHEMA["title"].analyzer(text or "")))[:MAX_TERMS]
     if not words:
         return []
-    if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
-        return []
-    # The communities the user may read: the cache key (people who read the same communities share
-    # suggestions) and the check on every load. Building the Whoosh filter is left for a cache miss.
+    # The communities the user may read (none when not signed in): the cache key (people who read the
+    # same communities share suggestions) and the check on every load. The Whoosh filter is built on a miss.
     readable = _readable_ids(user)
+    if not readable:
+        return []
     try:
         searcher = get_searcher(index_dir())
         key = (index_dir(), cache_key, readable) if cache_key is not None else None

@@ -215,8 +215,12 @@ def tagged_people_ids(tag_id: int):
         select(user_expertise.c.user_id).where(user_expertise.c.tag_id == tag_id)))
 
 
-class _Viewer:
-    """The communities one viewer may read and may know about, as sets (None: every community)."""
+class Viewer:
+    """The communities one viewer may read and may know about, as sets (None: every community).
+
+    A view that calls both ``visible_tag_or_none`` and ``tag_page`` passes one as ``seen_by``
+    (each would otherwise read the user's communities again).
+    """
 
     def __init__(self, user):
         everything = permissions.is_admin(user)
@@ -236,7 +240,7 @@ def _load_in_order(model, ids: list[int], *options) -> list:
     return [found[i] for i in ids if i in found]
 
 
-def _section(model, viewer: _Viewer, by_community: dict[int, int], newest, live, order, limit: int) -> Section:
+def _section(model, viewer: Viewer, by_community: dict[int, int], newest, live, order, limit: int) -> Section:
     """One section from cached facts: per-community counts and the first ``limit`` items the viewer may read."""
     counts = sorted(((cid, n) for cid, n in by_community.items() if viewer.reads(cid)), key=lambda r: (-r[1], r[0]))
     total = sum(n for _cid, n in counts)
@@ -249,19 +253,13 @@ def _section(model, viewer: _Viewer, by_community: dict[int, int], newest, live,
                    by_community=[(names[cid], n) for cid, n in top], more_communities=len(counts) - len(top))
 
 
-def viewer(user) -> _Viewer:
-    """What ``user`` may read and know about, for one request's calls to ``visible_tag_or_none`` and
-    ``tag_page`` (each would otherwise read the user's communities again)."""
-    return _Viewer(user)
-
-
-def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: _Viewer | None = None) -> TagPage:
+def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: Viewer | None = None) -> TagPage:
     """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total.
 
-    ``seen_by``: ``viewer(user)`` when the caller has it from the same request.
+    ``seen_by``: ``Viewer(user)`` when the caller has it from the same request.
     """
     facts = _tag_facts(tag)
-    viewer = seen_by or _Viewer(user)
+    viewer = seen_by or Viewer(user)
     communities = [cid for cid in facts.domain_communities if viewer.knows(cid)]
     return TagPage(
         tag=tag,
@@ -276,7 +274,7 @@ def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: _Viewer | N
     )
 
 
-def visible_tag_or_none(user, name: str, *, seen_by: _Viewer | None = None) -> Tag | None:
+def visible_tag_or_none(user, name: str, *, seen_by: Viewer | None = None) -> Tag | None:
     """The tag if ``user`` can see at least one use of it; otherwise None (an unknown tag)."""
     tag = get_tag(name)
     if tag is None:
@@ -284,7 +282,7 @@ def visible_tag_or_none(user, name: str, *, seen_by: _Viewer | None = None) -> T
     facts = _tag_facts(tag)
     if facts.people_total:
         return tag
-    viewer = seen_by or _Viewer(user)
+    viewer = seen_by or Viewer(user)
     seen = (any(viewer.reads(cid) for cid in facts.threads_by_community)
             or any(viewer.reads(cid) for cid in facts.resources_by_community)
             or any(viewer.knows(cid) for cid in facts.domain_communities))

@@ -47,7 +47,7 @@ def suggest():
 
 @bp.route("/<name>")
 def tag(name):
-    viewer = services.viewer(current_user)
+    viewer = services.Viewer(current_user)
     found = _visible_tag(name, viewer)
     if found.name != name:  # "Machine Learning" -> the canonical machine-learning page
         return redirect(url_for(".tag", name=found.name))
