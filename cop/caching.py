@@ -47,6 +47,15 @@ def cache(name: str, size: int = 256, max_age: float = MAX_AGE) -> "VersionedCac
     return found
 
 
+def fragments(name: str, size: int) -> "FragmentCache":
+    """The application's fragment cache called ``name`` (see ``FragmentCache``)."""
+    caches = current_app.extensions.setdefault("cop_fragments", {})
+    found = caches.get(name)
+    if found is None:
+        found = caches[name] = FragmentCache(size)
+    return found
+
+
 class VersionedCache:
     """A bounded LRU mapping ``key -> value`` whose entries hold for one content version."""
 
@@ -92,3 +101,43 @@ class VersionedCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class FragmentCache:
+    """A bounded LRU of rendered HTML fragments keyed by *everything the fragment shows*.
+
+    Used from a template as ``{% call cached_fragment(key) %}…{% endcall %}``: on a miss the
+    block is rendered and kept, on a hit it is not rendered at all. The key must hold every value
+    the block reads (a post's body, author name, flags of what the viewer may do), so an entry can
+    never be stale or shown to someone it was not rendered for: a change to any input is a new key,
+    and the old entry simply ages out of the LRU. Nothing per-session (a CSRF token) may be inside.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def __call__(self, key: Hashable, caller: Callable[[], str]) -> str:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found
+        value = caller()
+        with self._lock:
+            self.misses += 1
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from cop import permissions
+from cop import caching, permissions
 from cop.communities.guidelines import platform_guidelines_html
 from cop.communities.models import Community
 from cop.discussions import services
@@ -36,6 +36,29 @@ def post_url(endpoint: str, **values) -> str:
         if type(values[name]) is int:
             pattern = pattern.replace(str(_PLACEHOLDER + i), str(values[name]))
     return pattern
+
+
+POST_FRAGMENTS = 4096  # rendered posts kept per worker (~5 KB each with their key)
+
+
+@bp.app_template_global()
+def post_fragment(node, thread, can_post, moderator, can_accept, member_here, caller):
+    """A reply's rendered ``<article>`` from the fragment cache, keyed by everything it shows.
+
+    What the post says and who wrote it (body, author's handle and name, dates, removed/hidden,
+    accepted, where it replies to) and which of its actions this viewer gets (reply, edit, flag,
+    accept, delete): the same post looks the same to every viewer with the same rights, so readers
+    of a thread share its entries, and a change to any of these is a new key. Nothing in it is
+    per-session (its buttons submit the page's one form, ``post_action_form``).
+    """
+    post = node["post"]
+    author = post.author
+    key = (request.script_root, thread.id, post.id, post.body_html, post.is_deleted, post.is_hidden,
+           post.created_at, post.edited_at, author.handle if author else None,
+           author.display_name if author else None, thread.accepted_post_id == post.id, node["in_reply_to"],
+           bool(can_post and not thread.is_locked and thread.status != "closed"), bool(member_here),
+           post.author_id == getattr(current_user, "id", None), bool(can_accept and thread.kind == "question"), bool(moderator))
+    return caching.fragments("posts", POST_FRAGMENTS)(key, caller)
 
 
 @bp.before_request

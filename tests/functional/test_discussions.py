@@ -644,6 +644,59 @@ def test_the_asker_accepts_and_unaccepts_an_answer(crowd, sign_in):
     assert ">Open<" in page and ">Answered<" not in page
 
 
+def _article(page: str, post_id: int) -> str:
+    """The markup of one reply's ``<article>`` on a thread page."""
+    start = page.index(f'id="post-{post_id}"')
+    return page[start:page.index("</article>", start)]
+
+
+def test_cached_posts_follow_every_change_and_each_viewers_rights(app, crowd, sign_in):
+    """Replies come from the fragment cache: a second reader renders none of them, yet an edit, a
+    rename, hiding, accepting and each viewer's own actions show at once, and no CSRF token is cached."""
+    thread = _question(crowd)
+    answer = services.reply(crowd["helper"], thread, thread.opening_post, "Use the test client.")
+    services.reply(crowd["others"][0], thread, answer, "Thanks, that helps.")
+    thread_id, answer_id = thread.id, answer.id
+
+    page = text(sign_in(crowd["others"][1]).get(f"/t/{thread_id}"))
+    fragments = app.extensions["cop_fragments"]
+    rendered = fragments["posts"].misses
+    assert rendered == 2 and f'href="/p/{answer_id}/flag"' in _article(page, answer_id)
+    assert f"/p/{answer_id}/edit" not in _article(page, answer_id) and "Accept this answer" not in page
+    page = text(sign_in(crowd["others"][2]).get(f"/t/{thread_id}"))  # the same rights: nothing rendered
+    assert fragments["posts"].misses == rendered and fragments["posts"].hits >= 2
+    assert "Use the test client." in page
+
+    own = text(sign_in(crowd["helper"]).get(f"/t/{thread_id}"))
+    assert f'href="/p/{answer_id}/edit"' in _article(own, answer_id)
+    assert f'formaction="/p/{answer_id}/delete"' in _article(own, answer_id)
+    assert f"/p/{answer_id}/flag" not in _article(own, answer_id)
+    asker_page = text(sign_in(crowd["asker"]).get(f"/t/{thread_id}"))
+    assert f'name="post_id" value="{answer_id}"' in _article(asker_page, answer_id)
+    for markup in (own, asker_page):
+        assert all("csrf_token" not in _article(markup, p) for p in (answer_id, answer_id + 1))
+        action_form = re.search(r'<form id="post-action-form" method="post" hidden>(.*?)</form>', markup)
+        assert action_form and 'name="csrf_token"' in action_form.group(1)
+
+    reader = sign_in(crowd["others"][1])
+    helper = db.session.get(type(crowd["helper"]), crowd["helper"].id)
+    helper.display_name = "Hal the Helpful"
+    db.session.commit()
+    article = _article(text(reader.get(f"/t/{thread_id}")), answer_id)
+    assert "Hal the Helpful" in article and "Hal Helper" not in article
+    assert sign_in(crowd["asker"]).post(f"/t/{thread_id}/accept", data={"post_id": answer_id}).status_code == 302
+    assert "Accepted answer" in _article(text(reader.get(f"/t/{thread_id}")), answer_id)
+    assert sign_in(crowd["helper"]).post(f"/p/{answer_id}/edit", data={"body": "Use pytest-flask."}).status_code == 302
+    article = _article(text(reader.get(f"/t/{thread_id}")), answer_id)
+    assert "Use pytest-flask." in article and "Use the test client." not in article
+    assert "Edited · history" in article
+
+    db.session.get(Post, answer_id).is_hidden = True
+    db.session.commit()
+    article = _article(text(reader.get(f"/t/{thread_id}")), answer_id)
+    assert "Post hidden by a coordinator" in article and "pytest-flask" not in article
+
+
 # --- coordinator tools ---------------------------------------------------------------------------
 
 def test_coordinator_actions_are_audited(crowd, sign_in):
