@@ -2,6 +2,8 @@
 
 Each has a stable key so a flag can name the guideline a post breaks.
 """
+from functools import cache
+
 from cop.markup import render_markdown
 
 PLATFORM_GUIDELINES = [
@@ -20,6 +22,8 @@ PLATFORM_GUIDELINES = [
 ]
 
 
+@cache
 def platform_guidelines_html() -> str:
+    """The guidelines as sanitized HTML: a constant, rendered once per process (not on every page)."""
     items = "\n".join(f"{i}. **{title}.** {text}" for i, (_key, title, text) in enumerate(PLATFORM_GUIDELINES, 1))
     return render_markdown(items)

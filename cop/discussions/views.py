@@ -61,6 +61,24 @@ def post_fragment(node, thread, can_post, moderator, can_accept, member_here, ca
     return caching.fragments("posts", POST_FRAGMENTS)(key, caller)
 
 
+THREAD_ROW_FRAGMENTS = 4096  # rendered thread rows kept per worker (~1 KB each with their key)
+
+
+@bp.app_template_global()
+def thread_row_fragment(t, show_community, caller):
+    """A thread's row in a list (``thread_row``) from the fragment cache, keyed by everything it shows.
+
+    Rows are the same for every viewer allowed to list the thread; which threads are listed is
+    decided before (by the list's query and the viewer's communities), never by the cache.
+    """
+    community, author = (t.community if show_community else None), t.author
+    key = (request.script_root, t.id, t.title, t.kind, t.priority, t.status, t.is_pinned, t.is_locked,
+           (community.slug, community.name) if community is not None else None,
+           author.display_name if author is not None else None, t.reply_count, t.last_activity_at,
+           tuple(tag.name for tag in t.tags))
+    return caching.fragments("thread-rows", THREAD_ROW_FRAGMENTS)(key, caller)
+
+
 @bp.before_request
 @login_required
 def _require_login():

@@ -4,7 +4,7 @@ import os
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from cop import permissions
+from cop import caching, permissions
 from cop.communities.models import Community
 from cop.errors import DomainError
 from cop.extensions import db
@@ -22,6 +22,21 @@ bp = Blueprint("library", __name__)
 # Whatever a download holds, the browser may only save it: no script, no
 # plugin, no same-origin document, even if it is opened in a tab.
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+
+RESOURCE_ROW_FRAGMENTS = 4096  # rendered resource rows kept per worker (~1 KB each with their key)
+
+
+@bp.app_template_global()
+def resource_row_fragment(r, caller):
+    """A resource's row in a list (``resource_row``) from the fragment cache, keyed by everything it shows.
+
+    Which resources are listed is decided before (the list's query, the viewer's communities).
+    """
+    author = r.author
+    key = (request.script_root, r.id, r.title, r.kind, r.is_featured, author.display_name if author else None,
+           r.latest_version, r.use_count, r.updated_at, tuple(tag.name for tag in r.tags))
+    return caching.fragments("resource-rows", RESOURCE_ROW_FRAGMENTS)(key, caller)
 
 
 @bp.before_request

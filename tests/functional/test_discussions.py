@@ -697,6 +697,29 @@ def test_cached_posts_follow_every_change_and_each_viewers_rights(app, crowd, si
     assert "Post hidden by a coordinator" in article and "pytest-flask" not in article
 
 
+def test_cached_thread_rows_follow_every_change(app, crowd, sign_in):
+    """Thread-list rows come from the fragment cache, yet a reply, a retitle, a new status, a renamed
+    author and a pin show on the next view."""
+    thread = _question(crowd, title="Flaky test runs", tags="ci")
+    thread_id = thread.id
+    member = sign_in(crowd["others"][0])
+
+    def row():
+        page = text(member.get("/c/guild/threads"))
+        start = page.index(f'href="/t/{thread_id}"')
+        return page[start:page.index("</li>\n", start)]
+
+    assert "Flaky test runs" in row() and "0 replies" in row() and ">ci<" in row()
+    rows = app.extensions["cop_fragments"]["thread-rows"]
+    assert rows.misses == 1 and rows.hits >= 1
+    services.reply(crowd["helper"], refreshed(Thread, thread_id), refreshed(Thread, thread_id).opening_post, "Retry.")
+    assert "1 reply" in row()
+    stored, asker = refreshed(Thread, thread_id), db.session.get(type(crowd["asker"]), crowd["asker"].id)
+    stored.title, stored.status, stored.is_pinned, asker.display_name = "Flaky CI runs", "closed", True, "Ada A."
+    db.session.commit()
+    assert "Flaky CI runs" in row() and "Closed" in row() and "Pinned" in row() and "by Ada A." in row()
+
+
 # --- coordinator tools ---------------------------------------------------------------------------
 
 def test_coordinator_actions_are_audited(crowd, sign_in):

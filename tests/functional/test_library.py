@@ -411,6 +411,32 @@ def test_coordinators_feature_resources_shown_on_the_community_page(client, sign
     assert "Onboarding guide" in client.get("/c/guild").get_data(as_text=True)  # open community
 
 
+def test_cached_library_rows_follow_every_change(app, client, sign_in, people):
+    """Library rows come from the fragment cache, yet a retitle, featuring, a new tag or a renamed author
+    shows on the next view."""
+    doc = services.add_document(people["author"], people["guild"], title="Onboarding guide", body="Welcome",
+                                tags="onboarding")
+    doc_id = doc.id
+    sign_in(people["member"])
+
+    def row():
+        page = client.get("/c/guild/library").get_data(as_text=True)
+        start = page.index(f'href="/r/{doc_id}"')
+        return page[start:page.index("</li>\n", start)]
+
+    assert "Onboarding guide" in row() and ">onboarding<" in row()
+    rows = app.extensions["cop_fragments"]["resource-rows"]
+    assert rows.hits >= 1 and rows.misses == 1
+    resource, author = db.session.get(Resource, doc_id), db.session.get(type(people["author"]), people["author"].id)
+    resource.title, resource.is_featured, author.display_name = "Onboarding handbook", True, "Ann Author"
+    db.session.commit()
+    assert "Onboarding handbook" in row() and "Featured" in row() and "Ann Author" in row()
+    services.update_resource(people["author"], db.session.get(Resource, doc_id), title="Onboarding handbook",
+                             tags="onboarding, hr")
+    assert ">hr<" in row() and ">onboarding<" in row()
+    assert rows.misses == 3  # one rendering per state of the row, whoever looked
+
+
 def test_library_filters_and_pagination(client, sign_in, people):
     for n in range(23):
         services.add_link(people["author"], people["guild"], title=f"Link {n:02d}", url=f"https://example.com/{n}",
