@@ -16,7 +16,8 @@ Roles, from the user's point of view on one community:
   listed by name and domain; never learns that a private one exists.
 """
 from flask import abort, g, has_app_context
-from sqlalchemy import or_, select
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, or_, select
 
 from cop.communities.models import Community, Membership, community_sponsors
 from cop.extensions import db
@@ -36,9 +37,59 @@ def _memberships(user) -> dict[int, Membership]:
 
 
 def forget_memberships() -> None:
-    """Drop the per-request membership cache after a service changed memberships."""
+    """Drop the per-request membership caches after a service changed memberships (or visibility)."""
     if has_app_context():
-        g.pop("_membership_cache", None)
+        for name in ("_membership_cache", "_sponsored_cache", "_visibility_cache"):
+            g.pop(name, None)
+
+
+@event.listens_for(FlaskSession, "after_commit")
+def _forget_after_commit(_session) -> None:
+    """A commit may have changed memberships, sponsors or visibility: the request reads them again."""
+    forget_memberships()
+
+
+def _per_request(name: str) -> dict:
+    return g.setdefault(name, {}) if has_app_context() else {}
+
+
+def _visibilities() -> dict[int, str]:
+    """Every community's visibility by id, read once per request (one narrow query)."""
+    cache = _per_request("_visibility_cache")
+    if "all" not in cache:
+        cache["all"] = dict(db.session.execute(select(Community.id, Community.visibility)).all())
+    return cache["all"]
+
+
+def _sponsored(user) -> frozenset[int]:
+    """Ids of the communities ``user`` sponsors, read once per request."""
+    cache = _per_request("_sponsored_cache")
+    if user.id not in cache:
+        cache[user.id] = frozenset(db.session.scalars(
+            select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)))
+    return cache[user.id]
+
+
+def _community_ids(user, visibilities: tuple[str, ...], statuses: tuple[str, ...]) -> frozenset[int]:
+    if not _signed_in(user):
+        return frozenset()
+    every = _visibilities()
+    if user.is_admin:
+        return frozenset(every)
+    memberships = _memberships(user)
+    return frozenset(cid for cid, visibility in every.items() if visibility in visibilities
+                     or (cid in memberships and memberships[cid].status in statuses)) | _sponsored(user)
+
+
+def readable_community_ids(user) -> frozenset[int]:
+    """The ids of the communities whose content ``user`` may read: ``visible_communities`` as a set,
+    built in Python from this request's memberships, sponsorships and visibilities."""
+    return _community_ids(user, ("open",), ("active",))
+
+
+def listed_community_ids(user) -> frozenset[int]:
+    """The ids of the communities ``user`` may know about: ``listed_communities`` as a set."""
+    return _community_ids(user, ("open", "restricted"), ("active", "invited"))
 
 
 def membership_of(user, community) -> Membership | None:
@@ -136,11 +187,7 @@ def has_portfolio(user) -> bool:
         return False
     if user.is_admin:
         return True
-    cache = g.setdefault("_portfolio_cache", {}) if has_app_context() else {}
-    if user.id not in cache:
-        cache[user.id] = db.session.scalar(
-            select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id).limit(1)) is not None
-    return cache[user.id]
+    return bool(_sponsored(user))
 
 
 def _communities_where_user(user, statuses: tuple[str, ...]):

@@ -395,6 +395,7 @@ def update_community(actor, community, **fields) -> None:
         f"visibility {before[0]}→{community.visibility}, stage {before[1]}→{community.stage}"
     audit.record(actor, "community.update", community, community, detail=detail)
     db.session.commit()
+    permissions.forget_memberships()  # who may read it may have changed
 
 
 def set_sponsors(admin, community, sponsors: str) -> None:
@@ -414,6 +415,7 @@ def set_sponsors(admin, community, sponsors: str) -> None:
             audit.record(admin, "community.remove_sponsor", user, community)
     community.sponsors = new
     db.session.commit()
+    permissions.forget_memberships()
 
 
 def appoint_coordinator(admin, community, email: str) -> None:

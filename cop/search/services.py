@@ -138,13 +138,9 @@ def parse_query(text: str):
 
 # --- the permission filter ---------------------------------------------------------------------
 
-def _ids(select_communities) -> list[int]:
-    return list(db.session.scalars(select_communities.with_only_columns(Community.id)))
-
-
 def _readable_ids(user) -> frozenset:
     """The ids of the communities whose content ``user`` may read (empty when not signed in)."""
-    return frozenset(_ids(permissions.visible_communities(user)))
+    return permissions.readable_community_ids(user)
 
 
 # Built permission filters by what they depend on (the reader's communities and the narrowing), shared
@@ -166,7 +162,7 @@ def permission_filter(user, *, readable: frozenset | None = None, **selected):
         return None
     everything = permissions.is_admin(user)
     readable = _readable_ids(user) if readable is None else readable
-    listed = frozenset(_ids(permissions.listed_communities(user)))
+    listed = permissions.listed_community_ids(user)
     narrowing_key = []
     if selected.get("type") in TYPE_LABELS:
         narrowing_key.append(("type", selected["type"]))

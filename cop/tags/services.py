@@ -224,8 +224,8 @@ class Viewer:
 
     def __init__(self, user):
         everything = permissions.is_admin(user)
-        self.readable = None if everything else set(db.session.scalars(_visible_community_ids(user)))
-        self.listed = None if everything else set(db.session.scalars(_listed_community_ids(user)))
+        self.readable = None if everything else permissions.readable_community_ids(user)
+        self.listed = None if everything else permissions.listed_community_ids(user)
 
     def reads(self, community_id: int) -> bool:
         return self.readable is None or community_id in self.readable

@@ -80,6 +80,22 @@ def test_query_helpers_agree_with_predicates(world, visibility, role):
     see, view = EXPECTED[visibility][role]
     assert (community.id in listed_ids) is see
     assert (community.id in visible_ids) is view
+    # The per-request sets built in Python are the same sets as the SQL helpers, for every role.
+    assert permissions.listed_community_ids(user) == listed_ids
+    assert permissions.readable_community_ids(user) == visible_ids
+
+
+def test_per_request_sets_follow_a_change_made_in_the_same_request(world):
+    users, communities, other = world
+    _fresh()
+    member, private = users["member"], communities["private"]
+    assert private.id in permissions.readable_community_ids(member)
+    assert other.id in permissions.readable_community_ids(member)
+    other.visibility = "private"
+    db.session.commit()
+    permissions.forget_memberships()  # what a service that changes visibility or memberships calls
+    assert other.id not in permissions.readable_community_ids(member)
+    assert other.id not in permissions.listed_community_ids(member)
 
 
 @pytest.mark.parametrize("visibility", ["open", "restricted", "private"])
