@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import has_request_context, url_for
 from sqlalchemy import case, func, or_, select, union_all
+from sqlalchemy.orm import defer, joinedload
 
 from cop import permissions, signals
 from cop.accounts.models import User
@@ -464,8 +465,10 @@ def thread_page(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     total = thread.reply_count
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
+    # Only what a page shows: not the Markdown source, and of each author only the name and handle.
     posts = list(db.session.scalars(
         select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
+        .options(defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))
         .order_by(Post.path).offset((page - 1) * per_page).limit(per_page)))
     accepted = db.session.get(Post, thread.accepted_post_id) if thread.accepted_post_id else None
     return posts, page, pages, accepted

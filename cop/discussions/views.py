@@ -39,6 +39,22 @@ def post_url(endpoint: str, **values) -> str:
 
 
 POST_FRAGMENTS = 4096  # rendered posts kept per worker (~5 KB each with their key)
+REPLY_TREES = 64  # rendered pages of replies kept per worker (~250 KB each with their key, for 50 posts)
+
+
+def _rights(thread, can_post, moderator, can_accept, member_here) -> tuple:
+    """What the viewer may do to the replies of ``thread`` (besides their own posts)."""
+    return (bool(can_post and not thread.is_locked and thread.status != "closed"), bool(member_here),
+            bool(can_accept and thread.kind == "question"), bool(moderator))
+
+
+def _post_key(post, in_reply_to, thread, viewer_id) -> tuple:
+    """Everything a reply's article shows: what it says, who wrote it, when, its state, whether it is
+    the viewer's own."""
+    author = post.author
+    return (post.id, post.body_html, post.is_deleted, post.is_hidden, post.created_at, post.edited_at,
+            author.handle if author else None, author.display_name if author else None,
+            thread.accepted_post_id == post.id, in_reply_to, post.author_id == viewer_id)
 
 
 @bp.app_template_global()
@@ -51,14 +67,29 @@ def post_fragment(node, thread, can_post, moderator, can_accept, member_here, ca
     of a thread share its entries, and a change to any of these is a new key. Nothing in it is
     per-session (its buttons submit the page's one form, ``post_action_form``).
     """
-    post = node["post"]
-    author = post.author
-    key = (request.script_root, thread.id, post.id, post.body_html, post.is_deleted, post.is_hidden,
-           post.created_at, post.edited_at, author.handle if author else None,
-           author.display_name if author else None, thread.accepted_post_id == post.id, node["in_reply_to"],
-           bool(can_post and not thread.is_locked and thread.status != "closed"), bool(member_here),
-           post.author_id == getattr(current_user, "id", None), bool(can_accept and thread.kind == "question"), bool(moderator))
+    key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here),
+           _post_key(node["post"], node["in_reply_to"], thread, getattr(current_user, "id", None)))
     return caching.fragments("posts", POST_FRAGMENTS)(key, caller)
+
+
+@bp.app_template_global()
+def replies_fragment(tree, thread, can_post, moderator, can_accept, caller):
+    """A whole page of replies (``post_tree``) from the fragment cache: its key is every post's key
+    (``_post_key``) in tree order with its depth, and the viewer's rights, so a new reply, an edit or
+    a move anywhere on the page is a new key (whose posts then mostly come from ``post_fragment``)."""
+    viewer_id = getattr(current_user, "id", None)
+    member_here = permissions.is_member(current_user, thread.community)
+    shape = []
+
+    def walk(nodes, depth):
+        for node in nodes:
+            shape.append((depth, _post_key(node["post"], node["in_reply_to"], thread, viewer_id)))
+            walk(node["children"], depth + 1)
+
+    walk(tree, 0)
+    key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here),
+           tuple(shape))
+    return caching.fragments("reply-trees", REPLY_TREES)(key, caller)
 
 
 THREAD_ROW_FRAGMENTS = 4096  # rendered thread rows kept per worker (~1 KB each with their key)
