@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from markupsafe import Markup
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import lazyload
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, lazyload, load_only
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
@@ -548,19 +548,28 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
     term_key = tuple(sorted(terms))
     known = {key: snippets.peek((key, term_key), version) for key in keys}
     if "thread" in by_type:
+        # A hit shows its thread's kind, status and community (not its tags or author).
         for thread in db.session.scalars(select(Thread).where(Thread.id.in_(by_type["thread"]),
-                                                              Thread.is_deleted.is_(False))):
+                                                              Thread.is_deleted.is_(False))
+                                         .options(lazyload(Thread.tags), lazyload(Thread.author))):
             if thread.community_id in readable:
                 objects[("thread", thread.id)] = thread
         unknown = [i for t, i in objects if t == "thread" and known.get((t, i)) is None]
         best_ids = [known[key][2] for key in objects if key[0] == "thread" and known.get(key) and known[key][2]]
-        for post in db.session.scalars(select(Post).where(
-                or_(Post.thread_id.in_(unknown), Post.id.in_(best_ids)), Post.is_deleted.is_(False),
-                Post.is_hidden.is_(False)).order_by(Post.thread_id, Post.path)):
-            posts_by_thread.setdefault(post.thread_id, []).append(post)
+        shown = (Post.is_deleted.is_(False), Post.is_hidden.is_(False))
+        if unknown:  # every post, to pick the best one and cut its snippet
+            for post in db.session.scalars(select(Post).where(Post.thread_id.in_(unknown), *shown)
+                                           .order_by(Post.thread_id, Post.path)):
+                posts_by_thread.setdefault(post.thread_id, []).append(post)
+        if best_ids:  # the known best posts, only to link them (by id and author) if still shown
+            for post in db.session.scalars(select(Post).where(Post.id.in_(best_ids), *shown).options(
+                    load_only(Post.id, Post.thread_id, Post.author_id),
+                    joinedload(Post.author).load_only(User.display_name))):
+                posts_by_thread.setdefault(post.thread_id, []).append(post)
     if "resource" in by_type:
         for resource in db.session.scalars(select(Resource).where(Resource.id.in_(by_type["resource"]),
-                                                                  Resource.is_deleted.is_(False))):
+                                                                  Resource.is_deleted.is_(False))
+                                           .options(lazyload(Resource.tags), lazyload(Resource.author))):
             if resource.community_id in readable:
                 objects[("resource", resource.id)] = resource
         rows = db.session.execute(
