@@ -15,11 +15,11 @@ Roles, from the user's point of view on one community:
 * **anyone signed in** — reads open communities; sees restricted ones
   listed by name and domain; never learns that a private one exists.
 """
-from flask import abort, g, has_app_context
+from flask import abort, current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, inspect, or_, select
 
-from cop.communities.models import Community, Membership, community_sponsors
+from cop.communities.models import Community, Membership, VisibilityVersion, bump_visibility_version, community_sponsors
 from cop.extensions import db
 
 
@@ -43,6 +43,15 @@ def forget_memberships() -> None:
             g.pop(name, None)
 
 
+@event.listens_for(FlaskSession, "after_flush")
+def _count_visibility_changes(session, _flush_context) -> None:
+    """A flush that adds, deletes or re-scopes a community bumps the visibility version in its transaction."""
+    if any(isinstance(obj, Community) for obj in (*session.new, *session.deleted)) or any(
+            isinstance(obj, Community) and inspect(obj).attrs.visibility.history.has_changes()
+            for obj in session.dirty):
+        bump_visibility_version(session.connection())
+
+
 @event.listens_for(FlaskSession, "after_commit")
 def _forget_after_commit(_session) -> None:
     """A commit may have changed memberships, sponsors or visibility: the request reads them again."""
@@ -53,12 +62,30 @@ def _per_request(name: str) -> dict:
     return g.setdefault(name, {}) if has_app_context() else {}
 
 
-def _visibilities() -> dict[int, str]:
-    """Every community's visibility by id, read once per request (one narrow query)."""
+def _visibility_sets() -> dict[str, frozenset[int]]:
+    """Community ids by visibility (and ``"all"``), for this request.
+
+    Workers keep the sets they read with the ``VisibilityVersion`` they read first, and use them while
+    the row still holds that version: one one-row query per request instead of every community. (On
+    PostgreSQL the sets may be newer than the version they are kept with, never older.)
+    """
     cache = _per_request("_visibility_cache")
-    if "all" not in cache:
-        cache["all"] = dict(db.session.execute(select(Community.id, Community.visibility)).all())
-    return cache["all"]
+    if "sets" in cache:
+        return cache["sets"]
+    version = db.session.scalar(select(VisibilityVersion.value).where(VisibilityVersion.id == 1))
+    kept = current_app.extensions.get("cop_visibility") if version is not None else None
+    if kept is not None and kept[0] == version:
+        sets = kept[1]
+    else:
+        by_visibility: dict[str, set[int]] = {}
+        for community_id, visibility in db.session.execute(select(Community.id, Community.visibility)):
+            by_visibility.setdefault(visibility, set()).add(community_id)
+        sets = {name: frozenset(ids) for name, ids in by_visibility.items()}
+        sets["all"] = frozenset().union(*sets.values())
+        if version is not None:
+            current_app.extensions["cop_visibility"] = (version, sets)
+    cache["sets"] = sets
+    return sets
 
 
 def _sponsored(user) -> frozenset[int]:
@@ -73,12 +100,12 @@ def _sponsored(user) -> frozenset[int]:
 def _community_ids(user, visibilities: tuple[str, ...], statuses: tuple[str, ...]) -> frozenset[int]:
     if not _signed_in(user):
         return frozenset()
-    every = _visibilities()
+    sets = _visibility_sets()
     if user.is_admin:
-        return frozenset(every)
-    memberships = _memberships(user)
-    return frozenset(cid for cid, visibility in every.items() if visibility in visibilities
-                     or (cid in memberships and memberships[cid].status in statuses)) | _sponsored(user)
+        return sets["all"]
+    empty = frozenset()
+    return empty.union(*(sets.get(v, empty) for v in visibilities), _sponsored(user),
+                       (cid for cid, m in _memberships(user).items() if m.status in statuses))
 
 
 def readable_community_ids(user) -> frozenset[int]:

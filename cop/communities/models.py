@@ -25,6 +25,26 @@ community_domain_tags = db.Table(
 )
 
 
+class VisibilityVersion(db.Model):
+    """One row counting the changes to which communities exist and how visible each is.
+
+    Bumped in the transaction that makes such a change (``bump_visibility_version``, called for every
+    ORM flush that adds, deletes or re-scopes a community, and by the seed), so a worker may keep the
+    map of visibilities it read at a version for as long as the row still holds that version
+    (``cop.permissions``). A missing row (a schema made without migrations) means "do not keep it".
+    """
+    __tablename__ = "visibility_version"
+    id = db.Column(db.Integer, primary_key=True)
+    value = db.Column(db.Integer, nullable=False, default=0)
+
+
+def bump_visibility_version(connection) -> None:
+    """Count one change on ``connection`` (in its transaction); creates the row when it is missing."""
+    table = VisibilityVersion.__table__
+    if connection.execute(table.update().where(table.c.id == 1).values(value=table.c.value + 1)).rowcount == 0:
+        connection.execute(table.insert().values(id=1, value=1))
+
+
 def _in(values):
     return "({})".format(", ".join(f"'{v}'" for v in values))
 

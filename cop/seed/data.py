@@ -25,7 +25,8 @@ from sqlalchemy import func, select, text, update
 from werkzeug.security import generate_password_hash
 
 from cop.accounts.models import User, user_expertise
-from cop.communities.models import Community, Membership, community_domain_tags, community_sponsors
+from cop.communities.models import (Community, Membership, bump_visibility_version, community_domain_tags,
+                                    community_sponsors)
 from cop.discussions.models import MAX_DEPTH, PATH_STEP, Post, Thread, thread_tags
 from cop.events.models import Event, Rsvp
 from cop.extensions import db, utcnow
@@ -246,6 +247,7 @@ class Loader:
         self.insert(Community, rows)
         self.insert(community_domain_tags, domain_tags)
         self.insert(community_sponsors, sponsors)
+        bump_visibility_version(self.conn)  # running workers read the new communities' visibility
 
     def load_memberships(self):
         """Zipf community sizes; coordinators are the founders; member_count counts the active ones."""

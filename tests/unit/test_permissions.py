@@ -132,3 +132,39 @@ def test_disabled_user_sees_nothing(world):
     for community in communities.values():
         assert not permissions.can_see_listing(users["member"], community)
         assert not permissions.can_view(users["member"], community)
+
+
+def test_workers_keep_the_visibility_map_while_its_version_holds(app, world):
+    """The map of visibilities is read once per worker and version: a flush that opens, closes, adds or
+    removes a community bumps the version in its own transaction, and every worker then reads it again."""
+    from sqlalchemy import event as sa_event
+
+    from cop.communities.models import VisibilityVersion
+
+    users, communities, other = world
+    non_member = users["non_member"]
+    statements = []
+    sa_event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    _fresh()
+    assert other.id in permissions.readable_community_ids(non_member)
+    _fresh()  # the next request in this worker
+    statements.clear()
+    assert other.id in permissions.readable_community_ids(non_member)
+    assert not any("communities.visibility" in s for s in statements)  # the kept map, no re-read
+    version = db.session.scalar(db.select(VisibilityVersion.value))
+
+    other.visibility = "private"  # another request (or worker) makes it private
+    other.name = "Elsewhere, now private"
+    db.session.commit()
+    assert db.session.scalar(db.select(VisibilityVersion.value)) == version + 1
+    _fresh()
+    assert other.id not in permissions.readable_community_ids(non_member)
+    assert other.id not in permissions.listed_community_ids(non_member)
+
+    other.name = "Renamed only"  # a change that does not touch visibility keeps the version
+    db.session.commit()
+    assert db.session.scalar(db.select(VisibilityVersion.value)) == version + 1
+    fresh = make_community("newcomer")  # a new community bumps it
+    assert db.session.scalar(db.select(VisibilityVersion.value)) == version + 2
+    _fresh()
+    assert fresh.id in permissions.readable_community_ids(non_member)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from cop import create_app
 from cop.accounts.models import User
-from cop.communities.models import Community, Membership
+from cop.communities.models import Community, Membership, VisibilityVersion
 from cop.discussions.models import MAX_DEPTH, PATH_STEP, Post, Thread
 from cop.events.models import Event, Rsvp
 from cop.extensions import db
@@ -49,6 +49,9 @@ def test_sizes_and_no_outbox_rows(seeded):
     assert count(ResourceVersion) > 0
     # Bulk Core inserts never go through the ORM hook: the index is built in one pass instead.
     assert count(SearchOutbox) == 0
+    # ... nor through the visibility hook: the seed counts its communities itself, so running workers
+    # do not keep a map of visibilities from before it.
+    assert db.session.scalar(select(VisibilityVersion.value)) >= 1
 
 
 def test_referential_integrity(seeded):
