@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import func, select
 
 from cop.extensions import db
@@ -29,10 +29,20 @@ MAX_AGE = 30.0
 
 
 def content_version() -> int:
-    """The newest search-outbox id (0 before any change)."""
+    """The newest search-outbox id (0 before any change), read once per request (again after a commit)."""
     from cop.search.models import SearchOutbox
 
-    return db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+    known = g.get("_content_version") if has_app_context() else None
+    if known is None:
+        known = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+        if has_app_context():
+            g._content_version = known
+    return known
+
+
+def forget_content_version() -> None:
+    if has_app_context():
+        g.pop("_content_version", None)
 
 
 def cache(name: str, size: int = 256, max_age: float = MAX_AGE) -> "VersionedCache":

@@ -20,6 +20,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, inspect, or_, select
 
 from cop.communities.models import Community, Membership, VisibilityVersion, bump_visibility_version, community_sponsors
+from cop import caching
 from cop.extensions import db
 
 
@@ -54,8 +55,9 @@ def _count_visibility_changes(session, _flush_context) -> None:
 
 @event.listens_for(FlaskSession, "after_commit")
 def _forget_after_commit(_session) -> None:
-    """A commit may have changed memberships, sponsors or visibility: the request reads them again."""
+    """A commit may have changed memberships, sponsors, visibility or content: the request reads them again."""
     forget_memberships()
+    caching.forget_content_version()
 
 
 def _per_request(name: str) -> dict:

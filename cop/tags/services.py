@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, delete, func, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
 from cop import caching, permissions
 from cop.accounts.models import User, user_expertise
@@ -240,16 +240,21 @@ def _load_in_order(model, ids: list[int], *options) -> list:
     return [found[i] for i in ids if i in found]
 
 
-def _section(model, viewer: Viewer, by_community: dict[int, int], newest, live, order, limit: int) -> Section:
-    """One section from cached facts: per-community counts and the first ``limit`` items the viewer may read."""
+def _section(model, viewer: Viewer, by_community: dict[int, int], newest, live, order, limit: int,
+             *options) -> Section:
+    """One section from cached facts: per-community counts and the first ``limit`` items the viewer may read.
+
+    ``live()``: the select of every readable item, for when the cached candidates run out.
+    """
     counts = sorted(((cid, n) for cid, n in by_community.items() if viewer.reads(cid)), key=lambda r: (-r[1], r[0]))
     total = sum(n for _cid, n in counts)
     top = counts[:COMMUNITY_LIMIT]
-    names = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_([r[0] for r in top])))}
+    names = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_([r[0] for r in top]))
+                                                 .options(load_only(Community.slug, Community.name)))}
     ids = [item_id for item_id, cid in newest if viewer.reads(cid)][:limit]
     if len(ids) < min(limit, total):  # the candidates ran out before a page of readable ones: ask the database
-        ids = list(db.session.scalars(live.with_only_columns(model.id).order_by(*order).limit(limit)))
-    return Section(items=_load_in_order(model, ids), total=total,
+        ids = list(db.session.scalars(live().with_only_columns(model.id).order_by(*order).limit(limit)))
+    return Section(items=_load_in_order(model, ids, *options), total=total,
                    by_community=[(names[cid], n) for cid, n in top], more_communities=len(counts) - len(top))
 
 
@@ -263,13 +268,21 @@ def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: Viewer | No
     communities = [cid for cid in facts.domain_communities if viewer.knows(cid)]
     return TagPage(
         tag=tag,
+        # Each item loaded with what its row or card shows, not whole rows of its community and author.
         threads=_section(Thread, viewer, facts.threads_by_community, facts.newest_threads,
-                         tagged_threads(user, tag), (Thread.last_activity_at.desc(), Thread.id.desc()), limit),
+                         lambda: tagged_threads(user, tag), (Thread.last_activity_at.desc(), Thread.id.desc()), limit,
+                         joinedload(Thread.community).load_only(Community.slug, Community.name),
+                         joinedload(Thread.author).load_only(User.display_name)),
         resources=_section(Resource, viewer, facts.resources_by_community, facts.newest_resources,
-                           tagged_resources(user, tag), (Resource.updated_at.desc(), Resource.id.desc()), limit),
-        communities=Section(items=_load_in_order(Community, communities[:limit], selectinload(Community.domain_tags)),
+                           lambda: tagged_resources(user, tag), (Resource.updated_at.desc(), Resource.id.desc()),
+                           limit, lazyload(Resource.community), joinedload(Resource.author).load_only(User.display_name)),
+        communities=Section(items=_load_in_order(Community, communities[:limit], selectinload(Community.domain_tags),
+                                                 load_only(Community.slug, Community.name, Community.domain,
+                                                           Community.visibility, Community.stage,
+                                                           Community.member_count)),
                             total=len(communities)),
-        people=Section(items=_load_in_order(User, list(facts.first_people[:limit]), selectinload(User.expertise)),
+        people=Section(items=_load_in_order(User, list(facts.first_people[:limit]),
+                                            load_only(User.handle, User.display_name, User.title, User.department)),
                        total=facts.people_total),
     )
 

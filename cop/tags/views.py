@@ -6,6 +6,7 @@ from cop import permissions
 from cop.errors import DomainError
 from cop.extensions import db
 from cop.forms import page_arg, show_domain_error
+from cop.notifications.services import watch_level
 from cop.tags import services
 from cop.tags.forms import MergeTagForm, RenameTagForm
 
@@ -51,8 +52,9 @@ def tag(name):
     found = _visible_tag(name, viewer)
     if found.name != name:  # "Machine Learning" -> the canonical machine-learning page
         return redirect(url_for(".tag", name=found.name))
+    level = watch_level(current_user, tag=found)  # "watch" (a tag watch), "mute" or None
     return render_template("tags/tag.html", page=services.tag_page(current_user, found, seen_by=viewer), tag=found,
-                           watching=services.is_watching(current_user, found))
+                           watching=level == "watch", muted=level == "mute")
 
 
 @bp.route("/<name>/watch", methods=["POST"])
