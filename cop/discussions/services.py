@@ -456,22 +456,44 @@ def get_thread_or_none(thread_id: int) -> Thread | None:
     return None if thread is None or thread.is_deleted else thread
 
 
+def _reply_page(thread, page: int, per_page: int):
+    """``(page, pages, select of that page's replies in tree order)`` (one indexed range on the path)."""
+    pages = max(1, -(-thread.reply_count // per_page))
+    page = min(max(1, page), pages)
+    stmt = (select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
+            .order_by(Post.path).offset((page - 1) * per_page).limit(per_page))
+    return page, pages, stmt
+
+
 def thread_page(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     """One page of a thread's replies in tree order, with the accepted answer.
 
-    Returns ``(posts, pages, accepted)``: a constant number of queries
-    whatever the thread's size (one indexed range query on the path).
+    Returns ``(posts, page, pages, accepted)``: a constant number of queries whatever the thread's size.
     """
-    total = thread.reply_count
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page, pages, stmt = _reply_page(thread, page, per_page)
     # Only what a page shows: not the Markdown source, and of each author only the name and handle.
-    posts = list(db.session.scalars(
-        select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
-        .options(defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))
-        .order_by(Post.path).offset((page - 1) * per_page).limit(per_page)))
-    accepted = db.session.get(Post, thread.accepted_post_id) if thread.accepted_post_id else None
-    return posts, page, pages, accepted
+    posts = list(db.session.scalars(stmt.options(
+        defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))))
+    return posts, page, pages, accepted_post(thread)
+
+
+def accepted_post(thread) -> Post | None:
+    return db.session.get(Post, thread.accepted_post_id) if thread.accepted_post_id else None
+
+
+def reply_shapes(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
+    """The page's replies as plain rows of what identifies how each looks, without their bodies.
+
+    Returns ``(rows, page, pages)``; each row has the post's ``id``, ``parent_id``, ``path``,
+    ``author_id``, dates, ``is_deleted``/``is_hidden`` and its author's ``handle`` and
+    ``display_name``. A body only changes with ``edited_at`` (``edit_post``), so the rows key the
+    rendered page of replies (``cop.discussions.views.replies_fragment``) without loading the posts.
+    """
+    page, pages, stmt = _reply_page(thread, page, per_page)
+    rows = db.session.execute(stmt.with_only_columns(
+        Post.id, Post.parent_id, Post.path, Post.author_id, Post.created_at, Post.edited_at, Post.is_deleted,
+        Post.is_hidden, User.handle, User.display_name).outerjoin(User, User.id == Post.author_id)).all()
+    return rows, page, pages
 
 
 def build_tree(posts: list[Post], opening_post_id: int | None) -> list[dict]:

@@ -39,7 +39,7 @@ def post_url(endpoint: str, **values) -> str:
 
 
 POST_FRAGMENTS = 4096  # rendered posts kept per worker (~5 KB each with their key)
-REPLY_TREES = 64  # rendered pages of replies kept per worker (~250 KB each with their key, for 50 posts)
+REPLY_TREES = 256  # rendered pages of replies kept per worker (~150 KB each for 50 posts)
 
 
 def _rights(thread, can_post, moderator, can_accept, member_here) -> tuple:
@@ -72,23 +72,30 @@ def post_fragment(node, thread, can_post, moderator, can_accept, member_here, ca
     return caching.fragments("posts", POST_FRAGMENTS)(key, caller)
 
 
+def _shape_key(row, in_reply_to, thread, viewer_id) -> tuple:
+    """``_post_key`` from a reply's shape row (``services.reply_shapes``): its ``edited_at`` stands for its body."""
+    return (row.id, row.is_deleted, row.is_hidden, row.created_at, row.edited_at, row.handle, row.display_name,
+            thread.accepted_post_id == row.id, in_reply_to, row.author_id == viewer_id)
+
+
 @bp.app_template_global()
-def replies_fragment(tree, thread, can_post, moderator, can_accept, caller):
-    """A whole page of replies (``post_tree``) from the fragment cache: its key is every post's key
-    (``_post_key``) in tree order with its depth, and the viewer's rights, so a new reply, an edit or
-    a move anywhere on the page is a new key (whose posts then mostly come from ``post_fragment``)."""
+def replies_fragment(shape, thread, can_post, moderator, can_accept, caller):
+    """A whole page of replies (``post_tree``) from the fragment cache, keyed by its shape: each reply's
+    ``_shape_key`` in tree order with its depth, and the viewer's rights. A new reply, an edit, hiding,
+    a rename or a move anywhere on the page is a new key; only then are the posts loaded and rendered
+    (mostly from ``post_fragment``)."""
     viewer_id = getattr(current_user, "id", None)
     member_here = permissions.is_member(current_user, thread.community)
-    shape = []
+    flat = []
 
     def walk(nodes, depth):
         for node in nodes:
-            shape.append((depth, _post_key(node["post"], node["in_reply_to"], thread, viewer_id)))
+            flat.append((depth, _shape_key(node["post"], node["in_reply_to"], thread, viewer_id)))
             walk(node["children"], depth + 1)
 
-    walk(tree, 0)
+    walk(shape, 0)
     key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here),
-           tuple(shape))
+           tuple(flat))
     return caching.fragments("reply-trees", REPLY_TREES)(key, caller)
 
 
@@ -173,11 +180,16 @@ def new_thread(slug):
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id):
     thread = _thread(thread_id)
-    posts, page, pages, accepted = services.thread_page(thread, page_arg(request))
+    shapes, page, pages = services.reply_shapes(thread, page_arg(request))
+
+    def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
+        return services.build_tree(services.thread_page(thread, page)[0], thread.opening_post_id)
+
     reply_form = ReplyForm(parent_id=thread.opening_post_id)
     return render_template(
         "discussions/thread.html", thread=thread, community=thread.community, opening=thread.opening_post,
-        tree=services.build_tree(posts, thread.opening_post_id), page=page, pages=pages, accepted=accepted,
+        shape=services.build_tree(shapes, thread.opening_post_id), replies=replies, page=page, pages=pages,
+        accepted=services.accepted_post(thread),
         reply_form=reply_form, can_post=services.can_post(current_user, thread.community),
         moderator=services.can_moderate(current_user, thread), can_accept=services.can_accept(current_user, thread),
         classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)), body_hint=BODY_HINT)

@@ -799,7 +799,10 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     # Shown as title and community only: the threads' tags and authors are not loaded.
     found = {t.id: t for t in db.session.scalars(
         select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
-        .options(lazyload(Thread.tags), lazyload(Thread.author))) if t.community_id in readable}
+        .options(load_only(Thread.title, Thread.status, Thread.community_id, Thread.is_deleted),
+                 lazyload(Thread.tags), lazyload(Thread.author),
+                 joinedload(Thread.community).load_only(Community.slug, Community.name)))
+        if t.community_id in readable}
     return [found[i] for i in ids if i in found]
 
 
