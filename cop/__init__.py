@@ -242,45 +242,13 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from cop import permissions
     from cop.markup import safe_html
+    from cop.urls import remembered_url_for
 
     app.jinja_env.globals.update(permissions.TEMPLATE_PREDICATES)
     app.jinja_env.filters["safe_html"] = safe_html
-    app.jinja_env.globals["url_for"] = _remembered_url_for(app)
+    app.jinja_env.globals["url_for"] = remembered_url_for
 
 
-URLS_REMEMBERED = 20_000  # per worker; the map is cleared when full (~100 bytes an entry)
-
-
-def _remembered_url_for(app: Flask):
-    """Templates' ``url_for``: each URL built once per worker and remembered.
-
-    A URL is a pure function of the route map, the endpoint, its arguments and the request's
-    script root, and pages link to the same things over and over (a thread list builds ~90 URLs,
-    at ~10 µs each). Relative endpoints, ``_external``/``_anchor``-style options, unhashable
-    arguments and calls outside a request go to Flask's ``url_for`` every time.
-    """
-    from flask import has_request_context
-
-    build = app.url_for
-    remembered: dict = {}
-
-    def url_for(endpoint: str, **values) -> str:
-        if endpoint[:1] == "." or not has_request_context() or any(name[:1] == "_" for name in values):
-            return build(endpoint, **values)
-        key = (request.script_root, endpoint, *((name, type(value), value) for name, value in sorted(values.items())))
-        try:
-            return remembered[key]
-        except KeyError:
-            pass
-        except TypeError:  # a list of values for one query argument
-            return build(endpoint, **values)
-        url = build(endpoint, **values)
-        if len(remembered) >= URLS_REMEMBERED:
-            remembered.clear()
-        remembered[key] = url
-        return url
-
-    return url_for
 
 
 def register_cli(app: Flask) -> None:
