@@ -15,6 +15,8 @@ Roles, from the user's point of view on one community:
 * **anyone signed in** — reads open communities; sees restricted ones
   listed by name and domain; never learns that a private one exists.
 """
+from typing import NamedTuple
+
 from flask import abort, current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, inspect, or_, select
@@ -28,12 +30,25 @@ def _signed_in(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
-def _memberships(user) -> dict[int, Membership]:
-    """All of ``user``'s membership rows by community id, loaded once per request."""
+class MembershipFacts(NamedTuple):
+    """What the predicates (and a community's page) read of one membership: plain values, no ORM object."""
+    community_id: int
+    status: str
+    role: str
+    decision_message: str | None
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.status == "active" and self.role == "coordinator"
+
+
+def _memberships(user) -> dict[int, MembershipFacts]:
+    """All of ``user``'s memberships by community id, read once per request (again after a commit)."""
     cache = g.setdefault("_membership_cache", {}) if has_app_context() else {}
     if user.id not in cache:
-        rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
-        cache[user.id] = {m.community_id: m for m in rows}
+        rows = db.session.execute(select(Membership.community_id, Membership.status, Membership.role,
+                                         Membership.decision_message).where(Membership.user_id == user.id))
+        cache[user.id] = {row[0]: MembershipFacts(*row) for row in rows}
     return cache[user.id]
 
 
@@ -121,7 +136,7 @@ def listed_community_ids(user) -> frozenset[int]:
     return _community_ids(user, ("open", "restricted"), ("active", "invited"))
 
 
-def membership_of(user, community) -> Membership | None:
+def membership_of(user, community) -> MembershipFacts | None:
     if not _signed_in(user):
         return None
     return _memberships(user).get(community.id)

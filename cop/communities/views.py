@@ -123,7 +123,7 @@ def invitation(slug):
             target = url_for(".community_home", slug=community.slug) if accept else url_for(".home")
             return redirect(target)
     return _form_page("communities/join.html", form, community, mode="invitation",
-                      membership=permissions.membership_of(current_user, community))
+                      membership=services.find_membership(community, current_user))
 
 
 @bp.route("/c/<slug>/leave", methods=["GET", "POST"])
