@@ -451,8 +451,16 @@ def flags_by(user) -> list[Flag]:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def get_thread_or_none(thread_id: int) -> Thread | None:
-    thread = db.session.get(Thread, thread_id)
+def get_thread_or_none(thread_id: int, *, for_page: bool = False) -> Thread | None:
+    """The live thread; ``for_page``: with its opening post and accepted answer in the same query.
+
+    (Not its tags: joined in, SQLite materialises every use of every tag first.)
+    """
+    if for_page:
+        thread = db.session.scalar(select(Thread).where(Thread.id == thread_id).options(
+            joinedload(Thread.opening_post), joinedload(Thread.accepted_post)))
+    else:
+        thread = db.session.get(Thread, thread_id)
     return None if thread is None or thread.is_deleted else thread
 
 
@@ -490,9 +498,11 @@ def reply_shapes(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     rendered page of replies (``cop.discussions.views.replies_fragment``) without loading the posts.
     """
     page, pages, stmt = _reply_page(thread, page, per_page)
-    rows = db.session.execute(stmt.with_only_columns(
-        Post.id, Post.parent_id, Post.path, Post.author_id, Post.created_at, Post.edited_at, Post.is_deleted,
-        Post.is_hidden, User.handle, User.display_name).outerjoin(User, User.id == Post.author_id)).all()
+    # The page first, then its authors: joined before the offset, PostgreSQL hashed every user (10 ms).
+    replies = stmt.with_only_columns(Post.id, Post.parent_id, Post.path, Post.author_id, Post.created_at,
+                                     Post.edited_at, Post.is_deleted, Post.is_hidden).subquery()
+    rows = db.session.execute(select(replies, User.handle, User.display_name)
+                              .outerjoin(User, User.id == replies.c.author_id).order_by(replies.c.path)).all()
     return rows, page, pages
 
 

@@ -127,9 +127,12 @@ def _readable_community(slug) -> Community:
     return permissions.get_readable_community_or_404(slug, current_user)
 
 
-def _thread(thread_id):
-    """:raise 404: missing, deleted, or in a community the user may not read."""
-    thread = services.get_thread_or_none(thread_id)
+def _thread(thread_id, *, for_page=False):
+    """:raise 404: missing, deleted, or in a community the user may not read.
+
+    ``for_page``: with what the thread's page shows of it (its opening post, accepted answer and tags).
+    """
+    thread = services.get_thread_or_none(thread_id, for_page=for_page)
     if thread is None or not permissions.can_view(current_user, thread.community):
         abort(404)
     return thread
@@ -179,7 +182,7 @@ def new_thread(slug):
 
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id):
-    thread = _thread(thread_id)
+    thread = _thread(thread_id, for_page=True)
     shapes, page, pages = services.reply_shapes(thread, page_arg(request))
 
     def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
