@@ -188,14 +188,15 @@ def thread(thread_id):
     def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
         return services.build_tree(services.thread_page(thread, page)[0], thread.opening_post_id)
 
-    reply_form = ReplyForm(parent_id=thread.opening_post_id)
+    can_post, moderator = services.can_post(current_user, thread.community), services.can_moderate(current_user, thread)
     return render_template(
         "discussions/thread.html", thread=thread, community=thread.community, opening=thread.opening_post,
         shape=services.build_tree(shapes, thread.opening_post_id), replies=replies, page=page, pages=pages,
         accepted=services.accepted_post(thread),
-        reply_form=reply_form, can_post=services.can_post(current_user, thread.community),
-        moderator=services.can_moderate(current_user, thread), can_accept=services.can_accept(current_user, thread),
-        classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)), body_hint=BODY_HINT)
+        reply_form=ReplyForm(parent_id=thread.opening_post_id) if can_post else None, can_post=can_post,
+        moderator=moderator, can_accept=services.can_accept(current_user, thread),
+        classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)) if moderator else None,
+        body_hint=BODY_HINT)
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy.orm import lazyload
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
@@ -562,9 +562,7 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
                                            .order_by(Post.thread_id, Post.path)):
                 posts_by_thread.setdefault(post.thread_id, []).append(post)
         if best_ids:  # the known best posts, only to link them (by id and author) if still shown
-            for post in db.session.scalars(select(Post).where(Post.id.in_(best_ids), *shown).options(
-                    load_only(Post.id, Post.thread_id, Post.author_id),
-                    joinedload(Post.author).load_only(User.display_name))):
+            for post in db.session.scalars(select(Post).where(Post.id.in_(best_ids), *shown)):
                 posts_by_thread.setdefault(post.thread_id, []).append(post)
     if "resource" in by_type:
         for resource in db.session.scalars(select(Resource).where(Resource.id.in_(by_type["resource"]),
@@ -799,9 +797,7 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     # Shown as title and community only: the threads' tags and authors are not loaded.
     found = {t.id: t for t in db.session.scalars(
         select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
-        .options(load_only(Thread.title, Thread.status, Thread.community_id, Thread.is_deleted),
-                 lazyload(Thread.tags), lazyload(Thread.author),
-                 joinedload(Thread.community).load_only(Community.slug, Community.name)))
+        .options(lazyload(Thread.tags), lazyload(Thread.author)))
         if t.community_id in readable}
     return [found[i] for i in ids if i in found]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, delete, func, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from cop import caching, permissions
 from cop.accounts.models import User, user_expertise
@@ -249,8 +249,7 @@ def _section(model, viewer: Viewer, by_community: dict[int, int], newest, live, 
     counts = sorted(((cid, n) for cid, n in by_community.items() if viewer.reads(cid)), key=lambda r: (-r[1], r[0]))
     total = sum(n for _cid, n in counts)
     top = counts[:COMMUNITY_LIMIT]
-    names = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_([r[0] for r in top]))
-                                                 .options(load_only(Community.slug, Community.name)))}
+    names = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_([r[0] for r in top])))}
     ids = [item_id for item_id, cid in newest if viewer.reads(cid)][:limit]
     if len(ids) < min(limit, total):  # the candidates ran out before a page of readable ones: ask the database
         ids = list(db.session.scalars(live().with_only_columns(model.id).order_by(*order).limit(limit)))
@@ -270,20 +269,13 @@ def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: Viewer | No
         tag=tag,
         # Each item loaded with what its row or card shows, not whole rows of its community and author.
         threads=_section(Thread, viewer, facts.threads_by_community, facts.newest_threads,
-                         lambda: tagged_threads(user, tag), (Thread.last_activity_at.desc(), Thread.id.desc()), limit,
-                         joinedload(Thread.community).load_only(Community.slug, Community.name),
-                         joinedload(Thread.author).load_only(User.display_name)),
+                         lambda: tagged_threads(user, tag), (Thread.last_activity_at.desc(), Thread.id.desc()), limit),
         resources=_section(Resource, viewer, facts.resources_by_community, facts.newest_resources,
                            lambda: tagged_resources(user, tag), (Resource.updated_at.desc(), Resource.id.desc()),
-                           limit, lazyload(Resource.community),
-                           joinedload(Resource.author).load_only(User.display_name)),
-        communities=Section(items=_load_in_order(Community, communities[:limit], selectinload(Community.domain_tags),
-                                                 load_only(Community.slug, Community.name, Community.domain,
-                                                           Community.visibility, Community.stage,
-                                                           Community.member_count)),
+                           limit, lazyload(Resource.community)),
+        communities=Section(items=_load_in_order(Community, communities[:limit], selectinload(Community.domain_tags)),
                             total=len(communities)),
-        people=Section(items=_load_in_order(User, list(facts.first_people[:limit]),
-                                            load_only(User.handle, User.display_name, User.title, User.department)),
+        people=Section(items=_load_in_order(User, list(facts.first_people[:limit])),
                        total=facts.people_total),
     )
 
