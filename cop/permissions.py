@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from flask import abort, current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import String, event, inspect, literal, or_, select, union_all
 
 from cop.communities.models import Community, Membership, VisibilityVersion, bump_visibility_version, community_sponsors
 from cop import caching
@@ -42,20 +42,40 @@ class MembershipFacts(NamedTuple):
         return self.status == "active" and self.role == "coordinator"
 
 
-def _memberships(user) -> dict[int, MembershipFacts]:
-    """All of ``user``'s memberships by community id, read once per request (again after a commit)."""
+def _relations(user) -> tuple[dict[int, MembershipFacts], frozenset[int]]:
+    """``user``'s memberships by community id and the ids of the communities they sponsor: one
+    statement, once per request (again after a commit)."""
     cache = g.setdefault("_membership_cache", {}) if has_app_context() else {}
     if user.id not in cache:
-        rows = db.session.execute(select(Membership.community_id, Membership.status, Membership.role,
-                                         Membership.decision_message).where(Membership.user_id == user.id))
-        cache[user.id] = {row[0]: MembershipFacts(*row) for row in rows}
+        no_text = literal(None, String)
+        rows = db.session.execute(union_all(
+            select(literal(False).label("sponsors"), Membership.community_id, Membership.status, Membership.role,
+                   Membership.decision_message).where(Membership.user_id == user.id),
+            select(literal(True), community_sponsors.c.community_id, no_text, no_text, no_text)
+            .where(community_sponsors.c.user_id == user.id)))
+        memberships, sponsored = {}, set()
+        for is_sponsorship, community_id, *facts in rows:
+            if is_sponsorship:
+                sponsored.add(community_id)
+            else:
+                memberships[community_id] = MembershipFacts(community_id, *facts)
+        cache[user.id] = (memberships, frozenset(sponsored))
     return cache[user.id]
+
+
+def _memberships(user) -> dict[int, MembershipFacts]:
+    return _relations(user)[0]
+
+
+def _sponsored(user) -> frozenset[int]:
+    """Ids of the communities ``user`` sponsors."""
+    return _relations(user)[1]
 
 
 def forget_memberships() -> None:
     """Drop the per-request membership caches after a service changed memberships (or visibility)."""
     if has_app_context():
-        for name in ("_membership_cache", "_sponsored_cache", "_visibility_cache"):
+        for name in ("_membership_cache", "_visibility_cache"):
             g.pop(name, None)
 
 
@@ -103,15 +123,6 @@ def _visibility_sets() -> dict[str, frozenset[int]]:
             current_app.extensions["cop_visibility"] = (version, sets)
     cache["sets"] = sets
     return sets
-
-
-def _sponsored(user) -> frozenset[int]:
-    """Ids of the communities ``user`` sponsors, read once per request."""
-    cache = _per_request("_sponsored_cache")
-    if user.id not in cache:
-        cache[user.id] = frozenset(db.session.scalars(
-            select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)))
-    return cache[user.id]
 
 
 def _community_ids(user, visibilities: tuple[str, ...], statuses: tuple[str, ...]) -> frozenset[int]:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import has_request_context, url_for
 from sqlalchemy import case, func, or_, select, union_all
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import defer, joinedload, lazyload
 
 from cop import permissions, signals
 from cop.accounts.models import User
@@ -575,8 +575,10 @@ def triage_queue(community, view: str = "all", page: int = 1, per_page: int = TH
 
 
 def recent_threads(community, limit: int = 5) -> list[Thread]:
+    """The community page's compact list (title, kind, replies): without tags and authors."""
     return list(db.session.scalars(
         select(Thread).where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
+        .options(lazyload(Thread.tags), lazyload(Thread.author))
         .order_by(Thread.last_activity_at.desc()).limit(limit)))
 
 

@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import lazyload
 
 from cop import permissions
 from cop.admin import audit
@@ -375,10 +376,14 @@ def library_page(community, *, kind="", tag="", sort="recent", page=1, per_page=
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
+# The community page lists resources by title and kind: their tags and authors are not loaded.
+_COMPACT = (lazyload(Resource.tags), lazyload(Resource.author))
+
+
 def featured(community, limit: int = 5) -> list[Resource]:
     return list(db.session.scalars(
         select(Resource).where(Resource.community_id == community.id, Resource.is_deleted.is_(False),
-                               Resource.is_featured.is_(True))
+                               Resource.is_featured.is_(True)).options(*_COMPACT)
         .order_by(Resource.updated_at.desc(), Resource.id.desc()).limit(limit)))
 
 
@@ -386,7 +391,8 @@ def newest(community, limit: int = 5, exclude_featured: bool = True) -> list[Res
     stmt = select(Resource).where(Resource.community_id == community.id, Resource.is_deleted.is_(False))
     if exclude_featured:
         stmt = stmt.where(Resource.is_featured.is_(False))
-    return list(db.session.scalars(stmt.order_by(Resource.created_at.desc(), Resource.id.desc()).limit(limit)))
+    return list(db.session.scalars(stmt.options(*_COMPACT)
+                                   .order_by(Resource.created_at.desc(), Resource.id.desc()).limit(limit)))
 
 
 def document_diff(resource, a, b) -> tuple[ResourceVersion, ResourceVersion, list[str]] | None:
