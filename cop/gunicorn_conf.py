@@ -16,8 +16,10 @@ worker_class = "sync"
 timeout = int(os.environ.get("COP_WORKER_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so a slow leak (a large search result cached by Whoosh) never grows unbounded.
-max_requests = int(os.environ.get("COP_MAX_REQUESTS", "5000"))
+# Recycle workers now and then so a slow leak never grows unbounded. Every cache of ours is bounded
+# (fragments, URLs, searcher results), and a recycled worker starts cold (its caches, the index
+# searcher), so not too often: at 300 requests a second, 5,000 recycled each worker every 30 s.
+max_requests = int(os.environ.get("COP_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 10
 # No preload: each worker opens its own database pool and search index after the fork.
 preload_app = False
