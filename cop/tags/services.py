@@ -240,21 +240,25 @@ def _load_in_order(model, ids: list[int], *options) -> list:
     return [found[i] for i in ids if i in found]
 
 
-def _section(model, viewer: Viewer, by_community: dict[int, int], newest, live, order, limit: int,
-             *options) -> Section:
+def _readable_counts(by_community: dict[int, int], viewer: Viewer) -> list[tuple[int, int]]:
+    """(community id, items) for the communities the viewer reads, most items first."""
+    return sorted(((cid, n) for cid, n in by_community.items() if viewer.reads(cid)), key=lambda r: (-r[1], r[0]))
+
+
+def _section(model, viewer: Viewer, counts: list[tuple[int, int]], communities: dict[int, Community], newest,
+             live, order, limit: int, *options) -> Section:
     """One section from cached facts: per-community counts and the first ``limit`` items the viewer may read.
 
-    ``live()``: the select of every readable item, for when the cached candidates run out.
+    ``counts``: ``_readable_counts`` of the section; ``communities``: at least its first ``COMMUNITY_LIMIT``,
+    loaded. ``live()``: the select of every readable item, for when the cached candidates run out.
     """
-    counts = sorted(((cid, n) for cid, n in by_community.items() if viewer.reads(cid)), key=lambda r: (-r[1], r[0]))
     total = sum(n for _cid, n in counts)
     top = counts[:COMMUNITY_LIMIT]
-    names = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_([r[0] for r in top])))}
     ids = [item_id for item_id, cid in newest if viewer.reads(cid)][:limit]
     if len(ids) < min(limit, total):  # the candidates ran out before a page of readable ones: ask the database
         ids = list(db.session.scalars(live().with_only_columns(model.id).order_by(*order).limit(limit)))
     return Section(items=_load_in_order(model, ids, *options), total=total,
-                   by_community=[(names[cid], n) for cid, n in top], more_communities=len(counts) - len(top))
+                   by_community=[(communities[cid], n) for cid, n in top], more_communities=len(counts) - len(top))
 
 
 def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: Viewer | None = None) -> TagPage:
@@ -264,17 +268,23 @@ def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: Viewer | No
     """
     facts = _tag_facts(tag)
     viewer = seen_by or Viewer(user)
-    communities = [cid for cid in facts.domain_communities if viewer.knows(cid)]
+    known = [cid for cid in facts.domain_communities if viewer.knows(cid)]
+    thread_counts = _readable_counts(facts.threads_by_community, viewer)
+    resource_counts = _readable_counts(facts.resources_by_community, viewer)
+    # Every community the page names (the sections' busiest, the domain cards) in one query.
+    wanted = {cid for cid, _n in thread_counts[:COMMUNITY_LIMIT] + resource_counts[:COMMUNITY_LIMIT]}
+    communities = {c.id: c for c in db.session.scalars(
+        select(Community).where(Community.id.in_(wanted | set(known[:limit])))
+        .options(selectinload(Community.domain_tags)))} if wanted or known else {}
     return TagPage(
         tag=tag,
-        # Each item loaded with what its row or card shows, not whole rows of its community and author.
-        threads=_section(Thread, viewer, facts.threads_by_community, facts.newest_threads,
+        threads=_section(Thread, viewer, thread_counts, communities, facts.newest_threads,
                          lambda: tagged_threads(user, tag), (Thread.last_activity_at.desc(), Thread.id.desc()), limit),
-        resources=_section(Resource, viewer, facts.resources_by_community, facts.newest_resources,
+        resources=_section(Resource, viewer, resource_counts, communities, facts.newest_resources,
                            lambda: tagged_resources(user, tag), (Resource.updated_at.desc(), Resource.id.desc()),
                            limit, lazyload(Resource.community)),
-        communities=Section(items=_load_in_order(Community, communities[:limit], selectinload(Community.domain_tags)),
-                            total=len(communities)),
+        communities=Section(items=[communities[cid] for cid in known[:limit] if cid in communities],
+                            total=len(known)),
         people=Section(items=_load_in_order(User, list(facts.first_people[:limit])),
                        total=facts.people_total),
     )
