@@ -151,3 +151,25 @@ def test_deleting_and_hiding_leave_search_at_once(client, login_as, world):
     client.post(f"/p/{thread.opening_post_id}/delete")
     assert db.session.get(Thread, thread.id).is_deleted
     assert "0 results" in _page(client, q="tips").get_data(as_text=True)
+
+
+def test_cached_hits_and_facets_follow_changes(app, client, login_as, world):
+    """Hits and the facet panel come from fragment caches, yet a new status, a renamed community and a
+    chosen facet show on the next search."""
+    login_as(world["member"])
+    thread = db.session.get(Thread, world["common"].id)
+
+    def hit():
+        html = _page(client, q="tips").get_data(as_text=True)
+        return html[html.index('class="search-hit"'):html.index("</li>", html.index('class="search-hit"'))]
+
+    assert "· Open ·" in hit()
+    hit()
+    assert app.extensions["cop_fragments"]["search-hits"].hits >= 1
+    thread.status = "closed"
+    thread.community.name = "Renamed Circle"
+    db.session.commit()
+    assert "· Closed · Renamed Circle" in hit()
+    facets = _page(client, q="kettle", type="thread").get_data(as_text=True)
+    assert "<strong>Thread</strong>" in facets and "Remove<span" in facets
+    assert "<strong>Thread</strong>" not in _page(client, q="kettle").get_data(as_text=True)
