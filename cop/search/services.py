@@ -756,13 +756,14 @@ def _distinctive(searcher, words: list[str]) -> list[str]:
 
 
 def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5,
-                    cache_key=None) -> list[Thread]:
+                    cache_key=None) -> list:
     """Threads ``user`` may read whose title or text share words with ``text`` (any of them), best first.
 
     With ``cache_key``, the ids found are kept for ``SIMILAR_TTL`` seconds per key and set of
     readable communities (``_SIMILAR``). Either way each thread is checked against the
     user's readable communities when loaded, so a cached id never shows what the user may not read.
-    Returns [] when the index is unavailable: a suggestion is never worth an error.
+    Returns rows of ``id``, ``title``, ``status``, ``community_id`` and ``community_name``; [] when the
+    index is unavailable: a suggestion is never worth an error.
     """
     words = list(dict.fromkeys(token.text for token in _SCHEMA["title"].analyzer(text or "")))[:MAX_TERMS]
     if not words:
@@ -794,15 +795,15 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     ids = [i for i in ids if i != exclude_id][:limit]
     if not ids:
         return []
-    # Shown as title and community only: the threads' tags and authors are not loaded.
-    found = {t.id: t for t in db.session.scalars(
-        select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
-        .options(lazyload(Thread.tags), lazyload(Thread.author)))
-        if t.community_id in readable}
+    # Shown as title, status and community name: plain rows, checked against the readable communities.
+    found = {row.id: row for row in db.session.execute(
+        select(Thread.id, Thread.title, Thread.status, Thread.community_id, Community.name.label("community_name"))
+        .join(Community, Community.id == Thread.community_id)
+        .where(Thread.id.in_(ids), Thread.is_deleted.is_(False))) if row.community_id in readable}
     return [found[i] for i in ids if i in found]
 
 
-def related_threads(user, thread, limit: int = 5) -> list[Thread]:
+def related_threads(user, thread, limit: int = 5) -> list:
     """Threads like ``thread`` (its title and tags), excluding itself, that ``user`` may read.
 
     Cached per thread (see ``similar_threads``): scoring every thread that shares a word with
