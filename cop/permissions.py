@@ -42,10 +42,14 @@ class MembershipFacts(NamedTuple):
         return self.status == "active" and self.role == "coordinator"
 
 
+def _per_request(name: str) -> dict:
+    return g.setdefault(name, {}) if has_app_context() else {}
+
+
 def _relations(user) -> tuple[dict[int, MembershipFacts], frozenset[int]]:
     """``user``'s memberships by community id and the ids of the communities they sponsor: one
     statement, once per request (again after a commit)."""
-    cache = g.setdefault("_membership_cache", {}) if has_app_context() else {}
+    cache = _per_request("_membership_cache")
     if user.id not in cache:
         no_text = literal(None, String)
         rows = db.session.execute(union_all(
@@ -93,10 +97,6 @@ def _forget_after_commit(_session) -> None:
     """A commit may have changed memberships, sponsors, visibility or content: the request reads them again."""
     forget_memberships()
     caching.forget_content_version()
-
-
-def _per_request(name: str) -> dict:
-    return g.setdefault(name, {}) if has_app_context() else {}
 
 
 def _visibility_sets() -> dict[str, frozenset[int]]:
