@@ -292,8 +292,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = remembered_url_for
 
 
-
-
 def register_cli(app: Flask) -> None:
     from cop.cli import cop_cli
 

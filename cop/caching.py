@@ -45,25 +45,26 @@ def forget_content_version() -> None:
         g.pop("_content_version", None)
 
 
+def _registered(registry: str, name: str, make: Callable[[], Any]) -> Any:
+    """The application's cache ``name`` in ``registry`` (one per app: each app has its own database)."""
+    caches = current_app.extensions.setdefault(registry, {})
+    found = caches.get(name)
+    if found is None:
+        found = caches[name] = make()
+    return found
+
+
 def cache(name: str, size: int = 256, max_age: float = MAX_AGE) -> "VersionedCache":
-    """The application's cache called ``name`` (one per app: each app has its own database).
+    """The application's cache called ``name``.
 
     A cache used with a fixed ``version`` (e.g. 0) is simply time-bounded: entries live ``max_age`` seconds.
     """
-    caches = current_app.extensions.setdefault("cop_caches", {})
-    found = caches.get(name)
-    if found is None:
-        found = caches[name] = VersionedCache(size, max_age)
-    return found
+    return _registered("cop_caches", name, lambda: VersionedCache(size, max_age))
 
 
 def fragments(name: str, size: int) -> "FragmentCache":
     """The application's fragment cache called ``name`` (see ``FragmentCache``)."""
-    caches = current_app.extensions.setdefault("cop_fragments", {})
-    found = caches.get(name)
-    if found is None:
-        found = caches[name] = FragmentCache(size)
-    return found
+    return _registered("cop_fragments", name, lambda: FragmentCache(size))
 
 
 class VersionedCache:
@@ -116,8 +117,9 @@ class VersionedCache:
 class FragmentCache:
     """A bounded LRU of rendered HTML fragments keyed by *everything the fragment shows*.
 
-    Used from a template as ``{% call cached_fragment(key) %}…{% endcall %}``: on a miss the
-    block is rendered and kept, on a hit it is not rendered at all. The key must hold every value
+    Called by a template global that builds the key (``post_fragment``, ``thread_row_fragment``, …)
+    as ``{% call post_fragment(…) %}…{% endcall %}``: on a miss the block is rendered and kept, on a
+    hit it is not rendered at all. The key must hold every value
     the block reads (a post's body, author name, flags of what the viewer may do), so an entry can
     never be stale or shown to someone it was not rendered for: a change to any input is a new key,
     and the old entry simply ages out of the LRU. Nothing per-session (a CSRF token) may be inside.

@@ -21,8 +21,8 @@ from flask import abort, current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import String, event, inspect, literal, or_, select, union_all
 
-from cop.communities.models import Community, Membership, VisibilityVersion, bump_visibility_version, community_sponsors
 from cop import caching
+from cop.communities.models import Community, Membership, VisibilityVersion, bump_visibility_version, community_sponsors
 from cop.extensions import db
 
 

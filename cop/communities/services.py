@@ -111,8 +111,7 @@ def _refresh_member_count(community) -> None:
 
 def _commit_membership_change(community) -> None:
     _refresh_member_count(community)
-    db.session.commit()
-    permissions.forget_memberships()
+    db.session.commit()  # the request's membership sets are dropped by the commit (cop.permissions)
 
 
 def _require_guidelines(accepted: bool) -> None:
@@ -395,7 +394,6 @@ def update_community(actor, community, **fields) -> None:
         f"visibility {before[0]}→{community.visibility}, stage {before[1]}→{community.stage}"
     audit.record(actor, "community.update", community, community, detail=detail)
     db.session.commit()
-    permissions.forget_memberships()  # who may read it may have changed
 
 
 def set_sponsors(admin, community, sponsors: str) -> None:
@@ -415,7 +413,6 @@ def set_sponsors(admin, community, sponsors: str) -> None:
             audit.record(admin, "community.remove_sponsor", user, community)
     community.sponsors = new
     db.session.commit()
-    permissions.forget_memberships()
 
 
 def appoint_coordinator(admin, community, email: str) -> None:

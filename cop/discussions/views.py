@@ -130,7 +130,7 @@ def _readable_community(slug) -> Community:
 def _thread(thread_id, *, for_page=False):
     """:raise 404: missing, deleted, or in a community the user may not read.
 
-    ``for_page``: with what the thread's page shows of it (its opening post, accepted answer and tags).
+    ``for_page``: with what the thread's page shows of it (its opening post and accepted answer).
     """
     thread = services.get_thread_or_none(thread_id, for_page=for_page)
     if thread is None or not permissions.can_view(current_user, thread.community):

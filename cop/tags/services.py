@@ -218,8 +218,7 @@ def tagged_people_ids(tag_id: int):
 class Viewer:
     """The communities one viewer may read and may know about, as sets (None: every community).
 
-    A view that calls both ``visible_tag_or_none`` and ``tag_page`` passes one as ``seen_by``
-    (each would otherwise read the user's communities again).
+    Cheap to make more than once per request: the sets are ``permissions``' per-request ones.
     """
 
     def __init__(self, user):
@@ -261,13 +260,10 @@ def _section(model, viewer: Viewer, counts: list[tuple[int, int]], communities: 
                    by_community=[(communities[cid], n) for cid, n in top], more_communities=len(counts) - len(top))
 
 
-def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: Viewer | None = None) -> TagPage:
-    """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total.
-
-    ``seen_by``: ``Viewer(user)`` when the caller has it from the same request.
-    """
+def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
+    """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total."""
     facts = _tag_facts(tag)
-    viewer = seen_by or Viewer(user)
+    viewer = Viewer(user)
     known = [cid for cid in facts.domain_communities if viewer.knows(cid)]
     thread_counts = _readable_counts(facts.threads_by_community, viewer)
     resource_counts = _readable_counts(facts.resources_by_community, viewer)
@@ -290,7 +286,7 @@ def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT, *, seen_by: Viewer | No
     )
 
 
-def visible_tag_or_none(user, name: str, *, seen_by: Viewer | None = None) -> Tag | None:
+def visible_tag_or_none(user, name: str) -> Tag | None:
     """The tag if ``user`` can see at least one use of it; otherwise None (an unknown tag)."""
     tag = get_tag(name)
     if tag is None:
@@ -298,7 +294,7 @@ def visible_tag_or_none(user, name: str, *, seen_by: Viewer | None = None) -> Ta
     facts = _tag_facts(tag)
     if facts.people_total:
         return tag
-    viewer = seen_by or Viewer(user)
+    viewer = Viewer(user)
     seen = (any(viewer.reads(cid) for cid in facts.threads_by_community)
             or any(viewer.reads(cid) for cid in facts.resources_by_community)
             or any(viewer.knows(cid) for cid in facts.domain_communities))

@@ -25,9 +25,9 @@ def _tag_helpers():
     return {"watched_tags": services.watched_tags}
 
 
-def _visible_tag(name, seen_by=None):
+def _visible_tag(name):
     """:raise 404: no such tag, or every use of it is hidden from the viewer."""
-    tag = services.visible_tag_or_none(current_user, name, seen_by=seen_by)
+    tag = services.visible_tag_or_none(current_user, name)
     if tag is None:
         abort(404)
     return tag
@@ -48,12 +48,11 @@ def suggest():
 
 @bp.route("/<name>")
 def tag(name):
-    viewer = services.Viewer(current_user)
-    found = _visible_tag(name, viewer)
+    found = _visible_tag(name)
     if found.name != name:  # "Machine Learning" -> the canonical machine-learning page
         return redirect(url_for(".tag", name=found.name))
     level = watch_level(current_user, tag=found)  # "watch" (a tag watch), "mute" or None
-    return render_template("tags/tag.html", page=services.tag_page(current_user, found, seen_by=viewer), tag=found,
+    return render_template("tags/tag.html", page=services.tag_page(current_user, found), tag=found,
                            watching=level == "watch", muted=level == "mute")
 
 
