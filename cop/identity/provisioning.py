@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from cop.accounts.models import User
-from cop.accounts.services import _unique_handle, find_user_by_email
+from cop.accounts.services import _unique_handle, end_all_sessions, find_user_by_email
 from cop.admin import audit
 from cop.extensions import db, utcnow
 from cop.identity.errors import AccountRefused, SignInRejected
@@ -176,5 +176,41 @@ def sign_in_external(provider: str, subject: str, profile: ExternalProfile) -> U
     _refresh_profile(user, profile, email)
     identity.directory_dn = profile.directory_dn
     identity.last_login_at = user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def sign_in_with_directory(login: str, password: str) -> User | None:
+    """LDAP sign-in: the account of the person the directory signs in, or None for a wrong name or
+    password. A person the directory still has but whose entry no longer matches the user filter (a
+    leaver) gets None too, and their cop account is disabled with every session ended.
+
+    :raise ProviderUnavailable: the directory cannot be reached.
+    :raise SignInRejected, AccountRefused: as ``sign_in_external``.
+    """
+    from cop.identity.ldap import directory_client
+
+    client = directory_client()
+    entry, leaver = client.authenticate(login, password)
+    if entry is None:
+        if leaver is not None:
+            disable_leaver("ldap", leaver.subject, "no longer matches the directory's user filter (at sign-in)")
+        return None
+    profile = ExternalProfile.from_claims(entry.attributes, client.field_map, groups=entry.groups,
+                                          email_verified=True, directory_dn=entry.dn)
+    return sign_in_external("ldap", entry.subject, profile)
+
+
+def disable_leaver(provider: str, subject: str, detail: str) -> User | None:
+    """Disable the account linked to ``subject`` and end all its sessions (audited); None if there is
+    no such account or it was already disabled."""
+    identity = db.session.scalar(select(ExternalIdentity).where(
+        ExternalIdentity.provider == provider, ExternalIdentity.subject == subject))
+    if identity is None or identity.user.is_disabled:
+        return None
+    user = identity.user
+    user.is_disabled = True
+    end_all_sessions(user)
+    audit.record(None, "account.directory_disable", user, detail=f"{provider}: {detail}"[:1000])
     db.session.commit()
     return user

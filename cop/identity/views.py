@@ -5,9 +5,9 @@ import time
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from cop.accounts.forms import ConfirmForm
-from cop.accounts.views import _start_session, safe_next
-from cop.extensions import db
+from cop.accounts.forms import ConfirmForm, LoginForm
+from cop.accounts.views import _failed_login, _ip_limit, _start_session, safe_next
+from cop.extensions import db, limiter
 from cop.identity import DEFAULT_OIDC_CLAIMS, mode_enabled, parse_field_map, provisioning
 from cop.identity.errors import AccountRefused, SignInError, SignInRejected
 from cop.identity.oidc import FLOW_MAX_AGE, UNVERIFIED, oidc_client
@@ -92,3 +92,37 @@ def oidc_callback():
     _start_session(user)
     session["signed_in_with"] = "oidc"
     return redirect(flow["next"])
+
+
+def _ldap_account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]
+
+
+def _ldap_account_key() -> str:
+    return "ldap-login:" + (request.form.get("username") or "").strip().lower()[:256]
+
+
+@bp.route("/login/ldap", methods=["POST"])
+@limiter.limit(_ip_limit)
+@limiter.limit(_ldap_account_limit, key_func=_ldap_account_key, deduct_when=_failed_login)
+def ldap_login():
+    """Sign in with the directory's user name and password; a wrong pair shows the login page again."""
+    _require_mode("ldap")
+    target = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    username = (request.form.get("username") or "").strip()
+    try:
+        user = provisioning.sign_in_with_directory(username, request.form.get("password") or "")
+    except SignInError as exc:
+        return sign_in_failed(exc, "ldap")
+    if user is None:
+        message = ("Enter your password." if not request.form.get("password") else
+                   "That user name and password do not match an active account in the directory.")
+        return render_template("accounts/login.html", form=LoginForm(formdata=None), ldap_error=message,
+                               ldap_username=username[:256]), 400
+    _start_session(user)
+    session["signed_in_with"] = "ldap"
+    return redirect(target)

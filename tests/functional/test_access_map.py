@@ -144,6 +144,7 @@ ACCESS = {
     "oversight.delete_objective": "post-only",
     "identity.oidc_start": "sign-in-post-only",
     "identity.oidc_callback": "sign-in",
+    "identity.ldap_login": "sign-in-post-only",
 }
 CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed",
            "calendar", "token-calendar", "health", "signed-link", "sign-in", "sign-in-post-only"}
