@@ -210,6 +210,7 @@ def register_blueprints(app: Flask) -> None:
     from cop.events.views import bp as events_bp
     from cop.events.views import feeds_bp as event_feeds_bp
     from cop.feeds.views import bp as feeds_bp
+    from cop.identity.admin_views import bp as identity_admin_bp
     from cop.identity.views import bp as identity_bp
     from cop.library.views import bp as library_bp
     from cop.notifications.views import bp as notifications_bp
@@ -234,6 +235,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     app.register_blueprint(oversight_bp)
     app.register_blueprint(identity_bp)
+    app.register_blueprint(identity_admin_bp)
 
 
 ERROR_TEXT = {

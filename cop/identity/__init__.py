@@ -67,6 +67,9 @@ def init_app(app: Flask) -> None:
                                       + ", ".join("COP_" + name for name in missing))
         parse_field_map(config.get("LDAP_ATTRIBUTE_MAP", ""), DEFAULT_LDAP_ATTRIBUTES)
 
+    from cop.identity.groups import check_file
+
+    check_file(app)
     app.jinja_env.globals["auth_modes"] = auth_modes
     app.jinja_env.globals["provider_sign_out_url"] = provider_sign_out_url
 

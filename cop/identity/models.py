@@ -31,3 +31,25 @@ class ExternalIdentity(db.Model):
 
     def __repr__(self) -> str:
         return f"<ExternalIdentity {self.provider}:{self.subject}>"
+
+
+class GroupMapping(db.Model):
+    """A directory group that grants a role in a community, made on the admin page.
+
+    Mappings from ``COP_GROUP_MAP_FILE`` are read from the file instead (``cop.identity.groups``).
+    """
+
+    __tablename__ = "group_mappings"
+    __table_args__ = (
+        db.UniqueConstraint("group_name", "community_id", "role"),
+        db.CheckConstraint("role IN ('member', 'coordinator', 'sponsor')", name="role"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    group_name = db.Column(db.String(255), nullable=False)
+    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
+    role = db.Column(db.String(12), nullable=False)
+    created_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    community = db.relationship("Community", lazy="joined")

@@ -16,6 +16,7 @@ from cop.accounts.services import _unique_handle, end_all_sessions, find_user_by
 from cop.admin import audit
 from cop.extensions import db, utcnow
 from cop.identity.errors import AccountRefused, SignInRejected
+from cop.identity.groups import sync_memberships
 from cop.identity.models import ExternalIdentity
 from cop.tags.models import get_or_create_tags, parse_tags
 
@@ -174,6 +175,7 @@ def sign_in_external(provider: str, subject: str, profile: ExternalProfile) -> U
         identity = ExternalIdentity(user_id=user.id, provider=provider, subject=subject)
         db.session.add(identity)
     _refresh_profile(user, profile, email)
+    sync_memberships(user, profile.groups, f"{provider} sign-in")
     identity.directory_dn = profile.directory_dn
     identity.last_login_at = user.last_login_at = utcnow()
     db.session.commit()
@@ -211,6 +213,7 @@ def disable_leaver(provider: str, subject: str, detail: str) -> User | None:
     user = identity.user
     user.is_disabled = True
     end_all_sessions(user)
+    sync_memberships(user, [], f"{provider}: leaver")
     audit.record(None, "account.directory_disable", user, detail=f"{provider}: {detail}"[:1000])
     db.session.commit()
     return user

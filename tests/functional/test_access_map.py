@@ -145,6 +145,8 @@ ACCESS = {
     "identity.oidc_start": "sign-in-post-only",
     "identity.oidc_callback": "sign-in",
     "identity.ldap_login": "sign-in-post-only",
+    "identity_admin.groups_page": "admin",
+    "identity_admin.delete_mapping": "admin-post-only",
 }
 CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed",
            "calendar", "token-calendar", "health", "signed-link", "sign-in", "sign-in-post-only"}
@@ -183,7 +185,8 @@ def world(app):
                   "user_id": member.id, "filename": "cop.css", "thread_id": thread.id, "post_id": answer.id,
                   "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
                   "name": "python", "tag_id": thread.tags[0].id,
-                  "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id}
+                  "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id,
+                  "mapping_id": 1}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
