@@ -5,6 +5,7 @@ refreshed from the provider's claims, and community memberships that follow dire
 page offers them. ``init_app`` checks the settings once at start-up, so a misconfigured deployment
 fails loudly instead of at someone's first sign-in.
 """
+from authlib.common.security import is_secure_transport
 from flask import Flask, current_app
 
 MODES = ("local", "oidc", "ldap")
@@ -59,6 +60,8 @@ def init_app(app: Flask) -> None:
         if missing:
             raise IdentityConfigError("COP_AUTH_MODES has oidc but these are not set: "
                                       + ", ".join("COP_" + name for name in missing))
+        if not is_secure_transport(config["OIDC_ISSUER"]):
+            raise IdentityConfigError("COP_OIDC_ISSUER must be an https:// address (http only on loopback)")
         parse_field_map(config.get("OIDC_CLAIM_MAP", ""), DEFAULT_OIDC_CLAIMS)
     if "ldap" in modes:
         missing = [name for name in ("LDAP_URL", "LDAP_USER_BASE") if not config.get(name)]

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 DISCOVERY_MAX_AGE = 3600
 FLOW_MAX_AGE = 600  # seconds a browser has to come back from the provider
 MAX_TOKEN_LENGTH = 16_384
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 # Claims that only the ID token may set (the userinfo response adds profile claims, never these).
 PROTOCOL_CLAIMS = frozenset({"iss", "aud", "sub", "exp", "iat", "nbf", "nonce", "azp", "auth_time", "at_hash"})
 
@@ -172,6 +173,32 @@ class OidcClient:
             raise SignInRejected(UNVERIFIED, f"id_token azp {claims.get('azp')!r}")
         if not isinstance(claims["sub"], str) or not 0 < len(claims["sub"]) <= 255:
             raise SignInRejected(UNVERIFIED, "id_token sub is not a short string")
+        return claims
+
+    def verify_logout_token(self, value: str) -> dict:
+        """The claims of a valid back-channel logout token (OpenID Connect Back-Channel Logout 1.0, 2.6).
+
+        :raise SignInRejected: bad signature or algorithm, wrong issuer or audience, too old, no
+            ``jti``, no logout event, no ``sub``, or a ``nonce`` (which would make it an ID token).
+        """
+        if len(value) > MAX_TOKEN_LENGTH:
+            raise SignInRejected(UNVERIFIED, "logout_token too long")
+        try:
+            try:
+                token = jwt.decode(value, self.keys(), algorithms=self.algorithms)
+            except InvalidKeyIdError:
+                token = jwt.decode(value, self.keys(refresh=True), algorithms=self.algorithms)
+            JWTClaimsRegistry(leeway=self.skew, iss={"essential": True, "value": self.issuer},
+                              aud={"essential": True, "value": self.client_id}, iat={"essential": True},
+                              jti={"essential": True}, sub={"essential": True}).validate(token.claims)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise SignInRejected(UNVERIFIED, f"logout_token: {type(exc).__name__}: {exc}") from None
+        claims = dict(token.claims)
+        events = claims.get("events")
+        if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_LOGOUT_EVENT), dict):
+            raise SignInRejected(UNVERIFIED, "logout_token without the back-channel logout event")
+        if "nonce" in claims or float(claims["iat"]) < time.time() - FLOW_MAX_AGE:
+            raise SignInRejected(UNVERIFIED, "logout_token with a nonce, or older than 10 minutes")
         return claims
 
     def _userinfo(self, endpoint: str, access_token: str, subject: str) -> dict:

@@ -217,3 +217,15 @@ def disable_leaver(provider: str, subject: str, detail: str) -> User | None:
     audit.record(None, "account.directory_disable", user, detail=f"{provider}: {detail}"[:1000])
     db.session.commit()
     return user
+
+
+def end_sessions_of(provider: str, subject: str, detail: str) -> User | None:
+    """End every session of the account linked to ``subject`` (audited); None when there is none."""
+    identity = db.session.scalar(select(ExternalIdentity).where(
+        ExternalIdentity.provider == provider, ExternalIdentity.subject == subject))
+    if identity is None:
+        return None
+    end_all_sessions(identity.user)
+    audit.record(None, "account.sessions_ended", identity.user, detail=f"{provider}: {detail}")
+    db.session.commit()
+    return identity.user

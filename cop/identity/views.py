@@ -2,12 +2,12 @@
 import logging
 import time
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from cop.accounts.forms import ConfirmForm, LoginForm
 from cop.accounts.views import _failed_login, _ip_limit, _start_session, safe_next
-from cop.extensions import db, limiter
+from cop.extensions import csrf, db, limiter
 from cop.identity import DEFAULT_OIDC_CLAIMS, mode_enabled, parse_field_map, provisioning
 from cop.identity.errors import AccountRefused, SignInError, SignInRejected
 from cop.identity.oidc import FLOW_MAX_AGE, UNVERIFIED, oidc_client
@@ -126,3 +126,19 @@ def ldap_login():
     _start_session(user)
     session["signed_in_with"] = "ldap"
     return redirect(target)
+
+
+@bp.route("/login/oidc/backchannel-logout", methods=["POST"])
+@csrf.exempt
+def oidc_backchannel_logout():
+    """The provider says a person's session there ended (signed out everywhere, disabled, deleted): end
+    all their cop sessions too. The provider, not a browser, posts here, so there is no CSRF token:
+    the signed ``logout_token`` is the proof (OpenID Connect Back-Channel Logout 1.0)."""
+    _require_mode("oidc")
+    try:
+        claims = oidc_client().verify_logout_token(request.form.get("logout_token", ""))
+    except SignInError as exc:
+        log.warning("oidc back-channel logout refused: %s", exc.reason)
+        return jsonify(error="invalid_request"), 400
+    provisioning.end_sessions_of("oidc", claims["sub"], "back-channel logout from the provider")
+    return "", 200

@@ -145,6 +145,7 @@ ACCESS = {
     "identity.oidc_start": "sign-in-post-only",
     "identity.oidc_callback": "sign-in",
     "identity.ldap_login": "sign-in-post-only",
+    "identity.oidc_backchannel_logout": "sign-in-post-only",
     "identity_admin.groups_page": "admin",
     "identity_admin.delete_mapping": "admin-post-only",
 }

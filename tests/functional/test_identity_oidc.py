@@ -243,3 +243,34 @@ def test_no_end_session_link_when_the_provider_does_not_advertise_one(app, clien
     sign_in_oidc(client, provider, "alice")
     page = client.post("/logout", data={}, follow_redirects=True).get_data(as_text=True)
     assert "You are logged out" in page and "Sign out of Test SSO" not in page
+
+
+def test_back_channel_logout_ends_every_session_of_that_person(app, client, provider):
+    assert sign_in_oidc(client, provider, "alice").status_code == 302
+    other_device = app.test_client()
+    assert sign_in_oidc(other_device, provider, "alice").status_code == 302
+    answer = client.post("/login/oidc/backchannel-logout", csrf=False,
+                         data={"logout_token": provider.logout_token("sub-alice")})
+    assert answer.status_code == 200
+    assert signed_in_as(client) is None and signed_in_as(other_device) is None
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "account.sessions_ended"))
+
+
+@pytest.mark.parametrize("forgery", ["other-key", "wrong-aud", "wrong-iss", "no-event", "nonce", "old", "no-jti",
+                                     "garbage"])
+def test_a_forged_back_channel_logout_ends_nothing(app, client, provider, forgery):
+    from joserfc.jwk import RSAKey
+
+    assert sign_in_oidc(client, provider, "alice").status_code == 302
+    now = int(time.time())
+    token = {"other-key": lambda: provider.logout_token("sub-alice", key=RSAKey.generate_key(2048, private=True)),
+             "wrong-aud": lambda: provider.logout_token("sub-alice", aud="another-client"),
+             "wrong-iss": lambda: provider.logout_token("sub-alice", iss="http://evil.example"),
+             "no-event": lambda: provider.logout_token("sub-alice", events={}),
+             "nonce": lambda: provider.logout_token("sub-alice", nonce="n"),
+             "old": lambda: provider.logout_token("sub-alice", iat=now - 3600, exp=now + 60),
+             "no-jti": lambda: provider.logout_token("sub-alice", jti=None),
+             "garbage": lambda: "not.a.token"}[forgery]()
+    answer = client.post("/login/oidc/backchannel-logout", csrf=False, data={"logout_token": token})
+    assert answer.status_code == 400
+    assert signed_in_as(client) == "alice@example.com"

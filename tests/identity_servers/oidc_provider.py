@@ -139,6 +139,15 @@ class OpenIDProvider:
                                   private=True)
         self.keys = [new, *self.keys] if keep_old else [new]
 
+    def logout_token(self, sub: str, *, key=None, **claims) -> str:
+        """A back-channel logout token for ``sub``, as the provider posts it to a client's logout URI."""
+        now = int(time.time())
+        body = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 120, "jti": secrets.token_hex(8),
+                "sub": sub, "events": {"http://schemas.openid.net/event/backchannel-logout": {}}, **claims}
+        body = {k: v for k, v in body.items() if v is not None}
+        signing_key = key or self.keys[0]
+        return jwt.encode({"alg": "RS256", "kid": self.keys[0].kid, "typ": "logout+jwt"}, body, signing_key)
+
     def reset(self) -> None:
         self.tamper = None
         self.advertise_end_session = True
