@@ -75,6 +75,38 @@ def init_app(app: Flask) -> None:
     check_file(app)
     app.jinja_env.globals["auth_modes"] = auth_modes
     app.jinja_env.globals["provider_sign_out_url"] = provider_sign_out_url
+    app.after_request(_allow_form_action_to_provider)
+
+
+SIGN_IN_PAGES = frozenset({"accounts.login", "identity.ldap_login"})
+
+
+def _allow_form_action_to_provider(response):
+    """The "Sign in with ..." button posts to cop, which redirects to the provider: browsers check a
+    form's redirects against CSP ``form-action`` too, so the login page also allows the issuer's
+    origin (and the authorization endpoint's, once discovery is known). Runs before cop's own
+    security headers, which keep a policy already set."""
+    from flask import request
+
+    if request.endpoint not in SIGN_IN_PAGES or not mode_enabled("oidc"):
+        return response
+    from cop import CONTENT_SECURITY_POLICY
+    from cop.identity.oidc import oidc_client
+
+    origins = {_origin(current_app.config["OIDC_ISSUER"])}
+    metadata = oidc_client()._metadata  # only what is already known: rendering the page never waits
+    if metadata:
+        origins.add(_origin(metadata["authorization_endpoint"]))
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(sorted(origins)))
+    return response
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def provider_sign_out_url() -> str | None:
