@@ -1,17 +1,11 @@
 """Single sign-on in real Chromium: from a page that needs sign-in, "Sign in with Test SSO", sign in at
 the provider (tests/identity_servers/oidc_provider.py), land back on that page signed in, with the
 department from the provider on the profile and the community membership the group mapping grants."""
-import threading
-
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from cop import create_app
-from cop.extensions import db
-from tests.browser.conftest import LiveServer, _seed
+from tests.browser.conftest import seeded_live_server
 from tests.browser.test_accessibility import assert_no_serious_violations
-from tests.conftest import make_config
 from tests.identity_servers.helpers import oidc_config
 from tests.identity_servers.oidc_provider import RunningProvider
 
@@ -34,25 +28,8 @@ def sso_server(chromium_executable, tmp_path_factory, provider):
     """The seeded app with single sign-on (and passwords) on, served on loopback."""
     root = tmp_path_factory.mktemp("sso-live")
     (root / "groups.toml").write_text(GROUP_MAP)
-    app = create_app(make_config(f"sqlite:///{root / 'browser.db'}", str(root / "instance"),
-                                 **oidc_config(provider, GROUP_MAP_FILE=str(root / "groups.toml"))))
-    with app.app_context():
-        db.create_all()
-        server = LiveServer(url="", app=app)
-        _seed(server)
-        db.session.remove()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="sso-live-server", daemon=True)
-    thread.start()
-    server.url = app.config["BASE_URL"] = f"http://127.0.0.1:{http.server_port}"
-    try:
+    with seeded_live_server(root, **oidc_config(provider, GROUP_MAP_FILE=str(root / "groups.toml"))) as server:
         yield server
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        http.server_close()
-        with app.app_context():
-            db.engine.dispose()
 
 
 def test_sign_in_with_the_provider_lands_where_you_started(page, sso_server):

@@ -10,7 +10,7 @@ from cop.identity.models import GroupMapping
 from tests.builders import PASSWORD, add_membership, make_community, make_user
 from tests.identity_servers.helpers import oidc_config, sign_in_oidc, signed_in_as
 from tests.identity_servers.oidc_provider import RunningProvider
-from tests.identity_servers.slapd import ldap_config, running_slapd
+from tests.identity_servers.slapd import ldap_config
 
 GROUP_MAP = """\
 [[group]]
@@ -36,12 +36,6 @@ role = "member"
 
 
 @pytest.fixture(scope="module")
-def slapd(tmp_path_factory):
-    with running_slapd(tmp_path_factory) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def provider():
     with RunningProvider() as running:
         yield running
@@ -55,10 +49,8 @@ def group_map(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_servers(slapd, provider):
+def _fresh_provider(provider):
     provider.reset()
-    yield
-    slapd.reset()
 
 
 @pytest.fixture

@@ -11,19 +11,7 @@ from cop.extensions import db
 from cop.identity.models import ExternalIdentity
 from tests.builders import PASSWORD, make_user
 from tests.identity_servers.helpers import counts, signed_in_as
-from tests.identity_servers.slapd import ldap_config, person_dn, running_slapd
-
-
-@pytest.fixture(scope="module")
-def slapd(tmp_path_factory):
-    with running_slapd(tmp_path_factory) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh_directory(slapd):
-    yield
-    slapd.reset()
+from tests.identity_servers.slapd import ldap_config, person_dn
 
 
 @pytest.fixture

@@ -9,21 +9,9 @@ from cop.communities.models import Membership
 from cop.extensions import db
 from tests.builders import make_community, make_user
 from tests.identity_servers.helpers import signed_in_as
-from tests.identity_servers.slapd import ldap_config, running_slapd
+from tests.identity_servers.slapd import ldap_config
 
 GROUP_MAP = '[[group]]\nname = "cop-python-guild"\ncommunity = "python-guild"\nrole = "member"\n'
-
-
-@pytest.fixture(scope="module")
-def slapd(tmp_path_factory):
-    with running_slapd(tmp_path_factory) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh_directory(slapd):
-    yield
-    slapd.reset()
 
 
 @pytest.fixture
