@@ -124,11 +124,18 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 def update_profile(user: User, *, display_name: str, title: str, department: str, location: str,
                    bio: str, expertise: str) -> None:
-    """Save profile fields; the bio is rendered from Markdown once, here.
+    """Save profile fields; the bio is rendered from Markdown once, here. Fields the company directory
+    fills for this person (``cop.identity.directory_fields``) keep the directory's value.
 
     :raise DomainError: empty display name or a bio that cannot be rendered.
     """
-    display_name = (display_name or "").strip()
+    from cop.identity import directory_fields
+
+    locked = directory_fields(user)
+    display_name = user.display_name if "display_name" in locked else (display_name or "").strip()
+    title = user.title if "title" in locked else title
+    department = user.department if "department" in locked else department
+    location = user.location if "location" in locked else location
     if not display_name:
         raise DomainError("Your display name cannot be empty.", field="display_name")
     try:

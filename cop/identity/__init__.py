@@ -36,6 +36,19 @@ def parse_field_map(raw: str, defaults: dict[str, str]) -> dict[str, str]:
     return mapping
 
 
+def directory_fields(user) -> frozenset[str]:
+    """The profile fields the provider or directory fills for ``user`` (refreshed at every sign-in, so not
+    edited by hand): those with a claim or attribute in the map, for accounts that sign in that way."""
+    config = current_app.config
+    if user.auth_source == "oidc":
+        mapping = parse_field_map(config.get("OIDC_CLAIM_MAP", ""), DEFAULT_OIDC_CLAIMS)
+    elif user.auth_source == "ldap":
+        mapping = parse_field_map(config.get("LDAP_ATTRIBUTE_MAP", ""), DEFAULT_LDAP_ATTRIBUTES)
+    else:
+        return frozenset()
+    return frozenset(name for name in ("display_name", "department", "title", "location") if mapping.get(name))
+
+
 def auth_modes(app: Flask | None = None) -> tuple[str, ...]:
     """The enabled ways to sign in, in the configured order."""
     return tuple((app or current_app).config.get("AUTH_MODES") or ("local",))
@@ -75,6 +88,7 @@ def init_app(app: Flask) -> None:
     check_file(app)
     app.jinja_env.globals["auth_modes"] = auth_modes
     app.jinja_env.globals["provider_sign_out_url"] = provider_sign_out_url
+    app.jinja_env.globals["directory_fields"] = directory_fields
     app.after_request(_allow_form_action_to_provider)
 
 

@@ -274,3 +274,14 @@ def test_a_forged_back_channel_logout_ends_nothing(app, client, provider, forger
     answer = client.post("/login/oidc/backchannel-logout", csrf=False, data={"logout_token": token})
     assert answer.status_code == 400
     assert signed_in_as(client) == "alice@example.com"
+
+
+def test_directory_fields_are_read_only_on_the_profile_form(app, client, provider):
+    sign_in_oidc(client, provider, "alice")
+    form = client.get("/account/profile").get_data(as_text=True)
+    assert form.count("From the company directory") == 4 and form.count("readonly") == 4
+    client.post("/account/profile", data={"display_name": "Mallory", "title": "CEO", "department": "Board",
+                                          "location": "Moon", "bio": "Mine.", "expertise": ""})
+    user = _user("alice@example.com")
+    assert (user.display_name, user.title, user.department, user.location, user.bio_md) == (
+        "Alice Archer", "Staff Engineer", "Platform Engineering", "Lisbon", "Mine.")
