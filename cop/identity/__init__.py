@@ -130,6 +130,8 @@ def provider_sign_out_url() -> str | None:
 
     from cop.identity.oidc import oidc_client
 
-    if session.pop("signed_out_of", None) != "oidc" or not mode_enabled("oidc"):
+    if "signed_out_of" not in session:  # (pop would mark every session modified)
+        return None
+    if session.pop("signed_out_of") != "oidc" or not mode_enabled("oidc"):
         return None
     return oidc_client().end_session_url(current_app.config["BASE_URL"] + url_for("accounts.login"))

@@ -115,6 +115,7 @@ class OpenIDProvider:
         self.codes: dict[str, AuthorizationCode] = {}
         self.access_tokens: dict[str, ProviderUser] = {}
         self.keys = [RSAKey.generate_key(2048, parameters={"kid": "key-1", "use": "sig"}, private=True)]
+        self._key_number = 1
         self.tamper: str | None = None
         self.slow_seconds = 3.0
         self.advertise_end_session = True
@@ -135,7 +136,8 @@ class OpenIDProvider:
 
     def rotate_key(self, keep_old: bool = False) -> None:
         """Sign with a new key (new ``kid``); the JWKS publishes it (and the old one with ``keep_old``)."""
-        new = RSAKey.generate_key(2048, parameters={"kid": f"key-{len(self.keys) + 1}", "use": "sig"},
+        self._key_number += 1  # every key its own kid, however often tests rotate
+        new = RSAKey.generate_key(2048, parameters={"kid": f"key-{self._key_number}", "use": "sig"},
                                   private=True)
         self.keys = [new, *self.keys] if keep_old else [new]
 
