@@ -15,13 +15,16 @@ def webhooks_cli():
 @click.option("--interval", type=click.IntRange(1, 3600), default=15, show_default=True)
 @with_appcontext
 def run_command(loop, interval):
-    """Send every due delivery once (from cron), or keep doing so with --loop (a worker)."""
+    """Send every due delivery once (from cron), or keep doing so with --loop (a worker); the delivery log keeps
+    30 days."""
     from cop.extensions import db
-    from cop.webhooks.sender import deliver_due
+    from cop.webhooks.sender import deliver_due, prune
 
     while True:
         counts = deliver_due()
-        click.echo(f"Delivered {counts['delivered']}, to retry {counts['retry']}, given up {counts['failed']}.")
+        pruned = prune()
+        click.echo(f"Delivered {counts['delivered']}, to retry {counts['retry']}, given up {counts['failed']}"
+                   + (f"; removed {pruned} log entries older than 30 days." if pruned else "."))
         db.session.remove()
         if not loop:
             return

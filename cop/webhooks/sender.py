@@ -37,6 +37,7 @@ RETRY_FOR = timedelta(days=1)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=2)
 CLAIM_TIMEOUT = timedelta(minutes=5)
+KEEP_LOG = timedelta(days=30)  # delivered and given-up deliveries are kept this long for the log
 USER_AGENT = "cop-webhooks/1"
 
 
@@ -106,6 +107,17 @@ def post(url: str, body: bytes, headers: dict) -> int:
         raise DeliveryError(f"the endpoint answered HTTP {status}" + (" (redirects are not followed)"
                                                                       if 300 <= status < 400 else ""))
     return status
+
+
+def prune(now=None) -> int:
+    """Delete delivered and given-up deliveries older than ``KEEP_LOG``; returns how many (one statement)."""
+    from sqlalchemy import delete
+
+    now = now or utcnow()
+    result = db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.status.in_(("delivered", "failed")),
+                                                              WebhookDelivery.created_at < now - KEEP_LOG))
+    db.session.commit()
+    return result.rowcount or 0
 
 
 def _claim(delivery_id: int, now) -> bool:

@@ -182,6 +182,9 @@ def test_fail_twice_then_succeed_is_received_once_by_id(people, receiver):
     delivery = db.session.scalar(select(WebhookDelivery))
     assert (delivery.status, delivery.attempts, delivery.response_status) == ("delivered", 3, 200)
     assert db.session.get(WebhookEndpoint, _endpoint_row.id).failing_since is None
+    # The log keeps a delivered delivery for 30 days, then `webhooks run` prunes it.
+    assert sender.prune(now=start + timedelta(days=29)) == 0
+    assert sender.prune(now=start + timedelta(days=31)) == 1
 
 
 def test_redirects_are_not_followed(people, receiver):
