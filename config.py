@@ -103,6 +103,14 @@ class Config:
     LDAP_CA_FILE = os.environ.get("COP_LDAP_CA_FILE") or None
     LDAP_TIMEOUT = float(os.environ.get("COP_LDAP_TIMEOUT") or 5)
     LDAP_LABEL = os.environ.get("COP_LDAP_LABEL") or "company account"
+    # The REST API (cop.api): requests per token (flask-limiter syntax).
+    API_RATE_LIMIT = os.environ.get("COP_API_RATE_LIMIT", "300 per minute")
+    # Webhooks (cop.webhooks): endpoints may be plain http, or resolve to loopback/private/link-local
+    # addresses, only when an operator allows it; deliveries are sent after the request that caused
+    # them unless WEBHOOKS_ON_COMMIT is off (then `flask cop webhooks run` sends them).
+    WEBHOOK_ALLOW_HTTP = _flag("COP_WEBHOOK_ALLOW_HTTP")
+    WEBHOOK_ALLOW_PRIVATE = _flag("COP_WEBHOOK_ALLOW_PRIVATE")
+    WEBHOOKS_ON_COMMIT = _flag("COP_WEBHOOKS_ON_COMMIT", True)
 
     SECURE_COOKIES = _flag("COP_SECURE_COOKIES")
     SESSION_COOKIE_HTTPONLY = True

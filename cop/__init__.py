@@ -130,11 +130,12 @@ def register_extensions(app: Flask) -> None:
     from cop.extensions import csrf, db, limiter, login_manager, migrate
 
     # Models must be imported so metadata (and Alembic) sees every table.
-    from cop import models, notifications  # noqa: F401
+    from cop import models, notifications, webhooks  # noqa: F401
     from cop.search import outbox
 
     outbox.register()
     notifications.init_app(app)
+    webhooks.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db)
@@ -236,6 +237,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(oversight_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(identity_admin_bp)
+    register_api(app)
+
+
+def register_api(app: Flask) -> None:
+    """The REST API (``/api/v1``), its documentation (``/api``) and the token pages (``cop.api``)."""
+    from cop import api
+    from cop.webhooks.views import bp as webhooks_bp
+
+    api.init_app(app)
+    app.register_blueprint(webhooks_bp)
 
 
 ERROR_TEXT = {
@@ -255,6 +266,8 @@ def register_errorhandlers(app: Flask) -> None:
         return render_template("errors/error.html", code=code, title=title,
                                message=message or default_message), code
 
+    from cop.api import api_error_response
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return render_error(400, "Your form expired or was not sent from this site. "
@@ -262,6 +275,9 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
+        api_problem = api_error_response(exc)  # under /api/v1: a problem document, not a page
+        if api_problem is not None:
+            return api_problem
         if exc.code in ERROR_TEXT:
             return render_error(exc.code)
         return exc
@@ -269,7 +285,8 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(500)
     def unexpected_error(exc):
         # Flask has already logged the traceback; the page never shows it.
-        return render_error(500)
+        api_problem = api_error_response(exc)
+        return api_problem if api_problem is not None else render_error(500)
 
 
 def register_security_headers(app: Flask) -> None:

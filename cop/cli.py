@@ -126,3 +126,11 @@ def _register_identity_commands():
 
 
 _register_identity_commands()
+def _register_webhook_commands():
+    """Webhook deliveries (cop.webhooks) keep their command in their own package."""
+    from cop.webhooks.cli import webhooks_cli
+
+    cop_cli.add_command(webhooks_cli)
+
+
+_register_webhook_commands()

@@ -11,3 +11,5 @@ from cop.notifications.models import (Digest, Notification, NotificationPreferen
                                       NotificationSettings, Watch)
 from cop.oversight.models import Objective  # noqa: F401
 from cop.identity.models import ExternalIdentity, GroupMapping  # noqa: F401
+from cop.api.models import ApiToken  # noqa: F401
+from cop.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

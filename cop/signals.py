@@ -32,3 +32,7 @@ join_decided = _signals.signal("join-decided")
 member_invited = _signals.signal("member-invited")
 #: A meeting was scheduled or changed (or cancelled). kwargs: ``event``, ``change`` ("new", "changed", "cancelled").
 meeting_saved = _signals.signal("meeting-saved")
+#: A resource was added to a library. kwargs: ``resource`` (flushed, with its first version if any).
+resource_added = _signals.signal("resource-added")
+#: A file or document got a new version. kwargs: ``resource``, ``version``.
+resource_versioned = _signals.signal("resource-versioned")

@@ -60,3 +60,15 @@ def add_membership(community, user, status="active", role="member", *, commit=Tr
     if commit:
         db.session.commit()
     return membership
+
+
+def make_token(user, scopes=("read",), days=30) -> str:
+    """A personal access token of ``user`` (through the service); returns its secret."""
+    from cop.api import tokens
+
+    _token, secret = tokens.create_token(user, name=f"test {next(_counter)}", scopes=scopes, expires_in_days=days)
+    return secret
+
+
+def bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}

@@ -489,6 +489,15 @@ def thread_page(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     return posts, page, pages, accepted_post(thread)
 
 
+def replies_with_text(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
+    """One page of a thread's replies in tree order, whole (Markdown too) with their authors, for the API.
+
+    Returns ``(posts, page, pages)``: two queries whatever the page's size.
+    """
+    page, pages, stmt = _reply_page(thread, page, per_page)
+    return list(db.session.scalars(stmt.options(joinedload(Post.author)))), page, pages
+
+
 def accepted_post(thread) -> Post | None:
     return db.session.get(Post, thread.accepted_post_id) if thread.accepted_post_id else None
 

@@ -12,7 +12,7 @@ import unicodedata
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import lazyload
 
-from cop import permissions
+from cop import permissions, signals
 from cop.admin import audit
 from cop.communities.models import Community
 from cop.discussions.models import Post, Thread
@@ -148,8 +148,15 @@ def add_link(author, community, *, title, url, description="", tags="") -> Resou
     url = clean_link_url(url)
     resource = _new_resource(author, community, "link", title, description, tags, url=url)
     db.session.add(resource)
+    _added(author, resource)
     db.session.commit()
     return resource
+
+
+def _added(author, resource) -> None:
+    """Flush the new resource and tell receivers (webhooks), inside the transaction."""
+    db.session.flush()
+    signals.resource_added.send(author, resource=resource)
 
 
 def add_document(author, community, *, title, body, description="", tags="", change_note="") -> Resource:
@@ -163,6 +170,7 @@ def add_document(author, community, *, title, body, description="", tags="", cha
     resource.versions.append(version)
     version.created_at = resource.created_at
     db.session.add(resource)
+    _added(author, resource)
     db.session.commit()
     return resource
 
@@ -184,6 +192,7 @@ def add_file(author, community, *, stream, filename, title="", description="", t
     resource.versions.append(version)
     version.created_at = resource.created_at
     db.session.add(resource)
+    _added(author, resource)
     db.session.commit()
     return resource
 
@@ -220,7 +229,7 @@ def upload_version(author, resource, *, stream, filename, change_note="") -> Res
     _require(resource.kind == "file" and can_add_version(author, resource),
              "Only the author and the coordinators can upload a new version.")
     version = _file_version(author, stream, safe_filename(filename), change_note, resource.latest_version + 1)
-    return _append_version(resource, version)
+    return _append_version(author, resource, version)
 
 
 def save_document(author, resource, *, body, change_note="", base_version: int | None = None) -> ResourceVersion:
@@ -242,13 +251,15 @@ def save_document(author, resource, *, body, change_note="", base_version: int |
         raise DomainError("This is the same text as the current version: change something before saving.",
                           field="body")
     version = _document_version(author, body, change_note, resource.latest_version + 1)
-    return _append_version(resource, version)
+    return _append_version(author, resource, version)
 
 
-def _append_version(resource, version) -> ResourceVersion:
+def _append_version(author, resource, version) -> ResourceVersion:
     resource.versions.append(version)
     resource.latest_version = version.number
     resource.updated_at = version.created_at
+    db.session.flush()
+    signals.resource_versioned.send(author, resource=resource, version=version)
     db.session.commit()
     return version
 

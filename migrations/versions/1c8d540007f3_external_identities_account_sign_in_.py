@@ -3,7 +3,7 @@ users.auth_source says how each person signs in, users.is_break_glass marks the 
 `cop create-admin` who may always use a password
 
 Revision ID: 1c8d540007f3
-Revises: efe6730de3f1
+Revises: 54a7b3b247e2
 Create Date: 2026-12-07 00:53:33.510176
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1c8d540007f3'
-down_revision = 'efe6730de3f1'
+down_revision = '54a7b3b247e2'
 branch_labels = None
 depends_on = None
 

@@ -64,6 +64,9 @@ SIGNED_IN_PAGES = {
     "join": ("outsider", "/c/python-guild/join", "Join Python Guild"),
     "request-to-join": ("outsider", "/c/security-champions/request", "Request to join Security Champions"),
     "members-as-coordinator": ("coordinator", "/c/security-champions/members", "Members of Security Champions"),
+    "edit-profile-with-api-tokens": ("member", "/account/profile", "Your profile"),
+    "api-documentation": ("outsider", "/api", "cop API version 1"),
+    "webhooks-as-coordinator": ("coordinator", "/c/security-champions/webhooks", "Webhooks of Security Champions"),
 }
 
 

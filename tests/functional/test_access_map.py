@@ -23,6 +23,12 @@ reach it. The classes:
   everyone while that way is not in ``COP_AUTH_MODES`` (as here); with it on, see test_identity_*.
 * ``signed-link`` — a page reached from an e-mail's signed link (unsubscribe, password reset):
   no login needed, the token says who; a forged token is a 404 for anyone.
+* ``api`` — the REST API: only a bearer token authenticates; without one (a session cookie, an
+  administrator's included) a 401 problem document, never a login redirect.
+* ``api-write`` — API operations with no GET (POST/PUT): the same, and GET is a 405 problem document.
+* ``docs`` — the API's documentation (the OpenAPI document and its page): for anyone, no data in it.
+* ``form-post-only`` — a form's POST with no GET that shows the form again on bad input (400), for
+  signed-in users (creating an API token).
 """
 from datetime import time, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -39,6 +45,7 @@ from cop.events import services as events
 from cop.extensions import db, utcnow
 from cop.library import services as library
 from cop.oversight import services as oversight
+from cop.webhooks.models import WebhookEndpoint
 from tests.builders import PASSWORD, add_membership, make_community, make_user
 
 ACCESS = {
@@ -148,10 +155,26 @@ ACCESS = {
     "identity.oidc_backchannel_logout": "sign-in-post-only",
     "identity_admin.groups_page": "admin",
     "identity_admin.delete_mapping": "admin-post-only",
+    "api-docs.openapi_json": "docs",
+    "api_docs.index": "docs",
+    "api_tokens.create": "form-post-only",
+    "api_tokens.revoke": "user-post-only",
+    "webhooks.index": "login",
+    "webhooks.endpoint": "login",
+    "webhooks.rotate": "post-only",
+    "webhooks.enable": "post-only",
+    "webhooks.delete": "post-only",
+    **{f"api.{name}": "api" for name in (
+        "me", "community_list", "community", "members", "community_threads", "thread", "thread_posts", "post",
+        "community_resources", "resource", "resource_versions", "tag_list", "tag", "search", "meeting_list",
+        "meeting", "notification_list", "report", "portfolio")},
+    **{f"api.{name}": "api-write" for name in (
+        "join", "request_to_join", "leave", "accept", "rsvp", "notification_read", "notifications_read_all")},
 }
 CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed",
-           "calendar", "token-calendar", "health", "signed-link", "sign-in", "sign-in-post-only"}
-POST_ONLY = {"post-only", "admin-post-only", "user-post-only", "sign-in-post-only"}
+           "calendar", "token-calendar", "health", "signed-link", "api", "api-write", "docs", "form-post-only",
+           "sign-in", "sign-in-post-only"}
+POST_ONLY = {"post-only", "admin-post-only", "user-post-only", "api-write", "form-post-only", "sign-in-post-only"}
 
 
 def _login(client, user):
@@ -182,12 +205,16 @@ def world(app):
     objective = oversight.create_objective(coordinator, community, title="Answers within a day",
                                            business_goal="Onboarding", metric="median_first_reply_hours",
                                            baseline=24, target=8, due_on="2099-12-31")
+    endpoint = WebhookEndpoint(community_id=community.id, url="https://hooks.example.com/cop", secret="whsec_x",
+                               events="thread.created")
+    db.session.add(endpoint)
+    db.session.commit()
     url_values = {"slug": community.slug, "handle": member.handle, "membership_id": request_row.id,
                   "user_id": member.id, "filename": "cop.css", "thread_id": thread.id, "post_id": answer.id,
                   "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
                   "name": "python", "tag_id": thread.tags[0].id,
                   "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id,
-                  "mapping_id": 1}
+                  "notification_id": 1, "token_id": 1, "endpoint_id": endpoint.id, "mapping_id": 1}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
@@ -211,6 +238,18 @@ def _assert_login_redirect(response, path):
     location = urlsplit(response.headers["Location"])
     assert location.path == "/login", f"{path} redirected to {response.headers['Location']}"
     assert parse_qs(location.query).get("next") == [path]
+
+
+def _assert_api_refuses(app, client, world, path, method):
+    """No token: a 401 problem document for anyone, session or not (the API has no cookie path)."""
+    for who in (None, world["outsider"], world["admin"]):
+        caller = app.test_client()
+        if who is not None:
+            _login(caller, who)
+        response = caller.open(path, method=method, json={} if method != "GET" else None)
+        assert response.status_code == 401, f"{method} {path} as {who}: {response.status_code}"
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_every_endpoint_is_classified(app):
@@ -238,7 +277,10 @@ def test_get_route_access(app, client, world, endpoint):
     path = _url(app, endpoint, world["url_values"])
 
     anonymous = _get(client, path)
-    if access in ("static", "public"):
+    if access == "api":
+        _assert_api_refuses(app, client, world, path, "GET")
+        return
+    if access in ("static", "public", "docs"):
         assert anonymous.status_code == 200, f"{path}: {anonymous.status_code}"
     elif access == "feed":
         # The community is open: its feed is readable without a session (private ones: see below).
@@ -266,7 +308,7 @@ def test_get_route_access(app, client, world, endpoint):
             assert urlsplit(signed_in.headers["Location"]).path != "/login"
     elif access == "public":
         assert signed_in.status_code == 302, f"{path} when signed in: {signed_in.status_code}"
-    elif access in ("feed", "calendar"):
+    elif access in ("feed", "calendar", "docs"):
         assert signed_in.status_code == 200, f"{path} as signed-in user: {signed_in.status_code}"
     elif access in ("token-calendar", "signed-link", "sign-in"):
         assert signed_in.status_code == 404, f"{path} with a session but no token: {signed_in.status_code}"
@@ -291,6 +333,13 @@ def test_post_only_route_access(app, client, world, endpoint):
     access = ACCESS[endpoint]
     path = _url(app, endpoint, world["url_values"])
 
+    if access == "api-write":
+        refused = client.get(path)
+        assert refused.status_code == 405 and refused.mimetype == "application/problem+json"
+        method = sorted(_methods(app, endpoint) - {"HEAD", "OPTIONS"})[0]
+        _assert_api_refuses(app, client, world, path, method)
+        return
+
     assert client.get(path).status_code == 405
 
     if access == "sign-in-post-only":
@@ -305,6 +354,10 @@ def test_post_only_route_access(app, client, world, endpoint):
         _assert_login_redirect(anonymous, path)
 
     if endpoint == "accounts.logout":
+        return
+    if access == "form-post-only":
+        _login(client, world["outsider"])
+        assert client.post(path, data={}).status_code == 400, f"signed-in POST {path} with an empty form"
         return
     if access == "user-post-only":
         _login(client, world["outsider"])
@@ -335,6 +388,8 @@ def test_post_only_route_access(app, client, world, endpoint):
     document = db.session.get(library.Resource, world["url_values"]["resource_id"])
     assert (document.is_featured, document.is_deleted) == (False, False)
     assert [t.name for t in thread.tags] == ["python"]
+    endpoint = db.session.get(WebhookEndpoint, world["url_values"]["endpoint_id"])
+    assert (endpoint.is_active, endpoint.secret) == (True, "whsec_x")
     meeting = db.session.get(events.Event, world["url_values"]["event_id"])
     assert (meeting.is_cancelled, db.session.scalar(select(events.Rsvp))) == (False, None)
 

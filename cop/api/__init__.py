@@ -1,0 +1,82 @@
+"""The REST API, ``/api/v1`` (JSON), built with flask-smorest: its OpenAPI 3.1 document comes from the code.
+
+Why flask-smorest (over APIFlask and SpecTree): it is an extension for a plain Flask app and its
+blueprints (APIFlask wants the app itself to be an ``APIFlask``), it documents marshmallow
+schemas as OpenAPI 3.1 (nullable as ``["string", "null"]``) and serves the document without any
+CDN-hosted viewer (SpecTree registers Swagger, ReDoc and Scalar pages loaded from CDNs), and it
+is quiet under ``-W error``. Its app-wide JSON error handler is switched off (``CopApi``): pages
+keep their HTML error pages and API errors are RFC 9457 problem documents (``cop.api.errors``).
+
+Who calls: a personal access token (``Authorization: Bearer``), never a session cookie, so the
+API has no CSRF surface and is exempt from the CSRF check. Every endpoint asks ``cop.permissions``
+and writes through the same services as the pages.
+"""
+import http
+
+from flask import current_app
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from cop.api.errors import PROBLEM, http_problem
+
+API_TITLE = "cop API"
+API_VERSION = "1"
+
+
+class CopApi(Api):
+    """flask-smorest's ``Api`` documenting errors as problem documents, without taking over the app's error pages."""
+
+    def _register_error_handlers(self):
+        """Nothing app-wide: ``cop.register_errorhandlers`` answers API paths with problem documents."""
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error, as an RFC 9457 problem document", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def current_api() -> CopApi:
+    """This app's ``CopApi`` (each app made by ``create_app`` has its own, and its own OpenAPI document)."""
+    return current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+
+
+def init_app(app) -> None:
+    """Configure and register the API, its documentation and its hooks on ``app``."""
+    from cop.api import docs, tokens_views, views
+    from cop.api.schemas import Problem
+    from cop.extensions import csrf
+    from cop.webhooks.payloads import WEBHOOKS_DOC, WebhookEvent
+
+    CopApi.ERROR_SCHEMA = Problem
+    app.config.setdefault("API_TITLE", API_TITLE)
+    app.config.setdefault("API_VERSION", API_VERSION)
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_RATE_LIMIT", "300 per minute")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": docs.DESCRIPTION},
+        "security": [{"bearer": []}],
+        "webhooks": WEBHOOKS_DOC,
+    })
+    api = CopApi(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                                   "description": "A personal access token from Edit profile."})
+    api.spec.components.schema("WebhookEvent", schema=WebhookEvent)
+    csrf.exempt(views.bp)
+    api.register_blueprint(views.bp)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(tokens_views.bp)
+
+
+def api_error_response(exc):
+    """The problem document for ``exc`` when the request is an API request (else None)."""
+    from cop.api.errors import is_api_request
+
+    return http_problem(exc) if is_api_request() else None
