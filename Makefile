@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run test chromium bench wrk
+.PHONY: run test chromium slapd bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,21 @@ chromium:
 	  fi; \
 	fi
 
+# OpenLDAP for the LDAP sign-in tests: each test module starts its own slapd on a loopback port.
+slapd:
+	@if [ ! -x /usr/sbin/slapd ] || ! command -v ldapwhoami >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian's slapd and ldap-utils for the LDAP sign-in tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; \
+	  else \
+	    echo "slapd is missing: run 'sudo apt-get install slapd ldap-utils' (LDAP tests will be skipped outside CI)."; \
+	  fi; \
+	fi
+
 # The suite runs on every core; module-scoped fixtures (live servers, search worlds) stay in one worker.
 PYTEST_ARGS ?= -n auto --dist loadscope
 
-test: $(VENV)/.test-installed chromium
+test: $(VENV)/.test-installed chromium slapd
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # `make bench`: seed (once) and benchmark every main page under gunicorn; see bench/RESULTS.md.

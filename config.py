@@ -69,6 +69,40 @@ class Config:
     # they wait for `flask cop send-mail` (e.g. from cron).
     MAIL_ON_COMMIT = _flag("COP_MAIL_ON_COMMIT", True)
 
+    # Sign-in (cop.identity): which ways are offered, in this order: any of local, oidc, ldap.
+    # With local off, only the break-glass administrator (``cop create-admin``) signs in with a password.
+    AUTH_MODES = _csv("COP_AUTH_MODES") or ("local",)
+    # Existing local accounts are linked to a directory identity only for verified addresses at these
+    # domains (default: COP_ALLOWED_EMAIL_DOMAINS; neither set: never linked).
+    LINK_EMAIL_DOMAINS = _csv("COP_LINK_EMAIL_DOMAINS")
+    # Directory groups -> community roles, read from a TOML file (and the admin page's own mappings).
+    GROUP_MAP_FILE = os.environ.get("COP_GROUP_MAP_FILE") or None
+    # OpenID Connect: discovery from <issuer>/.well-known/openid-configuration.
+    OIDC_ISSUER = (os.environ.get("COP_OIDC_ISSUER") or "").rstrip("/") or None
+    OIDC_CLIENT_ID = os.environ.get("COP_OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("COP_OIDC_CLIENT_SECRET") or None
+    OIDC_SCOPES = os.environ.get("COP_OIDC_SCOPES") or "openid email profile"
+    OIDC_PROVIDER_NAME = os.environ.get("COP_OIDC_PROVIDER_NAME") or "single sign-on"
+    OIDC_CLAIM_MAP = os.environ.get("COP_OIDC_CLAIM_MAP") or ""
+    OIDC_GROUPS_CLAIM = os.environ.get("COP_OIDC_GROUPS_CLAIM") or "groups"
+    OIDC_ALGORITHMS = _csv("COP_OIDC_ALGORITHMS") or ("rs256", "rs384", "rs512", "ps256", "es256", "es384")
+    OIDC_TIMEOUT = float(os.environ.get("COP_OIDC_TIMEOUT") or 5)
+    OIDC_CLOCK_SKEW = int(os.environ.get("COP_OIDC_CLOCK_SKEW") or 60)
+    # LDAP / Active Directory: search as the bind DN, then bind as the person found.
+    LDAP_URL = os.environ.get("COP_LDAP_URL") or None
+    LDAP_BIND_DN = os.environ.get("COP_LDAP_BIND_DN") or None
+    LDAP_BIND_PASSWORD = os.environ.get("COP_LDAP_BIND_PASSWORD") or None
+    LDAP_USER_BASE = os.environ.get("COP_LDAP_USER_BASE") or None
+    LDAP_USER_FILTER = os.environ.get("COP_LDAP_USER_FILTER") or "(objectClass=person)"
+    LDAP_LOGIN_ATTRIBUTE = os.environ.get("COP_LDAP_LOGIN_ATTRIBUTE") or "uid"
+    LDAP_ID_ATTRIBUTE = os.environ.get("COP_LDAP_ID_ATTRIBUTE") or "entryUUID"
+    LDAP_ATTRIBUTE_MAP = os.environ.get("COP_LDAP_ATTRIBUTE_MAP") or ""
+    LDAP_GROUP_BASE = os.environ.get("COP_LDAP_GROUP_BASE") or None
+    LDAP_GROUP_FILTER = os.environ.get("COP_LDAP_GROUP_FILTER") or "(|(member={dn})(uniqueMember={dn}))"
+    LDAP_STARTTLS = _flag("COP_LDAP_STARTTLS")
+    LDAP_CA_FILE = os.environ.get("COP_LDAP_CA_FILE") or None
+    LDAP_TIMEOUT = float(os.environ.get("COP_LDAP_TIMEOUT") or 5)
+    LDAP_LABEL = os.environ.get("COP_LDAP_LABEL") or "company account"
     # The REST API (cop.api): requests per token (flask-limiter syntax).
     API_RATE_LIMIT = os.environ.get("COP_API_RATE_LIMIT", "300 per minute")
     # Webhooks (cop.webhooks): endpoints may be plain http, or resolve to loopback/private/link-local
@@ -106,3 +140,8 @@ class TestingConfig(Config):
     SMTP_TLS = ""
     MAIL_FROM = "cop <cop@example.com>"
     BASE_URL = "http://cop.test"
+    AUTH_MODES = ("local",)  # tests that sign in through a provider or directory set their own
+    LINK_EMAIL_DOMAINS = ()
+    GROUP_MAP_FILE = None
+    OIDC_ISSUER = None
+    LDAP_URL = None

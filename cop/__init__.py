@@ -63,6 +63,7 @@ def create_app(config_class=Config) -> Flask:
     register_errorhandlers(app)
     register_security_headers(app)
     register_template_helpers(app)
+    register_identity(app)
     register_cli(app)
     return app
 
@@ -210,6 +211,8 @@ def register_blueprints(app: Flask) -> None:
     from cop.events.views import bp as events_bp
     from cop.events.views import feeds_bp as event_feeds_bp
     from cop.feeds.views import bp as feeds_bp
+    from cop.identity.admin_views import bp as identity_admin_bp
+    from cop.identity.views import bp as identity_bp
     from cop.library.views import bp as library_bp
     from cop.notifications.views import bp as notifications_bp
     from cop.ops.views import bp as ops_bp
@@ -232,6 +235,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(event_feeds_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(oversight_bp)
+    app.register_blueprint(identity_bp)
+    app.register_blueprint(identity_admin_bp)
     register_api(app)
 
 
@@ -307,6 +312,13 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(permissions.TEMPLATE_PREDICATES)
     app.jinja_env.filters["safe_html"] = safe_html
     app.jinja_env.globals["url_for"] = remembered_url_for
+
+
+def register_identity(app: Flask) -> None:
+    """Check the sign-in settings (``COP_AUTH_MODES`` and each mode's own) before serving anything."""
+    from cop import identity
+
+    identity.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -118,6 +118,14 @@ def _register_notification_commands():
 _register_notification_commands()
 
 
+def _register_identity_commands():
+    """Directory sync (cop.identity) keeps its command in its own package."""
+    from cop.identity.cli import sync_directory_command
+
+    cop_cli.add_command(sync_directory_command)
+
+
+_register_identity_commands()
 def _register_webhook_commands():
     """Webhook deliveries (cop.webhooks) keep their command in their own package."""
     from cop.webhooks.cli import webhooks_cli

@@ -10,5 +10,6 @@ from cop.events.models import Event, Rsvp  # noqa: F401
 from cop.notifications.models import (Digest, Notification, NotificationPreference,  # noqa: F401
                                       NotificationSettings, Watch)
 from cop.oversight.models import Objective  # noqa: F401
+from cop.identity.models import ExternalIdentity, GroupMapping  # noqa: F401
 from cop.api.models import ApiToken  # noqa: F401
 from cop.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

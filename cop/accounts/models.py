@@ -1,6 +1,7 @@
 import secrets
 
 from flask_login import UserMixin
+from sqlalchemy import false
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cop.extensions import db, utcnow
@@ -33,6 +34,10 @@ class User(UserMixin, db.Model):
     # The secret in this user's feed URLs (``?token=``): reading feeds as this user, nothing else.
     # Nullable so existing accounts get one lazily (``cop.feeds.services.feed_token_of``).
     feed_token = db.Column(db.String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
+    # How this person signs in: "local" (a cop password), "oidc" or "ldap" (cop.identity). Only local
+    # accounts and the break-glass administrator (``flask cop create-admin``) may use a password.
+    auth_source = db.Column(db.String(10), nullable=False, default="local", server_default="local")
+    is_break_glass = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
 
@@ -43,7 +48,13 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        # Accounts made by a provider or directory have no password ("").
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def uses_password(self) -> bool:
+        """A cop password is how this person signs in (a local account or the break-glass administrator)."""
+        return self.auth_source == "local" or self.is_break_glass
 
     def rotate_session_token(self) -> None:
         """Invalidate every session this user holds (the caller re-logs the current one)."""

@@ -40,7 +40,7 @@ def user_for_reset_token(token: str) -> User | None:
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("s"), str):
         return None
     user = db.session.get(User, data["u"])
-    if user is None or user.is_disabled or not secrets.compare_digest(user.session_token, data["s"]):
+    if user is None or user.is_disabled or not user.uses_password or not secrets.compare_digest(user.session_token, data["s"]):
         return None
     return user
 
@@ -52,7 +52,7 @@ def send_reset_link(email: str) -> None:
     failure is logged, not shown, for the same reason.
     """
     user = find_user_by_email(email)
-    if user is None or user.is_disabled:
+    if user is None or user.is_disabled or not user.uses_password:  # directory accounts have no cop password
         return
     context = {"user": user, "link": absolute_url("accounts.reset_password", token=reset_token(user)),
                "minutes": RESET_MAX_AGE // 60}

@@ -82,18 +82,31 @@ def register_user(email: str, display_name: str, password: str, **profile) -> Us
 def authenticate(email: str, password: str) -> User | None:
     """Return the user if the credentials match an enabled account, else None.
 
-    A disabled account fails like a wrong password, so nothing is revealed.
+    A disabled account fails like a wrong password, so nothing is revealed; so does an account that
+    signs in through a provider or directory, and, with ``local`` off in ``COP_AUTH_MODES``, every
+    account but the break-glass administrator.
     """
     user = find_user_by_email(email)
     if user is None:
         # Spend the same time as a real check so timing reveals nothing.
         User(password_hash="scrypt:32768:8:1$x$00").check_password(password or "")
         return None
-    if not user.check_password(password or "") or user.is_disabled:
+    if not user.check_password(password or "") or user.is_disabled or not user.uses_password:
+        return None
+    if "local" not in current_app.config["AUTH_MODES"] and not user.is_break_glass:
         return None
     user.last_login_at = utcnow()
     db.session.commit()
     return user
+
+
+def end_all_sessions(user: User) -> None:
+    """End every session ``user`` holds, on every device (the caller commits).
+
+    The one way cop.identity signs a leaver out everywhere; today it rotates the session token that
+    every session's identity includes (``cop.load_user`` refuses the old ones).
+    """
+    user.rotate_session_token()
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -111,11 +124,18 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 def update_profile(user: User, *, display_name: str, title: str, department: str, location: str,
                    bio: str, expertise: str) -> None:
-    """Save profile fields; the bio is rendered from Markdown once, here.
+    """Save profile fields; the bio is rendered from Markdown once, here. Fields the company directory
+    fills for this person (``cop.identity.directory_fields``) keep the directory's value.
 
     :raise DomainError: empty display name or a bio that cannot be rendered.
     """
-    display_name = (display_name or "").strip()
+    from cop.identity import directory_fields
+
+    locked = directory_fields(user)
+    display_name = user.display_name if "display_name" in locked else (display_name or "").strip()
+    title = user.title if "title" in locked else title
+    department = user.department if "department" in locked else department
+    location = user.location if "location" in locked else location
     if not display_name:
         raise DomainError("Your display name cannot be empty.", field="display_name")
     try:
@@ -149,6 +169,8 @@ def set_disabled(admin: User, user: User, disabled: bool) -> None:
 def make_admin(email: str, password: str | None = None, display_name: str | None = None) -> tuple[User, bool]:
     """Create an administrator or promote an existing account.
 
+    The account becomes the break-glass administrator: it may always sign in with its password, even
+    with ``local`` off in ``COP_AUTH_MODES`` (a password given for an existing account replaces its own).
     Returns ``(user, created)``. :raise DomainError: if a new account needs
     a password and none (or a short one) is given.
     """
@@ -160,6 +182,10 @@ def make_admin(email: str, password: str | None = None, display_name: str | None
         created = True
     else:
         created = False
+        if password:
+            check_password_strength(password)
+            user.set_password(password)
+    user.is_break_glass = bool(user.password_hash)
     user.is_admin = True
     user.is_disabled = False
     audit.record(None, "account.make_admin", user, detail=user.email)

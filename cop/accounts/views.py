@@ -54,6 +54,12 @@ def _account_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]
 
 
+def _require_local_accounts() -> None:
+    """:raise 404: with ``local`` off in ``COP_AUTH_MODES`` there is no registration or password reset."""
+    if "local" not in current_app.config["AUTH_MODES"]:
+        abort(404)
+
+
 def _start_session(user: User, remember: bool = False) -> None:
     """Log in with a fresh session: nothing from before login carries over."""
     session.clear()
@@ -62,6 +68,7 @@ def _start_session(user: User, remember: bool = False) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    _require_local_accounts()
     if current_user.is_authenticated:
         return redirect(url_for("communities.home"))
     form = RegisterForm()
@@ -99,8 +106,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    signed_in_with = session.get("signed_in_with")
     logout_user()
     session.clear()
+    if signed_in_with == "oidc":  # offered on the login page: the provider's end-session endpoint
+        session["signed_out_of"] = "oidc"
     flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -108,6 +118,7 @@ def logout():
 @bp.route("/account/forgot-password", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
 def forgot_password():
+    _require_local_accounts()
     if current_user.is_authenticated:
         return redirect(url_for("communities.home"))
     form = ForgotPasswordForm()
@@ -121,7 +132,8 @@ def forgot_password():
 
 @bp.route("/account/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    """:raise 404: a forged, expired or already used link."""
+    """:raise 404: a forged, expired or already used link (or no password sign-in on this site)."""
+    _require_local_accounts()
     user = reset.user_for_reset_token(token)
     if user is None:
         abort(404)
@@ -143,6 +155,9 @@ def reset_password(token):
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    """:raise 404: for people who sign in through a provider or directory (they have no cop password)."""
+    if not current_user.uses_password:
+        abort(404)
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:

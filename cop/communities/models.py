@@ -16,6 +16,8 @@ community_sponsors = db.Table(
     db.Column("community_id", db.ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
     # Indexed for "which communities does this person sponsor" (the portfolio, the nav link).
     db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+    # Set when a directory group grants this sponsorship (cop.identity.groups): the group's name.
+    db.Column("directory_group", db.String(255)),
 )
 
 community_domain_tags = db.Table(
@@ -109,6 +111,9 @@ class Membership(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     joined_at = db.Column(db.DateTime)
+    # Set while a directory group grants this membership (cop.identity.groups): the group's name. Such a
+    # membership follows the directory at every sign-in; nobody removes or changes it by hand.
+    directory_group = db.Column(db.String(255))
 
     community = db.relationship("Community", lazy="joined")
     user = db.relationship("User", foreign_keys=[user_id], lazy="joined")
@@ -122,3 +127,7 @@ class Membership(db.Model):
     @property
     def is_coordinator(self) -> bool:
         return self.status == "active" and self.role == "coordinator"
+
+    @property
+    def is_directory_managed(self) -> bool:
+        return self.status == "active" and self.directory_group is not None

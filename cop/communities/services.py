@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from cop import permissions, signals
 from cop.accounts.models import User
 from cop.admin import audit
-from cop.communities.models import STAGES, VISIBILITIES, Community, Membership
+from cop.communities.models import STAGES, VISIBILITIES, Community, Membership, community_sponsors
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
 from cop.markup import MarkupError, render_markdown
@@ -112,6 +112,15 @@ def _refresh_member_count(community) -> None:
 def _commit_membership_change(community) -> None:
     _refresh_member_count(community)
     db.session.commit()  # the request's membership sets are dropped by the commit (cop.permissions)
+
+
+def _refuse_directory_managed(membership: Membership | None, what: str) -> None:
+    """:raise DomainError: the membership comes from a directory group (cop.identity.groups), so only the
+    directory changes it (at the person's next sign-in)."""
+    if membership is not None and membership.is_directory_managed:
+        raise DomainError(f"{membership.user.display_name}'s membership comes from the company directory (group "
+                          f"{membership.directory_group}), so it cannot be {what} here: change the group in the "
+                          "directory, or ask an administrator to change the group mapping.")
 
 
 def _require_guidelines(accepted: bool) -> None:
@@ -251,6 +260,7 @@ def leave_community(user, community, successor: User | None = None) -> None:
     membership = find_membership(community, user)
     if membership is None or membership.status != "active":
         raise NotAllowed("You are not a member of this community.")
+    _refuse_directory_managed(membership, "ended")
     if membership.role == "coordinator" and _active_coordinator_count(community) == 1:
         successor_membership = find_membership(community, successor) if successor else None
         if successor_membership is None or not successor_membership.is_active or successor.id == user.id:
@@ -277,6 +287,7 @@ def remove_member(coordinator, community, member: User, reason: str = "") -> Non
         raise DomainError("This person is not a member.")
     if member.id == coordinator.id:
         raise DomainError("To leave the community yourself, use Leave.")
+    _refuse_directory_managed(membership, "removed")
     if membership.is_coordinator and _active_coordinator_count(community) == 1:
         raise DomainError("This is the last coordinator; appoint another one first.")
     membership.status = "removed"
@@ -298,6 +309,7 @@ def make_coordinator(actor, community, member: User) -> None:
     membership = find_membership(community, member)
     if membership is None or membership.status != "active":
         raise DomainError("Only active members can become coordinators.")
+    _refuse_directory_managed(membership, "changed")
     membership.role = "coordinator"
     audit.record(actor, "membership.make_coordinator", member, community)
     _commit_membership_change(community)
@@ -404,6 +416,14 @@ def set_sponsors(admin, community, sponsors: str) -> None:
     if not permissions.is_admin(admin):
         raise NotAllowed("Only administrators appoint sponsors.")
     new = _users_by_email("sponsors", sponsors)
+    managed = {row.user_id: row.directory_group for row in db.session.execute(
+        select(community_sponsors.c.user_id, community_sponsors.c.directory_group).where(
+            community_sponsors.c.community_id == community.id, community_sponsors.c.directory_group.is_not(None)))}
+    dropped = [u for u in community.sponsors if u.id in managed and u.id not in {n.id for n in new}]
+    if dropped:
+        raise DomainError(", ".join(f"{u.email} (group {managed[u.id]})" for u in dropped)
+                          + " sponsor this community through the company directory: change the group or its "
+                            "mapping instead.", field="sponsors")
     old_ids = {u.id for u in community.sponsors}
     for user in new:
         if user.id not in old_ids:
@@ -426,7 +446,9 @@ def appoint_coordinator(admin, community, email: str) -> None:
     if len(users) != 1:
         raise DomainError("Give the e-mail address of one new coordinator.", field="coordinator")
     user = users[0]
-    membership = find_membership(community, user) or Membership(community_id=community.id, user_id=user.id)
+    membership = find_membership(community, user)
+    _refuse_directory_managed(membership, "changed")
+    membership = membership or Membership(community_id=community.id, user_id=user.id)
     db.session.add(membership)
     if membership.status != "active":
         membership.joined_at = utcnow()

@@ -8,6 +8,7 @@ pushes an app context per request in the server's threads; the tests'
 thread only pushes one briefly (to seed, or to look a row up), never while
 Playwright is driving the browser.
 """
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,11 +116,11 @@ def _seed(server: LiveServer) -> None:
     db.session.commit()
 
 
-@pytest.fixture(scope="module")
-def live_server(chromium_executable, tmp_path_factory):
-    """Serve a freshly seeded app on 127.0.0.1 (random port) for one test module."""
-    root = tmp_path_factory.mktemp("live")
-    app = create_app(make_config(f"sqlite:///{root / 'browser.db'}", str(root / "instance")))
+@contextlib.contextmanager
+def seeded_live_server(root, **config):
+    """A freshly seeded app (``config`` over the test settings) served on 127.0.0.1 (random port); its
+    ``BASE_URL`` is the server's address."""
+    app = create_app(make_config(f"sqlite:///{root / 'browser.db'}", str(root / "instance"), **config))
     with app.app_context():
         db.create_all()
         server_info = LiveServer(url="", app=app)
@@ -129,7 +130,7 @@ def live_server(chromium_executable, tmp_path_factory):
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, name="live-server", daemon=True)
     thread.start()
-    server_info.url = f"http://127.0.0.1:{http.server_port}"
+    server_info.url = app.config["BASE_URL"] = f"http://127.0.0.1:{http.server_port}"
     try:
         yield server_info
     finally:
@@ -138,6 +139,13 @@ def live_server(chromium_executable, tmp_path_factory):
         http.server_close()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(chromium_executable, tmp_path_factory):
+    """Serve a freshly seeded app on 127.0.0.1 (random port) for one test module."""
+    with seeded_live_server(tmp_path_factory.mktemp("live")) as server_info:
+        yield server_info
 
 
 def log_in(page, server: LiveServer, person: Person) -> None:

@@ -19,6 +19,8 @@ reach it. The classes:
 * ``token-calendar`` — the personal iCalendar feed: only with the owner's
   ``?token=``; without it (session or not, admin too) a 404.
 * ``health`` — the health check for load balancers: JSON for anyone, no login.
+* ``sign-in`` / ``sign-in-post-only`` — OpenID Connect and LDAP sign-in (cop.identity): a 404 for
+  everyone while that way is not in ``COP_AUTH_MODES`` (as here); with it on, see test_identity_*.
 * ``signed-link`` — a page reached from an e-mail's signed link (unsubscribe, password reset):
   no login needed, the token says who; a forged token is a 404 for anyone.
 * ``api`` — the REST API: only a bearer token authenticates; without one (a session cookie, an
@@ -147,6 +149,12 @@ ACCESS = {
     "oversight.new_objective": "login",
     "oversight.edit_objective": "login",
     "oversight.delete_objective": "post-only",
+    "identity.oidc_start": "sign-in-post-only",
+    "identity.oidc_callback": "sign-in",
+    "identity.ldap_login": "sign-in-post-only",
+    "identity.oidc_backchannel_logout": "sign-in-post-only",
+    "identity_admin.groups_page": "admin",
+    "identity_admin.delete_mapping": "admin-post-only",
     "api-docs.openapi_json": "docs",
     "api_docs.index": "docs",
     "api_tokens.create": "form-post-only",
@@ -164,8 +172,9 @@ ACCESS = {
         "join", "request_to_join", "leave", "accept", "rsvp", "notification_read", "notifications_read_all")},
 }
 CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed",
-           "calendar", "token-calendar", "health", "signed-link", "api", "api-write", "docs", "form-post-only"}
-POST_ONLY = {"post-only", "admin-post-only", "user-post-only", "api-write", "form-post-only"}
+           "calendar", "token-calendar", "health", "signed-link", "api", "api-write", "docs", "form-post-only",
+           "sign-in", "sign-in-post-only"}
+POST_ONLY = {"post-only", "admin-post-only", "user-post-only", "api-write", "form-post-only", "sign-in-post-only"}
 
 
 def _login(client, user):
@@ -205,7 +214,7 @@ def world(app):
                   "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
                   "name": "python", "tag_id": thread.tags[0].id,
                   "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id,
-                  "notification_id": 1, "token_id": 1, "endpoint_id": endpoint.id}
+                  "notification_id": 1, "token_id": 1, "endpoint_id": endpoint.id, "mapping_id": 1}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
@@ -280,7 +289,7 @@ def test_get_route_access(app, client, world, endpoint):
     elif access == "calendar":
         assert anonymous.status_code == 200, f"anonymous {path}: {anonymous.status_code}"
         assert anonymous.mimetype == "text/calendar"
-    elif access in ("token-calendar", "signed-link"):
+    elif access in ("token-calendar", "signed-link", "sign-in"):
         assert anonymous.status_code == 404, f"anonymous {path} without a token: {anonymous.status_code}"
     elif access == "health":
         assert anonymous.status_code == 200 and anonymous.is_json, f"anonymous {path}: {anonymous.status_code}"
@@ -301,7 +310,7 @@ def test_get_route_access(app, client, world, endpoint):
         assert signed_in.status_code == 302, f"{path} when signed in: {signed_in.status_code}"
     elif access in ("feed", "calendar", "docs"):
         assert signed_in.status_code == 200, f"{path} as signed-in user: {signed_in.status_code}"
-    elif access in ("token-calendar", "signed-link"):
+    elif access in ("token-calendar", "signed-link", "sign-in"):
         assert signed_in.status_code == 404, f"{path} with a session but no token: {signed_in.status_code}"
     else:
         assert signed_in.status_code == 200
@@ -311,7 +320,7 @@ def test_get_route_access(app, client, world, endpoint):
     status = _get(as_admin, path).status_code
     if access == "admin":
         assert 200 <= status < 400, f"{path} as admin: {status}"
-    elif access in ("token-calendar", "signed-link"):
+    elif access in ("token-calendar", "signed-link", "sign-in"):
         assert status == 404, f"{path} as admin without a token: {status}"
     else:
         # Administrators see every page; member-only actions (leave, answer an
@@ -333,6 +342,11 @@ def test_post_only_route_access(app, client, world, endpoint):
 
     assert client.get(path).status_code == 405
 
+    if access == "sign-in-post-only":
+        assert client.post(path, data={}).status_code == 404
+        _login(client, world["outsider"])
+        assert client.post(path, data={}).status_code == 404
+        return
     anonymous = client.post(path, data={})  # with a valid CSRF token
     assert anonymous.status_code == 302, f"anonymous POST {path}: {anonymous.status_code}"
     assert urlsplit(anonymous.headers["Location"]).path == "/login"
