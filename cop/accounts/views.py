@@ -108,7 +108,12 @@ def login():
 def logout():
     signed_in_with = session.get("signed_in_with")
     logout_user()
+    # logout_user() leaves a flag telling Flask-Login to delete the "Keep me signed in" cookie in
+    # this response: clear everything else but keep that flag, or the cookie signs the browser back in.
+    remember = session.get("_remember")
     session.clear()
+    if remember:
+        session["_remember"] = remember
     if signed_in_with == "oidc":  # offered on the login page: the provider's end-session endpoint
         session["signed_out_of"] = "oidc"
     flash("You are logged out.", "info")

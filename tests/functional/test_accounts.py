@@ -395,3 +395,20 @@ def test_people_directory_filters(client):
     assert _people(client, tag="Orbital Mechanics") == {"katherine"}
     assert _people(client, tag="fortran", department="Computing") == {"dorothy"}
     assert _people(client, q="nobody-matches-this") == set()
+
+
+def test_sign_out_deletes_the_keep_me_signed_in_cookie(client):
+    """Issue 14 (1): signed in with "Keep me signed in", sign-out must delete the remember cookie too."""
+    make_user("kim@example.com")
+    response = client.post("/login", data={"email": "kim@example.com", "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302 and client.get_cookie("remember_token")
+    assert _signed_in(client)
+    response = client.post("/logout")
+    assert response.status_code == 302
+    deleted = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
+    assert deleted and "Expires=Thu, 01 Jan 1970" in deleted[0]
+    assert client.get_cookie("remember_token") is None
+    # The client keeps every cookie the server left it: it is anonymous, now and on the next visit.
+    assert not _signed_in(client)
+    client.delete_cookie("session")
+    assert not _signed_in(client)
