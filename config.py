@@ -112,6 +112,12 @@ class Config:
     WEBHOOK_ALLOW_PRIVATE = _flag("COP_WEBHOOK_ALLOW_PRIVATE")
     WEBHOOKS_ON_COMMIT = _flag("COP_WEBHOOKS_ON_COMMIT", True)
 
+    # Server-side sessions (cop.accounts.sessions): a sign-in lasts at most SESSION_MAX_AGE seconds
+    # (also the remember cookie's lifetime); without "Keep me signed in" it also ends after
+    # SESSION_IDLE seconds unused.
+    SESSION_MAX_AGE = int(os.environ.get("COP_SESSION_MAX_AGE") or 14 * 24 * 3600)
+    SESSION_IDLE = int(os.environ.get("COP_SESSION_IDLE") or 12 * 3600)
+
     SECURE_COOKIES = _flag("COP_SECURE_COOKIES")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

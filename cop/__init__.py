@@ -2,6 +2,7 @@
 import os
 import secrets
 import sqlite3
+from datetime import timedelta
 
 from flask import Flask, Request, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -149,17 +150,14 @@ def register_extensions(app: Flask) -> None:
 
     register_read_only_commit(app)
 
+    # Sessions live server-side (cop.accounts.sessions); the remember cookie lasts no longer than they do.
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=int(app.config["SESSION_MAX_AGE"]))
+
     @login_manager.user_loader
     def load_user(identity: str):
-        from cop.accounts.models import User
+        from cop.accounts.sessions import user_for_identity
 
-        user_id, _, token = (identity or "").partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or user.is_disabled or not secrets.compare_digest(token, user.session_token):
-            return None
-        return user
+        return user_for_identity(identity)
 
 
 def register_read_only_commit(app: Flask) -> None:

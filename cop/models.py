@@ -1,5 +1,5 @@
 """Imports every model module so ``db.metadata`` knows all tables (for Alembic)."""
-from cop.accounts.models import User, user_expertise  # noqa: F401
+from cop.accounts.models import User, UserSession, user_expertise  # noqa: F401
 from cop.admin.models import AuditEntry  # noqa: F401
 from cop.communities.models import Community, Membership, community_domain_tags, community_sponsors  # noqa: F401
 from cop.tags.models import Tag, TagWatch  # noqa: F401
