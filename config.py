@@ -27,9 +27,14 @@ class Config:
     SECRET_KEY = os.environ.get("COP_SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("COP_DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    RATELIMIT_STORAGE_URI = os.environ.get("COP_RATELIMIT_STORAGE_URI", "memory://")
+    # Rate-limit counters: default a SQLite file in the instance folder that every worker on this
+    # host shares (cop.ratelimits); redis://host:6379 for several hosts.
+    RATELIMIT_STORAGE_URI = os.environ.get("COP_RATELIMIT_STORAGE_URI") or None
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
+    # Reverse proxies in front of cop that append the client's address to X-Forwarded-For (0: none,
+    # the peer's address is the client's). Rate limits count per client address.
+    PROXY_HOPS = int(os.environ.get("COP_PROXY_HOPS") or 0)
     LOGIN_RATE_LIMIT_IP = os.environ.get("COP_LOGIN_RATE_LIMIT_IP", "20 per minute")
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("COP_LOGIN_RATE_LIMIT_ACCOUNT", "5 per 5 minutes")
 

@@ -59,6 +59,11 @@ def create_app(config_class=Config) -> Flask:
     resolve_instance_defaults(app)
     resolve_upload_limit(app)
     resolve_cookie_security(app)
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address as the proxy saw it (rate limits count per address), not the proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -77,6 +82,11 @@ def resolve_instance_defaults(app: Flask) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = os.path.join(app.instance_path, "search_index")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        # Shared by every worker on this host (cop.ratelimits); several hosts set redis://.
+        from cop.ratelimits import storage_uri
+
+        app.config["RATELIMIT_STORAGE_URI"] = storage_uri(os.path.join(app.instance_path, "ratelimits.sqlite"))
 
 
 def resolve_upload_limit(app: Flask) -> None:
@@ -128,6 +138,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def register_extensions(app: Flask) -> None:
+    from cop import ratelimits  # noqa: F401  (registers the cop-sqlite:// rate-limit storage)
     from cop.extensions import csrf, db, limiter, login_manager, migrate
 
     # Models must be imported so metadata (and Alembic) sees every table.

@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -38,7 +39,9 @@ def safe_next(target: str | None) -> str:
 
 
 def _login_account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
+    """Failed logins count per account *and* client address: an attacker elsewhere cannot lock the
+    owner out (the per-address limit bounds how many accounts one address may try)."""
+    return f"login-account:{get_remote_address()}:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
 def _failed_login(response) -> bool:
