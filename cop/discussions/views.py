@@ -11,6 +11,7 @@ from cop.discussions.models import KIND_LABELS, KINDS, PRIORITY_LABELS, STATUSES
 from cop.errors import DomainError
 from cop.extensions import db
 from cop.forms import form_status, page_arg, show_domain_error
+from cop.reactions import services as reactions
 from cop.search import services as search_services
 
 bp = Blueprint("discussions", __name__)
@@ -58,17 +59,20 @@ def _post_key(post, in_reply_to, thread, viewer_id) -> tuple:
 
 
 @bp.app_template_global()
-def post_fragment(node, thread, can_post, moderator, can_accept, member_here, caller):
+def post_fragment(node, thread, can_post, moderator, can_accept, member_here, caller, reactions=None):
     """A reply's rendered ``<article>`` from the fragment cache, keyed by everything it shows.
 
     What the post says and who wrote it (body, author's handle and name, dates, removed/hidden,
     accepted, where it replies to) and which of its actions this viewer gets (reply, edit, flag,
     accept, delete): the same post looks the same to every viewer with the same rights, so readers
     of a thread share its entries, and a change to any of these is a new key. Nothing in it is
-    per-session (its buttons submit the page's one form, ``post_action_form``).
+    per-session (its buttons submit the page's one form, ``post_action_form``). Its reactions (counts,
+    who, whether the viewer reacted: ``cop.reactions.services.summaries``) are part of the key.
     """
+    post = node["post"]
     key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here),
-           _post_key(node["post"], node["in_reply_to"], thread, getattr(current_user, "id", None)))
+           _post_key(post, node["in_reply_to"], thread, getattr(current_user, "id", None)),
+           (reactions or {}).get(post.id, ()))
     return caching.fragments("posts", POST_FRAGMENTS)(key, caller)
 
 
@@ -79,18 +83,20 @@ def _shape_key(row, in_reply_to, thread, viewer_id) -> tuple:
 
 
 @bp.app_template_global()
-def replies_fragment(shape, thread, can_post, moderator, can_accept, caller):
+def replies_fragment(shape, thread, can_post, moderator, can_accept, caller, reactions=None):
     """A whole page of replies (``post_tree``) from the fragment cache, keyed by its shape: each reply's
     ``_shape_key`` in tree order with its depth, and the viewer's rights. A new reply, an edit, hiding,
     a rename or a move anywhere on the page is a new key; only then are the posts loaded and rendered
-    (mostly from ``post_fragment``)."""
+    (mostly from ``post_fragment``). Each reply's reactions are in the key too."""
     viewer_id = getattr(current_user, "id", None)
     member_here = permissions.is_member(current_user, thread.community)
+    reactions = reactions or {}
     flat = []
 
     def walk(nodes, depth):
         for node in nodes:
-            flat.append((depth, _shape_key(node["post"], node["in_reply_to"], thread, viewer_id)))
+            row = node["post"]
+            flat.append((depth, _shape_key(row, node["in_reply_to"], thread, viewer_id), reactions.get(row.id, ())))
             walk(node["children"], depth + 1)
 
     walk(shape, 0)
@@ -189,6 +195,7 @@ def thread(thread_id):
         return services.build_tree(services.thread_page(thread, page)[0], thread.opening_post_id)
 
     can_post, moderator = services.can_post(current_user, thread.community), services.can_moderate(current_user, thread)
+    post_reactions = reactions.summaries([thread.opening_post_id, *(row.id for row in shapes)], current_user.id)
     return render_template(
         "discussions/thread.html", thread=thread, community=thread.community, opening=thread.opening_post,
         shape=services.build_tree(shapes, thread.opening_post_id), replies=replies, page=page, pages=pages,
@@ -196,7 +203,7 @@ def thread(thread_id):
         reply_form=ReplyForm(parent_id=thread.opening_post_id) if can_post else None, can_post=can_post,
         moderator=moderator, can_accept=services.can_accept(current_user, thread),
         classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)) if moderator else None,
-        body_hint=BODY_HINT)
+        body_hint=BODY_HINT, reactions=post_reactions)
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])

@@ -78,6 +78,7 @@ ACCESS = {
     "discussions.edit_post": "login",
     "discussions.history": "login",
     "discussions.delete_post": "post-only",
+    "reactions.react": "post-only",
     "discussions.accept": "post-only",
     "discussions.moderate": "post-only",
     "discussions.classify": "post-only",
