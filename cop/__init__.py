@@ -218,6 +218,7 @@ def register_blueprints(app: Flask) -> None:
     from cop.ops.views import bp as ops_bp
     from cop.oversight.views import bp as oversight_bp
     from cop.reactions.views import bp as reactions_bp
+    from cop.reading.views import bp as reading_bp
     from cop.search.views import bp as search_bp
     from cop.tags.views import admin_bp as tags_admin_bp
     from cop.tags.views import bp as tags_bp
@@ -239,6 +240,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(identity_bp)
     app.register_blueprint(identity_admin_bp)
     app.register_blueprint(reactions_bp)
+    app.register_blueprint(reading_bp)
     register_api(app)
 
 

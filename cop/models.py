@@ -14,3 +14,4 @@ from cop.identity.models import ExternalIdentity, GroupMapping  # noqa: F401
 from cop.api.models import ApiToken  # noqa: F401
 from cop.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 from cop.reactions.models import Reaction  # noqa: F401
+from cop.reading.models import CommunityRead, ThreadRead  # noqa: F401

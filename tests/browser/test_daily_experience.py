@@ -7,6 +7,7 @@ from sqlalchemy import select
 from cop.accounts.models import User
 from cop.communities.models import Community
 from cop.discussions import services
+from cop.discussions.models import Thread
 from cop.extensions import db
 from tests.browser.test_accessibility import assert_no_serious_violations
 
@@ -55,3 +56,27 @@ def test_reactions_show_count_and_who_and_count_once(page_as, live_server, answe
     morgan.locator(f"#reactions-{answer_id}").get_by_role("button", name="Thumbs up 1").click()
     expect(morgan.locator(f"#reactions-{answer_id}").get_by_role("button", name="Thumbs up", exact=True)) \
         .to_have_attribute("aria-pressed", "false")
+
+
+def test_unread_marker_and_jump_to_the_first_unread_post(page_as, live_server, answered):
+    thread_id, answer_id = answered
+    morgan = page_as(live_server.member)
+    morgan.goto(f"{live_server.url}/t/{thread_id}")  # read as it is
+    with live_server.app.app_context():
+        thread = db.session.get(Thread, thread_id)
+        casey = db.session.scalar(select(User).filter_by(email=live_server.coordinator.email))
+        for i in range(12):  # enough to push the first new one below the fold
+            last = services.reply(casey, thread, thread.opening_post, f"Follow-up {i}\n\n" + "More detail. " * 40)
+            if i == 0:
+                first_new = last.id
+        db.session.remove()
+
+    morgan.goto(f"{live_server.url}/c/{live_server.open_slug}/threads")
+    row = morgan.locator(".thread-row", has_text="Which linter do you use?")
+    expect(row.locator(".badge-unread")).to_have_text("12 unread posts")
+    assert_no_serious_violations(morgan)
+    row.get_by_role("link", name="Which linter do you use?").click()
+    expect(morgan).to_have_url(f"{live_server.url}/t/{thread_id}?page=1#post-{first_new}")
+    expect(morgan.locator(f"#post-{first_new} > article")).to_be_in_viewport()
+    morgan.goto(f"{live_server.url}/unread")
+    expect(morgan.get_by_text("You are all caught up.")).to_be_visible()
