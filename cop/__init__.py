@@ -226,6 +226,8 @@ def register_blueprints(app: Flask) -> None:
     from cop.notifications.views import bp as notifications_bp
     from cop.ops.views import bp as ops_bp
     from cop.oversight.views import bp as oversight_bp
+    from cop.reactions.views import bp as reactions_bp
+    from cop.reading.views import bp as reading_bp
     from cop.search.views import bp as search_bp
     from cop.tags.views import admin_bp as tags_admin_bp
     from cop.tags.views import bp as tags_bp
@@ -246,6 +248,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(oversight_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(identity_admin_bp)
+    app.register_blueprint(reactions_bp)
+    app.register_blueprint(reading_bp)
     register_api(app)
 
 
