@@ -231,6 +231,7 @@ def register_blueprints(app: Flask) -> None:
     from cop.search.views import bp as search_bp
     from cop.tags.views import admin_bp as tags_admin_bp
     from cop.tags.views import bp as tags_bp
+    from cop.writing.views import bp as writing_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(communities_bp)
@@ -250,6 +251,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(identity_admin_bp)
     app.register_blueprint(reactions_bp)
     app.register_blueprint(reading_bp)
+    app.register_blueprint(writing_bp)
     register_api(app)
 
 
