@@ -98,6 +98,10 @@ class Post(db.Model):
     edited_at = db.Column(db.DateTime)
     is_deleted = db.Column(db.Boolean, nullable=False, default=False)
     is_hidden = db.Column(db.Boolean, nullable=False, default=False)
+    # VADER compound score in [-1, 1] and its label (cop/discussions/sentiment.py), set when the post is
+    # written or edited; NULL until `flask cop sentiment backfill` scores a post written before.
+    sentiment = db.Column(db.Float)
+    sentiment_label = db.Column(db.String(8))
 
     thread = db.relationship("Thread", foreign_keys=[thread_id])
     author = db.relationship("User", lazy="joined")

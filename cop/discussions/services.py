@@ -16,6 +16,7 @@ from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.guidelines import PLATFORM_GUIDELINES
 from cop.communities.models import Community, Membership
+from cop.discussions import sentiment
 from cop.discussions.models import (KINDS, MAX_DEPTH, PATH_STEP, PRIORITIES, STATUSES, Flag, Post, PostRevision,
                                     Thread, post_mentions, thread_tags)
 from cop.errors import DomainError, NotAllowed
@@ -138,6 +139,7 @@ def create_thread(author, community, *, title, body, kind="discussion", priority
     db.session.add(thread)
     db.session.flush()
     post = Post(thread_id=thread.id, author_id=author.id, body_md=body, body_html=html, created_at=now)
+    sentiment.apply(post)
     db.session.add(post)
     db.session.flush()
     _set_path(post, None)
@@ -196,6 +198,7 @@ def reply(author, thread, parent: Post, body: str) -> Post:
     now = utcnow()
     post = Post(thread_id=thread.id, author_id=author.id, parent_id=parent.id, body_md=body, body_html=html,
                 created_at=now)
+    sentiment.apply(post)
     db.session.add(post)
     db.session.flush()
     _set_path(post, parent)
@@ -237,6 +240,7 @@ def edit_post(editor, post: Post, body: str) -> None:
     db.session.add(PostRevision(post_id=post.id, editor_id=editor.id, body_md=post.body_md,
                                 written_at=post.edited_at or post.created_at, replaced_at=now))
     post.body_md, post.body_html, post.edited_at = body, html, now
+    sentiment.apply(post)
     before = set(db.session.scalars(select(post_mentions.c.user_id).where(post_mentions.c.post_id == post.id)))
     db.session.execute(post_mentions.delete().where(post_mentions.c.post_id == post.id))
     _record_mentions(post, mentioned)
