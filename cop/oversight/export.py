@@ -112,6 +112,12 @@ def listening_csv(mood) -> str:
     for item in mood.needs_attention:
         row("Needs attention", item.title, _stamp(item.created_at), item.sentiment)
     row()
+    row("The 5 W's", "Period", "Questions and problems", "Opened with the 5 W's", "Share (%)",
+        "Median first reply with (hours)", "Median first reply without (hours)")
+    for name, use in (("This period", mood.five_ws), ("Previous period", mood.five_ws_previous)):
+        row("The 5 W's", name, use.threads, use.with_template, use.share, use.median_first_reply_with,
+            use.median_first_reply_without)
+    row()
     row("Sentiment of the voice", "Domain tags", "Where", "Negative", "Neutral", "Positive", "Mean score")
     for name, mix in (("Here", mood.voice.here), ("All readable communities", mood.voice.everywhere)):
         row("Sentiment of the voice", ", ".join(mood.voice.tags), name, mix.negative, mix.neutral, mix.positive,

@@ -14,6 +14,9 @@ Definitions, shown on the report page too:
 * **Needs attention**: open threads (not announcements) opened before the
   end of the period that nobody but their author has answered yet, whose
   opening post reads negative; the most negative first.
+* **The 5 W's**: of the questions and problems started in the period (not
+  deleted), the share opened with the 5 W's template, and the median time to
+  first reply (by someone other than the author) of those with and without it.
 * **Sentiment of the voice**: on the community's domain tags, the mix of the
   posts written here beside the mix of all posts on those tags in the
   communities the viewer may read.
@@ -26,11 +29,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 
 from cop.communities.models import community_domain_tags
-from cop.discussions.models import Post, Thread, thread_tags
+from cop.discussions.models import FIVE_WS_KINDS, Post, Thread, ThreadFiveWs, thread_tags
 from cop.discussions.sentiment import LIMITS_TEXT
 from cop.extensions import db
-from cop.oversight.reports import (Figure, Period, _at, _flag, _percent, _readable_ids, _visible_post, _which, _within,
-                                   trend_window, whole_weeks)
+from cop.oversight.reports import (Figure, Period, _at, _flag, _hours, _percent, _readable_ids, _visible_post, _which,
+                                   _within, medians, seconds_between, trend_window, whole_weeks)
 
 ATTENTION_LIMIT = 10
 
@@ -89,6 +92,20 @@ class VoiceSentiment:
 
 
 @dataclass(frozen=True)
+class FiveWsUse:
+    """Questions and problems started in a period, and those opened with the 5 W's."""
+
+    threads: int = 0
+    with_template: int = 0
+    median_first_reply_with: float | None = None  # hours
+    median_first_reply_without: float | None = None
+
+    @property
+    def share(self) -> float | None:
+        return _percent(self.with_template, self.threads)
+
+
+@dataclass(frozen=True)
 class ListeningReport:
     period: Period
     current: SentimentMix
@@ -96,7 +113,14 @@ class ListeningReport:
     trend: list[SentimentWeek]
     needs_attention: list[AttentionThread]
     voice: VoiceSentiment
+    five_ws: FiveWsUse = FiveWsUse()
+    five_ws_previous: FiveWsUse = FiveWsUse()
     limits: str = LIMITS_TEXT
+
+    @property
+    def five_ws_figure(self) -> Figure:
+        return Figure("five_ws_share", "Questions and problems opened with the 5 W's", "percent", "higher",
+                      self.five_ws.share, self.five_ws_previous.share)
 
     @property
     def figures(self) -> list[Figure]:
@@ -188,9 +212,33 @@ def voice_sentiment(community, period: Period, viewer=None) -> VoiceSentiment:
     return VoiceSentiment(names, here, here + mixes.get((0,), SentimentMix()))
 
 
+def five_ws_use(community, period: Period) -> tuple[FiveWsUse, FiveWsUse]:
+    """Use of the 5 W's template in ``period`` and the period before it: two grouped queries."""
+    span = Period(period.previous().start, period.end)
+    has = _flag(ThreadFiveWs.thread_id.is_not(None))
+    base = (select(_which(Thread.created_at, period).label("w"), has.label("t"),
+                   seconds_between(Thread.first_reply_at, Thread.created_at).label("x"),
+                   Thread.first_reply_at.label("replied"))
+            .outerjoin(ThreadFiveWs, ThreadFiveWs.thread_id == Thread.id)
+            .where(Thread.community_id == community.id, Thread.is_deleted.is_(False),
+                   Thread.kind.in_(FIVE_WS_KINDS), _within(Thread.created_at, span)))
+    rows = base.subquery()
+    counts = {int(w): (int(n), int(t or 0)) for w, n, t in db.session.execute(
+        select(rows.c.w, func.count(), func.sum(rows.c.t)).group_by(rows.c.w))}
+    middle = medians(select(rows.c.w, rows.c.t, rows.c.x).where(rows.c.replied.is_not(None)), ("w", "t"))
+
+    def use(which):
+        threads, with_template = counts.get(which, (0, 0))
+        return FiveWsUse(threads, with_template, _hours(middle.get((which, 1))), _hours(middle.get((which, 0))))
+
+    return use(1), use(0)
+
+
 def listening_report(community, period: Period, viewer=None) -> ListeningReport:
-    """The report's sentiment section for ``community`` over ``period``: five queries."""
+    """The report's listening sections for ``community`` over ``period``: seven queries."""
     current, previous = sentiment_mix(community, period)
+    five_ws, five_ws_previous = five_ws_use(community, period)
     return ListeningReport(period, current, previous, sentiment_trend(community, period),
-                           needs_attention(community, period), voice_sentiment(community, period, viewer))
+                           needs_attention(community, period), voice_sentiment(community, period, viewer),
+                           five_ws, five_ws_previous)
 

@@ -2,9 +2,17 @@
 import csv
 import io
 
+import pytest
+
 from cop import permissions
 from cop.discussions import services as discussions
 from tests.builders import PASSWORD, make_community, make_user
+
+
+@pytest.fixture
+def backend():
+    """The figures are checked on both databases in tests/unit/test_listening_report.py."""
+    return "sqlite"
 
 
 def _login(client, user):
@@ -28,6 +36,7 @@ def test_a_sponsor_sees_the_mood_and_what_needs_attention(app, client):
     assert "Deploys keep failing" in attention and "Room booking" not in attention
     assert f'href="/t/{angry.id}"' in attention
     assert 'id="chart-sentiment-negative-title"' in page and 'id="trend-sentiment_negative"' in page
+    assert 'id="five-ws-share">0.0 % <span class="muted">(0 of 1)' in page
     printable = client.get("/c/guild/report/print").get_data(as_text=True)
     assert "Deploys keep failing" in printable and f'href="/t/{angry.id}"' not in printable
     rows = list(csv.reader(io.StringIO(client.get("/c/guild/report.csv").get_data(as_text=True))))

@@ -9,12 +9,12 @@ week 9 03-10, week 10 03-17 and week 11 03-24.
 import contextlib
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from cop import create_app
-from cop.discussions.models import Post, Thread
+from cop.discussions.models import Post, Thread, ThreadFiveWs
 from cop.extensions import db
 from cop.oversight.export import listening_csv
 from cop.oversight.listening import listening_report
@@ -95,8 +95,18 @@ def _build():
     # The voice on #python elsewhere: an open community and a private one.
     thread(other, ann, at(3, 15), 0.6, "positive", tags=["python"])
     thread(secret, insider, at(3, 15), -0.7, "negative", tags=["python"])
+    # The 5 W's, in a community of their own.
+    asks = make_community("asks")
+    for created, kind, with_ws, reply_hours in ((at(3, 2), "question", True, 2), (at(3, 3), "problem", True, 4),
+                                                 (at(3, 4), "question", False, 10), (at(3, 5), "question", False, None),
+                                                 (at(3, 6), "idea", False, 1), (at(2, 20), "question", True, None)):
+        t = thread(asks, ann, created, 0.0, "neutral", kind=kind)
+        if with_ws:
+            db.session.add(ThreadFiveWs(thread_id=t.id, who="Night shift", what="VPN drops"))
+        if reply_hours is not None:
+            t.first_reply_at = created + timedelta(hours=reply_hours)
     db.session.commit()
-    return dict(guild=guild, t1=t1, t4=t4, insider=insider, ann=ann)
+    return dict(guild=guild, t1=t1, t4=t4, insider=insider, ann=ann, asks=asks)
 
 
 def test_distribution_and_comparison(world):
@@ -140,3 +150,13 @@ def test_csv_blocks(world):
     assert ["Sentiment", "Negative posts", "%", "50.0", "66.7", "-16.7"] in rows
     assert ["Sentiment mix", "This period", "4", "1", "3", "1"] in rows
     assert ["Sentiment trend", "2026-03-24 12:00", "2026-03-31 12:00", "2", "0", "0", "-0.6"] in rows
+
+
+def test_five_ws_share_and_time_to_first_reply(world):
+    report = listening_report(world["asks"], PERIOD)
+    use, before = report.five_ws, report.five_ws_previous
+    assert (use.threads, use.with_template, use.share) == (4, 2, 50.0)  # the idea is not counted
+    assert (use.median_first_reply_with, use.median_first_reply_without) == (3.0, 10.0)
+    assert (before.threads, before.with_template, before.share) == (1, 1, 100.0)
+    assert (before.median_first_reply_with, before.median_first_reply_without) == (None, None)
+    assert report.five_ws_figure.change == -50.0
