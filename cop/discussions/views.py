@@ -188,7 +188,8 @@ def new_thread(slug):
     if form.validate_on_submit():
         try:
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
-                                            kind=form.kind.data, priority=form.priority.data, tags=form.tags.data)
+                                            kind=form.kind.data, priority=form.priority.data, tags=form.tags.data,
+                                            five_ws=form.five_ws())
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
