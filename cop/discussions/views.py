@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -18,29 +18,6 @@ from cop.writing import services as drafts
 from cop.writing.views import keep_draft
 
 bp = Blueprint("discussions", __name__)
-
-_PLACEHOLDER = 987654320  # + the argument's position: a number no URL of a page otherwise contains
-
-
-@bp.app_template_global()
-def post_url(endpoint: str, **values) -> str:
-    """``url_for`` for the links repeated on every post of a page, built once per request and endpoint.
-
-    Integer arguments become placeholders in the built URL and are substituted for each post: a page
-    of 50 posts called ``url_for`` ~270 times, a quarter of its rendering time.
-    """
-    names = sorted(values)
-    key = (endpoint, tuple((name, None if type(values[name]) is int else values[name]) for name in names))
-    patterns = g.setdefault("_post_url_patterns", {})
-    pattern = patterns.get(key)
-    if pattern is None:
-        pattern = patterns[key] = url_for(endpoint, **{
-            name: _PLACEHOLDER + i if type(values[name]) is int else values[name] for i, name in enumerate(names)})
-    for i, name in enumerate(names):
-        if type(values[name]) is int:
-            pattern = pattern.replace(str(_PLACEHOLDER + i), str(values[name]))
-    return pattern
-
 
 POST_FRAGMENTS = 4096  # rendered posts kept per worker (~5 KB each with their key)
 REPLY_TREES = 256  # rendered pages of replies kept per worker (~150 KB each for 50 posts)
