@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export FLASK_APP := wsgi
+# `make run PORT=8000` serves on another port.
+PORT ?= 5000
 
 .PHONY: run test chromium slapd bench bench-seed bench-repeated wrk
 
@@ -23,8 +25,9 @@ run: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade
 	$(FLASK) cop demo --if-empty
 	@echo ""
-	@echo "cop is running on http://127.0.0.1:5000  (Ctrl+C to stop)"
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	@echo "cop is running on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	COP_BASE_URL=$${COP_BASE_URL:-http://127.0.0.1:$(PORT)} COP_WORKERS=$${COP_WORKERS:-2} \
+	  $(BIN)/gunicorn -c python:cop.gunicorn_conf --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
