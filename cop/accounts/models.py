@@ -10,6 +10,8 @@ user_expertise = db.Table(
     "user_expertise",
     db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     db.Column("tag_id", db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # A tag's page lists and counts its experts: without this, every tag page scanned the whole table.
+    db.Index("ix_user_expertise_tag_id", "tag_id"),
 )
 
 
