@@ -151,7 +151,8 @@ def draw(app, per_type: int, seed: int, pages: tuple[str, ...]) -> dict:
 
     urls: dict[str, list[Request]] = {}
     if "thread" in pages:
-        urls["thread"] = [Request("member", f"/t/{t}") for t in thread_ids[:per_type]]
+        # ``?page=1``: a thread the member opened in an earlier run would redirect to its first unread post.
+        urls["thread"] = [Request("member", f"/t/{t}?page=1") for t in thread_ids[:per_type]]
     if "community home" in pages:
         urls["community home"] = [Request("member", p) for p in slug_paths("", per_type)]
     if "thread list" in pages:
