@@ -5,9 +5,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from cop.accounts import reset, services, sessions
-from cop.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm,
-                                ResetPasswordForm)
+from cop.accounts import registration, reset, services, sessions
+from cop.accounts.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ProfileForm,
+                                RegisterForm, ResetPasswordForm)
 from cop.accounts.models import User
 from cop.communities.services import public_memberships
 from cop.errors import DomainError
@@ -86,23 +86,46 @@ def _sign_out_this_browser() -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
 def register():
+    """Answers the same whether or not the address has an account: the link, or the note to its owner,
+    comes by e-mail (``cop.accounts.registration``)."""
     _require_local_accounts()
     if current_user.is_authenticated:
         return redirect(url_for("communities.home"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register_user(form.email.data, form.display_name.data, form.password.data)
+            send = registration.request_account(form.email.data, form.display_name.data, form.password.data)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            _start_session(user)
-            flash(f"Welcome, {user.display_name}! Find a community to join below.", "success")
-            return redirect(url_for("communities.directory"))
+            registration.after_response(send)
+            flash("Almost there: we have sent a link to the address you gave. Open it within "
+                  f"{registration.LINK_MAX_AGE // 3600} hours to finish creating your account.", "info")
+            return redirect(url_for("accounts.login"))
     status = form_status(form)
     return render_template("accounts/register.html", form=form,
                            min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm_registration(token):
+    """:raise 404: a forged or expired link (or no password sign-in on this site)."""
+    _require_local_accounts()
+    pending = registration.registration_for_token(token)
+    if pending is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user = registration.confirm(pending)
+        if user is None:
+            flash("This address already has an account: log in.", "info")
+            return redirect(url_for("accounts.login"))
+        _start_session(user)
+        flash(f"Welcome, {user.display_name}! Find a community to join below.", "success")
+        return redirect(url_for("communities.directory"))
+    return render_template("accounts/register_confirm.html", form=form, registration=pending)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -142,7 +165,7 @@ def forgot_password():
         return redirect(url_for("communities.home"))
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        reset.send_reset_link(form.email.data)
+        registration.after_response(reset.reset_mail(form.email.data))  # the same work for any address
         flash("If an account uses that address, we have sent it a link to choose a new password "
               f"(valid for {reset.RESET_MAX_AGE // 60} minutes).", "info")
         return redirect(url_for("accounts.login"))

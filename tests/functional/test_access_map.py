@@ -53,6 +53,7 @@ ACCESS = {
     "accounts.register": "public",
     "accounts.login": "public",
     "accounts.logout": "post-only",
+    "accounts.end_all_sessions": "user-post-only",
     "accounts.change_password": "login",
     "accounts.edit_profile": "login",
     "accounts.people": "login",
@@ -142,6 +143,7 @@ ACCESS = {
     "notifications.unsubscribe": "signed-link",
     "accounts.forgot_password": "public",
     "accounts.reset_password": "signed-link",
+    "accounts.confirm_registration": "signed-link",
     "oversight.portfolio": "login",
     "oversight.report": "login",
     "oversight.report_print": "login",
@@ -363,7 +365,10 @@ def test_post_only_route_access(app, client, world, endpoint):
         _login(client, world["outsider"])
         allowed = client.post(path, data={})
         assert allowed.status_code == 302, f"signed-in POST {path}: {allowed.status_code}"
-        assert urlsplit(allowed.headers["Location"]).path != "/login"
+        if endpoint == "accounts.end_all_sessions":  # signs the person out everywhere: to the login page
+            assert urlsplit(allowed.headers["Location"]).path == "/login" and client.get("/people").status_code == 302
+        else:
+            assert urlsplit(allowed.headers["Location"]).path != "/login"
         return
     # Signed in but neither administrator nor coordinator: refused, nothing changed.
     _login(client, world["outsider"])
