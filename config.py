@@ -58,6 +58,8 @@ class Config:
 
     # Benchmarks only: an X-Query-Count header on every response (bench/).
     COUNT_QUERIES = _flag("COP_COUNT_QUERIES")
+    # Every cache of cop.caching off (computed and rendered each time): to compare, or to rule caches out.
+    CACHES_OFF = _flag("COP_CACHES_OFF")
 
     # E-mail (cop.notifications.mail). Without SMTP_HOST, mails are written as
     # .eml files to <instance>/mail so a machine with no mail server works.

@@ -226,9 +226,12 @@ def register_blueprints(app: Flask) -> None:
     from cop.notifications.views import bp as notifications_bp
     from cop.ops.views import bp as ops_bp
     from cop.oversight.views import bp as oversight_bp
+    from cop.reactions.views import bp as reactions_bp
+    from cop.reading.views import bp as reading_bp
     from cop.search.views import bp as search_bp
     from cop.tags.views import admin_bp as tags_admin_bp
     from cop.tags.views import bp as tags_bp
+    from cop.writing.views import bp as writing_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(communities_bp)
@@ -246,6 +249,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(oversight_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(identity_admin_bp)
+    app.register_blueprint(reactions_bp)
+    app.register_blueprint(reading_bp)
+    app.register_blueprint(writing_bp)
     register_api(app)
 
 
@@ -316,11 +322,9 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from cop import permissions
     from cop.markup import safe_html
-    from cop.urls import remembered_url_for
 
     app.jinja_env.globals.update(permissions.TEMPLATE_PREDICATES)
     app.jinja_env.filters["safe_html"] = safe_html
-    app.jinja_env.globals["url_for"] = remembered_url_for
 
 
 def register_identity(app: Flask) -> None:

@@ -13,3 +13,6 @@ from cop.oversight.models import Objective  # noqa: F401
 from cop.identity.models import ExternalIdentity, GroupMapping  # noqa: F401
 from cop.api.models import ApiToken  # noqa: F401
 from cop.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
+from cop.reactions.models import Reaction  # noqa: F401
+from cop.reading.models import CommunityRead, ThreadRead  # noqa: F401
+from cop.writing.models import Draft  # noqa: F401
