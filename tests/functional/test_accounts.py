@@ -542,8 +542,11 @@ def test_sessions_expire_absolutely_and_when_idle(app, client, app_config):
     assert not _signed_in(remembered)
     assert not _signed_in(_copy_cookies(app, remembered, names=("remember_token",)))
 
-    # A new sign-in deletes the user's expired sessions (both of them): only the new one is left.
+    # A new sign-in (anyone's) deletes expired sessions (both of them): only live ones are left.
     assert len(_sessions_of(user)) == 2
+    other = make_user("other.signer@example.com")
+    _login(app.test_client(), other.email)
+    assert _sessions_of(user) == [] and len(_sessions_of(other)) == 1
     _login(client, user.email)
     assert len(_sessions_of(user)) == 1 and _signed_in(client)
 
