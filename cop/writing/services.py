@@ -10,7 +10,7 @@ from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Community, Membership
 from cop.discussions import services as discussions
-from cop.discussions.models import Post, Thread
+from cop.discussions.models import Post
 from cop.errors import DomainError
 from cop.extensions import db, utcnow
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, candidate_mentions, render_markdown
