@@ -1,7 +1,7 @@
 """drafts: one server-side draft per person and place (new thread, reply, edit)
 
 Revision ID: 30b968436703
-Revises: 6e10a43cdcd6
+Revises: b1124ee535a4
 Create Date: 2026-12-07 04:08:36.190822
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '30b968436703'
-down_revision = '6e10a43cdcd6'
+down_revision = 'b1124ee535a4'
 branch_labels = None
 depends_on = None
 
