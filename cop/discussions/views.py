@@ -162,6 +162,8 @@ def new_thread(slug):
         form.body.data = draft.body
         form.kind.data, form.priority.data = extra.get("kind", form.kind.data), extra.get("priority", form.priority.data)
         form.tags.data = extra.get("tags", "")
+        for key in form.five_ws():
+            getattr(form, key).data = extra.get(key, "")
     if form.validate_on_submit():
         try:
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
@@ -177,7 +179,7 @@ def new_thread(slug):
     if form.is_submitted():  # shown again: an error, a preview, a similar-threads check or "Save draft"
         draft = keep_draft(place, body=form.body.data, title=form.title.data,
                            extra={"kind": form.kind.data or "", "priority": form.priority.data or "",
-                                  "tags": form.tags.data or ""},
+                                  "tags": form.tags.data or "", **form.five_ws()},
                            announce=writing_action() == "save_draft")
     return render_template("discussions/new_thread.html", community=community, form=form, draft=draft, place=place,
                            gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), form_status(form)
