@@ -311,10 +311,12 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from cop import permissions
     from cop.markup import safe_html
+    from cop.timefmt import localtime
     from cop.urls import remembered_url_for
 
     app.jinja_env.globals.update(permissions.TEMPLATE_PREDICATES)
     app.jinja_env.filters["safe_html"] = safe_html
+    app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["url_for"] = remembered_url_for
 
 

@@ -55,6 +55,7 @@ ACCESS = {
     "accounts.logout": "post-only",
     "accounts.change_password": "login",
     "accounts.edit_profile": "login",
+    "accounts.browser_time_zone": "form-post-only",
     "accounts.people": "login",
     "accounts.profile": "login",
     "communities.home": "login",
