@@ -11,8 +11,9 @@ from cop.communities.models import Community
 from cop.discussions import services
 from cop.discussions.models import Thread
 from cop.extensions import db
-from tests.browser.conftest import log_in
+from tests.browser.conftest import Person, log_in
 from tests.browser.test_accessibility import assert_no_serious_violations
+from tests.builders import make_user
 
 pytestmark = pytest.mark.browser
 
@@ -123,3 +124,43 @@ def test_times_in_the_viewers_zone_across_a_daylight_saving_change(page_as, live
         expect(riley.get_by_label("Time zone")).to_have_value("America/New_York")
     finally:
         context.close()
+
+
+NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+def test_phone_layout_has_a_menu_and_never_scrolls_sideways(page_as, live_server, answered):
+    casey = page_as(live_server.coordinator)
+    casey.set_viewport_size({"width": 390, "height": 844})
+    casey.goto(f"{live_server.url}/")
+    menu = casey.locator("details.menu-narrow")
+    expect(menu.get_by_role("link", name="Communities")).to_be_hidden()
+    expect(casey.locator(".menu-wide").get_by_role("link", name="Communities")).to_be_hidden()
+    menu.get_by_text("Menu").click()
+    expect(menu.get_by_role("link", name="Communities")).to_be_visible()
+    assert_no_serious_violations(casey)
+    for path in ("/", f"/c/{live_server.open_slug}", f"/t/{answered[0]}", "/search?q=linter",
+                 f"/c/{live_server.open_slug}/report"):
+        casey.goto(live_server.url + path)
+        assert casey.evaluate(NO_SIDEWAYS_SCROLL), f"{path} scrolls sideways at 390 px"
+
+
+def test_header_fits_one_row_at_1280_for_an_administrator_who_sponsors(page_as, live_server):
+    with live_server.app.app_context():
+        admin = make_user("alexandra.admin@example.com", "Alexandra Administrator-Sponsorship", admin=True)
+        community = db.session.scalar(select(Community).filter_by(slug=live_server.open_slug))
+        community.sponsors.append(admin)
+        db.session.commit()
+        db.session.remove()
+    page = page_as(Person("alexandra.admin@example.com", "Alexandra Administrator-Sponsorship"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/")
+    header = page.locator(".site-header .menu-wide")
+    expect(header.get_by_role("link", name="Portfolio")).to_be_visible()
+    expect(header.get_by_role("link", name="Admin")).to_be_visible()
+    tops = page.evaluate("""() => [...document.querySelectorAll(
+        '.header-inner > .brand, .menu-wide > nav, .menu-wide > form, .menu-wide > .account')]
+        .map(e => e.getBoundingClientRect()).map(r => [r.top, r.bottom, r.right])""")
+    assert len(tops) == 4
+    assert max(t[0] for t in tops) < min(t[1] for t in tops), f"header items on more than one row: {tops}"
+    assert max(t[2] for t in tops) <= 1280 and page.evaluate(NO_SIDEWAYS_SCROLL)
