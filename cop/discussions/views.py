@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -10,36 +10,15 @@ from cop.discussions.forms import BODY_HINT, ClassifyForm, EditForm, FlagForm, M
 from cop.discussions.models import KIND_LABELS, KINDS, PRIORITY_LABELS, STATUSES, Flag, Post
 from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import form_status, page_arg, show_domain_error
+from cop.forms import form_status, page_arg, show_domain_error, writing_action
 from cop.reactions import services as reactions
 from cop.reading import services as reading
 from cop.timefmt import time_key
 from cop.search import services as search_services
+from cop.writing import services as drafts
+from cop.writing.views import keep_draft
 
 bp = Blueprint("discussions", __name__)
-
-_PLACEHOLDER = 987654320  # + the argument's position: a number no URL of a page otherwise contains
-
-
-@bp.app_template_global()
-def post_url(endpoint: str, **values) -> str:
-    """``url_for`` for the links repeated on every post of a page, built once per request and endpoint.
-
-    Integer arguments become placeholders in the built URL and are substituted for each post: a page
-    of 50 posts called ``url_for`` ~270 times, a quarter of its rendering time.
-    """
-    names = sorted(values)
-    key = (endpoint, tuple((name, None if type(values[name]) is int else values[name]) for name in names))
-    patterns = g.setdefault("_post_url_patterns", {})
-    pattern = patterns.get(key)
-    if pattern is None:
-        pattern = patterns[key] = url_for(endpoint, **{
-            name: _PLACEHOLDER + i if type(values[name]) is int else values[name] for i, name in enumerate(names)})
-    for i, name in enumerate(names):
-        if type(values[name]) is int:
-            pattern = pattern.replace(str(_PLACEHOLDER + i), str(values[name]))
-    return pattern
-
 
 POST_FRAGMENTS = 4096  # rendered posts kept per worker (~5 KB each with their key)
 REPLY_TREES = 256  # rendered pages of replies kept per worker (~150 KB each for 50 posts)
@@ -177,17 +156,32 @@ def new_thread(slug):
         form.title.data = request.args["title"][:200]  # from a knowledge gap or "check for similar threads"
     if not permissions.can_manage(current_user, community):
         form.kind.choices = [c for c in form.kind.choices if c.value != "announcement"]
+    place = drafts.place_key("thread", community.id)
+    draft = drafts.get_draft(current_user, place) if request.method == "GET" else None
+    if draft is not None:  # restored on any device; the title from a knowledge gap wins
+        extra = drafts.draft_extra(draft)
+        form.title.data = form.title.data or draft.title
+        form.body.data = draft.body
+        form.kind.data, form.priority.data = extra.get("kind", form.kind.data), extra.get("priority", form.priority.data)
+        form.tags.data = extra.get("tags", "")
     if form.validate_on_submit():
         try:
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
-                                            kind=form.kind.data, priority=form.priority.data, tags=form.tags.data)
+                                            kind=form.kind.data, priority=form.priority.data, tags=form.tags.data,
+                                            five_ws=form.five_ws())
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            drafts.discard_draft(current_user, place)
             search_services.close_gap(community, request.form.get("gap", ""))
             return redirect(url_for(".thread", thread_id=thread.id))
-    return render_template("discussions/new_thread.html", community=community, form=form,
+    if form.is_submitted():  # shown again: an error, a preview, a similar-threads check or "Save draft"
+        draft = keep_draft(place, body=form.body.data, title=form.title.data,
+                           extra={"kind": form.kind.data or "", "priority": form.priority.data or "",
+                                  "tags": form.tags.data or ""},
+                           announce=writing_action() == "save_draft")
+    return render_template("discussions/new_thread.html", community=community, form=form, draft=draft, place=place,
                            gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), form_status(form)
 
 
@@ -207,11 +201,18 @@ def thread(thread_id):
 
     can_post, moderator = services.can_post(current_user, thread.community), services.can_moderate(current_user, thread)
     post_reactions = reactions.summaries([thread.opening_post_id, *(row.id for row in shapes)], current_user.id)
+    reply_form = reply_draft = None
+    if can_post:
+        reply_form = ReplyForm(parent_id=thread.opening_post_id)
+        reply_draft = drafts.get_draft(current_user, drafts.place_key("reply", thread.id))
+        if reply_draft is not None:
+            reply_form.body.data = reply_draft.body
+            reply_form.parent_id.data = drafts.draft_extra(reply_draft).get("parent_id") or thread.opening_post_id
     page_html = render_template(
         "discussions/thread.html", thread=thread, community=thread.community, opening=thread.opening_post,
         shape=services.build_tree(shapes, thread.opening_post_id), replies=replies, page=page, pages=pages,
         accepted=services.accepted_post(thread),
-        reply_form=ReplyForm(parent_id=thread.opening_post_id) if can_post else None, can_post=can_post,
+        reply_form=reply_form, reply_draft=reply_draft, can_post=can_post,
         moderator=moderator, can_accept=services.can_accept(current_user, thread),
         classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)) if moderator else None,
         body_hint=BODY_HINT, reactions=post_reactions)
@@ -230,12 +231,18 @@ def reply(thread_id):
         parent = db.session.get(Post, int(raw_parent))
     except (TypeError, ValueError):
         parent = None
+    place = drafts.place_key("reply", thread.id)
+    draft = None
     if request.method == "GET":
         if parent is None or parent.thread_id != thread.id:
             abort(404)
         form.parent_id.data = parent.id
-        if request.args.get("quote") == "1":
-            form.body.data = services.quote_text(parent)
+        draft = drafts.get_draft(current_user, place)
+        if draft is not None:
+            form.body.data = draft.body
+        if request.args.get("quote") == "1":  # after what the draft holds
+            form.body.data = ((form.body.data or "").rstrip() + "\n\n" if form.body.data else "") \
+                + services.quote_text(parent)
     if form.validate_on_submit():
         try:
             post = services.reply(current_user, thread, parent, form.body.data)
@@ -243,11 +250,16 @@ def reply(thread_id):
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            drafts.discard_draft(current_user, place)
             return redirect(url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}")
+    if form.is_submitted():
+        draft = keep_draft(place, body=form.body.data, extra={"parent_id": str(form.parent_id.data or "")[:12]},
+                           announce=writing_action() == "save_draft")
     status = form_status(form)
     if form.is_submitted() and not thread_open_for_replies(thread):
         status = 409
     return render_template("discussions/reply.html", thread=thread, community=thread.community, form=form,
+                           draft=draft, place=place,
                            parent=parent if parent is not None and parent.thread_id == thread.id else None,
                            body_hint=BODY_HINT), status
 
@@ -267,8 +279,11 @@ def edit_post(post_id):
     post = _post(post_id)
     permissions.require(services.can_edit_post(current_user, post))
     form = EditForm()
+    place = drafts.place_key("edit", post.id)
+    draft = None
     if request.method == "GET":
-        form.body.data = post.body_md
+        draft = drafts.get_draft(current_user, place)
+        form.body.data = draft.body if draft is not None else post.body_md
     if form.validate_on_submit():
         try:
             services.edit_post(current_user, post, form.body.data)
@@ -276,10 +291,13 @@ def edit_post(post_id):
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            drafts.discard_draft(current_user, place)
             flash("Post updated.", "success")
             return redirect(url_for(".post_link", post_id=post.id))
+    if form.is_submitted():
+        draft = keep_draft(place, body=form.body.data, announce=writing_action() == "save_draft")
     return render_template("discussions/edit.html", post=post, thread=post.thread, community=post.thread.community,
-                           form=form, body_hint=BODY_HINT), form_status(form)
+                           form=form, draft=draft, place=place, body_hint=BODY_HINT), form_status(form)
 
 
 @bp.route("/p/<int:post_id>/history")

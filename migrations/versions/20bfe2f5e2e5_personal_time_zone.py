@@ -1,7 +1,7 @@
 """personal time zone
 
 Revision ID: 20bfe2f5e2e5
-Revises: b1124ee535a4
+Revises: b234b233945f
 Create Date: 2026-12-07 04:31:06.285599
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20bfe2f5e2e5'
-down_revision = 'b1124ee535a4'
+down_revision = 'b234b233945f'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """reactions
 
 Revision ID: ddbfb8ff4ead
-Revises: 6e10a43cdcd6
+Revises: 1fb42359b4f6
 Create Date: 2026-12-07 04:07:11.751194
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'ddbfb8ff4ead'
-down_revision = '6e10a43cdcd6'
+down_revision = '1fb42359b4f6'
 branch_labels = None
 depends_on = None
 
