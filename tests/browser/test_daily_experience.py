@@ -84,6 +84,8 @@ def test_unread_marker_and_jump_to_the_first_unread_post(page_as, live_server, a
     expect(morgan.locator(f"#post-{first_new} > article")).to_be_in_viewport()
     morgan.goto(f"{live_server.url}/unread")
     expect(morgan.get_by_text("You are all caught up.")).to_be_visible()
+    expect(morgan.get_by_role("link", name="Unread", exact=True)).to_have_attribute("aria-current", "page")
+    assert_no_serious_violations(morgan)
 
 
 def test_times_in_the_viewers_zone_across_a_daylight_saving_change(page_as, live_server, browser):
@@ -156,8 +158,8 @@ def test_header_fits_one_row_at_1280_for_an_administrator_who_sponsors(page_as, 
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/")
     header = page.locator(".site-header .menu-wide")
-    expect(header.get_by_role("link", name="Portfolio")).to_be_visible()
-    expect(header.get_by_role("link", name="Admin")).to_be_visible()
+    expect(header.get_by_role("link", name="Portfolio", exact=True)).to_be_visible()
+    expect(header.get_by_role("link", name="Admin", exact=True)).to_be_visible()
     tops = page.evaluate("""() => [...document.querySelectorAll(
         '.header-inner > .brand, .menu-wide > nav, .menu-wide > form, .menu-wide > .account')]
         .map(e => e.getBoundingClientRect()).map(r => [r.top, r.bottom, r.right])""")
