@@ -145,6 +145,7 @@ def test_phone_layout_has_a_menu_and_never_scrolls_sideways(page_as, live_server
                  f"/c/{live_server.open_slug}/report"):
         casey.goto(live_server.url + path)
         assert casey.evaluate(NO_SIDEWAYS_SCROLL), f"{path} scrolls sideways at 390 px"
+    assert_no_serious_violations(casey)  # the report's wide tables scroll inside themselves
 
 
 def test_header_fits_one_row_at_1280_for_an_administrator_who_sponsors(page_as, live_server):
