@@ -322,9 +322,11 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from cop import permissions
     from cop.markup import safe_html
+    from cop.timefmt import localtime
 
     app.jinja_env.globals.update(permissions.TEMPLATE_PREDICATES)
     app.jinja_env.filters["safe_html"] = safe_html
+    app.jinja_env.filters["localtime"] = localtime
 
 
 def register_identity(app: Flask) -> None:

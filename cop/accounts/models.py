@@ -29,6 +29,8 @@ class User(UserMixin, db.Model):
     title = db.Column(db.String(120), nullable=False, default="")
     department = db.Column(db.String(120), nullable=False, default="", index=True)
     location = db.Column(db.String(120), nullable=False, default="")
+    # IANA name; NULL until chosen (the browser's zone is offered on first visit: static/timezone.js).
+    time_zone = db.Column(db.String(64))
     bio_md = db.Column(db.Text, nullable=False, default="")
     bio_html = db.Column(db.Text, nullable=False, default="")
     # The secret in this user's feed URLs (``?token=``): reading feeds as this user, nothing else.

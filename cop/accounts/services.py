@@ -178,6 +178,25 @@ def update_profile(user: User, *, display_name: str, title: str, department: str
     db.session.commit()
 
 
+def set_time_zone(user: User, name: str, *, only_if_unset: bool = False) -> bool:
+    """Show ``user`` every time in the IANA zone ``name`` (empty: UTC, and the browser's zone is offered
+    again). ``only_if_unset``: keep a zone already chosen (the browser's guess never overrides a choice).
+
+    Returns whether the zone was stored. :raise DomainError: not an IANA zone name.
+    """
+    from cop.timefmt import is_zone_name
+
+    name = (name or "").strip()
+    if name and not is_zone_name(name):
+        raise DomainError("Choose a time zone from the list, for example Europe/Berlin or America/New_York.",
+                          field="time_zone")
+    if only_if_unset and user.time_zone:
+        return False
+    user.time_zone = name or None
+    db.session.commit()
+    return True
+
+
 def set_disabled(admin: User, user: User, disabled: bool) -> None:
     """Disable or re-enable an account; disabling ends all its sessions.
 

@@ -11,6 +11,7 @@ from cop.accounts.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordF
 from cop.accounts.models import User
 from cop.communities.services import public_memberships
 from cop.errors import DomainError
+from cop.events.services import zone_names
 from cop.extensions import db, limiter
 from cop.forms import form_status, page_arg, show_domain_error
 
@@ -228,13 +229,29 @@ def edit_profile():
             services.update_profile(user, display_name=form.display_name.data, title=form.title.data,
                                     department=form.department.data, location=form.location.data,
                                     bio=form.bio.data, expertise=form.expertise.data)
+            services.set_time_zone(user, form.time_zone.data)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("accounts.profile", handle=user.handle))
     status = form_status(form)
-    return render_template("accounts/edit_profile.html", form=form), status
+    return render_template("accounts/edit_profile.html", form=form, zone_names=zone_names()), status
+
+
+@bp.route("/account/time-zone", methods=["POST"])
+@login_required
+def browser_time_zone():
+    """The browser's zone (``static/timezone.js``) for someone who has not chosen one; a chosen one stays.
+
+    204 either way; 400 for a name that is not an IANA zone.
+    """
+    try:
+        services.set_time_zone(current_user._get_current_object(), request.form.get("time_zone", "")[:64] or "-",
+                               only_if_unset=True)
+    except DomainError as exc:
+        return exc.message, 400
+    return "", 204
 
 
 @bp.route("/people")

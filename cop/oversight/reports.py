@@ -437,7 +437,8 @@ EMPTY_FIGURES = {key: (0 if m.unit == "count" else None) for key, m in METRICS.i
 
 # --- objectives ---------------------------------------------------------------------------------
 
-STATUS_LABELS = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off track", "no-data": "No data"}
+STATUS_LABELS = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off track", "no-data": "No data",
+                 "not-started": "Not started"}
 
 
 @dataclass(frozen=True)
@@ -476,17 +477,25 @@ def objective_status(objective, current, as_of: datetime) -> tuple[float | None,
     objective was recorded to the end of its due date that has passed. On
     track when the target is reached or progress ≥ expected; at risk when
     progress is within 25 points of expected; off track otherwise, and
-    whenever the due date has passed without reaching the target.
+    whenever the due date has passed without reaching the target. Not started
+    while nothing has moved (progress ≤ 0) in the first 25 % of the time, or
+    when measured before the objective was recorded. No data when there is
+    nothing to measure. The report's scorecard and the portfolio's "on track"
+    count both come from this function (through ``_score``).
     """
     due_at = datetime.combine(objective.due_on + timedelta(days=1), time())
     total = (due_at - objective.created_at).total_seconds()
     elapsed = (as_of - objective.created_at).total_seconds()
     expected = 1.0 if total <= 0 else min(1.0, max(0.0, elapsed / total))
+    if as_of <= objective.created_at:
+        return None, expected, "not-started"
     if current is None:
         return None, expected, "no-data"
     progress = (current - objective.baseline) / (objective.target - objective.baseline)
     if progress >= 1:
         status = "on-track"
+    elif progress <= 0 and expected < AT_RISK_MARGIN and as_of < due_at:
+        status = "not-started"
     elif as_of >= due_at:
         status = "off-track"
     elif progress >= expected:

@@ -58,6 +58,7 @@ ACCESS = {
     "accounts.end_all_sessions": "user-post-only",
     "accounts.change_password": "login",
     "accounts.edit_profile": "login",
+    "accounts.browser_time_zone": "form-post-only",
     "accounts.people": "login",
     "accounts.profile": "login",
     "communities.home": "login",

@@ -386,8 +386,9 @@ def test_edit_profile(client):
     page = client.get(f"/people/{user.handle}").get_data(as_text=True)
     assert "<strong>fibres</strong>" in page
     assert "Crystallographer" in page and "Biophysics" in page
-    # The only script on the page is the site's own (static/tags.js), never the bio's.
-    assert "<script" not in page.replace('<script src="/static/tags.js" defer></script>', "")
+    # The only scripts on the page are the site's own (static/), never the bio's.
+    assert "<script" not in page.replace('<script src="/static/tags.js" defer></script>', "").replace(
+        '<script src="/static/timezone.js" defer></script>', "")
     assert "alert(" not in page
     assert "x-ray-diffraction" in page
 
