@@ -79,6 +79,33 @@ def search_catch_up():
     click.echo(f"Applied {applied} changes.")
 
 
+@search_cli.command("related")
+@click.option("--all", "everything", is_flag=True, help="Recompute every thread's list, not only the missing.")
+@with_appcontext
+def search_related(everything):
+    """Store the related threads of threads that have none (after a rebuild or a seed)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from cop.discussions.models import Thread
+    from cop.extensions import db
+    from cop.search import index, related
+    from cop.search.models import RelatedThread
+
+    with Session(db.engine) as session:
+        wanted = select(Thread.id).where(Thread.is_deleted.is_(False))
+        if not everything:
+            wanted = wanted.where(~select(RelatedThread.thread_id).where(
+                RelatedThread.thread_id == Thread.id).exists())
+        ids = list(session.scalars(wanted.order_by(Thread.id)))
+        searcher = index.get_searcher(index.index_dir())
+        with click.progressbar(length=len(ids), label="Related threads") as bar:
+            for start in range(0, len(ids), 200):
+                related.refresh(session, searcher, ids[start:start + 200], force=True)
+                bar.update(len(ids[start:start + 200]))
+    click.echo(f"Stored the related threads of {len(ids)} threads.")
+
+
 @search_cli.command("status")
 @with_appcontext
 def search_status():

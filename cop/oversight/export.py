@@ -55,9 +55,10 @@ def report_csv(report: CommunityReport) -> str:
         report.share_of_voice.all_posts, report.share_of_voice.previous_posts,
         report.share_of_voice.previous_all_posts)
     row()
-    row("Top contributors", "Name", "Posts", "Accepted answers", "Resources")
+    row("Top contributors", "Name", "Posts", "Accepted answers", "Resources", "Helpful reactions received")
     for person in report.top_contributors:
-        row("Top contributors", person.name, person.posts, person.accepted_answers, person.resources)
+        row("Top contributors", person.name, person.posts, person.accepted_answers, person.resources,
+            person.helpful)
     row()
     row("Answers accepted elsewhere", "Name", "Accepted answers")
     for person in report.accepted_elsewhere:

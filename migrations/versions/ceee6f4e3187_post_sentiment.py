@@ -1,7 +1,7 @@
 """post sentiment: VADER compound score and label per post (NULL until scored; `flask cop sentiment backfill`)
 
 Revision ID: ceee6f4e3187
-Revises: 6e10a43cdcd6
+Revises: 2eb222392e68
 Create Date: 2026-12-07 04:07:02.471306
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'ceee6f4e3187'
-down_revision = '6e10a43cdcd6'
+down_revision = '2eb222392e68'
 branch_labels = None
 depends_on = None
 
