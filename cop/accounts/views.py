@@ -13,6 +13,7 @@ from cop.communities.services import public_memberships
 from cop.errors import DomainError
 from cop.extensions import db, limiter
 from cop.forms import form_status, page_arg, show_domain_error
+from cop.tags import experts
 
 bp = Blueprint("accounts", __name__)
 
@@ -220,9 +221,11 @@ def people():
     query = request.args.get("q", "")[:100]
     department = request.args.get("department", "")[:120]
     tag = request.args.get("tag", "")[:40]
+    sort = "knows" if request.args.get("sort") == "knows" else "name"
     pagination = services.people_directory(query, department, tag, page=page_arg(request))
+    knowers = experts.directory_ranking(current_user, tag, department) if sort == "knows" and tag else None
     return render_template("accounts/people.html", pagination=pagination, query=query, department=department,
-                           tag=tag, departments=services.departments())
+                           tag=tag, departments=services.departments(), sort=sort, knowers=knowers)
 
 
 @bp.route("/people/<handle>")

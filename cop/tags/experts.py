@@ -82,7 +82,7 @@ def _readable(viewer):
 
 
 def ranking(viewer, tag_ids, *, limit: int = EXPERTS_SHOWN, now: datetime | None = None,
-            exclude_user_id: int | None = None) -> list[Expert]:
+            exclude_user_id: int | None = None, department: str = "") -> list[Expert]:
     """The people who know the tags ``tag_ids`` best as ``viewer`` may see it, best first (ties by name)."""
     tag_ids = list(tag_ids)
     if not tag_ids:
@@ -117,14 +117,16 @@ def ranking(viewer, tag_ids, *, limit: int = EXPERTS_SHOWN, now: datetime | None
             .order_by(score.desc(), User.display_name, User.id).limit(limit))
     if exclude_user_id is not None:
         stmt = stmt.where(User.id != exclude_user_id)
+    if department:
+        stmt = stmt.where(User.department == department)
     return [Expert(uid, name, handle, round(float(s or 0), 3), int(a or 0), int(h or 0), int(r or 0), int(p or 0),
                    bool(d))
             for uid, name, handle, s, a, h, r, p, d in db.session.execute(stmt)]
 
 
-def experts_on(viewer, tag, limit: int = EXPERTS_SHOWN) -> list[Expert]:
-    """"People who know #tag" on its page."""
-    return ranking(viewer, [tag.id], limit=limit)
+def experts_on(viewer, tag, limit: int = EXPERTS_SHOWN, department: str = "") -> list[Expert]:
+    """"People who know #tag" on its page, and the people directory sorted by who knows a tag best."""
+    return ranking(viewer, [tag.id], limit=limit, department=department)
 
 
 def suggest_for_question(asker, tag_names: list[str], limit: int = ASK_LIMIT) -> list[Expert]:
@@ -135,3 +137,14 @@ def suggest_for_question(asker, tag_names: list[str], limit: int = ASK_LIMIT) ->
         return []
     ids = list(db.session.scalars(select(Tag.id).where(Tag.name.in_(tag_names))))
     return ranking(asker, ids, limit=limit, exclude_user_id=getattr(asker, "id", None))
+
+
+DIRECTORY_LIMIT = 30
+
+
+def directory_ranking(viewer, tag_name: str, department: str = "", limit: int = DIRECTORY_LIMIT) -> list[Expert]:
+    """The people directory sorted by who knows ``tag_name`` best (none when the viewer cannot see the tag)."""
+    from cop.tags.services import visible_tag_or_none
+
+    found = visible_tag_or_none(viewer, tag_name)
+    return experts_on(viewer, found, limit=limit, department=department) if found is not None else []
