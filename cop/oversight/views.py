@@ -90,12 +90,12 @@ def _mood_charts(report, mood) -> dict:
     span = f"the {len(mood.trend)} weeks to {mood.trend[-1].end:%d %b %Y}" if mood.trend else ""
     return {
         "sentiment_negative": charts.line_chart(
-            "chart-sentiment-negative", "Share of negative posts per week (%)",
+            "chart-sentiment-negative", "Weekly share of negative posts (%)",
             f"Percent of the scored posts in {report.name} that read negative, per week, {span}. "
             "Weeks with no scored post have no point.",
             labels, [week.mix.share("negative") for week in mood.trend], " %"),
         "sentiment_positive": charts.line_chart(
-            "chart-sentiment-positive", "Share of positive posts per week (%)",
+            "chart-sentiment-positive", "Weekly share of positive posts (%)",
             f"Percent of the scored posts in {report.name} that read positive, per week, {span}. "
             "Weeks with no scored post have no point.",
             labels, [week.mix.share("positive") for week in mood.trend], " %"),
