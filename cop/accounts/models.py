@@ -10,6 +10,8 @@ user_expertise = db.Table(
     "user_expertise",
     db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     db.Column("tag_id", db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # Who declared a tag: the experts ranking and the directory's tag filter start from the tag.
+    db.Index("ix_user_expertise_tag_id", "tag_id"),
 )
 
 

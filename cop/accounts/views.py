@@ -14,6 +14,7 @@ from cop.errors import DomainError
 from cop.events.services import zone_names
 from cop.extensions import db, limiter
 from cop.forms import form_status, page_arg, show_domain_error
+from cop.tags import experts
 
 bp = Blueprint("accounts", __name__)
 
@@ -260,9 +261,11 @@ def people():
     query = request.args.get("q", "")[:100]
     department = request.args.get("department", "")[:120]
     tag = request.args.get("tag", "")[:40]
+    sort = "knows" if request.args.get("sort") == "knows" else "name"
     pagination = services.people_directory(query, department, tag, page=page_arg(request))
+    knowers = experts.directory_ranking(current_user, tag, department) if sort == "knows" and tag else None
     return render_template("accounts/people.html", pagination=pagination, query=query, department=department,
-                           tag=tag, departments=services.departments())
+                           tag=tag, departments=services.departments(), sort=sort, knowers=knowers)
 
 
 @bp.route("/people/<handle>")

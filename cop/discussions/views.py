@@ -15,6 +15,8 @@ from cop.reactions import services as reactions
 from cop.reading import services as reading
 from cop.timefmt import time_key
 from cop.search import services as search_services
+from cop.tags import experts
+from cop.tags.models import parse_tags
 from cop.writing import services as drafts
 from cop.writing.views import keep_draft
 
@@ -178,13 +180,16 @@ def new_thread(slug):
             drafts.discard_draft(current_user, place)
             search_services.close_gap(community, request.form.get("gap", ""))
             return redirect(url_for(".thread", thread_id=thread.id))
+    # "Ask an expert": up to three people who know the chosen tags, to @mention.
+    suggested = experts.suggest_for_question(current_user, parse_tags(form.tags.data or "")) \
+        if writing_action() == "experts" else None
     if form.is_submitted():  # shown again: an error, a preview, a similar-threads check or "Save draft"
         draft = keep_draft(place, body=form.body.data, title=form.title.data,
                            extra={"kind": form.kind.data or "", "priority": form.priority.data or "",
                                   "tags": form.tags.data or "", **form.five_ws()},
                            announce=writing_action() == "save_draft")
     return render_template("discussions/new_thread.html", community=community, form=form, draft=draft, place=place,
-                           gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), form_status(form)
+                           gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT, suggested=suggested), form_status(form)
 
 
 @bp.route("/t/<int:thread_id>")

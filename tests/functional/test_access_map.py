@@ -47,6 +47,7 @@ from cop.events import services as events
 from cop.extensions import db, utcnow
 from cop.library import services as library
 from cop.oversight import services as oversight
+from cop.value import services as value_stories
 from cop.webhooks.models import WebhookEndpoint
 from tests.builders import PASSWORD, add_membership, make_community, make_user
 
@@ -173,6 +174,9 @@ ACCESS = {
     "webhooks.rotate": "post-only",
     "webhooks.enable": "post-only",
     "webhooks.delete": "post-only",
+    "value.stories": "login",
+    "value.new_story": "login",
+    "value.confirm": "post-only",
     "writing.preview": "xhr-post-only",
     "writing.save_draft": "xhr-post-only",
     "writing.similar": "xhr-post-only",
@@ -221,6 +225,7 @@ def world(app):
     objective = oversight.create_objective(coordinator, community, title="Answers within a day",
                                            business_goal="Onboarding", metric="median_first_reply_hours",
                                            baseline=24, target=8, due_on="2099-12-31")
+    story = value_stories.record_story(member, community, cycle="immediate", text="It helped.")
     endpoint = WebhookEndpoint(community_id=community.id, url="https://hooks.example.com/cop", secret="whsec_x",
                                events="thread.created")
     db.session.add(endpoint)
@@ -230,7 +235,8 @@ def world(app):
                   "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
                   "name": "python", "tag_id": thread.tags[0].id,
                   "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id,
-                  "notification_id": 1, "token_id": 1, "endpoint_id": endpoint.id, "mapping_id": 1}
+                  "notification_id": 1, "token_id": 1, "endpoint_id": endpoint.id, "mapping_id": 1,
+                  "story_id": story.id}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
