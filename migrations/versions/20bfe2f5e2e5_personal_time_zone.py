@@ -1,7 +1,7 @@
 """personal time zone
 
 Revision ID: 20bfe2f5e2e5
-Revises: b234b233945f
+Revises: 22bc891e9dd5
 Create Date: 2026-12-07 04:31:06.285599
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20bfe2f5e2e5'
-down_revision = 'b234b233945f'
+down_revision = '22bc891e9dd5'
 branch_labels = None
 depends_on = None
 

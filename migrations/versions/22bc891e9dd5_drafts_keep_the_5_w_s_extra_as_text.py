@@ -1,7 +1,7 @@
 """drafts keep the 5 W's: extra as text
 
 Revision ID: 22bc891e9dd5
-Revises: b234b233945f
+Revises: ead9f075da31
 Create Date: 2026-12-07 04:41:28.961663
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '22bc891e9dd5'
-down_revision = 'b234b233945f'
+down_revision = 'ead9f075da31'
 branch_labels = None
 depends_on = None
 
