@@ -32,8 +32,8 @@ from cop.communities.models import community_domain_tags
 from cop.discussions.models import FIVE_WS_KINDS, Post, Thread, ThreadFiveWs, thread_tags
 from cop.discussions.sentiment import LIMITS_TEXT
 from cop.extensions import db
-from cop.oversight.reports import (Figure, Period, _at, _flag, _hours, _percent, _readable_ids, _visible_post, _which,
-                                   _within, medians, seconds_between, trend_window, whole_weeks)
+from cop.oversight.reports import (Figure, Period, ShareOfVoice, _at, _flag, _hours, _percent, _readable_ids,
+                                   _visible_post, _which, _within, medians, seconds_between, trend_window, whole_weeks)
 
 ATTENTION_LIMIT = 10
 
@@ -190,8 +190,17 @@ def needs_attention(community, period: Period, limit: int = ATTENTION_LIMIT) -> 
             for tid, title, kind, created, score, name in db.session.execute(stmt)]
 
 
-def voice_sentiment(community, period: Period, viewer=None) -> VoiceSentiment:
-    """Sentiment of the posts on the community's domain tags in ``period``: here, and across what ``viewer`` reads."""
+def voice_sentiment(community, period: Period, viewer=None, share: ShareOfVoice | None = None) -> VoiceSentiment:
+    """Sentiment of the posts on the community's domain tags in ``period``: here, and across what ``viewer`` reads.
+
+    ``share``: the report's share of voice for the same community, period and viewer, which already counted
+    these posts by sentiment (``ShareOfVoice.sentiment``): no statement then."""
+    if share is not None:
+        if not share.tags:
+            return VoiceSentiment([], SentimentMix(), SentimentMix())
+        mixes = _mixes(share.sentiment, 1)
+        here = mixes.get((1,), SentimentMix())
+        return VoiceSentiment(list(share.tags), here, here + mixes.get((0,), SentimentMix()))
     tags = list(db.session.scalars(
         select(community_domain_tags.c.tag_id).where(community_domain_tags.c.community_id == community.id)))
     if not tags:
@@ -234,11 +243,13 @@ def five_ws_use(community, period: Period) -> tuple[FiveWsUse, FiveWsUse]:
     return use(1), use(0)
 
 
-def listening_report(community, period: Period, viewer=None) -> ListeningReport:
-    """The report's listening sections for ``community`` over ``period``: seven queries."""
+def listening_report(community, period: Period, viewer=None, share: ShareOfVoice | None = None) -> ListeningReport:
+    """The report's listening sections for ``community`` over ``period``: a constant number of queries.
+    ``share``: the sponsor report's share of voice for the same community, period and viewer, from which the
+    voice section is folded without a query (``voice_sentiment``)."""
     current, previous = sentiment_mix(community, period)
     five_ws, five_ws_previous = five_ws_use(community, period)
     return ListeningReport(period, current, previous, sentiment_trend(community, period),
-                           needs_attention(community, period), voice_sentiment(community, period, viewer),
+                           needs_attention(community, period), voice_sentiment(community, period, viewer, share),
                            five_ws, five_ws_previous)
 

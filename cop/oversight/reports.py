@@ -577,6 +577,8 @@ class ShareOfVoice:
     previous_posts: int
     previous_all_posts: int
     previous_share: float | None
+    # The period's posts on the domain tags as (here or not, sentiment label, posts, sum of scores) rows.
+    sentiment: tuple[tuple[int, str | None, int, float], ...] = ()
 
     @property
     def figure(self) -> Figure:
@@ -747,29 +749,41 @@ def accepted_elsewhere(community, period: Period, viewer=None, limit: int = TOP_
 
 
 def share_of_voice(community, period: Period, viewer=None) -> ShareOfVoice:
-    """The community's share of the posts on its domain tags, across the communities ``viewer`` may read."""
+    """The community's share of the posts on its domain tags, across the communities ``viewer`` may read.
+
+    One statement for both periods, grouped by sentiment too: the listening report's *voice* section
+    (``listening.voice_sentiment``) is folded from ``ShareOfVoice.sentiment`` instead of walking the same
+    posts again (on the large data set each walk is ~100 ms of SQL)."""
     tags = list(db.session.scalars(
         select(Tag.name).join(community_domain_tags, community_domain_tags.c.tag_id == Tag.id)
         .where(community_domain_tags.c.community_id == community.id).order_by(Tag.name)))
-    counts = {0: (0, 0), 1: (0, 0)}
+    counts = {0: [0, 0], 1: [0, 0]}
+    sentiment: list[tuple[int, str | None, int, float]] = []
     if tags:
         previous = period.previous()
         tagged = (select(thread_tags.c.thread_id).join(community_domain_tags,
                                                       community_domain_tags.c.tag_id == thread_tags.c.tag_id)
                   .where(community_domain_tags.c.community_id == community.id))
         rows = (select(_which(Post.created_at, period).label("w"),
-                       _flag(Thread.community_id == community.id).label("own"))
+                       _flag(Thread.community_id == community.id).label("own"),
+                       Post.sentiment_label.label("label"), Post.sentiment.label("score"))
                 .join(Thread, Thread.id == Post.thread_id)
                 .where(Thread.id.in_(tagged), _visible_post(),
                        _within(Post.created_at, Period(previous.start, period.end)),
                        or_(Thread.community_id == community.id, Thread.community_id.in_(_readable_ids(viewer))))
                 .subquery())
-        for which, own, total in db.session.execute(
-                select(rows.c.w, func.sum(rows.c.own), func.count()).group_by(rows.c.w)):
-            counts[int(which)] = (int(own or 0), int(total))
+        for which, own, label, total, score in db.session.execute(
+                select(rows.c.w, rows.c.own, rows.c.label, func.count(), func.sum(rows.c.score))
+                .group_by(rows.c.w, rows.c.own, rows.c.label)):
+            which, own, total = int(which), int(own), int(total)
+            counts[which][1] += total
+            if own:
+                counts[which][0] += total
+            if which == 1:
+                sentiment.append((own, label, total, float(score or 0)))
     (own, total), (own_before, total_before) = counts[1], counts[0]
     return ShareOfVoice(tags, own, total, _percent(own, total), own_before, total_before,
-                        _percent(own_before, total_before))
+                        _percent(own_before, total_before), tuple(sentiment))
 
 
 def listening_grid(community, period: Period, now: datetime | None = None) -> list[GridCell]:

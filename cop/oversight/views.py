@@ -58,7 +58,7 @@ def _report_page(slug, template: str):
     if period is None:
         return render_template(template, community=community, form=form, report=None), 400
     report = reports.reused_report(community, period, current_user, recent=form.period.data != "custom")
-    mood = listening.listening_report(community, report.period, current_user)
+    mood = listening.listening_report(community, report.period, current_user, report.share_of_voice)
     return render_template(template, community=community, form=form, report=report,
                            charts=_charts(report) | _mood_charts(report, mood), mood=mood,
                            worth=value.value_report(community, report.period),
@@ -121,7 +121,7 @@ def report_csv(slug):
         return render_template("oversight/report.html", community=community, form=form, report=None), 400
     report = reports.reused_report(community, period, current_user, recent=form.period.data != "custom")
     filename = f"{community.slug}-report-{period.start:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
-    mood = listening.listening_report(community, report.period, current_user)
+    mood = listening.listening_report(community, report.period, current_user, report.share_of_voice)
     worth = value.value_report(community, report.period)
     return Response(render_csv(report) + listening_csv(mood) + value_csv(worth), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -17,7 +17,7 @@ from cop import create_app
 from cop.discussions.models import Post, Thread, ThreadFiveWs
 from cop.extensions import db
 from cop.oversight.export import listening_csv
-from cop.oversight.listening import listening_report
+from cop.oversight.listening import listening_report, voice_sentiment
 from cop.oversight.reports import Period
 from cop.tags.models import get_or_create_tags
 from tests.builders import add_membership, make_community, make_user
@@ -142,6 +142,33 @@ def test_voice_sentiment_counts_only_what_the_viewer_may_read(world):
     assert (outside.here.negative, outside.here.positive, outside.here.mean) == (1, 0, -0.3)
     assert (outside.everywhere.negative, outside.everywhere.positive, outside.everywhere.mean) == (1, 1, 0.15)
     inside = listening_report(world["guild"], PERIOD, world["insider"]).voice
+    assert (inside.everywhere.negative, inside.everywhere.positive, inside.everywhere.mean) == (2, 1, -0.13)
+
+
+def test_voice_sentiment_is_folded_from_the_share_of_voice_without_a_query(world):
+    """The sponsor report's share-of-voice statement also counts the posts by sentiment: the listening
+    report folds its voice section from it (same figures as its own query, for each kind of viewer)."""
+    from sqlalchemy import event
+
+    from cop.oversight.reports import share_of_voice
+
+    for viewer in (None, world["ann"], world["insider"]):
+        share = share_of_voice(world["guild"], PERIOD, viewer)
+        statements = []
+
+        def listener(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            folded = voice_sentiment(world["guild"], PERIOD, viewer, share)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert statements == []
+        assert folded == voice_sentiment(world["guild"], PERIOD, viewer)
+        assert folded.everywhere.scored > 0
+    inside = listening_report(world["guild"], PERIOD, world["insider"],
+                              share_of_voice(world["guild"], PERIOD, world["insider"])).voice
     assert (inside.everywhere.negative, inside.everywhere.positive, inside.everywhere.mean) == (2, 1, -0.13)
 
 
