@@ -26,13 +26,14 @@ Definitions, shown on the report page too:
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import (DateTime, Float, Integer, and_, case, cast, extract, func, literal, literal_column, or_, select,
-                        true, union_all)
+from sqlalchemy import (DateTime, Float, Integer, and_, bindparam, case, cast, extract, func, literal, literal_column,
+                        or_, select, true, union_all)
 
 from cop import caching, permissions
 from cop.accounts.models import User
@@ -235,12 +236,7 @@ def _one(value: str = "1"):
     return literal_column(value, Integer)
 
 
-def medians(values, keys: tuple[str, ...]) -> dict[tuple, float]:
-    """The median of column ``x`` of the select ``values`` for each group of its ``keys`` columns.
-
-    Portable: ROW_NUMBER and COUNT over the group pick the middle row (odd
-    count) or the two middle rows (even count), which are then averaged.
-    """
+def _medians_statement(values, keys: tuple[str, ...]):
     rows = values.subquery()
     group = [rows.c[k] for k in keys]
     ranked = select(*group, rows.c.x,
@@ -248,8 +244,16 @@ def medians(values, keys: tuple[str, ...]) -> dict[tuple, float]:
                     func.count().over(partition_by=group).label("cnt")).subquery()
     middle = and_(ranked.c.rn * 2 >= ranked.c.cnt, ranked.c.rn * 2 <= ranked.c.cnt + 2)
     out = [ranked.c[k] for k in keys]
-    stmt = select(*out, func.avg(ranked.c.x)).where(middle).group_by(*out)
-    return {tuple(row[:-1]): float(row[-1]) for row in db.session.execute(stmt)}
+    return select(*out, func.avg(ranked.c.x)).where(middle).group_by(*out)
+
+
+def medians(values, keys: tuple[str, ...]) -> dict[tuple, float]:
+    """The median of column ``x`` of the select ``values`` for each group of its ``keys`` columns.
+
+    Portable: ROW_NUMBER and COUNT over the group pick the middle row (odd
+    count) or the two middle rows (even count), which are then averaged.
+    """
+    return {tuple(row[:-1]): float(row[-1]) for row in db.session.execute(_medians_statement(values, keys))}
 
 
 # --- the figures shared by the report, the portfolio and objectives --------------------------------
@@ -328,25 +332,27 @@ def _hours(seconds):
     return None if seconds is None else round(seconds / 3600.0, 1)
 
 
-def core_figures(ids, current: Period, now: datetime | None = None,
-                 mains: dict[int, str] | None = None) -> dict[int, tuple[dict, dict]]:
-    """Every metric in ``METRICS`` for the communities ``ids`` (all when None), for ``current`` and
-    the period before it: ``{community_id: (current values, previous values)}``.
+def _bound(name: str):
+    return bindparam(name, type_=DateTime)
 
-    Seven grouped queries whatever the number of communities (six when the
-    communities' main departments, ``main_departments(ids)``, are given).
-    Communities with no activity at all may be missing from the result (read
-    them as zeros).
-    """
-    now = now or utcnow()
-    previous = current.previous()
+
+@functools.lru_cache(maxsize=8)
+def _core_statements(dialect: str, scoped: bool) -> dict:
+    """The statements of ``core_figures``, built once per database dialect and scope (``scoped``: some
+    communities, bound as the expanding parameter ``ids``; else every community). Periods and the
+    waiting limit are bound parameters (``cur_start``, ``cur_end``, ``prev_start``, ``waited_before``):
+    building these statements (SQLAlchemy coercion, subquery columns) cost more Python per report
+    than running them on the large data set, so a report or portfolio only binds values."""
+    ids = bindparam("ids", expanding=True) if scoped else None
+    current = Period(_bound("cur_start"), _bound("cur_end"))
+    previous = Period(_bound("prev_start"), _bound("cur_start"))
     span = Period(previous.start, current.end)
-    tally = _Tally()
+    out = {}
 
     # Threads started in either period: counts for volume and engagement.
     discussable = Thread.kind != "announcement"
     waited = and_(discussable, or_(
-        and_(Thread.first_reply_at.is_(None), Thread.created_at < now - WAIT_LIMIT),
+        and_(Thread.first_reply_at.is_(None), Thread.created_at < _bound("waited_before")),
         and_(Thread.first_reply_at.is_not(None),
              seconds_between(Thread.first_reply_at, Thread.created_at) > WAIT_LIMIT.total_seconds())))
     rows = (select(Thread.community_id.label("cid"), _which(Thread.created_at, current).label("w"),
@@ -357,20 +363,15 @@ def core_figures(ids, current: Period, now: datetime | None = None,
                    _flag(waited).label("waited"))
             .where(Thread.is_deleted.is_(False), _within(Thread.created_at, span),
                    _in_communities(Thread.community_id, ids)).subquery())
-    names = ("discussable", "replied", "questions", "answered", "waited")
-    for cid, which, count, *sums in db.session.execute(
-            select(rows.c.cid, rows.c.w, func.count(), *[func.sum(rows.c[n]) for n in names])
-            .group_by(rows.c.cid, rows.c.w)):
-        tally.add(cid, which, new_threads=count, **dict(zip(names, sums)))
+    out["threads"] = (select(rows.c.cid, rows.c.w, func.count(), *[func.sum(rows.c[n]) for n in _THREAD_SUMS])
+                      .group_by(rows.c.cid, rows.c.w))
 
     # Visible replies on those threads (replies per thread).
     rows = (select(Thread.community_id.label("cid"), _which(Thread.created_at, current).label("w"))
             .join(Post, Post.thread_id == Thread.id)
             .where(Post.parent_id.is_not(None), _visible_post(), discussable, _within(Thread.created_at, span),
                    _in_communities(Thread.community_id, ids)).subquery())
-    for cid, which, count in db.session.execute(
-            select(rows.c.cid, rows.c.w, func.count()).group_by(rows.c.cid, rows.c.w)):
-        tally.add(cid, which, replies=count)
+    out["replies"] = select(rows.c.cid, rows.c.w, func.count()).group_by(rows.c.cid, rows.c.w)
 
     # Posts, resources, versions and the people behind them, by the contributors' department: the
     # departments other than the community's main one add up to the contributors from outside it.
@@ -381,45 +382,80 @@ def core_figures(ids, current: Period, now: datetime | None = None,
                      func.sum(activity.c.is_post).label("posts"), func.sum(activity.c.is_resource).label("resources"),
                      func.sum(activity.c.is_version).label("versions"))
               .group_by(activity.c.cid, in_current, activity.c.uid).subquery())
-    mains = main_departments(ids) if mains is None else mains
-    for cid, which, dept, posts, resources, versions, contributors in db.session.execute(
-            select(people.c.cid, people.c.w, User.department, func.sum(people.c.posts), func.sum(people.c.resources),
-                   func.sum(people.c.versions), func.count(people.c.uid))
-            .select_from(people).outerjoin(User, User.id == people.c.uid)
-            .group_by(people.c.cid, people.c.w, User.department)):
-        outside = contributors if dept and mains.get(cid) and dept != mains[cid] else 0
-        tally.increase(cid, which, posts=posts, resources=resources, resource_versions=versions,
-                       contributors=contributors, outside_contributors=outside)
+    out["activity"] = (select(people.c.cid, people.c.w, User.department, func.sum(people.c.posts),
+                              func.sum(people.c.resources), func.sum(people.c.versions), func.count(people.c.uid))
+                       .select_from(people).outerjoin(User, User.id == people.c.uid)
+                       .group_by(people.c.cid, people.c.w, User.department))
 
     # Meetings starting in the period.
     rows = (select(Event.community_id.label("cid"), _which(Event.starts_at, current).label("w"))
             .where(Event.is_cancelled.is_(False), _within(Event.starts_at, span),
                    _in_communities(Event.community_id, ids)).subquery())
-    for cid, which, count in db.session.execute(
-            select(rows.c.cid, rows.c.w, func.count()).group_by(rows.c.cid, rows.c.w)):
-        tally.add(cid, which, events=count)
+    out["events"] = select(rows.c.cid, rows.c.w, func.count()).group_by(rows.c.cid, rows.c.w)
 
     # Members at the end of each period, and those who joined during it.
     def member_at(moment):
         return and_(Membership.joined_at < moment,
                     or_(Membership.status == "active", Membership.updated_at >= moment))
 
-    for cid, members_now, members_before, new_now, new_before in db.session.execute(
-            select(Membership.community_id, func.sum(_flag(member_at(current.end))),
-                   func.sum(_flag(member_at(previous.end))), func.sum(_flag(_within(Membership.joined_at, current))),
-                   func.sum(_flag(_within(Membership.joined_at, previous))))
-            .where(Membership.joined_at.is_not(None), Membership.status.in_(("active", "left", "removed")),
-                   _in_communities(Membership.community_id, ids))
-            .group_by(Membership.community_id)):
-        tally.add(cid, 1, members=members_now, new_members=new_now)
-        tally.add(cid, 0, members=members_before, new_members=new_before)
+    out["members"] = (
+        select(Membership.community_id, func.sum(_flag(member_at(current.end))),
+               func.sum(_flag(member_at(previous.end))), func.sum(_flag(_within(Membership.joined_at, current))),
+               func.sum(_flag(_within(Membership.joined_at, previous))))
+        .where(Membership.joined_at.is_not(None), Membership.status.in_(("active", "left", "removed")),
+               _in_communities(Membership.community_id, ids))
+        .group_by(Membership.community_id))
 
     # Median time to first reply.
     values = (select(Thread.community_id.label("cid"), _which(Thread.created_at, current).label("w"),
                      seconds_between(Thread.first_reply_at, Thread.created_at).label("x"))
               .where(Thread.is_deleted.is_(False), discussable, Thread.first_reply_at.is_not(None),
                      _within(Thread.created_at, span), _in_communities(Thread.community_id, ids)))
-    first_reply = medians(values, ("cid", "w"))
+    out["first_reply"] = _medians_statement(values, ("cid", "w"))
+    return out
+
+
+_THREAD_SUMS = ("discussable", "replied", "questions", "answered", "waited")
+
+
+def core_figures(ids, current: Period, now: datetime | None = None,
+                 mains: dict[int, str] | None = None) -> dict[int, tuple[dict, dict]]:
+    """Every metric in ``METRICS`` for the communities ``ids`` (all when None), for ``current`` and
+    the period before it: ``{community_id: (current values, previous values)}``.
+
+    Seven grouped queries whatever the number of communities (six when the
+    communities' main departments, ``main_departments(ids)``, are given), built once
+    (``_core_statements``). Communities with no activity at all may be missing from the
+    result (read them as zeros).
+    """
+    now = now or utcnow()
+    previous = current.previous()
+    statements = _core_statements(db.session.get_bind().dialect.name, ids is not None)
+    params = {"cur_start": current.start, "cur_end": current.end, "prev_start": previous.start,
+              "waited_before": now - WAIT_LIMIT}
+    if ids is not None:
+        params["ids"] = list(ids)
+    tally = _Tally()
+
+    def run(name: str, *, waited: bool = False):
+        used = params if waited else {k: v for k, v in params.items() if k != "waited_before"}
+        return db.session.execute(statements[name], used)
+
+    for cid, which, count, *sums in run("threads", waited=True):
+        tally.add(cid, which, new_threads=count, **dict(zip(_THREAD_SUMS, sums)))
+    for cid, which, count in run("replies"):
+        tally.add(cid, which, replies=count)
+    mains = main_departments(ids) if mains is None else mains
+    for cid, which, dept, posts, resources, versions, contributors in run("activity"):
+        outside = contributors if dept and mains.get(cid) and dept != mains[cid] else 0
+        tally.increase(cid, which, posts=posts, resources=resources, resource_versions=versions,
+                       contributors=contributors, outside_contributors=outside)
+    for cid, which, count in run("events"):
+        tally.add(cid, which, events=count)
+    for cid, members_now, members_before, new_now, new_before in run("members"):
+        tally.add(cid, 1, members=members_now, new_members=new_now)
+        tally.add(cid, 0, members=members_before, new_members=new_before)
+    first_reply = {tuple(row[:-1]): float(row[-1]) for row in run("first_reply")}
 
     result = {}
     for cid in tally.data.keys() | {cid for cid, _w in first_reply}:

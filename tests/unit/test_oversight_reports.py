@@ -251,6 +251,24 @@ def test_every_core_figure_on_the_hand_built_data(world):
     }
 
 
+def test_core_figures_build_their_statements_once_and_bind_each_period(world):
+    """The statements are built once per dialect and scope; the periods, the waiting limit and the
+    communities are bound at each call, so the same statements give each period's own figures."""
+    from cop.oversight.reports import _core_statements
+
+    guild = world["guild"].id
+    _core_statements.cache_clear()
+    first = core_figures([guild], PERIOD, NOW)[guild]
+    earlier = core_figures([guild], Period.last(30, NOW - timedelta(days=30)), NOW - timedelta(days=30))[guild]
+    everywhere = core_figures(None, PERIOD, NOW)[guild]
+    assert _core_statements.cache_info().misses == 2  # scoped, then every community
+    assert _core_statements.cache_info().hits == 1
+    assert first[0]["new_threads"] == everywhere[0]["new_threads"] == 6
+    assert first[0]["unanswered_48h"] == 2
+    # The previous period's figures, computed as the current period of a report a month earlier.
+    assert earlier[0] == first[1]
+
+
 def test_the_report_beyond_the_core_figures(world):
     report = community_report(world["guild"], PERIOD, viewer=world["sponsor"], now=NOW)
     assert report.main_department == "Engineering"  # two Engineering, two Sales: ties go alphabetically
