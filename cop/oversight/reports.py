@@ -732,29 +732,37 @@ def _report_and_window(community, period: Period, viewer, now) -> tuple[Communit
         trends=trends(community, period), objectives=objectives, objective_window=window), window_figures
 
 
-def top_contributors(community, period: Period, limit: int = TOP_LIMIT) -> list[Contributor]:
-    """The people with the most posts, accepted answers, resources and *helpful* reactions received (on their
-    visible posts here, given in the period) in the period, their sum first."""
+@functools.lru_cache(maxsize=8)
+def _top_contributors_statement(dialect: str, limit: int):
+    """``top_contributors``' statement, built once (community ``cid``, period ``p_start``/``p_end`` bound)."""
+    cid, period = bindparam("cid", type_=Integer), Period(_bound("p_start"), _bound("p_end"))
     posts = (select(Post.author_id.label("uid"), *_marks(("p", 1), ("a", 0), ("r", 0), ("h", 0)))
              .join(Thread, Thread.id == Post.thread_id)
-             .where(Thread.community_id == community.id, _visible_post(), _within(Post.created_at, period)))
+             .where(Thread.community_id == cid, _visible_post(), _within(Post.created_at, period)))
     accepted = (select(Post.author_id, *_marks(("p", 0), ("a", 1), ("r", 0), ("h", 0))).select_from(Thread)
                 .join(Post, Post.id == Thread.accepted_post_id)
-                .where(Thread.community_id == community.id, _visible_post(), _within(Post.created_at, period)))
+                .where(Thread.community_id == cid, _visible_post(), _within(Post.created_at, period)))
     resources = (select(Resource.author_id, *_marks(("p", 0), ("a", 0), ("r", 1), ("h", 0)))
-                 .where(Resource.community_id == community.id, Resource.is_deleted.is_(False),
+                 .where(Resource.community_id == cid, Resource.is_deleted.is_(False),
                         _within(Resource.created_at, period)))
     helpful = (select(Post.author_id, *_marks(("p", 0), ("a", 0), ("r", 0), ("h", 1))).select_from(Reaction)
                .join(Post, Post.id == Reaction.post_id).join(Thread, Thread.id == Post.thread_id)
-               .where(Reaction.kind == "helpful", Thread.community_id == community.id, _visible_post(),
+               .where(Reaction.kind == "helpful", Thread.community_id == cid, _visible_post(),
                       _within(Reaction.created_at, period)))
     rows = union_all(posts, accepted, resources, helpful).subquery()
     p, a, r, h = func.sum(rows.c.p), func.sum(rows.c.a), func.sum(rows.c.r), func.sum(rows.c.h)
-    stmt = (select(User.id, User.display_name, User.handle, p, a, r, h).join(rows, rows.c.uid == User.id)
+    return (select(User.id, User.display_name, User.handle, p, a, r, h).join(rows, rows.c.uid == User.id)
             .group_by(User.id, User.display_name, User.handle)
             .order_by((p + a + r + h).desc(), User.display_name, User.id).limit(limit))
+
+
+def top_contributors(community, period: Period, limit: int = TOP_LIMIT) -> list[Contributor]:
+    """The people with the most posts, accepted answers, resources and *helpful* reactions received (on their
+    visible posts here, given in the period) in the period, their sum first."""
+    stmt = _top_contributors_statement(db.session.get_bind().dialect.name, limit)
     return [Contributor(uid, name, handle, int(posts), int(answers), int(added), int(helped))
-            for uid, name, handle, posts, answers, added, helped in db.session.execute(stmt)]
+            for uid, name, handle, posts, answers, added, helped in db.session.execute(
+                stmt, {"cid": community.id, "p_start": period.start, "p_end": period.end})]
 
 
 def _readable_ids(viewer):
@@ -855,6 +863,24 @@ def trend_window(period: Period) -> tuple[Period, int]:
     return Period(period.end - timedelta(weeks=weeks), period.end), weeks
 
 
+@functools.lru_cache(maxsize=8)
+def _trend_statements(dialect: str) -> tuple:
+    """``trends``' two statements, built once (community ``ids``, window ``w_start``/``w_end`` bound)."""
+    window = Period(_bound("w_start"), _bound("w_end"))
+    activity = _activity(bindparam("ids", expanding=True), window)
+    rows = select(whole_weeks(activity.c.at, window.start).label("wk"), activity.c.uid,
+                  activity.c.is_post).subquery()
+    per_week = (select(rows.c.wk, func.sum(rows.c.is_post), func.count(rows.c.uid.distinct()))
+                .group_by(rows.c.wk))
+    first_reply = _medians_statement(
+        select(whole_weeks(Thread.created_at, window.start).label("wk"),
+               seconds_between(Thread.first_reply_at, Thread.created_at).label("x"))
+        .where(Thread.community_id.in_(bindparam("ids", expanding=True)), Thread.is_deleted.is_(False),
+               Thread.kind != "announcement", Thread.first_reply_at.is_not(None),
+               _within(Thread.created_at, window)), ("wk",))
+    return per_week, first_reply
+
+
 def trends(community, period: Period) -> list[TrendPoint]:
     """Weekly posts, active contributors and median time to first reply, oldest week first.
 
@@ -862,16 +888,11 @@ def trends(community, period: Period) -> list[TrendPoint]:
     time to first reply is counted in the week the thread was opened.
     """
     window, weeks = trend_window(period)
-    activity = _activity([community.id], window)
-    rows = select(whole_weeks(activity.c.at, _at(window.start)).label("wk"), activity.c.uid,
-                  activity.c.is_post).subquery()
-    per_week = {int(wk): (int(posts or 0), int(people)) for wk, posts, people in db.session.execute(
-        select(rows.c.wk, func.sum(rows.c.is_post), func.count(rows.c.uid.distinct())).group_by(rows.c.wk))}
-    first_reply = medians(
-        select(whole_weeks(Thread.created_at, _at(window.start)).label("wk"),
-               seconds_between(Thread.first_reply_at, Thread.created_at).label("x"))
-        .where(Thread.community_id == community.id, Thread.is_deleted.is_(False), Thread.kind != "announcement",
-               Thread.first_reply_at.is_not(None), _within(Thread.created_at, window)), ("wk",))
+    per_week_stmt, first_reply_stmt = _trend_statements(db.session.get_bind().dialect.name)
+    params = {"ids": [community.id], "w_start": window.start, "w_end": window.end}
+    per_week = {int(wk): (int(posts or 0), int(people))
+                for wk, posts, people in db.session.execute(per_week_stmt, params)}
+    first_reply = {tuple(row[:-1]): float(row[-1]) for row in db.session.execute(first_reply_stmt, params)}
     points = []
     for week in range(weeks):
         start = window.start + timedelta(weeks=week)
