@@ -8,7 +8,7 @@ raise ``NotAllowed``.
 from datetime import timedelta
 
 from flask import has_request_context, url_for
-from sqlalchemy import bindparam, case, func, or_, select, union_all
+from sqlalchemy import bindparam, case, func, or_, select, union_all, update
 from sqlalchemy.orm import defer, joinedload, lazyload
 
 from cop import permissions, signals
@@ -201,14 +201,28 @@ def reply(author, thread, parent: Post, body: str) -> Post:
     _set_path(post, parent)
     _record_mentions(post, mentioned)
     record_post_links(post)
-    thread.reply_count += 1
-    thread.last_activity_at = now
-    if thread.first_reply_at is None and author.id != thread.author_id:
-        thread.first_reply_at = now
+    _count_reply(thread, author, now)
     signals.reply_created.send(author, post=post)
     _announce_mentions(author, post, mentioned)
     db.session.commit()
     return post
+
+
+def _count_reply(thread, author, now) -> None:
+    """One more reply in ``thread`` (reply count, last activity, first reply by someone else), in one UPDATE.
+
+    Computed by the database from the row as it is when the UPDATE runs, never from values read
+    earlier: concurrent replies each add their one (a value read and written back loses those committed
+    in between). ``flask cop repair-counters`` recomputes the same figures from the posts.
+    """
+    values = {"reply_count": Thread.reply_count + 1,
+              "last_activity_at": case((Thread.last_activity_at < now, now), else_=Thread.last_activity_at)}
+    if author.id != thread.author_id:
+        values["first_reply_at"] = case((or_(Thread.first_reply_at.is_(None), Thread.first_reply_at > now), now),
+                                        else_=Thread.first_reply_at)
+    db.session.execute(update(Thread).where(Thread.id == thread.id).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(thread, list(values))
 
 
 def quote_text(post: Post) -> str:
@@ -469,8 +483,14 @@ def get_thread_or_none(thread_id: int, *, for_page: bool = False) -> Thread | No
 
 
 def _reply_page(thread, page: int, per_page: int):
-    """``(page, pages, select of that page's replies in tree order)`` (one indexed range on the path)."""
-    pages = max(1, -(-thread.reply_count // per_page))
+    """``(page, pages, select of that page's replies in tree order)`` (one indexed range on the path).
+
+    The number of pages counts the replies themselves (from the covering index), not ``reply_count``:
+    a counter behind the posts must never leave a reply on no page.
+    """
+    replies = db.session.scalar(select(func.count()).select_from(Post).where(
+        Post.thread_id == thread.id, Post.parent_id.is_not(None)))
+    pages = max(1, -(-replies // per_page))
     page = min(max(1, page), pages)
     stmt = (select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
             .order_by(Post.path).offset((page - 1) * per_page).limit(per_page))

@@ -17,3 +17,15 @@ def backup_command(dest):
     click.echo(f"Database copied to {result.database} ({result.database_bytes:,} bytes, "
                f"{result.seconds:.1f} s); uploads: {result.blobs_copied} new files, {result.blobs_kept} "
                f"already in {result.uploads}.")
+
+
+@click.command("repair-counters")
+@with_appcontext
+def repair_counters_command():
+    """Recompute reply counts, last activity, first replies, member counts and latest versions from the rows."""
+    from cop.ops import counters
+
+    repaired = counters.repair_counters()
+    for name, rows in vars(repaired).items():
+        click.echo(f"{name}: {rows} row{'s' if rows != 1 else ''} corrected")
+    click.echo("All counters were right." if repaired.total == 0 else f"{repaired.total} figures corrected.")
