@@ -27,6 +27,8 @@ class Config:
     SECRET_KEY = os.environ.get("COP_SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("COP_DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite: seconds a write waits for another's lock before the request answers 503 "try again".
+    SQLITE_BUSY_TIMEOUT = float(os.environ.get("COP_SQLITE_BUSY_TIMEOUT", "5"))
     RATELIMIT_STORAGE_URI = os.environ.get("COP_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True

@@ -2,6 +2,7 @@
 from flask import flash
 from flask_wtf import FlaskForm
 
+from cop import unavailable
 from cop.errors import DomainError
 
 
@@ -23,5 +24,8 @@ def page_arg(request) -> int:
 
 
 def form_status(form: FlaskForm) -> int:
-    """400 when a submitted form is shown again (it failed), 200 for a first display."""
-    return 400 if form.is_submitted() else 200
+    """400 when a submitted form is shown again (it failed), 200 for a first display; 503 when it
+    failed because the database or upload store could not take the write (``cop.unavailable``)."""
+    if not form.is_submitted():
+        return 200
+    return 503 if unavailable.seen_in_this_request() else 400
