@@ -1,9 +1,18 @@
 """Helpers shared by every blueprint's forms."""
 from flask import flash
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
 
-from cop import unavailable
+from cop import idempotency, unavailable
 from cop.errors import DomainError
+
+
+class OnceForm(FlaskForm):
+    """A form that creates something: it carries a one-time key (``cop.idempotency``), made at each
+    render and sent back with the form, so sending it twice creates one thing. Templates render it
+    beside the CSRF token: ``{{ form.form_key }}``."""
+
+    form_key = HiddenField(default=idempotency.new_key)
 
 
 def show_domain_error(form: FlaskForm, exc: DomainError) -> None:

@@ -13,3 +13,4 @@ from cop.oversight.models import Objective  # noqa: F401
 from cop.identity.models import ExternalIdentity, GroupMapping  # noqa: F401
 from cop.api.models import ApiToken  # noqa: F401
 from cop.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
+from cop.idempotency import FormSubmission  # noqa: F401

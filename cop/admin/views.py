@@ -1,7 +1,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from cop import permissions
+from cop import idempotency, permissions
 from cop.accounts import services as account_services
 from cop.accounts.models import User
 from cop.admin import services
@@ -33,6 +33,8 @@ def index():
 def new_community():
     form = NewCommunityForm()
     if form.validate_on_submit():
+        if (again := idempotency.replay(form, url_for("communities.directory"))) is not None:
+            return again
         try:
             community = community_services.create_community(
                 current_user, sponsors=form.sponsors.data, coordinators=form.coordinators.data,
@@ -42,7 +44,7 @@ def new_community():
             show_domain_error(form, exc)
         else:
             flash(f"{community.name} created.", "success")
-            return redirect(url_for("communities.community_home", slug=community.slug))
+            return idempotency.created(form, url_for("communities.community_home", slug=community.slug))
     status = form_status(form)
     return render_template("admin/new_community.html", form=form), status
 

@@ -2,13 +2,14 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from cop.forms import OnceForm
 from cop.discussions.models import KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS
 from cop.markup import MAX_MARKDOWN_CHARS
 
 BODY_HINT = "Markdown: **bold**, *italic*, `code`, ```fenced blocks```, lists, tables, links. Mention someone with @handle."
 
 
-class ThreadForm(FlaskForm):
+class ThreadForm(OnceForm):
     title = StringField("Title", validators=[DataRequired("Give the thread a title."), Length(max=200)])
     kind = SelectField("Kind", choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS], default="question")
     priority = SelectField("Priority", choices=[SelectChoice(str(p), PRIORITY_LABELS[p]) for p in PRIORITIES], default="3")
@@ -17,7 +18,7 @@ class ThreadForm(FlaskForm):
                                                      Length(max=MAX_MARKDOWN_CHARS)])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(OnceForm):
     parent_id = HiddenField()
     body = TextAreaField("Your reply", validators=[DataRequired("Write something first: the text cannot be empty."),
                                                    Length(max=MAX_MARKDOWN_CHARS)])

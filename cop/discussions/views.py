@@ -2,7 +2,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from cop import caching, permissions
+from cop import caching, idempotency, permissions
 from cop.communities.guidelines import platform_guidelines_html
 from cop.communities.models import Community
 from cop.discussions import services
@@ -167,6 +167,8 @@ def new_thread(slug):
     if not permissions.can_manage(current_user, community):
         form.kind.choices = [c for c in form.kind.choices if c.value != "announcement"]
     if form.validate_on_submit():
+        if (again := idempotency.replay(form, url_for(".thread_list", slug=community.slug))) is not None:
+            return again
         try:
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
                                             kind=form.kind.data, priority=form.priority.data, tags=form.tags.data)
@@ -175,7 +177,7 @@ def new_thread(slug):
             show_domain_error(form, exc)
         else:
             search_services.close_gap(community, request.form.get("gap", ""))
-            return redirect(url_for(".thread", thread_id=thread.id))
+            return idempotency.created(form, url_for(".thread", thread_id=thread.id))
     return render_template("discussions/new_thread.html", community=community, form=form,
                            gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), form_status(form)
 
@@ -216,13 +218,16 @@ def reply(thread_id):
         if request.args.get("quote") == "1":
             form.body.data = services.quote_text(parent)
     if form.validate_on_submit():
+        if (again := idempotency.replay(form, url_for(".thread", thread_id=thread.id))) is not None:
+            return again
         try:
             post = services.reply(current_user, thread, parent, form.body.data)
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
         else:
-            return redirect(url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}")
+            page_url = url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}"
+            return idempotency.created(form, page_url, lasting_url=url_for(".post_link", post_id=post.id))
     status = form_status(form)
     if form.is_submitted() and not thread_open_for_replies(thread):
         status = 409

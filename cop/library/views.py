@@ -4,7 +4,7 @@ import os
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from cop import caching, permissions
+from cop import caching, idempotency, permissions
 from cop.communities.models import Community
 from cop.errors import DomainError
 from cop.extensions import db
@@ -90,6 +90,8 @@ def new_resource(slug, kind):
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:200]  # from a knowledge gap
     if form.validate_on_submit():
+        if (again := idempotency.replay(form, url_for(".index", slug=community.slug))) is not None:
+            return again
         fields = dict(title=form.title.data, description=form.description.data, tags=form.tags.data)
         try:
             if kind == "file":
@@ -110,7 +112,7 @@ def new_resource(slug, kind):
         else:
             search_services.close_gap(community, request.form.get("gap", ""))
             flash(f"“{resource.title}” added to the library.", "success")
-            return redirect(url_for(".resource", resource_id=resource.id))
+            return idempotency.created(form, url_for(".resource", resource_id=resource.id))
     return render_template("library/new.html", community=community, form=form, kind=kind,
                            kind_label=KIND_LABELS[kind], gap=request.values.get("gap", "")[:200],
                            **_hints()), form_status(form)
@@ -251,6 +253,8 @@ def new_version(resource_id):
 def _upload_version(resource):
     form = NewFileVersionForm()
     if form.validate_on_submit():
+        if (again := idempotency.replay(form, url_for(".resource", resource_id=resource.id))) is not None:
+            return again
         upload = form.file.data
         try:
             version = services.upload_version(current_user, resource, stream=upload.stream,
@@ -263,7 +267,7 @@ def _upload_version(resource):
             show_domain_error(form, exc)
         else:
             flash(f"Version {version.number} uploaded.", "success")
-            return redirect(url_for(".resource", resource_id=resource.id))
+            return idempotency.created(form, url_for(".resource", resource_id=resource.id))
     return render_template("library/new_version.html", resource=resource, community=resource.community, form=form,
                            **_hints()), form_status(form)
 
