@@ -33,9 +33,9 @@ def index():
 def new_community():
     form = NewCommunityForm()
     if form.validate_on_submit():
-        if (again := idempotency.replay(form, url_for("communities.directory"))) is not None:
-            return again
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for("communities.directory"))) is not None:
+                return again
             community = community_services.create_community(
                 current_user, sponsors=form.sponsors.data, coordinators=form.coordinators.data,
                 **community_fields(form))

@@ -167,9 +167,9 @@ def new_thread(slug):
     if not permissions.can_manage(current_user, community):
         form.kind.choices = [c for c in form.kind.choices if c.value != "announcement"]
     if form.validate_on_submit():
-        if (again := idempotency.replay(form, url_for(".thread_list", slug=community.slug))) is not None:
-            return again
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".thread_list", slug=community.slug))) is not None:
+                return again
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
                                             kind=form.kind.data, priority=form.priority.data, tags=form.tags.data)
         except DomainError as exc:
@@ -218,9 +218,9 @@ def reply(thread_id):
         if request.args.get("quote") == "1":
             form.body.data = services.quote_text(parent)
     if form.validate_on_submit():
-        if (again := idempotency.replay(form, url_for(".thread", thread_id=thread.id))) is not None:
-            return again
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".thread", thread_id=thread.id))) is not None:
+                return again
             post = services.reply(current_user, thread, parent, form.body.data)
         except DomainError as exc:
             db.session.rollback()

@@ -68,9 +68,9 @@ def new_meeting(slug):
     if request.method == "GET":
         form.timezone.data = services.default_timezone(community)
     if form.validate_on_submit():
-        if (again := idempotency.replay(form, url_for(".meetings", slug=community.slug))) is not None:
-            return again
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".meetings", slug=community.slug))) is not None:
+                return again
             event = services.schedule_meeting(current_user._get_current_object(), community, form.details())
         except DomainError as exc:
             db.session.rollback()

@@ -90,10 +90,10 @@ def new_resource(slug, kind):
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:200]  # from a knowledge gap
     if form.validate_on_submit():
-        if (again := idempotency.replay(form, url_for(".index", slug=community.slug))) is not None:
-            return again
         fields = dict(title=form.title.data, description=form.description.data, tags=form.tags.data)
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".index", slug=community.slug))) is not None:
+                return again
             if kind == "file":
                 upload = form.file.data
                 resource = services.add_file(current_user, community, stream=upload.stream, filename=upload.filename,
@@ -253,10 +253,10 @@ def new_version(resource_id):
 def _upload_version(resource):
     form = NewFileVersionForm()
     if form.validate_on_submit():
-        if (again := idempotency.replay(form, url_for(".resource", resource_id=resource.id))) is not None:
-            return again
         upload = form.file.data
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".resource", resource_id=resource.id))) is not None:
+                return again
             version = services.upload_version(current_user, resource, stream=upload.stream,
                                               filename=upload.filename, change_note=form.change_note.data)
         except storage.UploadTooLarge:

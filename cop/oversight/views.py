@@ -116,9 +116,9 @@ def new_objective(slug):
     form = ObjectiveForm()
     if form.validate_on_submit():
         report_url = url_for(".report", slug=community.slug) + "#objectives-h"
-        if (again := idempotency.replay(form, report_url)) is not None:
-            return again
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, report_url)) is not None:
+                return again
             services.create_objective(current_user, community, **form.values())
         except NotAllowed:
             abort(403)

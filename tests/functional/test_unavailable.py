@@ -8,6 +8,7 @@ import html
 import io
 import logging
 import os
+import re
 import sqlite3
 import subprocess
 
@@ -42,9 +43,14 @@ def member(app, login_as):
     return user
 
 
-def _new_thread(client, token):
-    return client.post("/c/guild/threads/new", data={"csrf_token": token, "title": TITLE, "body": BODY,
-                                                     "kind": "question", "priority": "3", "tags": ""})
+def _new_thread(client, token, form_key=None):
+    data = {"csrf_token": token, "title": TITLE, "body": BODY, "kind": "question", "priority": "3", "tags": ""}
+    return client.post("/c/guild/threads/new", data={**data, **({"form_key": form_key} if form_key else {})})
+
+
+def _form_key(client) -> str:
+    page = client.get("/c/guild/threads/new").get_data(as_text=True)
+    return re.search(r'name="form_key"[^>]*value="([^"]+)"', page).group(1)
 
 
 def _assert_form_kept(response):
@@ -61,12 +67,12 @@ def _warnings(caplog):
 
 def test_a_write_while_another_process_holds_the_lock_answers_503_and_keeps_the_text(app, client, member,
                                                                                       caplog):
-    token = client.csrf_token()
+    token, key = client.csrf_token(), _form_key(client)
     holder = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process writing for a long time
     try:
         with caplog.at_level(logging.WARNING):
-            response = _new_thread(client, token)
+            response = _new_thread(client, token, key)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -75,7 +81,9 @@ def test_a_write_while_another_process_holds_the_lock_answers_503_and_keeps_the_
     assert [r.getMessage() for r in _warnings(caplog)] == [
         "answering 503 to POST /c/guild/threads/new: database is locked"]
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 0
-    assert _new_thread(client, token).status_code == 302  # the lock gone, the same form goes through
+    assert f'value="{key}"' in response.get_data(as_text=True)  # the same one-time key, unused
+    assert _new_thread(client, token, key).status_code == 302  # the lock gone, the same form goes through
+    assert db.session.scalar(select(func.count()).select_from(Thread)) == 1
 
 
 def test_a_read_only_database_answers_503_and_keeps_the_text(app, client, member, tmp_path, caplog):
