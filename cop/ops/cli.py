@@ -17,6 +17,27 @@ def backup_command(dest):
     click.echo(f"Database copied to {result.database} ({result.database_bytes:,} bytes, "
                f"{result.seconds:.1f} s); uploads: {result.blobs_copied} new files, {result.blobs_kept} "
                f"already in {result.uploads}.")
+    if result.missing_blobs:
+        click.echo(f"{len(result.missing_blobs)} files named by the database are missing from the upload store "
+                   "(and so from this backup):", err=True)
+        for sha256, what in result.missing_blobs:
+            click.echo(f"  {sha256}  {what}", err=True)
+        raise click.exceptions.Exit(1)
+
+
+@click.command("check")
+@with_appcontext
+def check_command():
+    """Check database integrity, upload blobs, the search index against the outbox, and counters."""
+    from cop.ops import check
+
+    report = check.check()
+    for section, problems in report.sections.items():
+        click.echo(f"{section}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        for problem in problems:
+            click.echo(f"  {problem}")
+    if not report.ok:
+        raise click.exceptions.Exit(1)
 
 
 @click.command("repair-counters")
