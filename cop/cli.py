@@ -79,6 +79,33 @@ def search_catch_up():
     click.echo(f"Applied {applied} changes.")
 
 
+@search_cli.command("related")
+@click.option("--all", "everything", is_flag=True, help="Recompute every thread's list, not only the missing.")
+@with_appcontext
+def search_related(everything):
+    """Store the related threads of threads that have none (after a rebuild or a seed)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from cop.discussions.models import Thread
+    from cop.extensions import db
+    from cop.search import index, related
+    from cop.search.models import RelatedThread
+
+    with Session(db.engine) as session:
+        wanted = select(Thread.id).where(Thread.is_deleted.is_(False))
+        if not everything:
+            wanted = wanted.where(~select(RelatedThread.thread_id).where(
+                RelatedThread.thread_id == Thread.id).exists())
+        ids = list(session.scalars(wanted.order_by(Thread.id)))
+        searcher = index.get_searcher(index.index_dir())
+        with click.progressbar(length=len(ids), label="Related threads") as bar:
+            for start in range(0, len(ids), 200):
+                related.refresh(session, searcher, ids[start:start + 200], force=True)
+                bar.update(len(ids[start:start + 200]))
+    click.echo(f"Stored the related threads of {len(ids)} threads.")
+
+
 @search_cli.command("status")
 @with_appcontext
 def search_status():
@@ -93,6 +120,29 @@ def search_status():
     click.echo(f"Outbox backlog: {info['backlog']}")
     when = info["last_applied_at"].isoformat(timespec="seconds") if info["last_applied_at"] else "-"
     click.echo(f"Last applied change: #{info['last_applied']} ({when})")
+
+
+@cop_cli.group("sentiment")
+def sentiment_cli():
+    """Post sentiment (VADER): score the posts written before it was recorded."""
+
+
+@sentiment_cli.command("backfill")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=500, show_default=True,
+              help="Posts scored per transaction.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Stop after this many posts (resume later).")
+@with_appcontext
+def sentiment_backfill(batch, limit):
+    """Score every post that has no sentiment yet. Safe to stop and run again: it goes on where it stopped."""
+    from cop.discussions import sentiment
+
+    total = sentiment.unscored_count()
+    if limit is not None:
+        total = min(total, limit)
+    with click.progressbar(length=total, label="Scoring posts") as bar:
+        scored = sentiment.backfill(batch=batch, limit=limit, progress=bar.update)
+    left = sentiment.unscored_count()
+    click.echo(f"Scored {scored} posts; {left} left to score." if left else f"Scored {scored} posts; all done.")
 
 
 def _register_operations_commands():

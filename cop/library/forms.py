@@ -3,10 +3,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length
 
-from cop.forms import OnceForm
 from cop.library.services import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from cop.library.urls import URL_MAX
 from cop.markup import MAX_MARKDOWN_CHARS
+from cop.forms import OnceForm, WritingForm
 
 DESCRIPTION_HINT = "Markdown: what it is, when to use it, who it helped."
 BODY_HINT = "Markdown: headings with #, **bold**, *italic*, lists, tables, `code` and links."
@@ -16,7 +16,7 @@ FILE_HINT = ("PDF, office documents, images, text (Markdown, CSV...) or archives
 NOTE_HINT = "Optional: what changed, for those who used the previous version."
 
 
-class _ResourceFields(OnceForm):
+class _ResourceFields(WritingForm, OnceForm):
     title = StringField("Title", validators=[DataRequired("Give the resource a title."), Length(max=TITLE_MAX)])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
     tags = StringField("Tags (comma-separated)", validators=[Length(max=500)])
@@ -48,7 +48,7 @@ class NewFileVersionForm(OnceForm):
     change_note = StringField("Change note", validators=[Length(max=NOTE_MAX)])
 
 
-class WriteForm(FlaskForm):
+class WriteForm(WritingForm):
     base_version = HiddenField()
     body = TextAreaField("Text", validators=[DataRequired("Write something first: the document cannot be empty."),
                                              Length(max=MAX_MARKDOWN_CHARS)])

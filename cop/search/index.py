@@ -8,7 +8,8 @@ How changes reach the index:
 * After the commit, ``catch_up`` applies the outbox rows past this index
   copy's mark, in id order, under a non-blocking file lock in the index
   directory: one writer at a time; a process that finds the lock taken skips,
-  since the holder (or the next commit) will apply its rows too.
+  and the holder, after releasing the lock, looks for rows it has not read
+  and applies them too (so a post is never left waiting for the next commit).
 * The mark (last applied outbox id) lives in a file in the index directory,
   so each host's copy tails the same outbox on its own, and a rebuilt
   directory carries the mark it was built at.
@@ -276,46 +277,83 @@ def _next_mark(mark: int, rows, now) -> int:
 def catch_up(app=None, limit: int = 5000) -> int | None:
     """Apply pending outbox rows to this host's index; the number applied, or None if skipped or failed.
 
+    A process that finds the lock taken leaves its rows to the holder, so the holder looks
+    once more *after* releasing the lock: a commit whose catch-up gave up while the holder
+    was applying rows it had read before that commit would otherwise wait for the next
+    commit anywhere — under a burst of writes that ends, forever (a post in the index only
+    after a restart, never found by search within 30 s). The skipper's commit precedes its
+    attempt, which precedes the holder's release, which precedes the holder's look.
+
     Never raises: a locked index is left to its holder, a broken one is
     logged (search reports itself unavailable until ``reindex``).
     """
     app = app or current_app._get_current_object()
     path = index_dir(app)
-    applied = 0
+    applied = None
     try:
-        with writer_lock(path) as locked:
-            if not locked:
-                return None
-            ix = _open_or_create(path)
-            try:
-                with Session(db.engine) as session:
-                    while True:
-                        mark = read_mark(path)
-                        rows = session.execute(
-                            select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id,
-                                   SearchOutbox.created_at)
-                            .where(SearchOutbox.id > mark).order_by(SearchOutbox.id).limit(limit)).all()
-                        if not rows:
-                            break
-                        writer = ix.writer()
-                        try:
-                            _apply(writer, session, [(r.doc_type, r.doc_id) for r in rows])
-                        except BaseException:
-                            writer.cancel()
-                            raise
-                        writer.commit()
-                        applied += len(rows)
-                        new_mark = _next_mark(mark, rows, utcnow())
-                        write_mark(path, new_mark)
-                        if len(rows) < limit or new_mark == mark:
-                            break
-            finally:
-                ix.close()
+        while True:
+            with writer_lock(path) as locked:
+                if not locked:
+                    break
+                done, seen = _apply_pending(path, limit)
+                applied = (applied or 0) + done
+            with Session(db.engine) as session:
+                if not session.scalar(select(SearchOutbox.id).where(SearchOutbox.id > seen).limit(1)):
+                    break
     except Exception:
         log.warning("search index update failed at %s; the outbox keeps the changes", path, exc_info=True)
         return None
-    note_local_write()  # caught up: this process's next search sees every change applied so far
+    if applied is not None:
+        note_local_write()  # caught up: this process's next search sees every change applied so far
     return applied
+
+
+def _apply_pending(path: str, limit: int) -> tuple[int, int]:
+    """Apply the outbox rows past the mark (the caller holds the lock); (rows applied, highest id read)."""
+    applied = 0
+    seen = read_mark(path)
+    ix = _open_or_create(path)
+    try:
+        with Session(db.engine) as session:
+            while True:
+                mark = read_mark(path)
+                rows = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id,
+                           SearchOutbox.created_at)
+                    .where(SearchOutbox.id > mark).order_by(SearchOutbox.id).limit(limit)).all()
+                if not rows:
+                    break
+                writer = ix.writer()
+                try:
+                    _apply(writer, session, [(r.doc_type, r.doc_id) for r in rows])
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+                applied += len(rows)
+                seen = max(seen, rows[-1].id)
+                _refresh_related(path, session, {r.doc_id for r in rows if r.doc_type == "thread"})
+                new_mark = _next_mark(mark, rows, utcnow())
+                write_mark(path, new_mark)
+                if len(rows) < limit or new_mark == mark:
+                    break
+    finally:
+        ix.close()
+    return applied, seen
+
+
+def _refresh_related(path: str, session: Session, thread_ids) -> None:
+    """Recompute the stored related threads of changed threads (``cop.search.related``); never raises."""
+    if not thread_ids:
+        return
+    from cop.search import related
+
+    note_local_write()  # the searcher must see the commit just made
+    try:
+        related.refresh(session, get_searcher(path), thread_ids)
+    except Exception:
+        session.rollback()
+        log.warning("related threads not updated for %d threads", len(thread_ids), exc_info=True)
 
 
 # --- rebuilding -------------------------------------------------------------------------------------
@@ -404,7 +442,7 @@ _local = threading.local()
 _MAX_OPEN = 4
 # Another process's commit is seen at most this long after it (a check of the table of contents
 # per request is cheap, but a new searcher on every commit under a stream of writes is not).
-REFRESH_SECONDS = 2.0
+REFRESH_SECONDS = 0.5
 # Bumped by ``catch_up`` after each commit: this process's own writes are seen by its next search.
 _local_writes = [0]
 

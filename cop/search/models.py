@@ -52,3 +52,24 @@ class SearchLog(db.Model):
     result_count = db.Column(db.Integer, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     closed_at = db.Column(db.DateTime)
+
+
+class RelatedThread(db.Model):
+    """The threads most like a thread, computed by the indexer when the thread changes.
+
+    ``related_ids`` are the best candidates in order, from every community: the thread page
+    keeps those the viewer may read (checked on every load) and shows the first few.
+    ``signature`` is a digest of what they were computed from (title and tags), so a reply,
+    which changes neither, does not recompute them.
+    """
+
+    __tablename__ = "related_threads"
+
+    thread_id = db.Column(db.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
+    signature = db.Column(db.String(40), nullable=False)
+    related_ids = db.Column(db.Text, nullable=False, default="")  # "12,7,31": best first
+    computed_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    @property
+    def ids(self) -> list[int]:
+        return [int(part) for part in self.related_ids.split(",") if part]

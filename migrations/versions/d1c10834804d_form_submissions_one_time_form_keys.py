@@ -1,7 +1,7 @@
 """form submissions: one-time form keys
 
 Revision ID: d1c10834804d
-Revises: 6e10a43cdcd6
+Revises: b234b233945f
 Create Date: 2026-12-07 04:24:46.196692
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd1c10834804d'
-down_revision = '6e10a43cdcd6'
+down_revision = 'b234b233945f'
 branch_labels = None
 depends_on = None
 

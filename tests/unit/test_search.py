@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -489,3 +490,107 @@ def test_cached_snippets_follow_edits_and_moderation(app, world):
     assert "second wording" in str(edited.snippet) and "first" not in str(edited.snippet)
     discussions.decide_flag(member, discussions.flag_post(member, post, "add-value"), hide=True)
     assert search.search(member, "zqsnippet").total == 0
+
+
+def _writer_lock_held(path: str) -> bool:
+    """Whether some process holds the index directory's writer lock (read from /proc/locks, without taking it)."""
+    inode = os.stat(os.path.join(path, index.LOCK_FILE)).st_ino
+    with open("/proc/locks", encoding="ascii") as locks:
+        return any(f":{inode} " in line for line in locks)
+
+
+def test_a_post_committed_while_another_process_indexes_is_found_without_a_later_commit(app, world):
+    """The post search never returned under write load: its commit's catch-up found the writer lock taken by
+    another process that had read the outbox before that commit, and nothing applied it until the next commit.
+    Here no commit follows the probe; it must be found, polled from this process, once the other writer is done."""
+    member, thread = world["member"], world["common"]
+    words = [f"zqfiller{n}" for n in range(4000)]
+    app.config["SEARCH_INDEX_ON_COMMIT"] = False
+    for n in range(12):  # a backlog that keeps the other process's catch-up busy for a while
+        discussions.reply(member, thread, thread.opening_post, " ".join(words[n::3]) * 3)
+    app.config["SEARCH_INDEX_ON_COMMIT"] = True
+    path = index.index_dir()
+    holder = subprocess.Popen([sys.executable, "-c", _script(app, """
+        from cop.search import index
+        assert index.catch_up()
+    """)], stderr=subprocess.PIPE, text=True)
+    polls = 0
+    while not _writer_lock_held(path) and holder.poll() is None:
+        polls += 1
+    assert holder.poll() is None, "the other writer finished before the probe could be posted"
+    discussions.reply(member, world["secret"], world["secret"].opening_post, "zqprobe under load")
+    assert _writer_lock_held(path)  # so this commit's own catch-up found the lock taken, and skipped
+    _out, err = holder.communicate(timeout=120)
+    assert holder.returncode == 0, err
+    found, polls = [], 0
+    deadline = time.monotonic() + 5 * index.REFRESH_SECONDS + 5
+    while not found and time.monotonic() < deadline:
+        polls += 1
+        found = [h.id for h in search.search(member, "zqprobe").hits]
+        db.session.rollback()
+        time.sleep(index.REFRESH_SECONDS / 5)
+    assert found == [world["secret"].id], f"not found after {polls} searches"
+    assert index.status()["backlog"] == 0
+
+
+def test_did_you_mean_walks_an_automaton_not_every_word(tmp_path):
+    """Spelling candidates come from a Levenshtein automaton over the sorted spelling words: on an index of
+    several segments (where Whoosh's own corrector measures the distance to every word) the words read
+    are a small fraction of the vocabulary."""
+    from whoosh import index as whoosh_index
+
+    path = str(tmp_path / "ix")
+    os.makedirs(path)
+    ix = whoosh_index.create_in(path, index.make_schema())
+    syllables = ("ka", "ri", "to", "mu", "le", "sa", "vo", "ne", "di", "po", "ra", "ti", "lo", "ma", "ze")
+    vocabulary = sorted({a + b + c + d for a in syllables for b in syllables for c in syllables[:6]
+                         for d in syllables[:4]})
+    for segment in range(3):
+        writer = ix.writer()
+        for n, word in enumerate(vocabulary[segment::3]):
+            writer.add_document(**index._clean({"key": f"thread:{segment}-{n}", "type": "thread", "title": word,
+                                                "body": word}))
+        writer.commit(merge=False)
+    searcher = index.get_searcher(path)
+    assert len(list(searcher.reader().leaf_readers())) == 3
+    stats = {}
+    assert search.spelling_candidates(searcher, "body", "karitomx", stats=stats)[0] == "karitomu"
+    assert 0 < stats["visited"] < len(vocabulary) / 20, (stats, len(vocabulary))
+    assert search.spelling_candidates(searcher, "title", "qqqqqqqq") == []
+    index.forget_searcher(path)
+    ix.close()
+
+
+def test_did_you_mean_only_when_nothing_is_found(app, world):
+    member = world["member"]
+    discussions.create_thread(member, world["open"], title="Zqalpha kettle", body="one")
+    for n in range(2):
+        discussions.create_thread(member, world["open"], title=f"Zqalphb kettle {n}", body="two")
+    assert search.search(member, "zqalpha").total == 1
+    assert search.search(member, "zqalpha").suggestion is None  # one hit: no correction offered
+    assert search.search(member, "zqalphc").suggestion in ("zqalpha", "zqalphb")
+
+
+def test_related_threads_are_stored_by_the_indexer_and_updated_on_change(app, world):
+    from cop.search.models import RelatedThread
+
+    member, outsider, open_c = world["member"], world["outsider"], world["open"]
+    first = discussions.create_thread(member, open_c, title="Zqstored descaling method", body="how?")
+    second = discussions.create_thread(member, open_c, title="Zqstored descaling again", body="and?")
+    stored = db.session.get(RelatedThread, first.id)
+    assert stored is not None and second.id in stored.ids  # the older thread learnt of the newer one
+    assert second.id in [t.id for t in search.related_threads(outsider, first)]
+    signature = stored.signature
+    discussions.reply(member, first, first.opening_post, "a reply changes neither title nor tags")
+    db.session.expire_all()
+    assert db.session.get(RelatedThread, first.id).signature == signature  # not recomputed for a reply
+    third = discussions.create_thread(member, open_c, title="Zqnewtopic calibration", body="x")
+    first.title = "Zqnewtopic calibration drift"  # no service retitles a thread yet; the indexer sees the row
+    db.session.commit()
+    db.session.expire_all()
+    changed = db.session.get(RelatedThread, first.id)
+    assert changed.signature != signature and third.id in changed.ids and second.id not in changed.ids
+    # The page reads the stored list: a thread moved where the viewer may not read drops out at once.
+    discussions.move_thread(member, third, world["private"])
+    assert third.id not in [t.id for t in search.related_threads(outsider, first)]
+    assert third.id in [t.id for t in search.related_threads(member, first)]
