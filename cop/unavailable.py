@@ -61,7 +61,8 @@ def unavailable(cause: str) -> Unavailable:
 
 @event.listens_for(Engine, "handle_error")
 def _database_unavailable(context):
-    if not has_request_context():
+    # A failed pre-ping is the pool's to handle (it reconnects); only a statement's failure is answered.
+    if not has_request_context() or context.is_pre_ping:
         return None
     cause = database_cause(context.original_exception)
     return unavailable(cause) if cause else None
