@@ -3,6 +3,7 @@ bad input, privacy (a private community's reactions never reach a non-member), a
 the reports read."""
 import pytest
 
+from cop.accounts.sessions import start_session
 from cop import permissions
 from cop.discussions import services as discussions
 from cop.extensions import db
@@ -22,7 +23,7 @@ def sign_in(app, client):
     def new_client(user):
         other = app.test_client()
         with other.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = start_session(user)
             session["_fresh"] = True
         return other
     return new_client

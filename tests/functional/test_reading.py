@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from cop.accounts.sessions import start_session
 from cop.communities.models import Membership
 from cop.discussions import services as discussions
 from cop.extensions import db
@@ -22,7 +23,7 @@ def sign_in(app, client):
     def new_client(user):
         other = app.test_client()
         with other.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = start_session(user)
             session["_fresh"] = True
         return other
     return new_client
@@ -129,7 +130,7 @@ def test_thread_list_queries_with_reading_state_stay_constant(guild, sign_in):
     assert many <= few, f"{few} queries for 3 threads, {many} for 40"
     for url in ("/unread", "/new", "/"):
         small = queries_for(ann, url)[0]
-        assert small <= 15, f"{url}: {small} queries"
+        assert small <= 17, f"{url}: {small} queries"  # home also lists drafts and sponsored communities
 
 
 @pytest.mark.postgres
