@@ -197,7 +197,7 @@ def thread(thread_id):
     shapes, page, pages = services.reply_shapes(thread, page_arg(request))
 
     def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
-        return services.build_tree(services.thread_page(thread, page)[0], thread.opening_post_id)
+        return services.build_tree(services.replies_on_page(thread, page), thread.opening_post_id)
 
     can_post, moderator = services.can_post(current_user, thread.community), services.can_moderate(current_user, thread)
     post_reactions = reactions.summaries([thread.opening_post_id, *(row.id for row in shapes)], current_user.id)
