@@ -1,7 +1,7 @@
 """form submissions: one-time form keys
 
 Revision ID: d1c10834804d
-Revises: b234b233945f
+Revises: 20bfe2f5e2e5
 Create Date: 2026-12-07 04:24:46.196692
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd1c10834804d'
-down_revision = 'b234b233945f'
+down_revision = '20bfe2f5e2e5'
 branch_labels = None
 depends_on = None
 
