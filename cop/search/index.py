@@ -26,9 +26,11 @@ keeps the change until a later ``catch_up`` (or ``flask cop search reindex``).
 import copy
 import fcntl
 import gc
+import html as htmllib
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -147,6 +149,21 @@ def _clean(doc: dict) -> dict:
     return doc
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(html: str | None) -> str:
+    """The text a reader sees in stored (sanitized) HTML: tags dropped, entities decoded, spaces collapsed.
+
+    Documents are indexed from it and snippets cut from it, not from the Markdown source: Whoosh's
+    tokenizer reads ``**one**`` as the word "**one**" (never found by "one"), and a snippet of
+    source shows asterisks and link addresses. The highlighter escapes it again around each ``<mark>``.
+    """
+    if not html:
+        return ""
+    return " ".join(htmllib.unescape(_TAG.sub(" ", html)).split())
+
+
 def thread_docs(session: Session, ids) -> dict[int, dict]:
     """Documents for the threads ``ids`` that should be indexed (deleted threads have none).
 
@@ -157,10 +174,10 @@ def thread_docs(session: Session, ids) -> dict[int, dict]:
                               .options(selectinload(Thread.tags))).unique().all()
     bodies: dict[int, list[str]] = {}
     for thread_id, body in session.execute(
-            select(Post.thread_id, Post.body_md).where(Post.thread_id.in_([t.id for t in threads]),
+            select(Post.thread_id, Post.body_html).where(Post.thread_id.in_([t.id for t in threads]),
                                                        Post.is_deleted.is_(False), Post.is_hidden.is_(False))
             .order_by(Post.thread_id, Post.path)):
-        bodies.setdefault(thread_id, []).append(body)
+        bodies.setdefault(thread_id, []).append(plain_text(body))
     return {t.id: _clean({
         "key": f"thread:{t.id}", "type": "thread", "community_id": str(t.community_id),
         "author_id": str(t.author_id) if t.author_id else None, "kind": t.kind, "status": t.status,
@@ -180,12 +197,13 @@ def resource_docs(session: Session, ids) -> dict[int, dict]:
                                                         Resource.latest_version == ResourceVersion.number))
             .where(ResourceVersion.resource_id.in_([r.id for r in resources]))
             .options(undefer(ResourceVersion.text_content))):
-        texts[version.resource_id] = (version.body_md or version.text_content or "")[:RESOURCE_TEXT_LIMIT]
+        texts[version.resource_id] = (plain_text(version.body_html) if version.body_html
+                                      else version.text_content or "")[:RESOURCE_TEXT_LIMIT]
     return {r.id: _clean({
         "key": f"resource:{r.id}", "type": "resource", "community_id": str(r.community_id),
         "author_id": str(r.author_id) if r.author_id else None, "kind": r.kind,
         "tags": ",".join(tag.name for tag in r.tags), "tagtext": " ".join(tag.name for tag in r.tags),
-        "title": r.title, "body": "\n\n".join(filter(None, [r.description_md, texts.get(r.id, "")])),
+        "title": r.title, "body": "\n\n".join(filter(None, [plain_text(r.description_html), texts.get(r.id, "")])),
         "created": r.created_at, "updated": r.updated_at,
     }) for r in resources}
 
@@ -209,7 +227,7 @@ def person_docs(session: Session, ids) -> dict[int, dict]:
         "key": f"person:{u.id}", "type": "person",
         "tags": ",".join(t.name for t in u.expertise), "tagtext": " ".join(t.name for t in u.expertise),
         "title": u.display_name,
-        "body": "\n".join(filter(None, [u.handle, u.title, u.department, u.location, u.bio_md])),
+        "body": "\n".join(filter(None, [u.handle, u.title, u.department, u.location, plain_text(u.bio_html)])),
         "created": u.created_at, "updated": u.created_at,
     }) for u in users}
 

@@ -32,7 +32,7 @@ from cop.errors import DomainError
 from cop.extensions import db, utcnow
 from cop.library.models import KIND_LABELS as RESOURCE_KIND_LABELS
 from cop.library.models import Resource, ResourceVersion
-from cop.search.index import NO_VALUE, IndexUnavailable, get_searcher, index_dir, make_schema
+from cop.search.index import NO_VALUE, IndexUnavailable, get_searcher, index_dir, make_schema, plain_text
 from cop.search.models import SearchLog
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,9 @@ class SearchResults:
     hits: list[Hit]
     facets: list[Facet]
     suggestion: str | None = None
+    # True when only the best PHRASE_CANDIDATES documents were checked (a phrase of common words):
+    # the total and the facets count the matches among those.
+    capped: bool = False
 
 
 def normalize_query(text: str) -> str:
@@ -405,44 +408,97 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
         key = (repr(q), _query_key(filter_query), sort, page, per_page)
         if key in cached:
             cached.move_to_end(key)
-            total, page, pages, results, facets = cached[key]
+            total, page, pages, results, facets, capped = cached[key]
         else:
-            # Every permitted match, unscored (fast), for the total and the facet counts...
-            matched = allowed.intersection(_docs_matching(searcher, q))  # a new set: the cached one is shared
+            # Not terms=True below: recording the matched terms of every scored document cost a
+            # third of the search; highlights use the query's terms instead.
+            sortedby = sorting.FieldFacet("updated", reverse=True) if sort == "date" else None
+            capped = False
+            if _has_phrase(q):
+                # Positions are checked only for the best PHRASE_CANDIDATES documents holding the
+                # phrase's words (ranked, skipping non-competitive blocks), not for every document
+                # holding them: that was 2.4 s for two common words on a million posts.
+                loose = q.accept(_phrase_words)
+                best = searcher.search(loose, filter=allowed, limit=PHRASE_CANDIDATES)
+                candidates = [docnum for _score, docnum in best.top_n]
+                capped = len(candidates) >= PHRASE_CANDIDATES
+                matched = (set(searcher.docs_for_query(wq.And([DocSet(searcher, candidates), q])))
+                           if candidates else set())
+                query_for_page = loose  # a phrase scores as its words
+            else:
+                # Every permitted match, unscored (fast), for the total and the facet counts...
+                matched = allowed.intersection(_docs_matching(searcher, q))  # a new set: the cached one is shared
+                query_for_page = q
             total = len(matched)
             pages = max(1, -(-total // per_page))
             page = min(max(1, page), pages)
-            # ...and only the requested page scored and sorted. Not terms=True: recording the
-            # matched terms of every scored document cost a third of the search; highlights use
-            # the query's terms instead.
-            sortedby = sorting.FieldFacet("updated", reverse=True) if sort == "date" else None
-            if _has_phrase(q):
-                # The matches are known: score only those, with the phrase's words (a phrase's
-                # score is its words'), instead of checking every phrase's positions again.
-                results = (searcher.search(q.accept(_phrase_words), filter=matched, limit=page * per_page,
-                                           sortedby=sortedby) if matched else
-                           searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby))
-            else:
-                results = searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby)
+            # ...and only the requested page scored and sorted.
+            results = (searcher.search(query_for_page, filter=matched if query_for_page is not q else allowed, limit=page * per_page, sortedby=sortedby)
+                       if matched else None)
             # The facets (counts and names) are kept with the results: counting and naming a common
             # word's tens of thousands of matches cost more than the rest of the page.
             facets = _facets(_count_facets(searcher, matched))
-            cached[key] = (total, page, pages, results, facets)
+            cached[key] = (total, page, pages, results, facets, capped)
             while len(cached) > 32:
                 cached.popitem(last=False)
-        results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
-        results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
-        # A slice, not list(results): list() asks len(), which counts every match again.
-        page_hits = results[(page - 1) * per_page:page * per_page]
-        hits = _load_hits(user, page_hits, q, readable)
+        hits = []
+        if results is not None:
+            results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
+            results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
+            # A slice, not list(results): list() asks len(), which counts every match again.
+            hits = _load_hits(user, results[(page - 1) * per_page:page * per_page], q, readable)
         # Only when nothing was found: a search with hits needs no correction.
         suggestion = _suggest(searcher, allowed, text, total) if total == 0 else None
-        return SearchResults(text, total, page, pages, hits, facets, suggestion)
+        return SearchResults(text, total, page, pages, hits, facets, suggestion, capped)
     except (QueryError, SearchUnavailable):
         raise
     except Exception:
         log.warning("search failed for %r", text, exc_info=True)
         raise SearchUnavailable() from None
+
+
+PHRASE_CANDIDATES = 1000  # documents whose positions a phrase search checks, at most
+
+
+class DocSet(wq.Query):
+    """The documents ``docnums`` (of ``searcher``), as a query: ``And([DocSet(...), q])`` runs ``q``'s
+    matchers only where the set has documents, skipping to each (a filter would let ``q`` match
+    everywhere first)."""
+
+    def __init__(self, searcher, docnums):
+        self._by_reader = {}
+        wanted = sorted(docnums)
+        for reader, offset in searcher.reader().leaf_readers():
+            end = offset + reader.doc_count_all()
+            self._by_reader[id(reader)] = [d - offset for d in wanted if offset <= d < end]
+        self._key = tuple(wanted)
+
+    def __repr__(self):
+        return f"DocSet({len(self._key)})"
+
+    def __eq__(self, other):
+        return isinstance(other, DocSet) and other._key == self._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def is_leaf(self):
+        return True
+
+    def estimate_size(self, ixreader):
+        return len(self._key)
+
+    def normalize(self):
+        return self
+
+    def matcher(self, searcher, context=None):
+        from whoosh.matching import ListMatcher, NullMatcher
+
+        ids = self._by_reader.get(id(searcher.reader()))
+        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher()
+
+    def docs(self, searcher):
+        return iter(self._by_reader.get(id(searcher.reader()), ()))
 
 
 def _has_phrase(q) -> bool:
@@ -512,7 +568,7 @@ def _best_post(posts: list[Post], terms: set[str]) -> Post | None:
     analyzer = _SCHEMA["body"].analyzer
     best, best_score = None, 0
     for post in posts:
-        words = {token.text for token in analyzer(post.body_md)}
+        words = {token.text for token in analyzer(plain_text(post.body_html))}
         score = len(terms & words)
         if score > best_score:
             best, best_score = post, score
@@ -572,13 +628,13 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
             if resource.community_id in readable:
                 objects[("resource", resource.id)] = resource
         rows = db.session.execute(
-            select(ResourceVersion.resource_id, ResourceVersion.body_md,
+            select(ResourceVersion.resource_id, ResourceVersion.body_html,
                    func.substr(ResourceVersion.text_content, 1, 50_000))
             .join(Resource, Resource.id == ResourceVersion.resource_id)
             .where(ResourceVersion.resource_id.in_([i for t, i in objects if t == "resource"]),
                    ResourceVersion.number == Resource.latest_version))
         for resource_id, body, text in rows:
-            texts[resource_id] = body or text or ""
+            texts[resource_id] = plain_text(body) if body else text or ""
     if "community" in by_type:
         listed = {c.id: c for c in db.session.scalars(
             permissions.listed_communities(user).where(Community.id.in_(by_type["community"])))}
@@ -603,13 +659,13 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
         if doc_type == "thread":
             posts = posts_by_thread.get(obj.id, [])
             post = _best_post(posts, terms) or (posts[0] if posts else None)
-            body = post.body_md if post else ""
+            body = plain_text(post.body_html) if post else ""
         elif doc_type == "resource":
-            body = "\n\n".join(filter(None, [obj.description_md, texts.get(obj.id, "")]))
+            body = "\n\n".join(filter(None, [plain_text(obj.description_html), texts.get(obj.id, "")]))
         elif doc_type == "community":
             body = obj.domain
         else:
-            body = "\n".join(filter(None, [obj.title, obj.department, obj.location, obj.bio_md]))
+            body = "\n".join(filter(None, [obj.title, obj.department, obj.location, plain_text(obj.bio_html)]))
         snippet = _highlight(hit, "body", body, body)
         snippets.put((key, term_key), version, (title, snippet, post.id if post is not None else None))
         hits.append(Hit(doc_type, obj.id, obj, title, snippet, post))

@@ -128,9 +128,13 @@ def test_thread_hit_names_the_post_that_matched(world):
 
 def test_snippets_escape_html(app, world):
     thread = world["common"]
-    discussions.reply(world["member"], thread, thread.opening_post, "zqescape <b>bold</b> <script>x()</script>")
+    # Snippets are cut from the sanitized rendering: the script is gone, and markup shown as text
+    # (the code span) is escaped again around the highlight.
+    discussions.reply(world["member"], thread, thread.opening_post,
+                      "zqescape <b>bold</b> <script>x()</script> `<img src=x onerror=alert(1)>`")
     (hit,) = search.search(world["outsider"], "zqescape").hits
-    assert "<script>" not in str(hit.snippet) and "&lt;" in str(hit.snippet)
+    snippet = str(hit.snippet)
+    assert "<script>" not in snippet and "<img" not in snippet and "&lt;img" in snippet
 
 
 def test_anonymous_users_get_nothing(world):
@@ -594,3 +598,30 @@ def test_related_threads_are_stored_by_the_indexer_and_updated_on_change(app, wo
     discussions.move_thread(member, third, world["private"])
     assert third.id not in [t.id for t in search.related_threads(outsider, first)]
     assert third.id in [t.id for t in search.related_threads(member, first)]
+
+
+def test_snippets_come_from_the_rendered_text_not_the_markdown(world):
+    member, thread = world["member"], world["common"]
+    discussions.reply(member, thread, thread.opening_post,
+                      "Use **zqboldword** with [the guide](https://example.com/zqlinked) & `x < y`")
+    (hit,) = search.search(member, "zqboldword").hits
+    snippet = str(hit.snippet)
+    assert '<mark class="hl term0">zqboldword</mark>' in snippet
+    assert "**" not in snippet and "https://example.com" not in snippet and "](" not in snippet
+    assert "the guide" in snippet and "x &lt; y" in snippet
+
+
+def test_phrases_are_checked_among_the_best_candidates(app, world, monkeypatch):
+    member, open_c = world["member"], world["open"]
+    adjacent = [discussions.create_thread(member, open_c, title=f"Zqphrase{n}", body=f"zqdelta zqomega {n}").id
+                for n in range(3)]
+    discussions.create_thread(member, open_c, title="Apart", body="zqomega then zqdelta, never together")
+    results = search.search(member, '"zqdelta zqomega"')
+    assert sorted(h.id for h in results.hits) == sorted(adjacent) and results.total == 3 and not results.capped
+    assert search.search(world["outsider"], '"zqdelta zqomega"').total == 3
+    assert search.search(member, '"zqomega zqdelta"').total == 0
+    monkeypatch.setattr(search, "PHRASE_CANDIDATES", 2)
+    capped = search.search(member, '"zqdelta zqomega" zqphrase1')
+    assert capped.total == 1 and [h.id for h in capped.hits] == [adjacent[1]]
+    capped = search.search(member, '"zqdelta zqomega"', sort="date")
+    assert capped.capped and capped.total == 2 and len(capped.hits) == 2
