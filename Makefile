@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export FLASK_APP := wsgi
+# `make run PORT=8000` serves on another port.
+PORT ?= 5000
 
-.PHONY: run test chromium slapd bench wrk
+.PHONY: run test chromium slapd bench bench-seed bench-repeated wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +25,9 @@ run: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade
 	$(FLASK) cop demo --if-empty
 	@echo ""
-	@echo "cop is running on http://127.0.0.1:5000  (Ctrl+C to stop)"
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	@echo "cop is running on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	COP_BASE_URL=$${COP_BASE_URL:-http://127.0.0.1:$(PORT)} COP_WORKERS=$${COP_WORKERS:-2} \
+	  $(BIN)/gunicorn -c python:cop.gunicorn_conf --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -72,10 +75,22 @@ wrk:
 	  fi; \
 	fi
 
-bench: $(VENV)/.runtime-installed wrk
+# `make bench` is cold: distinct URLs per page type, each asked once, beside the floor (bench/cold.py).
+# BENCH_ARGS="--per-type 20 --pages thread,search-rare --no-warm --write-seconds 0" runs a quick subset.
+# `make bench-repeated` is the older harness (one URL per page repeated under wrk: the warm figures).
+BENCH_ARGS ?=
+bench-seed: $(VENV)/.runtime-installed
 	@mkdir -p $(BENCH_DIR)
 	@if [ ! -f $(BENCH_DIR)/seeded ]; then \
 	  $(BENCH_ENV) $(FLASK) db upgrade && \
-	  $(BENCH_ENV) $(FLASK) cop seed --size $(BENCH_SIZE) && touch $(BENCH_DIR)/seeded; \
+	  started=$$(date +%s) && \
+	  $(BENCH_ENV) $(FLASK) cop seed --size $(BENCH_SIZE) | tee $(BENCH_DIR)/seed.log && \
+	  echo "{\"size\": \"$(BENCH_SIZE)\", \"seed_and_index_seconds\": $$(( $$(date +%s) - started )), \"log\": \"$$(tail -1 $(BENCH_DIR)/seed.log | cut -c1-120)\"}" > $(BENCH_DIR)/seed.json && \
+	  touch $(BENCH_DIR)/seeded; \
 	fi
+
+bench: bench-seed
+	$(BENCH_ENV) $(BIN)/python -m bench.cold --label cold-$(BENCH_SIZE)-$$(echo $(BENCH_DATABASE_URL) | cut -d: -f1 | cut -d+ -f1) $(BENCH_ARGS)
+
+bench-repeated: bench-seed wrk
 	$(BENCH_ENV) $(BIN)/python -m bench.harness --label $(BENCH_SIZE)-$$(echo $(BENCH_DATABASE_URL) | cut -d: -f1 | cut -d+ -f1) $(BENCH_ARGS)

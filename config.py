@@ -27,9 +27,14 @@ class Config:
     SECRET_KEY = os.environ.get("COP_SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("COP_DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    RATELIMIT_STORAGE_URI = os.environ.get("COP_RATELIMIT_STORAGE_URI", "memory://")
+    # Rate-limit counters: default a SQLite file in the instance folder that every worker on this
+    # host shares (cop.ratelimits); redis://host:6379 for several hosts.
+    RATELIMIT_STORAGE_URI = os.environ.get("COP_RATELIMIT_STORAGE_URI") or None
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
+    # Reverse proxies in front of cop that append the client's address to X-Forwarded-For (0: none,
+    # the peer's address is the client's). Rate limits count per client address.
+    PROXY_HOPS = int(os.environ.get("COP_PROXY_HOPS") or 0)
     LOGIN_RATE_LIMIT_IP = os.environ.get("COP_LOGIN_RATE_LIMIT_IP", "20 per minute")
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("COP_LOGIN_RATE_LIMIT_ACCOUNT", "5 per 5 minutes")
 
@@ -53,6 +58,8 @@ class Config:
 
     # Benchmarks only: an X-Query-Count header on every response (bench/).
     COUNT_QUERIES = _flag("COP_COUNT_QUERIES")
+    # Every cache of cop.caching off (computed and rendered each time): to compare, or to rule caches out.
+    CACHES_OFF = _flag("COP_CACHES_OFF")
 
     # E-mail (cop.notifications.mail). Without SMTP_HOST, mails are written as
     # .eml files to <instance>/mail so a machine with no mail server works.
@@ -111,6 +118,12 @@ class Config:
     WEBHOOK_ALLOW_HTTP = _flag("COP_WEBHOOK_ALLOW_HTTP")
     WEBHOOK_ALLOW_PRIVATE = _flag("COP_WEBHOOK_ALLOW_PRIVATE")
     WEBHOOKS_ON_COMMIT = _flag("COP_WEBHOOKS_ON_COMMIT", True)
+
+    # Server-side sessions (cop.accounts.sessions): a sign-in lasts at most SESSION_MAX_AGE seconds
+    # (also the remember cookie's lifetime); without "Keep me signed in" it also ends after
+    # SESSION_IDLE seconds unused.
+    SESSION_MAX_AGE = int(os.environ.get("COP_SESSION_MAX_AGE") or 14 * 24 * 3600)
+    SESSION_IDLE = int(os.environ.get("COP_SESSION_IDLE") or 12 * 3600)
 
     SECURE_COOKIES = _flag("COP_SECURE_COOKIES")
     SESSION_COOKIE_HTTPONLY = True

@@ -2,6 +2,7 @@
 import os
 import secrets
 import sqlite3
+from datetime import timedelta
 
 from flask import Flask, Request, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -58,6 +59,11 @@ def create_app(config_class=Config) -> Flask:
     resolve_instance_defaults(app)
     resolve_upload_limit(app)
     resolve_cookie_security(app)
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address as the proxy saw it (rate limits count per address), not the proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -76,6 +82,11 @@ def resolve_instance_defaults(app: Flask) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = os.path.join(app.instance_path, "search_index")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        # Shared by every worker on this host (cop.ratelimits); several hosts set redis://.
+        from cop.ratelimits import storage_uri
+
+        app.config["RATELIMIT_STORAGE_URI"] = storage_uri(os.path.join(app.instance_path, "ratelimits.sqlite"))
 
 
 def resolve_upload_limit(app: Flask) -> None:
@@ -127,6 +138,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def register_extensions(app: Flask) -> None:
+    from cop import ratelimits  # noqa: F401  (registers the cop-sqlite:// rate-limit storage)
     from cop.extensions import csrf, db, limiter, login_manager, migrate
 
     # Models must be imported so metadata (and Alembic) sees every table.
@@ -149,17 +161,14 @@ def register_extensions(app: Flask) -> None:
 
     register_read_only_commit(app)
 
+    # Sessions live server-side (cop.accounts.sessions); the remember cookie lasts no longer than they do.
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=int(app.config["SESSION_MAX_AGE"]))
+
     @login_manager.user_loader
     def load_user(identity: str):
-        from cop.accounts.models import User
+        from cop.accounts.sessions import user_for_identity
 
-        user_id, _, token = (identity or "").partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or user.is_disabled or not secrets.compare_digest(token, user.session_token):
-            return None
-        return user
+        return user_for_identity(identity)
 
 
 def register_read_only_commit(app: Flask) -> None:
@@ -217,9 +226,12 @@ def register_blueprints(app: Flask) -> None:
     from cop.notifications.views import bp as notifications_bp
     from cop.ops.views import bp as ops_bp
     from cop.oversight.views import bp as oversight_bp
+    from cop.reactions.views import bp as reactions_bp
+    from cop.reading.views import bp as reading_bp
     from cop.search.views import bp as search_bp
     from cop.tags.views import admin_bp as tags_admin_bp
     from cop.tags.views import bp as tags_bp
+    from cop.writing.views import bp as writing_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(communities_bp)
@@ -237,6 +249,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(oversight_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(identity_admin_bp)
+    app.register_blueprint(reactions_bp)
+    app.register_blueprint(reading_bp)
+    app.register_blueprint(writing_bp)
     register_api(app)
 
 
@@ -307,11 +322,9 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from cop import permissions
     from cop.markup import safe_html
-    from cop.urls import remembered_url_for
 
     app.jinja_env.globals.update(permissions.TEMPLATE_PREDICATES)
     app.jinja_env.filters["safe_html"] = safe_html
-    app.jinja_env.globals["url_for"] = remembered_url_for
 
 
 def register_identity(app: Flask) -> None:

@@ -10,6 +10,13 @@ Only values that are the same for every viewer belong here (counts per
 community, candidate ids in order); what a viewer may see is filtered after
 the cache, on every request.
 
+This module is the one cache layer: every cache lives in the application's
+registry (``current_app.extensions["cop_caches"]`` / ``["cop_fragments"]``),
+is bounded (LRU), locked, and keyed explicitly (a content version, or a key
+holding everything a fragment shows). ``COP_CACHES_OFF=1`` (``CACHES_OFF``)
+turns every one of them off: values are computed and fragments rendered on
+every call, which a test compares with the cached output.
+
 On PostgreSQL ids come from a sequence when a row is inserted, so a transaction
 that took an id earlier but commits later does not move the maximum: entries
 therefore also expire after ``MAX_AGE`` seconds, which bounds that case.
@@ -45,6 +52,11 @@ def forget_content_version() -> None:
         g.pop("_content_version", None)
 
 
+def enabled() -> bool:
+    """False when the current application runs with ``CACHES_OFF``."""
+    return not (has_app_context() and current_app.config.get("CACHES_OFF"))
+
+
 def _registered(registry: str, name: str, make: Callable[[], Any]) -> Any:
     """The application's cache ``name`` in ``registry`` (one per app: each app has its own database)."""
     caches = current_app.extensions.setdefault(registry, {})
@@ -78,6 +90,8 @@ class VersionedCache:
 
     def get(self, key: Hashable, compute: Callable[[], Any], version: int | None = None) -> Any:
         """The cached value for ``key`` at the current content version, computing it when missing or old."""
+        if not enabled():
+            return compute()
         version = content_version() if version is None else version
         now = time.monotonic()
         with self._lock:
@@ -95,6 +109,8 @@ class VersionedCache:
 
     def peek(self, key: Hashable, version: int) -> Any:
         """The value cached for ``key`` at ``version`` (None when missing or old)."""
+        if not enabled():
+            return None
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != version or time.monotonic() - entry[1] >= self.max_age:
@@ -103,6 +119,8 @@ class VersionedCache:
             return entry[2]
 
     def put(self, key: Hashable, version: int, value: Any) -> None:
+        if not enabled():
+            return
         with self._lock:
             self._entries[key] = (version, time.monotonic(), value)
             self._entries.move_to_end(key)
@@ -132,6 +150,8 @@ class FragmentCache:
         self.hits = self.misses = 0
 
     def __call__(self, key: Hashable, caller: Callable[[], str]) -> str:
+        if not enabled():
+            return caller()
         with self._lock:
             found = self._entries.get(key)
             if found is not None:

@@ -122,6 +122,29 @@ def search_status():
     click.echo(f"Last applied change: #{info['last_applied']} ({when})")
 
 
+@cop_cli.group("sentiment")
+def sentiment_cli():
+    """Post sentiment (VADER): score the posts written before it was recorded."""
+
+
+@sentiment_cli.command("backfill")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=500, show_default=True,
+              help="Posts scored per transaction.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Stop after this many posts (resume later).")
+@with_appcontext
+def sentiment_backfill(batch, limit):
+    """Score every post that has no sentiment yet. Safe to stop and run again: it goes on where it stopped."""
+    from cop.discussions import sentiment
+
+    total = sentiment.unscored_count()
+    if limit is not None:
+        total = min(total, limit)
+    with click.progressbar(length=total, label="Scoring posts") as bar:
+        scored = sentiment.backfill(batch=batch, limit=limit, progress=bar.update)
+    left = sentiment.unscored_count()
+    click.echo(f"Scored {scored} posts; {left} left to score." if left else f"Scored {scored} posts; all done.")
+
+
 def _register_operations_commands():
     """Seeding (cop.seed) and backups (cop.ops) keep their commands in their own packages."""
     from cop.ops.cli import backup_command

@@ -1,5 +1,5 @@
 """Helpers shared by every blueprint's forms."""
-from flask import flash
+from flask import flash, request
 from flask_wtf import FlaskForm
 
 from cop.errors import DomainError
@@ -23,5 +23,28 @@ def page_arg(request) -> int:
 
 
 def form_status(form: FlaskForm) -> int:
-    """400 when a submitted form is shown again (it failed), 200 for a first display."""
-    return 400 if form.is_submitted() else 200
+    """400 when a submitted form is shown again (it failed), 200 for a first display, a preview or a
+    saved draft."""
+    return 400 if form.is_submitted() and not writing_action() else 200
+
+
+#: Submit buttons of a form with Markdown that show the form again instead of saving it (no JavaScript).
+WRITING_ACTIONS = ("preview", "save_draft", "check")
+
+
+def writing_action() -> str | None:
+    """Which of ``WRITING_ACTIONS`` the posted form asks for (``preview``: show the named field rendered;
+    ``save_draft``: keep the text as a draft; ``check``: look for similar threads), or None."""
+    if request.method != "POST":
+        return None
+    return next((name for name in WRITING_ACTIONS if name in request.form), None)
+
+
+class WritingForm(FlaskForm):
+    """A form with Markdown fields: posted with *Preview*, *Save draft* or *Check for similar threads*
+    it is shown again with the text kept (and nothing saved but a draft), so it does not validate."""
+
+    def validate_on_submit(self, extra_validators=None) -> bool:
+        if writing_action():
+            return False
+        return super().validate_on_submit(extra_validators)

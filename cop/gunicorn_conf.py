@@ -1,21 +1,28 @@
 """Production gunicorn settings: ``gunicorn -c python:cop.gunicorn_conf wsgi:app``.
 
 Every value can be overridden on the command line (``--workers 4``) or by
-the environment variables below. Sync workers: each request holds one
-worker, so the number of workers is the number of requests served at once;
-pages are short (tens of milliseconds), which is what sync workers suit.
+the environment variables below.
+
+Threaded workers (``gthread``): each worker process serves ``threads`` requests at once, and a
+connection that sends nothing (a browser's speculative or kept-alive connection) waits in the
+worker's poller, not in a thread; with sync workers, two idle or slow clients stalled every request
+behind them (issue 14). A client that trickles its headers still holds one thread until it finishes
+or disconnects: put a buffering reverse proxy (nginx, the TLS terminator) in front in production.
 """
 import multiprocessing
 import os
 
 bind = os.environ.get("COP_BIND", "127.0.0.1:8000")
-# Two per core is a good start for short database-bound requests.
-workers = int(os.environ.get("COP_WORKERS", str(max(2, multiprocessing.cpu_count() * 2))))
-worker_class = "sync"
-# A request still running after this long is killed (and logged); uploads are bounded by MAX_UPLOAD_MB.
+# One process per core; the threads overlap the waits (database, disk, slow clients) of requests.
+workers = int(os.environ.get("COP_WORKERS", str(max(2, multiprocessing.cpu_count()))))
+worker_class = "gthread"
+threads = int(os.environ.get("COP_THREADS", "8"))
+# A worker whose main loop is silent this long is killed and replaced (requests run in threads,
+# so a slow request or client does not trip it).
 timeout = int(os.environ.get("COP_WORKER_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+# Seconds an idle kept-alive connection stays open (in the poller, holding no thread).
+keepalive = int(os.environ.get("COP_KEEPALIVE", "5"))
 # Recycle workers now and then so a slow leak never grows unbounded. Every cache of ours is bounded
 # (fragments, URLs, searcher results), and a recycled worker starts cold (its caches, the index
 # searcher), so not too often: at 300 requests a second, 5,000 recycled each worker every 30 s.

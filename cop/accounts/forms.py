@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+from cop.forms import WritingForm
 
 
 class RegisterForm(FlaskForm):
@@ -20,7 +21,7 @@ class ChangePasswordForm(FlaskForm):
     new_password = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(WritingForm):
     display_name = StringField("Display name", validators=[DataRequired("Enter your name."), Length(max=80)])
     title = StringField("Job title", validators=[Length(max=120)])
     department = StringField("Department", validators=[Length(max=120)])

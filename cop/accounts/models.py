@@ -57,11 +57,27 @@ class User(UserMixin, db.Model):
         return self.auth_source == "local" or self.is_break_glass
 
     def rotate_session_token(self) -> None:
-        """Invalidate every session this user holds (the caller re-logs the current one)."""
+        """Invalidate the password-reset links sent so far (``cop.accounts.reset``).
+
+        Sessions are ended by ``cop.accounts.sessions.end_all_sessions``.
+        """
         self.session_token = secrets.token_hex(16)
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """The identity Flask-Login keeps in the session and the remember cookie: ``"<id>:<session secret>"``.
+
+        The secret names one row of ``user_sessions`` (``cop.accounts.sessions``), attached when the
+        session starts or is loaded; without one the identity names no session and signs nobody in.
+        """
+        return getattr(self, "_session_identity", None) or f"{self.id}:"
+
+    def __eq__(self, other):
+        # One person is one person whichever session loaded them (UserMixin compares get_id()).
+        if isinstance(other, User):
+            return self.id is not None and self.id == other.id
+        return NotImplemented
+
+    __hash__ = object.__hash__
 
     @property
     def is_active(self) -> bool:
@@ -74,3 +90,24 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class UserSession(db.Model):
+    """One signed-in browser: sign-out deletes it, so a copied cookie dies with it (``cop.accounts.sessions``).
+
+    Only a hash of the session's secret is stored; the secret itself lives in the signed session
+    cookie (and the remember cookie, for "Keep me signed in").
+    """
+
+    __tablename__ = "user_sessions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # Written at most every few minutes (``sessions.TOUCH_EVERY``), not on every request.
+    last_seen_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    remember = db.Column(db.Boolean, nullable=False, default=False)
+    user_agent = db.Column(db.String(200), nullable=False, default="")
+
+    user = db.relationship("User")

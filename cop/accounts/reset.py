@@ -11,7 +11,7 @@ from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from cop.accounts.models import User
-from cop.accounts.services import check_password_strength, find_user_by_email
+from cop.accounts.services import check_password_strength, end_all_sessions, find_user_by_email
 from cop.extensions import db
 from cop.notifications.mail import Mailer, MailError, absolute_url, build_message
 
@@ -74,5 +74,5 @@ def reset_password(user: User, new_password: str) -> None:
     """
     check_password_strength(new_password)
     user.set_password(new_password)
-    user.rotate_session_token()
+    end_all_sessions(user)
     db.session.commit()

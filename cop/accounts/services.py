@@ -103,10 +103,20 @@ def authenticate(email: str, password: str) -> User | None:
 def end_all_sessions(user: User) -> None:
     """End every session ``user`` holds, on every device (the caller commits).
 
-    The one way cop.identity signs a leaver out everywhere; today it rotates the session token that
-    every session's identity includes (``cop.load_user`` refuses the old ones).
+    The one way cop.identity signs a leaver out everywhere (and password changes, resets and disabling):
+    it deletes the user's server-side sessions (``cop.accounts.sessions``), so session and remember
+    cookies stop working on their next request, and rotates the token in password-reset links.
     """
+    from cop.accounts import sessions
+
+    sessions.end_all_sessions(user)
     user.rotate_session_token()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every session of ``user`` (*Sign out everywhere* on the profile)."""
+    end_all_sessions(user)
+    db.session.commit()
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -118,7 +128,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise DomainError("Your current password is not right.", field="current_password")
     check_password_strength(new_password)
     user.set_password(new_password)
-    user.rotate_session_token()
+    end_all_sessions(user)
     db.session.commit()
 
 
@@ -161,7 +171,7 @@ def set_disabled(admin: User, user: User, disabled: bool) -> None:
         raise DomainError("You cannot disable your own account.")
     user.is_disabled = disabled
     if disabled:
-        user.rotate_session_token()
+        end_all_sessions(user)
     audit.record(admin, "account.disable" if disabled else "account.enable", user, detail=user.email)
     db.session.commit()
 

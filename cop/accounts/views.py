@@ -1,11 +1,11 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from cop.accounts import services
-from cop.accounts import reset
+from cop.accounts import reset, services, sessions
 from cop.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm,
                                 ResetPasswordForm)
 from cop.accounts.models import User
@@ -39,7 +39,9 @@ def safe_next(target: str | None) -> str:
 
 
 def _login_account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
+    """Failed logins count per account *and* client address: an attacker elsewhere cannot lock the
+    owner out (the per-address limit bounds how many accounts one address may try)."""
+    return f"login-account:{get_remote_address()}:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
 def _failed_login(response) -> bool:
@@ -61,9 +63,26 @@ def _require_local_accounts() -> None:
 
 
 def _start_session(user: User, remember: bool = False) -> None:
-    """Log in with a fresh session: nothing from before login carries over."""
+    """Log in with a fresh session: nothing from before login carries over.
+
+    The session is recorded server-side (``cop.accounts.sessions``) so sign-out can end it.
+    """
     session.clear()
+    sessions.start_session(user, remember=remember, user_agent=request.user_agent.string)
     login_user(user, remember=remember)
+
+
+def _sign_out_this_browser() -> None:
+    """Forget the signed-in user in this browser: the session and the "Keep me signed in" cookie.
+
+    logout_user() leaves a flag telling Flask-Login to delete the remember cookie in this response:
+    clear everything else but keep that flag, or the cookie signs the browser back in.
+    """
+    logout_user()
+    remember = session.get("_remember")
+    session.clear()
+    if remember:
+        session["_remember"] = remember
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -107,8 +126,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     signed_in_with = session.get("signed_in_with")
-    logout_user()
-    session.clear()
+    sessions.end_session(session.get("_user_id"))  # a copy of this session's cookies dies too
+    _sign_out_this_browser()
     if signed_in_with == "oidc":  # offered on the login page: the provider's end-session endpoint
         session["signed_out_of"] = "oidc"
     flash("You are logged out.", "info")
@@ -212,5 +231,18 @@ def profile(handle):
     user = db.session.scalar(select(User).where(User.handle == handle))
     if user is None or (user.is_disabled and not current_user.is_admin):
         abort(404)
+    own = user.id == current_user.id
     return render_template("accounts/profile.html", person=user,
-                           memberships=public_memberships(user, current_user))
+                           memberships=public_memberships(user, current_user),
+                           sessions=sessions.active_sessions(user) if own else (),
+                           this_session=getattr(current_user, "_session_id", None))
+
+
+@bp.route("/account/sessions/end-all", methods=["POST"])
+@login_required
+def end_all_sessions():
+    """Sign out everywhere: every session of this account ends, this one included."""
+    services.sign_out_everywhere(current_user._get_current_object())
+    _sign_out_this_browser()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("accounts.login"))

@@ -32,6 +32,8 @@ def index():
 @bp.route("/communities/new", methods=["GET", "POST"])
 def new_community():
     form = NewCommunityForm()
+    if form.is_submitted() and not (form.slug.data or "").strip():  # no address typed: the one the name suggests
+        form.slug.data = community_services.suggest_slug(form.name.data)
     if form.validate_on_submit():
         try:
             community = community_services.create_community(

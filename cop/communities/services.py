@@ -5,6 +5,7 @@ the audit entry and commits. Rules broken raise ``DomainError`` (or
 ``NotAllowed`` when the actor lacks the right), never HTTP errors.
 """
 import re
+import unicodedata
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -19,6 +20,22 @@ from cop.markup import MarkupError, render_markdown
 from cop.tags.models import get_or_create_tags, parse_tags
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+
+
+def suggest_slug(name: str) -> str:
+    """An unused address for a community called ``name``: lowercase ASCII letters and digits joined by
+    hyphens ("Café & Data Ops" -> "cafe-data-ops"), with -2, -3... if taken; "" when the name has none.
+    (static/js/slug.js suggests the same as the name is typed, without the uniqueness check.)"""
+    ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:55].strip("-")
+    if not base:
+        return ""
+    taken = set(db.session.scalars(select(Community.slug).where(Community.slug.like(base + "%"))))
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 # --- reading -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from cop.events import services as event_services
 from cop.extensions import db
 from cop.forms import form_status, page_arg, show_domain_error
 from cop.library import services as library_services
+from cop.reading import services as reading_services
 
 bp = Blueprint("communities", __name__)
 
@@ -38,8 +39,9 @@ def _form_page(template, form, community, **context):
 
 @bp.route("/")
 def home():
+    latest = discussion_services.latest_for(current_user)
     return render_template("communities/home.html", mine=services.my_communities(current_user),
-                           latest=discussion_services.latest_for(current_user),
+                           latest=latest, unread_marks=reading_services.unread_counts(current_user, [t.id for t in latest]),
                            upcoming_meetings=event_services.upcoming_for(current_user),
                            invitations=services.my_invitations(current_user),
                            suggested=services.directory(current_user, per_page=6).items)

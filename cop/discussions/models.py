@@ -72,6 +72,32 @@ class Thread(db.Model):
         return PRIORITY_LABELS[self.priority]
 
 
+# The optional "5 W's" template of a new question or problem: (column, label) in the order asked.
+FIVE_WS = (
+    ("who", "Who is affected?"),
+    ("what", "What happened / what do you need?"),
+    ("happened_when", "When?"),
+    ("happened_where", "Where? (system, site, process)"),
+    ("why", "Why does it matter?"),
+)
+FIVE_WS_KINDS = ("question", "problem")
+FIVE_WS_MAX = 300
+
+
+class ThreadFiveWs(db.Model):
+    """The 5 W's a question or problem was opened with (also written into its opening post, which is
+    what readers and search see); kept apart so the report can count the threads that used them."""
+
+    __tablename__ = "thread_five_ws"
+
+    thread_id = db.Column(db.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
+    who = db.Column(db.String(FIVE_WS_MAX), nullable=False, default="")
+    what = db.Column(db.String(FIVE_WS_MAX), nullable=False, default="")
+    happened_when = db.Column(db.String(FIVE_WS_MAX), nullable=False, default="")
+    happened_where = db.Column(db.String(FIVE_WS_MAX), nullable=False, default="")
+    why = db.Column(db.String(FIVE_WS_MAX), nullable=False, default="")
+
+
 class Post(db.Model):
     __tablename__ = "posts"
     __table_args__ = (
@@ -98,6 +124,10 @@ class Post(db.Model):
     edited_at = db.Column(db.DateTime)
     is_deleted = db.Column(db.Boolean, nullable=False, default=False)
     is_hidden = db.Column(db.Boolean, nullable=False, default=False)
+    # VADER compound score in [-1, 1] and its label (cop/discussions/sentiment.py), set when the post is
+    # written or edited; NULL until `flask cop sentiment backfill` scores a post written before.
+    sentiment = db.Column(db.Float)
+    sentiment_label = db.Column(db.String(8))
 
     thread = db.relationship("Thread", foreign_keys=[thread_id])
     author = db.relationship("User", lazy="joined")

@@ -16,8 +16,10 @@ from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.guidelines import PLATFORM_GUIDELINES
 from cop.communities.models import Community, Membership
-from cop.discussions.models import (KINDS, MAX_DEPTH, PATH_STEP, PRIORITIES, STATUSES, Flag, Post, PostRevision,
-                                    Thread, post_mentions, thread_tags)
+from cop.discussions import sentiment
+from cop.discussions.models import (FIVE_WS, FIVE_WS_KINDS, FIVE_WS_MAX, KINDS, MAX_DEPTH, PATH_STEP, PRIORITIES,
+                                    STATUSES, Flag, Post, PostRevision, Thread, ThreadFiveWs, post_mentions,
+                                    thread_tags)
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
 from cop.library.services import record_post_links
@@ -120,16 +122,52 @@ def _set_path(post: Post, parent: Post | None) -> None:
 
 # --- threads and posts ----------------------------------------------------------------
 
-def create_thread(author, community, *, title, body, kind="discussion", priority=3, tags="") -> Thread:
-    """Open a thread with its first post.
+def clean_five_ws(kind: str, answers: dict | None) -> dict[str, str]:
+    """The 5 W's answers (keys of ``FIVE_WS``), each on one line; ``{}`` when none is given.
+
+    :raise DomainError: an answer longer than ``FIVE_WS_MAX`` characters (on its field), or answers
+        given for a kind other than a question or a problem.
+    """
+    cleaned = {key: " ".join(str((answers or {}).get(key) or "").split()) for key, _label in FIVE_WS}
+    for key, label in FIVE_WS:
+        if len(cleaned[key]) > FIVE_WS_MAX:
+            raise DomainError(f"Keep the answer to \u201c{label}\u201d under {FIVE_WS_MAX} characters.", field=key)
+    if not any(cleaned.values()):
+        return {}
+    if kind not in FIVE_WS_KINDS:
+        raise DomainError("The 5 W's are for questions and problems: choose one of those kinds, or clear them.",
+                          field="kind")
+    return cleaned
+
+
+def five_ws_markdown(answers: dict[str, str]) -> str:
+    """The 5 W's as the table that opens the post: the same block in every post, read and searched with it."""
+    if not answers:
+        return ""
+    rows = ["| The 5 W's | Answer |", "| --- | --- |"]
+    for key, label in FIVE_WS:
+        if answers.get(key):
+            text = answers[key].replace("\\", "\\\\").replace("|", "\\|")
+            rows.append(f"| **{label}** | {text} |")
+    return "\n".join(rows) + "\n"
+
+
+def create_thread(author, community, *, title, body, kind="discussion", priority=3, tags="",
+                  five_ws: dict | None = None) -> Thread:
+    """Open a thread with its first post; ``five_ws`` (a question or problem's optional 5 W's, keyed as
+    ``FIVE_WS``) open the post as a table and are kept for the report.
 
     :raise NotAllowed: the author is not an active member.
     :raise DomainError: empty or long title, empty or unrenderable body, bad
-        kind or priority, or an announcement by a non-coordinator.
+        kind or priority, an announcement by a non-coordinator, or a 5 W's
+        answer too long or given for another kind.
     """
     _require_post_rights(author, community)
     title = _clean_title(title)
     priority = _validate_kind_priority(author, community, kind, priority)
+    answers = clean_five_ws(kind, five_ws)
+    if answers:
+        body = five_ws_markdown(answers) + ("\n" + body if (body or "").strip() else "")
     html, mentioned = _render_body(body)
     now = utcnow()
     thread = Thread(community_id=community.id, author_id=author.id, title=title, kind=kind, priority=priority,
@@ -138,10 +176,13 @@ def create_thread(author, community, *, title, body, kind="discussion", priority
     db.session.add(thread)
     db.session.flush()
     post = Post(thread_id=thread.id, author_id=author.id, body_md=body, body_html=html, created_at=now)
+    sentiment.apply(post)
     db.session.add(post)
     db.session.flush()
     _set_path(post, None)
     thread.opening_post_id = post.id
+    if answers:
+        db.session.add(ThreadFiveWs(thread_id=thread.id, **answers))
     _record_mentions(post, mentioned)
     record_post_links(post)
     signals.thread_created.send(author, thread=thread, post=post)
@@ -196,6 +237,7 @@ def reply(author, thread, parent: Post, body: str) -> Post:
     now = utcnow()
     post = Post(thread_id=thread.id, author_id=author.id, parent_id=parent.id, body_md=body, body_html=html,
                 created_at=now)
+    sentiment.apply(post)
     db.session.add(post)
     db.session.flush()
     _set_path(post, parent)
@@ -237,6 +279,7 @@ def edit_post(editor, post: Post, body: str) -> None:
     db.session.add(PostRevision(post_id=post.id, editor_id=editor.id, body_md=post.body_md,
                                 written_at=post.edited_at or post.created_at, replaced_at=now))
     post.body_md, post.body_html, post.edited_at = body, html, now
+    sentiment.apply(post)
     before = set(db.session.scalars(select(post_mentions.c.user_id).where(post_mentions.c.post_id == post.id)))
     db.session.execute(post_mentions.delete().where(post_mentions.c.post_id == post.id))
     _record_mentions(post, mentioned)

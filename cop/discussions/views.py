@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -10,33 +10,14 @@ from cop.discussions.forms import BODY_HINT, ClassifyForm, EditForm, FlagForm, M
 from cop.discussions.models import KIND_LABELS, KINDS, PRIORITY_LABELS, STATUSES, Flag, Post
 from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import form_status, page_arg, show_domain_error
+from cop.forms import form_status, page_arg, show_domain_error, writing_action
+from cop.reactions import services as reactions
+from cop.reading import services as reading
 from cop.search import services as search_services
+from cop.writing import services as drafts
+from cop.writing.views import keep_draft
 
 bp = Blueprint("discussions", __name__)
-
-_PLACEHOLDER = 987654320  # + the argument's position: a number no URL of a page otherwise contains
-
-
-@bp.app_template_global()
-def post_url(endpoint: str, **values) -> str:
-    """``url_for`` for the links repeated on every post of a page, built once per request and endpoint.
-
-    Integer arguments become placeholders in the built URL and are substituted for each post: a page
-    of 50 posts called ``url_for`` ~270 times, a quarter of its rendering time.
-    """
-    names = sorted(values)
-    key = (endpoint, tuple((name, None if type(values[name]) is int else values[name]) for name in names))
-    patterns = g.setdefault("_post_url_patterns", {})
-    pattern = patterns.get(key)
-    if pattern is None:
-        pattern = patterns[key] = url_for(endpoint, **{
-            name: _PLACEHOLDER + i if type(values[name]) is int else values[name] for i, name in enumerate(names)})
-    for i, name in enumerate(names):
-        if type(values[name]) is int:
-            pattern = pattern.replace(str(_PLACEHOLDER + i), str(values[name]))
-    return pattern
-
 
 POST_FRAGMENTS = 4096  # rendered posts kept per worker (~5 KB each with their key)
 REPLY_TREES = 256  # rendered pages of replies kept per worker (~150 KB each for 50 posts)
@@ -58,17 +39,20 @@ def _post_key(post, in_reply_to, thread, viewer_id) -> tuple:
 
 
 @bp.app_template_global()
-def post_fragment(node, thread, can_post, moderator, can_accept, member_here, caller):
+def post_fragment(node, thread, can_post, moderator, can_accept, member_here, caller, reactions=None):
     """A reply's rendered ``<article>`` from the fragment cache, keyed by everything it shows.
 
     What the post says and who wrote it (body, author's handle and name, dates, removed/hidden,
     accepted, where it replies to) and which of its actions this viewer gets (reply, edit, flag,
     accept, delete): the same post looks the same to every viewer with the same rights, so readers
     of a thread share its entries, and a change to any of these is a new key. Nothing in it is
-    per-session (its buttons submit the page's one form, ``post_action_form``).
+    per-session (its buttons submit the page's one form, ``post_action_form``). Its reactions (counts,
+    who, whether the viewer reacted: ``cop.reactions.services.summaries``) are part of the key.
     """
+    post = node["post"]
     key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here),
-           _post_key(node["post"], node["in_reply_to"], thread, getattr(current_user, "id", None)))
+           _post_key(post, node["in_reply_to"], thread, getattr(current_user, "id", None)),
+           (reactions or {}).get(post.id, ()))
     return caching.fragments("posts", POST_FRAGMENTS)(key, caller)
 
 
@@ -79,18 +63,20 @@ def _shape_key(row, in_reply_to, thread, viewer_id) -> tuple:
 
 
 @bp.app_template_global()
-def replies_fragment(shape, thread, can_post, moderator, can_accept, caller):
+def replies_fragment(shape, thread, can_post, moderator, can_accept, caller, reactions=None):
     """A whole page of replies (``post_tree``) from the fragment cache, keyed by its shape: each reply's
     ``_shape_key`` in tree order with its depth, and the viewer's rights. A new reply, an edit, hiding,
     a rename or a move anywhere on the page is a new key; only then are the posts loaded and rendered
-    (mostly from ``post_fragment``)."""
+    (mostly from ``post_fragment``). Each reply's reactions are in the key too."""
     viewer_id = getattr(current_user, "id", None)
     member_here = permissions.is_member(current_user, thread.community)
+    reactions = reactions or {}
     flat = []
 
     def walk(nodes, depth):
         for node in nodes:
-            flat.append((depth, _shape_key(node["post"], node["in_reply_to"], thread, viewer_id)))
+            row = node["post"]
+            flat.append((depth, _shape_key(row, node["in_reply_to"], thread, viewer_id), reactions.get(row.id, ())))
             walk(node["children"], depth + 1)
 
     walk(shape, 0)
@@ -103,17 +89,18 @@ THREAD_ROW_FRAGMENTS = 4096  # rendered thread rows kept per worker (~1 KB each 
 
 
 @bp.app_template_global()
-def thread_row_fragment(t, show_community, caller):
+def thread_row_fragment(t, show_community, caller, unread=None):
     """A thread's row in a list (``thread_row``) from the fragment cache, keyed by everything it shows.
 
     Rows are the same for every viewer allowed to list the thread; which threads are listed is
-    decided before (by the list's query and the viewer's communities), never by the cache.
+    decided before (by the list's query and the viewer's communities), never by the cache. The viewer's
+    unread marker (``cop.reading.services.unread_counts``) is part of the key.
     """
     community, author = (t.community if show_community else None), t.author
     key = (request.script_root, t.id, t.title, t.kind, t.priority, t.status, t.is_pinned, t.is_locked,
            (community.slug, community.name) if community is not None else None,
            author.display_name if author is not None else None, t.reply_count, t.last_activity_at,
-           tuple(tag.name for tag in t.tags))
+           tuple(tag.name for tag in t.tags), unread)
     return caching.fragments("thread-rows", THREAD_ROW_FRAGMENTS)(key, caller)
 
 
@@ -154,7 +141,8 @@ def thread_list(slug):
     pagination = services.thread_list(community, sort=sort, page=page_arg(request), **filters)
     return render_template("discussions/list.html", community=community, pagination=pagination, filters=filters,
                            sort=sort, kinds=KINDS, kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS,
-                           statuses=STATUSES, can_post=services.can_post(current_user, community))
+                           statuses=STATUSES, can_post=services.can_post(current_user, community),
+                           unread_marks=reading.unread_counts(current_user, [t.id for t in pagination.items]))
 
 
 @bp.route("/c/<slug>/threads/new", methods=["GET", "POST"])
@@ -166,37 +154,69 @@ def new_thread(slug):
         form.title.data = request.args["title"][:200]  # from a knowledge gap or "check for similar threads"
     if not permissions.can_manage(current_user, community):
         form.kind.choices = [c for c in form.kind.choices if c.value != "announcement"]
+    place = drafts.place_key("thread", community.id)
+    draft = drafts.get_draft(current_user, place) if request.method == "GET" else None
+    if draft is not None:  # restored on any device; the title from a knowledge gap wins
+        extra = drafts.draft_extra(draft)
+        form.title.data = form.title.data or draft.title
+        form.body.data = draft.body
+        form.kind.data, form.priority.data = extra.get("kind", form.kind.data), extra.get("priority", form.priority.data)
+        form.tags.data = extra.get("tags", "")
     if form.validate_on_submit():
         try:
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
-                                            kind=form.kind.data, priority=form.priority.data, tags=form.tags.data)
+                                            kind=form.kind.data, priority=form.priority.data, tags=form.tags.data,
+                                            five_ws=form.five_ws())
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            drafts.discard_draft(current_user, place)
             search_services.close_gap(community, request.form.get("gap", ""))
             return redirect(url_for(".thread", thread_id=thread.id))
-    return render_template("discussions/new_thread.html", community=community, form=form,
+    if form.is_submitted():  # shown again: an error, a preview, a similar-threads check or "Save draft"
+        draft = keep_draft(place, body=form.body.data, title=form.title.data,
+                           extra={"kind": form.kind.data or "", "priority": form.priority.data or "",
+                                  "tags": form.tags.data or ""},
+                           announce=writing_action() == "save_draft")
+    return render_template("discussions/new_thread.html", community=community, form=form, draft=draft, place=place,
                            gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), form_status(form)
 
 
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id):
     thread = _thread(thread_id, for_page=True)
+    last_read = reading.last_read_post_id(current_user, thread)
+    if "page" not in request.args and last_read is not None:  # opened before: open at the first unread post
+        first_unread = reading.first_unread_post(current_user, thread, last_read)
+        if first_unread is not None:
+            return redirect(url_for(".thread", thread_id=thread.id, page=services.page_of(first_unread))
+                            + f"#post-{first_unread.id}")
     shapes, page, pages = services.reply_shapes(thread, page_arg(request))
 
     def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
         return services.build_tree(services.thread_page(thread, page)[0], thread.opening_post_id)
 
     can_post, moderator = services.can_post(current_user, thread.community), services.can_moderate(current_user, thread)
-    return render_template(
+    post_reactions = reactions.summaries([thread.opening_post_id, *(row.id for row in shapes)], current_user.id)
+    reply_form = reply_draft = None
+    if can_post:
+        reply_form = ReplyForm(parent_id=thread.opening_post_id)
+        reply_draft = drafts.get_draft(current_user, drafts.place_key("reply", thread.id))
+        if reply_draft is not None:
+            reply_form.body.data = reply_draft.body
+            reply_form.parent_id.data = drafts.draft_extra(reply_draft).get("parent_id") or thread.opening_post_id
+    page_html = render_template(
         "discussions/thread.html", thread=thread, community=thread.community, opening=thread.opening_post,
         shape=services.build_tree(shapes, thread.opening_post_id), replies=replies, page=page, pages=pages,
         accepted=services.accepted_post(thread),
-        reply_form=ReplyForm(parent_id=thread.opening_post_id) if can_post else None, can_post=can_post,
+        reply_form=reply_form, reply_draft=reply_draft, can_post=can_post,
         moderator=moderator, can_accept=services.can_accept(current_user, thread),
         classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)) if moderator else None,
-        body_hint=BODY_HINT)
+        body_hint=BODY_HINT, reactions=post_reactions)
+    # Read as far as this page shows (after rendering: its commit would make the page read memberships again).
+    reading.mark_read(current_user, thread, max([thread.opening_post_id, *(row.id for row in shapes)]), last_read)
+    return page_html
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
@@ -209,12 +229,18 @@ def reply(thread_id):
         parent = db.session.get(Post, int(raw_parent))
     except (TypeError, ValueError):
         parent = None
+    place = drafts.place_key("reply", thread.id)
+    draft = None
     if request.method == "GET":
         if parent is None or parent.thread_id != thread.id:
             abort(404)
         form.parent_id.data = parent.id
-        if request.args.get("quote") == "1":
-            form.body.data = services.quote_text(parent)
+        draft = drafts.get_draft(current_user, place)
+        if draft is not None:
+            form.body.data = draft.body
+        if request.args.get("quote") == "1":  # after what the draft holds
+            form.body.data = ((form.body.data or "").rstrip() + "\n\n" if form.body.data else "") \
+                + services.quote_text(parent)
     if form.validate_on_submit():
         try:
             post = services.reply(current_user, thread, parent, form.body.data)
@@ -222,11 +248,16 @@ def reply(thread_id):
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            drafts.discard_draft(current_user, place)
             return redirect(url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}")
+    if form.is_submitted():
+        draft = keep_draft(place, body=form.body.data, extra={"parent_id": str(form.parent_id.data or "")[:12]},
+                           announce=writing_action() == "save_draft")
     status = form_status(form)
     if form.is_submitted() and not thread_open_for_replies(thread):
         status = 409
     return render_template("discussions/reply.html", thread=thread, community=thread.community, form=form,
+                           draft=draft, place=place,
                            parent=parent if parent is not None and parent.thread_id == thread.id else None,
                            body_hint=BODY_HINT), status
 
@@ -246,8 +277,11 @@ def edit_post(post_id):
     post = _post(post_id)
     permissions.require(services.can_edit_post(current_user, post))
     form = EditForm()
+    place = drafts.place_key("edit", post.id)
+    draft = None
     if request.method == "GET":
-        form.body.data = post.body_md
+        draft = drafts.get_draft(current_user, place)
+        form.body.data = draft.body if draft is not None else post.body_md
     if form.validate_on_submit():
         try:
             services.edit_post(current_user, post, form.body.data)
@@ -255,10 +289,13 @@ def edit_post(post_id):
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            drafts.discard_draft(current_user, place)
             flash("Post updated.", "success")
             return redirect(url_for(".post_link", post_id=post.id))
+    if form.is_submitted():
+        draft = keep_draft(place, body=form.body.data, announce=writing_action() == "save_draft")
     return render_template("discussions/edit.html", post=post, thread=post.thread, community=post.thread.community,
-                           form=form, body_hint=BODY_HINT), form_status(form)
+                           form=form, draft=draft, place=place, body_hint=BODY_HINT), form_status(form)
 
 
 @bp.route("/p/<int:post_id>/history")

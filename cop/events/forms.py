@@ -1,9 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField, TimeField, URLField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from cop.events.services import LINK_MAX, LOCATION_MAX, TITLE_MAX, MeetingDetails
 from cop.markup import MAX_MARKDOWN_CHARS
+from cop.forms import WritingForm
 
 AGENDA_HINT = "Markdown: what you will talk about, what to prepare, links to read beforehand."
 NOTES_HINT = "Markdown: what was decided, who does what next, links to slides or recordings."
@@ -14,7 +14,7 @@ LOCATION_HINT = "Optional if there is a link: a room, a building, a city."
 END_DATE_HINT = "Only for a meeting that ends on a later day than it starts."
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(WritingForm):
     title = StringField("Title", validators=[DataRequired("Give the meeting a title."), Length(max=TITLE_MAX)])
     date = DateField("Date", validators=[InputRequired("Enter the date of the meeting.")])
     start_time = TimeField("Starts at", validators=[InputRequired("Enter the time the meeting starts.")])
@@ -37,6 +37,6 @@ class MeetingForm(FlaskForm):
             getattr(self, name).data = value
 
 
-class NotesForm(FlaskForm):
+class NotesForm(WritingForm):
     notes = TextAreaField("Notes", validators=[Length(max=MAX_MARKDOWN_CHARS)])
 

@@ -3,6 +3,7 @@ import logging
 import time
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from cop.accounts.forms import ConfirmForm, LoginForm
@@ -99,7 +100,7 @@ def _ldap_account_limit() -> str:
 
 
 def _ldap_account_key() -> str:
-    return "ldap-login:" + (request.form.get("username") or "").strip().lower()[:256]
+    return f"ldap-login:{get_remote_address()}:" + (request.form.get("username") or "").strip().lower()[:256]
 
 
 @bp.route("/login/ldap", methods=["POST"])

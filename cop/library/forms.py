@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length
 from cop.library.services import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from cop.library.urls import URL_MAX
 from cop.markup import MAX_MARKDOWN_CHARS
+from cop.forms import WritingForm
 
 DESCRIPTION_HINT = "Markdown: what it is, when to use it, who it helped."
 BODY_HINT = "Markdown: headings with #, **bold**, *italic*, lists, tables, `code` and links."
@@ -15,7 +16,7 @@ FILE_HINT = ("PDF, office documents, images, text (Markdown, CSV...) or archives
 NOTE_HINT = "Optional: what changed, for those who used the previous version."
 
 
-class _ResourceFields(FlaskForm):
+class _ResourceFields(WritingForm):
     title = StringField("Title", validators=[DataRequired("Give the resource a title."), Length(max=TITLE_MAX)])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
     tags = StringField("Tags (comma-separated)", validators=[Length(max=500)])
@@ -47,7 +48,7 @@ class NewFileVersionForm(FlaskForm):
     change_note = StringField("Change note", validators=[Length(max=NOTE_MAX)])
 
 
-class WriteForm(FlaskForm):
+class WriteForm(WritingForm):
     base_version = HiddenField()
     body = TextAreaField("Text", validators=[DataRequired("Write something first: the document cannot be empty."),
                                              Length(max=MAX_MARKDOWN_CHARS)])

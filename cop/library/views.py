@@ -15,7 +15,7 @@ from cop.library.forms import (BODY_HINT, DESCRIPTION_HINT, FILE_HINT, NEW_FORMS
                                NewFileVersionForm, WriteForm)
 from cop.library.models import KIND_LABELS, KINDS, Resource
 from cop.search import services as search_services
-from cop.textdiff import line_class
+from cop.textdiff import side_by_side
 
 bp = Blueprint("library", __name__)
 
@@ -210,8 +210,13 @@ def diff(resource_id):
     if result is None:
         abort(404)
     older, newer, lines = result
+    if request.args.get("format") == "unified":  # the unified diff, as a download
+        text = "".join(line + "\n" for line in [f"--- version {older.number}", f"+++ version {newer.number}", *lines])
+        return _bytes_response(text.encode(), f"document-{resource.id}-v{older.number}-v{newer.number}.diff",
+                               "text/plain")
     return render_template("library/diff.html", resource=resource, community=resource.community, older=older,
-                           newer=newer, lines=lines, line_class=line_class, versions=services.versions(resource))
+                           newer=newer, rows=side_by_side(older.body_md, newer.body_md),
+                           versions=services.versions(resource))
 
 
 @bp.route("/r/<int:resource_id>/edit", methods=["GET", "POST"])

@@ -55,9 +55,10 @@ def report_csv(report: CommunityReport) -> str:
         report.share_of_voice.all_posts, report.share_of_voice.previous_posts,
         report.share_of_voice.previous_all_posts)
     row()
-    row("Top contributors", "Name", "Posts", "Accepted answers", "Resources")
+    row("Top contributors", "Name", "Posts", "Accepted answers", "Resources", "Helpful reactions received")
     for person in report.top_contributors:
-        row("Top contributors", person.name, person.posts, person.accepted_answers, person.resources)
+        row("Top contributors", person.name, person.posts, person.accepted_answers, person.resources,
+            person.helpful)
     row()
     row("Answers accepted elsewhere", "Name", "Accepted answers")
     for person in report.accepted_elsewhere:
@@ -83,4 +84,43 @@ def report_csv(report: CommunityReport) -> str:
         row("Objectives", score.title, score.business_goal, score.metric.label, score.baseline, score.target,
             score.due_on.isoformat(), score.current, score.progress_percent, score.expected_percent,
             STATUS_LABELS[score.status])
+    return out.getvalue()
+
+
+def listening_csv(mood) -> str:
+    """The report's sentiment blocks (``cop.oversight.listening.ListeningReport``), to follow ``report_csv``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+
+    def row(*cells):
+        writer.writerow([neutralise(c) for c in cells])
+
+    row()
+    row("Sentiment", "Figure", "Unit", "This period", "Previous period", "Change")
+    for f in mood.figures:
+        row("Sentiment", f.label, UNITS[f.unit] if f.unit != "ratio" else "score", f.value, f.previous, f.change)
+    row()
+    row("Sentiment mix", "Period", "Negative", "Neutral", "Positive", "Not scored")
+    for name, mix in (("This period", mood.current), ("Previous period", mood.previous)):
+        row("Sentiment mix", name, mix.negative, mix.neutral, mix.positive, mix.unscored)
+    row()
+    row("Sentiment trend", "Week from (UTC)", "Week to (UTC)", "Negative", "Neutral", "Positive", "Mean score")
+    for week in mood.trend:
+        row("Sentiment trend", _stamp(week.start), _stamp(week.end), week.mix.negative, week.mix.neutral,
+            week.mix.positive, week.mix.mean)
+    row()
+    row("Needs attention", "Thread", "Opened (UTC)", "Score")
+    for item in mood.needs_attention:
+        row("Needs attention", item.title, _stamp(item.created_at), item.sentiment)
+    row()
+    row("The 5 W's", "Period", "Questions and problems", "Opened with the 5 W's", "Share (%)",
+        "Median first reply with (hours)", "Median first reply without (hours)")
+    for name, use in (("This period", mood.five_ws), ("Previous period", mood.five_ws_previous)):
+        row("The 5 W's", name, use.threads, use.with_template, use.share, use.median_first_reply_with,
+            use.median_first_reply_without)
+    row()
+    row("Sentiment of the voice", "Domain tags", "Where", "Negative", "Neutral", "Positive", "Mean score")
+    for name, mix in (("Here", mood.voice.here), ("All readable communities", mood.voice.everywhere)):
+        row("Sentiment of the voice", ", ".join(mood.voice.tags), name, mix.negative, mix.neutral, mix.positive,
+            mix.mean)
     return out.getvalue()

@@ -42,6 +42,7 @@ from cop.events.models import Event
 from cop.extensions import db, utcnow
 from cop.library.models import Resource, ResourceVersion
 from cop.oversight.models import Objective
+from cop.reactions.models import Reaction
 from cop.search.models import SearchLog
 from cop.tags.models import Tag
 
@@ -538,6 +539,7 @@ class Contributor:
     posts: int = 0
     accepted_answers: int = 0
     resources: int = 0
+    helpful: int = 0  # helpful reactions received
 
 
 @dataclass(frozen=True)
@@ -658,23 +660,28 @@ def _report_and_window(community, period: Period, viewer, now) -> tuple[Communit
 
 
 def top_contributors(community, period: Period, limit: int = TOP_LIMIT) -> list[Contributor]:
-    """The people with the most posts, accepted answers and resources in the period (their sum first)."""
-    posts = (select(Post.author_id.label("uid"), *_marks(("p", 1), ("a", 0), ("r", 0)))
+    """The people with the most posts, accepted answers, resources and *helpful* reactions received (on their
+    visible posts here, given in the period) in the period, their sum first."""
+    posts = (select(Post.author_id.label("uid"), *_marks(("p", 1), ("a", 0), ("r", 0), ("h", 0)))
              .join(Thread, Thread.id == Post.thread_id)
              .where(Thread.community_id == community.id, _visible_post(), _within(Post.created_at, period)))
-    accepted = (select(Post.author_id, *_marks(("p", 0), ("a", 1), ("r", 0))).select_from(Thread)
+    accepted = (select(Post.author_id, *_marks(("p", 0), ("a", 1), ("r", 0), ("h", 0))).select_from(Thread)
                 .join(Post, Post.id == Thread.accepted_post_id)
                 .where(Thread.community_id == community.id, _visible_post(), _within(Post.created_at, period)))
-    resources = (select(Resource.author_id, *_marks(("p", 0), ("a", 0), ("r", 1)))
+    resources = (select(Resource.author_id, *_marks(("p", 0), ("a", 0), ("r", 1), ("h", 0)))
                  .where(Resource.community_id == community.id, Resource.is_deleted.is_(False),
                         _within(Resource.created_at, period)))
-    rows = union_all(posts, accepted, resources).subquery()
-    p, a, r = func.sum(rows.c.p), func.sum(rows.c.a), func.sum(rows.c.r)
-    stmt = (select(User.id, User.display_name, User.handle, p, a, r).join(rows, rows.c.uid == User.id)
+    helpful = (select(Post.author_id, *_marks(("p", 0), ("a", 0), ("r", 0), ("h", 1))).select_from(Reaction)
+               .join(Post, Post.id == Reaction.post_id).join(Thread, Thread.id == Post.thread_id)
+               .where(Reaction.kind == "helpful", Thread.community_id == community.id, _visible_post(),
+                      _within(Reaction.created_at, period)))
+    rows = union_all(posts, accepted, resources, helpful).subquery()
+    p, a, r, h = func.sum(rows.c.p), func.sum(rows.c.a), func.sum(rows.c.r), func.sum(rows.c.h)
+    stmt = (select(User.id, User.display_name, User.handle, p, a, r, h).join(rows, rows.c.uid == User.id)
             .group_by(User.id, User.display_name, User.handle)
-            .order_by((p + a + r).desc(), User.display_name, User.id).limit(limit))
-    return [Contributor(uid, name, handle, int(posts), int(answers), int(added))
-            for uid, name, handle, posts, answers, added in db.session.execute(stmt)]
+            .order_by((p + a + r + h).desc(), User.display_name, User.id).limit(limit))
+    return [Contributor(uid, name, handle, int(posts), int(answers), int(added), int(helped))
+            for uid, name, handle, posts, answers, added, helped in db.session.execute(stmt)]
 
 
 def _readable_ids(viewer):

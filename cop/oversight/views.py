@@ -7,7 +7,8 @@ from cop.discussions.models import KIND_LABELS, PRIORITY_LABELS
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
 from cop.forms import form_status, show_domain_error
-from cop.oversight import charts, reports, services
+from cop.oversight import charts, listening, reports, services
+from cop.oversight.export import listening_csv
 from cop.oversight.export import report_csv as render_csv
 from cop.oversight.forms import PERIOD_LABELS, ObjectiveForm, PeriodForm
 from cop.oversight.models import MAX_OBJECTIVES
@@ -56,7 +57,9 @@ def _report_page(slug, template: str):
     if period is None:
         return render_template(template, community=community, form=form, report=None), 400
     report = reports.reused_report(community, period, current_user, recent=form.period.data != "custom")
-    return render_template(template, community=community, form=form, report=report, charts=_charts(report),
+    mood = listening.listening_report(community, report.period, current_user)
+    return render_template(template, community=community, form=form, report=report,
+                           charts=_charts(report) | _mood_charts(report, mood), mood=mood,
                            reuse_minutes=reports.REUSE_SECONDS // 60,
                            kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS, max_objectives=MAX_OBJECTIVES,
                            query=form.query_args(), metrics=reports.METRICS)
@@ -80,6 +83,23 @@ def _charts(report) -> dict:
     }
 
 
+def _mood_charts(report, mood) -> dict:
+    labels = [week.end.strftime("%d %b") for week in mood.trend]
+    span = f"the {len(mood.trend)} weeks to {mood.trend[-1].end:%d %b %Y}" if mood.trend else ""
+    return {
+        "sentiment_negative": charts.line_chart(
+            "chart-sentiment-negative", "Share of negative posts per week (%)",
+            f"Percent of the scored posts in {report.name} that read negative, per week, {span}. "
+            "Weeks with no scored post have no point.",
+            labels, [week.mix.share("negative") for week in mood.trend], " %"),
+        "sentiment_positive": charts.line_chart(
+            "chart-sentiment-positive", "Share of positive posts per week (%)",
+            f"Percent of the scored posts in {report.name} that read positive, per week, {span}. "
+            "Weeks with no scored post have no point.",
+            labels, [week.mix.share("positive") for week in mood.trend], " %"),
+    }
+
+
 @bp.route("/c/<slug>/report")
 def report(slug):
     return _report_page(slug, "oversight/report.html")
@@ -99,7 +119,8 @@ def report_csv(slug):
         return render_template("oversight/report.html", community=community, form=form, report=None), 400
     report = reports.reused_report(community, period, current_user, recent=form.period.data != "custom")
     filename = f"{community.slug}-report-{period.start:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
-    return Response(render_csv(report), mimetype="text/csv",
+    mood = listening.listening_report(community, report.period, current_user)
+    return Response(render_csv(report) + listening_csv(mood), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -577,6 +577,9 @@ def _best_post(posts: list[Post], terms: set[str]) -> Post | None:
 
 def _highlight(hit, fieldname, text, fallback="") -> Markup:
     try:
+        # Term classes (term0, term1, ...) numbered afresh for each snippet: the formatter otherwise
+        # numbers across the page, and a snippet reused from the cache would differ from one made now.
+        hit.results.formatter.clean()
         marked = hit.highlights(fieldname, text=text, top=2) if text else ""
     except Exception:  # a snippet is decoration: never fail the page for it
         marked = ""

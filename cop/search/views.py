@@ -1,10 +1,9 @@
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from cop import caching, permissions
 from cop.forms import page_arg
 from cop.search import services
-from cop.urls import remembered_url_for
 
 bp = Blueprint("search", __name__)
 
@@ -32,7 +31,7 @@ def _facet_url(args: dict, name: str, value: str | None) -> str:
     merged = {k: v for k, v in args.items() if v and k != name}
     if value:
         merged[name] = value
-    return remembered_url_for("search.search", **merged)
+    return url_for("search.search", **merged)
 
 
 FACET_FRAGMENTS = 512  # rendered facet panels kept per worker

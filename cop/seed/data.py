@@ -27,6 +27,7 @@ from werkzeug.security import generate_password_hash
 from cop.accounts.models import User, user_expertise
 from cop.communities.models import (Community, Membership, bump_visibility_version, community_domain_tags,
                                     community_sponsors)
+from cop.discussions import sentiment
 from cop.discussions.models import MAX_DEPTH, PATH_STEP, Post, Thread, thread_tags
 from cop.events.models import Event, Rsvp
 from cop.extensions import db, utcnow
@@ -341,9 +342,11 @@ class Loader:
                 opening_id = post_id
                 md, html = self._body()
                 opening_path = str(opening_id).zfill(PATH_STEP)
+                mood, mood_label = sentiment.score(md)
                 posts.append({"id": opening_id, "thread_id": tid, "author_id": author, "parent_id": None,
                               "path": opening_path, "depth": 0, "body_md": md, "body_html": html,
-                              "created_at": created, "edited_at": None, "is_deleted": False, "is_hidden": False})
+                              "created_at": created, "edited_at": None, "is_deleted": False, "is_hidden": False,
+                              "sentiment": mood, "sentiment_label": mood_label})
                 replies = []  # (id, path, depth, author)
                 when = created
                 first_reply_at = None
@@ -365,12 +368,13 @@ class Loader:
                     if replier == author and rng.random() < 0.7 and len(community["members"]) > 1:
                         replier = self._author(community, when)
                     md, html = self._body()
+                    mood, mood_label = sentiment.score(md)
                     hidden = rng.random() < 0.002
                     deleted = not hidden and rng.random() < 0.003
                     posts.append({"id": post_id, "thread_id": tid, "author_id": replier, "parent_id": parent_id,
                                   "path": path, "depth": depth, "body_md": md, "body_html": html,
                                   "created_at": when, "edited_at": None, "is_deleted": deleted,
-                                  "is_hidden": hidden})
+                                  "is_hidden": hidden, "sentiment": mood, "sentiment_label": mood_label})
                     replies.append((post_id, path, depth, replier))
                     if first_reply_at is None and replier != author:
                         first_reply_at = when

@@ -1,7 +1,7 @@
 """related threads: the threads most like each thread, stored by the indexer
 
 Revision ID: 2eb222392e68
-Revises: 6e10a43cdcd6
+Revises: 30b968436703
 Create Date: 2026-12-07 04:17:32.733117
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2eb222392e68'
-down_revision = '6e10a43cdcd6'
+down_revision = '30b968436703'
 branch_labels = None
 depends_on = None
 

@@ -81,11 +81,11 @@ def test_question_is_answered_quoted_accepted_and_an_off_topic_reply_hidden(page
     mention.click()
     expect(devi_page.get_by_role("heading", name=server.coordinator.name, level=1)).to_be_visible()
 
-    # Morgan replies to Devi's answer: the reply is nested in the answer's list item.
+    # Morgan replies to Devi's answer (the form opens in place): the reply is nested in the answer's list item.
     morgan.goto(thread_url)
     morgan.get_by_role("article", name=f"Post by {DEVI.name}").get_by_role(
         "link", name=f"Reply to {DEVI.name}").click()
-    expect(morgan.get_by_role("heading", name=f"Reply to {DEVI.name}", level=1)).to_be_visible()
+    expect(morgan.get_by_text(f"Replying to {DEVI.name}.")).to_be_visible()
     morgan.get_by_label("Your reply").fill(OFF_TOPIC)
     morgan.get_by_role("button", name="Post reply").click()
     off_topic_id = post_id(morgan)

@@ -79,15 +79,20 @@ def test_upload_download_new_version_then_write_edit_and_diff_a_document(page_as
 
     page.get_by_role("link", name="Compare versions").click()
     expect(page.get_by_role("heading", name="Compare versions of “Onboarding checklist”")).to_be_visible()
-    expect(page.locator(".diff .add")).to_have_text("+- Join the Python Guild")
-    expect(page.locator(".diff .del")).to_have_count(0)
+    # Side by side: the added line on the right (as <ins>), nothing removed; the unified diff downloads.
+    changes = page.get_by_role("region", name="Changes between version 1 and version 2")
+    expect(changes.locator("ins")).to_have_text("- Join the Python Guild")
+    expect(changes.locator("del")).to_have_count(0)
+    expect(changes.get_by_role("row").filter(has_text="Join the Python Guild").get_by_role("cell").nth(2)).to_have_text("5")
     assert_no_serious_violations(page)
+    name, unified = _downloaded(page, page.get_by_role("link", name="Download as a unified diff"))
+    assert name.endswith("-v1-v2.diff") and "+- Join the Python Guild" in unified.decode().splitlines()
 
     # Compare the other way round with the form.
     page.get_by_label("From version").select_option("2")
     page.get_by_label("To version").select_option("1")
     page.get_by_role("button", name="Compare").click()
-    expect(page.locator(".diff .del")).to_have_text("-- Join the Python Guild")
+    expect(page.locator(".diff-table del")).to_have_text("- Join the Python Guild")
 
 
 def _seed_library(server) -> dict:

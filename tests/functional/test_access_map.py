@@ -29,6 +29,8 @@ reach it. The classes:
 * ``docs`` — the API's documentation (the OpenAPI document and its page): for anyone, no data in it.
 * ``form-post-only`` — a form's POST with no GET that shows the form again on bad input (400), for
   signed-in users (creating an API token).
+* ``xhr-post-only`` — a script's POST with no GET answered in JSON (preview, draft autosave, similar
+  threads: cop.writing): anonymous to the login page; signed in, JSON (an empty form: 200 or a 4xx).
 """
 from datetime import time, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -78,6 +80,10 @@ ACCESS = {
     "discussions.edit_post": "login",
     "discussions.history": "login",
     "discussions.delete_post": "post-only",
+    "reactions.react": "post-only",
+    "reading.unread": "login",
+    "reading.new": "login",
+    "reading.mark_all_read": "post-only",
     "discussions.accept": "post-only",
     "discussions.moderate": "post-only",
     "discussions.classify": "post-only",
@@ -164,6 +170,12 @@ ACCESS = {
     "webhooks.rotate": "post-only",
     "webhooks.enable": "post-only",
     "webhooks.delete": "post-only",
+    "writing.preview": "xhr-post-only",
+    "writing.save_draft": "xhr-post-only",
+    "writing.similar": "xhr-post-only",
+    "writing.discard_draft": "user-post-only",
+    "writing.people": "login",
+    "writing.quote": "login",
     **{f"api.{name}": "api" for name in (
         "me", "community_list", "community", "members", "community_threads", "thread", "thread_posts", "post",
         "community_resources", "resource", "resource_versions", "tag_list", "tag", "search", "meeting_list",
@@ -173,8 +185,9 @@ ACCESS = {
 }
 CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed",
            "calendar", "token-calendar", "health", "signed-link", "api", "api-write", "docs", "form-post-only",
-           "sign-in", "sign-in-post-only"}
-POST_ONLY = {"post-only", "admin-post-only", "user-post-only", "api-write", "form-post-only", "sign-in-post-only"}
+           "sign-in", "sign-in-post-only", "xhr-post-only"}
+POST_ONLY = {"post-only", "admin-post-only", "user-post-only", "api-write", "form-post-only", "sign-in-post-only",
+             "xhr-post-only"}
 
 
 def _login(client, user):
@@ -358,6 +371,11 @@ def test_post_only_route_access(app, client, world, endpoint):
     if access == "form-post-only":
         _login(client, world["outsider"])
         assert client.post(path, data={}).status_code == 400, f"signed-in POST {path} with an empty form"
+        return
+    if access == "xhr-post-only":
+        _login(client, world["outsider"])
+        answered = client.post(path, data={})
+        assert answered.status_code in (200, 400, 404) and answered.is_json, f"signed-in POST {path}: {answered}"
         return
     if access == "user-post-only":
         _login(client, world["outsider"])

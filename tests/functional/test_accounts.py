@@ -284,20 +284,23 @@ def _limit_count(setting: str) -> int:
     return int(setting.split()[0])
 
 
-def test_login_rate_limit_per_account(app, client):
+def test_login_rate_limit_per_account_does_not_lock_the_owner_out(app, client):
+    """Issue 14 (5): failures count per account and address; the owner elsewhere still signs in."""
     make_user("target@example.com")
     allowed = _limit_count(app.config["LOGIN_RATE_LIMIT_ACCOUNT"])
     for _ in range(allowed):
         assert _login(client, "target@example.com", "wrong-guess-123").status_code == 400
-    blocked = _login(client, "Target@example.com")  # even the right password, any case
+    blocked = _login(client, "Target@example.com", "wrong-guess-456")  # any case
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) > 0
     assert "Too many attempts" in blocked.get_data(as_text=True)
-    # The limit follows the account, not the address it is attacked from.
-    elsewhere = app.test_client()
-    elsewhere.environ_base = {"REMOTE_ADDR": "10.9.8.7"}
-    assert _login(elsewhere, "target@example.com").status_code == 429
-    # Other accounts are not locked out.
+    # The attacker's address may not try this account again, even with the right password...
+    assert _login(client, "target@example.com").status_code == 429
+    # ...but the owner, at their own address, is not locked out.
+    owner = app.test_client()
+    owner.environ_base = {"REMOTE_ADDR": "10.9.8.7"}
+    assert _login(owner, "target@example.com").status_code == 302
+    # Other accounts are not locked out either.
     make_user("bystander@example.com")
     assert _login(client, "bystander@example.com").status_code == 302
 
@@ -395,3 +398,131 @@ def test_people_directory_filters(client):
     assert _people(client, tag="Orbital Mechanics") == {"katherine"}
     assert _people(client, tag="fortran", department="Computing") == {"dorothy"}
     assert _people(client, q="nobody-matches-this") == set()
+
+
+def test_sign_out_deletes_the_keep_me_signed_in_cookie(client):
+    """Issue 14 (1): signed in with "Keep me signed in", sign-out must delete the remember cookie too."""
+    make_user("kim@example.com")
+    response = client.post("/login", data={"email": "kim@example.com", "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302 and client.get_cookie("remember_token")
+    assert _signed_in(client)
+    response = client.post("/logout")
+    assert response.status_code == 302
+    deleted = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
+    assert deleted and "Expires=Thu, 01 Jan 1970" in deleted[0]
+    assert client.get_cookie("remember_token") is None
+    # The client keeps every cookie the server left it: it is anonymous, now and on the next visit.
+    assert not _signed_in(client)
+    client.delete_cookie("session")
+    assert not _signed_in(client)
+
+
+def _copy_cookies(app, client, names=("session", "remember_token")):
+    """A second browser holding copies of ``client``'s cookies (as a thief would)."""
+    other = app.test_client()
+    for name in names:
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            other.set_cookie(name, cookie.value)
+    return other
+
+
+def _sessions_of(user):
+    from cop.accounts.models import UserSession
+
+    db.session.expire_all()
+    return db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+
+
+def test_a_cookie_copied_before_sign_out_dies_with_it(app, client):
+    """Issue 14 (2): sign-out deletes the server-side session, so copies of its cookies stop working."""
+    user = make_user("grace@example.com")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302 and client.get_cookie("remember_token")
+    thief = _copy_cookies(app, client)
+    only_remember = _copy_cookies(app, client, names=("remember_token",))
+    assert _signed_in(thief) and _signed_in(only_remember)
+    assert len(_sessions_of(user)) == 1
+    client.post("/logout")
+    assert _sessions_of(user) == []
+    assert not _signed_in(thief)
+    assert not _signed_in(only_remember)
+
+
+def test_sign_out_everywhere_lists_and_ends_every_session(app, client):
+    user = make_user("margaret@example.com")
+    laptop = app.test_client()
+    assert _login(laptop, user.email).status_code == 302
+    laptop_copy = _copy_cookies(app, laptop)
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"},
+                headers={"User-Agent": "PhoneBrowser/1.0"})
+    page = client.get(f"/people/{user.handle}").get_data(as_text=True)
+    assert "Where you are signed in" in page and page.count("This browser") == 1
+    assert "PhoneBrowser/1.0" in page and "kept signed in" in page
+    assert len(_sessions_of(user)) == 2
+    other = make_user("other@example.com")
+    assert "Where you are signed in" not in client.get(f"/people/{other.handle}").get_data(as_text=True)
+
+    assert client.post("/account/sessions/end-all", csrf=False).status_code == 400  # CSRF required
+    assert _signed_in(laptop)
+    response = client.post("/account/sessions/end-all")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert _sessions_of(user) == []
+    assert client.get_cookie("remember_token") is None
+    for browser in (client, laptop, laptop_copy):
+        assert not _signed_in(browser)
+
+
+@pytest.mark.parametrize("app_config", [{"SESSION_MAX_AGE": 3600, "SESSION_IDLE": 600}])
+def test_sessions_expire_absolutely_and_when_idle(app, client, app_config):
+    from datetime import timedelta
+
+    from cop.extensions import utcnow
+
+    user = make_user("frances@example.com")
+    remembered = app.test_client()
+    remembered.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    _login(client, user.email)
+    assert _signed_in(client) and _signed_in(remembered)
+    plain, kept = sorted(_sessions_of(user), key=lambda s: s.remember)
+    assert not plain.remember and kept.remember
+
+    # Idle for longer than SESSION_IDLE: the plain session ends, the remembered one does not.
+    plain.last_seen_at = kept.last_seen_at = utcnow() - timedelta(seconds=700)
+    db.session.commit()
+    assert not _signed_in(client)
+    assert _signed_in(remembered)
+    # A remembered session is used: last_seen_at is written (it was older than five minutes).
+    kept = [s for s in _sessions_of(user) if s.remember][0]
+    assert (utcnow() - kept.last_seen_at).total_seconds() < 60
+
+    # Older than SESSION_MAX_AGE: even a remembered session ends, its cookie with it.
+    kept.created_at = utcnow() - timedelta(seconds=3700)
+    db.session.commit()
+    assert not _signed_in(remembered)
+    assert not _signed_in(_copy_cookies(app, remembered, names=("remember_token",)))
+
+    # A new sign-in deletes the user's expired sessions (both of them): only the new one is left.
+    assert len(_sessions_of(user)) == 2
+    _login(client, user.email)
+    assert len(_sessions_of(user)) == 1 and _signed_in(client)
+
+
+def test_last_seen_is_not_written_on_every_request(app, client):
+    from sqlalchemy import event
+
+    user = make_user("hopper@example.com")
+    _login(client, user.email)
+    writes = []
+
+    def note(conn, cursor, statement, *args):
+        if "user_sessions" in statement and not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for _ in range(3):
+            assert _signed_in(client)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert writes == []

@@ -1,4 +1,6 @@
 """Administration through the views and the ``flask cop`` commands."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -123,6 +125,19 @@ def test_admin_creates_a_community_with_everything_chosen(client, login_as, admi
     page = text(client.get("/c/tide-watchers"))
     assert "Sam Sponsor" in page and "Sue Sponsor" in page
     assert "Carl Coord" in page and "Cora Coord" in page
+
+
+def test_a_left_empty_address_is_suggested_from_the_name(client, login_as, admin, staff):
+    login_as(admin)
+    page = text(client.get("/admin/communities/new"))
+    assert 'data-slug-source="slug"' in page and "js/slug.js" in page
+    first = client.post("/admin/communities/new", data=_new_community(name="Café & Data Ops!", slug="", coordinators="carl.coord@example.com"))
+    assert first.status_code == 302, re.findall(r"class=\"error\"[^<]*>([^<]*)", text(first))
+    assert first.headers["Location"].endswith("/c/cafe-data-ops")
+    second = client.post("/admin/communities/new", data=_new_community(name="Cafe data OPS", slug=" ", coordinators="carl.coord@example.com"))
+    assert second.headers["Location"].endswith("/c/cafe-data-ops-2")
+    nothing = client.post("/admin/communities/new", data=_new_community(name="!!!", slug="", coordinators="carl.coord@example.com"))
+    assert nothing.status_code == 400 and "Choose an address." in text(nothing)
 
 
 def test_the_new_community_appears_on_the_admin_index(client, login_as, admin, staff):

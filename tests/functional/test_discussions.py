@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from cop import permissions
+from cop.accounts.sessions import start_session
 from cop.admin.models import AuditEntry
 from cop.discussions import services
 from cop.discussions.models import MAX_DEPTH, PATH_STEP, Flag, Post, Thread
@@ -47,7 +48,7 @@ def sign_in(app, client):
     def new_client(user):
         other = app.test_client()  # a CSRFClient: the ``client`` fixture set the class
         with other.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = start_session(user)
             session["_fresh"] = True
         return other
     return new_client

@@ -345,8 +345,14 @@ def test_documents_are_written_edited_compared_and_downloaded(client, sign_in, p
 
     diff = client.get(f"/r/{rid}/diff?a=1&b=2")
     assert diff.status_code == 200
-    assert '<span class="add">+- Docs updated</span>' in diff.get_data(as_text=True)
-    assert client.get(f"/r/{rid}/diff").get_data(as_text=True) == diff.get_data(as_text=True)
+    shown = diff.get_data(as_text=True)
+    assert '<span class="visually-hidden">Added: </span><ins>- Docs updated</ins>' in shown and "@@" not in shown
+    without_token = re.compile(r'<meta name="csrf-token"[^>]*>')  # the token's timestamp may tick between pages
+    assert without_token.sub("", client.get(f"/r/{rid}/diff").get_data(as_text=True)) == without_token.sub("", shown)
+    unified = client.get(f"/r/{rid}/diff?a=1&b=2&format=unified")
+    assert unified.mimetype == "text/plain" and "attachment" in unified.headers["Content-Disposition"]
+    assert unified.get_data(as_text=True).splitlines()[:2] == ["--- version 1", "+++ version 2"]
+    assert "+- Docs updated" in unified.get_data(as_text=True).splitlines()
     assert client.get(f"/r/{rid}/diff?a=1&b=7").status_code == 404
     assert client.get(f"/r/{rid}/diff?a=x&b=2").status_code == 404
 

@@ -323,7 +323,7 @@ def test_csv_neutralises_formulas_and_keeps_numbers(world):
     assert by_label["Median time to first reply"][3:] == ["3.0", "4.0", "-1.0"]  # a negative number stays a number
     assert by_label["Questions answered"][3:] == ["33.3", "100.0", "-66.7"]
     assert by_label["Share of voice"][3:] == ["75.0", "100.0", "-25.0"]
-    assert ["Top contributors", "'@Ann", "6", "0", "1"] in rows
+    assert ["Top contributors", "'@Ann", "6", "0", "1", "0"] in rows
     assert ["Knowledge gaps", "'=cmd|' /c calc'!a0", "2", "no"] in rows
     objective = next(r for r in rows if r[:1] == ["Objectives"] and r[4] == "10.0")
     assert objective[1] == "'=HYPERLINK(\"http://x\")" and objective[7] == "12" and objective[10] == "At risk"

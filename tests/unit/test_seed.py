@@ -219,3 +219,14 @@ def test_postgresql_gets_the_same_data_vacuumed_and_analysed(seeded, tmp_path):
             db.engine.dispose()
     assert again == first
     assert vacuumed == ["posts", "resources", "threads"]
+
+
+def test_every_post_has_the_sentiment_the_analyser_gives_its_text(seeded):
+    from cop.discussions import sentiment
+
+    assert db.session.scalar(select(func.count()).select_from(Post).where(Post.sentiment.is_(None))) == 0
+    for body, score, label in db.session.execute(select(Post.body_md, Post.sentiment, Post.sentiment_label)
+                                                 .order_by(Post.id).limit(40)):
+        assert (score, label) == sentiment.score(body)
+    labels = {label for (label,) in db.session.execute(select(Post.sentiment_label).distinct())}
+    assert labels == {"negative", "neutral", "positive"}

@@ -71,25 +71,52 @@ def test_authenticate_refuses_disabled_and_wrong_passwords(app):
     assert accounts.authenticate(user.email, "correct-horse-battery") is None
 
 
-def test_change_password_rotates_the_session_token(app):
+def _session_count(user) -> int:
+    from sqlalchemy import func, select
+
+    from cop.accounts.models import UserSession
+
+    return db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id))
+
+
+def test_change_password_ends_every_session(app):
+    from cop.accounts.sessions import start_session, user_for_identity
+
     user = make_user()
-    before = user.get_id()
+    identity = start_session(user)
+    token = user.session_token
     with pytest.raises(DomainError) as info:
         accounts.change_password(user, "wrong", "another-long-password")
     assert info.value.field == "current_password"
+    assert user_for_identity(identity) == user
     accounts.change_password(user, "correct-horse-battery", "another-long-password")
-    assert user.get_id() != before
+    assert user_for_identity(identity) is None and _session_count(user) == 0
+    assert user.session_token != token  # reset links sent before stop working
     assert user.check_password("another-long-password")
 
 
-def test_disabling_rotates_token_and_is_audited(app):
+def test_disabling_ends_sessions_and_is_audited(app):
+    from cop.accounts.sessions import start_session, user_for_identity
+
     admin, user = make_user(admin=True), make_user()
-    before = user.get_id()
+    identity = start_session(user)
     accounts.set_disabled(admin, user, True)
-    assert user.is_disabled and user.get_id() != before
+    assert user.is_disabled and user_for_identity(identity) is None and _session_count(user) == 0
     with pytest.raises(DomainError):
         accounts.set_disabled(admin, admin, True)
     assert _actions() == ["account.disable"]
+
+
+def test_end_all_sessions_ends_server_side_sessions_only_of_that_user(app):
+    """cop.identity's leavers and back-channel logout use this one service."""
+    from cop.accounts.sessions import start_session, user_for_identity
+
+    leaver, colleague = make_user(), make_user()
+    first, second, kept = start_session(leaver), start_session(leaver, remember=True), start_session(colleague)
+    accounts.end_all_sessions(leaver)
+    db.session.commit()
+    assert user_for_identity(first) is None and user_for_identity(second) is None
+    assert user_for_identity(kept) == colleague
 
 
 def test_tags_are_normalised():

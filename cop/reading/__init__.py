@@ -1,0 +1,1 @@
+"""Reading state: what each person has read of each thread, unread markers, Unread and New lists."""

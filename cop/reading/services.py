@@ -1,0 +1,146 @@
+"""Reading state: per person and thread the last post read, and per community a *mark all read* horizon.
+
+A post is unread for a person when it is visible, written by someone else, newer than their horizon for
+its community (when they marked it all read, else when they joined) and, if they opened the thread, has a
+higher id than the last post they read there. People who are not members (an administrator, a sponsor,
+a reader of an open community) only get markers on threads they opened.
+
+Every function here costs a constant number of statements, whatever the number of threads or posts:
+lists read their markers in one grouped query (``unread_counts``).
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, exists, false, func, literal, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cop.communities.models import Membership
+from cop.discussions.models import Post, Thread
+from cop.extensions import db, utcnow
+from cop.reading.models import CommunityRead, ThreadRead
+
+LIST_PER_PAGE = 25
+_EPOCH = datetime(1970, 1, 1)
+_NEVER = datetime(9999, 1, 1)
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A thread's marker in a list: ``new`` (never opened) or ``count`` posts since the last visit."""
+    count: int
+    new: bool
+
+
+def _upsert(model, values: dict, keys: tuple[str, ...], update: dict) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    stmt = insert(model).values(**values)
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={name: make(stmt.excluded) for name, make in update.items()}))
+
+
+def _visible_by_others(user):
+    return and_(Post.is_deleted.is_(False), Post.is_hidden.is_(False),
+                or_(Post.author_id.is_(None), Post.author_id != user.id))
+
+
+def _horizon(user, opened):
+    """The moment before which nothing in a thread's community is unread for ``user``, as an SQL expression
+    over ``threads``: when they marked the community read; else, for a thread they never opened
+    (``opened`` false), when they joined (never, for non-members); else the beginning of time."""
+    marked = (select(CommunityRead.read_before)
+              .where(CommunityRead.user_id == user.id, CommunityRead.community_id == Thread.community_id)
+              .scalar_subquery())
+    joined = (select(func.coalesce(Membership.joined_at, Membership.created_at))
+              .where(Membership.user_id == user.id, Membership.community_id == Thread.community_id,
+                     Membership.status == "active").scalar_subquery())
+    return func.coalesce(marked, case((opened, literal(_EPOCH)), else_=func.coalesce(joined, literal(_NEVER))))
+
+
+def unread_counts(user, thread_ids) -> dict[int, Unread]:
+    """Markers for the listed threads (only those with something unread): one grouped query."""
+    thread_ids = list(thread_ids)
+    if not thread_ids or not getattr(user, "is_authenticated", False):
+        return {}
+    read = ThreadRead.__table__.alias("r")
+    stmt = (select(Post.thread_id, func.count(), func.max(case((read.c.thread_id.is_(None), 1), else_=0)))
+            .select_from(Post).join(Thread, Thread.id == Post.thread_id)
+            .outerjoin(read, and_(read.c.thread_id == Post.thread_id, read.c.user_id == user.id))
+            .where(Post.thread_id.in_(thread_ids), _visible_by_others(user),
+                   or_(read.c.last_read_post_id.is_(None), Post.id > read.c.last_read_post_id),
+                   Post.created_at > _horizon(user, read.c.thread_id.is_not(None)))
+            .group_by(Post.thread_id))
+    return {thread_id: Unread(int(n), bool(never)) for thread_id, n, never in db.session.execute(stmt)}
+
+
+def last_read_post_id(user, thread) -> int | None:
+    return db.session.scalar(select(ThreadRead.last_read_post_id).where(
+        ThreadRead.user_id == user.id, ThreadRead.thread_id == thread.id))
+
+
+def first_unread_post(user, thread, last_read: int | None) -> Post | None:
+    """The oldest post of ``thread`` that ``user`` has not read, if they opened it before and one is new."""
+    if last_read is None:
+        return None
+    return db.session.scalar(
+        select(Post).where(Post.thread_id == thread.id, Post.id > last_read, _visible_by_others(user),
+                           Post.created_at > _horizon_of(user, thread)).order_by(Post.id).limit(1))
+
+
+def _horizon_of(user, thread) -> datetime:
+    marked = db.session.scalar(select(CommunityRead.read_before).where(
+        CommunityRead.user_id == user.id, CommunityRead.community_id == thread.community_id))
+    return marked or _EPOCH
+
+
+def mark_read(user, thread, up_to_post_id: int, known: int | None) -> None:
+    """Record that ``user`` has read ``thread`` up to the post ``up_to_post_id`` (never backwards).
+
+    ``known``: the last post read as the caller read it (``last_read_post_id``): nothing is written when it
+    is already as far, so re-reading a page costs no write.
+    """
+    if known is not None and known >= up_to_post_id:
+        return
+    now = utcnow()
+    _upsert(ThreadRead, {"user_id": user.id, "thread_id": thread.id, "last_read_post_id": up_to_post_id,
+                         "read_at": now}, ("user_id", "thread_id"),
+            {"last_read_post_id": lambda new: case(
+                (new.last_read_post_id > ThreadRead.last_read_post_id, new.last_read_post_id),
+                else_=ThreadRead.last_read_post_id),
+             "read_at": lambda new: new.read_at})
+    db.session.commit()
+
+
+def mark_all_read(user, community) -> None:
+    """Everything in ``community`` posted until now is read for ``user``."""
+    _upsert(CommunityRead, {"user_id": user.id, "community_id": community.id, "read_before": utcnow()},
+            ("user_id", "community_id"), {"read_before": lambda new: new.read_before})
+    db.session.commit()
+
+
+def _my_communities(user):
+    return select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
+
+
+def unread_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
+    """Threads in ``user``'s communities they opened before and that have new posts since, latest first."""
+    read = ThreadRead.__table__.alias("r")
+    newer = exists().where(Post.thread_id == Thread.id, Post.id > read.c.last_read_post_id,
+                           _visible_by_others(user), Post.created_at > _horizon(user, true()))
+    stmt = (select(Thread).join(read, and_(read.c.thread_id == Thread.id, read.c.user_id == user.id))
+            .where(Thread.community_id.in_(_my_communities(user)), Thread.is_deleted.is_(False),
+                   Thread.last_activity_at > read.c.read_at, newer)
+            .order_by(Thread.last_activity_at.desc(), Thread.id.desc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def new_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
+    """Threads started by others in ``user``'s communities since they joined (or marked all read), that they
+    have not opened, newest first."""
+    read = ThreadRead.__table__.alias("r")
+    opened = exists().where(read.c.thread_id == Thread.id, read.c.user_id == user.id)
+    stmt = (select(Thread).where(Thread.community_id.in_(_my_communities(user)), Thread.is_deleted.is_(False),
+                                 or_(Thread.author_id.is_(None), Thread.author_id != user.id), ~opened,
+                                 Thread.created_at > _horizon(user, false()))
+            .order_by(Thread.created_at.desc(), Thread.id.desc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,1 @@
+"""Writing aids: Markdown preview, server-side drafts, similar-thread suggestions, @mention suggestions."""

@@ -1,0 +1,93 @@
+"""Every cached fragment and value renders the same with the caches on and off (``COP_CACHES_OFF``).
+
+Two applications share one small seeded database and search index; one runs with ``CACHES_OFF``.
+Each page that uses a cache of ``cop.caching`` is rendered twice by the caching app (the second
+time from its caches) and once by the other, and the pages must be identical but for the CSRF
+token. The caches must have been used by one and left empty by the other.
+"""
+import re
+
+import pytest
+
+from cop import create_app
+from cop.extensions import db
+from cop.search import index
+from cop.seed import data
+from tests.conftest import CSRFClient, make_config
+
+_TOKEN = re.compile(r'(name="csrf[-_]token"[^>]*(?:content|value)=")[^"]+"')
+_NOW = re.compile(r'<time datetime="[^"]+">[^<]*</time>')  # "generated at" and "the last N days" end now
+
+
+def _comparable(response) -> str:
+    return _NOW.sub("<time>", _TOKEN.sub(r'\1-"', response.get_data(as_text=True)))
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("caches")
+    made = {}
+    for name, off in (("on", False), ("off", True)):
+        made[name] = create_app(make_config(f"sqlite:///{folder / 'cop.db'}", str(folder / f"instance-{name}"),
+                                            SEARCH_INDEX_DIR=str(folder / "index"), CACHES_OFF=off,
+                                            RATELIMIT_ENABLED=False))
+        made[name].test_client_class = CSRFClient
+    with made["on"].app_context():
+        db.create_all()
+        data.load("small", seed=1, echo=lambda *_: None)
+        index.rebuild()
+    yield made
+    for app in made.values():
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _pages(app):
+    from sqlalchemy import func, select
+
+    from cop.communities.models import Community
+    from cop.discussions.models import Thread
+    from cop.tags.models import Tag
+
+    with app.app_context():
+        community = db.session.scalar(select(Community).where(Community.visibility == "open")
+                                      .order_by(Community.member_count.desc()))
+        thread = db.session.scalar(select(Thread.id).where(Thread.community_id == community.id,
+                                                           Thread.is_deleted.is_(False))
+                                   .order_by(Thread.reply_count.desc()))
+        tag = db.session.scalar(select(Tag.name).order_by(Tag.id))
+        busiest = db.session.scalar(select(func.max(Thread.reply_count)))
+    assert busiest and busiest > 5
+    return [f"/t/{thread}", f"/c/{community.slug}/threads", f"/c/{community.slug}/library", f"/tags/{tag}",
+            "/search?q=data", "/search?q=data&type=thread", f"/c/{community.slug}/report?period=30",
+            "/oversight?period=90"]
+
+
+def _signed_in(app):
+    client = app.test_client()
+    response = client.post("/login", data={"email": data.ADMIN_EMAIL, "password": data.SEED_PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def test_each_cached_page_is_the_same_with_caches_on_and_off(apps):
+    on, off = _signed_in(apps["on"]), _signed_in(apps["off"])
+    for path in _pages(apps["on"]):
+        first = on.get(path)
+        cached = on.get(path)
+        uncached = off.get(path)
+        assert first.status_code == cached.status_code == uncached.status_code == 200, path
+        as_text = [_comparable(r) for r in (first, cached, uncached)]
+        assert as_text[1] == as_text[0], path
+        assert as_text[1] == as_text[2], path
+
+    used = {name: len(c._entries) for name, c in apps["on"].extensions["cop_caches"].items()}
+    used.update({name: len(f) for name, f in apps["on"].extensions["cop_fragments"].items()})
+    assert {"posts", "reply-trees", "thread-rows", "resource-rows", "search-hits", "search-facets", "reports",
+            "portfolios", "tag-facts"} <= {name for name, n in used.items() if n}
+    hits = sum(f.hits for f in apps["on"].extensions["cop_fragments"].values())
+    assert hits > 0
+    left_empty = {name: len(c._entries) for name, c in apps["off"].extensions.get("cop_caches", {}).items()}
+    left_empty.update({name: len(f) for name, f in apps["off"].extensions.get("cop_fragments", {}).items()})
+    assert not any(left_empty.values()), left_empty

@@ -1,0 +1,88 @@
+"""The production server (gunicorn with ``cop/gunicorn_conf.py``) is not stalled by idle or slow clients.
+
+Issue 14 (4): with sync workers, two connections that sent nothing or only part of their headers
+held both workers, and ``/healthz`` waited for them (23.5 s); a browser's speculative connections
+caused worker timeouts. The bounds here are generous (the machine is shared): a stalled server
+answers only after the worker timeout (60 s), a healthy one at once.
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSWER_WITHIN = 10.0  # seconds; each /healthz below must answer sooner
+
+
+@pytest.fixture
+def backend():
+    """SQLite only: this is about the server, not the database."""
+    return "sqlite"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthz(port: int, timeout: float) -> tuple[int, float]:
+    """(status, seconds) of one GET /healthz on a new connection."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        head = sock.recv(64)
+    return int(head.split(b" ", 2)[1]), time.monotonic() - started
+
+
+@pytest.fixture
+def server(app, tmp_path):
+    """gunicorn with the production config, one worker, on the ``app`` fixture's SQLite database."""
+    port = _free_port()
+    env = {**os.environ, "COP_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "COP_INSTANCE_PATH": str(tmp_path / "instance"), "COP_SECRET_KEY": "x" * 32,
+           "COP_SEARCH_INDEX_DIR": str(tmp_path / "index"), "COP_RATELIMIT_STORAGE_URI": "memory://",
+           "COP_BIND": f"127.0.0.1:{port}", "COP_WORKERS": "1"}
+    log = open(tmp_path / "gunicorn.log", "wb")
+    process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c",
+                                "python:cop.gunicorn_conf", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            try:
+                _healthz(port, timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not come up"
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_idle_and_slow_connections_do_not_stall_healthz(server):
+    idle = [socket.create_connection(("127.0.0.1", server), timeout=30) for _ in range(2)]
+    slow = [socket.create_connection(("127.0.0.1", server), timeout=30) for _ in range(2)]
+    try:
+        for sock in slow:  # the request line and one header, then nothing: a slow-header client
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        time.sleep(0.5)
+        answers = [_healthz(server, timeout=ANSWER_WITHIN) for _ in range(5)]
+        assert all(status == 200 for status, _ in answers), answers
+        assert max(seconds for _, seconds in answers) < ANSWER_WITHIN
+        # The slow clients are still served once they finish their headers.
+        for sock in slow:
+            sock.sendall(b"Connection: close\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        for sock in idle + slow:
+            sock.close()
