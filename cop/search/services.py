@@ -14,6 +14,7 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from markupsafe import Markup
 from sqlalchemy import func, select, update
@@ -419,7 +420,7 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
                 # phrase's words (ranked, skipping non-competitive blocks), not for every document
                 # holding them: that was 2.4 s for two common words on a million posts.
                 loose = q.accept(_phrase_words)
-                best = searcher.search(loose, filter=allowed, limit=PHRASE_CANDIDATES)
+                best = _top(searcher, loose, allowed, PHRASE_CANDIDATES, None)
                 candidates = [docnum for _score, docnum in best.top_n]
                 capped = len(candidates) >= PHRASE_CANDIDATES
                 matched = (set(searcher.docs_for_query(wq.And([DocSet(searcher, candidates), q])))
@@ -433,8 +434,8 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
             pages = max(1, -(-total // per_page))
             page = min(max(1, page), pages)
             # ...and only the requested page scored and sorted.
-            results = (searcher.search(query_for_page, filter=matched if query_for_page is not q else allowed, limit=page * per_page, sortedby=sortedby)
-                       if matched else None)
+            results = (_top(searcher, query_for_page, matched if query_for_page is not q else allowed,
+                            page * per_page, sortedby) if matched else None)
             # The facets (counts and names) are kept with the results: counting and naming a common
             # word's tens of thousands of matches cost more than the rest of the page.
             facets = _facets(_count_facets(searcher, matched))
@@ -455,6 +456,29 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
     except Exception:
         log.warning("search failed for %r", text, exc_info=True)
         raise SearchUnavailable() from None
+
+
+TOP_WIDENING = 4  # unfiltered top-N asks this many times the page's documents, then keeps the permitted
+
+
+def _top(searcher, q, allowed: set, limit: int, sortedby):
+    """The best ``limit`` documents matching ``q`` among ``allowed``, as Whoosh ``Results``.
+
+    Whoosh skips blocks of postings that cannot enter the top N (block-max) only when no filter
+    is given: a filter makes it step through and score every match. So the top
+    ``TOP_WIDENING * limit`` are asked without one and the permitted kept; only when too few of
+    them are permitted (someone who may read little of a common word's matches) is the filtered,
+    exhaustive search run.
+    """
+    if sortedby is None:
+        wide = max(limit * TOP_WIDENING, 100)
+        unfiltered = searcher.search(q, limit=wide)
+        permitted = [(score, docnum) for score, docnum in unfiltered.top_n if docnum in allowed]
+        if len(permitted) >= limit or len(unfiltered.top_n) < wide:
+            from whoosh.searching import Results
+
+            return Results(searcher, q, permitted[:limit])
+    return searcher.search(q, filter=allowed, limit=limit, sortedby=sortedby)
 
 
 PHRASE_CANDIDATES = 1000  # documents whose positions a phrase search checks, at most
@@ -563,12 +587,25 @@ def _terms_of(q) -> set[str]:
             for fieldname, text in _positive_terms(q) if fieldname in CONTENT_FIELDS}
 
 
+_TOKEN = re.compile(r"[\w*]+(?:\.?[\w*]+)*")  # the body analyzer's tokenizer
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    from whoosh.lang.porter import stem
+
+    return stem(word)
+
+
 def _best_post(posts: list[Post], terms: set[str]) -> Post | None:
-    """The visible post of a thread that contains the most of the query's terms (first one on a tie)."""
-    analyzer = _SCHEMA["body"].analyzer
+    """The visible post of a thread that contains the most of the query's terms (first one on a tie).
+
+    Each post's distinct words are stemmed (cached) rather than run through the analyzer token by
+    token: a page of thread hits holds a few hundred posts.
+    """
     best, best_score = None, 0
     for post in posts:
-        words = {token.text for token in analyzer(plain_text(post.body_html))}
+        words = {_stem(word) for word in set(_TOKEN.findall(plain_text(post.body_html).lower()))}
         score = len(terms & words)
         if score > best_score:
             best, best_score = post, score
