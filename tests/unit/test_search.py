@@ -625,3 +625,19 @@ def test_phrases_are_checked_among_the_best_candidates(app, world, monkeypatch):
     assert capped.total == 1 and [h.id for h in capped.hits] == [adjacent[1]]
     capped = search.search(member, '"zqdelta zqomega"', sort="date")
     assert capped.capped and capped.total == 2 and len(capped.hits) == 2
+
+
+def test_segment_files_are_read_from_the_shared_mapping_not_copied():
+    """Whoosh copied each file of a compound segment (BytesIO over the mmap) into every worker's heap."""
+    from whoosh.filedb.structfile import BufferFile
+
+    data = bytearray(b"0123456789\nabc")
+    segment_file = BufferFile(memoryview(data))
+    assert segment_file.read(3) == b"012" and segment_file.tell() == 3
+    segment_file.seek(-3, 2)
+    assert segment_file.read() == b"abc"
+    segment_file.seek(0)
+    assert segment_file.readline() == b"0123456789\n"
+    data[0:1] = b"X"  # reads go to the mapping itself, not a private copy
+    segment_file.seek(0)
+    assert segment_file.read(1) == b"X"
