@@ -641,3 +641,17 @@ def test_segment_files_are_read_from_the_shared_mapping_not_copied():
     data[0:1] = b"X"  # reads go to the mapping itself, not a private copy
     segment_file.seek(0)
     assert segment_file.read(1) == b"X"
+
+
+def test_related_command_stores_the_missing_lists(app, runner, world):
+    from sqlalchemy import delete
+
+    from cop.search.models import RelatedThread
+
+    db.session.execute(delete(RelatedThread))
+    db.session.commit()
+    result = runner.invoke(args=["cop", "search", "related"])
+    assert result.exit_code == 0, result.output
+    live = set(db.session.scalars(select(Thread.id).where(Thread.is_deleted.is_(False))))
+    assert set(db.session.scalars(select(RelatedThread.thread_id))) == live
+    assert world["common"].id in db.session.get(RelatedThread, world["restricted_thread"].id).ids
