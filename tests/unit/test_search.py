@@ -217,6 +217,8 @@ def test_facets_filter_and_sort(world):
     assert tagged.total == 1
     by_date = search.search(member, "kettle", sort="date", date="week")
     assert by_date.total == everything.total  # everything here was written in the past week
+    dates = {v: n for f in everything.facets if f.name == "date" for v, _l, n in f.options}
+    assert dates == {"week": everything.total, "month": everything.total, "year": everything.total}
     newest_first = [hit.obj.last_activity_at for hit in search.search(member, "kettle", sort="date",
                                                                        type="thread").hits]
     assert newest_first == sorted(newest_first, reverse=True)
