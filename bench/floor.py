@@ -55,7 +55,7 @@ def _fixture():
     return thread, nodes
 
 
-def _render_uncached(*_args, caller):
+def _render_uncached(*_args, caller, **_keywords):
     return caller()
 
 

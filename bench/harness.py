@@ -168,6 +168,8 @@ def targets(subjects: dict) -> list[Target]:
         Target("directory", "/communities", "member", 25, "median < 50 ms"),
         Target("community home", f"/c/{slug}", "member", 30, "median < 50 ms"),
         Target("thread list", f"/c/{slug}/threads", "member", 25, "median < 50 ms"),
+        Target("unread threads", "/unread", "member", 25, "median < 50 ms"),
+        Target("new threads", "/new", "member", 25, "median < 50 ms"),
         Target("thread, 50 posts", f"/t/{subjects['thread50']}", "member", 30, "median <= 2x floor"),
         Target("thread, 500 posts", f"/t/{subjects['thread500']}", "member", 30),
         Target("thread, 500 posts, last page", f"/t/{subjects['thread500']}?page=10", "member", 30),

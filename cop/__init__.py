@@ -231,6 +231,7 @@ def register_blueprints(app: Flask) -> None:
     from cop.search.views import bp as search_bp
     from cop.tags.views import admin_bp as tags_admin_bp
     from cop.tags.views import bp as tags_bp
+    from cop.value.views import bp as value_bp
     from cop.writing.views import bp as writing_bp
 
     app.register_blueprint(accounts_bp)
@@ -246,6 +247,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(event_feeds_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(value_bp)
     app.register_blueprint(oversight_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(identity_admin_bp)
@@ -322,9 +324,11 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from cop import permissions
     from cop.markup import safe_html
+    from cop.timefmt import localtime
 
     app.jinja_env.globals.update(permissions.TEMPLATE_PREDICATES)
     app.jinja_env.filters["safe_html"] = safe_html
+    app.jinja_env.filters["localtime"] = localtime
 
 
 def register_identity(app: Flask) -> None:

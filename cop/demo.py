@@ -207,7 +207,35 @@ def load(if_empty: bool = False) -> bool:
     created_any = load_demo_meetings() or created_any
     created_any = load_demo_notifications() or created_any
     created_any = load_demo_objectives() or created_any
+    created_any = _load_value_stories() or created_any
     return created_any
+
+
+def _load_value_stories() -> bool:
+    """Two value stories in the Python Guild, one confirmed, told through the services."""
+    from cop.discussions.models import Thread
+    from cop.value import services as value
+    from cop.value.models import ValueStory
+
+    if db.session.scalar(select(func.count()).select_from(ValueStory)):
+        return False
+    community = db.session.scalar(select(Community).where(Community.slug == "python-guild"))
+    thread = db.session.scalar(select(Thread).where(Thread.title == "Deploys fail since the base image upgrade"))
+    if community is None or thread is None:
+        return False
+    members = {m.user.email: m for m in db.session.scalars(select(Membership).where(
+        Membership.community_id == community.id, Membership.status == "active"))}
+    teller = members.get("tom.becker@example.com")
+    coordinator = next((m.user for m in members.values() if m.role == "coordinator"), None)
+    if teller is None or coordinator is None:
+        return False
+    story = value.record_story(teller.user, community, cycle="realized", amount="6", unit="hours_saved",
+                               text="The pinned setuptools tip unblocked our release the same morning: about six "
+                                    "hours of a blocked team saved.", subject_kind="thread", subject_id=thread.id)
+    value.confirm_story(coordinator, story)
+    value.record_story(teller.user, community, cycle="applied",
+                       text="We now pin build tools in every repository's CI, as the guild suggested.")
+    return True
 
 
 DISCUSSIONS = {

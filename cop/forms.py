@@ -29,12 +29,13 @@ def form_status(form: FlaskForm) -> int:
 
 
 #: Submit buttons of a form with Markdown that show the form again instead of saving it (no JavaScript).
-WRITING_ACTIONS = ("preview", "save_draft", "check")
+WRITING_ACTIONS = ("preview", "save_draft", "check", "experts")
 
 
 def writing_action() -> str | None:
     """Which of ``WRITING_ACTIONS`` the posted form asks for (``preview``: show the named field rendered;
-    ``save_draft``: keep the text as a draft; ``check``: look for similar threads), or None."""
+    ``save_draft``: keep the text as a draft; ``check``: look for similar threads; ``experts``: suggest people
+    who know the thread's tags), or None."""
     if request.method != "POST":
         return None
     return next((name for name in WRITING_ACTIONS if name in request.form), None)

@@ -374,3 +374,16 @@ TEMPLATE_PREDICATES = {
     "can_oversee": can_oversee,
     "has_portfolio": has_portfolio,
 }
+
+
+def can_record_story(user, community) -> bool:
+    """Value stories: any active member may tell one about the community or its threads, resources, meetings."""
+    return is_member(user, community)
+
+
+def can_confirm_story(user, community) -> bool:
+    """Coordinators (and administrators) confirm a value story, so its realized value is counted."""
+    return can_manage(user, community)
+
+
+TEMPLATE_PREDICATES.update(can_record_story=can_record_story, can_confirm_story=can_confirm_story)

@@ -32,6 +32,7 @@ def line_class(line: str) -> str:
 
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]")
 MAX_WORD_DIFF_CHARS = 4000  # longer changed lines are marked whole: word matching is quadratic
+WORD_DIFF_BUDGET = 24_000  # characters of changed lines matched word by word per diff; the rest marked whole
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,12 @@ class DiffRow:
     count: int = 0
 
 
-def side_by_side(before: str, after: str, context: int = 3) -> list[DiffRow]:
+def side_by_side(before: str, after: str, context: int = 3, budget: int = WORD_DIFF_BUDGET) -> list[DiffRow]:
     """The diff from ``before`` to ``after`` as rows to show side by side: changed lines with
     ``context`` unchanged ones around them, skipped stretches as ``skip`` rows, and in a replaced line
-    the words that changed. Identical texts give an empty list."""
+    the words that changed, while ``budget`` characters of changed lines last (a rewritten 64 KB
+    document would otherwise take seconds); later changed lines are marked whole. Identical texts give
+    an empty list."""
     old, new = (before or "").splitlines(), (after or "").splitlines()
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     groups = list(matcher.get_grouped_opcodes(context))
@@ -77,7 +80,9 @@ def side_by_side(before: str, after: str, context: int = 3) -> list[DiffRow]:
             else:  # replace: pair the lines in order, the rest are plain deletions or insertions
                 pairs = min(i2 - i1, j2 - j1)
                 for k in range(pairs):
-                    left, right = word_diff(old[i1 + k], new[j1 + k])
+                    a, b = old[i1 + k], new[j1 + k]
+                    budget -= len(a) + len(b)
+                    left, right = word_diff(a, b) if budget >= 0 else (_whole(a, "del"), _whole(b, "ins"))
                     rows.append(DiffRow("change", i1 + k + 1, left, j1 + k + 1, right))
                 rows.extend(DiffRow("delete", i + 1, _whole(old[i], "del")) for i in range(i1 + pairs, i2))
                 rows.extend(DiffRow("insert", after_no=j + 1, after=_whole(new[j], "ins"))

@@ -28,6 +28,15 @@ class ProfileForm(WritingForm):
     location = StringField("Location", validators=[Length(max=120)])
     bio = TextAreaField("About you (Markdown)", validators=[Length(max=20000)])
     expertise = StringField("Expertise tags (comma-separated)", validators=[Length(max=500)])
+    time_zone = StringField("Time zone", validators=[Length(max=64)])
+
+    def validate_time_zone(self, field):
+        from wtforms.validators import ValidationError
+
+        from cop.timefmt import is_zone_name
+
+        if field.data and not is_zone_name(field.data.strip()):
+            raise ValidationError("Choose a time zone from the list, for example Europe/Berlin or America/New_York.")
 
 
 class ConfirmForm(FlaskForm):

@@ -10,6 +10,8 @@ user_expertise = db.Table(
     "user_expertise",
     db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     db.Column("tag_id", db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # Who declared a tag: the experts ranking and the directory's tag filter start from the tag.
+    db.Index("ix_user_expertise_tag_id", "tag_id"),
 )
 
 
@@ -29,6 +31,8 @@ class User(UserMixin, db.Model):
     title = db.Column(db.String(120), nullable=False, default="")
     department = db.Column(db.String(120), nullable=False, default="", index=True)
     location = db.Column(db.String(120), nullable=False, default="")
+    # IANA name; NULL until chosen (the browser's zone is offered on first visit: static/timezone.js).
+    time_zone = db.Column(db.String(64))
     bio_md = db.Column(db.Text, nullable=False, default="")
     bio_html = db.Column(db.Text, nullable=False, default="")
     # The secret in this user's feed URLs (``?token=``): reading feeds as this user, nothing else.

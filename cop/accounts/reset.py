@@ -45,13 +45,25 @@ def user_for_reset_token(token: str) -> User | None:
     return user
 
 
-def send_reset_link(email: str) -> None:
-    """Mail a reset link to the account with this address, if there is an enabled one.
+def reset_mail(email: str):
+    """What to send for a reset asked for ``email``: a function to call after the response (see
+    ``cop.accounts.registration.after_response``), which mails a link to the enabled account with this
+    address, if there is one, and does nothing otherwise.
 
-    Says nothing either way (the page answers the same), and a mail-server
-    failure is logged, not shown, for the same reason.
+    The page answers the same either way, the request does the same work (one lookup), and a
+    mail-server failure is logged, not shown, for the same reason.
     """
     user = find_user_by_email(email)
+    user_id = user.id if user is not None else None
+
+    def send() -> None:
+        if user_id is not None:
+            send_reset_link(db.session.get(User, user_id))
+    return send
+
+
+def send_reset_link(user: User | None) -> None:
+    """Mail a reset link to ``user`` if it is an enabled account with a cop password."""
     if user is None or user.is_disabled or not user.uses_password:  # directory accounts have no cop password
         return
     context = {"user": user, "link": absolute_url("accounts.reset_password", token=reset_token(user)),

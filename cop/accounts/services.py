@@ -57,11 +57,10 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
 
 
-def register_user(email: str, display_name: str, password: str, **profile) -> User:
-    """Create an account.
+def validate_registration(email: str, display_name: str, password: str) -> tuple[str, str]:
+    """The normalised address and display name of a registration; says nothing about existing accounts.
 
-    :raise DomainError: invalid or disallowed email, duplicate email,
-        empty display name or a short password.
+    :raise DomainError: invalid or disallowed email, empty or long display name, weak password.
     """
     email = normalize_email(email)
     display_name = (display_name or "").strip()
@@ -70,10 +69,27 @@ def register_user(email: str, display_name: str, password: str, **profile) -> Us
     if len(display_name) > 80:
         raise DomainError("Keep the display name under 80 characters.", field="display_name")
     check_password_strength(password)
+    return email, display_name
+
+
+def register_user(email: str, display_name: str, password: str | None = None, *, password_hash: str | None = None,
+                  **profile) -> User:
+    """Create an account (with a password, or the hash of one chosen earlier: ``cop.accounts.registration``).
+
+    :raise DomainError: invalid or disallowed email, duplicate email,
+        empty display name or a short password.
+    """
+    if password_hash is None:
+        email, display_name = validate_registration(email, display_name, password)
+    else:
+        email, display_name = normalize_email(email), (display_name or "").strip()[:80] or email.split("@")[0]
     if find_user_by_email(email):
         raise DomainError("An account with this e-mail address already exists. Log in instead?", field="email")
     user = User(email=email, display_name=display_name, handle=_unique_handle(email), **profile)
-    user.set_password(password)
+    if password_hash is None:
+        user.set_password(password)
+    else:
+        user.password_hash = password_hash
     db.session.add(user)
     db.session.commit()
     return user
@@ -160,6 +176,25 @@ def update_profile(user: User, *, display_name: str, title: str, department: str
     user.bio_html = bio_html
     user.expertise = get_or_create_tags(parse_tags(expertise))
     db.session.commit()
+
+
+def set_time_zone(user: User, name: str, *, only_if_unset: bool = False) -> bool:
+    """Show ``user`` every time in the IANA zone ``name`` (empty: UTC, and the browser's zone is offered
+    again). ``only_if_unset``: keep a zone already chosen (the browser's guess never overrides a choice).
+
+    Returns whether the zone was stored. :raise DomainError: not an IANA zone name.
+    """
+    from cop.timefmt import is_zone_name
+
+    name = (name or "").strip()
+    if name and not is_zone_name(name):
+        raise DomainError("Choose a time zone from the list, for example Europe/Berlin or America/New_York.",
+                          field="time_zone")
+    if only_if_unset and user.time_zone:
+        return False
+    user.time_zone = name or None
+    db.session.commit()
+    return True
 
 
 def set_disabled(admin: User, user: User, disabled: bool) -> None:

@@ -46,11 +46,12 @@ def _is_expired(row: UserSession, now) -> bool:
 def start_session(user: User, *, remember: bool = False, user_agent: str = "") -> str:
     """Record a new session of ``user`` and return its identity (also attached to ``user`` for login_user).
 
-    The user's expired sessions are deleted on the way, so the table holds live sessions only.
+    Expired sessions (everyone's: sign-ins are rare next to page views) are deleted on the way, so
+    the table holds little more than live sessions.
     """
     secret = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, _expired_clause(now)))
+    db.session.execute(delete(UserSession).where(_expired_clause(now)).execution_options(synchronize_session=False))
     db.session.add(UserSession(user_id=user.id, token_hash=_hash(secret), created_at=now, last_seen_at=now,
                                remember=bool(remember), user_agent=(user_agent or "")[:200]))
     db.session.commit()

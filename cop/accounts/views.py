@@ -5,14 +5,16 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from cop.accounts import reset, services, sessions
-from cop.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm,
-                                ResetPasswordForm)
+from cop.accounts import registration, reset, services, sessions
+from cop.accounts.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ProfileForm,
+                                RegisterForm, ResetPasswordForm)
 from cop.accounts.models import User
 from cop.communities.services import public_memberships
 from cop.errors import DomainError
+from cop.events.services import zone_names
 from cop.extensions import db, limiter
 from cop.forms import form_status, page_arg, show_domain_error
+from cop.tags import experts
 
 bp = Blueprint("accounts", __name__)
 
@@ -86,23 +88,46 @@ def _sign_out_this_browser() -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
 def register():
+    """Answers the same whether or not the address has an account: the link, or the note to its owner,
+    comes by e-mail (``cop.accounts.registration``)."""
     _require_local_accounts()
     if current_user.is_authenticated:
         return redirect(url_for("communities.home"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register_user(form.email.data, form.display_name.data, form.password.data)
+            send = registration.request_account(form.email.data, form.display_name.data, form.password.data)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            _start_session(user)
-            flash(f"Welcome, {user.display_name}! Find a community to join below.", "success")
-            return redirect(url_for("communities.directory"))
+            registration.after_response(send)
+            flash("Almost there: we have sent a link to the address you gave. Open it within "
+                  f"{registration.LINK_MAX_AGE // 3600} hours to finish creating your account.", "info")
+            return redirect(url_for("accounts.login"))
     status = form_status(form)
     return render_template("accounts/register.html", form=form,
                            min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm_registration(token):
+    """:raise 404: a forged or expired link (or no password sign-in on this site)."""
+    _require_local_accounts()
+    pending = registration.registration_for_token(token)
+    if pending is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user = registration.confirm(pending)
+        if user is None:
+            flash("This address already has an account: log in.", "info")
+            return redirect(url_for("accounts.login"))
+        _start_session(user)
+        flash(f"Welcome, {user.display_name}! Find a community to join below.", "success")
+        return redirect(url_for("communities.directory"))
+    return render_template("accounts/register_confirm.html", form=form, registration=pending)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -142,7 +167,7 @@ def forgot_password():
         return redirect(url_for("communities.home"))
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        reset.send_reset_link(form.email.data)
+        registration.after_response(reset.reset_mail(form.email.data))  # the same work for any address
         flash("If an account uses that address, we have sent it a link to choose a new password "
               f"(valid for {reset.RESET_MAX_AGE // 60} minutes).", "info")
         return redirect(url_for("accounts.login"))
@@ -205,13 +230,29 @@ def edit_profile():
             services.update_profile(user, display_name=form.display_name.data, title=form.title.data,
                                     department=form.department.data, location=form.location.data,
                                     bio=form.bio.data, expertise=form.expertise.data)
+            services.set_time_zone(user, form.time_zone.data)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("accounts.profile", handle=user.handle))
     status = form_status(form)
-    return render_template("accounts/edit_profile.html", form=form), status
+    return render_template("accounts/edit_profile.html", form=form, zone_names=zone_names()), status
+
+
+@bp.route("/account/time-zone", methods=["POST"])
+@login_required
+def browser_time_zone():
+    """The browser's zone (``static/timezone.js``) for someone who has not chosen one; a chosen one stays.
+
+    204 either way; 400 for a name that is not an IANA zone.
+    """
+    try:
+        services.set_time_zone(current_user._get_current_object(), request.form.get("time_zone", "")[:64] or "-",
+                               only_if_unset=True)
+    except DomainError as exc:
+        return exc.message, 400
+    return "", 204
 
 
 @bp.route("/people")
@@ -220,9 +261,11 @@ def people():
     query = request.args.get("q", "")[:100]
     department = request.args.get("department", "")[:120]
     tag = request.args.get("tag", "")[:40]
+    sort = "knows" if request.args.get("sort") == "knows" else "name"
     pagination = services.people_directory(query, department, tag, page=page_arg(request))
+    knowers = experts.directory_ranking(current_user, tag, department) if sort == "knows" and tag else None
     return render_template("accounts/people.html", pagination=pagination, query=query, department=department,
-                           tag=tag, departments=services.departments())
+                           tag=tag, departments=services.departments(), sort=sort, knowers=knowers)
 
 
 @bp.route("/people/<handle>")

@@ -127,5 +127,6 @@ def _set_disabled(user_id: int, disabled: bool):
 @bp.route("/audit")
 def audit():
     action = request.args.get("action", "")[:60]
-    return render_template("admin/audit.html", pagination=services.audit_log(page_arg(request), action=action),
-                           action=action)
+    pagination = services.audit_log(page_arg(request), action=action)
+    return render_template("admin/audit.html", pagination=pagination, action=action,
+                           target_names=services.audit_target_names(pagination.items))

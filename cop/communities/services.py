@@ -67,6 +67,42 @@ def my_communities(user) -> list[Community]:
     ))
 
 
+def sponsored_communities(user) -> list[Community]:
+    """The communities ``user`` sponsors (member or not), by name: a sponsor's home lists them."""
+    return list(db.session.scalars(
+        select(Community).join(community_sponsors, community_sponsors.c.community_id == Community.id)
+        .where(community_sponsors.c.user_id == user.id).order_by(Community.name)
+        .options(selectinload(Community.domain_tags))))
+
+
+def suggested_communities(user, limit: int = 6) -> list[Community]:
+    """Communities to explore: listed for ``user``, neither joined nor sponsored by them, largest first."""
+    joined = select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
+    sponsored = select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)
+    return list(db.session.scalars(
+        permissions.listed_communities(user).where(Community.id.not_in(joined), Community.id.not_in(sponsored))
+        .order_by(Community.member_count.desc(), Community.name).limit(limit)
+        .options(selectinload(Community.domain_tags))))
+
+
+def coordination_counts(user, communities) -> dict[int, tuple[int, int]]:
+    """``(pending join requests, open flags)`` for each of ``communities`` that ``user`` may manage (two
+    grouped queries, whatever their number)."""
+    from cop.discussions.models import Flag
+
+    ids = [c.id for c in communities if permissions.can_manage(user, c)]
+    if not ids:
+        return {}
+    pending = dict(db.session.execute(
+        select(Membership.community_id, func.count()).where(Membership.community_id.in_(ids),
+                                                             Membership.status == "pending")
+        .group_by(Membership.community_id)).all())
+    flags = dict(db.session.execute(
+        select(Flag.community_id, func.count()).where(Flag.community_id.in_(ids), Flag.status == "open")
+        .group_by(Flag.community_id)).all())
+    return {cid: (pending.get(cid, 0), flags.get(cid, 0)) for cid in ids}
+
+
 def my_invitations(user) -> list[Membership]:
     return list(db.session.scalars(
         select(Membership).where(Membership.user_id == user.id, Membership.status == "invited")

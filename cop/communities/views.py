@@ -40,11 +40,13 @@ def _form_page(template, form, community, **context):
 @bp.route("/")
 def home():
     latest = discussion_services.latest_for(current_user)
-    return render_template("communities/home.html", mine=services.my_communities(current_user),
+    mine, sponsored = services.my_communities(current_user), services.sponsored_communities(current_user)
+    return render_template("communities/home.html", mine=mine, sponsored=sponsored,
+                           coordination=services.coordination_counts(current_user, [*mine, *sponsored]),
                            latest=latest, unread_marks=reading_services.unread_counts(current_user, [t.id for t in latest]),
                            upcoming_meetings=event_services.upcoming_for(current_user),
                            invitations=services.my_invitations(current_user),
-                           suggested=services.directory(current_user, per_page=6).items)
+                           suggested=services.suggested_communities(current_user))
 
 
 @bp.route("/communities")
@@ -73,7 +75,7 @@ def community_home(slug):
         featured_resources=library_services.featured(community) if readable else [],
         new_resources=library_services.newest(community) if readable else [],
         upcoming_meetings=event_services.upcoming_in(community) if readable else [],
-        leave_form=LeaveForm(),
+        leave_form=LeaveForm(), coordination=services.coordination_counts(current_user, [community]),
     )
 
 

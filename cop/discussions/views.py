@@ -13,7 +13,10 @@ from cop.extensions import db
 from cop.forms import form_status, page_arg, show_domain_error, writing_action
 from cop.reactions import services as reactions
 from cop.reading import services as reading
+from cop.timefmt import time_key
 from cop.search import services as search_services
+from cop.tags import experts
+from cop.tags.models import parse_tags
 from cop.writing import services as drafts
 from cop.writing.views import keep_draft
 
@@ -35,7 +38,7 @@ def _post_key(post, in_reply_to, thread, viewer_id) -> tuple:
     author = post.author
     return (post.id, post.body_html, post.is_deleted, post.is_hidden, post.created_at, post.edited_at,
             author.handle if author else None, author.display_name if author else None,
-            thread.accepted_post_id == post.id, in_reply_to, post.author_id == viewer_id)
+            thread.accepted_post_id == post.id, in_reply_to, post.author_id == viewer_id, time_key(post.created_at))
 
 
 @bp.app_template_global()
@@ -59,7 +62,7 @@ def post_fragment(node, thread, can_post, moderator, can_accept, member_here, ca
 def _shape_key(row, in_reply_to, thread, viewer_id) -> tuple:
     """``_post_key`` from a reply's shape row (``services.reply_shapes``): its ``edited_at`` stands for its body."""
     return (row.id, row.is_deleted, row.is_hidden, row.created_at, row.edited_at, row.handle, row.display_name,
-            thread.accepted_post_id == row.id, in_reply_to, row.author_id == viewer_id)
+            thread.accepted_post_id == row.id, in_reply_to, row.author_id == viewer_id, time_key(row.created_at))
 
 
 @bp.app_template_global()
@@ -100,6 +103,7 @@ def thread_row_fragment(t, show_community, caller, unread=None):
     key = (request.script_root, t.id, t.title, t.kind, t.priority, t.status, t.is_pinned, t.is_locked,
            (community.slug, community.name) if community is not None else None,
            author.display_name if author is not None else None, t.reply_count, t.last_activity_at,
+           time_key(t.last_activity_at),
            tuple(tag.name for tag in t.tags), unread)
     return caching.fragments("thread-rows", THREAD_ROW_FRAGMENTS)(key, caller)
 
@@ -162,6 +166,8 @@ def new_thread(slug):
         form.body.data = draft.body
         form.kind.data, form.priority.data = extra.get("kind", form.kind.data), extra.get("priority", form.priority.data)
         form.tags.data = extra.get("tags", "")
+        for key in form.five_ws():
+            getattr(form, key).data = extra.get(key, "")
     if form.validate_on_submit():
         try:
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
@@ -174,13 +180,16 @@ def new_thread(slug):
             drafts.discard_draft(current_user, place)
             search_services.close_gap(community, request.form.get("gap", ""))
             return redirect(url_for(".thread", thread_id=thread.id))
+    # "Ask an expert": up to three people who know the chosen tags, to @mention.
+    suggested = experts.suggest_for_question(current_user, parse_tags(form.tags.data or "")) \
+        if writing_action() == "experts" else None
     if form.is_submitted():  # shown again: an error, a preview, a similar-threads check or "Save draft"
         draft = keep_draft(place, body=form.body.data, title=form.title.data,
                            extra={"kind": form.kind.data or "", "priority": form.priority.data or "",
-                                  "tags": form.tags.data or ""},
+                                  "tags": form.tags.data or "", **form.five_ws()},
                            announce=writing_action() == "save_draft")
     return render_template("discussions/new_thread.html", community=community, form=form, draft=draft, place=place,
-                           gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT), form_status(form)
+                           gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT, suggested=suggested), form_status(form)
 
 
 @bp.route("/t/<int:thread_id>")

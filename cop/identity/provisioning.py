@@ -19,6 +19,7 @@ from cop.identity.errors import AccountRefused, SignInRejected
 from cop.identity.groups import sync_memberships
 from cop.identity.models import ExternalIdentity
 from cop.tags.models import get_or_create_tags, parse_tags
+from cop.timefmt import is_zone_name
 
 PROVIDER_LABELS = {"oidc": "single sign-on", "ldap": "the company directory"}
 # The longest value each profile field keeps (the columns' sizes).
@@ -58,6 +59,7 @@ class ExternalProfile:
     expertise: str = ""
     groups: list[str] = field(default_factory=list)
     directory_dn: str = ""
+    time_zone: str = ""  # OpenID Connect's ``zoneinfo`` claim: the person's zone until they choose one
 
     @classmethod
     def from_claims(cls, claims: dict, field_map: dict[str, str], *, groups=None, email_verified=None,
@@ -73,6 +75,7 @@ class ExternalProfile:
             email_verified = claims.get("email_verified") in (True, "true", "True", 1)
         return cls(email=email if isinstance(email, str) else "", email_verified=bool(email_verified),
                    groups=clean_groups(groups), directory_dn=clean_text(directory_dn, 1000),
+                   time_zone=clean_text(claims.get("zoneinfo"), 64),
                    **{name: clean_text(claim(name), limit) for name, limit in FIELD_LIMITS.items()})
 
 
@@ -141,6 +144,8 @@ def _refresh_profile(user: User, profile: ExternalProfile, email: str) -> None:
             setattr(user, name, value)
     if email != user.email and find_user_by_email(email) is None:
         user.email = email
+    if profile.time_zone and not user.time_zone and is_zone_name(profile.time_zone):
+        user.time_zone = profile.time_zone
 
 
 def sign_in_external(provider: str, subject: str, profile: ExternalProfile) -> User:

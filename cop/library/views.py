@@ -4,6 +4,7 @@ import os
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from cop.timefmt import time_key
 from cop import caching, permissions
 from cop.communities.models import Community
 from cop.errors import DomainError
@@ -35,7 +36,7 @@ def resource_row_fragment(r, caller):
     """
     author = r.author
     key = (request.script_root, r.id, r.title, r.kind, r.is_featured, author.display_name if author else None,
-           r.latest_version, r.use_count, r.updated_at, tuple(tag.name for tag in r.tags))
+           r.latest_version, r.use_count, r.updated_at, time_key(r.updated_at), tuple(tag.name for tag in r.tags))
     return caching.fragments("resource-rows", RESOURCE_ROW_FRAGMENTS)(key, caller)
 
 

@@ -11,7 +11,7 @@ import io
 from cop.oversight.reports import STATUS_LABELS, CommunityReport
 
 DANGEROUS_START = ("=", "+", "-", "@")
-UNITS = {"count": "count", "percent": "%", "hours": "hours", "ratio": "per thread"}
+UNITS = {"count": "count", "percent": "%", "hours": "hours", "ratio": "per thread", "amount": "amount"}
 
 
 def neutralise(value):
@@ -123,4 +123,32 @@ def listening_csv(mood) -> str:
     for name, mix in (("Here", mood.voice.here), ("All readable communities", mood.voice.everywhere)):
         row("Sentiment of the voice", ", ".join(mood.voice.tags), name, mix.negative, mix.neutral, mix.positive,
             mix.mean)
+    return out.getvalue()
+
+
+def value_csv(worth) -> str:
+    """The report's value blocks (``cop.oversight.value.ValueReport``), to follow the other blocks."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+
+    def row(*cells):
+        writer.writerow([neutralise(c) for c in cells])
+
+    row()
+    row("Value stories", "Cycle", "This period", "Previous period")
+    for cycle, (now, before) in worth.per_cycle.items():
+        row("Value stories", cycle, now, before)
+    row()
+    row("Realized value (confirmed)", "Unit", "This period", "Stories", "Previous period", "Previous stories")
+    previous = {(item.unit, item.label): item for item in worth.realized_previous}
+    current = {(item.unit, item.label): item for item in worth.realized}
+    for key in list(current) + [k for k in previous if k not in current]:
+        now, before = current.get(key), previous.get(key)
+        row("Realized value (confirmed)", key[1], now.amount if now else 0, now.stories if now else 0,
+            before.amount if before else 0, before.stories if before else 0)
+    row()
+    row("Best stories", "Cycle", "Story", "Amount", "Unit", "By", "Recorded (UTC)", "Confirmed")
+    for story in worth.best:
+        row("Best stories", story.cycle, story.text, story.amount, story.unit_label, story.author_name or "",
+            _stamp(story.created_at), "yes" if story.confirmed else "no")
     return out.getvalue()

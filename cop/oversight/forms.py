@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired, Length
 
 from cop.errors import DomainError
 from cop.extensions import utcnow
-from cop.oversight.reports import DEFAULT_PERIOD, MAX_PERIOD_DAYS, METRICS, PERIOD_CHOICES, SECTIONS, Period
+from cop.oversight.reports import (DEFAULT_PERIOD, MAX_PERIOD_DAYS, METRICS, OBJECTIVE_ONLY_SECTIONS, PERIOD_CHOICES,
+                                   SECTIONS, Period)
 
 PERIOD_LABELS = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "custom": "Custom dates"}
 EARLIEST = date(2000, 1, 1)
@@ -67,7 +68,7 @@ def _date(value, field: str, name: str) -> date:
 
 def metric_choices() -> list:
     choices = []
-    for section, title in SECTIONS:
+    for section, title in SECTIONS + OBJECTIVE_ONLY_SECTIONS:
         choices += [SelectChoice(m.key, f"{title}: {m.label}" + (" (%)" if m.unit == "percent" else " (hours)"
                                                                    if m.unit == "hours" else ""))
                     for m in METRICS.values() if m.section == section]

@@ -136,9 +136,20 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("median_first_reply_hours", "Median time to first reply", "engagement", "hours", "lower",
            help="From opening to the first reply by someone other than the author."),
     Metric("unanswered_48h", "Threads with no reply after 48 h", "engagement", "count", "lower"),
+    # Value stories (cop/oversight/value.py): for objectives; the report shows them in their own section.
+    Metric("value_stories", "Value stories recorded", "value", "count", help="Stories of any value cycle."),
+    Metric("realized_hours_saved", "Realized value (hours saved)", "value", "amount",
+           help="Confirmed realized-value stories."),
+    Metric("realized_cost_avoided", "Realized value (cost avoided)", "value", "amount",
+           help="Confirmed realized-value stories."),
+    Metric("realized_incidents_avoided", "Realized value (incidents avoided)", "value", "amount",
+           help="Confirmed realized-value stories."),
+    Metric("realized_revenue", "Realized value (revenue)", "value", "amount", help="Confirmed realized-value stories."),
 )}
 SECTIONS = (("volume", "Volume"), ("reach", "Reach"), ("engagement", "Engagement"))
-DECIMALS = {"count": 0, "percent": 1, "hours": 1, "ratio": 2}
+# Sections whose metrics objectives may use but that the report shows on their own (not in the figure tables).
+OBJECTIVE_ONLY_SECTIONS = (("value", "Value"),)
+DECIMALS = {"count": 0, "percent": 1, "hours": 1, "ratio": 2, "amount": 2}
 
 
 def _rounded(value, unit: str):
@@ -437,7 +448,8 @@ EMPTY_FIGURES = {key: (0 if m.unit == "count" else None) for key, m in METRICS.i
 
 # --- objectives ---------------------------------------------------------------------------------
 
-STATUS_LABELS = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off track", "no-data": "No data"}
+STATUS_LABELS = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off track", "no-data": "No data",
+                 "not-started": "Not started"}
 
 
 @dataclass(frozen=True)
@@ -476,17 +488,25 @@ def objective_status(objective, current, as_of: datetime) -> tuple[float | None,
     objective was recorded to the end of its due date that has passed. On
     track when the target is reached or progress ≥ expected; at risk when
     progress is within 25 points of expected; off track otherwise, and
-    whenever the due date has passed without reaching the target.
+    whenever the due date has passed without reaching the target. Not started
+    while nothing has moved (progress ≤ 0) in the first 25 % of the time, or
+    when measured before the objective was recorded. No data when there is
+    nothing to measure. The report's scorecard and the portfolio's "on track"
+    count both come from this function (through ``_score``).
     """
     due_at = datetime.combine(objective.due_on + timedelta(days=1), time())
     total = (due_at - objective.created_at).total_seconds()
     elapsed = (as_of - objective.created_at).total_seconds()
     expected = 1.0 if total <= 0 else min(1.0, max(0.0, elapsed / total))
+    if as_of <= objective.created_at:
+        return None, expected, "not-started"
     if current is None:
         return None, expected, "no-data"
     progress = (current - objective.baseline) / (objective.target - objective.baseline)
     if progress >= 1:
         status = "on-track"
+    elif progress <= 0 and expected < AT_RISK_MARGIN and as_of < due_at:
+        status = "not-started"
     elif as_of >= due_at:
         status = "off-track"
     elif progress >= expected:
@@ -512,6 +532,12 @@ def _objective_figures(ids, period: Period, figures: dict, now, mains) -> dict[i
 
 def _score(objective, figures: tuple[dict, dict], window: Period) -> ObjectiveScore:
     current_values, previous_values = figures
+    if METRICS[objective.metric].section == "value":
+        # Value-story metrics are not among the shared figures (they would cost every report and portfolio
+        # two more queries): two small queries for each objective measured on them (cop.oversight.value).
+        from cop.oversight import value  # it builds on this module
+
+        current_values, previous_values = value.objective_values_of(objective.community_id, window)
     current = current_values.get(objective.metric)
     progress, expected, status = objective_status(objective, current, window.end)
     _p, _e, previous_status = objective_status(objective, previous_values.get(objective.metric), window.start)

@@ -7,8 +7,8 @@ from cop.discussions.models import KIND_LABELS, PRIORITY_LABELS
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
 from cop.forms import form_status, show_domain_error
-from cop.oversight import charts, listening, reports, services
-from cop.oversight.export import listening_csv
+from cop.oversight import charts, listening, reports, services, value
+from cop.oversight.export import listening_csv, value_csv
 from cop.oversight.export import report_csv as render_csv
 from cop.oversight.forms import PERIOD_LABELS, ObjectiveForm, PeriodForm
 from cop.oversight.models import MAX_OBJECTIVES
@@ -36,7 +36,8 @@ def portfolio():
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     period = reports.Period.last(int(days))
     rows = reports.sort_portfolio(reports.portfolio(current_user, period, reuse=True), sort, direction)
-    return render_template("oversight/portfolio.html", rows=rows, reuse_minutes=reports.REUSE_SECONDS // 60,
+    values = value.portfolio_value([row.community_id for row in rows], period) if rows else {}
+    return render_template("oversight/portfolio.html", rows=rows, values=values, reuse_minutes=reports.REUSE_SECONDS // 60,
                            period=period, days=days, sort=sort,
                            direction=direction, period_labels=PERIOD_LABELS, choices=reports.PERIOD_CHOICES)
 
@@ -60,6 +61,7 @@ def _report_page(slug, template: str):
     mood = listening.listening_report(community, report.period, current_user)
     return render_template(template, community=community, form=form, report=report,
                            charts=_charts(report) | _mood_charts(report, mood), mood=mood,
+                           worth=value.value_report(community, report.period),
                            reuse_minutes=reports.REUSE_SECONDS // 60,
                            kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS, max_objectives=MAX_OBJECTIVES,
                            query=form.query_args(), metrics=reports.METRICS)
@@ -88,12 +90,12 @@ def _mood_charts(report, mood) -> dict:
     span = f"the {len(mood.trend)} weeks to {mood.trend[-1].end:%d %b %Y}" if mood.trend else ""
     return {
         "sentiment_negative": charts.line_chart(
-            "chart-sentiment-negative", "Share of negative posts per week (%)",
+            "chart-sentiment-negative", "Weekly share of negative posts (%)",
             f"Percent of the scored posts in {report.name} that read negative, per week, {span}. "
             "Weeks with no scored post have no point.",
             labels, [week.mix.share("negative") for week in mood.trend], " %"),
         "sentiment_positive": charts.line_chart(
-            "chart-sentiment-positive", "Share of positive posts per week (%)",
+            "chart-sentiment-positive", "Weekly share of positive posts (%)",
             f"Percent of the scored posts in {report.name} that read positive, per week, {span}. "
             "Weeks with no scored post have no point.",
             labels, [week.mix.share("positive") for week in mood.trend], " %"),
@@ -120,7 +122,8 @@ def report_csv(slug):
     report = reports.reused_report(community, period, current_user, recent=form.period.data != "custom")
     filename = f"{community.slug}-report-{period.start:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
     mood = listening.listening_report(community, report.period, current_user)
-    return Response(render_csv(report) + listening_csv(mood), mimetype="text/csv",
+    worth = value.value_report(community, report.period)
+    return Response(render_csv(report) + listening_csv(mood) + value_csv(worth), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -11,7 +11,7 @@ lists read their markers in one grouped query (``unread_counts``).
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, false, func, literal, or_, select, true
+from sqlalchemy import and_, case, exists, false, func, literal, or_, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cop.communities.models import Membership
@@ -44,31 +44,56 @@ def _visible_by_others(user):
                 or_(Post.author_id.is_(None), Post.author_id != user.id))
 
 
-def _horizon(user, opened):
-    """The moment before which nothing in a thread's community is unread for ``user``, as an SQL expression
-    over ``threads``: when they marked the community read; else, for a thread they never opened
-    (``opened`` false), when they joined (never, for non-members); else the beginning of time."""
-    marked = (select(CommunityRead.read_before)
-              .where(CommunityRead.user_id == user.id, CommunityRead.community_id == Thread.community_id)
-              .scalar_subquery())
-    joined = (select(func.coalesce(Membership.joined_at, Membership.created_at))
-              .where(Membership.user_id == user.id, Membership.community_id == Thread.community_id,
-                     Membership.status == "active").scalar_subquery())
-    return func.coalesce(marked, case((opened, literal(_EPOCH)), else_=func.coalesce(joined, literal(_NEVER))))
+def _horizons(user, community_ids) -> dict[int, tuple[datetime | None, datetime | None]]:
+    """``(marked all read at, joined at)`` for ``user`` in each of ``community_ids``: one statement."""
+    ids = list(community_ids)
+    if not ids:
+        return {}
+    nothing = literal(None, db.DateTime)
+    rows = db.session.execute(union_all(
+        select(CommunityRead.community_id, CommunityRead.read_before, nothing)
+        .where(CommunityRead.user_id == user.id, CommunityRead.community_id.in_(ids)),
+        select(Membership.community_id, nothing, func.coalesce(Membership.joined_at, Membership.created_at))
+        .where(Membership.user_id == user.id, Membership.community_id.in_(ids), Membership.status == "active")))
+    found: dict[int, list] = {}
+    for community_id, marked, joined in rows:
+        entry = found.setdefault(community_id, [None, None])
+        entry[0] = marked or entry[0]
+        entry[1] = joined or entry[1]
+    return {cid: tuple(found.get(cid, (None, None))) for cid in ids}
+
+
+def _horizon(horizons: dict, opened):
+    """The moment before which nothing in a thread's community is unread, as an SQL expression over
+    ``threads``: when the person marked the community read; else, for a thread they never opened
+    (``opened`` false), when they joined (never, for non-members); else the beginning of time.
+    ``horizons``: ``_horizons`` for the communities concerned (literals: no subquery per row)."""
+    def one(marked, joined):
+        if marked is not None:
+            return literal(marked)
+        return case((opened, literal(_EPOCH)), else_=literal(joined or _NEVER))
+
+    if not horizons:
+        return case((opened, literal(_EPOCH)), else_=literal(_NEVER))
+    return case(*[(Thread.community_id == cid, one(*pair)) for cid, pair in horizons.items()],
+                else_=case((opened, literal(_EPOCH)), else_=literal(_NEVER)))
 
 
 def unread_counts(user, thread_ids) -> dict[int, Unread]:
-    """Markers for the listed threads (only those with something unread): one grouped query."""
+    """Markers for the listed threads (only those with something unread): two statements whatever the
+    number of threads (the person's horizons in their communities, then one grouped count)."""
     thread_ids = list(thread_ids)
     if not thread_ids or not getattr(user, "is_authenticated", False):
         return {}
+    community_ids = db.session.scalars(select(Thread.community_id).where(Thread.id.in_(thread_ids)).distinct())
+    horizons = _horizons(user, community_ids)
     read = ThreadRead.__table__.alias("r")
     stmt = (select(Post.thread_id, func.count(), func.max(case((read.c.thread_id.is_(None), 1), else_=0)))
             .select_from(Post).join(Thread, Thread.id == Post.thread_id)
             .outerjoin(read, and_(read.c.thread_id == Post.thread_id, read.c.user_id == user.id))
             .where(Post.thread_id.in_(thread_ids), _visible_by_others(user),
                    or_(read.c.last_read_post_id.is_(None), Post.id > read.c.last_read_post_id),
-                   Post.created_at > _horizon(user, read.c.thread_id.is_not(None)))
+                   Post.created_at > _horizon(horizons, read.c.thread_id.is_not(None)))
             .group_by(Post.thread_id))
     return {thread_id: Unread(int(n), bool(never)) for thread_id, n, never in db.session.execute(stmt)}
 
@@ -122,13 +147,18 @@ def _my_communities(user):
     return select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
 
 
+def _mine(user) -> list[int]:
+    return list(db.session.scalars(_my_communities(user)))
+
+
 def unread_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
     """Threads in ``user``'s communities they opened before and that have new posts since, latest first."""
+    mine = _mine(user)
     read = ThreadRead.__table__.alias("r")
     newer = exists().where(Post.thread_id == Thread.id, Post.id > read.c.last_read_post_id,
-                           _visible_by_others(user), Post.created_at > _horizon(user, true()))
+                           _visible_by_others(user), Post.created_at > _horizon(_horizons(user, mine), true()))
     stmt = (select(Thread).join(read, and_(read.c.thread_id == Thread.id, read.c.user_id == user.id))
-            .where(Thread.community_id.in_(_my_communities(user)), Thread.is_deleted.is_(False),
+            .where(Thread.community_id.in_(mine), Thread.is_deleted.is_(False),
                    Thread.last_activity_at > read.c.read_at, newer)
             .order_by(Thread.last_activity_at.desc(), Thread.id.desc()))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
@@ -136,11 +166,16 @@ def unread_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
 
 def new_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
     """Threads started by others in ``user``'s communities since they joined (or marked all read), that they
-    have not opened, newest first."""
+    have not opened, newest first. Each community is one indexed range (community, created after its
+    horizon), so the list never visits the threads from before."""
+    horizons = _horizons(user, _mine(user))
+    if not horizons:
+        return db.paginate(select(Thread).where(false()), page=page, per_page=per_page, error_out=False)
     read = ThreadRead.__table__.alias("r")
     opened = exists().where(read.c.thread_id == Thread.id, read.c.user_id == user.id)
-    stmt = (select(Thread).where(Thread.community_id.in_(_my_communities(user)), Thread.is_deleted.is_(False),
-                                 or_(Thread.author_id.is_(None), Thread.author_id != user.id), ~opened,
-                                 Thread.created_at > _horizon(user, false()))
+    since = or_(*[and_(Thread.community_id == cid, Thread.created_at > (marked or joined or _NEVER))
+                  for cid, (marked, joined) in horizons.items()])
+    stmt = (select(Thread).where(since, Thread.is_deleted.is_(False),
+                                 or_(Thread.author_id.is_(None), Thread.author_id != user.id), ~opened)
             .order_by(Thread.created_at.desc(), Thread.id.desc()))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

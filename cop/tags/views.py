@@ -7,7 +7,7 @@ from cop.errors import DomainError
 from cop.extensions import db
 from cop.forms import page_arg, show_domain_error
 from cop.notifications.services import watch_level
-from cop.tags import services
+from cop.tags import experts, services
 from cop.tags.forms import MergeTagForm, RenameTagForm
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
@@ -53,7 +53,8 @@ def tag(name):
         return redirect(url_for(".tag", name=found.name))
     level = watch_level(current_user, tag=found)  # "watch" (a tag watch), "mute" or None
     return render_template("tags/tag.html", page=services.tag_page(current_user, found), tag=found,
-                           watching=level == "watch", muted=level == "mute")
+                           watching=level == "watch", muted=level == "mute",
+                           experts=experts.experts_on(current_user, found))
 
 
 @bp.route("/<name>/watch", methods=["POST"])

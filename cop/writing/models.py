@@ -20,6 +20,7 @@ class Draft(db.Model):
     place = db.Column(db.String(40), nullable=False)
     title = db.Column(db.String(200), nullable=False, default="")
     body = db.Column(db.Text, nullable=False, default="")
-    # Small form fields of a new thread (kind, priority, tags) or a reply (parent_id), as JSON.
-    extra = db.Column(db.String(800), nullable=False, default="{}")
+    # The other fields of a new thread (kind, priority, tags, the 5 W's) or a reply (parent_id), as JSON;
+    # each bounded by services.EXTRA_FIELDS.
+    extra = db.Column(db.Text, nullable=False, default="{}")
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)

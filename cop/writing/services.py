@@ -10,7 +10,7 @@ from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Community, Membership
 from cop.discussions import services as discussions
-from cop.discussions.models import Post, Thread
+from cop.discussions.models import FIVE_WS, FIVE_WS_MAX, Post
 from cop.errors import DomainError
 from cop.extensions import db, utcnow
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, candidate_mentions, render_markdown
@@ -18,7 +18,8 @@ from cop.writing.models import Draft
 
 MAX_DRAFTS_PER_USER = 100
 TITLE_MAX = 200
-EXTRA_FIELDS = {"kind": 12, "priority": 1, "tags": 500, "parent_id": 12}
+EXTRA_FIELDS = {"kind": 12, "priority": 1, "tags": 500, "parent_id": 12,
+                **{key: FIVE_WS_MAX for key, _label in FIVE_WS}}
 MENTION_SUGGESTIONS = 8
 
 
@@ -124,7 +125,7 @@ def save_draft(user, place: Place, *, body: str, title: str = "", extra: dict | 
                 raise DomainError(f"The field “{name}” is too long.", field=name)
             kept[name] = value
     draft = get_draft(user, place.key)
-    if not body.strip() and not title:
+    if not body.strip() and not title and not any(kept.get(key, "").strip() for key, _label in FIVE_WS):
         if draft is not None:
             db.session.delete(draft)
             db.session.commit()

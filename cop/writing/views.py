@@ -137,14 +137,6 @@ def _field_limit(field) -> int:
     return MAX_MARKDOWN_CHARS
 
 
-def require_place(key: str):
-    """The place for a form's draft, or 404."""
-    place = services.resolve_place(current_user, key)
-    if place is None:
-        abort(404)
-    return place
-
-
 def keep_draft(key: str, *, body: str, title: str = "", extra: dict | None = None, announce: bool = False):
     """Save what was posted as the signed-in person's draft for ``key`` (a form shown again: an error,
     a preview, *Save draft*); returns the draft or None. ``announce``: flash the outcome (*Save draft*).

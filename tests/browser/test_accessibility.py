@@ -67,6 +67,9 @@ SIGNED_IN_PAGES = {
     "edit-profile-with-api-tokens": ("member", "/account/profile", "Your profile"),
     "api-documentation": ("outsider", "/api", "cop API version 1"),
     "webhooks-as-coordinator": ("coordinator", "/c/security-champions/webhooks", "Webhooks of Security Champions"),
+    "new-thread-with-the-5-ws": ("member", "/c/python-guild/threads/new", "Start a thread in Python Guild"),
+    "people-by-who-knows-a-tag": ("member", "/people?tag=python&sort=knows", "People"),
+    "value-stories": ("member", "/c/python-guild/stories", "Value stories of Python Guild"),
 }
 
 

@@ -1,6 +1,10 @@
 """The membership journey in real Chromium: register, join an open community, ask to join a
 restricted one, and the coordinator approves the request."""
+import email
+import email.policy
 import re
+import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -13,15 +17,31 @@ NEWCOMER = Person("nova.newcomer@example.com", "Nova Newcomer", "a-long-enough-p
 GUIDELINES = "I have read and accept the guidelines"
 
 
+def _confirmation_link(server, address: str, seconds: float = 30) -> str:
+    """The link in the confirmation mail (written to the instance folder just after the response)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        for path in (Path(server.app.instance_path) / "mail").glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if address in message["To"]:
+                text = message.get_body(("plain",)).get_content()
+                return re.search(r"(http://\S+/register/confirm/\S+)", text).group(1)
+        assert time.monotonic() < deadline, f"no confirmation mail to {address}"
+        time.sleep(0.1)
+
+
 def test_newcomer_joins_open_community_and_is_approved_for_restricted_one(page, live_server):
     server = live_server
 
-    # Register through the form; the new account lands on the directory, signed in.
+    # Register through the form, then the e-mailed link; the new account lands on the directory, signed in.
     page.goto(f"{server.url}/register")
     page.get_by_label("Work e-mail").fill(NEWCOMER.email)
     page.get_by_label("Display name").fill(NEWCOMER.name)
     page.get_by_label("Password").fill(NEWCOMER.password)
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("status")).to_contain_text("Almost there")
+    page.goto(_confirmation_link(server, NEWCOMER.email))
+    page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("status")).to_contain_text(f"Welcome, {NEWCOMER.name}!")
     expect(page.get_by_role("heading", name="Communities", level=1)).to_be_visible()
 

@@ -87,6 +87,11 @@ def test_draft_restored_after_leaving_and_from_a_second_browser(page_as, live_se
 def test_inline_reply_and_quote_of_a_selection(page_as, live_server, thread_url):
     page = page_as(live_server.member)
     page.goto(thread_url)
+    opening_id = page.locator(".post.opening").get_attribute("id").removeprefix("post-")
+    page.goto(f"{thread_url}/reply?to={opening_id}&quote=1")  # the separate page stays (no JavaScript path)
+    expect(page.get_by_label("Your reply")).to_have_value(re.compile(r"^> \*\*Casey Coordinator\*\* wrote:"))
+    assert_no_serious_violations(page)
+    page.goto(thread_url)
     opening = page.locator(".post.opening")
     opening.get_by_role("link", name=f"Reply to {live_server.coordinator.name}").click()
     expect(page.get_by_text(f"Replying to {live_server.coordinator.name}.")).to_be_visible()

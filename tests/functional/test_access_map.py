@@ -47,6 +47,7 @@ from cop.events import services as events
 from cop.extensions import db, utcnow
 from cop.library import services as library
 from cop.oversight import services as oversight
+from cop.value import services as value_stories
 from cop.webhooks.models import WebhookEndpoint
 from tests.builders import PASSWORD, add_membership, make_community, make_user
 
@@ -55,8 +56,10 @@ ACCESS = {
     "accounts.register": "public",
     "accounts.login": "public",
     "accounts.logout": "post-only",
+    "accounts.end_all_sessions": "user-post-only",
     "accounts.change_password": "login",
     "accounts.edit_profile": "login",
+    "accounts.browser_time_zone": "form-post-only",
     "accounts.people": "login",
     "accounts.profile": "login",
     "communities.home": "login",
@@ -148,6 +151,7 @@ ACCESS = {
     "notifications.unsubscribe": "signed-link",
     "accounts.forgot_password": "public",
     "accounts.reset_password": "signed-link",
+    "accounts.confirm_registration": "signed-link",
     "oversight.portfolio": "login",
     "oversight.report": "login",
     "oversight.report_print": "login",
@@ -170,6 +174,9 @@ ACCESS = {
     "webhooks.rotate": "post-only",
     "webhooks.enable": "post-only",
     "webhooks.delete": "post-only",
+    "value.stories": "login",
+    "value.new_story": "login",
+    "value.confirm": "post-only",
     "writing.preview": "xhr-post-only",
     "writing.save_draft": "xhr-post-only",
     "writing.similar": "xhr-post-only",
@@ -218,6 +225,7 @@ def world(app):
     objective = oversight.create_objective(coordinator, community, title="Answers within a day",
                                            business_goal="Onboarding", metric="median_first_reply_hours",
                                            baseline=24, target=8, due_on="2099-12-31")
+    story = value_stories.record_story(member, community, cycle="immediate", text="It helped.")
     endpoint = WebhookEndpoint(community_id=community.id, url="https://hooks.example.com/cop", secret="whsec_x",
                                events="thread.created")
     db.session.add(endpoint)
@@ -227,7 +235,8 @@ def world(app):
                   "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
                   "name": "python", "tag_id": thread.tags[0].id,
                   "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id,
-                  "notification_id": 1, "token_id": 1, "endpoint_id": endpoint.id, "mapping_id": 1}
+                  "notification_id": 1, "token_id": 1, "endpoint_id": endpoint.id, "mapping_id": 1,
+                  "story_id": story.id}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
 
@@ -381,7 +390,10 @@ def test_post_only_route_access(app, client, world, endpoint):
         _login(client, world["outsider"])
         allowed = client.post(path, data={})
         assert allowed.status_code == 302, f"signed-in POST {path}: {allowed.status_code}"
-        assert urlsplit(allowed.headers["Location"]).path != "/login"
+        if endpoint == "accounts.end_all_sessions":  # signs the person out everywhere: to the login page
+            assert urlsplit(allowed.headers["Location"]).path == "/login" and client.get("/people").status_code == 302
+        else:
+            assert urlsplit(allowed.headers["Location"]).path != "/login"
         return
     # Signed in but neither administrator nor coordinator: refused, nothing changed.
     _login(client, world["outsider"])

@@ -52,7 +52,9 @@ def _fields(response) -> _FieldParser:
 
 
 def _register(client, email="new.person@example.com", name="New Person", password=PASSWORD):
-    return client.post("/register", data={"email": email, "display_name": name, "password": password})
+    response = client.post("/register", data={"email": email, "display_name": name, "password": password})
+    response.close()  # as the WSGI server does once the response is sent: the mail goes then
+    return response
 
 
 def _login(client, email, password=PASSWORD, next_url=None):
@@ -69,29 +71,65 @@ def _signed_in(client) -> bool:
 
 # --- registration -----------------------------------------------------------
 
-def test_register_creates_account_and_signs_in(client):
+def _mails(app, to: str) -> list:
+    """The e-mails written to the instance folder (no SMTP server in these tests) for ``to``."""
+    import email
+    import email.policy
+    from pathlib import Path
+
+    found = []
+    for path in sorted((Path(app.instance_path) / "mail").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if to in message["To"]:
+            found.append(message)
+    return found
+
+
+def _link(message, part: str) -> str:
+    text = message.get_body(("plain",)).get_content()
+    return urlsplit(re.search(r"http://cop\.test(\S*" + re.escape(part) + r"\S*)", text).group(1)).path
+
+
+def test_register_mails_a_link_that_creates_the_account(app, client):
     response = _register(client, email="Ada.Lovelace@Example.com", name="Ada Lovelace")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/communities"
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert _user("ada.lovelace@example.com") is None and not _signed_in(client)
+    [message] = _mails(app, "ada.lovelace@example.com")
+    assert message["Subject"] == "Confirm your cop account"
+    link = _link(message, "/register/confirm/")
+    page = client.get(link)
+    assert page.status_code == 200 and "Ada Lovelace" in page.get_data(as_text=True)
+    assert _user("ada.lovelace@example.com") is None  # opening the link (a mail scanner too) creates nothing
+    created = client.post(link)
+    assert created.status_code == 302 and created.headers["Location"] == "/communities"
     user = _user("ada.lovelace@example.com")
     assert user is not None and user.display_name == "Ada Lovelace"
     assert user.handle == "ada_lovelace"
     assert user.check_password(PASSWORD)
     assert _signed_in(client)
+    # The link works once; a forged one is a 404.
+    other = app.test_client()
+    assert other.post(link).status_code == 302 and _user_count() == 1
+    assert other.get("/register/confirm/" + link.rsplit("/", 1)[1][:-4] + "AAAA").status_code == 404
 
 
-def test_register_duplicate_email_shows_form_again(client):
+def test_register_with_a_taken_address_answers_like_a_new_one_and_mails_the_owner(app, client):
+    """Issue 14 (6): the page says nothing about which addresses have accounts."""
     make_user("taken@example.com", "First Owner")
     before = _user_count()
-    response = _register(client, email="TAKEN@example.com", name="Second Person")
-    assert response.status_code == 400
-    fields = _fields(response)
-    assert fields.values["display_name"] == "Second Person"
-    assert "already exists" in fields.errors["email"]
-    assert "password" not in fields.errors
+    taken = _register(client, email="TAKEN@example.com", name="Second Person")
+    fresh = _register(app.test_client(), email="fresh@example.com", name="Second Person")
+    assert taken.status_code == fresh.status_code == 302
+    assert taken.headers["Location"] == fresh.headers["Location"] == "/login"
+    assert client.get("/login").get_data(as_text=True).count("Almost there") == 1
     assert _user_count() == before
     assert _user("taken@example.com").display_name == "First Owner"
+    assert _user("taken@example.com").check_password(PASSWORD)
     assert not _signed_in(client)
+    [note] = _mails(app, "taken@example.com")
+    assert note["Subject"] == "You already have a cop account"
+    assert "/register/confirm/" not in note.get_body(("plain",)).get_content()
+    assert _link(note, "/account/forgot-password") == "/account/forgot-password"
 
 
 def test_register_short_password_is_refused(client):
@@ -121,6 +159,8 @@ def test_register_outside_allowed_domains_is_refused(client, app_config):
 
     allowed = _register(client, email="someone@EXAMPLE.com")
     assert allowed.status_code == 302
+    [message] = _mails(client.application, "someone@example.com")
+    assert client.post(_link(message, "/register/confirm/")).status_code == 302
     assert _user("someone@example.com") is not None
 
 
@@ -346,8 +386,9 @@ def test_edit_profile(client):
     page = client.get(f"/people/{user.handle}").get_data(as_text=True)
     assert "<strong>fibres</strong>" in page
     assert "Crystallographer" in page and "Biophysics" in page
-    # The only script on the page is the site's own (static/tags.js), never the bio's.
-    assert "<script" not in page.replace('<script src="/static/tags.js" defer></script>', "")
+    # The only scripts on the page are the site's own (static/), never the bio's.
+    assert "<script" not in page.replace('<script src="/static/tags.js" defer></script>', "").replace(
+        '<script src="/static/timezone.js" defer></script>', "")
     assert "alert(" not in page
     assert "x-ray-diffraction" in page
 
@@ -502,8 +543,11 @@ def test_sessions_expire_absolutely_and_when_idle(app, client, app_config):
     assert not _signed_in(remembered)
     assert not _signed_in(_copy_cookies(app, remembered, names=("remember_token",)))
 
-    # A new sign-in deletes the user's expired sessions (both of them): only the new one is left.
+    # A new sign-in (anyone's) deletes expired sessions (both of them): only live ones are left.
     assert len(_sessions_of(user)) == 2
+    other = make_user("other.signer@example.com")
+    _login(app.test_client(), other.email)
+    assert _sessions_of(user) == [] and len(_sessions_of(other)) == 1
     _login(client, user.email)
     assert len(_sessions_of(user)) == 1 and _signed_in(client)
 
@@ -526,3 +570,19 @@ def test_last_seen_is_not_written_on_every_request(app, client):
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
     assert writes == []
+
+
+def test_forgot_password_answers_alike_and_mails_only_after_the_response(app, client):
+    """Issue 14 (6): no mail work inside the request, so its time says nothing about the address."""
+    make_user("known@example.com")
+    answers = []
+    for address in ("known@example.com", "unknown@example.com"):
+        response = client.post("/account/forgot-password", data={"email": address})
+        assert _mails(app, address) == []  # nothing sent while the response is being made
+        response.close()  # the WSGI server has sent the response
+        answers.append((response.status_code, response.headers["Location"]))
+    assert answers[0] == answers[1] == (302, "/login")
+    [message] = _mails(app, "known@example.com")
+    assert _link(message, "/account/reset-password/").startswith("/account/reset-password/")
+    assert _mails(app, "unknown@example.com") == []
+    assert "If an account uses that address" in client.get("/login").get_data(as_text=True)

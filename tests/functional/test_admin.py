@@ -326,10 +326,11 @@ def test_audit_log_lists_entries_and_filters_by_action(client, login_as, admin, 
     assert "<code>account.disable</code>" in page
     assert "<code>community.appoint_sponsor</code>" in page
     assert "<td>Ada Admin</td>" in page
-    assert f"user #{user.id}" in page
-    assert f"user #{staff['sponsor'].id}" in page
+    assert f"user #{user.id}" not in page  # names, not numbers
+    assert f'{user.display_name} <span class="muted">(user)</span>' in page
+    assert f'{staff["sponsor"].display_name} <span class="muted">(user)</span>' in page
     assert "<td>The Forge</td>" in page
-    assert disable.created_at.strftime("%Y-%m-%d %H:%M") in page
+    assert f'title="{disable.created_at.strftime("%Y-%m-%d %H:%M")} UTC (UTC)"' in page  # recent: "N minutes ago"
     assert f'datetime="{disable.created_at.isoformat()}Z"' in page
 
     filtered = text(client.get("/admin/audit?action=account."))

@@ -142,6 +142,11 @@ def test_the_reading_state_is_kept_on_postgresql(guild, sign_in):
     ann.get(f"/t/{thread_id}")
     ann.get(f"/t/{thread_id}")
     reply = discussions.reply(guild["bob"], thread, thread.opening_post, "new")
+    discussions.create_thread(guild["bob"], guild["guild"], title="Fresh", body="x")
+    page = ann.get("/c/guild/threads").get_data(as_text=True)
+    assert marker(page, "Upserted") == "1 unread post" and marker(page, "Fresh") == "New"
+    assert "Upserted" in ann.get("/unread").get_data(as_text=True)
+    assert "Fresh" in ann.get("/new").get_data(as_text=True)
     assert ann.get(f"/t/{thread_id}").headers["Location"].endswith(f"#post-{reply.id}")
     assert ann.post("/c/guild/mark-read").status_code == 303
     assert ann.post("/c/guild/mark-read").status_code == 303

@@ -122,10 +122,11 @@ def test_draft_saved_restored_listed_and_deleted_on_posting(app, world):
     client = _client_for(app, author)
     place = f"thread:{community.id}"
     saved = client.post("/drafts/save", data={"place": place, "title": "Half a thought", "body": "Work in progress",
-                                              "kind": "idea", "priority": "2", "tags": "ops"})
+                                              "kind": "idea", "priority": "2", "tags": "ops", "who": "Night shift"})
     assert saved.status_code == 200 and saved.get_json()["saved"] is True
     again = client.post("/drafts/save", data={"place": place, "title": "Half a thought", "body": "More progress",
-                                              "kind": "idea", "priority": "2", "tags": "ops"})
+                                              "kind": "idea", "priority": "2", "tags": "ops", "who": "Night shift",
+                                              "why": "w" * 300})
     assert again.status_code == 200
     assert [d.body for d in _drafts().values()] == ["More progress"]  # one per person and place
 
@@ -133,7 +134,7 @@ def test_draft_saved_restored_listed_and_deleted_on_posting(app, world):
     second = _client_for(app, author)
     page = second.get("/c/open-c/threads/new").get_data(as_text=True)
     assert "Restored your draft" in page and "More progress</textarea>" in page
-    assert 'value="Half a thought"' in page and 'value="ops"' in page
+    assert 'value="Half a thought"' in page and 'value="ops"' in page and 'value="Night shift"' in page
     assert re.search(r'<option selected value="idea">|<option value="idea" selected>', page)
     home = second.get("/").get_data(as_text=True)
     assert "My drafts" in home and "New thread in" in home and "Half a thought" in home
@@ -214,6 +215,8 @@ def test_draft_limits_and_bad_input(app, world):
     long_tags = client.post("/drafts/save", data={"place": f"thread:{world['open'].id}", "tags": "t" * 501,
                                                   "body": "x"})
     assert long_tags.status_code == 400
+    long_why = client.post("/drafts/save", data={"place": f"thread:{world['open'].id}", "why": "w" * 301})
+    assert long_why.status_code == 400
     assert _drafts() == {}
     # An empty draft deletes the one kept.
     client.post("/drafts/save", data={"place": place, "body": "something"})

@@ -216,6 +216,12 @@ def test_objective_status_rule():
     assert objective_status(objective, None, NOW)[2] == "no-data"
     lower_is_better = Objective(baseline=10, target=2, due_on=date(2026, 12, 31), created_at=datetime(2026, 3, 1))
     assert objective_status(lower_is_better, 3.0, NOW)[0] == 0.875
+    # A new objective: nothing moved yet, early on, is "not started" (not "at risk" at 0 % of 0 % expected).
+    new = Objective(baseline=20, target=80, due_on=date(2026, 12, 31), created_at=NOW - timedelta(hours=1))
+    assert objective_status(new, 20, NOW)[2] == "not-started"
+    assert objective_status(new, 19, NOW)[2] == "not-started"
+    assert objective_status(new, 20, NOW - timedelta(days=1))[2] == "not-started"  # measured before it existed
+    assert objective_status(new, 21, NOW)[2] == "on-track"
 
 
 def test_portable_durations_and_weeks(world):

@@ -25,3 +25,8 @@ def test_side_by_side_of_equal_texts_is_empty_and_deletions_have_no_after_side()
     rows = side_by_side("a\nb", "a")
     assert [(r.kind, r.before_no, r.after_no, str(r.before)) for r in rows] == [
         ("equal", 1, 1, "a"), ("delete", 2, None, "<del>b</del>")]
+
+
+def test_word_matching_stops_at_the_budget_and_marks_the_rest_whole():
+    rows = side_by_side("one two three\nfour five six\nseven", "one 2 three\nfour 5 six\nseven", budget=30)
+    assert [str(r.after) for r in rows[:2]] == ["one <ins>2</ins> three", "<ins>four 5 six</ins>"]

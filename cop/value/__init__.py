@@ -1,0 +1,1 @@
+"""Value-creation stories (Wenger-Trayner's value cycles): recorded by members, confirmed by coordinators."""

@@ -1,0 +1,68 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from cop import permissions
+from cop.errors import DomainError, NotAllowed
+from cop.extensions import db
+from cop.forms import form_status, show_domain_error
+from cop.value import services
+from cop.value.forms import StoryForm
+from cop.value.models import CYCLE_TITLES
+
+bp = Blueprint("value", __name__)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Value stories are for signed-in people who may read the community."""
+
+
+@bp.route("/c/<slug>/stories")
+def stories(slug):
+    community = permissions.get_readable_community_or_404(slug, current_user)
+    return render_template("value/stories.html", community=community, stories=services.stories_of(community),
+                           cycle_titles=CYCLE_TITLES,
+                           can_record=permissions.can_record_story(current_user, community),
+                           can_confirm=permissions.can_confirm_story(current_user, community))
+
+
+@bp.route("/c/<slug>/stories/new", methods=["GET", "POST"])
+def new_story(slug):
+    community = permissions.get_readable_community_or_404(slug, current_user)
+    permissions.require(permissions.can_record_story(current_user, community))
+    form = StoryForm()
+    if request.method == "GET":
+        form.subject_kind.data = request.args.get("on", "community")[:10]
+        form.subject_id.data = request.args.get("id", "")[:12]
+        form.cycle.data = request.args.get("cycle") or None
+    subject = None
+    try:
+        subject = services.subject_of(community, form.subject_kind.data, form.subject_id.data)
+    except DomainError:
+        form.subject_kind.data, form.subject_id.data = "community", ""
+    if form.validate_on_submit():
+        try:
+            services.record_story(current_user, community, **form.values())
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            flash("Thank you: your story is recorded. A coordinator will confirm it.", "success")
+            return redirect(url_for(".stories", slug=community.slug))
+    return render_template("value/new_story.html", community=community, form=form, subject=subject), \
+        form_status(form)
+
+
+@bp.route("/c/<slug>/stories/<int:story_id>/confirm", methods=["POST"])
+def confirm(slug, story_id):
+    community = permissions.get_readable_community_or_404(slug, current_user)
+    story = services.get_story(community, story_id)
+    if story is None:
+        abort(404)
+    try:
+        services.confirm_story(current_user, story)
+    except NotAllowed:
+        abort(403)
+    flash("Story confirmed: it now counts in the report.", "success")
+    return redirect(url_for(".stories", slug=community.slug))

@@ -1,0 +1,122 @@
+"""Who knows what: the ranking on a hand-built set, with the exact order, and the leak test (SQLite and
+PostgreSQL). Fixed clock: NOW; an item d days old counts 1 / (1 + d / 180) of its weight."""
+import contextlib
+from datetime import datetime, timedelta
+
+import pytest
+
+from cop import create_app, permissions
+from cop.accounts.models import User
+from cop.discussions.models import Post, Thread
+from cop.extensions import db
+from cop.library.models import Resource
+from cop.reactions.models import Reaction
+from cop.tags.experts import ranking
+from cop.tags.models import get_or_create_tags
+from tests.builders import make_community, make_user
+from tests.conftest import make_config, temporary_postgres_database
+
+NOW = datetime(2026, 3, 31, 12, 0)
+
+
+def days_ago(n):
+    return NOW - timedelta(days=n)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp("experts")
+    with contextlib.ExitStack() as stack:
+        url = (stack.enter_context(temporary_postgres_database()) if request.param == "postgresql"
+               else f"sqlite:///{root / 'experts.db'}")
+        app = create_app(make_config(url, str(root / "instance")))
+        with app.app_context():
+            db.create_all()
+            yield _build()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _thread(community, author, created, tags=("pytest",)):
+    t = Thread(community_id=community.id, author_id=author.id, title="t", kind="question", created_at=created,
+               last_activity_at=created)
+    t.tags = get_or_create_tags(list(tags))
+    db.session.add(t)
+    db.session.flush()
+    opening = _post(t, author, created)
+    t.opening_post_id = opening.id
+    return t
+
+
+def _post(t, author, created, hidden=False):
+    post = Post(thread_id=t.id, author_id=author.id, parent_id=t.opening_post_id, body_md="x", body_html="x",
+                created_at=created, is_hidden=hidden)
+    db.session.add(post)
+    db.session.flush()
+    return post
+
+
+def _build():
+    asker, ann, bob, cat, dan, eve, insider, viewer = (
+        make_user(name=n) for n in ("Asker", "Ann", "Bob", "Cat", "Dan", "Eve", "Insider", "Viewer"))
+    gone = make_user(name="Gone", disabled=True)
+    open_c = make_community("open-c", members=[asker, ann, bob, cat, dan, eve, viewer, gone])
+    secret = make_community("secret", visibility="private", members=[insider, eve])
+    # Ann: an accepted answer today (5) and a helpful mark on it today (2): 1 post + 5 + 2 = 8.
+    t1 = _thread(open_c, asker, days_ago(0))
+    answer = _post(t1, ann, days_ago(0))
+    t1.accepted_post_id = answer.id
+    db.session.add(Reaction(post_id=answer.id, user_id=asker.id, kind="helpful", created_at=days_ago(0)))
+    db.session.add(Reaction(post_id=answer.id, user_id=ann.id, kind="helpful", created_at=days_ago(0)))  # own
+    # Bob: a resource today (3) and two posts 180 days ago (2 x 0.5): 4.
+    db.session.add(Resource(community_id=open_c.id, author_id=bob.id, title="Fixtures guide", kind="document",
+                            created_at=days_ago(0), tags=get_or_create_tags(["pytest"])))
+    t2 = _thread(open_c, bob, days_ago(180))
+    _post(t2, bob, days_ago(180))
+    # Cat: declared expertise only: 4 (ties with Bob: by name, Bob first).
+    cat.expertise = get_or_create_tags(["pytest"])
+    # Dan: an accepted answer 360 days ago: (1 + 5) / 3 = 2.
+    t3 = _thread(open_c, asker, days_ago(360))
+    old = _post(t3, dan, days_ago(360))
+    t3.accepted_post_id = old.id
+    # Hidden posts, disabled accounts and other tags do not count.
+    _post(t1, eve, days_ago(0), hidden=True)
+    _post(t1, gone, days_ago(0))
+    _post(_thread(open_c, asker, days_ago(0), tags=("java",)), eve, days_ago(0))
+    # Eve's private-community evidence: 3 accepted answers in "secret", visible to members only.
+    for _ in range(3):
+        t = _thread(secret, insider, days_ago(0))
+        p = _post(t, eve, days_ago(0))
+        t.accepted_post_id = p.id
+    db.session.commit()
+    permissions.forget_memberships()
+    tag_id = get_or_create_tags(["pytest"])[0].id
+    db.session.commit()
+    return dict(tag_id=tag_id, viewer=viewer, insider=insider, asker=asker,
+                names={u.id: u.display_name for u in db.session.query(User)})
+
+
+def _order(world, viewer, **kwargs):
+    return [(e.name, e.score) for e in ranking(viewer, [world["tag_id"]], now=NOW, **kwargs)]
+
+
+def test_exact_order_and_why(world):
+    # The asker: two opening posts on the tag (today, 360 days ago) = 1 + 1/3.
+    assert _order(world, world["viewer"], limit=10) == [
+        ("Ann", 8.0), ("Bob", 4.0), ("Cat", 4.0), ("Dan", 2.0), ("Asker", 1.333)]
+    ann = ranking(world["viewer"], [world["tag_id"]], now=NOW)[0]
+    assert ann.why == "1 accepted answer, 1 helpful mark, 1 post"
+    cat = ranking(world["viewer"], [world["tag_id"]], now=NOW)[2]
+    assert cat.why == "declared expertise"
+
+
+def test_private_evidence_never_changes_what_an_outsider_sees(world):
+    outsider_view = _order(world, world["viewer"], limit=10)
+    assert "Eve" not in dict(outsider_view)
+    # A member of the private community sees Eve's three answers there: 3 x (1 + 5) = 18.
+    assert _order(world, world["insider"], limit=10)[0] == ("Eve", 18.0)
+
+
+def test_ask_an_expert_leaves_the_asker_out(world):
+    assert _order(world, world["asker"], limit=3, exclude_user_id=world["asker"].id) == [
+        ("Ann", 8.0), ("Bob", 4.0), ("Cat", 4.0)]
