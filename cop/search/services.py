@@ -10,6 +10,7 @@ name another field nor widen the filter. Counts, facets, snippets and the
 import heapq
 import logging
 import re
+import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -147,6 +148,27 @@ def _readable_ids(user) -> frozenset:
     return permissions.readable_community_ids(user)
 
 
+# The module's LRU dictionaries below are shared by a worker's threads (gunicorn gthread): every
+# read and write goes through these two, under one lock (a move_to_end racing a popitem raised KeyError).
+_LRU_LOCK = threading.Lock()
+
+
+def _lru_get(cache: OrderedDict, key):
+    with _LRU_LOCK:
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+        return value
+
+
+def _lru_put(cache: OrderedDict, key, value, size: int) -> None:
+    with _LRU_LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
+
+
 # Built permission filters by what they depend on (the reader's communities and the narrowing), shared
 # by everyone who reads the same communities and reused by one person's next searches (pages, facets):
 # building one (an ``Or`` of a term per community, hundreds) and spelling it out as a cache key cost a
@@ -181,9 +203,8 @@ def permission_filter(user, *, readable: frozenset | None = None, **selected):
         since = (utcnow() - timedelta(days=DATE_RANGES[selected["date"]][1])).replace(minute=0, second=0,
                                                                                       microsecond=0)
     key = (everything, readable, listed, tuple(narrowing_key), since)
-    built = _FILTERS.get(key)
+    built = _lru_get(_FILTERS, key)
     if built is not None:
-        _FILTERS.move_to_end(key)
         return built
     parts = [wq.Term("type", "person")]
     if readable:
@@ -199,9 +220,7 @@ def permission_filter(user, *, readable: frozenset | None = None, **selected):
         narrowing.append(wq.DateRange("created", since, None))
     built = wq.And([allowed, *narrowing]) if narrowing else allowed
     built._cop_key = key
-    _FILTERS[key] = built
-    while len(_FILTERS) > _FILTERS_KEPT:
-        _FILTERS.popitem(last=False)
+    _lru_put(_FILTERS, key, built, _FILTERS_KEPT)
     return built
 
 
@@ -301,13 +320,10 @@ def _column_docs(searcher, q) -> set:
     docs = set()
     for data, offset, deleted in _leaves(searcher):
         filters = data.setdefault("filters", OrderedDict())
-        local = filters.get(key)
+        local = _lru_get(filters, key)
         if local is None:
-            local = filters[key] = frozenset(_local_docs(data, q))
-            while len(filters) > _FILTERS_PER_SEGMENT:
-                filters.popitem(last=False)
-        else:
-            filters.move_to_end(key)
+            local = frozenset(_local_docs(data, q))
+            _lru_put(filters, key, local, _FILTERS_PER_SEGMENT)
         if deleted:
             local = local.difference(deleted)
         docs.update(map(offset.__add__, local) if offset else local)
@@ -330,9 +346,8 @@ def _segment_data(reader) -> dict:
     """{"columns": {column: [value by local docnum]}, "by_value": {column: {value: [local docnums]}}}."""
     segment = reader.segment()
     key = (segment.segment_id(), reader.doc_count_all()) if segment is not None else None
-    data = _SEGMENTS.get(key) if key is not None else None
+    data = _lru_get(_SEGMENTS, key) if key is not None else None
     if data is not None:
-        _SEGMENTS.move_to_end(key)
         return data
     size = reader.doc_count_all()
     data = {"columns": {}, "by_value": {}}
@@ -345,9 +360,7 @@ def _segment_data(reader) -> dict:
             values = [_value_at(column_reader, docnum) for docnum in range(size)]
         data["columns"][column] = values
     if key is not None:
-        _SEGMENTS[key] = data
-        while len(_SEGMENTS) > _SEGMENTS_KEPT:
-            _SEGMENTS.popitem(last=False)
+        _lru_put(_SEGMENTS, key, data, _SEGMENTS_KEPT)
     return data
 
 
@@ -852,10 +865,9 @@ _SIMILAR: OrderedDict = OrderedDict()
 def _similar_cached(key):
     if key is None:
         return None
-    entry = _SIMILAR.get(key)
+    entry = _lru_get(_SIMILAR, key)
     if entry is None or time.monotonic() - entry[0] > SIMILAR_TTL:
         return None
-    _SIMILAR.move_to_end(key)
     return entry[1]
 
 
@@ -910,9 +922,7 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
             hits = searcher.search(q, filter=allowed, limit=limit + 1)
             ids = [int(hit["key"].split(":", 1)[1]) for hit in hits]
             if key is not None:
-                _SIMILAR[key] = (time.monotonic(), ids)
-                while len(_SIMILAR) > SIMILAR_CACHE_SIZE:
-                    _SIMILAR.popitem(last=False)
+                _lru_put(_SIMILAR, key, (time.monotonic(), ids), SIMILAR_CACHE_SIZE)
     except Exception:
         log.warning("similar threads unavailable", exc_info=True)
         return []
