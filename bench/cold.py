@@ -151,7 +151,8 @@ def draw(app, per_type: int, seed: int, pages: tuple[str, ...]) -> dict:
 
     urls: dict[str, list[Request]] = {}
     if "thread" in pages:
-        urls["thread"] = [Request("member", f"/t/{t}") for t in thread_ids[:per_type]]
+        # ``?page=1``: a thread the member opened in an earlier run would redirect to its first unread post.
+        urls["thread"] = [Request("member", f"/t/{t}?page=1") for t in thread_ids[:per_type]]
     if "community home" in pages:
         urls["community home"] = [Request("member", p) for p in slug_paths("", per_type)]
     if "thread list" in pages:
@@ -424,7 +425,10 @@ def run(*, per_type=200, pages=PAGE_TYPES, concurrency=8, workers=2, seed=15, wa
               "concurrency": concurrency, "per_type": per_type, "seed": seed, "load_before": load_before,
               "cold": [], "warm": [], "single": [], "first": {}, "memory_after_cold": [], "write_load": None,
               "seed_and_index": read_seed_times()}
-    server = harness.Gunicorn(workers, env={**ENV, "COP_COUNT_QUERIES": "1"}, app="bench.wsgi:app")
+    log_dir = os.path.join(harness.HERE, "out")  # git-ignored: the server's log, to look up any 5xx
+    os.makedirs(log_dir, exist_ok=True)
+    log = open(os.path.join(log_dir, f"{label or 'cold'}-gunicorn.log"), "w", encoding="utf-8")
+    server = harness.Gunicorn(workers, env={**ENV, "COP_COUNT_QUERIES": "1"}, app="bench.wsgi:app", log=log)
     try:
         cookies = sign_in(server.base_url, logins, drawn["member"], drawn["admin"], SEED_PASSWORD)
         run_requests(server.base_url, [Request("anon", FLOOR_PATH)] * 50, cookies, concurrency)  # start both
@@ -463,6 +467,7 @@ def run(*, per_type=200, pages=PAGE_TYPES, concurrency=8, workers=2, seed=15, wa
             echo(f"  {report['write_load']}")
     finally:
         server.stop()
+        log.close()
     if first:
         echo("First request of each type after a worker starts")
         report["first"] = first_requests({n: cold_urls.get(n, [])[-1:] for n in (

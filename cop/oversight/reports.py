@@ -658,11 +658,17 @@ def reused_report(community, period: Period, viewer, *, recent: bool) -> Communi
     key = (community.id, None if recent else period.start, period.length, readable)
     report, window_figures = caching.cache("reports", size=64, max_age=REUSE_SECONDS).get(
         key, lambda: _report_and_window(community, period, viewer, None), version=0)
-    objectives = [_score(o, window_figures, report.objective_window) for o in _objectives_of([community.id])[community.id]]
+    mine = _objectives_of([community.id])[community.id]
+    if mine and window_figures is None:  # objectives recorded since the figures were computed
+        window_figures = core_figures([community.id], report.objective_window, report.generated_at).get(
+            community.id, (EMPTY_FIGURES, EMPTY_FIGURES))
+    objectives = [_score(o, window_figures, report.objective_window) for o in mine]
     return replace(report, name=community.name, slug=community.slug, stage=community.stage, objectives=objectives)
 
 
-def _report_and_window(community, period: Period, viewer, now) -> tuple[CommunityReport, tuple[dict, dict]]:
+def _report_and_window(community, period: Period, viewer, now) -> tuple[CommunityReport, tuple[dict, dict] | None]:
+    """The report and the figures its objectives are scored on (None when it has no objectives: the
+    30-day window's figures, six more statements for any other period, are then not computed)."""
     now = now or utcnow()
     ids = [community.id]
     mains = main_departments(ids)
@@ -671,9 +677,12 @@ def _report_and_window(community, period: Period, viewer, now) -> tuple[Communit
     sections = [(key, title, [_figure(m.key, current, previous) for m in METRICS.values() if m.section == key])
                 for key, title in SECTIONS]
     window = objective_window(period)
-    window_figures = _objective_figures(ids, period, figures, now, mains).get(community.id,
-                                                                              (EMPTY_FIGURES, EMPTY_FIGURES))
-    objectives = [_score(o, window_figures, window) for o in _objectives_of(ids)[community.id]]
+    mine = _objectives_of(ids)[community.id]
+    window_figures = None
+    if mine:
+        window_figures = _objective_figures(ids, period, figures, now, mains).get(community.id,
+                                                                                  (EMPTY_FIGURES, EMPTY_FIGURES))
+    objectives = [_score(o, window_figures, window) for o in mine]
     return CommunityReport(
         community_id=community.id, name=community.name, slug=community.slug, stage=community.stage,
         period=period, previous=period.previous(), generated_at=now, sections=sections,
@@ -857,10 +866,11 @@ def portfolio_communities(user) -> list[Community]:
     return list(db.session.scalars(stmt))
 
 
-def _portfolio_figures(scope, period: Period, now: datetime) -> tuple[dict, dict]:
+def _portfolio_figures(scope, period: Period, now: datetime, with_window: bool) -> tuple[dict, dict | None]:
+    """The period's figures, and the 30-day window's when objectives are to be scored (else None)."""
     mains = main_departments(scope)
     figures = core_figures(scope, period, now, mains)
-    return figures, _objective_figures(scope, period, figures, now, mains)
+    return figures, (_objective_figures(scope, period, figures, now, mains) if with_window else None)
 
 
 def portfolio(user, period: Period, now: datetime | None = None, *, reuse: bool = False) -> list[PortfolioRow]:
@@ -877,14 +887,18 @@ def portfolio(user, period: Period, now: datetime | None = None, *, reuse: bool 
         return []
     # An administrator's portfolio is every community: no need to name them all in the queries.
     scope = None if permissions.is_admin(user) else ids
+    objectives = _objectives_of(ids)
+    with_window = any(objectives.values())
     if reuse:
         figures, window_figures = caching.cache("portfolios", size=64, max_age=REUSE_SECONDS).get(
             (None if scope is None else tuple(scope), period.length),
-            lambda: _portfolio_figures(scope, period, now), version=0)
+            lambda: _portfolio_figures(scope, period, now, with_window), version=0)
+        if with_window and window_figures is None:  # objectives recorded since the figures were computed
+            window_figures = _objective_figures(scope, period, figures, now, None)
     else:
-        figures, window_figures = _portfolio_figures(scope, period, now)
+        figures, window_figures = _portfolio_figures(scope, period, now, with_window)
     window = objective_window(period)
-    objectives = _objectives_of(ids)
+    window_figures = window_figures or {}
     rows = []
     for community in communities:
         current, previous = figures.get(community.id, (EMPTY_FIGURES, EMPTY_FIGURES))

@@ -446,3 +446,45 @@ def test_first_reply_is_kept_by_the_discussion_services(world):
     flag = discussions.flag_post(bob, second, "add-value")
     discussions.decide_flag(ann, flag, hide=True)
     assert asked.first_reply_at is None
+
+
+def _statements(run):
+    statements = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    db.session.expire_all()
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        result = run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements), result
+
+
+def test_the_objectives_window_is_computed_only_for_objectives(world):
+    """A 90-day report scores objectives over the 30 days to its end: those figures (six statements) are
+    computed only when the community has objectives, and a reused report scores one recorded since."""
+    from cop.oversight.reports import reused_report
+
+    quiet, admin, ann = make_community("quiet", members=[world["ann"]]), world["admin"], world["ann"]
+    thread(quiet, ann, at(3, 20))
+    db.session.commit()
+    quarter = Period.custom(date(2026, 1, 1), date(2026, 3, 30))
+    without, plain = _statements(lambda: community_report(quiet, quarter, viewer=admin, now=NOW))
+    month_count, _month = _statements(lambda: community_report(quiet, Period.custom(date(2026, 3, 1), date(2026, 3, 30)),
+                                                                viewer=admin, now=NOW))
+    assert plain.objectives == [] and plain.figures["new_threads"].value == 1
+    assert without == month_count  # no second set of figures for the objectives' window
+
+    reused = reused_report(quiet, quarter, admin, recent=False)
+    assert reused.objectives == []
+    db.session.add(Objective(community_id=quiet.id, title="Threads", business_goal="Reuse", metric="new_threads",
+                             baseline=0, target=2, due_on=date(2026, 12, 31), created_at=datetime(2026, 1, 1)))
+    db.session.commit()
+    with_objective, scored = _statements(lambda: community_report(quiet, quarter, viewer=admin, now=NOW))
+    assert with_objective == without + 6
+    again = reused_report(quiet, quarter, admin, recent=False)  # the figures reused, the objective scored
+    assert [(s.current, s.title) for s in again.objectives] == [(s.current, s.title) for s in scored.objectives]
+    assert scored.objectives[0].current == 1
