@@ -1,7 +1,7 @@
 """report cover index with sentiment
 
 Revision ID: 3b25c097bcb1
-Revises: 20bfe2f5e2e5
+Revises: d1c10834804d
 Create Date: 2026-12-07 05:31:55.467008
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3b25c097bcb1'
-down_revision = '20bfe2f5e2e5'
+down_revision = 'd1c10834804d'
 branch_labels = None
 depends_on = None
 
