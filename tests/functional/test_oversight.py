@@ -147,7 +147,8 @@ def test_a_sponsor_reads_compares_exports_and_sets_objectives(app, client, peopl
     assert re.search(r'<th scope="col" aria-sort="descending">\s*<a [^>]*>Posts', portfolio.get_data(as_text=True))
 
     count, report = _queries(client, "/c/open-guild/report")
-    assert count <= 45, f"the report page ran {count} queries"
+    # 31: the listening report's voice section is folded from the share of voice (32 when it queried again).
+    assert count <= 31, f"the report page ran {count} queries"
     page = report.get_data(as_text=True)
     shown = {key: (_text(value), _text(previous)) for key, value, previous in FIGURE_ROW.findall(page)}
     assert shown["posts"] == ("4", "0") and shown["answered_share"] == ("100.0", "")
