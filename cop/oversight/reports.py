@@ -289,8 +289,10 @@ def _activity(ids, span: Period):
     return union_all(posts, resources, versions).subquery("activity")
 
 
-def main_departments(ids) -> dict[int, str]:
-    """The most common non-empty department among each community's active members (ties: alphabetical)."""
+@functools.lru_cache(maxsize=8)
+def _main_departments_statement(dialect: str, scoped: bool):
+    """``main_departments``' statement, built once per dialect and scope (communities bound as ``ids``)."""
+    ids = bindparam("ids", expanding=True) if scoped else None
     counts = (select(Membership.community_id.label("cid"), User.department.label("dept"), func.count().label("n"))
               .join(User, User.id == Membership.user_id)
               .where(Membership.status == "active", User.department != "",
@@ -299,7 +301,13 @@ def main_departments(ids) -> dict[int, str]:
     ranked = select(counts.c.cid, counts.c.dept,
                     func.row_number().over(partition_by=counts.c.cid,
                                            order_by=(counts.c.n.desc(), counts.c.dept)).label("rk")).subquery()
-    return dict(db.session.execute(select(ranked.c.cid, ranked.c.dept).where(ranked.c.rk == 1)).all())
+    return select(ranked.c.cid, ranked.c.dept).where(ranked.c.rk == 1)
+
+
+def main_departments(ids) -> dict[int, str]:
+    """The most common non-empty department among each community's active members (ties: alphabetical)."""
+    stmt = _main_departments_statement(db.session.get_bind().dialect.name, ids is not None)
+    return dict(db.session.execute(stmt, {} if ids is None else {"ids": list(ids)}).all())
 
 
 class _Tally:
