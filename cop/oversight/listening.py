@@ -23,16 +23,17 @@ Definitions, shown on the report page too:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import DateTime, Integer, bindparam, func, or_, select
 
 from cop.communities.models import community_domain_tags
 from cop.discussions.models import FIVE_WS_KINDS, Post, Thread, ThreadFiveWs, thread_tags
 from cop.discussions.sentiment import LIMITS_TEXT
 from cop.extensions import db
-from cop.oversight.reports import (Figure, Period, ShareOfVoice, _at, _flag, _hours, _percent, _readable_ids,
+from cop.oversight.reports import (Figure, Period, ShareOfVoice, _flag, _hours, _percent, _readable_ids,
                                    _visible_post, _which, _within, medians, seconds_between, trend_window, whole_weeks)
 
 ATTENTION_LIMIT = 10
@@ -151,27 +152,40 @@ def _mixes(rows, key_count: int) -> dict[tuple, SentimentMix]:
             for keys, e in grouped.items()}
 
 
-def sentiment_mix(community, period: Period) -> tuple[SentimentMix, SentimentMix]:
-    """The community's posts by sentiment in ``period`` and in the period before it: one grouped query."""
-    span = Period(period.previous().start, period.end)
-    rows = (select(_which(Post.created_at, period).label("w"), Post.sentiment_label.label("label"),
+@functools.lru_cache(maxsize=8)
+def _sentiment_statements(dialect: str) -> tuple:
+    """``sentiment_mix``'s and ``sentiment_trend``'s statements, built once per dialect (community ``cid``,
+    periods ``cur_start``/``cur_end``/``prev_start`` and the trend window ``w_start``/``w_end`` bound)."""
+    cid = bindparam("cid", type_=Integer)
+    current = Period(bindparam("cur_start", type_=DateTime), bindparam("cur_end", type_=DateTime))
+    span = Period(bindparam("prev_start", type_=DateTime), current.end)
+    rows = (select(_which(Post.created_at, current).label("w"), Post.sentiment_label.label("label"),
                    Post.sentiment.label("score"))
             .join(Thread, Thread.id == Post.thread_id)
-            .where(Thread.community_id == community.id, _visible_post(), _within(Post.created_at, span)).subquery())
-    mixes = _mixes(db.session.execute(select(rows.c.w, rows.c.label, func.count(), func.sum(rows.c.score))
-                                      .group_by(rows.c.w, rows.c.label)), 1)
+            .where(Thread.community_id == cid, _visible_post(), _within(Post.created_at, span)).subquery())
+    mix = select(rows.c.w, rows.c.label, func.count(), func.sum(rows.c.score)).group_by(rows.c.w, rows.c.label)
+    window = Period(bindparam("w_start", type_=DateTime), bindparam("w_end", type_=DateTime))
+    rows = (select(whole_weeks(Post.created_at, window.start).label("wk"), Post.sentiment_label.label("label"),
+                   Post.sentiment.label("score"))
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(Thread.community_id == cid, _visible_post(), _within(Post.created_at, window)).subquery())
+    trend = select(rows.c.wk, rows.c.label, func.count(), func.sum(rows.c.score)).group_by(rows.c.wk, rows.c.label)
+    return mix, trend
+
+
+def sentiment_mix(community, period: Period) -> tuple[SentimentMix, SentimentMix]:
+    """The community's posts by sentiment in ``period`` and in the period before it: one grouped query."""
+    stmt = _sentiment_statements(db.session.get_bind().dialect.name)[0]
+    mixes = _mixes(db.session.execute(stmt, {"cid": community.id, "cur_start": period.start, "cur_end": period.end,
+                                             "prev_start": period.previous().start}), 1)
     return mixes.get((1,), SentimentMix()), mixes.get((0,), SentimentMix())
 
 
 def sentiment_trend(community, period: Period) -> list[SentimentWeek]:
     """Posts by sentiment per week over the report's trend window (the same weeks as the other trends)."""
     window, weeks = trend_window(period)
-    rows = (select(whole_weeks(Post.created_at, _at(window.start)).label("wk"), Post.sentiment_label.label("label"),
-                   Post.sentiment.label("score"))
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(Thread.community_id == community.id, _visible_post(), _within(Post.created_at, window)).subquery())
-    mixes = _mixes(db.session.execute(select(rows.c.wk, rows.c.label, func.count(), func.sum(rows.c.score))
-                                      .group_by(rows.c.wk, rows.c.label)), 1)
+    stmt = _sentiment_statements(db.session.get_bind().dialect.name)[1]
+    mixes = _mixes(db.session.execute(stmt, {"cid": community.id, "w_start": window.start, "w_end": window.end}), 1)
     return [SentimentWeek(window.start + timedelta(weeks=week), window.start + timedelta(weeks=week + 1),
                           mixes.get((week,), SentimentMix())) for week in range(weeks)]
 
