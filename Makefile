@@ -7,7 +7,7 @@ export FLASK_APP := wsgi
 # `make run PORT=8000` serves on another port.
 PORT ?= 5000
 
-.PHONY: run test chromium slapd bench bench-seed bench-repeated wrk
+.PHONY: run test lint chromium slapd bench bench-seed bench-repeated wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,12 @@ slapd:
 # The suite runs on every core; module-scoped fixtures (live servers, search worlds) stay in one worker.
 PYTEST_ARGS ?= -n auto --dist loadscope
 
-test: $(VENV)/.test-installed chromium slapd
+# Lint and type-check before the tests (rules and the mypy settings are in pyproject.toml).
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint chromium slapd
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # `make bench`: seed (once) and benchmark every main page under gunicorn; see bench/RESULTS.md.

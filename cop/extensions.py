@@ -6,6 +6,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
+from datetime import UTC
 
 # Named constraints let Alembic alter tables on SQLite in batch mode.
 NAMING_CONVENTION = {
@@ -29,6 +30,6 @@ def utcnow():
     SQLite drops time zones, so storing naive UTC everywhere keeps values
     comparable on both SQLite and PostgreSQL.
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)

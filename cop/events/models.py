@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cop.extensions import db, utcnow
@@ -63,7 +63,7 @@ class Event(db.Model):
 
     def local(self, moment: datetime) -> datetime:
         """A stored naive UTC time as an aware time in the meeting's zone."""
-        return moment.replace(tzinfo=timezone.utc).astimezone(self.zone)
+        return moment.replace(tzinfo=UTC).astimezone(self.zone)
 
     @property
     def local_start(self) -> datetime:

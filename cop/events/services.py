@@ -16,7 +16,7 @@ summer time), as most calendar programs do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -106,7 +106,7 @@ def local_to_utc(day: date, clock: time, zone: ZoneInfo, field: str) -> datetime
     :raise DomainError: (on ``field``) when the local time does not exist (clocks going forward).
     """
     local = datetime.combine(day, clock.replace(second=0, microsecond=0, tzinfo=None)).replace(tzinfo=zone, fold=0)
-    utc = local.astimezone(timezone.utc)
+    utc = local.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise DomainError(f"{clock.strftime('%H:%M')} does not exist on {day.isoformat()} in {zone.key}: the "
                           "clocks go forward then. Choose a time before or after the change.", field=field)
