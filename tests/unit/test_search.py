@@ -9,10 +9,11 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cop.communities import services as communities
 from cop.discussions import services as discussions
@@ -594,3 +595,47 @@ def test_related_threads_are_stored_by_the_indexer_and_updated_on_change(app, wo
     discussions.move_thread(member, third, world["private"])
     assert third.id not in [t.id for t in search.related_threads(outsider, first)]
     assert third.id in [t.id for t in search.related_threads(member, first)]
+
+
+def test_the_outbox_is_pruned_of_applied_rows_past_the_retention_margin(app, runner, world):
+    """Applied rows older than the margin go; rows newer than it, or past this index's mark, stay."""
+    app.config["SEARCH_INDEX_ON_COMMIT"] = False
+    thread = world["common"]
+    index.catch_up()
+    applied = db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).all()
+    discussions.reply(world["member"], thread, thread.opening_post, "zqpending reply")  # past the mark
+    pending = db.session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > applied[-1])).all()
+    old, recent = applied[:-2], applied[-2:]
+    two_days_ago = index.utcnow() - timedelta(days=2)
+    db.session.execute(update(SearchOutbox).where(SearchOutbox.id.in_([*old, *pending]))
+                       .values(created_at=two_days_ago))
+    db.session.commit()
+
+    assert index.prune_outbox() == len(old)
+    left = db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).all()
+    assert left == [*recent, *pending]
+    result = runner.invoke(args=["cop", "search", "prune-outbox", "--keep-hours", "0"])
+    assert result.exit_code == 0 and f"Deleted {len(recent)} applied" in result.output
+    assert db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).all() == pending
+    assert index.catch_up() >= 1  # the pending row was kept, and is applied
+    assert search.search(world["member"], "zqpending").total == 1
+
+
+def test_catch_up_prunes_the_outbox_at_most_once_an_hour(app, world):
+    app.config["SEARCH_INDEX_ON_COMMIT"] = False
+    thread = world["common"]
+    db.session.execute(update(SearchOutbox).values(created_at=index.utcnow() - timedelta(days=2)))
+    db.session.commit()
+    newest = db.session.scalar(select(func.max(SearchOutbox.id)))
+    index._last_pruned.clear()  # as in a fresh process
+    index.catch_up()
+    # The newest row stays, so SQLite never hands out an id at or below an index's mark again.
+    assert db.session.scalars(select(SearchOutbox.id)).all() == [newest]
+    discussions.reply(world["member"], thread, thread.opening_post, "zqlater reply")
+    db.session.execute(update(SearchOutbox).values(created_at=index.utcnow() - timedelta(days=2)))
+    db.session.commit()
+    queued = db.session.scalar(select(func.count()).select_from(SearchOutbox))
+    assert queued > 1
+    assert index.catch_up() >= 1  # applied, but pruned less than an hour ago: the rows stay for now
+    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == queued
+    assert search.search(world["member"], "zqlater").total == 1
