@@ -574,13 +574,6 @@ def note_local_write() -> None:
     _local_writes[0] += 1
 
 
-def forget_searcher(path: str) -> None:
-    cache = getattr(_local, "searchers", None) or {}
-    entry = cache.pop(path, None)
-    if entry:
-        _close_quietly(entry[1])
-
-
 def _close_quietly(searcher) -> None:
     try:
         searcher.close()

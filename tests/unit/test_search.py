@@ -73,6 +73,14 @@ def build_world():
                 restricted_thread=restricted_thread)
 
 
+def _close_cached_searcher(path: str) -> None:
+    """Close this thread's cached searcher on ``path``: its files are memory-mapped, so one left open
+    would read the garbage a test writes into them (a bus error, not an exception)."""
+    entry = index._local.searchers.pop(path, None)
+    if entry:
+        entry[1].close()
+
+
 @pytest.fixture
 def world(app):
     return build_world()
@@ -273,7 +281,7 @@ def test_missing_or_corrupt_index_reports_unavailable_and_reindex_restores(app, 
         for name in os.listdir(path):
             if name.endswith(".toc") or name.endswith(".seg"):
                 Path(path, name).write_bytes(b"garbage")
-    index.forget_searcher(path)
+    _close_cached_searcher(path)
     with pytest.raises(search.SearchUnavailable):
         search.search(world["member"], "kettle")
     assert search.similar_threads(world["member"], "kettle") == []
@@ -290,7 +298,7 @@ def test_posting_works_while_the_index_is_broken(app, world):
     for name in os.listdir(path):
         if name.endswith(".toc"):
             Path(path, name).write_bytes(b"garbage")
-    index.forget_searcher(path)
+    _close_cached_searcher(path)
     thread = world["common"]
     post = discussions.reply(world["member"], thread, thread.opening_post, "zqduringoutage")
     assert db.session.get(Post, post.id) is not None
@@ -453,7 +461,7 @@ def test_searcher_refresh_reuses_unchanged_segments_and_sees_new_deletions(tmp_p
     writer.commit()
     index.note_local_write()
     assert index.get_searcher(path).doc_count() == 4
-    index.forget_searcher(path)
+    _close_cached_searcher(path)
     ix.close()
 
 
@@ -558,7 +566,7 @@ def test_did_you_mean_walks_an_automaton_not_every_word(tmp_path):
     assert search.spelling_candidates(searcher, "body", "karitomx", stats=stats)[0] == "karitomu"
     assert 0 < stats["visited"] < len(vocabulary) / 20, (stats, len(vocabulary))
     assert search.spelling_candidates(searcher, "title", "qqqqqqqq") == []
-    index.forget_searcher(path)
+    _close_cached_searcher(path)
     ix.close()
 
 
