@@ -1,4 +1,6 @@
 """Extensions, created unbound and attached to the app in ``create_app``."""
+from datetime import UTC
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -6,7 +8,6 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
-from datetime import UTC
 
 # Named constraints let Alembic alter tables on SQLite in batch mode.
 NAMING_CONVENTION = {
@@ -22,6 +23,14 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def in_list(values) -> str:
+    """``values`` as the SQL list of a CHECK constraint's IN: strings quoted, numbers as they are.
+
+    The values are the models' own constants (never user input), so they are written inline.
+    """
+    return "({})".format(", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in values))
 
 
 def utcnow():
