@@ -30,6 +30,7 @@ from cop.events.models import RSVP_RESPONSES, Event, Rsvp
 from cop.extensions import db, utcnow
 from cop.library.urls import is_safe_link
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, render_markdown
+from cop.validation import clean_title
 
 TITLE_MAX = 200
 LOCATION_MAX = 200
@@ -142,11 +143,7 @@ class _Clean:
 
 def _clean(details: MeetingDetails) -> _Clean:
     """Check every field; the first broken rule raises ``DomainError`` naming its field."""
-    title = " ".join((details.title or "").split())
-    if not title:
-        raise DomainError("Give the meeting a title.", field="title")
-    if len(title) > TITLE_MAX:
-        raise DomainError(f"Keep the title under {TITLE_MAX} characters.", field="title")
+    title = clean_title(details.title, "meeting", TITLE_MAX)
     agenda = details.agenda or ""
     if len(agenda) > MAX_MARKDOWN_CHARS:
         raise DomainError(f"Keep the agenda under {MAX_MARKDOWN_CHARS // 1024} KB.", field="agenda")
