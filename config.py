@@ -27,6 +27,8 @@ class Config:
     SECRET_KEY = os.environ.get("COP_SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("COP_DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite: seconds a write waits for another's lock before the request answers 503 "try again".
+    SQLITE_BUSY_TIMEOUT = float(os.environ.get("COP_SQLITE_BUSY_TIMEOUT", "5"))
     # Rate-limit counters: default a SQLite file in the instance folder that every worker on this
     # host shares (cop.ratelimits); redis://host:6379 for several hosts.
     RATELIMIT_STORAGE_URI = os.environ.get("COP_RATELIMIT_STORAGE_URI") or None

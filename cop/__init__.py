@@ -57,6 +57,7 @@ def create_app(config_class=Config) -> Flask:
     app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
     resolve_instance_defaults(app)
+    resolve_engine_options(app)
     resolve_upload_limit(app)
     resolve_cookie_security(app)
     if app.config.get("PROXY_HOPS"):
@@ -87,6 +88,17 @@ def resolve_instance_defaults(app: Flask) -> None:
         from cop.ratelimits import storage_uri
 
         app.config["RATELIMIT_STORAGE_URI"] = storage_uri(os.path.join(app.instance_path, "ratelimits.sqlite"))
+
+
+def resolve_engine_options(app: Flask) -> None:
+    """On SQLite, how long a write waits for another one's lock before the request answers 503
+    (``SQLITE_BUSY_TIMEOUT`` seconds, the driver's ``timeout``). A copy: the config class's dict is shared."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT"]),
+                               **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def resolve_upload_limit(app: Flask) -> None:
@@ -127,11 +139,11 @@ def _instance_secret_key(instance_path: str) -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL for concurrent readers, a busy timeout instead of instant lock errors, real foreign keys."""
+    """WAL for concurrent readers, real foreign keys. (The busy timeout, waiting for a lock instead of
+    failing at once, is the driver's ``timeout``: ``SQLITE_BUSY_TIMEOUT``, see ``resolve_engine_options``.)"""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -273,6 +285,7 @@ ERROR_TEXT = {
     405: ("Method not allowed", "This address does not accept that kind of request."),
     413: ("Too large", "What you sent is larger than we accept. Please send something smaller."),
     429: ("Too many attempts", "Please wait a little before trying again."),
+    503: ("Try again in a moment", "The site is busy or cannot save just now. Nothing was changed."),
     500: ("Something went wrong", "An unexpected error happened on our side. It has been logged."),
 }
 
@@ -298,6 +311,10 @@ def register_errorhandlers(app: Flask) -> None:
         if exc.code in ERROR_TEXT:
             return render_error(exc.code)
         return exc
+
+    from cop import unavailable
+
+    unavailable.register(app, render_error)
 
     @app.errorhandler(500)
     def unexpected_error(exc):

@@ -166,11 +166,13 @@ def sentiment_backfill(batch, limit):
 
 def _register_operations_commands():
     """Seeding (cop.seed) and backups (cop.ops) keep their commands in their own packages."""
-    from cop.ops.cli import backup_command
+    from cop.ops.cli import backup_command, check_command, repair_counters_command
     from cop.seed.cli import seed_command
 
     cop_cli.add_command(seed_command)
     cop_cli.add_command(backup_command)
+    cop_cli.add_command(repair_counters_command)
+    cop_cli.add_command(check_command)
 
 
 _register_operations_commands()

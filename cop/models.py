@@ -17,3 +17,4 @@ from cop.value.models import ValueStory  # noqa: F401
 from cop.reactions.models import Reaction  # noqa: F401
 from cop.reading.models import CommunityRead, ThreadRead  # noqa: F401
 from cop.writing.models import Draft  # noqa: F401
+from cop.idempotency import FormSubmission  # noqa: F401

@@ -1,7 +1,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from cop import permissions
+from cop import idempotency, permissions
 from cop.accounts import services as account_services
 from cop.accounts.models import User
 from cop.admin import services
@@ -35,7 +35,9 @@ def new_community():
     if form.is_submitted() and not (form.slug.data or "").strip():  # no address typed: the one the name suggests
         form.slug.data = community_services.suggest_slug(form.name.data)
     if form.validate_on_submit():
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for("communities.directory"))) is not None:
+                return again
             community = community_services.create_community(
                 current_user, sponsors=form.sponsors.data, coordinators=form.coordinators.data,
                 **community_fields(form))
@@ -44,7 +46,7 @@ def new_community():
             show_domain_error(form, exc)
         else:
             flash(f"{community.name} created.", "success")
-            return redirect(url_for("communities.community_home", slug=community.slug))
+            return idempotency.created(form, url_for("communities.community_home", slug=community.slug))
     status = form_status(form)
     return render_template("admin/new_community.html", form=form), status
 

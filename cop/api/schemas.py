@@ -15,6 +15,7 @@ from cop.api.pagination import MAX_LIMIT
 from cop.discussions.models import KINDS as THREAD_KINDS
 from cop.discussions.models import STATUSES as THREAD_STATUSES
 from cop.events.models import RSVP_RESPONSES
+from cop.forms import INVISIBLE_MESSAGE, NAME_FIELDS, clean_line, clean_multiline, has_invisible
 from cop.markup import MAX_MARKDOWN_CHARS
 
 F = ma.fields
@@ -42,6 +43,31 @@ def _opt_str(**kw):
 
 
 # --- requests -----------------------------------------------------------------------------
+
+# Fields holding several lines (Markdown, notes); every other text is one line.
+_MULTILINE = frozenset({"body", "description", "message", "change_note", "agenda"})
+
+
+class In(ma.Schema):
+    """A request body: its texts cleaned as the web forms clean theirs (``cop.forms``): NFC, no control
+    characters (newlines kept in Markdown), and no invisible or direction-changing characters in titles."""
+
+    @ma.pre_load
+    def clean_text(self, data, **_kwargs):
+        if not isinstance(data, dict):
+            return data
+        cleaned = {}
+        for name, value in data.items():
+            clean = clean_multiline if name in _MULTILINE else clean_line
+            if isinstance(value, list):
+                value = [clean(item) for item in value]
+            else:
+                value = clean(value)
+            if name in NAME_FIELDS and has_invisible(value):
+                raise ma.ValidationError(INVISIBLE_MESSAGE, name)
+            cleaned[name] = value
+        return cleaned
+
 
 class ListArgs(ma.Schema):
     cursor = F.String(validate=validate.Length(max=500), metadata={"description": "From `next_cursor` or the "
@@ -98,7 +124,7 @@ class PeriodArgs(ma.Schema):
                        metadata={"description": "The last 7, 30 or 90 days."})
 
 
-class JoinIn(ma.Schema):
+class JoinIn(In):
     accept_guidelines = F.Boolean(required=True, metadata={"description": "You accept the community's guidelines."})
 
 
@@ -106,12 +132,12 @@ class RequestIn(JoinIn):
     message = F.String(validate=validate.Length(max=1000), load_default="")
 
 
-class LeaveIn(ma.Schema):
+class LeaveIn(In):
     successor = _opt_str(validate=validate.Length(max=40), load_default=None,
                          metadata={"description": "Handle of the member who takes over (the last coordinator)."})
 
 
-class ThreadIn(ma.Schema):
+class ThreadIn(In):
     title = _str(validate=validate.Length(min=1, max=200))
     body = _str(validate=validate.Length(min=1, max=MAX_MARKDOWN_CHARS), metadata={"description": "Markdown."})
     kind = F.String(validate=validate.OneOf(THREAD_KINDS), load_default="discussion")
@@ -120,22 +146,22 @@ class ThreadIn(ma.Schema):
                   load_default=list)
 
 
-class ReplyIn(ma.Schema):
+class ReplyIn(In):
     body = _str(validate=validate.Length(min=1, max=MAX_MARKDOWN_CHARS), metadata={"description": "Markdown."})
     parent_id = F.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 2**31 - 1),
                           metadata={"description": "The post answered (default: the opening post)."})
 
 
-class EditIn(ma.Schema):
+class EditIn(In):
     body = _str(validate=validate.Length(min=1, max=MAX_MARKDOWN_CHARS), metadata={"description": "Markdown."})
 
 
-class AcceptIn(ma.Schema):
+class AcceptIn(In):
     post_id = F.Integer(strict=True, required=True, allow_none=True, validate=validate.Range(1, 2**31 - 1),
                         metadata={"description": "The reply to accept, or null to unmark."})
 
 
-class ResourceIn(ma.Schema):
+class ResourceIn(In):
     kind = F.String(required=True, validate=validate.OneOf(("link", "document")))
     title = _str(validate=validate.Length(min=1, max=200))
     url = F.String(validate=validate.Length(max=2000), load_default=None, metadata={"description": "Links only."})
@@ -147,7 +173,7 @@ class ResourceIn(ma.Schema):
     change_note = F.String(validate=validate.Length(max=500), load_default="")
 
 
-class VersionFormIn(ma.Schema):
+class VersionFormIn(In):
     change_note = F.String(validate=validate.Length(max=500), load_default="")
 
 
@@ -155,7 +181,7 @@ class VersionFileIn(ma.Schema):
     file = Upload(required=True)
 
 
-class RsvpIn(ma.Schema):
+class RsvpIn(In):
     response = F.String(required=True, validate=validate.OneOf(RSVP_RESPONSES))
 
 

@@ -22,7 +22,7 @@ from cop.api.errors import http_problem, problem
 from cop.communities import services as communities
 from cop.discussions import services as discussions
 from cop.discussions.models import Post
-from cop.errors import DomainError, NotAllowed
+from cop.errors import DomainError, NotAllowed, Unavailable
 from cop.events import services as events
 from cop.extensions import db, limiter
 from cop.library import services as library
@@ -125,6 +125,8 @@ def _finish(response):
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
     db.session.rollback()
+    if isinstance(exc, Unavailable):
+        return problem(503, exc.message)
     if isinstance(exc, NotAllowed):
         return problem(403, exc.message)
     if exc.field:

@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from cop.forms import OnceForm
 from cop.communities.models import STAGES, VISIBILITIES, VISIBILITY_LABELS
 
 
@@ -48,7 +49,7 @@ class CommunityForm(FlaskForm):
     stage = SelectField("Lifecycle stage", choices=[SelectChoice(s, s.title()) for s in STAGES])
 
 
-class NewCommunityForm(CommunityForm):
+class NewCommunityForm(CommunityForm, OnceForm):
     sponsors = StringField("Sponsors (e-mails, comma-separated)", validators=[Length(max=2000)])
     coordinators = StringField("Coordinators (e-mails, comma-separated)",
                                validators=[DataRequired("Name at least one coordinator."), Length(max=2000)])

@@ -7,7 +7,7 @@ the audit entry and commits. Rules broken raise ``DomainError`` (or
 import re
 import unicodedata
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from cop import permissions, signals
@@ -155,11 +155,25 @@ def find_membership(community, user) -> Membership | None:
 
 
 def _refresh_member_count(community) -> None:
+    """Recount ``community``'s active members in the database, after locking its row.
+
+    The lock (``FOR UPDATE`` on PostgreSQL; SQLite's single writer already holds it) makes a concurrent
+    membership change wait for this transaction, and the count runs after the lock is granted, so it
+    sees every membership committed before: two joins at once both count.
+    """
     db.session.flush()
-    community.member_count = db.session.scalar(
-        select(func.count()).select_from(Membership)
-        .where(Membership.community_id == community.id, Membership.status == "active")
-    )
+    db.session.execute(select(Community.id).where(Community.id == community.id).with_for_update())
+    db.session.execute(
+        update(Community).where(Community.id == community.id)
+        .values(member_count=active_member_count_of(Community.id).scalar_subquery())
+        .execution_options(synchronize_session=False))
+    db.session.expire(community, ["member_count"])
+
+
+def active_member_count_of(community_id):
+    """SELECT of the number of active memberships of ``community_id`` (a value or a correlated column)."""
+    return (select(func.count()).select_from(Membership)
+            .where(Membership.community_id == community_id, Membership.status == "active"))
 
 
 def _commit_membership_change(community) -> None:

@@ -4,12 +4,12 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from cop.discussions.models import FIVE_WS, FIVE_WS_MAX, KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS
 from cop.markup import MAX_MARKDOWN_CHARS
-from cop.forms import WritingForm
+from cop.forms import OnceForm, WritingForm
 
 BODY_HINT = "Markdown: **bold**, *italic*, `code`, ```fenced blocks```, lists, tables, links. Mention someone with @handle."
 
 
-class ThreadForm(WritingForm):
+class ThreadForm(WritingForm, OnceForm):
     title = StringField("Title", validators=[DataRequired("Give the thread a title."), Length(max=200)])
     kind = SelectField("Kind", choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS], default="question")
     priority = SelectField("Priority", choices=[SelectChoice(str(p), PRIORITY_LABELS[p]) for p in PRIORITIES], default="3")
@@ -31,7 +31,7 @@ class ThreadForm(WritingForm):
             raise ValidationError("Write something first: the text cannot be empty.")
 
 
-class ReplyForm(WritingForm):
+class ReplyForm(WritingForm, OnceForm):
     parent_id = HiddenField()
     body = TextAreaField("Your reply", validators=[DataRequired("Write something first: the text cannot be empty."),
                                                    Length(max=MAX_MARKDOWN_CHARS)])

@@ -8,7 +8,7 @@ raise ``NotAllowed``.
 from datetime import timedelta
 
 from flask import has_request_context, url_for
-from sqlalchemy import bindparam, case, func, or_, select, union_all
+from sqlalchemy import bindparam, case, func, or_, select, union_all, update
 from sqlalchemy.orm import defer, joinedload, lazyload
 
 from cop import permissions, signals
@@ -235,14 +235,28 @@ def reply(author, thread, parent: Post, body: str) -> Post:
     _set_path(post, parent)
     _record_mentions(post, mentioned)
     record_post_links(post)
-    thread.reply_count += 1
-    thread.last_activity_at = now
-    if thread.first_reply_at is None and author.id != thread.author_id:
-        thread.first_reply_at = now
+    _count_reply(thread, author, now)
     signals.reply_created.send(author, post=post)
     _announce_mentions(author, post, mentioned)
     db.session.commit()
     return post
+
+
+def _count_reply(thread, author, now) -> None:
+    """One more reply in ``thread`` (reply count, last activity, first reply by someone else), in one UPDATE.
+
+    Computed by the database from the row as it is when the UPDATE runs, never from values read
+    earlier: concurrent replies each add their one (a value read and written back loses those committed
+    in between). ``flask cop repair-counters`` recomputes the same figures from the posts.
+    """
+    values = {"reply_count": Thread.reply_count + 1,
+              "last_activity_at": case((Thread.last_activity_at < now, now), else_=Thread.last_activity_at)}
+    if author.id != thread.author_id:
+        values["first_reply_at"] = case((or_(Thread.first_reply_at.is_(None), Thread.first_reply_at > now), now),
+                                        else_=Thread.first_reply_at)
+    db.session.execute(update(Thread).where(Thread.id == thread.id).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(thread, list(values))
 
 
 def quote_text(post: Post) -> str:
@@ -503,13 +517,24 @@ def get_thread_or_none(thread_id: int, *, for_page: bool = False) -> Thread | No
     return None if thread is None or thread.is_deleted else thread
 
 
-def _reply_page(thread, page: int, per_page: int):
-    """``(page, pages, select of that page's replies in tree order)`` (one indexed range on the path)."""
-    pages = max(1, -(-thread.reply_count // per_page))
-    page = min(max(1, page), pages)
-    stmt = (select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
+def _count_replies(thread) -> int:
+    """The thread's replies, counted from the covering index (never ``reply_count``: a counter behind
+    the posts must not leave a reply on no page)."""
+    return db.session.scalar(select(func.count()).select_from(Post).where(
+        Post.thread_id == thread.id, Post.parent_id.is_not(None)))
+
+
+def _page_of_replies(thread, page: int, per_page: int):
+    """Select of one page of ``thread``'s replies in tree order (one indexed range on the path)."""
+    return (select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
             .order_by(Post.path).offset((page - 1) * per_page).limit(per_page))
-    return page, pages, stmt
+
+
+def _reply_page(thread, page: int, per_page: int):
+    """``(page, pages, select of that page's replies in tree order)``, the page brought within range."""
+    pages = max(1, -(-_count_replies(thread) // per_page))
+    page = min(max(1, page), pages)
+    return page, pages, _page_of_replies(thread, page, per_page)
 
 
 def thread_page(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
@@ -522,6 +547,12 @@ def thread_page(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     posts = list(db.session.scalars(stmt.options(
         defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))))
     return posts, page, pages, accepted_post(thread)
+
+
+def replies_on_page(thread, page: int, per_page: int = POSTS_PER_PAGE) -> list[Post]:
+    """The posts of a page already brought within range (``reply_shapes``), as ``thread_page`` loads them."""
+    return list(db.session.scalars(_page_of_replies(thread, page, per_page).options(
+        defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))))
 
 
 def replies_with_text(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
@@ -545,13 +576,25 @@ def reply_shapes(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     ``display_name``. A body only changes with ``edited_at`` (``edit_post``), so the rows key the
     rendered page of replies (``cop.discussions.views.replies_fragment``) without loading the posts.
     """
-    page, pages, stmt = _reply_page(thread, page, per_page)
-    # The page first, then its authors: joined before the offset, PostgreSQL hashed every user (10 ms).
-    replies = stmt.with_only_columns(Post.id, Post.parent_id, Post.path, Post.author_id, Post.created_at,
-                                     Post.edited_at, Post.is_deleted, Post.is_hidden).subquery()
-    rows = db.session.execute(select(replies, User.handle, User.display_name)
-                              .outerjoin(User, User.id == replies.c.author_id).order_by(replies.c.path)).all()
+    page = max(1, page)
+    rows = _shape_rows(thread, page, per_page)
+    # Each row carries the number of replies (a window over the thread's replies, counted before the
+    # offset): no query of its own, and never the denormalised ``reply_count``.
+    total = rows[0].replies if rows else _count_replies(thread)
+    pages = max(1, -(-total // per_page))
+    if page > pages:  # past the end: the last page
+        page = pages
+        rows = _shape_rows(thread, page, per_page)
     return rows, page, pages
+
+
+def _shape_rows(thread, page: int, per_page: int):
+    # The page first, then its authors: joined before the offset, PostgreSQL hashed every user (10 ms).
+    replies = _page_of_replies(thread, page, per_page).with_only_columns(
+        Post.id, Post.parent_id, Post.path, Post.author_id, Post.created_at, Post.edited_at, Post.is_deleted,
+        Post.is_hidden, func.count().over().label("replies")).subquery()
+    return db.session.execute(select(replies, User.handle, User.display_name)
+                              .outerjoin(User, User.id == replies.c.author_id).order_by(replies.c.path)).all()
 
 
 def build_tree(posts: list[Post], opening_post_id: int | None) -> list[dict]:

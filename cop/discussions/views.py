@@ -2,7 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from cop import caching, permissions
+from cop import caching, idempotency, permissions
 from cop.communities.guidelines import platform_guidelines_html
 from cop.communities.models import Community
 from cop.discussions import services
@@ -169,7 +169,9 @@ def new_thread(slug):
         for key in form.five_ws():
             getattr(form, key).data = extra.get(key, "")
     if form.validate_on_submit():
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".thread_list", slug=community.slug))) is not None:
+                return again
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
                                             kind=form.kind.data, priority=form.priority.data, tags=form.tags.data,
                                             five_ws=form.five_ws())
@@ -179,7 +181,7 @@ def new_thread(slug):
         else:
             drafts.discard_draft(current_user, place)
             search_services.close_gap(community, request.form.get("gap", ""))
-            return redirect(url_for(".thread", thread_id=thread.id))
+            return idempotency.created(form, url_for(".thread", thread_id=thread.id))
     # "Ask an expert": up to three people who know the chosen tags, to @mention.
     suggested = experts.suggest_for_question(current_user, parse_tags(form.tags.data or "")) \
         if writing_action() == "experts" else None
@@ -204,7 +206,7 @@ def thread(thread_id):
     shapes, page, pages = services.reply_shapes(thread, page_arg(request))
 
     def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
-        return services.build_tree(services.thread_page(thread, page)[0], thread.opening_post_id)
+        return services.build_tree(services.replies_on_page(thread, page), thread.opening_post_id)
 
     can_post, moderator = services.can_post(current_user, thread.community), services.can_moderate(current_user, thread)
     post_reactions = reactions.summaries([thread.opening_post_id, *(row.id for row in shapes)], current_user.id)
@@ -251,14 +253,17 @@ def reply(thread_id):
             form.body.data = ((form.body.data or "").rstrip() + "\n\n" if form.body.data else "") \
                 + services.quote_text(parent)
     if form.validate_on_submit():
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".thread", thread_id=thread.id))) is not None:
+                return again
             post = services.reply(current_user, thread, parent, form.body.data)
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
         else:
             drafts.discard_draft(current_user, place)
-            return redirect(url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}")
+            page_url = url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}"
+            return idempotency.created(form, page_url, lasting_url=url_for(".post_link", post_id=post.id))
     if form.is_submitted():
         draft = keep_draft(place, body=form.body.data, extra={"parent_id": str(form.parent_id.data or "")[:12]},
                            announce=writing_action() == "save_draft")

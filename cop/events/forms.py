@@ -3,7 +3,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from cop.events.services import LINK_MAX, LOCATION_MAX, TITLE_MAX, MeetingDetails
 from cop.markup import MAX_MARKDOWN_CHARS
-from cop.forms import WritingForm
+from cop.forms import OnceForm, WritingForm
 
 AGENDA_HINT = "Markdown: what you will talk about, what to prepare, links to read beforehand."
 NOTES_HINT = "Markdown: what was decided, who does what next, links to slides or recordings."
@@ -14,7 +14,7 @@ LOCATION_HINT = "Optional if there is a link: a room, a building, a city."
 END_DATE_HINT = "Only for a meeting that ends on a later day than it starts."
 
 
-class MeetingForm(WritingForm):
+class MeetingForm(WritingForm, OnceForm):
     title = StringField("Title", validators=[DataRequired("Give the meeting a title."), Length(max=TITLE_MAX)])
     date = DateField("Date", validators=[InputRequired("Enter the date of the meeting.")])
     start_time = TimeField("Starts at", validators=[InputRequired("Enter the time the meeting starts.")])

@@ -7,7 +7,7 @@ never redirects to the login page, since calendar programs have no session
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from cop import permissions
+from cop import idempotency, permissions
 from cop.communities.models import Community
 from cop.errors import DomainError
 from cop.events import ical, services
@@ -68,14 +68,16 @@ def new_meeting(slug):
     if request.method == "GET":
         form.timezone.data = services.default_timezone(community)
     if form.validate_on_submit():
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".meetings", slug=community.slug))) is not None:
+                return again
             event = services.schedule_meeting(current_user._get_current_object(), community, form.details())
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
         else:
             flash(f"“{event.title}” is scheduled.", "success")
-            return redirect(url_for(".meeting", event_id=event.id))
+            return idempotency.created(form, url_for(".meeting", event_id=event.id))
     return render_template("events/edit.html", community=community, form=form, event=None,
                            **_hints()), form_status(form)
 

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length
@@ -6,7 +5,7 @@ from wtforms.validators import DataRequired, Length
 from cop.library.services import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from cop.library.urls import URL_MAX
 from cop.markup import MAX_MARKDOWN_CHARS
-from cop.forms import WritingForm
+from cop.forms import OnceForm, WritingForm
 
 DESCRIPTION_HINT = "Markdown: what it is, when to use it, who it helped."
 BODY_HINT = "Markdown: headings with #, **bold**, *italic*, lists, tables, `code` and links."
@@ -16,7 +15,7 @@ FILE_HINT = ("PDF, office documents, images, text (Markdown, CSV...) or archives
 NOTE_HINT = "Optional: what changed, for those who used the previous version."
 
 
-class _ResourceFields(WritingForm):
+class _ResourceFields(WritingForm, OnceForm):
     title = StringField("Title", validators=[DataRequired("Give the resource a title."), Length(max=TITLE_MAX)])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
     tags = StringField("Tags (comma-separated)", validators=[Length(max=500)])
@@ -43,7 +42,7 @@ class EditForm(_ResourceFields):
     url = URLField("Address", validators=[Length(max=URL_MAX)])
 
 
-class NewFileVersionForm(FlaskForm):
+class NewFileVersionForm(OnceForm):
     file = FileField("New version of the file", validators=[FileRequired("Choose a file to upload.")])
     change_note = StringField("Change note", validators=[Length(max=NOTE_MAX)])
 

@@ -88,7 +88,9 @@ def safe_filename(raw: str | None) -> str:
     trailing dots and spaces go, and the name is capped at ``FILENAME_MAX``
     characters (keeping a short extension). An empty result is ``download``.
     """
-    name = unicodedata.normalize("NFC", raw or "")
+    # A NUL ends the name, as it does for the file system the uploader's name came from: dropping it
+    # instead would turn "report.pdf<NUL>.html" into "report.pdf.html".
+    name = unicodedata.normalize("NFC", (raw or "").split("\0", 1)[0])
     name = _PATH_SEPARATORS.split(name)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in _UNSAFE_IN_FILENAME)
     name = " ".join(name.split()).strip(". ")

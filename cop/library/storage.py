@@ -8,6 +8,7 @@ rename is atomic) while it is hashed and counted; past the size limit the
 temporary file is deleted and ``UploadTooLarge`` raised, leaving nothing
 behind.
 """
+import contextlib
 import hashlib
 import os
 import re
@@ -16,12 +17,26 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from cop import unavailable
+
 CHUNK = 64 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class UploadTooLarge(Exception):
     """The upload is larger than ``MAX_UPLOAD_MB`` (views answer 413)."""
+
+
+@contextlib.contextmanager
+def _full_or_read_only_is_unavailable():
+    """A full or read-only upload store raises ``cop.errors.Unavailable`` (503, "try again"), not OSError."""
+    try:
+        yield
+    except OSError as exc:
+        replacement = unavailable.storage_unavailable(exc)
+        if replacement is None:
+            raise
+        raise replacement from exc
 
 
 def uploads_root() -> str:
@@ -65,12 +80,13 @@ class PendingBlob:
     def keep(self) -> str:
         """Move the blob to its content address (a no-op copy when it is already stored); return its path."""
         target = blob_path(self.sha256)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if os.path.exists(target):
-            os.unlink(self.temp_path)
-        else:
-            os.chmod(self.temp_path, 0o640)
-            os.replace(self.temp_path, target)
+        with _full_or_read_only_is_unavailable():
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if os.path.exists(target):
+                os.unlink(self.temp_path)
+            else:
+                os.chmod(self.temp_path, 0o640)
+                os.replace(self.temp_path, target)
         self.kept = True
         return target
 
@@ -96,12 +112,13 @@ def receive(stream, max_bytes: int | None = None) -> PendingBlob:
     """
     limit = max_upload_bytes() if max_bytes is None else max_bytes
     temp_dir = os.path.join(uploads_root(), "tmp")
-    os.makedirs(temp_dir, exist_ok=True)
-    fd, temp_path = tempfile.mkstemp(dir=temp_dir, prefix="upload-")
+    with _full_or_read_only_is_unavailable():
+        os.makedirs(temp_dir, exist_ok=True)
+        fd, temp_path = tempfile.mkstemp(dir=temp_dir, prefix="upload-")
     digest = hashlib.sha256()
     size = 0
     try:
-        with os.fdopen(fd, "wb") as out:
+        with _full_or_read_only_is_unavailable(), os.fdopen(fd, "wb") as out:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from cop.timefmt import time_key
-from cop import caching, permissions
+from cop import caching, idempotency, permissions
 from cop.communities.models import Community
 from cop.errors import DomainError
 from cop.extensions import db
@@ -92,7 +92,9 @@ def new_resource(slug, kind):
         form.title.data = request.args["title"][:200]  # from a knowledge gap
     if form.validate_on_submit():
         fields = dict(title=form.title.data, description=form.description.data, tags=form.tags.data)
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".index", slug=community.slug))) is not None:
+                return again
             if kind == "file":
                 upload = form.file.data
                 resource = services.add_file(current_user, community, stream=upload.stream, filename=upload.filename,
@@ -111,7 +113,7 @@ def new_resource(slug, kind):
         else:
             search_services.close_gap(community, request.form.get("gap", ""))
             flash(f"“{resource.title}” added to the library.", "success")
-            return redirect(url_for(".resource", resource_id=resource.id))
+            return idempotency.created(form, url_for(".resource", resource_id=resource.id))
     return render_template("library/new.html", community=community, form=form, kind=kind,
                            kind_label=KIND_LABELS[kind], gap=request.values.get("gap", "")[:200],
                            **_hints()), form_status(form)
@@ -258,7 +260,9 @@ def _upload_version(resource):
     form = NewFileVersionForm()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, url_for(".resource", resource_id=resource.id))) is not None:
+                return again
             version = services.upload_version(current_user, resource, stream=upload.stream,
                                               filename=upload.filename, change_note=form.change_note.data)
         except storage.UploadTooLarge:
@@ -269,7 +273,7 @@ def _upload_version(resource):
             show_domain_error(form, exc)
         else:
             flash(f"Version {version.number} uploaded.", "success")
-            return redirect(url_for(".resource", resource_id=resource.id))
+            return idempotency.created(form, url_for(".resource", resource_id=resource.id))
     return render_template("library/new_version.html", resource=resource, community=resource.community, form=form,
                            **_hints()), form_status(form)
 

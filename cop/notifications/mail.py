@@ -20,6 +20,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from cop.extensions import utcnow
+from cop.forms import clean_line
 
 SMTP_TIMEOUT = 10  # seconds; an unreachable server must not hold a request long
 # Headers up to SMTP's own limit: a long List-Unsubscribe URL must stay one plain
@@ -85,9 +86,11 @@ def build_message(user, *, subject: str, text: str, html: str, message_key: str,
     ``unsubscribe`` is the signed link, also given as ``List-Unsubscribe``.
     """
     message = EmailMessage(policy=MESSAGE_POLICY)
-    message["Subject"] = subject
+    # Titles and names are cleaned where they are typed (cop.forms); older rows may still hold a control
+    # character, and a NUL or line break must never reach a header.
+    message["Subject"] = clean_line(subject)
     message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = Address(display_name=user.display_name, addr_spec=user.email)
+    message["To"] = Address(display_name=clean_line(user.display_name), addr_spec=user.email)
     message["Date"] = format_datetime(utcnow().replace(tzinfo=UTC))
     message["Message-ID"] = f"<{message_key}@{_sender_domain()}>"
     message["Auto-Submitted"] = "auto-generated"

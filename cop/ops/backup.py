@@ -35,6 +35,8 @@ class BackupResult:
     blobs_copied: int
     blobs_kept: int
     seconds: float
+    # (sha256, what names it) for files the copied database names but the upload store did not have
+    missing_blobs: list[tuple[str, str]]
 
 
 def sqlite_path() -> str:
@@ -110,9 +112,25 @@ def backup(dest: str) -> BackupResult:
     uploads = os.path.join(os.path.abspath(dest), "uploads")
     os.makedirs(uploads, exist_ok=True)
     copied, kept = copy_uploads(storage.uploads_root(), uploads)
+    missing = blobs_missing_from(database, uploads)
     result = BackupResult(directory, database, os.path.getsize(database), uploads, copied, kept,
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, missing)
     with open(os.path.join(directory, "backup.json"), "w", encoding="utf-8") as handle:
         json.dump({"taken_at": stamp, "database_bytes": result.database_bytes, "blobs_copied": copied,
-                   "blobs_kept": kept, "uploads": "../uploads"}, handle, indent=2)
+                   "blobs_kept": kept, "uploads": "../uploads",
+                   "missing_blobs": [{"sha256": sha, "named_by": what} for sha, what in missing]}, handle, indent=2)
     return result
+
+
+def blobs_missing_from(database_path: str, uploads: str) -> list[tuple[str, str]]:
+    """The blobs the backup's own database names that its uploads folder lacks (they were missing from
+    the upload store when the backup was taken): what a restore of this backup would not have."""
+    from cop.ops.check import absent_blobs
+
+    copy = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True)
+    try:
+        rows = copy.execute("SELECT sha256, resource_id, number, original_filename FROM resource_versions "
+                            "WHERE sha256 IS NOT NULL ORDER BY id").fetchall()
+    finally:
+        copy.close()
+    return absent_blobs(rows, uploads)

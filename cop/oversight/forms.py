@@ -5,6 +5,7 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from cop.errors import DomainError
+from cop.forms import OnceForm
 from cop.extensions import utcnow
 from cop.oversight.reports import (DEFAULT_PERIOD, MAX_PERIOD_DAYS, METRICS, OBJECTIVE_ONLY_SECTIONS, PERIOD_CHOICES,
                                    SECTIONS, Period)
@@ -75,7 +76,7 @@ def metric_choices() -> list:
     return choices
 
 
-class ObjectiveForm(FlaskForm):
+class ObjectiveForm(OnceForm):
     title = StringField("Objective", validators=[DataRequired("Say what the objective is."), Length(max=200)])
     business_goal = StringField("Business goal it serves",
                                 validators=[DataRequired("Name the business goal it serves."), Length(max=300)])

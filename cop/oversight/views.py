@@ -1,7 +1,7 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from cop import permissions
+from cop import idempotency, permissions
 from cop.communities.models import Community
 from cop.discussions.models import KIND_LABELS, PRIORITY_LABELS
 from cop.errors import DomainError, NotAllowed
@@ -139,7 +139,10 @@ def new_objective(slug):
     community = _overseen_community(slug)
     form = ObjectiveForm()
     if form.validate_on_submit():
-        try:
+        report_url = url_for(".report", slug=community.slug) + "#objectives-h"
+        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+            if (again := idempotency.replay(form, report_url)) is not None:
+                return again
             services.create_objective(current_user, community, **form.values())
         except NotAllowed:
             abort(403)
@@ -148,7 +151,7 @@ def new_objective(slug):
             show_domain_error(form, exc)
         else:
             flash("Objective recorded.", "success")
-            return redirect(url_for(".report", slug=community.slug) + "#objectives-h")
+            return idempotency.created(form, report_url)
     return render_template("oversight/objective_form.html", community=community, form=form, objective=None,
                            metrics=reports.METRICS), form_status(form)
 

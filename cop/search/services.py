@@ -10,10 +10,12 @@ name another field nor widen the filter. Counts, facets, snippets and the
 import heapq
 import logging
 import re
+import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from markupsafe import Markup
 from sqlalchemy import func, select, update
@@ -32,7 +34,7 @@ from cop.errors import DomainError
 from cop.extensions import db, utcnow
 from cop.library.models import KIND_LABELS as RESOURCE_KIND_LABELS
 from cop.library.models import Resource, ResourceVersion
-from cop.search.index import NO_VALUE, IndexUnavailable, get_searcher, index_dir, make_schema
+from cop.search.index import NO_VALUE, IndexUnavailable, get_searcher, index_dir, make_schema, plain_text
 from cop.search.models import SearchLog
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,9 @@ class SearchResults:
     hits: list[Hit]
     facets: list[Facet]
     suggestion: str | None = None
+    # True when only the best PHRASE_CANDIDATES documents were checked (a phrase of common words):
+    # the total and the facets count the matches among those.
+    capped: bool = False
 
 
 def normalize_query(text: str) -> str:
@@ -143,6 +148,27 @@ def _readable_ids(user) -> frozenset:
     return permissions.readable_community_ids(user)
 
 
+# The module's LRU dictionaries below are shared by a worker's threads (gunicorn gthread): every
+# read and write goes through these two, under one lock (a move_to_end racing a popitem raised KeyError).
+_LRU_LOCK = threading.Lock()
+
+
+def _lru_get(cache: OrderedDict, key):
+    with _LRU_LOCK:
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+        return value
+
+
+def _lru_put(cache: OrderedDict, key, value, size: int) -> None:
+    with _LRU_LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
+
+
 # Built permission filters by what they depend on (the reader's communities and the narrowing), shared
 # by everyone who reads the same communities and reused by one person's next searches (pages, facets):
 # building one (an ``Or`` of a term per community, hundreds) and spelling it out as a cache key cost a
@@ -177,9 +203,8 @@ def permission_filter(user, *, readable: frozenset | None = None, **selected):
         since = (utcnow() - timedelta(days=DATE_RANGES[selected["date"]][1])).replace(minute=0, second=0,
                                                                                       microsecond=0)
     key = (everything, readable, listed, tuple(narrowing_key), since)
-    built = _FILTERS.get(key)
+    built = _lru_get(_FILTERS, key)
     if built is not None:
-        _FILTERS.move_to_end(key)
         return built
     parts = [wq.Term("type", "person")]
     if readable:
@@ -195,9 +220,7 @@ def permission_filter(user, *, readable: frozenset | None = None, **selected):
         narrowing.append(wq.DateRange("created", since, None))
     built = wq.And([allowed, *narrowing]) if narrowing else allowed
     built._cop_key = key
-    _FILTERS[key] = built
-    while len(_FILTERS) > _FILTERS_KEPT:
-        _FILTERS.popitem(last=False)
+    _lru_put(_FILTERS, key, built, _FILTERS_KEPT)
     return built
 
 
@@ -297,13 +320,10 @@ def _column_docs(searcher, q) -> set:
     docs = set()
     for data, offset, deleted in _leaves(searcher):
         filters = data.setdefault("filters", OrderedDict())
-        local = filters.get(key)
+        local = _lru_get(filters, key)
         if local is None:
-            local = filters[key] = frozenset(_local_docs(data, q))
-            while len(filters) > _FILTERS_PER_SEGMENT:
-                filters.popitem(last=False)
-        else:
-            filters.move_to_end(key)
+            local = frozenset(_local_docs(data, q))
+            _lru_put(filters, key, local, _FILTERS_PER_SEGMENT)
         if deleted:
             local = local.difference(deleted)
         docs.update(map(offset.__add__, local) if offset else local)
@@ -326,22 +346,21 @@ def _segment_data(reader) -> dict:
     """{"columns": {column: [value by local docnum]}, "by_value": {column: {value: [local docnums]}}}."""
     segment = reader.segment()
     key = (segment.segment_id(), reader.doc_count_all()) if segment is not None else None
-    data = _SEGMENTS.get(key) if key is not None else None
+    data = _lru_get(_SEGMENTS, key) if key is not None else None
     if data is not None:
-        _SEGMENTS.move_to_end(key)
         return data
     size = reader.doc_count_all()
     data = {"columns": {}, "by_value": {}}
     for column in _SEGMENT_COLUMNS:
-        column_reader = reader.column_reader(column)
+        # Raw values (bytes, and ticks for "created"): decoding every document's value cost most of
+        # a worker's first search; facets decode only the distinct values they show.
+        column_reader = reader.column_reader(column, translate=False)
         values = list(column_reader)
         if len(values) != size:  # a short segment column (see index.NO_VALUE): read one by one
             values = [_value_at(column_reader, docnum) for docnum in range(size)]
         data["columns"][column] = values
     if key is not None:
-        _SEGMENTS[key] = data
-        while len(_SEGMENTS) > _SEGMENTS_KEPT:
-            _SEGMENTS.popitem(last=False)
+        _lru_put(_SEGMENTS, key, data, _SEGMENTS_KEPT)
     return data
 
 
@@ -405,44 +424,120 @@ def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page:
         key = (repr(q), _query_key(filter_query), sort, page, per_page)
         if key in cached:
             cached.move_to_end(key)
-            total, page, pages, results, facets = cached[key]
+            total, page, pages, results, facets, capped = cached[key]
         else:
-            # Every permitted match, unscored (fast), for the total and the facet counts...
-            matched = allowed.intersection(_docs_matching(searcher, q))  # a new set: the cached one is shared
+            # Not terms=True below: recording the matched terms of every scored document cost a
+            # third of the search; highlights use the query's terms instead.
+            sortedby = sorting.FieldFacet("updated", reverse=True) if sort == "date" else None
+            capped = False
+            if _has_phrase(q):
+                # Positions are checked only for the best PHRASE_CANDIDATES documents holding the
+                # phrase's words (ranked, skipping non-competitive blocks), not for every document
+                # holding them: that was 2.4 s for two common words on a million posts.
+                loose = q.accept(_phrase_words)
+                best = _top(searcher, loose, allowed, PHRASE_CANDIDATES, None)
+                candidates = [docnum for _score, docnum in best.top_n]
+                capped = len(candidates) >= PHRASE_CANDIDATES
+                matched = (set(searcher.docs_for_query(wq.And([DocSet(searcher, candidates), q])))
+                           if candidates else set())
+                query_for_page = loose  # a phrase scores as its words
+            else:
+                # Every permitted match, unscored (fast), for the total and the facet counts...
+                matched = allowed.intersection(_docs_matching(searcher, q))  # a new set: the cached one is shared
+                query_for_page = q
             total = len(matched)
             pages = max(1, -(-total // per_page))
             page = min(max(1, page), pages)
-            # ...and only the requested page scored and sorted. Not terms=True: recording the
-            # matched terms of every scored document cost a third of the search; highlights use
-            # the query's terms instead.
-            sortedby = sorting.FieldFacet("updated", reverse=True) if sort == "date" else None
-            if _has_phrase(q):
-                # The matches are known: score only those, with the phrase's words (a phrase's
-                # score is its words'), instead of checking every phrase's positions again.
-                results = (searcher.search(q.accept(_phrase_words), filter=matched, limit=page * per_page,
-                                           sortedby=sortedby) if matched else
-                           searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby))
-            else:
-                results = searcher.search(q, filter=allowed, limit=page * per_page, sortedby=sortedby)
+            # ...and only the requested page scored and sorted.
+            results = (_top(searcher, query_for_page, matched if query_for_page is not q else allowed,
+                            page * per_page, sortedby) if matched else None)
             # The facets (counts and names) are kept with the results: counting and naming a common
             # word's tens of thousands of matches cost more than the rest of the page.
             facets = _facets(_count_facets(searcher, matched))
-            cached[key] = (total, page, pages, results, facets)
+            cached[key] = (total, page, pages, results, facets, capped)
             while len(cached) > 32:
                 cached.popitem(last=False)
-        results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
-        results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
-        # A slice, not list(results): list() asks len(), which counts every match again.
-        page_hits = results[(page - 1) * per_page:page * per_page]
-        hits = _load_hits(user, page_hits, q, readable)
+        hits = []
+        if results is not None:
+            results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
+            results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
+            # A slice, not list(results): list() asks len(), which counts every match again.
+            hits = _load_hits(user, results[(page - 1) * per_page:page * per_page], q, readable)
         # Only when nothing was found: a search with hits needs no correction.
         suggestion = _suggest(searcher, allowed, text, total) if total == 0 else None
-        return SearchResults(text, total, page, pages, hits, facets, suggestion)
+        return SearchResults(text, total, page, pages, hits, facets, suggestion, capped)
     except (QueryError, SearchUnavailable):
         raise
     except Exception:
         log.warning("search failed for %r", text, exc_info=True)
         raise SearchUnavailable() from None
+
+
+TOP_WIDENING = 4  # unfiltered top-N asks this many times the page's documents, then keeps the permitted
+
+
+def _top(searcher, q, allowed: set, limit: int, sortedby):
+    """The best ``limit`` documents matching ``q`` among ``allowed``, as Whoosh ``Results``.
+
+    Whoosh skips blocks of postings that cannot enter the top N (block-max) only when no filter
+    is given: a filter makes it step through and score every match. So the top
+    ``TOP_WIDENING * limit`` are asked without one and the permitted kept; only when too few of
+    them are permitted (someone who may read little of a common word's matches) is the filtered,
+    exhaustive search run.
+    """
+    if sortedby is None:
+        wide = max(limit * TOP_WIDENING, 100)
+        unfiltered = searcher.search(q, limit=wide)
+        permitted = [(score, docnum) for score, docnum in unfiltered.top_n if docnum in allowed]
+        if len(permitted) >= limit or len(unfiltered.top_n) < wide:
+            from whoosh.searching import Results
+
+            return Results(searcher, q, permitted[:limit])
+    return searcher.search(q, filter=allowed, limit=limit, sortedby=sortedby)
+
+
+PHRASE_CANDIDATES = 1000  # documents whose positions a phrase search checks, at most
+
+
+class DocSet(wq.Query):
+    """The documents ``docnums`` (of ``searcher``), as a query: ``And([DocSet(...), q])`` runs ``q``'s
+    matchers only where the set has documents, skipping to each (a filter would let ``q`` match
+    everywhere first)."""
+
+    def __init__(self, searcher, docnums):
+        self._by_reader = {}
+        wanted = sorted(docnums)
+        for reader, offset in searcher.reader().leaf_readers():
+            end = offset + reader.doc_count_all()
+            self._by_reader[id(reader)] = [d - offset for d in wanted if offset <= d < end]
+        self._key = tuple(wanted)
+
+    def __repr__(self):
+        return f"DocSet({len(self._key)})"
+
+    def __eq__(self, other):
+        return isinstance(other, DocSet) and other._key == self._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def is_leaf(self):
+        return True
+
+    def estimate_size(self, ixreader):
+        return len(self._key)
+
+    def normalize(self):
+        return self
+
+    def matcher(self, searcher, context=None):
+        from whoosh.matching import ListMatcher, NullMatcher
+
+        ids = self._by_reader.get(id(searcher.reader()))
+        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher()
+
+    def docs(self, searcher):
+        return iter(self._by_reader.get(id(searcher.reader()), ()))
 
 
 def _has_phrase(q) -> bool:
@@ -495,7 +590,7 @@ def _count_facets(searcher, matched: set) -> dict[str, dict]:
     created = [when for when in map(columns["created"].__getitem__, matched) if when]
     now = utcnow()
     for key, (_label, days) in DATE_RANGES.items():
-        since = now - timedelta(days=days)
+        since = _SCHEMA["created"].to_column_value(now - timedelta(days=days))  # the column's raw ticks
         n = sum(1 for when in created if when >= since)
         if n:
             counts["date"][key] = n
@@ -507,12 +602,25 @@ def _terms_of(q) -> set[str]:
             for fieldname, text in _positive_terms(q) if fieldname in CONTENT_FIELDS}
 
 
+_TOKEN = re.compile(r"[\w*]+(?:\.?[\w*]+)*")  # the body analyzer's tokenizer
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    from whoosh.lang.porter import stem
+
+    return stem(word)
+
+
 def _best_post(posts: list[Post], terms: set[str]) -> Post | None:
-    """The visible post of a thread that contains the most of the query's terms (first one on a tie)."""
-    analyzer = _SCHEMA["body"].analyzer
+    """The visible post of a thread that contains the most of the query's terms (first one on a tie).
+
+    Each post's distinct words are stemmed (cached) rather than run through the analyzer token by
+    token: a page of thread hits holds a few hundred posts.
+    """
     best, best_score = None, 0
     for post in posts:
-        words = {token.text for token in analyzer(post.body_md)}
+        words = {_stem(word) for word in set(_TOKEN.findall(plain_text(post.body_html).lower()))}
         score = len(terms & words)
         if score > best_score:
             best, best_score = post, score
@@ -575,13 +683,13 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
             if resource.community_id in readable:
                 objects[("resource", resource.id)] = resource
         rows = db.session.execute(
-            select(ResourceVersion.resource_id, ResourceVersion.body_md,
+            select(ResourceVersion.resource_id, ResourceVersion.body_html,
                    func.substr(ResourceVersion.text_content, 1, 50_000))
             .join(Resource, Resource.id == ResourceVersion.resource_id)
             .where(ResourceVersion.resource_id.in_([i for t, i in objects if t == "resource"]),
                    ResourceVersion.number == Resource.latest_version))
         for resource_id, body, text in rows:
-            texts[resource_id] = body or text or ""
+            texts[resource_id] = plain_text(body) if body else text or ""
     if "community" in by_type:
         listed = {c.id: c for c in db.session.scalars(
             permissions.listed_communities(user).where(Community.id.in_(by_type["community"])))}
@@ -606,13 +714,13 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
         if doc_type == "thread":
             posts = posts_by_thread.get(obj.id, [])
             post = _best_post(posts, terms) or (posts[0] if posts else None)
-            body = post.body_md if post else ""
+            body = plain_text(post.body_html) if post else ""
         elif doc_type == "resource":
-            body = "\n\n".join(filter(None, [obj.description_md, texts.get(obj.id, "")]))
+            body = "\n\n".join(filter(None, [plain_text(obj.description_html), texts.get(obj.id, "")]))
         elif doc_type == "community":
             body = obj.domain
         else:
-            body = "\n".join(filter(None, [obj.title, obj.department, obj.location, obj.bio_md]))
+            body = "\n".join(filter(None, [obj.title, obj.department, obj.location, plain_text(obj.bio_html)]))
         snippet = _highlight(hit, "body", body, body)
         snippets.put((key, term_key), version, (title, snippet, post.id if post is not None else None))
         hits.append(Hit(doc_type, obj.id, obj, title, snippet, post))
@@ -757,10 +865,9 @@ _SIMILAR: OrderedDict = OrderedDict()
 def _similar_cached(key):
     if key is None:
         return None
-    entry = _SIMILAR.get(key)
+    entry = _lru_get(_SIMILAR, key)
     if entry is None or time.monotonic() - entry[0] > SIMILAR_TTL:
         return None
-    _SIMILAR.move_to_end(key)
     return entry[1]
 
 
@@ -815,9 +922,7 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
             hits = searcher.search(q, filter=allowed, limit=limit + 1)
             ids = [int(hit["key"].split(":", 1)[1]) for hit in hits]
             if key is not None:
-                _SIMILAR[key] = (time.monotonic(), ids)
-                while len(_SIMILAR) > SIMILAR_CACHE_SIZE:
-                    _SIMILAR.popitem(last=False)
+                _lru_put(_SIMILAR, key, (time.monotonic(), ids), SIMILAR_CACHE_SIZE)
     except Exception:
         log.warning("similar threads unavailable", exc_info=True)
         return []

@@ -73,7 +73,7 @@ def search():
     community = _scope(args["community"])
     text = args["q"]
     context = dict(args=args, community=community, results=None, message=None, facet_url=_facet_url,
-                   type_labels=services.TYPE_LABELS)
+                   type_labels=services.TYPE_LABELS, phrase_candidates=f"{services.PHRASE_CANDIDATES:,}")
     if not text:
         return render_template("search/results.html", **context)
     page = page_arg(request)

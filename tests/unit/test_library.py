@@ -94,7 +94,8 @@ def test_blob_paths_are_only_ever_built_from_a_hash(app):
     ("..\\..\\Windows\\system32\\evil.dll", "evil.dll"),
     ("C:\\Users\\me\\plan.docx", "plan.docx"),
     ("bad\r\nX-Header: 1.txt", "badX-Header 1.txt"),
-    ("tab\there\x00\x1b[31m.txt", "tabhere[31m.txt"),
+    ("tab\there\x1b[31m.txt", "tabhere[31m.txt"),
+    ("report.pdf\x00.html", "report.pdf"),  # a NUL ends the name (issue 14, item 7): never "report.pdf.html"
     ("invoice\u202etxt.exe", "invoicetxt.exe"),
     ('quote"s<and>pipes|?*.md', "quotesandpipes.md"),
     (".htaccess", "htaccess"),

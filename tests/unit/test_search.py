@@ -137,9 +137,13 @@ def test_thread_hit_names_the_post_that_matched(world):
 
 def test_snippets_escape_html(app, world):
     thread = world["common"]
-    discussions.reply(world["member"], thread, thread.opening_post, "zqescape <b>bold</b> <script>x()</script>")
+    # Snippets are cut from the sanitized rendering: the script is gone, and markup shown as text
+    # (the code span) is escaped again around the highlight.
+    discussions.reply(world["member"], thread, thread.opening_post,
+                      "zqescape <b>bold</b> <script>x()</script> `<img src=x onerror=alert(1)>`")
     (hit,) = search.search(world["outsider"], "zqescape").hits
-    assert "<script>" not in str(hit.snippet) and "&lt;" in str(hit.snippet)
+    snippet = str(hit.snippet)
+    assert "<script>" not in snippet and "<img" not in snippet and "&lt;img" in snippet
 
 
 def test_anonymous_users_get_nothing(world):
@@ -222,6 +226,8 @@ def test_facets_filter_and_sort(world):
     assert tagged.total == 1
     by_date = search.search(member, "kettle", sort="date", date="week")
     assert by_date.total == everything.total  # everything here was written in the past week
+    dates = {v: n for f in everything.facets if f.name == "date" for v, _l, n in f.options}
+    assert dates == {"week": everything.total, "month": everything.total, "year": everything.total}
     newest_first = [hit.obj.last_activity_at for hit in search.search(member, "kettle", sort="date",
                                                                        type="thread").hits]
     assert newest_first == sorted(newest_first, reverse=True)
@@ -603,6 +609,63 @@ def test_related_threads_are_stored_by_the_indexer_and_updated_on_change(app, wo
     discussions.move_thread(member, third, world["private"])
     assert third.id not in [t.id for t in search.related_threads(outsider, first)]
     assert third.id in [t.id for t in search.related_threads(member, first)]
+
+
+def test_snippets_come_from_the_rendered_text_not_the_markdown(world):
+    member, thread = world["member"], world["common"]
+    discussions.reply(member, thread, thread.opening_post,
+                      "Use **zqboldword** with [the guide](https://example.com/zqlinked) & `x < y`")
+    (hit,) = search.search(member, "zqboldword").hits
+    snippet = str(hit.snippet)
+    assert '<mark class="hl term0">zqboldword</mark>' in snippet
+    assert "**" not in snippet and "https://example.com" not in snippet and "](" not in snippet
+    assert "the guide" in snippet and "x &lt; y" in snippet
+
+
+def test_phrases_are_checked_among_the_best_candidates(app, world, monkeypatch):
+    member, open_c = world["member"], world["open"]
+    adjacent = [discussions.create_thread(member, open_c, title=f"Zqphrase{n}", body=f"zqdelta zqomega {n}").id
+                for n in range(3)]
+    discussions.create_thread(member, open_c, title="Apart", body="zqomega then zqdelta, never together")
+    results = search.search(member, '"zqdelta zqomega"')
+    assert sorted(h.id for h in results.hits) == sorted(adjacent) and results.total == 3 and not results.capped
+    assert search.search(world["outsider"], '"zqdelta zqomega"').total == 3
+    assert search.search(member, '"zqomega zqdelta"').total == 0
+    monkeypatch.setattr(search, "PHRASE_CANDIDATES", 2)
+    capped = search.search(member, '"zqdelta zqomega" zqphrase1')
+    assert capped.total == 1 and [h.id for h in capped.hits] == [adjacent[1]]
+    capped = search.search(member, '"zqdelta zqomega"', sort="date")
+    assert capped.capped and capped.total == 2 and len(capped.hits) == 2
+
+
+def test_segment_files_are_read_from_the_shared_mapping_not_copied():
+    """Whoosh copied each file of a compound segment (BytesIO over the mmap) into every worker's heap."""
+    from whoosh.filedb.structfile import BufferFile
+
+    data = bytearray(b"0123456789\nabc")
+    segment_file = BufferFile(memoryview(data))
+    assert segment_file.read(3) == b"012" and segment_file.tell() == 3
+    segment_file.seek(-3, 2)
+    assert segment_file.read() == b"abc"
+    segment_file.seek(0)
+    assert segment_file.readline() == b"0123456789\n"
+    data[0:1] = b"X"  # reads go to the mapping itself, not a private copy
+    segment_file.seek(0)
+    assert segment_file.read(1) == b"X"
+
+
+def test_related_command_stores_the_missing_lists(app, runner, world):
+    from sqlalchemy import delete
+
+    from cop.search.models import RelatedThread
+
+    db.session.execute(delete(RelatedThread))
+    db.session.commit()
+    result = runner.invoke(args=["cop", "search", "related"])
+    assert result.exit_code == 0, result.output
+    live = set(db.session.scalars(select(Thread.id).where(Thread.is_deleted.is_(False))))
+    assert set(db.session.scalars(select(RelatedThread.thread_id))) == live
+    assert world["common"].id in db.session.get(RelatedThread, world["restricted_thread"].id).ids
 
 
 def test_the_outbox_is_pruned_of_applied_rows_past_the_retention_margin(app, runner, world):
