@@ -7,19 +7,31 @@ export FLASK_APP := wsgi
 # `make run PORT=8000` serves on another port.
 PORT ?= 5000
 
-.PHONY: run test chromium slapd bench bench-seed bench-repeated wrk
+.PHONY: run test lint lock chromium slapd bench bench-seed bench-repeated wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The lock files pin every package with its hashes; pip refuses anything else.
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.test-installed: requirements.txt requirements-test.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-test.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.txt
 	touch $(VENV)/.runtime-installed $@
+
+# `make lock`: compile requirements.in / requirements-test.in into the lock files with hashes (pip-tools in a
+# venv of its own). Add or change a dependency in the .in file, run this, commit the three files together.
+LOCK_VENV := .venv-lock
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install --quiet pip-tools==7.6.2; }
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-test.txt requirements-test.in
 
 run: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade
@@ -53,7 +65,12 @@ slapd:
 # The suite runs on every core; module-scoped fixtures (live servers, search worlds) stay in one worker.
 PYTEST_ARGS ?= -n auto --dist loadscope
 
-test: $(VENV)/.test-installed chromium slapd
+# Lint and type-check before the tests (rules and the mypy settings are in pyproject.toml).
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint chromium slapd
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # `make bench`: seed (once) and benchmark every main page under gunicorn; see bench/RESULTS.md.

@@ -38,7 +38,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -420,7 +420,7 @@ def run(*, per_type=200, pages=PAGE_TYPES, concurrency=8, workers=2, seed=15, wa
     logins = {r.login for items in drawn["urls"].values() for r in items} | {"member", "anon"}
     echo(f"Data: {drawn['counts']} ({drawn['backend']}); member {drawn['member']}; "
          f"{sum(len(v) for v in cold_urls.values())} distinct URLs")
-    report = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "backend": drawn["backend"],
+    report = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "backend": drawn["backend"],
               "counts": drawn["counts"], "machine": harness.machine(), "workers": workers,
               "concurrency": concurrency, "per_type": per_type, "seed": seed, "load_before": load_before,
               "cold": [], "warm": [], "single": [], "first": {}, "memory_after_cold": [], "write_load": None,

@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -351,7 +351,7 @@ def render_section(label: str, report: dict, compare: dict | None = None) -> str
         f"{report['seconds']:g} s x {report['runs']} run(s) per page; tool: {report['tool']}",
         f"- Machine: {m0.get('cpu', '?')}, {m0.get('cores')} cores, {m0.get('memory_gb', '?')} GB; "
         f"Python {m0['python']}, SQLite {m0['sqlite']}",
-        f"- Data: " + ", ".join(f"{v:,} {k}" for k, v in report["counts"].items()),
+        "- Data: " + ", ".join(f"{v:,} {k}" for k, v in report["counts"].items()),
         f"- Load average (1/5/15 min) before: {report['load_before']}, after: {report['load_after']}",
         "",
         "| page | req/s | median ms | p95 ms | x floor | SQL queries | target | result |"
@@ -416,7 +416,7 @@ def run(app=None, *, quick=False, workers=2, concurrency=8, seconds=10.0, runs=1
     finally:
         server.stop()
     report = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "backend": subjects["backend"],
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "backend": subjects["backend"],
         "mode": "quick" if quick else "full", "workers": 1 if quick else workers, "concurrency": concurrency,
         "seconds": seconds, "runs": runs,
         "tool": "sequential" if quick else ("wrk" if tool == "wrk" or (tool == "auto" and client.wrk_available())

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -213,7 +213,7 @@ def run(*, clients=16, seconds=60.0, workers=4, redis=None, label=None, write=Tr
     checks = verify(app, acknowledged)
     five_xx = sum(n for status, n in statuses.items() if isinstance(status, int) and status >= 500)
     report = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "backend": make_backend_name(), "clients": clients, "seconds": seconds, "workers": workers,
         "rate_limit_storage": redis or "memory://", "requests": sum(statuses.values()),
         "rps": sum(statuses.values()) / elapsed, "statuses": {str(k): v for k, v in statuses.items()},

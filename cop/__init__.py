@@ -214,7 +214,7 @@ _WROTE = "cop_wrote"
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(conn, _cursor, statement, _parameters, _context, _executemany):
-    if not statement.lstrip()[:6].upper() == "SELECT":
+    if statement.lstrip()[:6].upper() != "SELECT":
         conn.info[_WROTE] = True
 
 

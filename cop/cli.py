@@ -79,6 +79,25 @@ def search_catch_up():
     click.echo(f"Applied {applied} changes.")
 
 
+@search_cli.command("prune-outbox")
+@click.option("--keep-hours", default=24, show_default=True, type=click.IntRange(min=0),
+              help="Keep applied changes this recent, for the other hosts' index copies.")
+@with_appcontext
+def search_prune_outbox(keep_hours):
+    """Delete the outbox changes this host's index has applied (older than --keep-hours).
+
+    catch-up also prunes, at most once an hour per process, keeping a day.
+    """
+    from datetime import timedelta
+
+    from cop.search import index
+
+    deleted = index.prune_outbox(keep=timedelta(hours=keep_hours))
+    if deleted is None:
+        raise click.ClickException("The outbox could not be pruned; see the log.")
+    click.echo(f"Deleted {deleted} applied changes from the outbox.")
+
+
 @search_cli.command("related")
 @click.option("--all", "everything", is_flag=True, help="Recompute every thread's list, not only the missing.")
 @with_appcontext

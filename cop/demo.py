@@ -289,7 +289,6 @@ def _load_discussions(rng) -> bool:
     if db.session.scalar(select(func.count()).select_from(Thread)):
         return False
     users = {u.email: u for u in db.session.scalars(select(User))}
-    now = utcnow()
     for slug, threads in DISCUSSIONS.items():
         community = db.session.scalar(select(Community).where(Community.slug == slug))
         coordinator = db.session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
@@ -304,7 +303,7 @@ def _load_discussions(rng) -> bool:
                                                priority=priority, tags=tags)
             first_level = []
 
-            def add(parent, items, into=None):
+            def add(parent, items, into=None, thread=thread, members=members):
                 for email, text, children in items:
                     writer = users.get(email)
                     if writer is None or writer not in members:

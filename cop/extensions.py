@@ -1,4 +1,6 @@
 """Extensions, created unbound and attached to the app in ``create_app``."""
+from datetime import UTC
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -23,12 +25,20 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+def in_list(values) -> str:
+    """``values`` as the SQL list of a CHECK constraint's IN: strings quoted, numbers as they are.
+
+    The values are the models' own constants (never user input), so they are written inline.
+    """
+    return "({})".format(", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in values))
+
+
 def utcnow():
     """The current time in UTC, naive, as every timestamp column stores it.
 
     SQLite drops time zones, so storing naive UTC everywhere keeps values
     comparable on both SQLite and PostgreSQL.
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)

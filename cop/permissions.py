@@ -15,18 +15,21 @@ Roles, from the user's point of view on one community:
 * **anyone signed in** — reads open communities; sees restricted ones
   listed by name and domain; never learns that a private one exists.
 """
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from flask import abort, current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import String, event, inspect, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, String, event, false, inspect, literal, or_, select, union_all
 
 from cop import caching
 from cop.communities.models import Community, Membership, VisibilityVersion, bump_visibility_version, community_sponsors
 from cop.extensions import db
 
+# Who asks: a User, flask-login's anonymous user or current_user proxy, or None (no request).
+Viewer: TypeAlias = Any
 
-def _signed_in(user) -> bool:
+
+def _signed_in(user: Viewer) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
@@ -42,14 +45,14 @@ class MembershipFacts(NamedTuple):
         return self.status == "active" and self.role == "coordinator"
 
 
-def _per_request(name: str) -> dict:
+def _per_request(name: str) -> dict[Any, Any]:
     return g.setdefault(name, {}) if has_app_context() else {}
 
 
-def _relations(user) -> tuple[dict[int, MembershipFacts], frozenset[int]]:
+def _relations(user: Viewer) -> tuple[dict[int, MembershipFacts], frozenset[int]]:
     """``user``'s memberships by community id and the ids of the communities they sponsor: one
     statement, once per request (again after a commit)."""
-    cache = _per_request("_membership_cache")
+    cache: dict[int, tuple[dict[int, MembershipFacts], frozenset[int]]] = _per_request("_membership_cache")
     if user.id not in cache:
         no_text = literal(None, String)
         rows = db.session.execute(union_all(
@@ -67,11 +70,11 @@ def _relations(user) -> tuple[dict[int, MembershipFacts], frozenset[int]]:
     return cache[user.id]
 
 
-def _memberships(user) -> dict[int, MembershipFacts]:
+def _memberships(user: Viewer) -> dict[int, MembershipFacts]:
     return _relations(user)[0]
 
 
-def _sponsored(user) -> frozenset[int]:
+def _sponsored(user: Viewer) -> frozenset[int]:
     """Ids of the communities ``user`` sponsors."""
     return _relations(user)[1]
 
@@ -84,7 +87,7 @@ def forget_memberships() -> None:
 
 
 @event.listens_for(FlaskSession, "after_flush")
-def _count_visibility_changes(session, _flush_context) -> None:
+def _count_visibility_changes(session: FlaskSession, _flush_context: Any) -> None:
     """A flush that adds, deletes or re-scopes a community bumps the visibility version in its transaction."""
     if any(isinstance(obj, Community) for obj in (*session.new, *session.deleted)) or any(
             isinstance(obj, Community) and inspect(obj).attrs.visibility.history.has_changes()
@@ -93,7 +96,7 @@ def _count_visibility_changes(session, _flush_context) -> None:
 
 
 @event.listens_for(FlaskSession, "after_commit")
-def _forget_after_commit(_session) -> None:
+def _forget_after_commit(_session: FlaskSession) -> None:
     """A commit may have changed memberships, sponsors, visibility or content: the request reads them again."""
     forget_memberships()
     caching.forget_content_version()
@@ -106,11 +109,12 @@ def _visibility_sets() -> dict[str, frozenset[int]]:
     the row still holds that version: one one-row query per request instead of every community. (On
     PostgreSQL the sets may be newer than the version they are kept with, never older.)
     """
-    cache = _per_request("_visibility_cache")
+    cache: dict[str, dict[str, frozenset[int]]] = _per_request("_visibility_cache")
     if "sets" in cache:
         return cache["sets"]
     version = db.session.scalar(select(VisibilityVersion.value).where(VisibilityVersion.id == 1))
     kept = current_app.extensions.get("cop_visibility") if version is not None else None
+    sets: dict[str, frozenset[int]]
     if kept is not None and kept[0] == version:
         sets = kept[1]
     else:
@@ -125,57 +129,58 @@ def _visibility_sets() -> dict[str, frozenset[int]]:
     return sets
 
 
-def _community_ids(user, visibilities: tuple[str, ...], statuses: tuple[str, ...]) -> frozenset[int]:
+def _community_ids(user: Viewer, visibilities: tuple[str, ...], statuses: tuple[str, ...]) -> frozenset[int]:
     if not _signed_in(user):
         return frozenset()
     sets = _visibility_sets()
     if user.is_admin:
         return sets["all"]
-    empty = frozenset()
+    empty: frozenset[int] = frozenset()
     return empty.union(*(sets.get(v, empty) for v in visibilities), _sponsored(user),
                        (cid for cid, m in _memberships(user).items() if m.status in statuses))
 
 
-def readable_community_ids(user) -> frozenset[int]:
+def readable_community_ids(user: Viewer) -> frozenset[int]:
     """The ids of the communities whose content ``user`` may read: ``visible_communities`` as a set,
     built in Python from this request's memberships, sponsorships and visibilities."""
     return _community_ids(user, ("open",), ("active",))
 
 
-def listed_community_ids(user) -> frozenset[int]:
+def listed_community_ids(user: Viewer) -> frozenset[int]:
     """The ids of the communities ``user`` may know about: ``listed_communities`` as a set."""
     return _community_ids(user, ("open", "restricted"), ("active", "invited"))
 
 
-def membership_of(user, community) -> MembershipFacts | None:
+def membership_of(user: Viewer, community: Community) -> MembershipFacts | None:
     if not _signed_in(user):
         return None
     return _memberships(user).get(community.id)
 
 
-def _status(user, community) -> str | None:
+def _status(user: Viewer, community: Community) -> str | None:
     membership = membership_of(user, community)
     return membership.status if membership else None
 
 
-def is_admin(user) -> bool:
+def is_admin(user: Viewer) -> bool:
     return _signed_in(user) and bool(user.is_admin)
 
 
-def is_member(user, community) -> bool:
+def is_member(user: Viewer, community: Community) -> bool:
     return _status(user, community) == "active"
 
 
-def is_coordinator(user, community) -> bool:
+def is_coordinator(user: Viewer, community: Community) -> bool:
     membership = membership_of(user, community)
     return bool(membership and membership.is_coordinator)
 
 
-def is_sponsor(user, community) -> bool:
-    return _signed_in(user) and any(s.id == user.id for s in community.sponsors)
+def is_sponsor(user: Viewer, community: Community) -> bool:
+    # Community.sponsors is an untyped db.relationship (not yet Mapped[...]): mypy sees the property.
+    return _signed_in(user) and any(s.id == user.id for s in community.sponsors)  # type: ignore[attr-defined]
 
 
-def can_see_listing(user, community) -> bool:
+def can_see_listing(user: Viewer, community: Community) -> bool:
     """May the user know this community exists (name, domain, guidelines)?"""
     if not _signed_in(user):
         return False
@@ -184,7 +189,7 @@ def can_see_listing(user, community) -> bool:
     return _status(user, community) in ("active", "invited") or is_sponsor(user, community)
 
 
-def can_view(user, community) -> bool:
+def can_view(user: Viewer, community: Community) -> bool:
     """May the user read the community's content (threads, library, members)?"""
     if not _signed_in(user):
         return False
@@ -193,7 +198,7 @@ def can_view(user, community) -> bool:
     return is_member(user, community) or is_sponsor(user, community)
 
 
-def can_join(user, community) -> bool:
+def can_join(user: Viewer, community: Community) -> bool:
     """Open communities: join directly (unless a coordinator removed you)."""
     return (
         _signed_in(user)
@@ -202,7 +207,7 @@ def can_join(user, community) -> bool:
     )
 
 
-def can_request_to_join(user, community) -> bool:
+def can_request_to_join(user: Viewer, community: Community) -> bool:
     """Restricted communities: ask a coordinator (again, after a decline or leaving).
 
     Someone already invited answers the invitation instead.
@@ -214,25 +219,25 @@ def can_request_to_join(user, community) -> bool:
     )
 
 
-def can_answer_invitation(user, community) -> bool:
+def can_answer_invitation(user: Viewer, community: Community) -> bool:
     return _status(user, community) == "invited"
 
 
-def can_leave(user, community) -> bool:
+def can_leave(user: Viewer, community: Community) -> bool:
     return is_member(user, community)
 
 
-def can_manage(user, community) -> bool:
+def can_manage(user: Viewer, community: Community) -> bool:
     """Coordinators and administrators: decide requests, invite, remove, edit."""
     return is_admin(user) or is_coordinator(user, community)
 
 
-def can_oversee(user, community) -> bool:
+def can_oversee(user: Viewer, community: Community) -> bool:
     """Sponsors, active coordinators and administrators: the community's report and objectives."""
     return is_admin(user) or is_coordinator(user, community) or is_sponsor(user, community)
 
 
-def has_portfolio(user) -> bool:
+def has_portfolio(user: Viewer) -> bool:
     """Does the user sponsor any community (or administer them all)? Shown as the nav's Portfolio link.
 
     Administrators need no query; anyone else costs one indexed lookup,
@@ -245,7 +250,7 @@ def has_portfolio(user) -> bool:
     return bool(_sponsored(user))
 
 
-def _communities_where_user(user, statuses: tuple[str, ...]):
+def _communities_where_user(user: Viewer, statuses: tuple[str, ...]) -> ColumnElement[bool]:
     """Ids of communities where ``user`` has a membership in ``statuses`` or is a sponsor."""
     return or_(
         Community.id.in_(select(Membership.community_id).where(
@@ -254,18 +259,18 @@ def _communities_where_user(user, statuses: tuple[str, ...]):
     )
 
 
-def listed_communities(user):
+def listed_communities(user: Viewer) -> Select[tuple[Community]]:
     """A select of the communities the user may see in the directory."""
     query = select(Community)
     if not _signed_in(user):
-        return query.where(False)
+        return query.where(false())
     if user.is_admin:
         return query
     return query.where(or_(Community.visibility.in_(("open", "restricted")),
                            _communities_where_user(user, ("active", "invited"))))
 
 
-def visible_communities(user):
+def visible_communities(user: Viewer) -> Select[tuple[Community]]:
     """A select of the communities whose content the user may read.
 
     Every list of content (threads, resources, search hits, tag pages,
@@ -273,13 +278,13 @@ def visible_communities(user):
     """
     query = select(Community)
     if not _signed_in(user):
-        return query.where(False)
+        return query.where(false())
     if user.is_admin:
         return query
     return query.where(or_(Community.visibility == "open", _communities_where_user(user, ("active",))))
 
 
-def readers_of(community):
+def readers_of(community: Community) -> Select[tuple[int]]:
     """A select of the ids of enabled users who may read ``community``'s content (as ``can_view``).
 
     In SQL, so a service can address many people at once (notifications) and
@@ -293,7 +298,7 @@ def readers_of(community):
     return stmt.where(or_(User.is_admin.is_(True), *_user_in(community, ("active",))))
 
 
-def knowers_of(community):
+def knowers_of(community: Community) -> Select[tuple[int]]:
     """A select of the ids of enabled users who may know ``community`` exists (as ``can_see_listing``)."""
     from cop.accounts.models import User
 
@@ -303,7 +308,7 @@ def knowers_of(community):
     return stmt.where(or_(User.is_admin.is_(True), *_user_in(community, ("active", "invited"))))
 
 
-def _user_in(community, statuses: tuple[str, ...]):
+def _user_in(community: Community, statuses: tuple[str, ...]) -> tuple[ColumnElement[bool], ...]:
     from cop.accounts.models import User
 
     return (User.id.in_(select(Membership.user_id).where(Membership.community_id == community.id,
@@ -311,7 +316,7 @@ def _user_in(community, statuses: tuple[str, ...]):
             User.id.in_(select(community_sponsors.c.user_id).where(community_sponsors.c.community_id == community.id)))
 
 
-def get_listed_community_or_404(slug: str, user) -> Community:
+def get_listed_community_or_404(slug: str, user: Viewer) -> Community:
     """Load a community the user may know about.
 
     :raise 404: if no community has this slug, or the user may not know it
@@ -330,7 +335,7 @@ def require(allowed: bool) -> None:
         abort(403)
 
 
-def get_readable_community_or_404(slug: str, user) -> Community:
+def get_readable_community_or_404(slug: str, user: Viewer) -> Community:
     """Load a community whose content the user may read.
 
     :raise 404: missing, unknown to the user, or (for a restricted one the
@@ -342,7 +347,7 @@ def get_readable_community_or_404(slug: str, user) -> Community:
     return community
 
 
-def get_overseen_community_or_404(slug: str, user) -> Community:
+def get_overseen_community_or_404(slug: str, user: Viewer) -> Community:
     """Load a community whose report and objectives the user may see.
 
     :raise 404: no community has this slug, or it is private and the user
@@ -376,12 +381,12 @@ TEMPLATE_PREDICATES = {
 }
 
 
-def can_record_story(user, community) -> bool:
+def can_record_story(user: Viewer, community: Community) -> bool:
     """Value stories: any active member may tell one about the community or its threads, resources, meetings."""
     return is_member(user, community)
 
 
-def can_confirm_story(user, community) -> bool:
+def can_confirm_story(user: Viewer, community: Community) -> bool:
     """Coordinators (and administrators) confirm a value story, so its realized value is counted."""
     return can_manage(user, community)
 

@@ -5,7 +5,7 @@ Every timestamp is stored as naive UTC. ``localtime`` (a Jinja filter) renders o
 ago" when recent, the exact local time on hover and on keyboard focus), and ``time_key`` is what the
 rendered text depends on, for the fragment caches' keys.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,7 +60,7 @@ def _relative(age: timedelta) -> str:
 
 def exact(moment: datetime, tz: ZoneInfo | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """``moment`` (naive UTC) in ``tz`` (the viewer's zone) with the zone's abbreviation: ``2026-03-29 03:30 CEST``."""
-    local = moment.replace(tzinfo=timezone.utc).astimezone(tz or viewer_zone())
+    local = moment.replace(tzinfo=UTC).astimezone(tz or viewer_zone())
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 

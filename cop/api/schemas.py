@@ -4,7 +4,7 @@ Request schemas refuse unknown fields (marshmallow's default) and take integers 
 ``{"priority": "1"}`` or a typo'd field name is a 422 naming the field, never a silent guess.
 Every time is ISO 8601 in UTC with a ``Z``.
 """
-from datetime import timezone
+from datetime import UTC
 
 import marshmallow as ma
 from flask_smorest.fields import Upload
@@ -27,7 +27,7 @@ class UTCDateTime(F.DateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 _TEXT = validate.Regexp(r"[\s\S]*\S", error="Write something: it cannot be empty or only spaces.")

@@ -1,4 +1,4 @@
-from cop.extensions import db, utcnow
+from cop.extensions import db, in_list, utcnow
 
 VISIBILITIES = ("open", "restricted", "private")
 STAGES = ("potential", "coalescing", "maturing", "stewardship", "transformation")
@@ -47,15 +47,11 @@ def bump_visibility_version(connection) -> None:
         connection.execute(table.insert().values(id=1, value=1))
 
 
-def _in(values):
-    return "({})".format(", ".join(f"'{v}'" for v in values))
-
-
 class Community(db.Model):
     __tablename__ = "communities"
     __table_args__ = (
-        db.CheckConstraint(f"visibility IN {_in(VISIBILITIES)}", name="visibility"),
-        db.CheckConstraint(f"stage IN {_in(STAGES)}", name="stage"),
+        db.CheckConstraint(f"visibility IN {in_list(VISIBILITIES)}", name="visibility"),
+        db.CheckConstraint(f"stage IN {in_list(STAGES)}", name="stage"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -91,8 +87,8 @@ class Membership(db.Model):
     __tablename__ = "memberships"
     __table_args__ = (
         db.UniqueConstraint("community_id", "user_id"),
-        db.CheckConstraint(f"status IN {_in(MEMBER_STATUSES)}", name="status"),
-        db.CheckConstraint(f"role IN {_in(ROLES)}", name="role"),
+        db.CheckConstraint(f"status IN {in_list(MEMBER_STATUSES)}", name="status"),
+        db.CheckConstraint(f"role IN {in_list(ROLES)}", name="role"),
         db.Index("ix_memberships_user_status", "user_id", "status"),
         db.Index("ix_memberships_community_status", "community_id", "status", "role"),
         db.Index("ix_memberships_community_joined", "community_id", "status", "joined_at"),

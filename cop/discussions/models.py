@@ -1,4 +1,4 @@
-from cop.extensions import db, utcnow
+from cop.extensions import db, in_list, utcnow
 
 KINDS = ("question", "problem", "idea", "discussion", "announcement")
 KIND_LABELS = {"question": "Question", "problem": "Problem", "idea": "Idea", "discussion": "Discussion",
@@ -20,16 +20,12 @@ thread_tags = db.Table(
 )
 
 
-def _in(values):
-    return "({})".format(", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in values))
-
-
 class Thread(db.Model):
     __tablename__ = "threads"
     __table_args__ = (
-        db.CheckConstraint(f"kind IN {_in(KINDS)}", name="kind"),
-        db.CheckConstraint(f"priority IN {_in(PRIORITIES)}", name="priority"),
-        db.CheckConstraint(f"status IN {_in(STATUSES)}", name="status"),
+        db.CheckConstraint(f"kind IN {in_list(KINDS)}", name="kind"),
+        db.CheckConstraint(f"priority IN {in_list(PRIORITIES)}", name="priority"),
+        db.CheckConstraint(f"status IN {in_list(STATUSES)}", name="status"),
         db.Index("ix_threads_community_activity", "community_id", "last_activity_at"),
         db.Index("ix_threads_community_created", "community_id", "created_at"),
         db.Index("ix_threads_community_triage", "community_id", "status", "priority", "created_at"),
@@ -166,7 +162,7 @@ class PostRevision(db.Model):
 class Flag(db.Model):
     __tablename__ = "flags"
     __table_args__ = (
-        db.CheckConstraint(f"status IN {_in(FLAG_STATUSES)}", name="status"),
+        db.CheckConstraint(f"status IN {in_list(FLAG_STATUSES)}", name="status"),
         db.Index("ix_flags_community_status", "community_id", "status"),
     )
 

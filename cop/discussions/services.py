@@ -26,6 +26,7 @@ from cop.library.services import record_post_links
 from cop.markup import MarkupError, candidate_mentions, render_markdown
 from cop.tags.models import Tag, get_or_create_tags, normalize_tag, parse_tags
 from cop.textdiff import unified_diff
+from cop.validation import clean_title
 
 TITLE_MAX = 200
 POSTS_PER_PAGE = 50
@@ -63,15 +64,6 @@ def can_accept(user, thread) -> bool:
 def _require_post_rights(user, community):
     if not can_post(user, community):
         raise NotAllowed("Only members of this community can post here. Join it first.")
-
-
-def _clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
-    if not title:
-        raise DomainError("Give the thread a title.", field="title")
-    if len(title) > TITLE_MAX:
-        raise DomainError(f"Keep the title under {TITLE_MAX} characters.", field="title")
-    return title
 
 
 def _render_body(body: str) -> tuple[str, list[User]]:
@@ -163,7 +155,7 @@ def create_thread(author, community, *, title, body, kind="discussion", priority
         answer too long or given for another kind.
     """
     _require_post_rights(author, community)
-    title = _clean_title(title)
+    title = clean_title(title, "thread", TITLE_MAX)
     priority = _validate_kind_priority(author, community, kind, priority)
     answers = clean_five_ws(kind, five_ws)
     if answers:

@@ -6,7 +6,7 @@ meeting keeps one ``UID`` for life and a ``SEQUENCE`` that goes up with
 every change, so calendar programs replace their copy; a cancelled meeting
 stays in the feed with ``STATUS:CANCELLED`` so they remove it.
 """
-from datetime import timedelta, timezone
+from datetime import timedelta, UTC
 
 from icalendar import Calendar
 from icalendar import Event as VEvent
@@ -20,7 +20,7 @@ REFRESH = timedelta(hours=1)
 
 
 def _utc(moment):
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def _text(value) -> str:

@@ -1,15 +1,11 @@
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cop.extensions import db, utcnow
+from cop.extensions import db, in_list, utcnow
 from cop.library.urls import is_safe_link
 
 RSVP_RESPONSES = ("yes", "maybe", "no")
 RSVP_LABELS = {"yes": "Going", "maybe": "Maybe", "no": "Not going"}
-
-
-def _in(values):
-    return "({})".format(", ".join(f"'{v}'" for v in values))
 
 
 class Event(db.Model):
@@ -63,7 +59,7 @@ class Event(db.Model):
 
     def local(self, moment: datetime) -> datetime:
         """A stored naive UTC time as an aware time in the meeting's zone."""
-        return moment.replace(tzinfo=timezone.utc).astimezone(self.zone)
+        return moment.replace(tzinfo=UTC).astimezone(self.zone)
 
     @property
     def local_start(self) -> datetime:
@@ -92,7 +88,7 @@ class Rsvp(db.Model):
 
     __tablename__ = "event_rsvps"
     __table_args__ = (
-        db.CheckConstraint(f"response IN {_in(RSVP_RESPONSES)}", name="response"),
+        db.CheckConstraint(f"response IN {in_list(RSVP_RESPONSES)}", name="response"),
         db.Index("ix_event_rsvps_event_response", "event_id", "response"),
     )
 

@@ -16,7 +16,7 @@ summer time), as most calendar programs do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -30,6 +30,7 @@ from cop.events.models import RSVP_RESPONSES, Event, Rsvp
 from cop.extensions import db, utcnow
 from cop.library.urls import is_safe_link
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, render_markdown
+from cop.validation import clean_title
 
 TITLE_MAX = 200
 LOCATION_MAX = 200
@@ -106,7 +107,7 @@ def local_to_utc(day: date, clock: time, zone: ZoneInfo, field: str) -> datetime
     :raise DomainError: (on ``field``) when the local time does not exist (clocks going forward).
     """
     local = datetime.combine(day, clock.replace(second=0, microsecond=0, tzinfo=None)).replace(tzinfo=zone, fold=0)
-    utc = local.astimezone(timezone.utc)
+    utc = local.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise DomainError(f"{clock.strftime('%H:%M')} does not exist on {day.isoformat()} in {zone.key}: the "
                           "clocks go forward then. Choose a time before or after the change.", field=field)
@@ -142,11 +143,7 @@ class _Clean:
 
 def _clean(details: MeetingDetails) -> _Clean:
     """Check every field; the first broken rule raises ``DomainError`` naming its field."""
-    title = " ".join((details.title or "").split())
-    if not title:
-        raise DomainError("Give the meeting a title.", field="title")
-    if len(title) > TITLE_MAX:
-        raise DomainError(f"Keep the title under {TITLE_MAX} characters.", field="title")
+    title = clean_title(details.title, "meeting", TITLE_MAX)
     agenda = details.agenda or ""
     if len(agenda) > MAX_MARKDOWN_CHARS:
         raise DomainError(f"Keep the agenda under {MAX_MARKDOWN_CHARS // 1024} KB.", field="agenda")

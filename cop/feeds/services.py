@@ -15,7 +15,7 @@ stops showing the community immediately).
 """
 import re
 import secrets
-from datetime import timezone
+from datetime import UTC
 
 from feedgen.feed import FeedGenerator
 from sqlalchemy import select
@@ -109,7 +109,7 @@ def tag_threads(reader, tag, limit: int = FEED_LENGTH) -> list[Thread]:
 
 
 def _aware(moment):
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def atom_feed(*, feed_id: str, title: str, subtitle: str, link: str, self_link: str, threads: list[Thread],

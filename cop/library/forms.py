@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length

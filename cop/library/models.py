@@ -1,6 +1,6 @@
 from sqlalchemy.orm import deferred
 
-from cop.extensions import db, utcnow
+from cop.extensions import db, in_list, utcnow
 from cop.library.urls import is_safe_link
 
 KINDS = ("file", "link", "document")
@@ -23,10 +23,6 @@ post_resource_links = db.Table(
 )
 
 
-def _in(values):
-    return "({})".format(", ".join(f"'{v}'" for v in values))
-
-
 class Resource(db.Model):
     """One entry of a community's library: an uploaded file, a link or a written document.
 
@@ -37,7 +33,7 @@ class Resource(db.Model):
 
     __tablename__ = "resources"
     __table_args__ = (
-        db.CheckConstraint(f"kind IN {_in(KINDS)}", name="kind"),
+        db.CheckConstraint(f"kind IN {in_list(KINDS)}", name="kind"),
         db.Index("ix_resources_community_updated", "community_id", "is_deleted", "updated_at"),
         # The library page (featured first, then newest changes) read in index order, LIMIT 20.
         db.Index("ix_resources_community_list", "community_id", "is_featured", "updated_at", "id"),

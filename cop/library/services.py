@@ -24,6 +24,7 @@ from cop.library.urls import clean_link_url, resource_ids_in
 from cop.markup import MarkupError, render_markdown
 from cop.tags.models import Tag, get_or_create_tags, normalize_tag, parse_tags
 from cop.textdiff import unified_diff
+from cop.validation import clean_title
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -102,15 +103,6 @@ def safe_filename(raw: str | None) -> str:
     return name or "download"
 
 
-def _clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
-    if not title:
-        raise DomainError("Give the resource a title.", field="title")
-    if len(title) > TITLE_MAX:
-        raise DomainError(f"Keep the title under {TITLE_MAX} characters.", field="title")
-    return title
-
-
 def _render(text: str, field: str, limit: int | None = None) -> str:
     if limit and len(text or "") > limit:
         raise DomainError(f"Keep this under {limit} characters.", field=field)
@@ -129,7 +121,7 @@ def _clean_note(note: str) -> str:
 
 def _new_resource(author, community, kind, title, description, tags, **fields) -> Resource:
     _require(can_add(author, community), "Only members of this community can add to its library. Join it first.")
-    title = _clean_title(title)
+    title = clean_title(title, "resource", TITLE_MAX)
     now = utcnow()
     resource = Resource(community_id=community.id, kind=kind, title=title, description_md=description or "",
                         description_html=_render(description, "description", DESCRIPTION_MAX), author_id=author.id,
@@ -276,7 +268,7 @@ def update_resource(editor, resource, *, title, description="", tags="", url=Non
     :raise DomainError: bad title, description or URL.
     """
     _require(can_edit(editor, resource), "Only the author and the coordinators can edit this resource.")
-    title = _clean_title(title)
+    title = clean_title(title, "resource", TITLE_MAX)
     html = _render(description, "description", DESCRIPTION_MAX)
     if resource.kind == "link":
         resource.url = clean_link_url(url)

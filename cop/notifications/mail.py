@@ -13,7 +13,7 @@ import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from datetime import timezone
+from datetime import UTC
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -91,7 +91,7 @@ def build_message(user, *, subject: str, text: str, html: str, message_key: str,
     message["Subject"] = clean_line(subject)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = Address(display_name=clean_line(user.display_name), addr_spec=user.email)
-    message["Date"] = format_datetime(utcnow().replace(tzinfo=timezone.utc))
+    message["Date"] = format_datetime(utcnow().replace(tzinfo=UTC))
     message["Message-ID"] = f"<{message_key}@{_sender_domain()}>"
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe:

@@ -8,7 +8,7 @@ never lost; it is marked sent one row at a time, so it is never sent twice
 (short of a crash in the instant between the SMTP server's acceptance and
 that commit, which the deterministic Message-ID lets mail clients fold).
 """
-from cop.extensions import db, utcnow
+from cop.extensions import db, in_list, utcnow
 
 # The kinds, in the order the settings page lists them.
 KINDS = ("reply", "mention", "accepted", "invitation", "decision", "join_request", "flag", "meeting",
@@ -47,15 +47,11 @@ SPECIFICITY = {"mention": 3, "reply": 2, "watched_thread": 1, "new_thread": 1}
 WATCH_LEVELS = ("watch", "mute")
 
 
-def _in(values):
-    return "({})".format(", ".join(f"'{v}'" for v in values))
-
-
 class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
-        db.CheckConstraint(f"kind IN {_in(KINDS)}", name="kind"),
-        db.CheckConstraint(f"delivery IN {_in(CADENCES)}", name="delivery"),
+        db.CheckConstraint(f"kind IN {in_list(KINDS)}", name="kind"),
+        db.CheckConstraint(f"delivery IN {in_list(CADENCES)}", name="delivery"),
         # The header's unread count and the list page are both one range of this index.
         db.Index("ix_notifications_user_read", "user_id", "read_at", "created_at"),
         # The mail sender and the digests look for undelivered rows of one cadence.
@@ -105,7 +101,7 @@ class Watch(db.Model):
 
     __tablename__ = "watches"
     __table_args__ = (
-        db.CheckConstraint(f"level IN {_in(WATCH_LEVELS)}", name="level"),
+        db.CheckConstraint(f"level IN {in_list(WATCH_LEVELS)}", name="level"),
         db.CheckConstraint(
             "(CASE WHEN community_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN thread_id IS NULL THEN 0 ELSE 1 END)"
             " + (CASE WHEN tag_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_target"),
@@ -134,7 +130,7 @@ class NotificationPreference(db.Model):
     """How often a user wants e-mail about one kind (a row only where it differs from the default)."""
 
     __tablename__ = "notification_preferences"
-    __table_args__ = (db.CheckConstraint(f"cadence IN {_in(CADENCES)}", name="cadence"),)
+    __table_args__ = (db.CheckConstraint(f"cadence IN {in_list(CADENCES)}", name="cadence"),)
 
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     kind = db.Column(db.String(20), primary_key=True)

@@ -103,6 +103,13 @@ def _describe(values: dict) -> str:
             f"by {values['due_on'].isoformat()}")[:1000]
 
 
+def _shown(value):
+    """A value as the audit trail shows it: dates in ISO form, numbers without trailing zeros."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return f"{value:g}" if isinstance(value, float) else value
+
+
 def create_objective(actor, community, *, title, business_goal, metric, baseline, target, due_on) -> Objective:
     """Record a new objective (at most five per community). Audited.
 
@@ -141,8 +148,7 @@ def update_objective(actor, objective: Objective, *, title, business_goal, metri
     for field, value in values.items():
         old = getattr(objective, field)
         if old != value:
-            shown = (lambda v: v.isoformat() if isinstance(v, date) else f"{v:g}" if isinstance(v, float) else v)
-            changes.append(f"{field}: {shown(old)} → {shown(value)}")
+            changes.append(f"{field}: {_shown(old)} → {_shown(value)}")
             setattr(objective, field, value)
     if changes:
         audit.record(actor, "objective.update", objective, community, detail="; ".join(changes)[:1000])

@@ -37,10 +37,10 @@ import time
 import warnings
 from collections import OrderedDict
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session, selectinload, undefer
 from whoosh import index as whoosh_index
 from whoosh.analysis import StemmingAnalyzer
@@ -63,6 +63,13 @@ BATCH = 500
 # an earlier one. The mark does not move past a missing id until it is this old
 # (by then its transaction has committed, and was applied, or rolled back).
 GAP_GRACE = timedelta(minutes=5)
+# Outbox rows this host has applied are deleted once they are this old: the margin lets the other hosts'
+# copies (each with its own mark) and a copy restored from a backup catch up from the outbox first.
+# A copy further behind than this must be rebuilt (`flask cop search reindex`).
+OUTBOX_RETENTION = timedelta(days=1)
+# How often one process prunes after a catch-up (the `prune-outbox` command prunes on demand).
+PRUNE_EVERY = timedelta(hours=1)
+_last_pruned: dict[str, datetime] = {}
 RESOURCE_TEXT_LIMIT = 200_000
 
 
@@ -387,7 +394,33 @@ def catch_up(app=None, limit: int = 5000) -> int | None:
         return None
     if applied is not None:
         note_local_write()  # caught up: this process's next search sees every change applied so far
+        if utcnow() - _last_pruned.get(path, datetime.min) >= PRUNE_EVERY:
+            prune_outbox(app)
     return applied
+
+
+def prune_outbox(app=None, keep: timedelta = OUTBOX_RETENTION) -> int | None:
+    """Delete the outbox rows this host's index has applied that are older than ``keep``; how many.
+
+    Only rows at or below this index's mark go, so a change is never dropped before this copy has it;
+    ``keep`` is the margin for the other hosts' copies (see ``OUTBOX_RETENTION``). The newest row always
+    stays: SQLite hands out max(id) + 1 (no AUTOINCREMENT), so with it gone new rows would get ids at or
+    below the marks and never be applied. Never raises: a failure is logged and the rows stay (None).
+    """
+    app = app or current_app._get_current_object()
+    path = index_dir(app)
+    _last_pruned[path] = utcnow()
+    try:
+        mark = read_mark(path)
+        with Session(db.engine) as session:
+            newest = select(func.max(SearchOutbox.id)).scalar_subquery()
+            deleted = session.execute(delete(SearchOutbox).where(
+                SearchOutbox.id <= mark, SearchOutbox.id < newest, SearchOutbox.created_at < utcnow() - keep)).rowcount
+            session.commit()
+    except Exception:
+        log.warning("pruning the search outbox failed", exc_info=True)
+        return None
+    return deleted
 
 
 def _apply_pending(path: str, limit: int) -> tuple[int, int]:
@@ -621,13 +654,6 @@ def _refresh(searcher):
 def note_local_write() -> None:
     """This process changed the index: its searchers refresh before their next search."""
     _local_writes[0] += 1
-
-
-def forget_searcher(path: str) -> None:
-    cache = getattr(_local, "searchers", None) or {}
-    entry = cache.pop(path, None)
-    if entry:
-        _close_quietly(entry[1])
 
 
 def _close_quietly(searcher) -> None:

@@ -1,11 +1,7 @@
-from cop.extensions import db, utcnow
+from cop.extensions import db, in_list, utcnow
 
 DOC_TYPES = ("thread", "resource", "community", "person")
 OUTBOX_ACTIONS = ("upsert", "delete")
-
-
-def _in(values):
-    return "({})".format(", ".join(f"'{v}'" for v in values))
 
 
 class SearchOutbox(db.Model):
@@ -19,8 +15,8 @@ class SearchOutbox(db.Model):
 
     __tablename__ = "search_outbox"
     __table_args__ = (
-        db.CheckConstraint(f"doc_type IN {_in(DOC_TYPES)}", name="doc_type"),
-        db.CheckConstraint(f"action IN {_in(OUTBOX_ACTIONS)}", name="action"),
+        db.CheckConstraint(f"doc_type IN {in_list(DOC_TYPES)}", name="doc_type"),
+        db.CheckConstraint(f"action IN {in_list(OUTBOX_ACTIONS)}", name="action"),
     )
 
     id = db.Column(db.BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)

@@ -36,7 +36,7 @@ def seed_command(size, seed_value, force, no_index):
     click.echo(f"Seeding the {size} data set (seed {seed_value})...")
     started = time.perf_counter()
     try:
-        timings = data.load(size, seed=seed_value, force=force, echo=click.echo, progress=_Bar)
+        data.load(size, seed=seed_value, force=force, echo=click.echo, progress=_Bar)
     except data.SeedError as exc:
         raise click.ClickException(str(exc)) from None
     loaded = time.perf_counter() - started

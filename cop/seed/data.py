@@ -268,7 +268,7 @@ class Loader:
             members = []  # (joined_at, user_id) of active members
             coordinators = people[:rng.randint(1, 3)]
             active = 0
-            for position, uid in enumerate(people):
+            for uid in people:
                 is_coordinator = uid in coordinators
                 status = "active" if is_coordinator else _weighted(rng, MEMBER_STATES)
                 if is_coordinator:

@@ -72,12 +72,6 @@ def tagged_resources(user, tag: Tag):
         Resource.id.in_(select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag.id)))
 
 
-def tagged_communities(user, tag: Tag):
-    """A select of the communities ``user`` may know about whose domain has ``tag``."""
-    return permissions.listed_communities(user).where(
-        Community.id.in_(select(community_domain_tags.c.community_id).where(community_domain_tags.c.tag_id == tag.id)))
-
-
 def _count(stmt) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 

@@ -1,4 +1,4 @@
-from cop.extensions import db, utcnow
+from cop.extensions import db, in_list, utcnow
 
 # Wenger-Trayner's value-creation cycles, in the order a story usually travels them.
 CYCLES = ("immediate", "potential", "applied", "realized", "reframing")
@@ -21,19 +21,15 @@ CUSTOM_UNIT_MAX = 40
 AMOUNT_MAX = 1e12
 
 
-def _in(values):
-    return "({})".format(", ".join(f"'{v}'" for v in values))
-
-
 class ValueStory(db.Model):
     """What a community's activity was worth, told by a member; counted in reports once a coordinator
     confirms it. ``amount``/``unit`` only for a realized story (both or neither)."""
 
     __tablename__ = "value_stories"
     __table_args__ = (
-        db.CheckConstraint(f"cycle IN {_in(CYCLES)}", name="cycle"),
-        db.CheckConstraint(f"subject_kind IN {_in(SUBJECT_KINDS)}", name="subject_kind"),
-        db.CheckConstraint(f"unit IS NULL OR unit IN {_in(UNITS)}", name="unit"),
+        db.CheckConstraint(f"cycle IN {in_list(CYCLES)}", name="cycle"),
+        db.CheckConstraint(f"subject_kind IN {in_list(SUBJECT_KINDS)}", name="subject_kind"),
+        db.CheckConstraint(f"unit IS NULL OR unit IN {in_list(UNITS)}", name="unit"),
         # Reports: a community's stories in a period; and the same for many communities (portfolio).
         db.Index("ix_value_stories_community_created", "community_id", "created_at"),
     )

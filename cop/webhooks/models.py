@@ -1,11 +1,7 @@
 """Webhook endpoints (per community) and their deliveries (the durable queue and the delivery log)."""
-from cop.extensions import db, utcnow
+from cop.extensions import db, in_list, utcnow
 
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
-
-
-def _in(values):
-    return "({})".format(", ".join(f"'{v}'" for v in values))
 
 
 class WebhookEndpoint(db.Model):
@@ -48,7 +44,7 @@ class WebhookDelivery(db.Model):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        db.CheckConstraint(f"status IN {_in(DELIVERY_STATUSES)}", name="status"),
+        db.CheckConstraint(f"status IN {in_list(DELIVERY_STATUSES)}", name="status"),
         db.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         db.Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
     )

@@ -150,9 +150,8 @@ def _leaks(api, headers, world) -> list[str]:
         leaked = [w for w in (*CANARIES, "Priv Circle", "priv-circle", "Budget") if w in text]
         if leaked and response.status_code == 200:
             found.append(f"{path}: {leaked}")
-        if response.status_code == 200 and "search?q=zq" in path:
-            if response.get_json()["total"] != 0:
-                found.append(f"{path}: {response.get_json()['total']} hits")
+        if response.status_code == 200 and "search?q=zq" in path and response.get_json()["total"] != 0:
+            found.append(f"{path}: {response.get_json()['total']} hits")
     return found
 
 
@@ -206,7 +205,7 @@ def test_reports_need_the_report_scope_and_an_overseer(api, app):
     coordinator = make_user("coord@example.com")
     member = make_user("member@example.com")
     guild = make_community("guild", sponsors=[sponsor], coordinators=[coordinator], members=[member])
-    secret = make_community("secret", visibility="private", coordinators=[coordinator])
+    make_community("secret", visibility="private", coordinators=[coordinator])
     discussions.create_thread(member, guild, title="Counted", body="one post")
     # A write (and read) token of the sponsor: no report scope, no report.
     _problem(api.get("/api/v1/communities/guild/report",

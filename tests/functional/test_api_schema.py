@@ -7,7 +7,6 @@ the document's links: create a thread, read it, reply to it, read and edit the r
 functional tests cover PostgreSQL through the test client).
 """
 import io
-import json
 import threading
 from datetime import time, timedelta
 

@@ -10,7 +10,7 @@ from cop.discussions import services
 from cop.discussions.models import MAX_DEPTH, Flag, Post
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
-from tests.builders import add_membership, make_community, make_user
+from tests.builders import make_community, make_user
 
 
 @pytest.fixture

@@ -194,7 +194,7 @@ def _build_world():
 # --- periods, the status rule and portable SQL --------------------------------------------------
 
 def test_periods_are_half_open_and_compare_with_the_same_length_before():
-    assert PERIOD == Period(datetime(2026, 3, 1, 12), NOW)
+    assert Period(datetime(2026, 3, 1, 12), NOW) == PERIOD
     assert PERIOD.previous() == Period(datetime(2026, 1, 30, 12), datetime(2026, 3, 1, 12))
     custom = Period.custom(date(2026, 2, 1), date(2026, 2, 28))
     assert custom == Period(datetime(2026, 2, 1), datetime(2026, 3, 1))

@@ -9,10 +9,11 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cop.communities import services as communities
 from cop.discussions import services as discussions
@@ -70,6 +71,14 @@ def build_world():
     return dict(admin=admin, member=member, outsider=outsider, removed=removed, other_coord=other_coord,
                 open=open_c, restricted=restricted, private=private, common=common, secret=secret,
                 restricted_thread=restricted_thread)
+
+
+def _close_cached_searcher(path: str) -> None:
+    """Close this thread's cached searcher on ``path``: its files are memory-mapped, so one left open
+    would read the garbage a test writes into them (a bus error, not an exception)."""
+    entry = index._local.searchers.pop(path, None)
+    if entry:
+        entry[1].close()
 
 
 @pytest.fixture
@@ -278,7 +287,7 @@ def test_missing_or_corrupt_index_reports_unavailable_and_reindex_restores(app, 
         for name in os.listdir(path):
             if name.endswith(".toc") or name.endswith(".seg"):
                 Path(path, name).write_bytes(b"garbage")
-    index.forget_searcher(path)
+    _close_cached_searcher(path)
     with pytest.raises(search.SearchUnavailable):
         search.search(world["member"], "kettle")
     assert search.similar_threads(world["member"], "kettle") == []
@@ -295,7 +304,7 @@ def test_posting_works_while_the_index_is_broken(app, world):
     for name in os.listdir(path):
         if name.endswith(".toc"):
             Path(path, name).write_bytes(b"garbage")
-    index.forget_searcher(path)
+    _close_cached_searcher(path)
     thread = world["common"]
     post = discussions.reply(world["member"], thread, thread.opening_post, "zqduringoutage")
     assert db.session.get(Post, post.id) is not None
@@ -458,7 +467,7 @@ def test_searcher_refresh_reuses_unchanged_segments_and_sees_new_deletions(tmp_p
     writer.commit()
     index.note_local_write()
     assert index.get_searcher(path).doc_count() == 4
-    index.forget_searcher(path)
+    _close_cached_searcher(path)
     ix.close()
 
 
@@ -563,7 +572,7 @@ def test_did_you_mean_walks_an_automaton_not_every_word(tmp_path):
     assert search.spelling_candidates(searcher, "body", "karitomx", stats=stats)[0] == "karitomu"
     assert 0 < stats["visited"] < len(vocabulary) / 20, (stats, len(vocabulary))
     assert search.spelling_candidates(searcher, "title", "qqqqqqqq") == []
-    index.forget_searcher(path)
+    _close_cached_searcher(path)
     ix.close()
 
 
@@ -657,3 +666,47 @@ def test_related_command_stores_the_missing_lists(app, runner, world):
     live = set(db.session.scalars(select(Thread.id).where(Thread.is_deleted.is_(False))))
     assert set(db.session.scalars(select(RelatedThread.thread_id))) == live
     assert world["common"].id in db.session.get(RelatedThread, world["restricted_thread"].id).ids
+
+
+def test_the_outbox_is_pruned_of_applied_rows_past_the_retention_margin(app, runner, world):
+    """Applied rows older than the margin go; rows newer than it, or past this index's mark, stay."""
+    app.config["SEARCH_INDEX_ON_COMMIT"] = False
+    thread = world["common"]
+    index.catch_up()
+    applied = db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).all()
+    discussions.reply(world["member"], thread, thread.opening_post, "zqpending reply")  # past the mark
+    pending = db.session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > applied[-1])).all()
+    old, recent = applied[:-2], applied[-2:]
+    two_days_ago = index.utcnow() - timedelta(days=2)
+    db.session.execute(update(SearchOutbox).where(SearchOutbox.id.in_([*old, *pending]))
+                       .values(created_at=two_days_ago))
+    db.session.commit()
+
+    assert index.prune_outbox() == len(old)
+    left = db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).all()
+    assert left == [*recent, *pending]
+    result = runner.invoke(args=["cop", "search", "prune-outbox", "--keep-hours", "0"])
+    assert result.exit_code == 0 and f"Deleted {len(recent)} applied" in result.output
+    assert db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).all() == pending
+    assert index.catch_up() >= 1  # the pending row was kept, and is applied
+    assert search.search(world["member"], "zqpending").total == 1
+
+
+def test_catch_up_prunes_the_outbox_at_most_once_an_hour(app, world):
+    app.config["SEARCH_INDEX_ON_COMMIT"] = False
+    thread = world["common"]
+    db.session.execute(update(SearchOutbox).values(created_at=index.utcnow() - timedelta(days=2)))
+    db.session.commit()
+    newest = db.session.scalar(select(func.max(SearchOutbox.id)))
+    index._last_pruned.clear()  # as in a fresh process
+    index.catch_up()
+    # The newest row stays, so SQLite never hands out an id at or below an index's mark again.
+    assert db.session.scalars(select(SearchOutbox.id)).all() == [newest]
+    discussions.reply(world["member"], thread, thread.opening_post, "zqlater reply")
+    db.session.execute(update(SearchOutbox).values(created_at=index.utcnow() - timedelta(days=2)))
+    db.session.commit()
+    queued = db.session.scalar(select(func.count()).select_from(SearchOutbox))
+    assert queued > 1
+    assert index.catch_up() >= 1  # applied, but pruned less than an hour ago: the rows stay for now
+    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == queued
+    assert search.search(world["member"], "zqlater").total == 1

@@ -10,7 +10,7 @@ from cop.communities.models import Membership
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
 from cop.tags.models import normalize_tag, parse_tags
-from tests.builders import add_membership, make_community, make_user
+from tests.builders import make_community, make_user
 
 
 def _actions():
