@@ -156,7 +156,7 @@ def test_voice_sentiment_is_folded_from_the_share_of_voice_without_a_query(world
         share = share_of_voice(world["guild"], PERIOD, viewer)
         statements = []
 
-        def listener(conn, cursor, statement, parameters, context, executemany):
+        def listener(conn, cursor, statement, parameters, context, executemany, statements=statements):
             statements.append(statement)
 
         event.listen(db.engine, "before_cursor_execute", listener)
