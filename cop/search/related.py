@@ -22,7 +22,7 @@ from cop.tags.models import Tag
 log = logging.getLogger(__name__)
 
 RELATED_KEPT = 20  # candidates stored per thread (the page shows five the viewer may read)
-NEIGHBOURS_UPDATED = 5  # of a changed thread's related threads, whose lists are recomputed with it
+NEIGHBOURS_UPDATED = 2  # of a changed thread's related threads, whose lists are recomputed with it
 FIELDS = ("title", "body", "tagtext")
 
 
