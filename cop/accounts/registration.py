@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -46,13 +47,22 @@ def after_response(send: Callable[[], None]) -> None:
     """Run ``send`` (in an app context) once this request's response has gone out."""
     app = current_app._get_current_object()
 
+    once = threading.Lock()
+
     def run():
+        if not once.acquire(blocking=False):
+            return  # already sent by the other path
         with app.app_context():
             send()
 
     @after_this_request
     def schedule(response):
         response.call_on_close(run)
+        # A server may skip the response's close (werkzeug's development server does when reading what the
+        # client sent next fails): the mail then goes a moment later from a timer instead of never.
+        timer = threading.Timer(2.0, run)
+        timer.daemon = True
+        timer.start()
         return response
 
 
