@@ -66,6 +66,21 @@ def temporary_postgres_database():
         admin.dispose()
 
 
+@contextlib.contextmanager
+def fresh_app_context(backend: str, root):
+    """An app on a new empty database (``backend``: "sqlite" in ``root`` or "postgresql"), its context pushed,
+    tables created; for module-scoped worlds built once and read by many tests."""
+    with contextlib.ExitStack() as stack:
+        url = (stack.enter_context(temporary_postgres_database()) if backend == "postgresql"
+               else f"sqlite:///{root / 'world.db'}")
+        app = create_app(make_config(url, str(root / "instance")))
+        with app.app_context():
+            db.create_all()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh PostgreSQL database for this test session, dropped afterwards."""

@@ -1,11 +1,10 @@
 """Who knows what: the ranking on a hand-built set, with the exact order, and the leak test (SQLite and
 PostgreSQL). Fixed clock: NOW; an item d days old counts 1 / (1 + d / 180) of its weight."""
-import contextlib
 from datetime import datetime, timedelta
 
 import pytest
 
-from cop import create_app, permissions
+from cop import permissions
 from cop.accounts.models import User
 from cop.discussions.models import Post, Thread
 from cop.extensions import db
@@ -14,7 +13,7 @@ from cop.reactions.models import Reaction
 from cop.tags.experts import ranking
 from cop.tags.models import get_or_create_tags
 from tests.builders import make_community, make_user
-from tests.conftest import make_config, temporary_postgres_database
+from tests.conftest import fresh_app_context
 
 NOW = datetime(2026, 3, 31, 12, 0)
 
@@ -25,16 +24,8 @@ def days_ago(n):
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def world(request, tmp_path_factory):
-    root = tmp_path_factory.mktemp("experts")
-    with contextlib.ExitStack() as stack:
-        url = (stack.enter_context(temporary_postgres_database()) if request.param == "postgresql"
-               else f"sqlite:///{root / 'experts.db'}")
-        app = create_app(make_config(url, str(root / "instance")))
-        with app.app_context():
-            db.create_all()
-            yield _build()
-            db.session.remove()
-            db.engine.dispose()
+    with fresh_app_context(request.param, tmp_path_factory.mktemp("experts")):
+        yield _build()
 
 
 def _thread(community, author, created, tags=("pytest",)):

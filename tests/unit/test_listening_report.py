@@ -6,14 +6,12 @@ previous [2026-01-30 12:00, 2026-03-01 12:00); the trend window is the 12 weeks
 from 2026-01-06 12:00, so week 5 starts 02-10 12:00, week 7 02-24, week 8 03-03,
 week 9 03-10, week 10 03-17 and week 11 03-24.
 """
-import contextlib
 import csv
 import io
 from datetime import datetime, timedelta
 
 import pytest
 
-from cop import create_app
 from cop.discussions.models import Post, Thread, ThreadFiveWs
 from cop.extensions import db
 from cop.oversight.export import listening_csv
@@ -21,7 +19,7 @@ from cop.oversight.listening import listening_report, voice_sentiment
 from cop.oversight.reports import Period
 from cop.tags.models import get_or_create_tags
 from tests.builders import add_membership, make_community, make_user
-from tests.conftest import make_config, temporary_postgres_database
+from tests.conftest import fresh_app_context
 
 NOW = datetime(2026, 3, 31, 12, 0)
 PERIOD = Period.last(30, NOW)
@@ -56,16 +54,8 @@ def reply(t, author, created, score, label, deleted=False):
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def world(request, tmp_path_factory):
-    root = tmp_path_factory.mktemp("listening")
-    with contextlib.ExitStack() as stack:
-        url = (stack.enter_context(temporary_postgres_database()) if request.param == "postgresql"
-               else f"sqlite:///{root / 'listening.db'}")
-        app = create_app(make_config(url, str(root / "instance")))
-        with app.app_context():
-            db.create_all()
-            yield _build()
-            db.session.remove()
-            db.engine.dispose()
+    with fresh_app_context(request.param, tmp_path_factory.mktemp("listening")):
+        yield _build()
 
 
 def _build():

@@ -1,18 +1,16 @@
 """Value stories in the report and portfolio: exact counts and sums over the period boundaries (SQLite and
 PostgreSQL). Current period [2026-03-01 12:00, 2026-03-31 12:00), previous [2026-01-30 12:00, 2026-03-01 12:00)."""
-import contextlib
 from datetime import date, datetime
 
 import pytest
 
-from cop import create_app
 from cop.extensions import db
 from cop.oversight.models import Objective
 from cop.oversight.reports import Period, community_report
 from cop.oversight.value import objective_values, objective_values_of, portfolio_value, value_report
 from cop.value.models import ValueStory
 from tests.builders import make_community, make_user
-from tests.conftest import make_config, temporary_postgres_database
+from tests.conftest import fresh_app_context
 
 NOW = datetime(2026, 3, 31, 12, 0)
 PERIOD = Period.last(30, NOW)
@@ -21,16 +19,8 @@ CONFIRMED = datetime(2026, 3, 31, 11, 0)
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def world(request, tmp_path_factory):
-    root = tmp_path_factory.mktemp("value")
-    with contextlib.ExitStack() as stack:
-        url = (stack.enter_context(temporary_postgres_database()) if request.param == "postgresql"
-               else f"sqlite:///{root / 'value.db'}")
-        app = create_app(make_config(url, str(root / "instance")))
-        with app.app_context():
-            db.create_all()
-            yield _build()
-            db.session.remove()
-            db.engine.dispose()
+    with fresh_app_context(request.param, tmp_path_factory.mktemp("value")):
+        yield _build()
 
 
 def _build():
