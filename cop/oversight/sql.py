@@ -101,7 +101,27 @@ def datetime_param(name: str):
 
 
 def readable_ids(viewer):
-    """Ids of the communities ``viewer`` may read (open ones without a viewer)."""
+    """Ids of the communities ``viewer`` may read (open ones without a viewer), as a subquery."""
     if viewer is None:  # TODO(issue 16): drop once the visibility helpers handle the anonymous reader.
         return select(Community.id).where(Community.visibility == "open")
     return permissions.visible_communities(viewer).with_only_columns(Community.id)
+
+
+def readable_community_ids(viewer) -> frozenset[int]:
+    """``readable_ids`` as a set: from the permissions' per-request sets, no query for a signed-in viewer."""
+    if viewer is None:  # TODO(issue 16): drop once the visibility helpers handle the anonymous reader.
+        return frozenset(db.session.scalars(readable_ids(None)))
+    return permissions.readable_community_ids(viewer)
+
+
+def readable_scope(viewer) -> tuple[bool, dict]:
+    """How a statement built once with ``in_readable`` is told what ``viewer`` may read: (scoped, parameters).
+    Not scoped for an administrator, who reads every community; else the ids bound as ``readable``."""
+    if viewer is not None and permissions.is_admin(viewer):
+        return False, {}
+    return True, {"readable": sorted(readable_community_ids(viewer))}
+
+
+def in_readable(column, scoped: bool):
+    """``column`` is a community the viewer may read (``readable_scope``): the ids bound as ``readable``."""
+    return column.in_(bindparam("readable", expanding=True)) if scoped else true()
