@@ -80,6 +80,21 @@ def medians(values, keys: tuple[str, ...]) -> dict[tuple, float]:
     return {tuple(row[:-1]): float(row[-1]) for row in db.session.execute(medians_statement(values, keys))}
 
 
+def median_ranked(rows, keys: tuple[str, ...]):
+    """For a median computed beside other aggregates of the same rows, in one statement.
+
+    ``rows``: a subquery with the columns ``keys`` and ``x`` (NULL on the rows the median leaves out).
+    Returns ``(ranked, median)``: ``ranked`` is ``rows`` with each row's rank by ``x`` in its group of
+    ``keys`` and the number of non-NULL ``x`` in the group; ``median`` the aggregate, over ``ranked``
+    grouped by ``keys``, that picks and averages the middle row(s) as ``medians`` does (NULL when no ``x``).
+    """
+    group = [rows.c[k] for k in keys]
+    ranked = select(rows, func.row_number().over(partition_by=[*group, rows.c.x.is_(None)], order_by=rows.c.x)
+                    .label("rn"), func.count(rows.c.x).over(partition_by=group).label("cnt")).subquery()
+    middle = and_(ranked.c.x.is_not(None), ranked.c.rn * 2 >= ranked.c.cnt, ranked.c.rn * 2 <= ranked.c.cnt + 2)
+    return ranked, func.avg(case((middle, ranked.c.x)))
+
+
 def in_communities(column, ids):
     """``column`` is one of the communities ``ids`` (every community when None)."""
     return column.in_(ids) if ids is not None else true()
