@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, func, or_, select, union_all
+from sqlalchemy import Integer, bindparam, case, func, or_, select, union_all
 
 from cop.accounts.models import User
 from cop.communities.models import Membership, community_domain_tags
@@ -19,8 +19,8 @@ from cop.extensions import db, utcnow
 from cop.library.models import Resource
 from cop.oversight.metrics import Figure, contributions, percent, to_hours
 from cop.oversight.periods import Period, trend_window
-from cop.oversight.sql import (datetime_literal, datetime_param, flag, is_current, marks, medians, medians_statement,
-                               in_readable, readable_scope, seconds_between, visible_post, whole_weeks, within)
+from cop.oversight.sql import (datetime_param, flag, in_readable, is_current, marks, median_ranked, medians_statement,
+                               readable_scope, seconds_between, visible_post, whole_weeks, within)
 from cop.reactions.models import Reaction
 from cop.search.models import SearchLog
 from cop.tags.models import Tag
@@ -202,31 +202,52 @@ def share_of_voice(community, period: Period, viewer=None) -> ShareOfVoice:
                         percent(own_before, total_before), tuple(sentiment))
 
 
+@functools.lru_cache(maxsize=8)
+def _listening_grid_statement(dialect: str):
+    """``listening_grid``'s statement, built once (community ``cid``, period ``p_start``/``p_end`` and the
+    moment ages are measured at, ``now``, bound): the counts and the open threads' median age together."""
+    is_open = Thread.status == "open"
+    rows = (select(Thread.kind.label("kind"), Thread.priority.label("priority"), flag(is_open).label("open"),
+                   case((is_open, seconds_between(datetime_param("now"), Thread.created_at))).label("x"))
+            .where(Thread.community_id == bindparam("cid", type_=Integer), Thread.is_deleted.is_(False),
+                   Thread.kind.in_(GRID_KINDS), within(Thread.created_at, Period(datetime_param("p_start"),
+                                                                                datetime_param("p_end"))))
+            .subquery())
+    ranked, median_age = median_ranked(rows, ("kind", "priority"))
+    return (select(ranked.c.kind, ranked.c.priority, func.count(), func.sum(ranked.c.open), median_age)
+            .group_by(ranked.c.kind, ranked.c.priority))
+
+
 def listening_grid(community, period: Period, now: datetime | None = None) -> list[GridCell]:
     """Threads started in the period by kind (question, problem, idea) × priority (1, 2, 3),
-    with how many are still open and the median age of those (hours, at ``now``)."""
-    now = now or utcnow()
-    base = (Thread.community_id == community.id, Thread.is_deleted.is_(False), Thread.kind.in_(GRID_KINDS),
-            within(Thread.created_at, period))
-    counts = {(kind, priority): (int(n), int(n_open or 0)) for kind, priority, n, n_open in db.session.execute(
-        select(Thread.kind, Thread.priority, func.count(), func.sum(flag(Thread.status == "open")))
-        .where(*base).group_by(Thread.kind, Thread.priority))}
-    ages = medians(select(Thread.kind.label("kind"), Thread.priority.label("priority"),
-                          seconds_between(datetime_literal(now), Thread.created_at).label("x"))
-                   .where(*base, Thread.status == "open"), ("kind", "priority"))
-    return [GridCell(kind, priority, *counts.get((kind, priority), (0, 0)), to_hours(ages.get((kind, priority))))
-            for kind in GRID_KINDS for priority in GRID_PRIORITIES]
+    with how many are still open and the median age of those (hours, at ``now``): one statement."""
+    stmt = _listening_grid_statement(db.session.get_bind().dialect.name)
+    cells = {(kind, priority): (int(n), int(n_open or 0), age) for kind, priority, n, n_open, age in db.session.execute(
+        stmt, {"cid": community.id, "p_start": period.start, "p_end": period.end, "now": now or utcnow()})}
+    grid = []
+    for kind in GRID_KINDS:
+        for priority in GRID_PRIORITIES:
+            n, n_open, age = cells.get((kind, priority), (0, 0, None))
+            grid.append(GridCell(kind, priority, n, n_open, to_hours(age)))
+    return grid
+
+
+@functools.lru_cache(maxsize=8)
+def _knowledge_gaps_statement(dialect: str, limit: int):
+    """``knowledge_gaps``' statement, built once (community ``cid``, period ``p_start``/``p_end`` bound)."""
+    times = func.count()
+    return (select(SearchLog.normalized_query, times, func.max(SearchLog.created_at),
+                   func.min(flag(SearchLog.closed_at.is_not(None))))
+            .where(SearchLog.community_id == bindparam("cid", type_=Integer), SearchLog.result_count == 0,
+                   within(SearchLog.created_at, Period(datetime_param("p_start"), datetime_param("p_end"))))
+            .group_by(SearchLog.normalized_query).order_by(times.desc(), SearchLog.normalized_query).limit(limit))
 
 
 def knowledge_gaps(community, period: Period, limit: int = TOP_LIMIT) -> list[Gap]:
     """The most frequent searches in the community in the period that found nothing."""
-    times = func.count()
-    stmt = (select(SearchLog.normalized_query, times, func.max(SearchLog.created_at),
-                   func.min(flag(SearchLog.closed_at.is_not(None))))
-            .where(SearchLog.community_id == community.id, SearchLog.result_count == 0,
-                   within(SearchLog.created_at, period))
-            .group_by(SearchLog.normalized_query).order_by(times.desc(), SearchLog.normalized_query).limit(limit))
-    return [Gap(query, int(n), last, bool(answered)) for query, n, last, answered in db.session.execute(stmt)]
+    stmt = _knowledge_gaps_statement(db.session.get_bind().dialect.name, limit)
+    return [Gap(query, int(n), last, bool(answered)) for query, n, last, answered in db.session.execute(
+        stmt, {"cid": community.id, "p_start": period.start, "p_end": period.end})]
 
 
 @functools.lru_cache(maxsize=8)
