@@ -228,7 +228,7 @@ def listening_grid(community, period: Period, now: datetime | None = None) -> li
     for kind in GRID_KINDS:
         for priority in GRID_PRIORITIES:
             n, n_open, age = cells.get((kind, priority), (0, 0, None))
-            grid.append(GridCell(kind, priority, n, n_open, to_hours(age)))
+            grid.append(GridCell(kind, priority, n, n_open, None if age is None else to_hours(float(age))))
     return grid
 
 
