@@ -290,7 +290,7 @@ def core_figures(ids, current: Period, now: datetime | None = None,
     now = now or utcnow()
     previous = current.previous()
     statements = _core_statements(db.session.get_bind().dialect.name, ids is not None)
-    params = {"cur_start": current.start, "cur_end": current.end, "prev_start": previous.start,
+    params: dict[str, object] = {"cur_start": current.start, "cur_end": current.end, "prev_start": previous.start,
               "waited_before": now - WAIT_LIMIT}
     if ids is not None:
         params["ids"] = list(ids)
