@@ -124,7 +124,7 @@ def readable_ids(viewer):
 
 def readable_community_ids(viewer) -> frozenset[int]:
     """``readable_ids`` as a set: from the permissions' per-request sets, no query for a signed-in viewer."""
-    if viewer is None:  # TODO(issue 16): drop once the visibility helpers handle the anonymous reader.
+    if viewer is None:  # the anonymous reader, as in readable_ids
         return frozenset(db.session.scalars(readable_ids(None)))
     return permissions.readable_community_ids(viewer)
 
