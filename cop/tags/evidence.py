@@ -33,17 +33,34 @@ from typing import Any
 
 from flask import has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import (CheckConstraint, ColumnElement, Connection, ForeignKey, Integer, Select, String, and_,
-                        bindparam, cast, delete, event, extract, func, inspect, literal, select, union_all)
+from sqlalchemy import (CheckConstraint, ColumnElement, Connection, Float, ForeignKey, Integer, Select, String, and_,
+                        bindparam, case, cast, delete, event, extract, func, inspect, literal, select, union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cop.discussions.models import Post, Thread, thread_tags
-from cop.extensions import db, in_list
+from cop.extensions import db, in_list, utcnow
 from cop.library.models import Resource, resource_tags
 from cop.reactions.models import Reaction
 
 KINDS = ("accepted", "helpful", "resource", "post")
+# What one item of each kind weighs in the ranking (and declared expertise, which is not stored here).
+WEIGHTS = {"accepted": 5, "helpful": 2, "resource": 3, "post": 1, "declared": 4}
+DECAY_DAYS = 180.0
+MONTH_DAYS = 365.2425 / 12
+
+
+def recency_at(month: Any, months_now: Any) -> Any:
+    """SQL for a month bucket's recency weight ``1 / (1 + days / DECAY_DAYS)`` at ``months_now`` (a time on
+    the month scale, ``cop.tags.experts.months_at``): ``days`` is the age of the bucket's midpoint in
+    months of ``MONTH_DAYS`` days, 0 while it is still ahead."""
+    days = (months_now - 0.5 - month) * MONTH_DAYS
+    return case((days > 0, 1.0 / (1.0 + days / DECAY_DAYS)), else_=1.0)
+
+
+def current_month() -> int:
+    now = utcnow()
+    return now.year * 12 + now.month - 1
 
 
 class ExpertEvidence(db.Model):
@@ -52,17 +69,39 @@ class ExpertEvidence(db.Model):
     __tablename__ = "expert_evidence"
     __table_args__ = (
         CheckConstraint(f"kind IN {in_list(KINDS)}", name="kind"),
-        # The primary key is the ranking's index: a tag's rows in one community are one range. On SQLite the
-        # table is the index (no rowid), so the range holds the counts too.
+        # The primary key is the ranking's index: a tag's rows person by person (the readable communities
+        # are filtered row by row), so a ranking sums them in order and a person's rows are one range. On
+        # SQLite the table is the index (no rowid), so the range holds the counts too.
         {"sqlite_with_rowid": False},
     )
 
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class ExpertBound(db.Model):
+    """The most a person's evidence on a tag can be worth to anyone from ``as_of`` on: every community's
+    items, each weighed by kind and by its recency at the start of month ``as_of`` (recency only falls
+    as time goes by); items counted since then weigh fully.
+
+    A ranking reads only the people with the highest bounds (``cop.tags.experts``), so a popular tag's
+    thousands of posters are never summed. The rebuild makes the bounds tight again (as of its month).
+    """
+
+    __tablename__ = "expert_bounds"
+    __table_args__ = (
+        db.Index("ix_expert_bounds_tag_bound", "tag_id", "bound"),
+        {"sqlite_with_rowid": False},
+    )
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    bound: Mapped[float] = mapped_column(Float)
+    as_of: Mapped[int] = mapped_column(Integer)
 
 
 KEY = ("tag_id", "community_id", "user_id", "kind", "month")
@@ -167,6 +206,35 @@ def apply_delta(connection: Connection, delta: Counter[Key]) -> None:
                            removed)
         connection.execute(delete(table).where(*match, table.c["count"] <= 0),
                            [{k: v for k, v in r.items() if k != "k_count"} for r in removed])
+    _apply_bounds(connection, changes)
+
+
+def _apply_bounds(connection: Connection, changes: list[dict[str, Any]]) -> None:
+    """Move the bounds by ``changes``: an item added weighs fully (its recency can only fall), an item
+    taken away weighs its recency as of the bound's ``as_of``, never more than it was added with."""
+    table = ExpertBound.__table__
+    added: Counter[tuple[int, int]] = Counter()
+    for c in changes:
+        if c["count"] > 0:
+            added[(c["tag_id"], c["user_id"])] += c["count"] * WEIGHTS[c["kind"]]
+    if added:
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(ExpertBound)
+        month = current_month()
+        connection.execute(stmt.on_conflict_do_update(
+            index_elements=["tag_id", "user_id"], set_={"bound": ExpertBound.bound + stmt.excluded["bound"]}),
+            [{"tag_id": t, "user_id": u, "bound": float(n), "as_of": month} for (t, u), n in sorted(added.items())])
+    removed = [{"k_tag": c["tag_id"], "k_user": c["user_id"], "k_month": c["month"],
+                "k_weight": -c["count"] * WEIGHTS[c["kind"]]} for c in changes if c["count"] < 0]
+    if removed:
+        match = [table.c.tag_id == bindparam("k_tag"), table.c.user_id == bindparam("k_user")]
+        weighed = bindparam("k_weight", type_=Float) * recency_at(bindparam("k_month", type_=Integer), table.c.as_of)
+        connection.execute(table.update().where(*match).values(bound=table.c.bound - weighed), removed)
+        connection.execute(delete(table).where(*match, table.c.bound <= BOUND_EPSILON),
+                           [{"k_tag": r["k_tag"], "k_user": r["k_user"]} for r in removed])
+
+
+BOUND_EPSILON = 1e-6  # below this a bound is rounding left over: the row goes
 
 
 # --- following the session -----------------------------------------------------------------------
@@ -313,7 +381,20 @@ def rebuild_tags(connection: Connection, tag_ids: Iterable[int]) -> int:
     written = 0
     for source in sources(tag_ids=tags):
         written += connection.execute(table.insert().from_select(list(KEY) + ["count"], source)).rowcount or 0
+    bounds = ExpertBound.__table__
+    connection.execute(delete(bounds).where(bounds.c.tag_id.in_(tags)))
+    connection.execute(bounds.insert().from_select(["tag_id", "user_id", "bound", "as_of"], _bounds_of(tags)))
     return written
+
+
+def _bounds_of(tag_ids: list[int] | None = None, as_of: Any = None) -> Select[Any]:
+    """The bounds as the evidence rows give them as of ``as_of`` (of ``tag_ids``, or every tag)."""
+    ev = ExpertEvidence
+    as_of = literal(current_month(), Integer) if as_of is None else as_of
+    weight = case(*((ev.kind == kind, float(WEIGHTS[kind])) for kind in KINDS))
+    stmt = (select(ev.tag_id, ev.user_id, func.sum(ev.count * weight * recency_at(ev.month, as_of)), as_of)
+            .group_by(ev.tag_id, ev.user_id))
+    return stmt.where(ev.tag_id.in_(tag_ids)) if tag_ids is not None else stmt
 
 
 def rebuild(connection: Connection, *, chunk: int = 20, progress: Callable[[int], Any] | None = None,
@@ -327,6 +408,7 @@ def rebuild(connection: Connection, *, chunk: int = 20, progress: Callable[[int]
     table = ExpertEvidence.__table__
     tag_ids = list(connection.scalars(select(Tag.id).order_by(Tag.id)))
     connection.execute(delete(table).where(table.c.tag_id.not_in(select(Tag.id))))
+    connection.execute(delete(ExpertBound.__table__).where(ExpertBound.__table__.c.tag_id.not_in(select(Tag.id))))
     written = 0
     for start in range(0, len(tag_ids), chunk):
         part = tag_ids[start:start + chunk]
@@ -345,6 +427,22 @@ def stored(connection: Connection) -> Counter[Key]:
     table = ExpertEvidence.__table__
     return Counter({(t, c, u, k, m): n for t, c, u, k, m, n in connection.execute(
         select(*(table.c[name] for name in KEY), table.c["count"]))})
+
+
+def bounds_hold(connection: Connection) -> bool:
+    """Is every stored bound at least what the stored evidence rows give as of its ``as_of`` (and is there
+    one for everyone with evidence)? For tests and checks."""
+    table = ExpertBound.__table__
+    stored_bounds = {(t, u): (b, a) for t, u, b, a in connection.execute(
+        select(table.c.tag_id, table.c.user_id, table.c.bound, table.c.as_of))}
+    ev = ExpertEvidence
+    weight = case(*((ev.kind == kind, float(WEIGHTS[kind])) for kind in KINDS))
+    truth = connection.execute(
+        select(ev.tag_id, ev.user_id, func.sum(ev.count * weight * recency_at(ev.month, table.c.as_of)))
+        .join(table, and_(table.c.tag_id == ev.tag_id, table.c.user_id == ev.user_id), isouter=True)
+        .group_by(ev.tag_id, ev.user_id, table.c.as_of))
+    return all((t, u) in stored_bounds and stored_bounds[(t, u)][0] >= worth - BOUND_EPSILON
+               for t, u, worth in truth)
 
 
 def computed(connection: Connection) -> Counter[Key]:

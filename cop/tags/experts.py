@@ -36,11 +36,9 @@ from sqlalchemy import Float, case, func, literal, select, union_all
 from cop import permissions
 from cop.accounts.models import User, user_expertise
 from cop.extensions import db, utcnow
-from cop.tags.evidence import ExpertEvidence
+from cop.tags.evidence import WEIGHTS, ExpertBound, ExpertEvidence, recency_at
 
-WEIGHTS = {"accepted": 5.0, "helpful": 2.0, "resource": 3.0, "post": 1.0, "declared": 4.0}
-DECAY_DAYS = 180.0
-MONTH_DAYS = 365.2425 / 12
+CANDIDATES = (100, 1000)  # people read by bound before the ranking reads everyone's evidence on the tags
 EXPERTS_SHOWN = 5
 ASK_LIMIT = 3
 
@@ -79,10 +77,9 @@ def months_at(now: datetime) -> float:
 
 
 def recency(month, now: datetime):
-    """SQL for a month bucket's recency weight at ``now``: ``1 / (1 + days / DECAY_DAYS)``, ``days`` the age
-    of the bucket's midpoint (0 while it is still ahead)."""
-    days = (literal(months_at(now) - 0.5, Float) - month) * MONTH_DAYS
-    return case((days > 0, 1.0 / (1.0 + days / DECAY_DAYS)), else_=1.0)
+    """SQL for a month bucket's recency weight at ``now``: ``1 / (1 + days / 180)``, ``days`` the age of the
+    bucket's midpoint (0 while it is still ahead)."""
+    return recency_at(month, literal(months_at(now), Float))
 
 
 def _readable(viewer) -> list[int]:
@@ -92,14 +89,53 @@ def _readable(viewer) -> list[int]:
 
 def ranking(viewer, tag_ids, *, limit: int = EXPERTS_SHOWN, now: datetime | None = None,
             exclude_user_id: int | None = None, department: str = "") -> list[Expert]:
-    """The people who know the tags ``tag_ids`` best as ``viewer`` may see it, best first (ties by name)."""
+    """The people who know the tags ``tag_ids`` best as ``viewer`` may see it, best first (ties by name).
+
+    Exact, read in steps: the people with the highest bounds (``ExpertBound``: their evidence without
+    recency, in every community) and everyone who declared a tag are ranked first; when the last of
+    the ``limit`` best scores more than anyone left out could (the sum of the tags' first bounds left
+    out), that is the ranking. Otherwise more people are read, and in the end every one.
+    """
     tag_ids = sorted(set(tag_ids))
     if not tag_ids:
         return []
     now = now or utcnow()
+    people = [User.is_disabled.is_(False)]
+    if exclude_user_id is not None:
+        people.append(User.id != exclude_user_id)
+    if department:
+        people.append(User.department == department)
+    for size in CANDIDATES:
+        candidates, threshold = _candidates(tag_ids, size, people)
+        if threshold is None:  # all the people with evidence are few: the full ranking reads no more
+            break
+        ranked = _ranked(viewer, tag_ids, now, people, limit, candidates)
+        # Anyone left out has evidence worth ``threshold`` at most, and may have declared a tag.
+        if len(ranked) == limit and ranked[-1].score > threshold + WEIGHTS["declared"] + 0.001:
+            return ranked
+    return _ranked(viewer, tag_ids, now, people, limit, None)
+
+
+def _candidates(tag_ids: list[int], size: int, people) -> tuple[list[int], float | None]:
+    """The ``size`` people with the highest bounds on each tag, and the most anyone else's evidence on
+    the tags can be worth (the sum of the next bound of each tag); None when no one else has any."""
+    found: set[int] = set()
+    threshold, beyond = 0.0, False
+    for tag_id in tag_ids:
+        rows = db.session.execute(
+            select(ExpertBound.user_id, ExpertBound.bound).join(User, User.id == ExpertBound.user_id)
+            .where(ExpertBound.tag_id == tag_id, *people).order_by(ExpertBound.bound.desc()).limit(size + 1)).all()
+        found.update(uid for uid, _b in rows[:size])
+        if len(rows) > size:
+            threshold, beyond = threshold + rows[-1][1], True
+    return sorted(found), threshold if beyond else None
+
+
+def _ranked(viewer, tag_ids: list[int], now: datetime, people, limit: int, only: list[int] | None) -> list[Expert]:
+    """The ranking among ``only`` (None: everyone with evidence or a declaration) in one query."""
     ev = ExpertEvidence
-    weight = case(*((ev.kind == kind, WEIGHTS[kind]) for kind in ("accepted", "helpful", "resource")),
-                  else_=WEIGHTS["post"])
+    weight = case(*((ev.kind == kind, float(WEIGHTS[kind])) for kind in ("accepted", "helpful", "resource")),
+                  else_=float(WEIGHTS["post"]))
 
     def counted(kind):
         return func.sum(case((ev.kind == kind, ev.count), else_=0))
@@ -108,21 +144,22 @@ def ranking(viewer, tag_ids, *, limit: int = EXPERTS_SHOWN, now: datetime | None
                        counted("accepted").label("accepted"), counted("helpful").label("helpful"),
                        counted("resource").label("resource"), counted("post").label("post"),
                        literal(0).label("declared"))
-                .where(ev.tag_id.in_(tag_ids), ev.community_id.in_(_readable(viewer))).group_by(ev.user_id))
+                # ``+ 0``: the readable communities are checked row by row, never looked up one by one for
+                # each person (a product of the two lists).
+                .where(ev.tag_id.in_(tag_ids), (ev.community_id + 0).in_(_readable(viewer))).group_by(ev.user_id))
     declared = select(user_expertise.c.user_id, literal(0.0, Float), literal(0), literal(0), literal(0), literal(0),
                       literal(1)).where(user_expertise.c.tag_id.in_(tag_ids)).distinct()
+    if only is not None:
+        evidence = evidence.where(ev.user_id.in_(only))
+        declared = declared.where(user_expertise.c.user_id.in_(only))
     rows = union_all(evidence, declared).subquery()
     is_declared = func.max(rows.c.declared)
-    score = func.coalesce(func.sum(rows.c.w), 0.0) + case((is_declared > 0, WEIGHTS["declared"]), else_=0.0)
+    score = func.coalesce(func.sum(rows.c.w), 0.0) + case((is_declared > 0, float(WEIGHTS["declared"])), else_=0.0)
     stmt = (select(User.id, User.display_name, User.handle, score.label("score"), func.sum(rows.c.accepted),
                    func.sum(rows.c.helpful), func.sum(rows.c.resource), func.sum(rows.c.post), is_declared)
-            .join(rows, rows.c.uid == User.id).where(User.is_disabled.is_(False))
+            .join(rows, rows.c.uid == User.id).where(*people)
             .group_by(User.id, User.display_name, User.handle)
             .order_by(score.desc(), User.display_name, User.id).limit(limit))
-    if exclude_user_id is not None:
-        stmt = stmt.where(User.id != exclude_user_id)
-    if department:
-        stmt = stmt.where(User.department == department)
     return [Expert(uid, name, handle, round(float(s or 0), 3), int(a or 0), int(h or 0), int(r or 0), int(p or 0),
                    bool(d))
             for uid, name, handle, s, a, h, r, p, d in db.session.execute(stmt)]

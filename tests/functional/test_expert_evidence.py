@@ -25,7 +25,7 @@ def _evidence() -> Counter:
     against a recomputation first."""
     connection = db.session.connection()
     stored = evidence.stored(connection)
-    assert stored == evidence.computed(connection)
+    assert stored == evidence.computed(connection) and evidence.bounds_hold(connection)
     names = {t.id: t.name for t in db.session.scalars(select(Tag))}
     from cop.accounts.models import User
     from cop.communities.models import Community

@@ -10,6 +10,7 @@ weight, d the age of its month's midpoint in months of 30.44 days:
 """
 from datetime import datetime, timedelta
 
+
 import pytest
 
 from cop import permissions
@@ -18,7 +19,7 @@ from cop.discussions.models import Post, Thread
 from cop.extensions import db
 from cop.library.models import Resource
 from cop.reactions.models import Reaction
-from cop.tags import evidence
+from cop.tags import evidence, experts
 from cop.tags.experts import ranking
 from cop.tags.models import get_or_create_tags
 from tests.builders import make_community, make_user
@@ -139,7 +140,25 @@ def test_ask_an_expert_leaves_the_asker_out(world):
 def test_the_maintained_table_equals_a_rebuild(world):
     connection = db.session.connection()
     maintained = evidence.stored(connection)
-    assert maintained and maintained == evidence.computed(connection)
+    assert maintained and maintained == evidence.computed(connection) and evidence.bounds_hold(connection)
     evidence.rebuild(connection, commit=False)
-    assert evidence.stored(connection) == maintained
+    assert evidence.stored(connection) == maintained and evidence.bounds_hold(connection)
     db.session.rollback()
+
+
+def test_people_read_by_bound_give_the_full_ranking(world, monkeypatch):
+    # Bounds as the writes left them (each item at full weight, every community): Eve 18 (private), Ann 8,
+    # Dan 6, Bob 5, Asker 2; Cat has none (declared only).
+    full = _order(world, world["viewer"], limit=10)
+    calls = []
+    real = experts._ranked
+    monkeypatch.setattr(experts, "_ranked", lambda *args: calls.append(args[-1]) or real(*args))
+    monkeypatch.setattr(experts, "CANDIDATES", (4,))  # Eve, Ann, Dan, Bob; the rest: 2 + 4 (declared) at most
+    assert _order(world, world["viewer"], limit=1) == full[:1]
+    assert len(calls) == 1 and calls[0] is not None  # Ann's 7.395 beats anyone left out: done
+    calls.clear()
+    assert _order(world, world["viewer"], limit=2) == full[:2]
+    assert calls[-1] is None  # Bob's 3.811 does not (Cat, left out, has 4): everyone is read
+    monkeypatch.setattr(experts, "CANDIDATES", (1, 2))
+    insider_full = [r for r in full if r[0] != "Asker"]
+    assert _order(world, world["insider"], limit=3, exclude_user_id=world["asker"].id)[1:] == insider_full[:2]
