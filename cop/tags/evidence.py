@@ -11,19 +11,23 @@ in one calendar month (``month`` = year * 12 + month - 1):
 Declared expertise is not here: it is read from ``user_expertise``. Disabled accounts keep their rows
 (the ranking leaves them out when it reads), so enabling one again needs no rebuild.
 
-The ranking (``cop.tags.experts``) reads only the rows of the tag in the communities the viewer may
-read: one indexed range per community, whatever the number of posts behind them.
+Beside it, ``expert_bounds`` holds per tag and person the most their evidence can be worth to anyone
+(every community, recency as of a month; ``ExpertBound``). The ranking (``cop.tags.experts``) takes the
+people with the highest bounds, sums their rows in the communities the viewer may read (one primary-key
+range per person) and reads further only when someone left out could still make the list: a popular
+tag's thousands of posters are not summed on its page.
 
 Kept current in the transaction of every write, in one place: ``before_flush`` notes the *scopes* a
 flush touches (a thread: its posts, accepted answer and helpful marks; a resource), locks them and
 reads their evidence as it was; ``after_flush`` reads it again and applies the difference (an upsert
-of the changed counts). Thread scopes are recomputed from their rows rather than adjusted by hand, so
+of the changed counts, and of the bounds). Thread scopes are recomputed from their rows rather than adjusted by hand, so
 every write that changes them counts (a post written, removed, hidden, moved; an answer accepted or
 not; a helpful mark added or taken back; a thread moved, retagged or removed; a resource written,
 retagged, moved or removed) whichever service made it. The lock (the thread or resource row on
 PostgreSQL, the write lock on SQLite) keeps two transactions on the same thread from each counting the
-other's post. Writes the ORM does not see (a tag merge) call ``rebuild``; so does
-``flask cop experts rebuild``, which recomputes every row from scratch (idempotent).
+other's post. Writes the ORM does not see (a tag merge) call ``rebuild_tags``; ``flask cop experts
+rebuild`` recomputes every row and bound from scratch (idempotent; it also makes the bounds tight again,
+which writes only ever loosen).
 """
 from __future__ import annotations
 
@@ -177,61 +181,53 @@ def _read(connection: Connection, selects: list[Select[Any]]) -> Counter[Key]:
 
 # --- applying changes ----------------------------------------------------------------------------
 
-def _upsert(connection: Connection) -> Any:
+def _upsert(connection: Connection, model: Any, key: list[str], total: str) -> Any:
+    """INSERT, or add to ``total`` of the row with the same ``key``."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(ExpertEvidence)
-    return stmt.on_conflict_do_update(index_elements=list(KEY),
-                                      set_={"count": ExpertEvidence.count + stmt.excluded["count"]})
+    stmt = insert(model)
+    return stmt.on_conflict_do_update(index_elements=key,
+                                      set_={total: getattr(model, total) + stmt.excluded[total]})
 
 
 def apply_delta(connection: Connection, delta: Counter[Key]) -> None:
-    """Add ``delta`` (key -> change, either sign) to the stored counts; rows left at 0 or less are deleted.
+    """Add ``delta`` (key -> change, either sign) to the stored counts and bounds; rows left at 0 go.
 
-    Increments are an upsert and decrements an UPDATE, each adding to whatever the row holds when it
-    runs, so concurrent writers on different threads counting for the same person, tag and month each
-    add theirs. A decrement of a row that is missing (a table never rebuilt after the migration) changes
-    nothing rather than failing the write.
+    Increments are upserts and decrements UPDATEs, each adding to whatever the row holds when it runs,
+    so concurrent writers on different threads counting for the same person, tag and month each add
+    theirs. A decrement takes away at most what the row holds (nothing from a row that is missing: a
+    table not rebuilt since the migration), from the count and from the bound alike.
     """
     changes: list[dict[str, Any]] = [dict(zip(KEY, key), count=n) for key, n in sorted(delta.items()) if n]
     if not changes:
         return
-    table = ExpertEvidence.__table__
+    table, bounds = ExpertEvidence.__table__, ExpertBound.__table__
     added = [c for c in changes if c["count"] > 0]
     if added:
-        connection.execute(_upsert(connection), added)
-    removed = [{f"k_{name}": c[name] for name in KEY} | {"k_count": c["count"]} for c in changes if c["count"] < 0]
+        connection.execute(_upsert(connection, ExpertEvidence, list(KEY), "count"), added)
+        # An item added weighs fully in the bound (its recency can only fall from now on).
+        weights: Counter[tuple[int, int]] = Counter()
+        for c in added:
+            weights[(c["tag_id"], c["user_id"])] += c["count"] * WEIGHTS[c["kind"]]
+        month = current_month()
+        connection.execute(_upsert(connection, ExpertBound, ["tag_id", "user_id"], "bound"),
+                           [{"tag_id": t, "user_id": u, "bound": float(n), "as_of": month}
+                            for (t, u), n in sorted(weights.items())])
+    removed = [{f"k_{name}": c[name] for name in KEY} | {"k_taken": -c["count"], "k_weight": WEIGHTS[c["kind"]]}
+               for c in changes if c["count"] < 0]
     if removed:
         match = [table.c[name] == bindparam(f"k_{name}") for name in KEY]
-        connection.execute(table.update().where(*match).values(count=table.c["count"] + bindparam("k_count")),
+        held = func.coalesce(select(table.c["count"]).where(*match).scalar_subquery(), 0)
+        taken = case((held < bindparam("k_taken"), held), else_=bindparam("k_taken"))
+        # An item taken away weighs its recency as of the bound's month: never more than it was added with.
+        weighed = (taken * bindparam("k_weight", type_=Float)
+                   * recency_at(bindparam("k_month", type_=Integer), bounds.c.as_of))
+        on_bound = [bounds.c.tag_id == bindparam("k_tag_id"), bounds.c.user_id == bindparam("k_user_id")]
+        connection.execute(bounds.update().where(*on_bound).values(bound=bounds.c.bound - weighed), removed)
+        connection.execute(table.update().where(*match).values(count=table.c["count"] - bindparam("k_taken")),
                            removed)
-        connection.execute(delete(table).where(*match, table.c["count"] <= 0),
-                           [{k: v for k, v in r.items() if k != "k_count"} for r in removed])
-    _apply_bounds(connection, changes)
-
-
-def _apply_bounds(connection: Connection, changes: list[dict[str, Any]]) -> None:
-    """Move the bounds by ``changes``: an item added weighs fully (its recency can only fall), an item
-    taken away weighs its recency as of the bound's ``as_of``, never more than it was added with."""
-    table = ExpertBound.__table__
-    added: Counter[tuple[int, int]] = Counter()
-    for c in changes:
-        if c["count"] > 0:
-            added[(c["tag_id"], c["user_id"])] += c["count"] * WEIGHTS[c["kind"]]
-    if added:
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(ExpertBound)
-        month = current_month()
-        connection.execute(stmt.on_conflict_do_update(
-            index_elements=["tag_id", "user_id"], set_={"bound": ExpertBound.bound + stmt.excluded["bound"]}),
-            [{"tag_id": t, "user_id": u, "bound": float(n), "as_of": month} for (t, u), n in sorted(added.items())])
-    removed = [{"k_tag": c["tag_id"], "k_user": c["user_id"], "k_month": c["month"],
-                "k_weight": -c["count"] * WEIGHTS[c["kind"]]} for c in changes if c["count"] < 0]
-    if removed:
-        match = [table.c.tag_id == bindparam("k_tag"), table.c.user_id == bindparam("k_user")]
-        weighed = bindparam("k_weight", type_=Float) * recency_at(bindparam("k_month", type_=Integer), table.c.as_of)
-        connection.execute(table.update().where(*match).values(bound=table.c.bound - weighed), removed)
-        connection.execute(delete(table).where(*match, table.c.bound <= BOUND_EPSILON),
-                           [{"k_tag": r["k_tag"], "k_user": r["k_user"]} for r in removed])
+        keys = [{f"k_{name}": r[f"k_{name}"] for name in KEY} for r in removed]
+        connection.execute(delete(table).where(*match, table.c["count"] <= 0), keys)
+        connection.execute(delete(bounds).where(*on_bound, bounds.c.bound <= BOUND_EPSILON), keys)
 
 
 BOUND_EPSILON = 1e-6  # below this a bound is rounding left over: the row goes

@@ -22,8 +22,9 @@ never reflects activity they cannot see (a private community's answers do not li
 outsider). Disabled accounts are left out. Several tags ("Ask an expert"): the evidence on each tag is
 added up, so a post in a thread carrying two of them counts for both.
 
-One query per ranking: the evidence rows of the tags in the viewer's readable communities (a range of
-the table's primary key per community) and the declared expertise, summed per person.
+Read in SQL from ``cop.tags.evidence``'s tables, usually in three small queries per ranking: the 100
+people with the highest bounds on the tag, their evidence rows in the viewer's readable communities
+with the declared expertise, summed per person; more people only when one left out could still win.
 """
 from __future__ import annotations
 
@@ -91,10 +92,11 @@ def ranking(viewer, tag_ids, *, limit: int = EXPERTS_SHOWN, now: datetime | None
             exclude_user_id: int | None = None, department: str = "") -> list[Expert]:
     """The people who know the tags ``tag_ids`` best as ``viewer`` may see it, best first (ties by name).
 
-    Exact, read in steps: the people with the highest bounds (``ExpertBound``: their evidence without
-    recency, in every community) and everyone who declared a tag are ranked first; when the last of
-    the ``limit`` best scores more than anyone left out could (the sum of the tags' first bounds left
-    out), that is the ranking. Otherwise more people are read, and in the end every one.
+    Exact, read in steps: the ``CANDIDATES`` people with the highest bounds on each tag (``ExpertBound``:
+    the most their evidence can be worth to anyone) are ranked first; when the last of the ``limit``
+    best scores more than anyone left out could (the sum of the tags' first bounds left out, plus
+    declared expertise), that is the ranking. Otherwise more people are read, in the end every one (a
+    tag with few people goes there at once: it is as cheap).
     """
     tag_ids = sorted(set(tag_ids))
     if not tag_ids:
