@@ -5,6 +5,7 @@ After each write the table is compared with the rows it summarises *and* with th
 a write whose hook is missing (the table left behind) fails twice over.
 """
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -152,6 +153,8 @@ def test_the_demo_fills_the_table(app, runner):
 def test_before_the_first_rebuild_a_removal_takes_away_only_what_was_counted(world):
     ann, question = world["ann"], world["question"]
     old = discussions.reply(ann, question, question.opening_post, "An old answer.")
+    old.created_at -= timedelta(days=70)  # another month: its own row
+    db.session.commit()
     db.session.execute(evidence.ExpertEvidence.__table__.delete())  # as just after the migration
     db.session.execute(evidence.ExpertBound.__table__.delete())
     db.session.commit()
