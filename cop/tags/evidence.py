@@ -37,13 +37,13 @@ from typing import Any
 
 from flask import has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import (CheckConstraint, ColumnElement, Connection, Float, ForeignKey, Integer, Select, String, and_,
+from sqlalchemy import (CheckConstraint, ColumnElement, Connection, Float, ForeignKey, Index, Integer, Select, String, and_,
                         bindparam, case, cast, delete, event, extract, func, inspect, literal, select, union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cop.discussions.models import Post, Thread, thread_tags
-from cop.extensions import db, in_list, utcnow
+from cop.extensions import Model, in_list, utcnow
 from cop.library.models import Resource, resource_tags
 from cop.reactions.models import Reaction
 
@@ -67,7 +67,7 @@ def current_month() -> int:
     return now.year * 12 + now.month - 1
 
 
-class ExpertEvidence(db.Model):
+class ExpertEvidence(Model):
     """How many items of ``kind`` ``user_id`` has on ``tag_id`` in ``community_id`` in ``month``."""
 
     __tablename__ = "expert_evidence"
@@ -87,7 +87,7 @@ class ExpertEvidence(db.Model):
     count: Mapped[int] = mapped_column(Integer)
 
 
-class ExpertBound(db.Model):
+class ExpertBound(Model):
     """The most a person's evidence on a tag can be worth to anyone from ``as_of`` on: every community's
     items, each weighed by kind and by its recency at the start of month ``as_of`` (recency only falls
     as time goes by); items counted since then weigh fully.
@@ -98,7 +98,7 @@ class ExpertBound(db.Model):
 
     __tablename__ = "expert_bounds"
     __table_args__ = (
-        db.Index("ix_expert_bounds_tag_bound", "tag_id", "bound"),
+        Index("ix_expert_bounds_tag_bound", "tag_id", "bound"),
         {"sqlite_with_rowid": False},
     )
 

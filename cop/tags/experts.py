@@ -32,7 +32,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Float, case, func, literal, select, union_all
 
 from cop import permissions
 from cop.accounts.models import User, user_expertise
@@ -102,7 +102,7 @@ def ranking(viewer, tag_ids, *, limit: int = EXPERTS_SHOWN, now: datetime | None
     if not tag_ids:
         return []
     now = now or utcnow()
-    people = [User.is_disabled.is_(False)]
+    people: list[ColumnElement[bool]] = [User.is_disabled.is_(False)]
     if exclude_user_id is not None:
         people.append(User.id != exclude_user_id)
     if department:
