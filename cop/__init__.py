@@ -131,8 +131,10 @@ def register_extensions(app: Flask) -> None:
     # Models must be imported so metadata (and Alembic) sees every table.
     from cop import models, notifications, webhooks  # noqa: F401
     from cop.search import outbox
+    from cop.tags import evidence
 
     outbox.register()
+    evidence.register()
     notifications.init_app(app)
     webhooks.init_app(app)
 
