@@ -17,7 +17,7 @@ class Objective(Model):
     """A business objective a community works toward, measured by one of the report's metrics.
 
     ``baseline`` and ``target`` are in the metric's display unit (a count, a
-    percentage, hours...); ``metric`` is a key of ``cop.oversight.reports.METRICS``.
+    percentage, hours...); ``metric`` is a key of ``cop.oversight.metrics.METRICS``.
     A target below the baseline means lower is better (e.g. time to first reply).
     """
 
