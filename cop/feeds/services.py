@@ -47,7 +47,8 @@ def user_for_token(token: str) -> User | None:
     if not token or len(token) > 64:
         return None
     user = db.session.scalar(select(User).where(User.feed_token == token))
-    if user is None or user.is_disabled or not secrets.compare_digest(user.feed_token, token):
+    # (The row was found by this token, so it has one: the comparison is a constant-time second look.)
+    if user is None or user.is_disabled or not secrets.compare_digest(user.feed_token or "", token):
         return None
     return user
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import DateTime, Integer, bindparam, case, func, or_, select
 
@@ -155,19 +156,25 @@ def _mixes(rows, key_count: int) -> dict[tuple, SentimentMix]:
             for keys, e in grouped.items()}
 
 
+def _bound(name: str) -> datetime:
+    """A bound parameter standing for one end of a ``Period`` in the statements cached below: the time is
+    given when the statement runs (mypy is told it is the datetime it stands for)."""
+    return cast(datetime, bindparam(name, type_=DateTime))
+
+
 @functools.lru_cache(maxsize=8)
 def _sentiment_statements(dialect: str) -> tuple:
     """``sentiment_mix``'s and ``sentiment_trend``'s statements, built once per dialect (community ``cid``,
     periods ``cur_start``/``cur_end``/``prev_start`` and the trend window ``w_start``/``w_end`` bound)."""
     cid = bindparam("cid", type_=Integer)
-    current = Period(bindparam("cur_start", type_=DateTime), bindparam("cur_end", type_=DateTime))
-    span = Period(bindparam("prev_start", type_=DateTime), current.end)
+    current = Period(_bound("cur_start"), _bound("cur_end"))
+    span = Period(_bound("prev_start"), current.end)
     rows = (select(is_current(Post.created_at, current).label("w"), Post.sentiment_label.label("label"),
                    Post.sentiment.label("score"))
             .join(Thread, Thread.id == Post.thread_id)
             .where(Thread.community_id == cid, visible_post(), within(Post.created_at, span)).subquery())
     mix = select(rows.c.w, rows.c.label, func.count(), func.sum(rows.c.score)).group_by(rows.c.w, rows.c.label)
-    window = Period(bindparam("w_start", type_=DateTime), bindparam("w_end", type_=DateTime))
+    window = Period(_bound("w_start"), _bound("w_end"))
     rows = (select(whole_weeks(Post.created_at, window.start).label("wk"), Post.sentiment_label.label("label"),
                    Post.sentiment.label("score"))
             .join(Thread, Thread.id == Post.thread_id)

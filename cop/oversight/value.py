@@ -177,7 +177,7 @@ def objective_values(ids, period: Period) -> dict[int, tuple[dict, dict]]:
     for cid in set(counts) | {cid for cid, _w in sums}:
         pair = []
         for which in (1, 0):
-            values = {STORIES_METRIC: sum(v[which] for v in counts.get(cid, {}).values())}
+            values: dict[str, float] = {STORIES_METRIC: sum(v[which] for v in counts.get(cid, {}).values())}
             for key, unit in REALIZED_METRICS.items():
                 values[key] = round(sum(s.amount for s in sums.get((cid, which), []) if s.unit == unit), 2)
             pair.append(values)

@@ -187,13 +187,14 @@ def _compute_facts(tag_id: int) -> _TagFacts:
     people = tagged_people_ids(tag_id)
     return _TagFacts(
         threads_by_community=dict(db.session.execute(
-            live_threads.with_only_columns(Thread.community_id, func.count()).group_by(Thread.community_id)).all()),
+            live_threads.with_only_columns(Thread.community_id, func.count()).group_by(Thread.community_id))
+            .tuples().all()),
         newest_threads=tuple(tuple(row) for row in db.session.execute(
             live_threads.with_only_columns(Thread.id, Thread.community_id)
             .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(CANDIDATES))),
         resources_by_community=dict(db.session.execute(
             live_resources.with_only_columns(Resource.community_id, func.count())
-            .group_by(Resource.community_id)).all()),
+            .group_by(Resource.community_id)).tuples().all()),
         newest_resources=tuple(tuple(row) for row in db.session.execute(
             live_resources.with_only_columns(Resource.id, Resource.community_id)
             .order_by(Resource.updated_at.desc(), Resource.id.desc()).limit(CANDIDATES))),
