@@ -36,33 +36,8 @@ STALE_AFTER = timedelta(hours=48)
 
 # --- rules -------------------------------------------------------------------------
 
-def can_post(user, community) -> bool:
-    """Only active members write in a community (administrators included only if members)."""
-    return permissions.is_member(user, community)
-
-
-def can_moderate(user, thread_or_community) -> bool:
-    community = getattr(thread_or_community, "community", thread_or_community)
-    return permissions.can_manage(user, community)
-
-
-def can_edit_post(user, post) -> bool:
-    return (not post.is_deleted and getattr(user, "id", None) == post.author_id
-            and permissions.is_member(user, post.thread.community))
-
-
-def can_delete_post(user, post) -> bool:
-    return not post.is_deleted and (can_edit_post(user, post) or can_moderate(user, post.thread))
-
-
-def can_accept(user, thread) -> bool:
-    return thread.kind == "question" and (
-        (getattr(user, "id", None) == thread.author_id and permissions.is_member(user, thread.community))
-        or can_moderate(user, thread))
-
-
 def _require_post_rights(user, community):
-    if not can_post(user, community):
+    if not permissions.can_post(user, community):
         raise NotAllowed("Only members of this community can post here. Join it first.")
 
 
@@ -274,7 +249,7 @@ def edit_post(editor, post: Post, body: str) -> None:
     :raise NotAllowed: not the author (or no longer a member), or the post is removed.
     :raise DomainError: empty or unrenderable body, or the thread is locked.
     """
-    if not can_edit_post(editor, post):
+    if not permissions.can_edit_post(editor, post):
         raise NotAllowed("Only the author can edit this post.")
     if post.thread.is_locked:
         raise DomainError("This thread is locked: posts can no longer be edited.")
@@ -300,7 +275,7 @@ def delete_post(actor, post: Post) -> None:
     Deleting the opening post removes the whole thread from lists.
     :raise NotAllowed: neither the author nor a coordinator.
     """
-    if not can_delete_post(actor, post):
+    if not permissions.can_delete_post(actor, post):
         raise NotAllowed("You cannot delete this post.")
     post.is_deleted = True
     thread = post.thread
@@ -321,7 +296,7 @@ def set_accepted(actor, thread, post: Post | None) -> None:
     :raise NotAllowed: neither the asker nor a coordinator, or not a question.
     :raise DomainError: the post is not a visible reply in this thread.
     """
-    if not can_accept(actor, thread):
+    if not permissions.can_accept(actor, thread):
         raise NotAllowed("Only the asker or a coordinator can choose the accepted answer.")
     if post is None:
         thread.accepted_post_id = None
@@ -336,7 +311,7 @@ def set_accepted(actor, thread, post: Post | None) -> None:
             thread.status = "answered"
         if changed:
             signals.answer_accepted.send(actor, thread=thread, post=post)
-    if can_moderate(actor, thread) and actor.id != thread.author_id:
+    if permissions.can_moderate(actor, thread) and actor.id != thread.author_id:
         audit.record(actor, "thread.accept" if post else "thread.unaccept", thread, thread.community)
     db.session.commit()
 
@@ -344,7 +319,7 @@ def set_accepted(actor, thread, post: Post | None) -> None:
 # --- coordinator tools -------------------------------------------------------------------
 
 def _require_moderator(actor, thread):
-    if not can_moderate(actor, thread):
+    if not permissions.can_moderate(actor, thread):
         raise NotAllowed("Only the community's coordinators can do that.")
 
 

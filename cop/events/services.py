@@ -44,29 +44,6 @@ FEED_LENGTH = 500
 _NOT_ZONES = {"localtime", "Factory", "posixrules"}
 
 
-# --- rules -------------------------------------------------------------------------
-
-def can_schedule(user, community) -> bool:
-    """Coordinators (and administrators) schedule, edit and cancel meetings and write their notes."""
-    return permissions.can_manage(user, community)
-
-
-def can_manage_event(user, event) -> bool:
-    return can_schedule(user, event.community)
-
-
-def can_rsvp(user, event) -> bool:
-    """Active members answer a meeting that is neither cancelled nor over."""
-    return (permissions.is_member(user, event.community) and not event.is_cancelled
-            and event.ends_at > utcnow())
-
-
-def can_see_attendees(user, community) -> bool:
-    """Who is coming is for the community's people: members, coordinators, sponsors, administrators."""
-    return (permissions.is_member(user, community) or permissions.can_manage(user, community)
-            or permissions.is_sponsor(user, community))
-
-
 # --- time zones and times -------------------------------------------------------------
 
 @lru_cache(maxsize=1)
@@ -198,7 +175,7 @@ def default_timezone(community) -> str:
 # --- writing ------------------------------------------------------------------------------
 
 def _require_scheduler(actor, community):
-    if not can_schedule(actor, community):
+    if not permissions.can_schedule(actor, community):
         raise NotAllowed("Only the community's coordinators can schedule and change meetings.")
 
 
