@@ -177,7 +177,7 @@ def _record_mentions(post, users):
         db.session.execute(post_mentions.insert(), [{"post_id": post.id, "user_id": u.id} for u in users])
 
 
-def _announce_mentions(author, post, users, already: set[int] = frozenset()):
+def _announce_mentions(author, post, users, already: set[int] | frozenset[int] = frozenset()):
     """Send ``users_mentioned`` for the users not mentioned in this post before (``already``: their ids)."""
     new = [u for u in users if u.id not in already]
     if new:
@@ -438,7 +438,7 @@ def decide_flag(actor, flag: Flag, hide: bool) -> None:
     :raise NotAllowed: not a coordinator. :raise DomainError: already decided.
     """
     community = db.session.get(Community, flag.community_id)
-    if not permissions.can_manage(actor, community):
+    if community is None or not permissions.can_manage(actor, community):
         raise NotAllowed("Only the community's coordinators can decide flags.")
     if flag.status != "open":
         raise DomainError("This flag has already been decided.")
@@ -496,7 +496,7 @@ def _count_replies(thread) -> int:
     """The thread's replies, counted from the covering index (never ``reply_count``: a counter behind
     the posts must not leave a reply on no page)."""
     return db.session.scalar(select(func.count()).select_from(Post).where(
-        Post.thread_id == thread.id, Post.parent_id.is_not(None)))
+        Post.thread_id == thread.id, Post.parent_id.is_not(None))) or 0
 
 
 def _page_of_replies(thread, page: int, per_page: int):
@@ -598,7 +598,7 @@ def page_of(post: Post, per_page: int = POSTS_PER_PAGE) -> int:
     if post.parent_id is None:
         return 1
     before = db.session.scalar(select(func.count()).select_from(Post).where(
-        Post.thread_id == post.thread_id, Post.parent_id.is_not(None), Post.path < post.path))
+        Post.thread_id == post.thread_id, Post.parent_id.is_not(None), Post.path < post.path)) or 0
     return before // per_page + 1
 
 

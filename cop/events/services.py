@@ -91,16 +91,19 @@ def local_to_utc(day: date, clock: time, zone: ZoneInfo, field: str) -> datetime
     return utc.replace(tzinfo=None)
 
 
+_Day = date  # the type, for the fields below: the first of them is named ``date``
+
+
 @dataclass
 class MeetingDetails:
     """What the scheduling form gathers, in the organiser's local time."""
 
     title: str = ""
     agenda: str = ""
-    date: date | None = None
+    date: _Day | None = None
     start_time: time | None = None
     end_time: time | None = None
-    end_date: date | None = None
+    end_date: _Day | None = None
     timezone: str = "UTC"
     location: str = ""
     meeting_url: str = ""
@@ -249,7 +252,7 @@ def respond(user, event: Event, response: str) -> Rsvp:
     :raise NotAllowed: not an active member of the meeting's community.
     :raise DomainError: an unknown answer, or the meeting is cancelled or over.
     """
-    if not permissions.is_member(user, event.community):
+    if not permissions.is_member(user, permissions.community_of(event)):
         raise NotAllowed("Only members of this community can answer. Join it first.")
     if response not in RSVP_RESPONSES:
         raise DomainError("Answer yes, maybe or no.", field="response")
@@ -331,8 +334,8 @@ def upcoming_for(user, limit: int = 5) -> list[tuple[Event, str | None]]:
 def rsvp_counts(event: Event) -> dict[str, int]:
     """How many answered yes, maybe and no (zeros included)."""
     counts = dict.fromkeys(RSVP_RESPONSES, 0)
-    counts.update(db.session.execute(
-        select(Rsvp.response, func.count()).where(Rsvp.event_id == event.id).group_by(Rsvp.response)).all())
+    counts.update({response: n for response, n in db.session.execute(
+        select(Rsvp.response, func.count()).where(Rsvp.event_id == event.id).group_by(Rsvp.response))})
     return counts
 
 

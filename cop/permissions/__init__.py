@@ -32,16 +32,17 @@ from cop.permissions.communities import (can_answer_invitation, can_confirm_stor
 from cop.permissions.discussions import can_accept, can_delete_post, can_edit_post, can_moderate, can_post, can_react
 from cop.permissions.events import can_manage_event, can_rsvp, can_schedule, can_see_attendees
 from cop.permissions.library import can_add_resource, can_add_version, can_curate_resource, can_edit_resource
-from cop.permissions.visibility import (MembershipFacts, Viewer, can_see_listing, can_view, forget_memberships,
-                                        get_listed_community_or_404, get_readable_community_or_404, is_admin,
-                                        is_anonymous, is_coordinator, is_member, is_sponsor, knowers_of,
-                                        listed_communities, listed_community_ids, membership_of,
-                                        readable_community_ids, readers_of, require, visible_communities)
+from cop.permissions.visibility import (MembershipFacts, Viewer, can_see_listing, can_view, community_of,
+                                        forget_memberships, get_listed_community_or_404,
+                                        get_readable_community_or_404, is_admin, is_anonymous, is_coordinator,
+                                        is_member, is_sponsor, knowers_of, listed_communities, listed_community_ids,
+                                        membership_of, readable_community_ids, readers_of, require,
+                                        visible_communities)
 
 __all__ = [
     "MembershipFacts", "TEMPLATE_PREDICATES", "Viewer",
     # visibility
-    "can_see_listing", "can_view", "forget_memberships", "get_listed_community_or_404",
+    "can_see_listing", "can_view", "community_of", "forget_memberships", "get_listed_community_or_404",
     "get_readable_community_or_404", "is_admin", "is_anonymous", "is_coordinator", "is_member", "is_sponsor",
     "knowers_of", "listed_communities", "listed_community_ids", "membership_of", "readable_community_ids",
     "readers_of", "require", "visible_communities",
