@@ -70,9 +70,9 @@ class Expert:
 
 def _age_factor(column, now: datetime):
     """SQL for ``1 / (1 + age in days / DECAY_DAYS)`` (age at ``now``; future items count fully)."""
-    from cop.oversight.reports import _at, seconds_between
+    from cop.oversight.sql import datetime_literal, seconds_between
 
-    days = seconds_between(_at(now), column) / 86400.0
+    days = seconds_between(datetime_literal(now), column) / 86400.0
     return 1.0 / (1.0 + case((days > 0, days), else_=0.0) / DECAY_DAYS)
 
 
