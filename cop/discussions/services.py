@@ -6,6 +6,7 @@ actions) and commits. Broken rules raise ``DomainError``; missing rights
 raise ``NotAllowed``.
 """
 from datetime import timedelta
+from typing import Any
 
 from flask import has_request_context, url_for
 from sqlalchemy import bindparam, case, func, or_, select, union_all, update
@@ -672,11 +673,11 @@ def latest_for(user, limit: int = 10) -> list[Thread]:
         select(Thread).where(Thread.id.in_(newest)).order_by(Thread.last_activity_at.desc(), Thread.id.desc())))
 
 
-def revisions(post: Post) -> list[dict]:
+def revisions(post: Post) -> list[dict[str, Any]]:
     """Every version of a post, oldest first, each with a unified diff from the one before."""
     rows = list(db.session.scalars(
         select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id)))
-    versions = [{"body": r.body_md, "at": r.written_at, "by": None} for r in rows]
+    versions: list[dict[str, Any]] = [{"body": r.body_md, "at": r.written_at, "by": None} for r in rows]
     versions.append({"body": post.body_md, "at": post.edited_at or post.created_at, "by": None})
     editors = [post.author] + [r.editor for r in rows]
     for version, editor in zip(versions, editors):

@@ -376,4 +376,4 @@ def document_diff(resource, a, b) -> tuple[ResourceVersion, ResourceVersion, lis
     older, newer = get_version(resource, a), get_version(resource, b)
     if older is None or newer is None:
         return None
-    return older, newer, unified_diff(older.body_md, newer.body_md, context=3)
+    return older, newer, unified_diff(older.body_md or "", newer.body_md or "", context=3)

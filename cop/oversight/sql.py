@@ -101,7 +101,5 @@ def datetime_param(name: str):
 
 
 def readable_ids(viewer):
-    """Ids of the communities ``viewer`` may read (open ones without a viewer)."""
-    if viewer is None:  # TODO(issue 16): drop once the visibility helpers handle the anonymous reader.
-        return select(Community.id).where(Community.visibility == "open")
+    """Ids of the communities ``viewer`` may read (open ones without a viewer: the anonymous reader)."""
     return permissions.visible_communities(viewer).with_only_columns(Community.id)
