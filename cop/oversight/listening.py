@@ -258,8 +258,8 @@ def _five_ws_statement(dialect: str):
     """``five_ws_use``'s statement, built once (community ``cid``, periods ``cur_start``/``cur_end``/
     ``prev_start`` bound): threads with and without the template per period, and the median time to
     first reply of each group, in one pass."""
-    current = Period(bindparam("cur_start", type_=DateTime), bindparam("cur_end", type_=DateTime))
-    span = Period(bindparam("prev_start", type_=DateTime), current.end)
+    current = Period(_bound("cur_start"), _bound("cur_end"))
+    span = Period(_bound("prev_start"), current.end)
     rows = (select(is_current(Thread.created_at, current).label("w"),
                    flag(ThreadFiveWs.thread_id.is_not(None)).label("t"),
                    case((Thread.first_reply_at.is_not(None), seconds_between(Thread.first_reply_at, Thread.created_at)))

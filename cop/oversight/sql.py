@@ -116,16 +116,12 @@ def datetime_param(name: str):
 
 
 def readable_ids(viewer):
-    """Ids of the communities ``viewer`` may read (open ones without a viewer), as a subquery."""
-    if viewer is None:  # TODO(issue 16): drop once the visibility helpers handle the anonymous reader.
-        return select(Community.id).where(Community.visibility == "open")
+    """Ids of the communities ``viewer`` may read (open ones without a viewer: the anonymous reader)."""
     return permissions.visible_communities(viewer).with_only_columns(Community.id)
 
 
 def readable_community_ids(viewer) -> frozenset[int]:
     """``readable_ids`` as a set: from the permissions' per-request sets, no query for a signed-in viewer."""
-    if viewer is None:  # the anonymous reader, as in readable_ids
-        return frozenset(db.session.scalars(readable_ids(None)))
     return permissions.readable_community_ids(viewer)
 
 

@@ -101,7 +101,7 @@ def stories(ids, period: Period) -> tuple[dict[int, dict[str, list[int]]], dict[
     ``counts``: stories per community and cycle, ``{cid: {cycle: [previous, current, confirmed current]}}``.
     ``sums``: confirmed realized value per community, period (1: ``period``, 0: the one before) and unit.
     """
-    params = {"cur_start": period.start, "cur_end": period.end, "prev_start": period.previous().start}
+    params: dict[str, object] = {"cur_start": period.start, "cur_end": period.end, "prev_start": period.previous().start}
     if ids is not None:
         params["ids"] = list(ids)
     counts: dict[int, dict[str, list[int]]] = defaultdict(lambda: {c: [0, 0, 0] for c in CYCLES})

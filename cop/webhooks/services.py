@@ -21,12 +21,8 @@ MAX_ENDPOINTS = 10  # per community
 LOG_LENGTH = 100  # deliveries shown on an endpoint's page
 
 
-def can_manage_webhooks(user, community) -> bool:
-    return permissions.can_manage(user, community)
-
-
 def _require(user, community) -> None:
-    if not can_manage_webhooks(user, community):
+    if not permissions.can_manage_webhooks(user, community):
         raise NotAllowed("Only the community's coordinators can manage its webhooks.")
 
 

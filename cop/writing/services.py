@@ -69,19 +69,19 @@ def resolve_place(user, key: str) -> Place | None:
     if kind == "thread":
         community = db.session.get(Community, object_id)
         if community is None or not permissions.can_view(user, community) \
-                or not discussions.can_post(user, community):
+                or not permissions.can_post(user, community):
             return None
         return Place(key, community, f"New thread in {community.name}",
                      url_for("discussions.new_thread", slug=community.slug))
     if kind == "reply":
         thread = discussions.get_thread_or_none(object_id)
         if thread is None or not permissions.can_view(user, thread.community) \
-                or not discussions.can_post(user, thread.community):
+                or not permissions.can_post(user, thread.community):
             return None
         return Place(key, thread.community, f"Reply to “{thread.title}”",
                      url_for("discussions.reply", thread_id=thread.id))
     post = db.session.get(Post, object_id)
-    if post is None or not discussions.can_edit_post(user, post) or post.thread.is_deleted:
+    if post is None or not permissions.can_edit_post(user, post) or post.thread.is_deleted:
         return None
     return Place(key, post.thread.community, f"Edit of your post in “{post.thread.title}”",
                  url_for("discussions.edit_post", post_id=post.id))
