@@ -62,7 +62,8 @@ def create_app(config_class=Config) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # The client's address as the proxy saw it (rate limits count per address), not the proxy's.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))
+        # Wrapping wsgi_app is how Flask's documentation adds middleware; mypy sees it as replacing a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))  # type: ignore[method-assign]
     register_extensions(app)
     register_login_rule(app)
     register_blueprints(app)
@@ -132,8 +133,10 @@ def register_extensions(app: Flask) -> None:
     # Models must be imported so metadata (and Alembic) sees every table.
     from cop import models, notifications, webhooks  # noqa: F401
     from cop.search import outbox
+    from cop.tags import evidence
 
     outbox.register()
+    evidence.register()
     notifications.init_app(app)
     webhooks.init_app(app)
 

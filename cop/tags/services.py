@@ -22,6 +22,7 @@ from cop.errors import DomainError
 from cop.extensions import db
 from cop.library.models import Resource, resource_tags
 from cop.search import outbox
+from cop.tags import evidence
 from cop.tags.models import Tag, TagWatch, normalize_tag
 
 SECTION_LIMIT = 10
@@ -186,13 +187,14 @@ def _compute_facts(tag_id: int) -> _TagFacts:
     people = tagged_people_ids(tag_id)
     return _TagFacts(
         threads_by_community=dict(db.session.execute(
-            live_threads.with_only_columns(Thread.community_id, func.count()).group_by(Thread.community_id)).all()),
+            live_threads.with_only_columns(Thread.community_id, func.count()).group_by(Thread.community_id))
+            .tuples().all()),
         newest_threads=tuple(tuple(row) for row in db.session.execute(
             live_threads.with_only_columns(Thread.id, Thread.community_id)
             .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(CANDIDATES))),
         resources_by_community=dict(db.session.execute(
             live_resources.with_only_columns(Resource.community_id, func.count())
-            .group_by(Resource.community_id)).all()),
+            .group_by(Resource.community_id)).tuples().all()),
         newest_resources=tuple(tuple(row) for row in db.session.execute(
             live_resources.with_only_columns(Resource.id, Resource.community_id)
             .order_by(Resource.updated_at.desc(), Resource.id.desc()).limit(CANDIDATES))),
@@ -391,6 +393,7 @@ def merge_tags(admin, source: Tag, target: Tag) -> Tag:
     for table, owner in ASSOCIATIONS:
         _repoint(table, owner, source, target)
     _repoint(TagWatch.__table__, "user_id", source, target, extra=("created_at",))
+    evidence.rebuild_tags(db.session.connection(), [source.id, target.id])  # bulk re-pointing: no ORM hook saw it
     _reindex_tagged(target.id)
     audit.record(admin, "tag.merge", target, detail=f"{source_name} → {target.name}")
     db.session.execute(delete(Tag).where(Tag.id == source.id))
