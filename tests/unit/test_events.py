@@ -6,7 +6,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select, text
 
-from cop import permissions, signals
+from cop import signals
 from cop.admin.models import AuditEntry
 from cop.errors import DomainError, NotAllowed
 from cop.events import ical, services
@@ -45,7 +45,6 @@ def crowd(app):
     guild = make_community("guild", coordinators=[people["coord"]], members=[people["member"], people["other"]],
                            sponsors=[people["sponsor"]])
     secret = make_community("secret", visibility="private", coordinators=[people["coord"]])
-    permissions.forget_memberships()
     return people, guild, secret
 
 

@@ -52,15 +52,10 @@ def world(app):
     return users, communities, other
 
 
-def _fresh():
-    permissions.forget_memberships()
-
-
 @pytest.mark.parametrize("visibility", ["open", "restricted", "private"])
 @pytest.mark.parametrize("role", ROLES)
 def test_listing_and_content_visibility(world, visibility, role):
     users, communities, _ = world
-    _fresh()
     user, community = users[role], communities[visibility]
     see, view = EXPECTED[visibility][role]
     assert permissions.can_see_listing(user, community) is see
@@ -71,7 +66,6 @@ def test_listing_and_content_visibility(world, visibility, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_query_helpers_agree_with_predicates(world, visibility, role):
     users, communities, _ = world
-    _fresh()
     user, community = users[role], communities[visibility]
     listed_ids = set(db.session.scalars(permissions.listed_communities(user).with_only_columns(
         permissions.Community.id)))
@@ -87,22 +81,36 @@ def test_query_helpers_agree_with_predicates(world, visibility, role):
 
 def test_per_request_sets_follow_a_change_made_in_the_same_request(world):
     users, communities, other = world
-    _fresh()
     member, private = users["member"], communities["private"]
     assert private.id in permissions.readable_community_ids(member)
     assert other.id in permissions.readable_community_ids(member)
     other.visibility = "private"
     db.session.commit()
-    permissions.forget_memberships()  # what a service that changes visibility or memberships calls
     assert other.id not in permissions.readable_community_ids(member)
     assert other.id not in permissions.listed_community_ids(member)
+
+
+def test_a_commit_forgets_the_memberships_the_request_read(world):
+    """The ``after_commit`` hook (``cop.permissions``): a request that read its memberships and then
+    commits a change to them reads them again. No service and no test forgets them by hand."""
+    from cop.communities import services as communities
+
+    users, communities_by_visibility, _ = world
+    newcomer, open_c, private = users["non_member"], communities_by_visibility["open"], communities_by_visibility["private"]
+    assert not permissions.is_member(newcomer, open_c)
+    assert private.id not in permissions.readable_community_ids(newcomer)
+    communities.join_community(newcomer, open_c, accepted_guidelines=True)
+    assert permissions.is_member(newcomer, open_c)
+    assert permissions.can_leave(newcomer, open_c)
+    db.session.execute(permissions.community_sponsors.insert().values(community_id=private.id, user_id=newcomer.id))
+    db.session.commit()
+    assert private.id in permissions.readable_community_ids(newcomer)
 
 
 @pytest.mark.parametrize("visibility", ["open", "restricted", "private"])
 @pytest.mark.parametrize("role", ROLES)
 def test_action_predicates(world, visibility, role):
     users, communities, _ = world
-    _fresh()
     user, community = users[role], communities[visibility]
     signed_in = role != "anonymous"
     assert permissions.can_manage(user, community) is (role in ("coordinator", "admin"))
@@ -119,7 +127,6 @@ def test_removed_member_cannot_rejoin_on_their_own(world):
     for visibility in ("open", "restricted"):
         removed = make_user()
         add_membership(communities[visibility], removed, "removed")
-        _fresh()
         assert not permissions.can_join(removed, communities[visibility])
         assert not permissions.can_request_to_join(removed, communities[visibility])
         assert permissions.can_see_listing(removed, communities[visibility])
@@ -128,7 +135,6 @@ def test_removed_member_cannot_rejoin_on_their_own(world):
 def test_disabled_user_sees_nothing(world):
     users, communities, _ = world
     users["member"].is_disabled = True
-    _fresh()
     for community in communities.values():
         assert not permissions.can_see_listing(users["member"], community)
         assert not permissions.can_view(users["member"], community)
@@ -145,19 +151,17 @@ def test_workers_keep_the_visibility_map_while_its_version_holds(app, world):
     non_member = users["non_member"]
     statements = []
     sa_event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    _fresh()
     assert other.id in permissions.readable_community_ids(non_member)
-    _fresh()  # the next request in this worker
-    statements.clear()
-    assert other.id in permissions.readable_community_ids(non_member)
-    assert not any("communities.visibility" in s for s in statements)  # the kept map, no re-read
+    with app.app_context():  # the next request in this worker: a new ``g``, the worker's kept map
+        statements.clear()
+        assert other.id in permissions.readable_community_ids(non_member)
+        assert not any("communities.visibility" in s for s in statements)  # the kept map, no re-read
     version = db.session.scalar(db.select(VisibilityVersion.value))
 
     other.visibility = "private"  # another request (or worker) makes it private
     other.name = "Elsewhere, now private"
     db.session.commit()
     assert db.session.scalar(db.select(VisibilityVersion.value)) == version + 1
-    _fresh()
     assert other.id not in permissions.readable_community_ids(non_member)
     assert other.id not in permissions.listed_community_ids(non_member)
 
@@ -166,5 +170,4 @@ def test_workers_keep_the_visibility_map_while_its_version_holds(app, world):
     assert db.session.scalar(db.select(VisibilityVersion.value)) == version + 1
     fresh = make_community("newcomer")  # a new community bumps it
     assert db.session.scalar(db.select(VisibilityVersion.value)) == version + 2
-    _fresh()
     assert fresh.id in permissions.readable_community_ids(non_member)
