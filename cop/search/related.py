@@ -42,16 +42,17 @@ def _sources(session: Session, ids) -> dict[int, tuple[str, list[str]]]:
 
 def candidates(searcher, thread_id: int, title: str, tags, limit: int = RELATED_KEPT) -> list[int]:
     """The ids of the threads most like (``title``, ``tags``), best first, from every community."""
-    from cop.search import services
+    from cop.search.filters import _allowed_docs
+    from cop.search.query import _SCHEMA, MAX_TERMS
+    from cop.search.similar import _distinctive
 
-    words = list(dict.fromkeys(token.text for token in services._SCHEMA["title"].analyzer(
-        " ".join([title, *tags]))))[:services.MAX_TERMS]
+    words = list(dict.fromkeys(token.text for token in _SCHEMA["title"].analyzer(" ".join([title, *tags]))))[:MAX_TERMS]
     if not words:
         return []
-    threads = services._allowed_docs(searcher, wq.Term("type", "thread"))
+    threads = _allowed_docs(searcher, wq.Term("type", "thread"))
     if not threads:
         return []
-    q = wq.Or([wq.Term(fieldname, w) for w in services._distinctive(searcher, words) for fieldname in FIELDS])
+    q = wq.Or([wq.Term(fieldname, w) for w in _distinctive(searcher, words) for fieldname in FIELDS])
     ids = [int(hit["key"].split(":", 1)[1]) for hit in searcher.search(q, filter=threads, limit=limit + 1)]
     return [i for i in ids if i != thread_id][:limit]
 

@@ -1,0 +1,182 @@
+"""Loading a page of hits back from the database, in the index's order, with highlighted titles and snippets.
+
+One loader per document type reads the page's objects of that type in one or two queries and keeps
+those the user may see now (the index may be behind a visibility change); snippets are cut from the
+database's text and kept per content version (``cop.caching``).
+"""
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
+
+from cop import caching, permissions
+from cop.accounts.models import User
+from cop.communities.models import Community
+from cop.discussions.models import Post, Thread
+from cop.extensions import db
+from cop.library.models import Resource, ResourceVersion
+from cop.search.index import plain_text
+from cop.search.query import TYPE_LABELS, _terms_of
+
+
+@dataclass
+class Hit:
+    type: str
+    id: int
+    obj: object
+    title: Markup
+    snippet: Markup
+    post: Post | None = None     # for a thread: the post that matched best
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS[self.type]
+
+
+
+_TOKEN = re.compile(r"[\w*]+(?:\.?[\w*]+)*")  # the body analyzer's tokenizer
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    from whoosh.lang.porter import stem
+
+    return stem(word)
+
+
+def _best_post(posts: list[Post], terms: set[str]) -> Post | None:
+    """The visible post of a thread that contains the most of the query's terms (first one on a tie).
+
+    Each post's distinct words are stemmed (cached) rather than run through the analyzer token by
+    token: a page of thread hits holds a few hundred posts.
+    """
+    best: Post | None = None
+    best_score = 0
+    for post in posts:
+        words = {_stem(word) for word in set(_TOKEN.findall(plain_text(post.body_html).lower()))}
+        score = len(terms & words)
+        if score > best_score:
+            best, best_score = post, score
+    return best
+
+
+def _highlight(hit, fieldname, text, fallback="") -> Markup:
+    try:
+        # Term classes (term0, term1, ...) numbered afresh for each snippet: the formatter otherwise
+        # numbers across the page, and a snippet reused from the cache would differ from one made now.
+        hit.results.formatter.clean()
+        marked = hit.highlights(fieldname, text=text, top=2) if text else ""
+    except Exception:  # a snippet is decoration: never fail the page for it
+        marked = ""
+    if marked:
+        return Markup(marked)  # HtmlFormatter escapes the text around each <mark>
+    return Markup.escape(fallback[:240] + ("…" if len(fallback) > 240 else ""))
+
+
+@dataclass
+class _Source:
+    """A hit's object as loaded now, and what its snippet is cut from."""
+    obj: object
+    body: str = ""              # the text a snippet is cut from (unused when the snippet is known)
+    post: Post | None = None    # for a thread: the post that matched best (linked from the hit)
+
+
+def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
+    """Live threads in ``readable`` communities; a thread's snippet comes from its best visible post.
+
+    A hit shows its thread's kind, status and community (not its tags or author). For a thread whose
+    snippet is known only the remembered best post is read (to link it, if still shown); otherwise
+    every visible post, to pick the best one and cut its snippet.
+    """
+    threads = {thread.id: thread for thread in db.session.scalars(
+        select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
+        .options(lazyload(Thread.tags), lazyload(Thread.author))) if thread.community_id in readable}
+    unknown = [i for i in threads if known.get(i) is None]
+    best_ids = {i: known[i][2] for i in threads if known.get(i) and known[i][2]}
+    shown = (Post.is_deleted.is_(False), Post.is_hidden.is_(False))
+    posts_by_thread: dict[int, list[Post]] = {}
+    if unknown:
+        for post in db.session.scalars(select(Post).where(Post.thread_id.in_(unknown), *shown)
+                                       .order_by(Post.thread_id, Post.path)):
+            posts_by_thread.setdefault(post.thread_id, []).append(post)
+    best_known = ({post.id: post for post in db.session.scalars(select(Post).where(Post.id.in_(best_ids.values()),
+                                                                                  *shown))}
+                  if best_ids else {})
+    sources = {}
+    for thread_id, thread in threads.items():
+        if thread_id in best_ids or known.get(thread_id) is not None:
+            sources[thread_id] = _Source(thread, post=best_known.get(best_ids.get(thread_id)))
+            continue
+        posts = posts_by_thread.get(thread_id, [])
+        post = _best_post(posts, terms) or (posts[0] if posts else None)
+        sources[thread_id] = _Source(thread, plain_text(post.body_html) if post else "", post)
+    return sources
+
+
+def _load_resources(user, ids, readable, known, terms) -> dict[int, _Source]:
+    """Live resources in ``readable`` communities; the snippet from the description and latest version's text."""
+    resources = {resource.id: resource for resource in db.session.scalars(
+        select(Resource).where(Resource.id.in_(ids), Resource.is_deleted.is_(False))
+        .options(lazyload(Resource.tags), lazyload(Resource.author))) if resource.community_id in readable}
+    texts: dict[int, str] = {}
+    rows = db.session.execute(
+        select(ResourceVersion.resource_id, ResourceVersion.body_html,
+               func.substr(ResourceVersion.text_content, 1, 50_000))
+        .join(Resource, Resource.id == ResourceVersion.resource_id)
+        .where(ResourceVersion.resource_id.in_(list(resources)), ResourceVersion.number == Resource.latest_version))
+    for resource_id, body, text in rows:
+        texts[resource_id] = plain_text(body) if body else text or ""
+    return {i: _Source(r, "\n\n".join(filter(None, [plain_text(r.description_html), texts.get(i, "")])))
+            for i, r in resources.items()}
+
+
+def _load_communities(user, ids, readable, known, terms) -> dict[int, _Source]:
+    """Communities ``user`` may know of (``permissions.listed_communities``); the snippet from the domain."""
+    return {c.id: _Source(c, c.domain) for c in db.session.scalars(
+        permissions.listed_communities(user).where(Community.id.in_(ids)))}
+
+
+def _load_people(user, ids, readable, known, terms) -> dict[int, _Source]:
+    """Enabled accounts; the snippet from role, department, location and bio."""
+    return {u.id: _Source(u, "\n".join(filter(None, [u.title, u.department, u.location, plain_text(u.bio_html)])))
+            for u in db.session.scalars(select(User).where(User.id.in_(ids), User.is_disabled.is_(False)))}
+
+
+LOADERS = {"thread": _load_threads, "resource": _load_resources, "community": _load_communities,
+           "person": _load_people}
+
+
+def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
+    """The page's hits as database objects in the index's order (a few queries per type, not one per hit).
+
+    ``readable``: the communities the user may read, read in this request (every hit is checked again).
+    Snippets (highlighted title and text, the best post) are the same for everyone: kept per content
+    version (``cop.caching``), they spare loading and re-analysing every post of each thread hit.
+    """
+    keys = [(hit["type"], int(hit["key"].split(":", 1)[1])) for hit in results]
+    terms = _terms_of(q)
+    version = caching.content_version()
+    snippets = caching.cache("search-snippets", size=4000)
+    term_key = tuple(sorted(terms))
+    known = {key: snippets.peek((key, term_key), version) for key in keys}
+    by_type: dict[str, list[int]] = {}
+    for doc_type, doc_id in keys:
+        by_type.setdefault(doc_type, []).append(doc_id)
+    sources = {doc_type: LOADERS[doc_type](user, ids, readable, {i: known[(doc_type, i)] for i in ids}, terms)
+               for doc_type, ids in by_type.items()}
+    hits = []
+    for hit, key in zip(results, keys):
+        source = sources[key[0]].get(key[1])
+        if source is None:
+            continue  # deleted since it was indexed, or no longer visible
+        if known.get(key) is not None:
+            title, snippet, _post_id = known[key]
+        else:
+            title = _highlight(hit, "title", hit.get("title", ""), hit.get("title", ""))
+            snippet = _highlight(hit, "body", source.body, source.body)
+            snippets.put((key, term_key), version, (title, snippet, source.post.id if source.post else None))
+        hits.append(Hit(key[0], key[1], source.obj, title, snippet, source.post))
+    return hits

@@ -1,0 +1,131 @@
+"""Similar threads (the new-thread form) and related threads (the thread page), within permissions."""
+import logging
+import time
+from collections import OrderedDict
+
+from sqlalchemy import select
+from whoosh import query as wq
+
+from cop.communities.models import Community
+from cop.discussions.models import Thread
+from cop.extensions import db
+from cop.search.filters import _allowed_docs, _lru_get, _lru_put, _readable_ids, permission_filter
+from cop.search.index import get_searcher, index_dir
+from cop.search.query import _SCHEMA, MAX_TERMS
+
+log = logging.getLogger(__name__)
+
+# Suggestions ("related threads") per key and permission filter, for SIMILAR_TTL seconds in this process.
+# Not tied to the searcher: under steady writes the searcher refreshes every few seconds, and
+# re-scoring every thread sharing a title word on each thread view cost ~1 s on 100,000 threads.
+# Staleness only affects which suggestions appear; visibility is re-checked in SQL on every load.
+SIMILAR_TTL = 300.0
+SIMILAR_CACHE_SIZE = 5000
+_SIMILAR: OrderedDict = OrderedDict()
+
+
+def _similar_cached(key):
+    if key is None:
+        return None
+    entry = _lru_get(_SIMILAR, key)
+    if entry is None or time.monotonic() - entry[0] > SIMILAR_TTL:
+        return None
+    return entry[1]
+
+
+SIMILAR_POSTINGS = 5000  # documents scored at most (roughly) to suggest similar threads
+
+
+def _distinctive(searcher, words: list[str]) -> list[str]:
+    """The rarest of ``words`` (at least one) whose documents add up to about ``SIMILAR_POSTINGS``.
+
+    Scoring every thread that shares a common word with a title took 0.7-3 s at 100,000 threads
+    (a union over tens of thousands of postings, in Python), and under a load of readers every
+    worker was busy doing it; the rare words are also the ones that say what a thread is about.
+    """
+    frequency = {w: sum(searcher.doc_frequency(f, w) for f in ("title", "body", "tagtext")) for w in words}
+    chosen: list[str] = []
+    postings = 0
+    for word in sorted(words, key=lambda w: (frequency[w], w)):
+        if chosen and postings + frequency[word] > SIMILAR_POSTINGS:
+            break
+        chosen.append(word)
+        postings += frequency[word]
+    return chosen
+
+
+def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5,
+                    cache_key=None) -> list:
+    """Threads ``user`` may read whose title or text share words with ``text`` (any of them), best first.
+
+    With ``cache_key``, the ids found are kept for ``SIMILAR_TTL`` seconds per key and set of
+    readable communities (``_SIMILAR``). Either way each thread is checked against the
+    user's readable communities when loaded, so a cached id never shows what the user may not read.
+    Returns rows of ``id``, ``title``, ``status``, ``community_id`` and ``community_name``; [] when the
+    index is unavailable: a suggestion is never worth an error.
+    """
+    words = list(dict.fromkeys(token.text for token in _SCHEMA["title"].analyzer(text or "")))[:MAX_TERMS]
+    if not words:
+        return []
+    # The communities the user may read (none when not signed in): the cache key (people who read the
+    # same communities share suggestions) and the check on every load. The Whoosh filter is built on a miss.
+    readable = _readable_ids(user)
+    if not readable:
+        return []
+    try:
+        searcher = get_searcher(index_dir())
+        key = (index_dir(), cache_key, readable) if cache_key is not None else None
+        ids = _similar_cached(key)
+        if ids is None:
+            allowed = _allowed_docs(searcher, permission_filter(user, readable=readable, type="thread"))
+            if allowed is None:
+                return []
+            q = wq.Or([wq.Term(fieldname, w) for w in _distinctive(searcher, words)
+                       for fieldname in ("title", "body", "tagtext")])
+            hits = searcher.search(q, filter=allowed, limit=limit + 1)
+            ids = [int(hit["key"].split(":", 1)[1]) for hit in hits]
+            if key is not None:
+                _lru_put(_SIMILAR, key, (time.monotonic(), ids), SIMILAR_CACHE_SIZE)
+    except Exception:
+        log.warning("similar threads unavailable", exc_info=True)
+        return []
+    ids = [i for i in ids if i != exclude_id][:limit]
+    if not ids:
+        return []
+    # Shown as title, status and community name: plain rows, checked against the readable communities.
+    found = {row.id: row for row in db.session.execute(
+        select(Thread.id, Thread.title, Thread.status, Thread.community_id, Community.name.label("community_name"))
+        .join(Community, Community.id == Thread.community_id)
+        .where(Thread.id.in_(ids), Thread.is_deleted.is_(False))) if row.community_id in readable}
+    return [found[i] for i in ids if i in found]
+
+
+def related_threads(user, thread, limit: int = 5) -> list:
+    """Threads like ``thread`` (its title and tags), excluding itself, that ``user`` may read.
+
+    Read from the list the indexer stored when the thread changed (``cop.search.related``),
+    keeping the threads ``user`` may read now; a thread with no stored list yet (the index was
+    rebuilt and ``flask cop search related`` has not run) is computed as before.
+    """
+    from cop.search.models import RelatedThread
+
+    stored = db.session.get(RelatedThread, thread.id)
+    if stored is None:
+        return similar_threads(user, " ".join([thread.title, *(t.name for t in thread.tags)]),
+                               exclude_id=thread.id, limit=limit, cache_key=("related", thread.id))
+    readable = _readable_ids(user)
+    ids = [i for i in stored.ids if i != thread.id]
+    if not ids or not readable:
+        return []
+    return _thread_rows(ids, readable)[:limit]
+
+
+def _thread_rows(ids: list[int], readable: frozenset) -> list:
+    """Rows (id, title, status, community_id, community_name) of the live threads ``ids`` in ``readable``
+    communities, in the order of ``ids``."""
+    found = {row.id: row for row in db.session.execute(
+        select(Thread.id, Thread.title, Thread.status, Thread.community_id, Community.name.label("community_name"))
+        .join(Community, Community.id == Thread.community_id)
+        .where(Thread.id.in_(ids), Thread.is_deleted.is_(False), Thread.community_id.in_(readable)))}
+    return [found[i] for i in ids if i in found]
+
