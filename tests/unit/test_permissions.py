@@ -94,6 +94,7 @@ def test_a_commit_forgets_the_memberships_the_request_read(world):
     """The ``after_commit`` hook (``cop.permissions``): a request that read its memberships and then
     commits a change to them reads them again. No service and no test forgets them by hand."""
     from cop.communities import services as communities
+    from cop.communities.models import community_sponsors
 
     users, communities_by_visibility, _ = world
     newcomer, open_c, private = users["non_member"], communities_by_visibility["open"], communities_by_visibility["private"]
@@ -102,7 +103,7 @@ def test_a_commit_forgets_the_memberships_the_request_read(world):
     communities.join_community(newcomer, open_c, accepted_guidelines=True)
     assert permissions.is_member(newcomer, open_c)
     assert permissions.can_leave(newcomer, open_c)
-    db.session.execute(permissions.community_sponsors.insert().values(community_id=private.id, user_id=newcomer.id))
+    db.session.execute(community_sponsors.insert().values(community_id=private.id, user_id=newcomer.id))
     db.session.commit()
     assert private.id in permissions.readable_community_ids(newcomer)
 
