@@ -43,7 +43,6 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from cop import permissions
 from cop.access import PUBLIC_ENDPOINTS, TOKEN_BLUEPRINTS, is_public
 from cop.accounts.models import User
 from cop.api import tokens
@@ -463,7 +462,6 @@ def test_anonymous_feeds_show_open_content_only(app, client, world, visibility):
     """Without a session or a token, a feed never shows a closed community, nor its threads under a tag."""
     coordinator = world["coordinator"]
     closed = make_community(f"closed-{visibility}", visibility=visibility, coordinators=[coordinator])
-    permissions.forget_memberships()
     discussions.create_thread(coordinator, closed, title="Canary closed thread", body="canary body",
                               tags="python")
     assert client.get(f"/c/{closed.slug}/feed.atom").status_code == 404

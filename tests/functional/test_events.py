@@ -6,7 +6,6 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from cop import permissions
 from cop.accounts.models import User
 from cop.events import services
 from cop.events.models import Event, Rsvp
@@ -32,7 +31,6 @@ def world(app):
     restricted = make_community("sec", name="Security Circle", visibility="restricted",
                                 coordinators=[people["coord"]], members=[people["member"]])
     private = make_community("hidden", name="Hidden Circle", visibility="private", coordinators=[people["coord"]])
-    permissions.forget_memberships()
     meeting = lambda community, title, day, **kw: services.schedule_meeting(  # noqa: E731
         people["coord"], community, MeetingDetails(title=title, date=day, start_time=time(10), end_time=time(11),
                                                    timezone="Europe/Berlin", location="Room 1", **kw))

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cop import permissions
 from cop.discussions import services as discussions
 from cop.discussions.models import Post
 from cop.extensions import db
@@ -46,7 +45,6 @@ def world(app):
     coordinator = make_user(name="Coord")
     guild = make_community("guild", members=[asker, ann, bob], coordinators=[coordinator])
     other = make_community("other", members=[asker, ann, bob], coordinators=[coordinator])
-    permissions.forget_memberships()
     question = discussions.create_thread(asker, guild, title="Fixtures?", body="How?", kind="question",
                                          tags="pytest")
     return dict(asker=asker, ann=ann, bob=bob, coordinator=coordinator, guild=guild, other=other,

@@ -3,7 +3,6 @@ import html
 
 import pytest
 
-from cop import permissions
 from cop.discussions import services as discussions
 from tests.builders import PASSWORD, make_community, make_user
 
@@ -20,7 +19,6 @@ def world(app):
     insider = make_user(name="Insider")
     guild = make_community("guild", members=[asker, ann, eve])
     secret = make_community("secret", visibility="private", members=[insider, eve])
-    permissions.forget_memberships()
     question = discussions.create_thread(asker, guild, title="Fixtures?", body="How?", kind="question",
                                          tags="pytest")
     answer = discussions.reply(ann, question, question.opening_post, "Use a fixture.")

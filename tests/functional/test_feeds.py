@@ -4,7 +4,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Membership
 from cop.discussions import services as discussions
@@ -27,7 +26,6 @@ def world(app):
                               tags="python")
     discussions.create_thread(people["coord"], restricted, title="CanaryRestricted thread",
                               body="CanaryRestrictedBody", tags="python")
-    permissions.forget_memberships()
     return people
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.http import parse_options_header
 
-from cop import permissions
 from cop.admin.models import AuditEntry
 from cop.discussions import services as discussions
 from cop.extensions import db
@@ -39,7 +38,6 @@ def people(app):
     people["secret"] = make_community("secret", visibility="private", coordinators=[people["coord"]],
                                       members=[people["author"]], sponsors=[people["sponsor"]])
     people["closed"] = make_community("closed", visibility="restricted", coordinators=[people["coord"]])
-    permissions.forget_memberships()
     return people
 
 

@@ -4,7 +4,6 @@ import io
 
 import pytest
 
-from cop import permissions
 from cop.discussions import services as discussions
 from tests.builders import PASSWORD, make_community, make_user
 
@@ -23,7 +22,6 @@ def _login(client, user):
 def test_a_sponsor_sees_the_mood_and_what_needs_attention(app, client):
     sponsor, author, helper = make_user(name="Sam"), make_user(name="Ann"), make_user(name="Hal")
     guild = make_community("guild", sponsors=[sponsor], members=[author, helper])
-    permissions.forget_memberships()
     angry = discussions.create_thread(author, guild, title="Deploys keep failing",
                                       body="The deploy failed again and the logs are useless. Very frustrating.",
                                       kind="problem")

@@ -5,7 +5,6 @@ import re
 import pytest
 from sqlalchemy import event, select
 
-from cop import permissions
 from cop.communities import services as communities
 from cop.discussions import services as discussions
 from cop.extensions import db
@@ -23,7 +22,6 @@ def scene(app):
     guild = make_community("guild", coordinators=[people["coord"]], members=[people["asker"], people["helper"]])
     vault = make_community("vault", visibility="restricted", coordinators=[people["coord"]],
                            members=[people["asker"], people["helper"]])
-    permissions.forget_memberships()
     thread = discussions.create_thread(people["helper"], guild, title="Release checklist", body="Draft")
     answer = discussions.reply(people["asker"], thread, thread.opening_post, "Looks good, @helper!")
     secret = discussions.create_thread(people["asker"], vault, title="Vault audit", body="@helper see this")

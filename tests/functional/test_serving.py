@@ -6,6 +6,7 @@ caused worker timeouts. The bounds here are generous (the machine is shared): a 
 answers only after the worker timeout (60 s), a healthy one at once.
 """
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,18 +16,13 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSWER_WITHIN = 10.0  # seconds; each /healthz below must answer sooner
+_LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
 
 @pytest.fixture
 def backend():
     """SQLite only: this is about the server, not the database."""
     return "sqlite"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _healthz(port: int, timeout: float) -> tuple[int, float]:
@@ -40,20 +36,26 @@ def _healthz(port: int, timeout: float) -> tuple[int, float]:
 
 @pytest.fixture
 def server(app, tmp_path):
-    """gunicorn with the production config, one worker, on the ``app`` fixture's SQLite database."""
-    port = _free_port()
+    """gunicorn with the production config, one worker, on the ``app`` fixture's SQLite database.
+
+    gunicorn binds port 0 itself (the OS picks a free one) and logs the address it listens at."""
     env = {**os.environ, "COP_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "COP_INSTANCE_PATH": str(tmp_path / "instance"), "COP_SECRET_KEY": "x" * 32,
            "COP_SEARCH_INDEX_DIR": str(tmp_path / "index"), "COP_RATELIMIT_STORAGE_URI": "memory://",
-           "COP_BIND": f"127.0.0.1:{port}", "COP_WORKERS": "1"}
+           "COP_BIND": "127.0.0.1:0", "COP_WORKERS": "1"}
     log = open(tmp_path / "gunicorn.log", "wb")
     process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c",
                                 "python:cop.gunicorn_conf", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 90
         while True:
-            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            output = (tmp_path / "gunicorn.log").read_text()
+            assert process.poll() is None, output
+            listening = _LISTENING.search(output)
             try:
+                if listening is None:
+                    raise ConnectionRefusedError("gunicorn has not logged its address yet")
+                port = int(listening.group(1))
                 _healthz(port, timeout=5)
                 break
             except OSError:

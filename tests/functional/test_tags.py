@@ -4,7 +4,6 @@ import re
 import pytest
 from sqlalchemy import select
 
-from cop import permissions
 from cop.admin.models import AuditEntry
 from cop.discussions import services as discussions
 from cop.extensions import db
@@ -43,7 +42,6 @@ def world(app):
                      tags="python")
     library.add_link(people["coord"], restricted, title="CanaryRestrictedResource", url="https://example.com",
                      tags="python")
-    permissions.forget_memberships()
     return people
 
 

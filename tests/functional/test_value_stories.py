@@ -6,7 +6,6 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from cop import permissions
 from cop.discussions import services as discussions
 from cop.extensions import db
 from cop.value.models import ValueStory
@@ -34,7 +33,6 @@ def people(app):
     member, outsider = make_user(name="Mo Member"), make_user(name="Oz Outsider")
     guild = make_community("guild", visibility="private", sponsors=[sponsor], coordinators=[coordinator],
                            members=[member])
-    permissions.forget_memberships()
     return dict(sponsor=sponsor, coordinator=coordinator, member=member, outsider=outsider, guild=guild)
 
 

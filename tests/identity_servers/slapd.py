@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from ldap3 import MODIFY_REPLACE, Connection, Server
+from ldap3.core.exceptions import LDAPException
 
 from tests.conftest import IN_CI
 
@@ -106,7 +107,12 @@ def require_slapd() -> None:
         pytest.skip(message)
 
 
-def _free_port() -> int:
+def _unused_port() -> int:
+    """A loopback port nothing listens on at this moment.
+
+    slapd cannot bind port 0 itself (it reads port 0 in its URL as LDAP's 389), so it is handed a
+    port, and ``Slapd.__enter__`` starts it again on another one if something took this one meanwhile.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -115,10 +121,12 @@ def _free_port() -> int:
 class Slapd:
     """slapd on 127.0.0.1 with the test directory; ``admin()`` opens a connection as its root DN."""
 
+    ATTEMPTS = 5  # ports tried when another process takes the handed port first
+
     def __init__(self, root: Path):
         self.root = root
-        self.port = _free_port()
-        self.url = f"ldap://127.0.0.1:{self.port}"
+        self.port = 0
+        self.url = ""
         self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Slapd":
@@ -129,6 +137,17 @@ class Slapd:
         (self.root / "people.ldif").write_text(_ldif())
         subprocess.run([str(SLAPADD), "-f", str(config), "-l", str(self.root / "people.ldif")], check=True,
                        capture_output=True)
+        for _attempt in range(self.ATTEMPTS):
+            self.port = _unused_port()
+            self.url = f"ldap://127.0.0.1:{self.port}"
+            if self._start(config):
+                return self
+        raise RuntimeError(f"slapd found no free port in {self.ATTEMPTS} attempts")
+
+    def _start(self, config: Path) -> bool:
+        """Start slapd on ``self.port``: True once it listens, False when the port was taken.
+
+        :raise RuntimeError: slapd failed for another reason, or did not listen within 15 s."""
         with open(self.root / "slapd.log", "wb") as log:
             # -d keeps slapd in the foreground (so the fixture owns the process); 0 logs nothing extra.
             self._process = subprocess.Popen([str(SLAPD), "-h", self.url + "/", "-f", str(config), "-d", "0"],
@@ -136,13 +155,34 @@ class Slapd:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
+                if self._port_taken():  # slapd logs nothing at -d 0: it could not bind
+                    return False
                 raise RuntimeError(f"slapd exited: {(self.root / 'slapd.log').read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
+            if self._answers():
+                return True
+            time.sleep(0.05)
         raise RuntimeError("slapd did not start listening within 15 s")
+
+    def _port_taken(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def _answers(self) -> bool:
+        """Does an LDAP server answer an anonymous bind on the port (not merely accept a connection:
+        a process that took the port first would)? The plain connection comes first: ldap3 leaves its
+        socket open when the connection is refused."""
+        if not self._port_taken():
+            return False
+        conn = Connection(Server(self.url, connect_timeout=1), receive_timeout=1)
+        try:
+            return bool(conn.bind())
+        except LDAPException:
+            return False
+        finally:
+            conn.unbind()
 
     def __exit__(self, *exc):
         if self._process is not None:

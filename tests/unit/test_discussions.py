@@ -4,7 +4,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cop import permissions
 from cop.admin.models import AuditEntry
 from cop.discussions import services
 from cop.discussions.models import MAX_DEPTH, Flag, Post
@@ -20,7 +19,6 @@ def crowd(app):
     community = make_community("guild", coordinators=[people["coord"]], members=[people["asker"], people["helper"]],
                                guidelines_md="- Be precise\n- No vendor pitches\n")
     other = make_community("other", coordinators=[people["other_coord"], people["coord"]])
-    permissions.forget_memberships()
     return people, community, other
 
 

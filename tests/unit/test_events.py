@@ -45,7 +45,6 @@ def crowd(app):
     guild = make_community("guild", coordinators=[people["coord"]], members=[people["member"], people["other"]],
                            sponsors=[people["sponsor"]])
     secret = make_community("secret", visibility="private", coordinators=[people["coord"]])
-    permissions.forget_memberships()
     return people, guild, secret
 
 

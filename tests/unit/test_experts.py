@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cop import permissions
 from cop.accounts.models import User
 from cop.discussions.models import Post, Thread
 from cop.extensions import db
@@ -90,7 +89,6 @@ def _build():
         p = _post(t, eve, days_ago(0))
         t.accepted_post_id = p.id
     db.session.commit()
-    permissions.forget_memberships()
     tag_id = get_or_create_tags(["pytest"])[0].id
     db.session.commit()
     return dict(tag_id=tag_id, viewer=viewer, insider=insider, asker=asker,

@@ -5,7 +5,6 @@ import os
 import pytest
 from sqlalchemy import select
 
-from cop import permissions
 from cop.admin.models import AuditEntry
 from cop.discussions import services as discussions
 from cop.errors import DomainError, NotAllowed
@@ -27,7 +26,6 @@ def crowd(app):
     community = make_community("guild", coordinators=[people["coord"]], members=[people["author"], people["member"]])
     secret = make_community("secret", visibility="private", coordinators=[people["coord"]],
                             members=[people["author"]], sponsors=[people["sponsor"]])
-    permissions.forget_memberships()
     return people, community, secret
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cop import permissions, signals
+from cop import signals
 from cop.communities import services as communities
 from cop.discussions import services as discussions
 from cop.errors import DomainError, NotAllowed
@@ -27,7 +27,6 @@ def crowd(app):
                             members=[people["asker"], people["helper"], people["watcher"]])
     restricted = make_community("vault", visibility="restricted", coordinators=[people["coord"]],
                                 members=[people["asker"], people["helper"]])
-    permissions.forget_memberships()
     return people, open_c, restricted
 
 
@@ -116,7 +115,6 @@ def test_a_removed_member_stops_being_told_and_no_longer_sees_old_notifications(
     discussions.reply(people["asker"], thread, thread.opening_post, "@helper have a look")
     assert notifications.unread_count(people["helper"]) == 1
     communities.remove_member(people["coord"], vault, people["helper"])
-    permissions.forget_memberships()
     assert told(people["helper"]) == [] and notifications.unread_count(people["helper"]) == 0
     discussions.reply(people["asker"], thread, thread.opening_post, "@helper again")
     assert stored(people["helper"]) == ["mention"]  # only the old one, which stays hidden

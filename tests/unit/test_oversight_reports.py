@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from cop import permissions
 from cop.admin.models import AuditEntry
 from cop.discussions import services as discussions
 from cop.discussions.models import Post, Thread
@@ -190,7 +189,6 @@ def _build_world():
     db.session.flush()
     db.session.scalar(select(Objective).filter_by(metric="posts")).title = '=HYPERLINK("http://x")'
     db.session.commit()
-    permissions.forget_memberships()
     return dict(guild=guild, other=other, secret=secret, sponsor=sponsor, admin=admin, ann=ann, bob=bob, cat=cat,
                 dan=dan, eve=eve, fay=fay, out=out)
 
@@ -423,7 +421,6 @@ def test_medians_of_odd_and_even_groups(world):
 
 def test_objective_services_check_rights_rules_and_audit(world):
     other, admin, bob = world["other"], world["admin"], world["bob"]
-    permissions.forget_memberships()
     fields = dict(title="Answers within a day", business_goal="Faster onboarding", metric="median_first_reply_hours",
                   baseline="10", target="2,5", due_on="2099-12-31")
     objective = services.create_objective(admin, other, **fields)
@@ -456,7 +453,6 @@ def test_objective_services_check_rights_rules_and_audit(world):
 def test_first_reply_is_kept_by_the_discussion_services(world):
     """The asker's own reply never starts the clock; deleting or hiding the first reply moves it to the next one."""
     guild, ann, bob, cat = world["guild"], world["ann"], world["bob"], world["cat"]
-    permissions.forget_memberships()
     asked = discussions.create_thread(bob, guild, title="How?", body="?", kind="question")
     discussions.reply(bob, asked, asked.opening_post, "Some more detail.")
     assert asked.first_reply_at is None

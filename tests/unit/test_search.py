@@ -199,11 +199,8 @@ def test_visibility_membership_and_moves_take_effect_at_once(app, world):
     assert search.search(outsider, "zqprivtitle").total == 1
     world["open"].visibility = "private"
     db.session.commit()
-    from cop import permissions
-    permissions.forget_memberships()
     assert search.search(outsider, "zqopeners").total == 1  # still an active member of open-circle
     communities.remove_member(member, world["open"], outsider)
-    permissions.forget_memberships()
     assert search.search(outsider, "zqopeners").total == 0
     # Move the restricted thread into the (now open) private circle: found by everyone at once.
     thread = world["restricted_thread"]

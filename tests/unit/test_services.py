@@ -2,7 +2,6 @@
 import pytest
 from sqlalchemy import func, select
 
-from cop import permissions
 from cop.accounts import services as accounts
 from cop.admin.models import AuditEntry
 from cop.communities import services as communities
@@ -19,7 +18,6 @@ def _actions():
 
 def _status(community, user):
     db.session.expire_all()
-    permissions.forget_memberships()
     m = db.session.scalar(select(Membership).where(Membership.community_id == community.id,
                                                    Membership.user_id == user.id))
     return (m.status, m.role) if m else None

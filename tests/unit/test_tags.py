@@ -2,7 +2,6 @@
 import pytest
 from sqlalchemy import func, select
 
-from cop import permissions
 from cop.accounts.models import User, user_expertise
 from cop.admin.models import AuditEntry
 from cop.communities.models import community_domain_tags
@@ -34,7 +33,6 @@ def world(app):
     discussions.create_thread(people["coord"], restricted, title="Restricted canary", body="hi", tags="python")
     library.add_link(people["coord"], private, title="Private link", url="https://example.com", tags="python")
     library.add_link(people["coord"], open_c, title="Open link", url="https://example.com", tags="python")
-    permissions.forget_memberships()
     return people, open_c, private, restricted
 
 
@@ -189,7 +187,6 @@ def test_admin_list_counts_every_use(world):
 def test_add_membership_changes_visibility_immediately(world):
     people, open_c, private, restricted = world
     add_membership(restricted, people["outsider"])
-    permissions.forget_memberships()
     assert services.tag_page(people["outsider"], _python()).threads.total == 2
 
 
@@ -199,7 +196,6 @@ def test_a_tag_used_in_many_communities_lists_the_busiest_and_counts_the_rest(wo
     # Four more open communities with 1..4 python threads each: the three busiest are listed, the rest counted.
     for n in range(1, 5):
         community = make_community(f"busy-{n}", coordinators=[people["coord"]])
-        permissions.forget_memberships()
         for i in range(n):
             discussions.create_thread(people["coord"], community, title=f"T{n}.{i}", body="hi", tags="python")
     page = services.tag_page(people["outsider"], _python())
