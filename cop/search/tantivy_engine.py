@@ -132,11 +132,11 @@ def _boosted(fieldname: str, q):
 
 
 def _words_query(fieldname: str, words: list[str]):
-    tokens = [token for word in words for token in _tokens(word)]
+    tokens: list[str | tuple[int, str]] = [token for word in words for token in _tokens(word)]
     if not tokens:
         return None
     if len(tokens) == 1:
-        return _boosted(fieldname, Query.term_query(SCHEMA, fieldname, tokens[0]))
+        return _boosted(fieldname, Query.term_query(SCHEMA, fieldname, str(tokens[0])))
     return _boosted(fieldname, Query.phrase_query(SCHEMA, fieldname, tokens))
 
 
