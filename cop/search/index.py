@@ -355,6 +355,8 @@ def _open_or_create(path: str):
     # Not whoosh's exists_in(): it reads (and, when corrupt, leaks) the table of contents.
     if any(name.endswith(".toc") for name in os.listdir(path)):
         return open_index(path)
+    if "meta.json" in os.listdir(path):
+        raise IndexUnavailable("a Tantivy index (COP_SEARCH_ENGINE changed?): run `flask cop search reindex`")
     fresh = not [name for name in os.listdir(path) if name != LOCK_FILE]
     (log.info if fresh else log.warning)("search index missing at %s: creating it and replaying the outbox", path)
     return whoosh_index.create_in(path, make_schema())

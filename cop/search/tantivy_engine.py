@@ -298,6 +298,8 @@ class TantivyEngine:
     @contextmanager
     def writing(self, path: str):
         with self._writing:
+            if any(name.endswith(".toc") for name in os.listdir(path)):
+                raise IndexUnavailable("a Whoosh index (COP_SEARCH_ENGINE changed?): run `flask cop search reindex`")
             ix = _open(path, create=True)
 
             def apply(session, rows) -> None:
