@@ -37,7 +37,7 @@ def main(argv=None) -> int:
     from cop.communities.models import Community
     from cop.discussions.models import thread_tags
     from cop.extensions import db
-    from cop.oversight import listening, reports, value
+    from cop.oversight import listening, periods, reports, value
     from cop.tags import experts, services as tags
     from cop.tags.models import Tag
 
@@ -48,7 +48,7 @@ def main(argv=None) -> int:
         by_use = list(db.session.execute(select(thread_tags.c.tag_id, func.count()).group_by(thread_tags.c.tag_id)
                                          .order_by(func.count().desc())))
         popular = [db.session.get(Tag, tid) for tid, _n in by_use[:args.n]]
-        period = reports.Period.last(90)
+        period = periods.Period.last(90)
         picks = [rng.sample(communities, min(args.n, len(communities))) for _ in range(4)]
         rows = {
             "report (existing sections)": _time(lambda c: reports.community_report(c, period, admin), picks[0]),

@@ -1,16 +1,14 @@
 """cop: a platform for communities of practice."""
 import os
 import secrets
-import sqlite3
 from datetime import timedelta
 
 from flask import Flask, Request, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from config import Config
+from cop import database  # registers the engine listeners (SQLite pragmas, read-only COMMIT) for every engine
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -57,7 +55,7 @@ def create_app(config_class=Config) -> Flask:
     app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
     resolve_instance_defaults(app)
-    resolve_engine_options(app)
+    database.resolve_engine_options(app)
     resolve_upload_limit(app)
     resolve_cookie_security(app)
     if app.config.get("PROXY_HOPS"):
@@ -88,17 +86,6 @@ def resolve_instance_defaults(app: Flask) -> None:
         from cop.ratelimits import storage_uri
 
         app.config["RATELIMIT_STORAGE_URI"] = storage_uri(os.path.join(app.instance_path, "ratelimits.sqlite"))
-
-
-def resolve_engine_options(app: Flask) -> None:
-    """On SQLite, how long a write waits for another one's lock before the request answers 503
-    (``SQLITE_BUSY_TIMEOUT`` seconds, the driver's ``timeout``). A copy: the config class's dict is shared."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    options["connect_args"] = {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT"]),
-                               **options.get("connect_args", {})}
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def resolve_upload_limit(app: Flask) -> None:
@@ -137,18 +124,6 @@ def _instance_secret_key(instance_path: str) -> str:
     return key
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL for concurrent readers, real foreign keys. (The busy timeout, waiting for a lock instead of
-    failing at once, is the driver's ``timeout``: ``SQLITE_BUSY_TIMEOUT``, see ``resolve_engine_options``.)"""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
 def register_extensions(app: Flask) -> None:
     from cop import ratelimits  # noqa: F401  (registers the cop-sqlite:// rate-limit storage)
     from cop.extensions import csrf, db, limiter, login_manager, migrate
@@ -156,8 +131,10 @@ def register_extensions(app: Flask) -> None:
     # Models must be imported so metadata (and Alembic) sees every table.
     from cop import models, notifications, webhooks  # noqa: F401
     from cop.search import outbox
+    from cop.tags import evidence
 
     outbox.register()
+    evidence.register()
     notifications.init_app(app)
     webhooks.init_app(app)
 
@@ -171,7 +148,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    register_read_only_commit(app)
+    database.init_app(app)
 
     # Sessions live server-side (cop.accounts.sessions); the remember cookie lasts no longer than they do.
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=int(app.config["SESSION_MAX_AGE"]))
@@ -181,47 +158,6 @@ def register_extensions(app: Flask) -> None:
         from cop.accounts.sessions import user_for_identity
 
         return user_for_identity(identity)
-
-
-def register_read_only_commit(app: Flask) -> None:
-    """On PostgreSQL, end a request's transaction that only read with COMMIT instead of ROLLBACK.
-
-    The two are the same to the database when nothing was written, but psycopg forgets its prepared
-    statements on every ROLLBACK: with COMMIT, PostgreSQL parses and plans each of a page's statements
-    once per connection instead of on every request (the thread page: 10.8 -> 8.9 ms). Any statement
-    other than a SELECT in the transaction (``_note_writes``), pending ORM changes, or an exception the
-    request did not handle keep the ROLLBACK that closing the session does.
-    """
-    from cop.extensions import db
-
-    @app.teardown_request
-    def commit_read_only(exc):
-        session = db.session()
-        if exc is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
-            return
-        connection = session.connection()
-        if connection.dialect.name != "postgresql" or connection.info.get(_WROTE):
-            return
-        try:
-            session.commit()
-        except Exception:  # the connection broke after the response was made: it is discarded
-            app.logger.warning("could not end a read-only transaction", exc_info=True)
-            session.rollback()
-
-
-_WROTE = "cop_wrote"
-
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _note_writes(conn, _cursor, statement, _parameters, _context, _executemany):
-    if statement.lstrip()[:6].upper() != "SELECT":
-        conn.info[_WROTE] = True
-
-
-@event.listens_for(Engine, "commit")
-@event.listens_for(Engine, "rollback")
-def _transaction_ended(conn):
-    conn.info.pop(_WROTE, None)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -206,3 +206,13 @@ def _register_webhook_commands():
 
 
 _register_webhook_commands()
+
+
+def _register_experts_commands():
+    """The experts' evidence table (cop.tags) keeps its command in its own package."""
+    from cop.tags.cli import experts_cli
+
+    cop_cli.add_command(experts_cli)
+
+
+_register_experts_commands()

@@ -9,28 +9,29 @@ kept ``KEEP`` and purged as the same user claims new ones.
 """
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import flash, redirect
 from flask_login import current_user
-from sqlalchemy import delete, update
+from sqlalchemy import ForeignKey, String, delete, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 
-from cop.extensions import db, utcnow
+from cop.extensions import Model, db, utcnow
 
 KEEP = timedelta(days=7)
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-class FormSubmission(db.Model):
+class FormSubmission(Model):
     """A form key a user has sent, and the address of what it created (NULL until that is committed)."""
 
     __tablename__ = "form_submissions"
 
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    key = db.Column(db.String(64), primary_key=True)
-    url = db.Column(db.String(500))
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 def new_key() -> str:

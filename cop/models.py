@@ -18,3 +18,4 @@ from cop.reactions.models import Reaction  # noqa: F401
 from cop.reading.models import CommunityRead, ThreadRead  # noqa: F401
 from cop.writing.models import Draft  # noqa: F401
 from cop.idempotency import FormSubmission  # noqa: F401
+from cop.tags.evidence import ExpertBound, ExpertEvidence  # noqa: F401

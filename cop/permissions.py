@@ -176,8 +176,7 @@ def is_coordinator(user: Viewer, community: Community) -> bool:
 
 
 def is_sponsor(user: Viewer, community: Community) -> bool:
-    # Community.sponsors is an untyped db.relationship (not yet Mapped[...]): mypy sees the property.
-    return _signed_in(user) and any(s.id == user.id for s in community.sponsors)  # type: ignore[attr-defined]
+    return _signed_in(user) and any(s.id == user.id for s in community.sponsors)
 
 
 def can_see_listing(user: Viewer, community: Community) -> bool:

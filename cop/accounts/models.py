@@ -1,52 +1,58 @@
 import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import false
+from sqlalchemy import Column, ForeignKey, Index, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cop.extensions import db, utcnow
+from cop.extensions import Model, db, utcnow
+
+if TYPE_CHECKING:
+    from cop.tags.models import Tag
 
 user_expertise = db.Table(
     "user_expertise",
-    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    db.Column("tag_id", db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
     # Who declared a tag: the experts ranking and the directory's tag filter start from the tag.
-    db.Index("ix_user_expertise_tag_id", "tag_id"),
+    Index("ix_user_expertise_tag_id", "tag_id"),
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
-    id = db.Column(db.Integer, primary_key=True)
-    email = db.Column(db.String(254), nullable=False, unique=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
     # The @handle used for mentions and profile URLs.
-    handle = db.Column(db.String(40), nullable=False, unique=True)
-    display_name = db.Column(db.String(80), nullable=False)
-    password_hash = db.Column(db.String(256), nullable=False)
-    is_admin = db.Column(db.Boolean, nullable=False, default=False)
-    is_disabled = db.Column(db.Boolean, nullable=False, default=False)
+    handle: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_disabled: Mapped[bool] = mapped_column(default=False)
     # Part of the session identity: bumping it ends every other session.
-    session_token = db.Column(db.String(32), nullable=False, default=lambda: secrets.token_hex(16))
-    title = db.Column(db.String(120), nullable=False, default="")
-    department = db.Column(db.String(120), nullable=False, default="", index=True)
-    location = db.Column(db.String(120), nullable=False, default="")
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    title: Mapped[str] = mapped_column(String(120), default="")
+    department: Mapped[str] = mapped_column(String(120), default="", index=True)
+    location: Mapped[str] = mapped_column(String(120), default="")
     # IANA name; NULL until chosen (the browser's zone is offered on first visit: static/timezone.js).
-    time_zone = db.Column(db.String(64))
-    bio_md = db.Column(db.Text, nullable=False, default="")
-    bio_html = db.Column(db.Text, nullable=False, default="")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    bio_md: Mapped[str] = mapped_column(Text, default="")
+    bio_html: Mapped[str] = mapped_column(Text, default="")
     # The secret in this user's feed URLs (``?token=``): reading feeds as this user, nothing else.
     # Nullable so existing accounts get one lazily (``cop.feeds.services.feed_token_of``).
-    feed_token = db.Column(db.String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
     # How this person signs in: "local" (a cop password), "oidc" or "ldap" (cop.identity). Only local
     # accounts and the break-glass administrator (``flask cop create-admin``) may use a password.
-    auth_source = db.Column(db.String(10), nullable=False, default="local", server_default="local")
-    is_break_glass = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    last_login_at = db.Column(db.DateTime)
+    auth_source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    is_break_glass: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
 
     # Loaded on access; lists that show expertise ask for it with selectinload.
-    expertise = db.relationship("Tag", secondary=user_expertise, order_by="Tag.name")
+    expertise: Mapped[list["Tag"]] = relationship(secondary=user_expertise, order_by="Tag.name")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -96,7 +102,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser: sign-out deletes it, so a copied cookie dies with it (``cop.accounts.sessions``).
 
     Only a hash of the session's secret is stored; the secret itself lives in the signed session
@@ -105,13 +111,13 @@ class UserSession(db.Model):
 
     __tablename__ = "user_sessions"
 
-    id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    token_hash = db.Column(db.String(64), nullable=False, unique=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Written at most every few minutes (``sessions.TOUCH_EVERY``), not on every request.
-    last_seen_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    remember = db.Column(db.Boolean, nullable=False, default=False)
-    user_agent = db.Column(db.String(200), nullable=False, default="")
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
 
-    user = db.relationship("User")
+    user: Mapped["User"] = relationship()

@@ -1,5 +1,14 @@
 """Personal access tokens: how a script, dashboard or bot uses the API as one person."""
-from cop.extensions import db, utcnow
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cop.extensions import Model, utcnow
+
+if TYPE_CHECKING:
+    from cop.accounts.models import User
 
 SCOPES = ("read", "write", "report")
 SCOPE_LABELS = {
@@ -9,7 +18,7 @@ SCOPE_LABELS = {
 }
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A token a person created on *Edit profile*. Only the SHA-256 of the secret is stored.
 
     The secret has 256 bits of entropy, so a plain (unsalted, fast) hash is safe to store and
@@ -18,21 +27,21 @@ class ApiToken(db.Model):
     """
 
     __tablename__ = "api_tokens"
-    __table_args__ = (db.Index("ix_api_tokens_user_created", "user_id", "created_at"),)
+    __table_args__ = (Index("ix_api_tokens_user_created", "user_id", "created_at"),)
 
-    id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    name = db.Column(db.String(80), nullable=False)
-    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters of the secret (``cop_AbCd``), shown in the list so people can tell tokens apart.
-    prefix = db.Column(db.String(12), nullable=False)
-    scopes = db.Column(db.String(40), nullable=False)  # comma-separated, from SCOPES
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    expires_at = db.Column(db.DateTime, nullable=False)
-    last_used_at = db.Column(db.DateTime)
-    revoked_at = db.Column(db.DateTime)
+    prefix: Mapped[str] = mapped_column(String(12))
+    scopes: Mapped[str] = mapped_column(String(40))  # comma-separated, from SCOPES
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
-    user = db.relationship("User")
+    user: Mapped["User"] = relationship()
 
     @property
     def scope_set(self) -> frozenset[str]:

@@ -28,7 +28,8 @@ from cop.extensions import db, limiter
 from cop.library import services as library
 from cop.library import storage
 from cop.notifications import services as notifications
-from cop.oversight import reports
+from cop.oversight import periods, reports
+from cop.oversight import portfolio as portfolios
 from cop.search import services as search
 from cop.tags import services as tags
 from cop.tags.models import normalize_tag
@@ -605,7 +606,7 @@ def _score(s) -> dict:
 def report(args, slug):
     """The community report's figures over the last 7, 30 or 90 days (sponsors, coordinators, administrators)."""
     community = permissions.get_overseen_community_or_404(slug[:60], user())
-    found = reports.reused_report(community, reports.Period.last(args["period"]), user(), recent=True)
+    found = reports.reused_report(community, periods.Period.last(args["period"]), user(), recent=True)
     return {"community": community.slug, "name": found.name, "period": serialize.span(found.period),
             "previous": serialize.span(found.previous), "generated_at": found.generated_at,
             "main_department": found.main_department,
@@ -620,8 +621,8 @@ def report(args, slug):
 @bp.response(200, schemas.Portfolio)
 def portfolio(args):
     """The sponsor's portfolio: one row per community sponsored (administrators: all)."""
-    period = reports.Period.last(args["period"])
-    rows = reports.portfolio(user(), period, reuse=True)
+    period = periods.Period.last(args["period"])
+    rows = portfolios.portfolio(user(), period, reuse=True)
     return {"period": serialize.span(period),
             "items": [{"community": r.slug, "name": r.name, "stage": r.stage, "visibility": r.visibility,
                        "figures": [serialize.figure(f) for f in r.figures], "objectives_total": r.objectives_total}

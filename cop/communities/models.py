@@ -1,4 +1,14 @@
-from cop.extensions import db, in_list, utcnow
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cop.extensions import Model, db, in_list, utcnow
+
+if TYPE_CHECKING:
+    from cop.accounts.models import User
+    from cop.tags.models import Tag
 
 VISIBILITIES = ("open", "restricted", "private")
 STAGES = ("potential", "coalescing", "maturing", "stewardship", "transformation")
@@ -13,21 +23,21 @@ VISIBILITY_LABELS = {
 
 community_sponsors = db.Table(
     "community_sponsors",
-    db.Column("community_id", db.ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
     # Indexed for "which communities does this person sponsor" (the portfolio, the nav link).
-    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
     # Set when a directory group grants this sponsorship (cop.identity.groups): the group's name.
-    db.Column("directory_group", db.String(255)),
+    Column("directory_group", String(255)),
 )
 
 community_domain_tags = db.Table(
     "community_domain_tags",
-    db.Column("community_id", db.ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
-    db.Column("tag_id", db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
-class VisibilityVersion(db.Model):
+class VisibilityVersion(Model):
     """One row counting the changes to which communities exist and how visible each is.
 
     Bumped in the transaction that makes such a change (``bump_visibility_version``, called for every
@@ -36,8 +46,8 @@ class VisibilityVersion(db.Model):
     (``cop.permissions``). A missing row (a schema made without migrations) means "do not keep it".
     """
     __tablename__ = "visibility_version"
-    id = db.Column(db.Integer, primary_key=True)
-    value = db.Column(db.Integer, nullable=False, default=0)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
 
 
 def bump_visibility_version(connection) -> None:
@@ -47,37 +57,37 @@ def bump_visibility_version(connection) -> None:
         connection.execute(table.insert().values(id=1, value=1))
 
 
-class Community(db.Model):
+class Community(Model):
     __tablename__ = "communities"
     __table_args__ = (
-        db.CheckConstraint(f"visibility IN {in_list(VISIBILITIES)}", name="visibility"),
-        db.CheckConstraint(f"stage IN {in_list(STAGES)}", name="stage"),
+        CheckConstraint(f"visibility IN {in_list(VISIBILITIES)}", name="visibility"),
+        CheckConstraint(f"stage IN {in_list(STAGES)}", name="stage"),
     )
 
-    id = db.Column(db.Integer, primary_key=True)
-    slug = db.Column(db.String(60), nullable=False, unique=True)
-    name = db.Column(db.String(120), nullable=False)
-    domain = db.Column(db.String(500), nullable=False, default="")
-    charter_md = db.Column(db.Text, nullable=False, default="")
-    charter_html = db.Column(db.Text, nullable=False, default="")
-    guidelines_md = db.Column(db.Text, nullable=False, default="")
-    guidelines_html = db.Column(db.Text, nullable=False, default="")
-    visibility = db.Column(db.String(12), nullable=False, default="open", index=True)
-    stage = db.Column(db.String(16), nullable=False, default="potential")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    domain: Mapped[str] = mapped_column(String(500), default="")
+    charter_md: Mapped[str] = mapped_column(Text, default="")
+    charter_html: Mapped[str] = mapped_column(Text, default="")
+    guidelines_md: Mapped[str] = mapped_column(Text, default="")
+    guidelines_html: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    stage: Mapped[str] = mapped_column(String(16), default="potential")
     # Denormalised count of active members, kept by the membership services.
-    member_count = db.Column(db.Integer, nullable=False, default=0)
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    member_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     # Loaded on access; lists that show them ask for them with selectinload.
-    sponsors = db.relationship("User", secondary=community_sponsors, order_by="User.display_name")
-    domain_tags = db.relationship("Tag", secondary=community_domain_tags, order_by="Tag.name")
+    sponsors: Mapped[list["User"]] = relationship(secondary=community_sponsors, order_by="User.display_name")
+    domain_tags: Mapped[list["Tag"]] = relationship(secondary=community_domain_tags, order_by="Tag.name")
 
     def __repr__(self) -> str:
         return f"<Community {self.slug}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     """One user's relation to one community, whatever its state.
 
     A row is kept through every transition (invited → active → left …) so
@@ -86,35 +96,35 @@ class Membership(db.Model):
 
     __tablename__ = "memberships"
     __table_args__ = (
-        db.UniqueConstraint("community_id", "user_id"),
-        db.CheckConstraint(f"status IN {in_list(MEMBER_STATUSES)}", name="status"),
-        db.CheckConstraint(f"role IN {in_list(ROLES)}", name="role"),
-        db.Index("ix_memberships_user_status", "user_id", "status"),
-        db.Index("ix_memberships_community_status", "community_id", "status", "role"),
-        db.Index("ix_memberships_community_joined", "community_id", "status", "joined_at"),
+        UniqueConstraint("community_id", "user_id"),
+        CheckConstraint(f"status IN {in_list(MEMBER_STATUSES)}", name="status"),
+        CheckConstraint(f"role IN {in_list(ROLES)}", name="role"),
+        Index("ix_memberships_user_status", "user_id", "status"),
+        Index("ix_memberships_community_status", "community_id", "status", "role"),
+        Index("ix_memberships_community_joined", "community_id", "status", "joined_at"),
     )
 
-    id = db.Column(db.Integer, primary_key=True)
-    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    status = db.Column(db.String(10), nullable=False)
-    role = db.Column(db.String(12), nullable=False, default="member")
-    guidelines_accepted_at = db.Column(db.DateTime)
-    request_message = db.Column(db.String(1000), nullable=False, default="")
-    decision_message = db.Column(db.String(1000), nullable=False, default="")
-    invited_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    decided_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    joined_at = db.Column(db.DateTime)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(12), default="member")
+    guidelines_accepted_at: Mapped[datetime | None]
+    request_message: Mapped[str] = mapped_column(String(1000), default="")
+    decision_message: Mapped[str] = mapped_column(String(1000), default="")
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    joined_at: Mapped[datetime | None]
     # Set while a directory group grants this membership (cop.identity.groups): the group's name. Such a
     # membership follows the directory at every sign-in; nobody removes or changes it by hand.
-    directory_group = db.Column(db.String(255))
+    directory_group: Mapped[str | None] = mapped_column(String(255))
 
-    community = db.relationship("Community", lazy="joined")
-    user = db.relationship("User", foreign_keys=[user_id], lazy="joined")
-    invited_by = db.relationship("User", foreign_keys=[invited_by_id])
-    decided_by = db.relationship("User", foreign_keys=[decided_by_id])
+    community: Mapped["Community"] = relationship(lazy="joined")
+    user: Mapped["User"] = relationship(foreign_keys=[user_id], lazy="joined")
+    invited_by: Mapped["User | None"] = relationship(foreign_keys=[invited_by_id])
+    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])
 
     @property
     def is_active(self) -> bool:

@@ -1,14 +1,22 @@
-from datetime import datetime, UTC
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cop.extensions import db, in_list, utcnow
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cop.extensions import Model, in_list, utcnow
 from cop.library.urls import is_safe_link
+
+if TYPE_CHECKING:
+    from cop.accounts.models import User
+    from cop.communities.models import Community
 
 RSVP_RESPONSES = ("yes", "maybe", "no")
 RSVP_LABELS = {"yes": "Going", "maybe": "Maybe", "no": "Not going"}
 
 
-class Event(db.Model):
+class Event(Model):
     """A community meeting.
 
     Times are stored as naive UTC (as everywhere in cop); ``timezone`` is the
@@ -19,35 +27,35 @@ class Event(db.Model):
 
     __tablename__ = "events"
     __table_args__ = (
-        db.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-        db.Index("ix_events_community_starts", "community_id", "starts_at"),
-        db.Index("ix_events_starts", "starts_at"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_events_community_starts", "community_id", "starts_at"),
+        Index("ix_events_starts", "starts_at"),
         # Upcoming events of some communities (the home page) read only the events not over yet.
-        db.Index("ix_events_community_ends", "community_id", "ends_at"),
+        Index("ix_events_community_ends", "community_id", "ends_at"),
     )
 
-    id = db.Column(db.Integer, primary_key=True)
-    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False)
-    organiser_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    title = db.Column(db.String(200), nullable=False)
-    agenda_md = db.Column(db.Text, nullable=False, default="")
-    agenda_html = db.Column(db.Text, nullable=False, default="")
-    starts_at = db.Column(db.DateTime, nullable=False)
-    ends_at = db.Column(db.DateTime, nullable=False)
-    timezone = db.Column(db.String(64), nullable=False, default="UTC")
-    location = db.Column(db.String(200), nullable=False, default="")
-    meeting_url = db.Column(db.String(500), nullable=False, default="")
-    notes_md = db.Column(db.Text, nullable=False, default="")
-    notes_html = db.Column(db.Text, nullable=False, default="")
-    notes_updated_at = db.Column(db.DateTime)
-    is_cancelled = db.Column(db.Boolean, nullable=False, default=False)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    agenda_md: Mapped[str] = mapped_column(Text, default="")
+    agenda_html: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    meeting_url: Mapped[str] = mapped_column(String(500), default="")
+    notes_md: Mapped[str] = mapped_column(Text, default="")
+    notes_html: Mapped[str] = mapped_column(Text, default="")
+    notes_updated_at: Mapped[datetime | None]
+    is_cancelled: Mapped[bool] = mapped_column(default=False)
     # iCalendar SEQUENCE: bumped on every change so calendars replace their copy.
-    sequence = db.Column(db.Integer, nullable=False, default=0)
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    community = db.relationship("Community", lazy="joined")
-    organiser = db.relationship("User", lazy="joined")
+    community: Mapped["Community"] = relationship(lazy="joined")
+    organiser: Mapped["User | None"] = relationship(lazy="joined")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -83,18 +91,18 @@ class Event(db.Model):
         return self.ends_at <= utcnow()
 
 
-class Rsvp(db.Model):
+class Rsvp(Model):
     """One member's answer to one meeting (changing it updates the row)."""
 
     __tablename__ = "event_rsvps"
     __table_args__ = (
-        db.CheckConstraint(f"response IN {in_list(RSVP_RESPONSES)}", name="response"),
-        db.Index("ix_event_rsvps_event_response", "event_id", "response"),
+        CheckConstraint(f"response IN {in_list(RSVP_RESPONSES)}", name="response"),
+        Index("ix_event_rsvps_event_response", "event_id", "response"),
     )
 
-    event_id = db.Column(db.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
-    response = db.Column(db.String(5), nullable=False)
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    response: Mapped[str] = mapped_column(String(5))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    user = db.relationship("User", lazy="joined")
+    user: Mapped["User"] = relationship(lazy="joined")

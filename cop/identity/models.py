@@ -1,10 +1,20 @@
-from cop.extensions import db, utcnow
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cop.extensions import Model, utcnow
+
+if TYPE_CHECKING:
+    from cop.accounts.models import User
+    from cop.communities.models import Community
 
 PROVIDERS = ("oidc", "ldap")
 MAPPED_ROLES = ("member", "coordinator", "sponsor")
 
 
-class ExternalIdentity(db.Model):
+class ExternalIdentity(Model):
     """A person as an identity provider or directory knows them, linked to one cop account.
 
     ``subject`` is what stays the same for that person there: the ``sub`` claim of OpenID Connect,
@@ -14,26 +24,26 @@ class ExternalIdentity(db.Model):
 
     __tablename__ = "external_identities"
     __table_args__ = (
-        db.UniqueConstraint("provider", "subject"),
-        db.UniqueConstraint("user_id", "provider"),
+        UniqueConstraint("provider", "subject"),
+        UniqueConstraint("user_id", "provider"),
     )
 
-    id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    provider = db.Column(db.String(10), nullable=False)
-    subject = db.Column(db.String(255), nullable=False)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(255))
     # LDAP: the entry's DN when last seen (for `cop sync-directory` and the group search).
-    directory_dn = db.Column(db.String(1000), nullable=False, default="")
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    last_login_at = db.Column(db.DateTime)
+    directory_dn: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
 
-    user = db.relationship("User", lazy="joined")
+    user: Mapped["User"] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"<ExternalIdentity {self.provider}:{self.subject}>"
 
 
-class GroupMapping(db.Model):
+class GroupMapping(Model):
     """A directory group that grants a role in a community, made on the admin page.
 
     Mappings from ``COP_GROUP_MAP_FILE`` are read from the file instead (``cop.identity.groups``).
@@ -41,15 +51,15 @@ class GroupMapping(db.Model):
 
     __tablename__ = "group_mappings"
     __table_args__ = (
-        db.UniqueConstraint("group_name", "community_id", "role"),
-        db.CheckConstraint("role IN ('member', 'coordinator', 'sponsor')", name="role"),
+        UniqueConstraint("group_name", "community_id", "role"),
+        CheckConstraint("role IN ('member', 'coordinator', 'sponsor')", name="role"),
     )
 
-    id = db.Column(db.Integer, primary_key=True)
-    group_name = db.Column(db.String(255), nullable=False)
-    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
-    role = db.Column(db.String(12), nullable=False)
-    created_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(255))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(12))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    community = db.relationship("Community", lazy="joined")
+    community: Mapped["Community"] = relationship(lazy="joined")

@@ -33,7 +33,7 @@ from cop.notifications import services
 from cop.notifications.mail import (Mailer, MailError, RecipientRefused, absolute_url, build_message,
                                     unsubscribe_url)
 from cop.notifications.models import DIGEST_CADENCES, KIND_LABELS, KINDS, SPONSOR_SUMMARY, Digest, Notification
-from cop.oversight import reports
+from cop.oversight import periods, portfolio
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +285,7 @@ def send_digests(cadence: str, now=None) -> RunResult:
 # --- the sponsor's weekly summary --------------------------------------------------------------
 
 def send_sponsor_summaries(now=None) -> RunResult:
-    """Mail each sponsor their portfolio's figures (``cop.oversight.reports.portfolio``) for the last
+    """Mail each sponsor their portfolio's figures (``cop.oversight.portfolio.portfolio``) for the last
     seven days, once per ISO week.
 
     Same exactly-once protocol as the digests (a ``Digest`` with cadence "sponsor").
@@ -304,7 +304,7 @@ def send_sponsor_summaries(now=None) -> RunResult:
             db.session.commit()
             if record is None or not _claim_digest(record, now):
                 continue
-            rows = reports.portfolio(user, reports.Period.last(7, now=now), now=now)
+            rows = portfolio.portfolio(user, periods.Period.last(7, now=now), now=now)
             _deliver(mailer, record, sponsor_summary_message(user, record, rows), len(rows), result)
     return result
 

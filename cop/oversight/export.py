@@ -8,7 +8,8 @@ included, so the file parses back to the figures on the page.
 import csv
 import io
 
-from cop.oversight.reports import STATUS_LABELS, CommunityReport
+from cop.oversight.objectives import STATUS_LABELS
+from cop.oversight.reports import CommunityReport
 
 DANGEROUS_START = ("=", "+", "-", "@")
 UNITS = {"count": "count", "percent": "%", "hours": "hours", "ratio": "per thread", "amount": "amount"}

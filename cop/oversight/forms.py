@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, Length
 from cop.errors import DomainError
 from cop.forms import OnceForm
 from cop.extensions import utcnow
-from cop.oversight.reports import (DEFAULT_PERIOD, MAX_PERIOD_DAYS, METRICS, OBJECTIVE_ONLY_SECTIONS, PERIOD_CHOICES,
-                                   SECTIONS, Period)
+from cop.oversight.metrics import METRICS, OBJECTIVE_ONLY_SECTIONS, SECTIONS
+from cop.oversight.periods import DEFAULT_PERIOD, MAX_PERIOD_DAYS, PERIOD_CHOICES, Period
 
 PERIOD_LABELS = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "custom": "Custom dates"}
 EARLIEST = date(2000, 1, 1)

@@ -1,6 +1,6 @@
 """Listening: the mood of a community's posts (sentiment) for the sponsor report.
 
-Read-only query functions in the style of ``cop.oversight.reports``: every
+Read-only query functions in the style of ``cop.oversight.metrics``: every
 count and average is computed in SQL with expressions that run unchanged on
 SQLite and PostgreSQL, and nothing here writes.
 
@@ -33,8 +33,10 @@ from cop.communities.models import community_domain_tags
 from cop.discussions.models import FIVE_WS_KINDS, Post, Thread, ThreadFiveWs, thread_tags
 from cop.discussions.sentiment import LIMITS_TEXT
 from cop.extensions import db
-from cop.oversight.reports import (Figure, Period, ShareOfVoice, _flag, _hours, _percent, _readable_ids,
-                                   _visible_post, _which, _within, medians, seconds_between, trend_window, whole_weeks)
+from cop.oversight.metrics import Figure, percent, to_hours
+from cop.oversight.periods import Period, trend_window
+from cop.oversight.sections import ShareOfVoice
+from cop.oversight.sql import flag, is_current, medians, readable_ids, seconds_between, visible_post, whole_weeks, within
 
 ATTENTION_LIMIT = 10
 
@@ -65,7 +67,7 @@ class SentimentMix:
 
     def share(self, label: str) -> float | None:
         """Percent of the scored posts with ``label`` (one decimal), None when none is scored."""
-        return _percent(getattr(self, label), self.scored)
+        return percent(getattr(self, label), self.scored)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class FiveWsUse:
 
     @property
     def share(self) -> float | None:
-        return _percent(self.with_template, self.threads)
+        return percent(self.with_template, self.threads)
 
 
 @dataclass(frozen=True)
@@ -159,16 +161,16 @@ def _sentiment_statements(dialect: str) -> tuple:
     cid = bindparam("cid", type_=Integer)
     current = Period(bindparam("cur_start", type_=DateTime), bindparam("cur_end", type_=DateTime))
     span = Period(bindparam("prev_start", type_=DateTime), current.end)
-    rows = (select(_which(Post.created_at, current).label("w"), Post.sentiment_label.label("label"),
+    rows = (select(is_current(Post.created_at, current).label("w"), Post.sentiment_label.label("label"),
                    Post.sentiment.label("score"))
             .join(Thread, Thread.id == Post.thread_id)
-            .where(Thread.community_id == cid, _visible_post(), _within(Post.created_at, span)).subquery())
+            .where(Thread.community_id == cid, visible_post(), within(Post.created_at, span)).subquery())
     mix = select(rows.c.w, rows.c.label, func.count(), func.sum(rows.c.score)).group_by(rows.c.w, rows.c.label)
     window = Period(bindparam("w_start", type_=DateTime), bindparam("w_end", type_=DateTime))
     rows = (select(whole_weeks(Post.created_at, window.start).label("wk"), Post.sentiment_label.label("label"),
                    Post.sentiment.label("score"))
             .join(Thread, Thread.id == Post.thread_id)
-            .where(Thread.community_id == cid, _visible_post(), _within(Post.created_at, window)).subquery())
+            .where(Thread.community_id == cid, visible_post(), within(Post.created_at, window)).subquery())
     trend = select(rows.c.wk, rows.c.label, func.count(), func.sum(rows.c.score)).group_by(rows.c.wk, rows.c.label)
     return mix, trend
 
@@ -223,11 +225,11 @@ def voice_sentiment(community, period: Period, viewer=None, share: ShareOfVoice 
 
     names = list(db.session.scalars(select(Tag.name).where(Tag.id.in_(tags)).order_by(Tag.name)))
     tagged = select(thread_tags.c.thread_id).where(thread_tags.c.tag_id.in_(tags))
-    rows = (select(_flag(Thread.community_id == community.id).label("own"), Post.sentiment_label.label("label"),
+    rows = (select(flag(Thread.community_id == community.id).label("own"), Post.sentiment_label.label("label"),
                    Post.sentiment.label("score"))
             .join(Thread, Thread.id == Post.thread_id)
-            .where(Thread.id.in_(tagged), _visible_post(), _within(Post.created_at, period),
-                   or_(Thread.community_id == community.id, Thread.community_id.in_(_readable_ids(viewer))))
+            .where(Thread.id.in_(tagged), visible_post(), within(Post.created_at, period),
+                   or_(Thread.community_id == community.id, Thread.community_id.in_(readable_ids(viewer))))
             .subquery())
     mixes = _mixes(db.session.execute(select(rows.c.own, rows.c.label, func.count(), func.sum(rows.c.score))
                                       .group_by(rows.c.own, rows.c.label)), 1)
@@ -238,13 +240,13 @@ def voice_sentiment(community, period: Period, viewer=None, share: ShareOfVoice 
 def five_ws_use(community, period: Period) -> tuple[FiveWsUse, FiveWsUse]:
     """Use of the 5 W's template in ``period`` and the period before it: two grouped queries."""
     span = Period(period.previous().start, period.end)
-    has = _flag(ThreadFiveWs.thread_id.is_not(None))
-    base = (select(_which(Thread.created_at, period).label("w"), has.label("t"),
+    has = flag(ThreadFiveWs.thread_id.is_not(None))
+    base = (select(is_current(Thread.created_at, period).label("w"), has.label("t"),
                    seconds_between(Thread.first_reply_at, Thread.created_at).label("x"),
                    Thread.first_reply_at.label("replied"))
             .outerjoin(ThreadFiveWs, ThreadFiveWs.thread_id == Thread.id)
             .where(Thread.community_id == community.id, Thread.is_deleted.is_(False),
-                   Thread.kind.in_(FIVE_WS_KINDS), _within(Thread.created_at, span)))
+                   Thread.kind.in_(FIVE_WS_KINDS), within(Thread.created_at, span)))
     rows = base.subquery()
     counts = {int(w): (int(n), int(t or 0)) for w, n, t in db.session.execute(
         select(rows.c.w, func.count(), func.sum(rows.c.t)).group_by(rows.c.w))}
@@ -252,7 +254,7 @@ def five_ws_use(community, period: Period) -> tuple[FiveWsUse, FiveWsUse]:
 
     def use(which):
         threads, with_template = counts.get(which, (0, 0))
-        return FiveWsUse(threads, with_template, _hours(middle.get((which, 1))), _hours(middle.get((which, 0))))
+        return FiveWsUse(threads, with_template, to_hours(middle.get((which, 1))), to_hours(middle.get((which, 0))))
 
     return use(1), use(0)
 

@@ -16,7 +16,7 @@ from cop.admin import audit
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
 from cop.oversight.models import MAX_OBJECTIVES, Objective
-from cop.oversight.reports import METRICS
+from cop.oversight.metrics import METRICS
 
 TITLE_MAX = 200
 GOAL_MAX = 300

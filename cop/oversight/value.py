@@ -1,6 +1,6 @@
 """Value created: the report's and the portfolio's figures from value stories (``cop.value``).
 
-Read-only query functions in the style of ``cop.oversight.reports``; every
+Read-only query functions in the style of ``cop.oversight.metrics``; every
 count and sum is computed in SQL, the same on SQLite and PostgreSQL.
 
 Definitions, shown on the report page too:
@@ -22,11 +22,12 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 
 from cop.extensions import db
-from cop.oversight.reports import Period, _in_communities, _which, _within
+from cop.oversight.periods import Period
+from cop.oversight.sql import in_communities, is_current, within
 from cop.value.models import CYCLES, UNIT_LABELS, UNITS, ValueStory
 
 BEST_LIMIT = 5
-# Objectives may be measured on these (keys of cop.oversight.reports.METRICS).
+# Objectives may be measured on these (keys of cop.oversight.metrics.METRICS).
 STORIES_METRIC = "value_stories"
 REALIZED_METRICS = {f"realized_{unit}": unit for unit in UNITS if unit != "custom"}
 
@@ -79,10 +80,10 @@ def _unit_order(item: RealizedSum):
 def realized_sums(ids, period: Period) -> dict[tuple[int, int], list[RealizedSum]]:
     """Confirmed realized value per community, period (1: ``period``, 0: the one before) and unit: one query."""
     span = Period(period.previous().start, period.end)
-    which = _which(ValueStory.created_at, period)
+    which = is_current(ValueStory.created_at, period)
     stmt = (select(ValueStory.community_id, which, ValueStory.unit, ValueStory.custom_unit,
                    func.sum(ValueStory.amount), func.count())
-            .where(_in_communities(ValueStory.community_id, ids), _within(ValueStory.created_at, span),
+            .where(in_communities(ValueStory.community_id, ids), within(ValueStory.created_at, span),
                    ValueStory.cycle == "realized", ValueStory.confirmed_at.is_not(None),
                    ValueStory.amount.is_not(None), ValueStory.unit.is_not(None))
             .group_by(ValueStory.community_id, which, ValueStory.unit, ValueStory.custom_unit))
@@ -97,12 +98,12 @@ def realized_sums(ids, period: Period) -> dict[tuple[int, int], list[RealizedSum
 def story_counts(ids, period: Period) -> dict[int, dict[str, list[int]]]:
     """Stories per community and cycle: ``{cid: {cycle: [previous, current, confirmed current]}}``: one query."""
     span = Period(period.previous().start, period.end)
-    which = _which(ValueStory.created_at, period)
+    which = is_current(ValueStory.created_at, period)
     confirmed = func.sum(case((ValueStory.confirmed_at.is_not(None), which), else_=0))
     counts: dict[int, dict[str, list[int]]] = defaultdict(lambda: {c: [0, 0, 0] for c in CYCLES})
     for cid, cycle, w, n, n_confirmed in db.session.execute(
             select(ValueStory.community_id, ValueStory.cycle, which, func.count(), confirmed)
-            .where(_in_communities(ValueStory.community_id, ids), _within(ValueStory.created_at, span))
+            .where(in_communities(ValueStory.community_id, ids), within(ValueStory.created_at, span))
             .group_by(ValueStory.community_id, ValueStory.cycle, which)):
         counts[cid][cycle][int(w)] = int(n)
         counts[cid][cycle][2] += int(n_confirmed or 0)
@@ -116,7 +117,7 @@ def best_stories(community, period: Period, limit: int = BEST_LIMIT) -> list[Sto
     stmt = (select(ValueStory.id, ValueStory.cycle, ValueStory.text, ValueStory.amount, ValueStory.unit,
                    ValueStory.custom_unit, User.display_name, ValueStory.created_at, ValueStory.confirmed_at)
             .outerjoin(User, User.id == ValueStory.author_id)
-            .where(ValueStory.community_id == community.id, _within(ValueStory.created_at, period))
+            .where(ValueStory.community_id == community.id, within(ValueStory.created_at, period))
             .order_by(case((ValueStory.confirmed_at.is_not(None), 0), else_=1), weight,
                       func.coalesce(ValueStory.amount, 0).desc(), ValueStory.created_at.desc(), ValueStory.id.desc())
             .limit(limit))

@@ -7,7 +7,8 @@ from cop.discussions.models import KIND_LABELS, PRIORITY_LABELS
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
 from cop.forms import form_status, show_domain_error
-from cop.oversight import charts, listening, reports, services, value
+from cop.oversight import charts, listening, metrics, periods, reports, services, value
+from cop.oversight import portfolio as portfolios
 from cop.oversight.export import listening_csv, value_csv
 from cop.oversight.export import report_csv as render_csv
 from cop.oversight.forms import PERIOD_LABELS, ObjectiveForm, PeriodForm
@@ -28,18 +29,18 @@ def _overseen_community(slug) -> Community:
 
 @bp.route("/oversight")
 def portfolio():
-    days = request.args.get("period", str(reports.DEFAULT_PERIOD))
-    if days not in {str(d) for d in reports.PERIOD_CHOICES}:
-        days = str(reports.DEFAULT_PERIOD)
+    days = request.args.get("period", str(periods.DEFAULT_PERIOD))
+    if days not in {str(d) for d in periods.PERIOD_CHOICES}:
+        days = str(periods.DEFAULT_PERIOD)
     sort = request.args.get("sort", "name")
-    sort = sort if sort in reports.SORT_KEYS else "name"
+    sort = sort if sort in portfolios.SORT_KEYS else "name"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
-    period = reports.Period.last(int(days))
-    rows = reports.sort_portfolio(reports.portfolio(current_user, period, reuse=True), sort, direction)
+    period = periods.Period.last(int(days))
+    rows = portfolios.sort_portfolio(portfolios.portfolio(current_user, period, reuse=True), sort, direction)
     values = value.portfolio_value([row.community_id for row in rows], period) if rows else {}
-    return render_template("oversight/portfolio.html", rows=rows, values=values, reuse_minutes=reports.REUSE_SECONDS // 60,
+    return render_template("oversight/portfolio.html", rows=rows, values=values, reuse_minutes=periods.REUSE_SECONDS // 60,
                            period=period, days=days, sort=sort,
-                           direction=direction, period_labels=PERIOD_LABELS, choices=reports.PERIOD_CHOICES)
+                           direction=direction, period_labels=PERIOD_LABELS, choices=periods.PERIOD_CHOICES)
 
 
 def _period_or_error(form: PeriodForm):
@@ -62,9 +63,9 @@ def _report_page(slug, template: str):
     return render_template(template, community=community, form=form, report=report,
                            charts=_charts(report) | _mood_charts(report, mood), mood=mood,
                            worth=value.value_report(community, report.period),
-                           reuse_minutes=reports.REUSE_SECONDS // 60,
+                           reuse_minutes=periods.REUSE_SECONDS // 60,
                            kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS, max_objectives=MAX_OBJECTIVES,
-                           query=form.query_args(), metrics=reports.METRICS)
+                           query=form.query_args(), metrics=metrics.METRICS)
 
 
 def _charts(report) -> dict:
@@ -153,7 +154,7 @@ def new_objective(slug):
             flash("Objective recorded.", "success")
             return idempotency.created(form, report_url)
     return render_template("oversight/objective_form.html", community=community, form=form, objective=None,
-                           metrics=reports.METRICS), form_status(form)
+                           metrics=metrics.METRICS), form_status(form)
 
 
 @bp.route("/c/<slug>/objectives/<int:objective_id>/edit", methods=["GET", "POST"])
@@ -176,7 +177,7 @@ def edit_objective(slug, objective_id):
             flash("Objective saved.", "success")
             return redirect(url_for(".report", slug=community.slug) + "#objectives-h")
     return render_template("oversight/objective_form.html", community=community, form=form, objective=objective,
-                           metrics=reports.METRICS), form_status(form)
+                           metrics=metrics.METRICS), form_status(form)
 
 
 @bp.route("/c/<slug>/objectives/<int:objective_id>/delete", methods=["POST"])

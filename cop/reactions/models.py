@@ -1,4 +1,10 @@
-from cop.extensions import db, utcnow
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cop.extensions import Model, utcnow
+
 
 # The fixed set, in the order the buttons show. ``helpful`` feeds the reports' influence section and the
 # experts ranking; the others are social signals only.
@@ -7,19 +13,19 @@ EMOJI = {"helpful": "✔", "thumbs_up": "👍", "celebrate": "🎉", "insight": 
 LABELS = {"helpful": "Helpful", "thumbs_up": "Thumbs up", "celebrate": "Celebrate", "insight": "Insightful"}
 
 
-class Reaction(db.Model):
+class Reaction(Model):
     """One person's reaction of one kind to one post (toggled on and off; no history kept)."""
 
     __tablename__ = "reactions"
     __table_args__ = (
-        db.UniqueConstraint("post_id", "user_id", "kind", name="uq_reactions_post_user_kind"),
-        db.CheckConstraint("kind IN ({})".format(", ".join(f"'{k}'" for k in KINDS)), name="kind"),
+        UniqueConstraint("post_id", "user_id", "kind", name="uq_reactions_post_user_kind"),
+        CheckConstraint("kind IN ({})".format(", ".join(f"'{k}'" for k in KINDS)), name="kind"),
         # Reports: helpful reactions received in a period.
-        db.Index("ix_reactions_kind_created", "kind", "created_at"),
+        Index("ix_reactions_kind_created", "kind", "created_at"),
     )
 
-    id = db.Column(db.Integer, primary_key=True)
-    post_id = db.Column(db.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    kind = db.Column(db.String(12), nullable=False)
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,10 +1,16 @@
-from cop.extensions import db, in_list, utcnow
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cop.extensions import Model, in_list, utcnow
+
 
 DOC_TYPES = ("thread", "resource", "community", "person")
 OUTBOX_ACTIONS = ("upsert", "delete")
 
 
-class SearchOutbox(db.Model):
+class SearchOutbox(Model):
     """One pending change to the search index, written in the same transaction as the change itself.
 
     Rows are never edited: every index copy (one per host) tails them by id
@@ -15,18 +21,18 @@ class SearchOutbox(db.Model):
 
     __tablename__ = "search_outbox"
     __table_args__ = (
-        db.CheckConstraint(f"doc_type IN {in_list(DOC_TYPES)}", name="doc_type"),
-        db.CheckConstraint(f"action IN {in_list(OUTBOX_ACTIONS)}", name="action"),
+        CheckConstraint(f"doc_type IN {in_list(DOC_TYPES)}", name="doc_type"),
+        CheckConstraint(f"action IN {in_list(OUTBOX_ACTIONS)}", name="action"),
     )
 
-    id = db.Column(db.BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
-    doc_type = db.Column(db.String(10), nullable=False)
-    doc_id = db.Column(db.Integer, nullable=False)
-    action = db.Column(db.String(6), nullable=False, default="upsert")
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(10))
+    doc_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(6), default="upsert")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SearchLog(db.Model):
+class SearchLog(Model):
     """Every search run: what was asked, where, and how many results the asker got.
 
     A zero-result query scoped to a community is a knowledge gap of that
@@ -35,22 +41,22 @@ class SearchLog(db.Model):
 
     __tablename__ = "search_logs"
     __table_args__ = (
-        db.Index("ix_search_logs_gaps", "community_id", "result_count", "closed_at", "created_at"),
-        db.Index("ix_search_logs_created", "created_at"),
+        Index("ix_search_logs_gaps", "community_id", "result_count", "closed_at", "created_at"),
+        Index("ix_search_logs_created", "created_at"),
     )
 
-    id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    query = db.Column(db.String(200), nullable=False)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    query: Mapped[str] = mapped_column(String(200))
     # Lowercased, whitespace-collapsed: gaps group on it.
-    normalized_query = db.Column(db.String(200), nullable=False)
-    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"))
-    result_count = db.Column(db.Integer, nullable=False)
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    closed_at = db.Column(db.DateTime)
+    normalized_query: Mapped[str] = mapped_column(String(200))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    result_count: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
 
 
-class RelatedThread(db.Model):
+class RelatedThread(Model):
     """The threads most like a thread, computed by the indexer when the thread changes.
 
     ``related_ids`` are the best candidates in order, from every community: the thread page
@@ -61,10 +67,10 @@ class RelatedThread(db.Model):
 
     __tablename__ = "related_threads"
 
-    thread_id = db.Column(db.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
-    signature = db.Column(db.String(40), nullable=False)
-    related_ids = db.Column(db.Text, nullable=False, default="")  # "12,7,31": best first
-    computed_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(40))
+    related_ids: Mapped[str] = mapped_column(Text, default="")  # "12,7,31": best first
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
     def ids(self) -> list[int]:

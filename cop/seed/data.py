@@ -145,7 +145,8 @@ class Loader:
     def run(self, connection) -> dict[str, float]:
         self.conn = connection
         for step in (self.load_tags, self.load_users, self.load_communities, self.load_memberships,
-                     self.load_threads, self.load_resources, self.load_events, self.load_search_logs):
+                     self.load_threads, self.load_resources, self.load_expert_evidence, self.load_events,
+                     self.load_search_logs):
             started = time.perf_counter()
             step()
             self.commit()
@@ -462,6 +463,16 @@ class Loader:
         self.insert(Resource, resources)
         self.insert(ResourceVersion, versions)
         self.insert(resource_tags, tags)
+
+    def load_expert_evidence(self):
+        """The experts' evidence table from the threads and resources just written (the ORM hooks that keep
+        it current never see Core inserts): the rebuild's INSERT ... SELECT, a chunk of tags at a time."""
+        from cop.tags import evidence
+
+        bar = self.progress("Expert evidence", self.size.tags) if self.progress else None
+        evidence.rebuild(self.conn, chunk=50, progress=bar.update if bar else None)
+        if bar:
+            bar.finish()
 
     def load_events(self):
         rng, size = self.rng, self.size

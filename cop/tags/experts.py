@@ -10,34 +10,36 @@ post                     1     a visible post of theirs in a thread with the tag
 declared expertise       4     the tag is on their profile (no recency: it is a statement)
 =====================  ======  ============================================================
 
-Recency: an item ``d`` days old counts ``1 / (1 + d / 180)`` of its weight (a
-year-old answer counts a third), a decay any SQL database computes. Discussions:
-the ``EVIDENCE_THREADS`` most recently opened on the tag that the viewer may read
-(older ones would weigh little, and reading every post of a popular tag would
-make its page slow); resources and declared expertise: all.
+Recency: an item ``d`` days old counts ``1 / (1 + d / 180)`` of its weight (a year-old answer counts a
+third). Items are counted per calendar month (``cop.tags.evidence``, a table kept current by every
+write), so ``d`` is approximated by the age of the item's month's *midpoint*: on a scale of equal
+months of 365.2425 / 12 days, ``d = (now in months - month - 0.5) * 30.44``, and 0 (full weight) while
+the midpoint is not yet past. The midpoint is at most a day from the true middle of the month, and an
+item is at most half a month from it. Every discussion counts, however old.
 
-Visibility: only evidence from communities the viewer may read counts, so the
-ranking a person sees never reflects activity they cannot see (a private
-community's answers do not lift anyone for an outsider). Disabled accounts are
-left out. Everything is aggregated in SQL, one query per ranking.
+Visibility: only evidence from communities the viewer may read counts, so the ranking a person sees
+never reflects activity they cannot see (a private community's answers do not lift anyone for an
+outsider). Disabled accounts are left out. Several tags ("Ask an expert"): the evidence on each tag is
+added up, so a post in a thread carrying two of them counts for both.
+
+Read in SQL from ``cop.tags.evidence``'s tables, usually in three small queries per ranking: the 100
+people with the highest bounds on the tag, their evidence rows in the viewer's readable communities
+with the declared expertise, summed per person; more people only when one left out could still win.
 """
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, and_, case, cast, func, literal, literal_column, select, union_all
+from sqlalchemy import ColumnElement, Float, case, func, literal, select, union_all
 
 from cop import permissions
 from cop.accounts.models import User, user_expertise
-from cop.discussions.models import Post, Thread, thread_tags
 from cop.extensions import db, utcnow
-from cop.library.models import Resource, resource_tags
-from cop.reactions.models import Reaction
+from cop.tags.evidence import WEIGHTS, ExpertBound, ExpertEvidence, recency_at
 
-WEIGHTS = {"accepted": 5.0, "helpful": 2.0, "resource": 3.0, "post": 1.0, "declared": 4.0}
-DECAY_DAYS = 180.0
-EVIDENCE_THREADS = 300  # the most recent discussions on the tag read for evidence
+CANDIDATES = (100, 1000)  # people read by bound before the ranking reads everyone's evidence on the tags
 EXPERTS_SHOWN = 5
 ASK_LIMIT = 3
 
@@ -68,16 +70,17 @@ class Expert:
         return ", ".join(parts)
 
 
-def _age_factor(column, now: datetime):
-    """SQL for ``1 / (1 + age in days / DECAY_DAYS)`` (age at ``now``; future items count fully)."""
-    from cop.oversight.reports import _at, seconds_between
+def months_at(now: datetime) -> float:
+    """``now`` on the evidence table's month scale: its month bucket plus the fraction of it gone by."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    length = calendar.monthrange(now.year, now.month)[1] * 86400.0
+    return now.year * 12 + now.month - 1 + (now - start).total_seconds() / length
 
-    days = seconds_between(_at(now), column) / 86400.0
-    return 1.0 / (1.0 + case((days > 0, days), else_=0.0) / DECAY_DAYS)
 
-
-def _marks(kind: str):
-    return [literal_column("1" if kind == k else "0").label(k) for k in ("accepted", "helpful", "resource", "post")]
+def recency(month, now: datetime):
+    """SQL for a month bucket's recency weight at ``now``: ``1 / (1 + days / 180)``, ``days`` the age of the
+    bucket's midpoint (0 while it is still ahead)."""
+    return recency_at(month, literal(months_at(now), Float))
 
 
 def _readable(viewer) -> list[int]:
@@ -87,49 +90,78 @@ def _readable(viewer) -> list[int]:
 
 def ranking(viewer, tag_ids, *, limit: int = EXPERTS_SHOWN, now: datetime | None = None,
             exclude_user_id: int | None = None, department: str = "") -> list[Expert]:
-    """The people who know the tags ``tag_ids`` best as ``viewer`` may see it, best first (ties by name)."""
-    tag_ids = list(tag_ids)
+    """The people who know the tags ``tag_ids`` best as ``viewer`` may see it, best first (ties by name).
+
+    Exact, read in steps: the ``CANDIDATES`` people with the highest bounds on each tag (``ExpertBound``:
+    the most their evidence can be worth to anyone) are ranked first; when the last of the ``limit``
+    best scores more than anyone left out could (the sum of the tags' first bounds left out, plus
+    declared expertise), that is the ranking. Otherwise more people are read, in the end every one (a
+    tag with few people goes there at once: it is as cheap).
+    """
+    tag_ids = sorted(set(tag_ids))
     if not tag_ids:
         return []
     now = now or utcnow()
-    readable = _readable(viewer)
-    # The most recent discussions on the tags that the viewer may read: older ones would weigh little
-    # after the recency decay, and reading every post of a popular tag would cost the tag page ~1 s.
-    recent = (select(Thread.id).join(thread_tags, thread_tags.c.thread_id == Thread.id)
-              .where(thread_tags.c.tag_id.in_(tag_ids), Thread.is_deleted.is_(False),
-                     Thread.community_id.in_(readable))
-              .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(EVIDENCE_THREADS))
-    visible_post = and_(Post.is_deleted.is_(False), Post.is_hidden.is_(False), Thread.id.in_(recent))
-    posts = (select(Post.author_id.label("uid"), _age_factor(Post.created_at, now).label("w"), *_marks("post"))
-             .join(Thread, Thread.id == Post.thread_id).where(visible_post))
-    accepted = (select(Post.author_id, _age_factor(Post.created_at, now), *_marks("accepted"))
-                .select_from(Thread).join(Post, Post.id == Thread.accepted_post_id).where(visible_post))
-    # Driven from the posts of those discussions (their reactions found by post id), not from every helpful
-    # mark there is: ``kind || ''`` keeps SQLite's planner off the (kind, created_at) index.
-    helpful = (select(Post.author_id, _age_factor(Reaction.created_at, now), *_marks("helpful"))
-               .select_from(Thread).join(Post, Post.thread_id == Thread.id)
-               .join(Reaction, and_(Reaction.post_id == Post.id, Reaction.kind.concat("") == "helpful"))
-               .where(Reaction.user_id != Post.author_id, visible_post))
-    resources = (select(Resource.author_id, _age_factor(Resource.created_at, now), *_marks("resource"))
-                 .where(Resource.is_deleted.is_(False), Resource.community_id.in_(readable),
-                        Resource.id.in_(select(resource_tags.c.resource_id)
-                                        .where(resource_tags.c.tag_id.in_(tag_ids)))))
-    declared = select(user_expertise.c.user_id, literal(0.0, Float), *_marks("declared")).where(
-        user_expertise.c.tag_id.in_(tag_ids))
-    rows = union_all(posts, accepted, helpful, resources, declared).subquery()
-    is_declared = func.count(rows.c.uid) - func.sum(rows.c.accepted + rows.c.helpful + rows.c.resource + rows.c.post)
-    weighted = sum(WEIGHTS[k] * rows.c[k] for k in ("accepted", "helpful", "resource", "post"))
-    evidence = func.sum(rows.c.w * weighted)
-    score = cast(evidence, Float) + case((is_declared > 0, WEIGHTS["declared"]), else_=0.0)
+    people: list[ColumnElement[bool]] = [User.is_disabled.is_(False)]
+    if exclude_user_id is not None:
+        people.append(User.id != exclude_user_id)
+    if department:
+        people.append(User.department == department)
+    for size in CANDIDATES:
+        candidates, threshold = _candidates(tag_ids, size, people)
+        if threshold is None:  # all the people with evidence are few: the full ranking reads no more
+            break
+        ranked = _ranked(viewer, tag_ids, now, people, limit, candidates)
+        # Anyone left out has evidence worth ``threshold`` at most, and may have declared a tag.
+        if len(ranked) == limit and ranked[-1].score > threshold + WEIGHTS["declared"] + 0.001:
+            return ranked
+    return _ranked(viewer, tag_ids, now, people, limit, None)
+
+
+def _candidates(tag_ids: list[int], size: int, people) -> tuple[list[int], float | None]:
+    """The ``size`` people with the highest bounds on each tag, and the most anyone else's evidence on
+    the tags can be worth (the sum of the next bound of each tag); None when no one else has any."""
+    found: set[int] = set()
+    threshold, beyond = 0.0, False
+    for tag_id in tag_ids:
+        rows = db.session.execute(
+            select(ExpertBound.user_id, ExpertBound.bound).join(User, User.id == ExpertBound.user_id)
+            .where(ExpertBound.tag_id == tag_id, *people).order_by(ExpertBound.bound.desc()).limit(size + 1)).all()
+        found.update(uid for uid, _b in rows[:size])
+        if len(rows) > size:
+            threshold, beyond = threshold + rows[-1][1], True
+    return sorted(found), threshold if beyond else None
+
+
+def _ranked(viewer, tag_ids: list[int], now: datetime, people, limit: int, only: list[int] | None) -> list[Expert]:
+    """The ranking among ``only`` (None: everyone with evidence or a declaration) in one query."""
+    ev = ExpertEvidence
+    weight = case(*((ev.kind == kind, float(WEIGHTS[kind])) for kind in ("accepted", "helpful", "resource")),
+                  else_=float(WEIGHTS["post"]))
+
+    def counted(kind):
+        return func.sum(case((ev.kind == kind, ev.count), else_=0))
+
+    evidence = (select(ev.user_id.label("uid"), func.sum(ev.count * weight * recency(ev.month, now)).label("w"),
+                       counted("accepted").label("accepted"), counted("helpful").label("helpful"),
+                       counted("resource").label("resource"), counted("post").label("post"),
+                       literal(0).label("declared"))
+                # ``+ 0``: the readable communities are checked row by row, never looked up one by one for
+                # each person (a product of the two lists).
+                .where(ev.tag_id.in_(tag_ids), (ev.community_id + 0).in_(_readable(viewer))).group_by(ev.user_id))
+    declared = select(user_expertise.c.user_id, literal(0.0, Float), literal(0), literal(0), literal(0), literal(0),
+                      literal(1)).where(user_expertise.c.tag_id.in_(tag_ids)).distinct()
+    if only is not None:
+        evidence = evidence.where(ev.user_id.in_(only))
+        declared = declared.where(user_expertise.c.user_id.in_(only))
+    rows = union_all(evidence, declared).subquery()
+    is_declared = func.max(rows.c.declared)
+    score = func.coalesce(func.sum(rows.c.w), 0.0) + case((is_declared > 0, float(WEIGHTS["declared"])), else_=0.0)
     stmt = (select(User.id, User.display_name, User.handle, score.label("score"), func.sum(rows.c.accepted),
                    func.sum(rows.c.helpful), func.sum(rows.c.resource), func.sum(rows.c.post), is_declared)
-            .join(rows, rows.c.uid == User.id).where(User.is_disabled.is_(False))
+            .join(rows, rows.c.uid == User.id).where(*people)
             .group_by(User.id, User.display_name, User.handle)
             .order_by(score.desc(), User.display_name, User.id).limit(limit))
-    if exclude_user_id is not None:
-        stmt = stmt.where(User.id != exclude_user_id)
-    if department:
-        stmt = stmt.where(User.department == department)
     return [Expert(uid, name, handle, round(float(s or 0), 3), int(a or 0), int(h or 0), int(r or 0), int(p or 0),
                    bool(d))
             for uid, name, handle, s, a, h, r, p, d in db.session.execute(stmt)]

@@ -1,7 +1,11 @@
 import re
 import unicodedata
+from datetime import datetime
 
-from cop.extensions import db, utcnow
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cop.extensions import Model, db, utcnow
 
 TAG_MAX_LENGTH = 40
 _INVALID = re.compile(r"[^\w+#.-]+")
@@ -32,11 +36,11 @@ def parse_tags(raw: str, limit: int = 10) -> list[str]:
     return seen[:limit]
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tags"
 
-    id = db.Column(db.Integer, primary_key=True)
-    name = db.Column(db.String(TAG_MAX_LENGTH), nullable=False, unique=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(TAG_MAX_LENGTH), unique=True)
 
     def __repr__(self) -> str:
         return f"<Tag {self.name}>"
@@ -62,15 +66,15 @@ def get_or_create_tags(names: list[str]) -> list[Tag]:
     return result
 
 
-class TagWatch(db.Model):
+class TagWatch(Model):
     """A user follows a tag (notifications of new content with it come later)."""
 
     __tablename__ = "tag_watches"
-    __table_args__ = (db.UniqueConstraint("user_id", "tag_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "tag_id"),)
 
-    id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    tag_id = db.Column(db.ForeignKey("tags.id", ondelete="CASCADE"), nullable=False, index=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    tag = db.relationship("Tag", lazy="joined")
+    tag: Mapped["Tag"] = relationship(lazy="joined")

@@ -22,6 +22,7 @@ from cop.errors import DomainError
 from cop.extensions import db
 from cop.library.models import Resource, resource_tags
 from cop.search import outbox
+from cop.tags import evidence
 from cop.tags.models import Tag, TagWatch, normalize_tag
 
 SECTION_LIMIT = 10
@@ -391,6 +392,7 @@ def merge_tags(admin, source: Tag, target: Tag) -> Tag:
     for table, owner in ASSOCIATIONS:
         _repoint(table, owner, source, target)
     _repoint(TagWatch.__table__, "user_id", source, target, extra=("created_at",))
+    evidence.rebuild_tags(db.session.connection(), [source.id, target.id])  # bulk re-pointing: no ORM hook saw it
     _reindex_tagged(target.id)
     audit.record(admin, "tag.merge", target, detail=f"{source_name} → {target.name}")
     db.session.execute(delete(Tag).where(Tag.id == source.id))

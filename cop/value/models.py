@@ -1,4 +1,17 @@
-from cop.extensions import db, in_list, utcnow
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cop.extensions import Model, in_list, utcnow
+
+if TYPE_CHECKING:
+    from cop.accounts.models import User
+    from cop.communities.models import Community
+    from cop.discussions.models import Thread
+    from cop.events.models import Event
+    from cop.library.models import Resource
 
 # Wenger-Trayner's value-creation cycles, in the order a story usually travels them.
 CYCLES = ("immediate", "potential", "applied", "realized", "reframing")
@@ -21,42 +34,42 @@ CUSTOM_UNIT_MAX = 40
 AMOUNT_MAX = 1e12
 
 
-class ValueStory(db.Model):
+class ValueStory(Model):
     """What a community's activity was worth, told by a member; counted in reports once a coordinator
     confirms it. ``amount``/``unit`` only for a realized story (both or neither)."""
 
     __tablename__ = "value_stories"
     __table_args__ = (
-        db.CheckConstraint(f"cycle IN {in_list(CYCLES)}", name="cycle"),
-        db.CheckConstraint(f"subject_kind IN {in_list(SUBJECT_KINDS)}", name="subject_kind"),
-        db.CheckConstraint(f"unit IS NULL OR unit IN {in_list(UNITS)}", name="unit"),
+        CheckConstraint(f"cycle IN {in_list(CYCLES)}", name="cycle"),
+        CheckConstraint(f"subject_kind IN {in_list(SUBJECT_KINDS)}", name="subject_kind"),
+        CheckConstraint(f"unit IS NULL OR unit IN {in_list(UNITS)}", name="unit"),
         # Reports: a community's stories in a period; and the same for many communities (portfolio).
-        db.Index("ix_value_stories_community_created", "community_id", "created_at"),
+        Index("ix_value_stories_community_created", "community_id", "created_at"),
     )
 
-    id = db.Column(db.Integer, primary_key=True)
-    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False)
-    author_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # What the story is about: the community itself, or one of its threads, resources or meetings.
-    subject_kind = db.Column(db.String(10), nullable=False, default="community")
-    thread_id = db.Column(db.ForeignKey("threads.id", ondelete="SET NULL"), index=True)
-    resource_id = db.Column(db.ForeignKey("resources.id", ondelete="SET NULL"), index=True)
-    event_id = db.Column(db.ForeignKey("events.id", ondelete="SET NULL"), index=True)
-    cycle = db.Column(db.String(10), nullable=False)
-    text = db.Column(db.Text, nullable=False)
-    amount = db.Column(db.Float)
-    unit = db.Column(db.String(20))
-    custom_unit = db.Column(db.String(CUSTOM_UNIT_MAX), nullable=False, default="")
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    confirmed_at = db.Column(db.DateTime)
-    confirmed_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    subject_kind: Mapped[str] = mapped_column(String(10), default="community")
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="SET NULL"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), index=True)
+    cycle: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    amount: Mapped[float | None]
+    unit: Mapped[str | None] = mapped_column(String(20))
+    custom_unit: Mapped[str] = mapped_column(String(CUSTOM_UNIT_MAX), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    community = db.relationship("Community")
-    author = db.relationship("User", foreign_keys=[author_id], lazy="joined")
-    confirmed_by = db.relationship("User", foreign_keys=[confirmed_by_id])
-    thread = db.relationship("Thread")
-    resource = db.relationship("Resource")
-    event = db.relationship("Event")
+    community: Mapped["Community"] = relationship()
+    author: Mapped["User | None"] = relationship(foreign_keys=[author_id], lazy="joined")
+    confirmed_by: Mapped["User | None"] = relationship(foreign_keys=[confirmed_by_id])
+    thread: Mapped["Thread | None"] = relationship()
+    resource: Mapped["Resource | None"] = relationship()
+    event: Mapped["Event | None"] = relationship()
 
     @property
     def unit_label(self) -> str:

@@ -1,9 +1,15 @@
-from cop.extensions import db, utcnow
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cop.extensions import Model, utcnow
+
 
 PLACE_KINDS = ("thread", "reply", "edit")
 
 
-class Draft(db.Model):
+class Draft(Model):
     """What one person was writing in one place: a new thread in a community (``thread:<community id>``),
     a reply in a thread (``reply:<thread id>``) or an edit of a post (``edit:<post id>``).
 
@@ -12,15 +18,15 @@ class Draft(db.Model):
     """
 
     __tablename__ = "drafts"
-    __table_args__ = (db.UniqueConstraint("user_id", "place"),)
+    __table_args__ = (UniqueConstraint("user_id", "place"),)
 
-    id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    community_id = db.Column(db.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
-    place = db.Column(db.String(40), nullable=False)
-    title = db.Column(db.String(200), nullable=False, default="")
-    body = db.Column(db.Text, nullable=False, default="")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    place: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
     # The other fields of a new thread (kind, priority, tags, the 5 W's) or a reply (parent_id), as JSON;
     # each bounded by services.EXTRA_FIELDS.
-    extra = db.Column(db.Text, nullable=False, default="{}")
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    extra: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

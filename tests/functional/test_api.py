@@ -21,7 +21,7 @@ from cop.extensions import db, utcnow
 from cop.library import services as library
 from cop.library.models import Resource, ResourceVersion
 from cop.notifications.models import Notification, Watch
-from cop.oversight import reports
+from cop.oversight import periods, reports
 from cop.search.models import SearchOutbox
 from tests.builders import bearer, make_community, make_token, make_user
 from tests.unit.test_search import CANARIES, build_world
@@ -220,7 +220,7 @@ def test_reports_need_the_report_scope_and_an_overseer(api, app):
     report = api.get("/api/v1/communities/guild/report?period=30", headers=sponsor_token)
     assert report.status_code == 200
     figures = {f["key"]: f["value"] for s in report.get_json()["sections"] for f in s["figures"]}
-    expected = reports.community_report(guild, reports.Period.last(30), sponsor)
+    expected = reports.community_report(guild, periods.Period.last(30), sponsor)
     assert figures == {key: f.value for key, f in expected.figures.items()}
     assert figures["posts"] == 1 and figures["new_threads"] == 1
     rows = api.get("/api/v1/portfolio?period=7", headers=sponsor_token).get_json()["items"]

@@ -18,6 +18,7 @@ from cop.discussions import services
 from cop.discussions.models import Post, Thread
 from cop.extensions import db
 from cop.ops import counters
+from cop.tags import evidence
 from tests.builders import add_membership, make_community, make_user
 from tests.conftest import CSRFClient, login, make_config
 
@@ -60,7 +61,8 @@ def test_concurrent_replies_from_several_processes_all_stay_reachable(app, clien
     asker = make_user("asker@example.com")
     writers = [make_user(f"writer{i}@example.com") for i in range(WORKERS)]
     community = make_community("guild", members=[asker, *writers])
-    thread = services.create_thread(asker, community, title="Busy thread", body="Reply here, everyone")
+    thread = services.create_thread(asker, community, title="Busy thread", body="Reply here, everyone",
+                                    tags="busy")
     thread_id, opening_id = thread.id, thread.opening_post_id
     member_count, community_id, emails = community.member_count, community.id, [w.email for w in writers]
     url = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -89,6 +91,10 @@ def test_concurrent_replies_from_several_processes_all_stay_reachable(app, clien
     assert (thread.reply_count, thread.last_activity_at) == (len(acknowledged), newest)
     assert db.session.get(Community, community_id).member_count == member_count
     assert all(n == 0 for n in counters.wrong_counters().values()), counters.wrong_counters()
+    # The experts' evidence: each writer's replies counted once, none lost or doubled by a concurrent one.
+    connection = db.session.connection()
+    assert evidence.stored(connection) == evidence.computed(connection)
+    assert sum(evidence.stored(connection).values()) == 1 + len(acknowledged)
 
     login(client, "asker@example.com")
     pages = {}

@@ -7,7 +7,7 @@ from cop.accounts.sessions import start_session
 from cop import permissions
 from cop.discussions import services as discussions
 from cop.extensions import db
-from cop.oversight import reports
+from cop.oversight import periods, reports
 from cop.reactions import services as reactions
 from cop.reactions.models import Reaction
 from tests.builders import make_community, make_user
@@ -103,7 +103,7 @@ def test_helpful_counts_feed_the_reports_influence_section(world, sign_in):
     for who in ("ann", "cy"):
         sign_in(world[who]).post(f"/p/{world['answer_id']}/react", data={"kind": "helpful"})
     sign_in(world["ann"]).post(f"/p/{world['answer_id']}/react", data={"kind": "celebrate"})  # not helpful
-    report = reports.community_report(world["secret"], reports.Period.last(30))
+    report = reports.community_report(world["secret"], periods.Period.last(30))
     bob = next(c for c in report.top_contributors if c.handle == "bob")
     assert bob.helpful == 2 and bob.posts == 1
     assert reactions.helpful_received([world["secret"].id], user_ids=[world["bob"].id]) == {world["bob"].id: 2}

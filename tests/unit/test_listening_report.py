@@ -16,7 +16,7 @@ from cop.discussions.models import Post, Thread, ThreadFiveWs
 from cop.extensions import db
 from cop.oversight.export import listening_csv
 from cop.oversight.listening import listening_report, voice_sentiment
-from cop.oversight.reports import Period
+from cop.oversight.periods import Period
 from cop.tags.models import get_or_create_tags
 from tests.builders import add_membership, make_community, make_user
 from tests.conftest import fresh_app_context
@@ -140,7 +140,7 @@ def test_voice_sentiment_is_folded_from_the_share_of_voice_without_a_query(world
     report folds its voice section from it (same figures as its own query, for each kind of viewer)."""
     from sqlalchemy import event
 
-    from cop.oversight.reports import share_of_voice
+    from cop.oversight.sections import share_of_voice
 
     for viewer in (None, world["ann"], world["insider"]):
         share = share_of_voice(world["guild"], PERIOD, viewer)

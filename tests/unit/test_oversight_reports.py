@@ -26,8 +26,12 @@ from cop.library.models import Resource, ResourceVersion
 from cop.oversight import services
 from cop.oversight.export import neutralise, report_csv
 from cop.oversight.models import Objective
-from cop.oversight.reports import (Period, community_report, core_figures, medians, objective_status, portfolio,
-                                   seconds_between, sort_portfolio, whole_weeks)
+from cop.oversight.metrics import core_figures
+from cop.oversight.objectives import objective_status
+from cop.oversight.periods import Period
+from cop.oversight.portfolio import portfolio, sort_portfolio
+from cop.oversight.reports import community_report
+from cop.oversight.sql import medians, seconds_between, whole_weeks
 from cop.search.models import SearchLog
 from cop.tags.models import get_or_create_tags
 from cop import create_app
@@ -254,7 +258,7 @@ def test_every_core_figure_on_the_hand_built_data(world):
 def test_core_figures_build_their_statements_once_and_bind_each_period(world):
     """The statements are built once per dialect and scope; the periods, the waiting limit and the
     communities are bound at each call, so the same statements give each period's own figures."""
-    from cop.oversight.reports import _core_statements
+    from cop.oversight.metrics import _core_statements
 
     guild = world["guild"].id
     _core_statements.cache_clear()

@@ -54,6 +54,15 @@ def test_sizes_and_no_outbox_rows(seeded):
     assert db.session.scalar(select(VisibilityVersion.value)) >= 1
 
 
+def test_the_experts_evidence_is_filled(seeded):
+    from cop.tags import evidence
+
+    connection = db.session.connection()
+    stored = evidence.stored(connection)
+    assert len(stored) > 1000 and {key[3] for key in stored} >= {"post", "accepted", "resource"}
+    assert stored == evidence.computed(connection)
+
+
 def test_referential_integrity(seeded):
     assert _rows(text("PRAGMA foreign_key_check")) == []
     assert _rows(text("PRAGMA integrity_check")) == [("ok",)]

@@ -6,7 +6,8 @@ import pytest
 
 from cop.extensions import db
 from cop.oversight.models import Objective
-from cop.oversight.reports import Period, community_report
+from cop.oversight.periods import Period
+from cop.oversight.reports import community_report
 from cop.oversight.value import objective_values, objective_values_of, portfolio_value, value_report
 from cop.value.models import ValueStory
 from tests.builders import make_community, make_user

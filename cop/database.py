@@ -1,0 +1,80 @@
+"""How cop uses its database connections: SQLite's settings, and PostgreSQL's read-only requests ending in COMMIT.
+
+The engine listeners are registered when this module is imported (``cop`` imports it, so every engine made
+in this process has them); ``init_app`` adds the per-app parts.
+"""
+import sqlite3
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from cop.extensions import db
+
+_WROTE = "cop_wrote"
+
+
+def resolve_engine_options(app: Flask) -> None:
+    """On SQLite, how long a write waits for another one's lock before the request answers 503
+    (``SQLITE_BUSY_TIMEOUT`` seconds, the driver's ``timeout``). A copy: the config class's dict is shared."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT"]),
+                               **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def init_app(app: Flask) -> None:
+    register_read_only_commit(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL for concurrent readers, real foreign keys. (The busy timeout, waiting for a lock instead of
+    failing at once, is the driver's ``timeout``: ``SQLITE_BUSY_TIMEOUT``, see ``resolve_engine_options``.)"""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_read_only_commit(app: Flask) -> None:
+    """On PostgreSQL, end a request's transaction that only read with COMMIT instead of ROLLBACK.
+
+    The two are the same to the database when nothing was written, but psycopg forgets its prepared
+    statements on every ROLLBACK: with COMMIT, PostgreSQL parses and plans each of a page's statements
+    once per connection instead of on every request (the thread page: 10.8 -> 8.9 ms). Any statement
+    other than a SELECT in the transaction (``_note_writes``), pending ORM changes, or an exception the
+    request did not handle keep the ROLLBACK that closing the session does.
+    """
+
+    @app.teardown_request
+    def commit_read_only(exc: BaseException | None) -> None:
+        session = db.session()
+        if exc is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
+            return
+        connection = session.connection()
+        if connection.dialect.name != "postgresql" or connection.info.get(_WROTE):
+            return
+        try:
+            session.commit()
+        except Exception:  # the connection broke after the response was made: it is discarded
+            app.logger.warning("could not end a read-only transaction", exc_info=True)
+            session.rollback()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn: Connection, _cursor: Any, statement: str, _parameters: Any, _context: Any,
+                 _executemany: bool) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[_WROTE] = True
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_ended(conn: Connection) -> None:
+    conn.info.pop(_WROTE, None)
