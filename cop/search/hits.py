@@ -105,11 +105,12 @@ def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
     sources = {}
     for thread_id, thread in threads.items():
         if thread_id in best_ids or known.get(thread_id) is not None:
-            sources[thread_id] = _Source(thread, post=best_known.get(best_ids.get(thread_id)))
+            best_id = best_ids.get(thread_id)
+            sources[thread_id] = _Source(thread, post=best_known.get(best_id) if best_id is not None else None)
             continue
         posts = posts_by_thread.get(thread_id, [])
-        post = _best_post(posts, terms) or (posts[0] if posts else None)
-        sources[thread_id] = _Source(thread, plain_text(post.body_html) if post else "", post)
+        best = _best_post(posts, terms) or (posts[0] if posts else None)
+        sources[thread_id] = _Source(thread, plain_text(best.body_html) if best else "", best)
     return sources
 
 
