@@ -56,6 +56,8 @@ class Config:
     # own copy. SEARCH_INDEX_ON_COMMIT applies index changes right after each
     # commit; off, they wait in the outbox for `flask cop search catch-up`.
     SEARCH_INDEX_DIR = os.environ.get("COP_SEARCH_INDEX_DIR") or None
+    # The search engine: "whoosh" (pure Python, the default) or "tantivy" (large deployments; see README).
+    SEARCH_ENGINE = os.environ.get("COP_SEARCH_ENGINE") or "whoosh"
     SEARCH_INDEX_ON_COMMIT = _flag("COP_SEARCH_INDEX_ON_COMMIT", True)
 
     # Benchmarks only: an X-Query-Count header on every response (bench/).

@@ -50,6 +50,7 @@ def main() -> int:
     app = create_app(config)
     with app.test_request_context():
         from cop.search import index, services
+        from cop.search.whoosh_columns import _searcher_cache
 
         if args.reindex:
             started = time.perf_counter()
@@ -74,7 +75,7 @@ def main() -> int:
             for _ in range(args.runs):
                 for kind in timings:
                     if kind == "new":
-                        services._searcher_cache(index.get_searcher(index.index_dir())).pop("results", None)
+                        _searcher_cache(index.get_searcher(index.index_dir())).pop("results", None)
                     started = time.perf_counter()
                     results = services.search(user, text, **selected)
                     timings[kind].append((time.perf_counter() - started) * 1000)

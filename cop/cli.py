@@ -109,6 +109,7 @@ def search_related(everything):
     from cop.discussions.models import Thread
     from cop.extensions import db
     from cop.search import index, related
+    from cop.search.engine import get_engine
     from cop.search.models import RelatedThread
 
     with Session(db.engine) as session:
@@ -117,10 +118,10 @@ def search_related(everything):
             wanted = wanted.where(~select(RelatedThread.thread_id).where(
                 RelatedThread.thread_id == Thread.id).exists())
         ids = list(session.scalars(wanted.order_by(Thread.id)))
-        searcher = index.get_searcher(index.index_dir())
+        find = get_engine().related_finder(index.index_dir())
         with click.progressbar(length=len(ids), label="Related threads") as bar:
             for start in range(0, len(ids), 200):
-                related.refresh(session, searcher, ids[start:start + 200], force=True)
+                related.refresh(session, find, ids[start:start + 200], force=True)
                 bar.update(len(ids[start:start + 200]))
     click.echo(f"Stored the related threads of {len(ids)} threads.")
 

@@ -1,25 +1,18 @@
-"""Facet counts over the permitted matches (from the index's columns) and their names (from the database)."""
+"""Facets: the counts an engine made over the permitted matches, named from the database."""
 import heapq
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from cop.accounts.models import User
 from cop.communities.models import Community
 from cop.discussions.models import KIND_LABELS, STATUSES
-from cop.extensions import db, utcnow
+from cop.extensions import db
 from cop.library.models import KIND_LABELS as RESOURCE_KIND_LABELS
-from cop.search.filters import _leaves, _searcher_cache
-from cop.search.index import NO_VALUE
-from cop.search.query import _SCHEMA, DATE_RANGES, TYPE_LABELS
+from cop.search.query import DATE_RANGES, TYPE_LABELS
 
 FACET_NAMES = ("type", "community", "tag", "author", "date", "kind", "status")
 FACET_COMMUNITIES = 15  # communities listed in the community facet (the busiest)
-# Facet name -> the index column it counts.
-FACET_COLUMNS = {"type": "type", "community": "community_id", "author": "author_id", "kind": "kind",
-                 "status": "status"}
 
 
 @dataclass
@@ -28,46 +21,6 @@ class Facet:
     label: str
     options: list[tuple[str, str, int]] = field(default_factory=list)  # (value, label, count)
 
-
-
-def _columns(searcher) -> dict[str, list]:
-    """The facet columns as plain lists by document number: the segments' cached lists joined."""
-    cache = _searcher_cache(searcher)["columns"]
-    if not cache:
-        leaves = _leaves(searcher)
-        for column in (*FACET_COLUMNS.values(), "tag_list", "created"):
-            values = []
-            for data, _offset, _deleted in leaves:
-                values += data["columns"][column]
-            cache[column] = values
-    return cache
-
-
-def _count_facets(searcher, matched: set) -> dict[str, dict]:
-    """Counts per facet value over the permitted matches, read from the index's columns.
-
-    Counted with ``Counter(map(...))`` over the column lists, in C: a common word
-    matches most of 100,000 threads, and a Python loop over them took ~150 ms.
-    """
-    columns = _columns(searcher)
-    counts: dict[str, dict] = {name: {} for name in (*FACET_COLUMNS, "tag", "date")}
-    for name, column in FACET_COLUMNS.items():
-        for value, n in Counter(map(columns[column].__getitem__, matched)).items():
-            if value and value not in (NO_VALUE, NO_VALUE.encode()):
-                value = value.decode("utf-8") if isinstance(value, bytes) else value
-                counts[name][value] = counts[name].get(value, 0) + n
-    for raw_tags, n in Counter(map(columns["tag_list"].__getitem__, matched)).items():
-        if raw_tags:
-            for tag in raw_tags.decode("utf-8").split(","):
-                counts["tag"][tag] = counts["tag"].get(tag, 0) + n
-    created = [when for when in map(columns["created"].__getitem__, matched) if when]
-    now = utcnow()
-    for key, (_label, days) in DATE_RANGES.items():
-        since = _SCHEMA["created"].to_column_value(now - timedelta(days=days))  # the column's raw ticks
-        n = sum(1 for when in created if when >= since)
-        if n:
-            counts["date"][key] = n
-    return counts
 
 
 def _facets(all_counts: dict[str, dict]) -> list[Facet]:

@@ -65,10 +65,7 @@ def _best_post(posts: list[Post], terms: set[str]) -> Post | None:
 
 def _highlight(hit, fieldname, text, fallback="") -> Markup:
     try:
-        # Term classes (term0, term1, ...) numbered afresh for each snippet: the formatter otherwise
-        # numbers across the page, and a snippet reused from the cache would differ from one made now.
-        hit.results.formatter.clean()
-        marked = hit.highlights(fieldname, text=text, top=2) if text else ""
+        marked = hit.highlight(fieldname, text) if text else ""
     except Exception:  # a snippet is decoration: never fail the page for it
         marked = ""
     if marked:
@@ -108,11 +105,12 @@ def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
     sources = {}
     for thread_id, thread in threads.items():
         if thread_id in best_ids or known.get(thread_id) is not None:
-            sources[thread_id] = _Source(thread, post=best_known.get(best_ids.get(thread_id)))
+            best_id = best_ids.get(thread_id)
+            sources[thread_id] = _Source(thread, post=best_known.get(best_id) if best_id is not None else None)
             continue
         posts = posts_by_thread.get(thread_id, [])
-        post = _best_post(posts, terms) or (posts[0] if posts else None)
-        sources[thread_id] = _Source(thread, plain_text(post.body_html) if post else "", post)
+        best = _best_post(posts, terms) or (posts[0] if posts else None)
+        sources[thread_id] = _Source(thread, plain_text(best.body_html) if best else "", best)
     return sources
 
 
@@ -152,11 +150,12 @@ LOADERS = {"thread": _load_threads, "resource": _load_resources, "community": _l
 def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
     """The page's hits as database objects in the index's order (a few queries per type, not one per hit).
 
+    ``results``: the engine's hits (``cop.search.engine.EngineHit``); ``q``: the parsed query.
     ``readable``: the communities the user may read, read in this request (every hit is checked again).
     Snippets (highlighted title and text, the best post) are the same for everyone: kept per content
     version (``cop.caching``), they spare loading and re-analysing every post of each thread hit.
     """
-    keys = [(hit["type"], int(hit["key"].split(":", 1)[1])) for hit in results]
+    keys = [(hit.doc_type, hit.doc_id) for hit in results]
     terms = _terms_of(q)
     version = caching.content_version()
     snippets = caching.cache("search-snippets", size=4000)
@@ -175,7 +174,7 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
         if known.get(key) is not None:
             title, snippet, _post_id = known[key]
         else:
-            title = _highlight(hit, "title", hit.get("title", ""), hit.get("title", ""))
+            title = _highlight(hit, "title", hit.title, hit.title)
             snippet = _highlight(hit, "body", source.body, source.body)
             snippets.put((key, term_key), version, (title, snippet, source.post.id if source.post else None))
         hits.append(Hit(key[0], key[1], source.obj, title, snippet, source.post))

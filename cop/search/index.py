@@ -1,4 +1,8 @@
-"""The Whoosh index: its schema, the documents built from the database, and the one writer.
+"""The index fed by the outbox (whichever engine), and the Whoosh index: schema, documents, the one writer.
+
+The documents (``thread_docs``... plain dicts built from the database) and the outbox driver below
+(``catch_up``, ``rebuild``, ``status``, ``prune_outbox``: the mark, the lock) serve every engine
+(``cop.search.engine``); the schema, the searchers and their refresh are Whoosh's.
 
 How changes reach the index:
 
@@ -307,8 +311,9 @@ BUILDERS = {"thread": (Thread, thread_docs), "resource": (Resource, resource_doc
             "community": (Community, community_docs), "person": (User, person_docs)}
 
 
-def _apply(writer, session: Session, rows) -> None:
-    """Upsert or delete the document of every (doc_type, doc_id) in ``rows``, from the database's state now."""
+def _apply(session: Session, rows, upsert, delete) -> None:
+    """Upsert or delete the document of every (doc_type, doc_id) in ``rows``, from the database's state now:
+    ``upsert(document)`` (a dict, replacing the document of the same key) or ``delete(key)``."""
     wanted: dict[str, set[int]] = {}
     for doc_type, doc_id in rows:
         wanted.setdefault(doc_type, set()).add(doc_id)
@@ -321,9 +326,9 @@ def _apply(writer, session: Session, rows) -> None:
             for doc_id in chunk:
                 doc = docs.get(doc_id)
                 if doc is None:
-                    writer.delete_by_term("key", f"{doc_type}:{doc_id}")
+                    delete(f"{doc_type}:{doc_id}")
                 else:
-                    writer.update_document(**doc)
+                    upsert(doc)
 
 
 # --- applying the outbox ------------------------------------------------------------------------
@@ -350,6 +355,8 @@ def _open_or_create(path: str):
     # Not whoosh's exists_in(): it reads (and, when corrupt, leaks) the table of contents.
     if any(name.endswith(".toc") for name in os.listdir(path)):
         return open_index(path)
+    if "meta.json" in os.listdir(path):
+        raise IndexUnavailable("a Tantivy index (COP_SEARCH_ENGINE changed?): run `flask cop search reindex`")
     fresh = not [name for name in os.listdir(path) if name != LOCK_FILE]
     (log.info if fresh else log.warning)("search index missing at %s: creating it and replaying the outbox", path)
     return whoosh_index.create_in(path, make_schema())
@@ -393,7 +400,9 @@ def catch_up(app=None, limit: int = 5000) -> int | None:
         log.warning("search index update failed at %s; the outbox keeps the changes", path, exc_info=True)
         return None
     if applied is not None:
-        note_local_write()  # caught up: this process's next search sees every change applied so far
+        from cop.search.engine import get_engine
+
+        get_engine(app).note_local_write()  # caught up: this process's next search sees every change applied so far
         if utcnow() - _last_pruned.get(path, datetime.min) >= PRUNE_EVERY:
             prune_outbox(app)
     return applied
@@ -425,47 +434,39 @@ def prune_outbox(app=None, keep: timedelta = OUTBOX_RETENTION) -> int | None:
 
 def _apply_pending(path: str, limit: int) -> tuple[int, int]:
     """Apply the outbox rows past the mark (the caller holds the lock); (rows applied, highest id read)."""
+    from cop.search.engine import get_engine
+
+    engine = get_engine()
     applied = 0
     seen = read_mark(path)
-    ix = _open_or_create(path)
-    try:
-        with Session(db.engine) as session:
-            while True:
-                mark = read_mark(path)
-                rows = session.execute(
-                    select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id,
-                           SearchOutbox.created_at)
-                    .where(SearchOutbox.id > mark).order_by(SearchOutbox.id).limit(limit)).all()
-                if not rows:
-                    break
-                writer = ix.writer()
-                try:
-                    _apply(writer, session, [(r.doc_type, r.doc_id) for r in rows])
-                except BaseException:
-                    writer.cancel()
-                    raise
-                writer.commit()
-                applied += len(rows)
-                seen = max(seen, rows[-1].id)
-                _refresh_related(path, session, {r.doc_id for r in rows if r.doc_type == "thread"})
-                new_mark = _next_mark(mark, rows, utcnow())
-                write_mark(path, new_mark)
-                if len(rows) < limit or new_mark == mark:
-                    break
-    finally:
-        ix.close()
+    with engine.writing(path) as apply, Session(db.engine) as session:
+        while True:
+            mark = read_mark(path)
+            rows = session.execute(
+                select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id,
+                       SearchOutbox.created_at)
+                .where(SearchOutbox.id > mark).order_by(SearchOutbox.id).limit(limit)).all()
+            if not rows:
+                break
+            apply(session, [(r.doc_type, r.doc_id) for r in rows])
+            applied += len(rows)
+            seen = max(seen, rows[-1].id)
+            _refresh_related(engine, path, session, {r.doc_id for r in rows if r.doc_type == "thread"})
+            new_mark = _next_mark(mark, rows, utcnow())
+            write_mark(path, new_mark)
+            if len(rows) < limit or new_mark == mark:
+                break
     return applied, seen
 
 
-def _refresh_related(path: str, session: Session, thread_ids) -> None:
+def _refresh_related(engine, path: str, session: Session, thread_ids) -> None:
     """Recompute the stored related threads of changed threads (``cop.search.related``); never raises."""
     if not thread_ids:
         return
     from cop.search import related
 
-    note_local_write()  # the searcher must see the commit just made
     try:
-        related.refresh(session, get_searcher(path), thread_ids)
+        related.refresh(session, engine.related_finder(path), thread_ids)
     except Exception:
         session.rollback()
         log.warning("related threads not updated for %d threads", len(thread_ids), exc_info=True)
@@ -483,43 +484,36 @@ def rebuild(app=None, progress=None, limitmb: int = 256, procs: int = 1) -> int:
     One writer, one commit. The new directory's mark is the newest outbox id
     seen before reading any row, so changes made during the build are
     applied by the next ``catch_up``. ``progress(n)`` is called as rows are read.
+    ``limitmb`` and ``procs`` are Whoosh's (memory per writer, writer processes).
     """
+    from cop.search.engine import engine_name, get_engine
+
     app = app or current_app._get_current_object()
+    engine = get_engine(app)
+    options = {"limitmb": limitmb, "procs": procs} if engine_name(app) == "whoosh" else {}
     path = os.path.abspath(index_dir(app))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     building = f"{path}.new-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     os.makedirs(building)
-    ix = whoosh_index.create_in(building, make_schema())
     documents = 0
-    try:
-        with Session(db.engine) as session:
-            mark = session.scalar(select(func.max(SearchOutbox.id))) or 0
-            # procs > 1: one sub-process per core indexes its share into its own segment, so the
-            # final single-process merge of every sorted run (most of a large build) never happens.
-            writer = (ix.writer(limitmb=limitmb, procs=procs, multisegment=True) if procs > 1
-                      else ix.writer(limitmb=limitmb))
-            try:
-                for model, build in BUILDERS.values():
-                    last = 0
-                    while True:
-                        ids = list(session.scalars(select(model.id).where(model.id > last)
-                                                   .order_by(model.id).limit(BATCH)))
-                        if not ids:
-                            break
-                        for doc in build(session, ids).values():
-                            writer.add_document(**doc)
-                            documents += 1
-                        if progress:
-                            progress(len(ids))
-                        last = ids[-1]
-                        session.expunge_all()
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-    finally:
-        ix.close()
+    with Session(db.engine) as session:
+        mark = session.scalar(select(func.max(SearchOutbox.id))) or 0
+        with engine.building(building, **options) as add:
+            for model, build in BUILDERS.values():
+                last = 0
+                while True:
+                    ids = list(session.scalars(select(model.id).where(model.id > last)
+                                               .order_by(model.id).limit(BATCH)))
+                    if not ids:
+                        break
+                    for doc in build(session, ids).values():
+                        add(doc)
+                        documents += 1
+                    if progress:
+                        progress(len(ids))
+                    last = ids[-1]
+                    session.expunge_all()
     write_mark(building, mark)
     retired = f"{path}.old-{os.getpid()}-{int(time.time())}"
     with writer_lock(path, blocking=True):
@@ -536,12 +530,10 @@ def status(app=None) -> dict:
     mark = read_mark(path)
     info = {"path": path, "available": False, "documents": None, "last_applied": mark}
     try:
-        ix = open_index(path)
-        try:
-            info["documents"] = ix.doc_count()
-            info["available"] = True
-        finally:
-            ix.close()
+        from cop.search.engine import get_engine
+
+        info["documents"] = get_engine(app).document_count(path)
+        info["available"] = True
     except Exception as exc:  # missing or broken: report it
         info["error"] = f"{type(exc).__name__}: {exc}"
     with Session(db.engine) as session:

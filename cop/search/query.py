@@ -37,9 +37,13 @@ def normalize_query(text: str) -> str:
     return " ".join((text or "").split()).lower()[:MAX_QUERY_CHARS]
 
 
-def make_parser(fields=CONTENT_FIELDS, group=AndGroup) -> MultifieldParser:
-    """A parser over the content fields only: no ``field:`` syntax, wildcards, ranges, boosts or ``*:*``."""
-    parser = MultifieldParser(list(fields), _SCHEMA, group=group)
+def make_parser(fields=CONTENT_FIELDS, group=AndGroup, schema=None) -> MultifieldParser:
+    """A parser over the content fields only: no ``field:`` syntax, wildcards, ranges, boosts or ``*:*``.
+
+    ``schema``: the fields' analysers (default: the index's, stemming; Tantivy's engine parses with
+    unstemmed ones and stems with its own analyser).
+    """
+    parser = MultifieldParser(list(fields), schema or _SCHEMA, group=group)
     for plugin in (FieldsPlugin, WildcardPlugin, RangePlugin, BoostPlugin, EveryPlugin):
         parser.remove_plugin_class(plugin)
     return parser

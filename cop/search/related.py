@@ -12,7 +12,6 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from whoosh import query as wq
 
 from cop.discussions.models import Thread, thread_tags
 from cop.extensions import utcnow
@@ -23,7 +22,6 @@ log = logging.getLogger(__name__)
 
 RELATED_KEPT = 20  # candidates stored per thread (the page shows five the viewer may read)
 NEIGHBOURS_UPDATED = 2  # of a changed thread's related threads, whose lists are recomputed with it
-FIELDS = ("title", "body", "tagtext")
 
 
 def signature(title: str, tags) -> str:
@@ -40,36 +38,23 @@ def _sources(session: Session, ids) -> dict[int, tuple[str, list[str]]]:
     return found
 
 
-def candidates(searcher, thread_id: int, title: str, tags, limit: int = RELATED_KEPT) -> list[int]:
-    """The ids of the threads most like (``title``, ``tags``), best first, from every community."""
-    from cop.search.filters import _allowed_docs
-    from cop.search.query import _SCHEMA, MAX_TERMS
-    from cop.search.similar import _distinctive
-
-    words = list(dict.fromkeys(token.text for token in _SCHEMA["title"].analyzer(" ".join([title, *tags]))))[:MAX_TERMS]
-    if not words:
-        return []
-    threads = _allowed_docs(searcher, wq.Term("type", "thread"))
-    if not threads:
-        return []
-    q = wq.Or([wq.Term(fieldname, w) for w in _distinctive(searcher, words) for fieldname in FIELDS])
-    ids = [int(hit["key"].split(":", 1)[1]) for hit in searcher.search(q, filter=threads, limit=limit + 1)]
-    return [i for i in ids if i != thread_id][:limit]
-
-
-def refresh(session: Session, searcher, thread_ids, force: bool = False) -> int:
+def refresh(session: Session, find, thread_ids, force: bool = False) -> int:
     """Recompute the stored lists of ``thread_ids`` whose title or tags changed (all with ``force``),
-    then those of their closest neighbours; commits ``session``. The number of lists written."""
-    changed = _recompute(session, searcher, sorted(set(thread_ids)), only_changed=not force)
+    then those of their closest neighbours; commits ``session``. The number of lists written.
+
+    ``find(thread_id, title, tags, limit)``: the engine's ids of the threads most like one, from every
+    community, best first (``SearchEngine.related_finder``).
+    """
+    changed = _recompute(session, find, sorted(set(thread_ids)), only_changed=not force)
     written = len(changed)
     if not force:  # a backfill (force) recomputes every list anyway
         neighbours = {n for ids in changed.values() for n in ids[:NEIGHBOURS_UPDATED]} - set(changed)
-        written += len(_recompute(session, searcher, sorted(neighbours), only_changed=False))
+        written += len(_recompute(session, find, sorted(neighbours), only_changed=False))
     session.commit()
     return written
 
 
-def _recompute(session: Session, searcher, thread_ids: list[int], only_changed: bool) -> dict[int, list[int]]:
+def _recompute(session: Session, find, thread_ids: list[int], only_changed: bool) -> dict[int, list[int]]:
     """Write the lists of ``thread_ids`` (only those whose signature changed, if ``only_changed``); {id: list}."""
     if not thread_ids:
         return {}
@@ -86,7 +71,7 @@ def _recompute(session: Session, searcher, thread_ids: list[int], only_changed: 
         row = stored.get(thread_id)
         if only_changed and row is not None and row.signature == sig:
             continue
-        ids = candidates(searcher, thread_id, title, tags)
+        ids = find(thread_id, title, tags, RELATED_KEPT)
         if row is None:
             row = RelatedThread(thread_id=thread_id)
             session.add(row)

@@ -4,13 +4,13 @@ import time
 from collections import OrderedDict
 
 from sqlalchemy import select
-from whoosh import query as wq
 
 from cop.communities.models import Community
 from cop.discussions.models import Thread
 from cop.extensions import db
-from cop.search.filters import _allowed_docs, _lru_get, _lru_put, _readable_ids, permission_filter
-from cop.search.index import get_searcher, index_dir
+from cop.search.filters import _lru_get, _lru_put, _readable_ids, permission_filter
+from cop.search.index import index_dir
+from cop.search.engine import get_engine
 from cop.search.query import _SCHEMA, MAX_TERMS
 
 log = logging.getLogger(__name__)
@@ -36,14 +36,15 @@ def _similar_cached(key):
 SIMILAR_POSTINGS = 5000  # documents scored at most (roughly) to suggest similar threads
 
 
-def _distinctive(searcher, words: list[str]) -> list[str]:
-    """The rarest of ``words`` (at least one) whose documents add up to about ``SIMILAR_POSTINGS``.
+def distinctive(frequency: dict[str, int]) -> list[str]:
+    """The rarest of the words of ``frequency`` (word -> documents holding it in the searched fields; at
+    least one word) whose documents add up to about ``SIMILAR_POSTINGS``.
 
     Scoring every thread that shares a common word with a title took 0.7-3 s at 100,000 threads
     (a union over tens of thousands of postings, in Python), and under a load of readers every
     worker was busy doing it; the rare words are also the ones that say what a thread is about.
     """
-    frequency = {w: sum(searcher.doc_frequency(f, w) for f in ("title", "body", "tagtext")) for w in words}
+    words = list(frequency)
     chosen: list[str] = []
     postings = 0
     for word in sorted(words, key=lambda w: (frequency[w], w)):
@@ -68,22 +69,16 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     if not words:
         return []
     # The communities the user may read (none when not signed in): the cache key (people who read the
-    # same communities share suggestions) and the check on every load. The Whoosh filter is built on a miss.
+    # same communities share suggestions) and the check on every load. The engine's filter is built on a miss.
     readable = _readable_ids(user)
     if not readable:
         return []
     try:
-        searcher = get_searcher(index_dir())
         key = (index_dir(), cache_key, readable) if cache_key is not None else None
         ids = _similar_cached(key)
         if ids is None:
-            allowed = _allowed_docs(searcher, permission_filter(user, readable=readable, type="thread"))
-            if allowed is None:
-                return []
-            q = wq.Or([wq.Term(fieldname, w) for w in _distinctive(searcher, words)
-                       for fieldname in ("title", "body", "tagtext")])
-            hits = searcher.search(q, filter=allowed, limit=limit + 1)
-            ids = [int(hit["key"].split(":", 1)[1]) for hit in hits]
+            flt = permission_filter(user, readable=readable, type="thread")
+            ids = get_engine().similar(text, flt, limit + 1) if flt is not None else []
             if key is not None:
                 _lru_put(_SIMILAR, key, (time.monotonic(), ids), SIMILAR_CACHE_SIZE)
     except Exception:

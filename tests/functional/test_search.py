@@ -1,4 +1,5 @@
-"""The search page, knowledge gaps and similar threads, through the views (SQLite and PostgreSQL)."""
+"""The search page, knowledge gaps and similar threads, through the views (SQLite and PostgreSQL, each
+with both search engines)."""
 import re
 import shutil
 
@@ -8,8 +9,19 @@ from sqlalchemy import func, select
 from cop.discussions.models import Thread
 from cop.extensions import db
 from cop.search import index
+from cop.search.engine import ENGINES, get_engine
 from cop.search.models import SearchLog
 from tests.unit.test_search import CANARIES, INJECTIONS, build_world
+
+
+@pytest.fixture(params=ENGINES)
+def search_engine(request):
+    return request.param
+
+
+@pytest.fixture
+def app_config(search_engine):
+    return {"SEARCH_ENGINE": search_engine}
 
 
 @pytest.fixture
@@ -84,6 +96,7 @@ def test_scoping_to_a_community_needs_read_access(client, login_as, world):
 def test_missing_index_is_a_clear_503_and_the_site_keeps_working(client, login_as, world):
     login_as(world["member"])
     path = index.index_dir()
+    get_engine().forget(path)
     shutil.rmtree(path)
     response = _page(client, q="kettle")
     assert response.status_code == 503

@@ -1,6 +1,8 @@
 """Search: the permission filter (leak canaries), the outbox, recovery, concurrent writers, gaps.
 
-Every test gets its own index directory (``<tmp>/instance/search_index``, from the ``app`` fixture).
+Every test gets its own index directory (``<tmp>/instance/search_index``, from the ``app`` fixture), and
+every test of the app runs on both engines (``search_engine``: Whoosh and Tantivy); the tests of Whoosh's
+own machinery (segments, its spelling automaton, its phrase candidates) run on Whoosh only.
 """
 import io
 import os
@@ -22,6 +24,7 @@ from cop.extensions import db
 from cop.library import services as library
 from cop.search import index
 from cop.search import services as search
+from cop.search.engine import ENGINES, get_engine
 from cop.search.models import SearchLog, SearchOutbox
 from tests.builders import add_membership, make_community, make_user
 
@@ -71,6 +74,43 @@ def build_world():
     return dict(admin=admin, member=member, outsider=outsider, removed=removed, other_coord=other_coord,
                 open=open_c, restricted=restricted, private=private, common=common, secret=secret,
                 restricted_thread=restricted_thread)
+
+
+@pytest.fixture(params=ENGINES)
+def search_engine(request):
+    """The search engine the ``app`` fixture is configured with."""
+    return request.param
+
+
+@pytest.fixture
+def app_config(search_engine):
+    return {"SEARCH_ENGINE": search_engine}
+
+
+WHOOSH_ONLY = pytest.mark.parametrize("search_engine", ["whoosh"])
+
+
+def _break_index(path: str, everything: bool = False) -> None:
+    """Write garbage over the index's table of contents (Whoosh's ``.toc``, Tantivy's ``meta.json``), or over
+    every file of it; this thread's reader is dropped first: its files are memory-mapped (a bus error, not an
+    exception, if it read them)."""
+    get_engine().forget(path)
+    for name in os.listdir(path):
+        if name in (index.LOCK_FILE, index.STATE_FILE):
+            continue
+        if everything or name.endswith(".toc") or name == "meta.json":
+            Path(path, name).write_bytes(b"garbage")
+
+
+def _indexed_keys() -> set[str]:
+    """The keys of every document in the index (straight from the engine)."""
+    if get_engine().name == "tantivy":
+        from tantivy import Query
+
+        searcher = get_engine()._searcher()
+        found = searcher.search(Query.all_query(), limit=100_000, count=False)
+        return {searcher.doc(address).to_dict()["key"][0] for _score, address in found.hits}
+    return {fields["key"] for fields in index.get_searcher(index.index_dir()).all_stored_fields()}
 
 
 def _close_cached_searcher(path: str) -> None:
@@ -279,12 +319,10 @@ def test_missing_or_corrupt_index_reports_unavailable_and_reindex_restores(app, 
     before = _results(world["member"], words)
     path = index.index_dir()
     if damage == "delete":
+        get_engine().forget(path)
         shutil.rmtree(path)
     else:
-        for name in os.listdir(path):
-            if name.endswith(".toc") or name.endswith(".seg"):
-                Path(path, name).write_bytes(b"garbage")
-    _close_cached_searcher(path)
+        _break_index(path, everything=True)
     with pytest.raises(search.SearchUnavailable):
         search.search(world["member"], "kettle")
     assert search.similar_threads(world["member"], "kettle") == []
@@ -297,11 +335,7 @@ def test_missing_or_corrupt_index_reports_unavailable_and_reindex_restores(app, 
 
 
 def test_posting_works_while_the_index_is_broken(app, world):
-    path = index.index_dir()
-    for name in os.listdir(path):
-        if name.endswith(".toc"):
-            Path(path, name).write_bytes(b"garbage")
-    _close_cached_searcher(path)
+    _break_index(index.index_dir())
     thread = world["common"]
     post = discussions.reply(world["member"], thread, thread.opening_post, "zqduringoutage")
     assert db.session.get(Post, post.id) is not None
@@ -318,7 +352,8 @@ def _script(app, body: str) -> str:
         from cop import create_app
         from cop.extensions import db
         app = create_app(make_config({app.config['SQLALCHEMY_DATABASE_URI']!r}, {app.instance_path!r},
-                                     SEARCH_INDEX_ON_COMMIT=os.environ.get("ON_COMMIT") == "1"))
+                                     SEARCH_INDEX_ON_COMMIT=os.environ.get("ON_COMMIT") == "1",
+                                     SEARCH_ENGINE={app.config['SEARCH_ENGINE']!r}))
         with app.app_context():
     """) + textwrap.indent(textwrap.dedent(body), "    ")
 
@@ -372,9 +407,7 @@ def test_concurrent_writers_lose_no_post(app, world):
     # The index equals the database: every visible thread once, nothing else.
     db.session.expire_all()
     visible_threads = set(db.session.scalars(select(Thread.id).where(Thread.is_deleted.is_(False))))
-    searcher = index.get_searcher(index.index_dir())
-    indexed = {int(fields["key"].split(":")[1]) for fields in searcher.all_stored_fields()
-               if fields["type"] == "thread"}
+    indexed = {int(key.split(":")[1]) for key in _indexed_keys() if key.startswith("thread:")}
     assert indexed == visible_threads
     assert index.status()["backlog"] == 0
 
@@ -619,7 +652,7 @@ def test_snippets_come_from_the_rendered_text_not_the_markdown(world):
     assert "the guide" in snippet and "x &lt; y" in snippet
 
 
-def test_phrases_are_checked_among_the_best_candidates(app, world, monkeypatch):
+def test_phrases_are_checked_among_the_best_candidates(app, world, monkeypatch, search_engine):
     member, open_c = world["member"], world["open"]
     adjacent = [discussions.create_thread(member, open_c, title=f"Zqphrase{n}", body=f"zqdelta zqomega {n}").id
                 for n in range(3)]
@@ -628,6 +661,8 @@ def test_phrases_are_checked_among_the_best_candidates(app, world, monkeypatch):
     assert sorted(h.id for h in results.hits) == sorted(adjacent) and results.total == 3 and not results.capped
     assert search.search(world["outsider"], '"zqdelta zqomega"').total == 3
     assert search.search(member, '"zqomega zqdelta"').total == 0
+    if search_engine != "whoosh":
+        return  # Tantivy checks the positions of every match: nothing is capped
     monkeypatch.setattr(search, "PHRASE_CANDIDATES", 2)
     capped = search.search(member, '"zqdelta zqomega" zqphrase1')
     assert capped.total == 1 and [h.id for h in capped.hits] == [adjacent[1]]
@@ -707,3 +742,72 @@ def test_catch_up_prunes_the_outbox_at_most_once_an_hour(app, world):
     assert index.catch_up() >= 1  # applied, but pruned less than an hour ago: the rows stay for now
     assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == queued
     assert search.search(world["member"], "zqlater").total == 1
+
+
+@pytest.mark.parametrize("search_engine", ["tantivy"])
+def test_tantivy_did_you_mean_looks_up_the_words_edits_not_every_word(app, world, monkeypatch):
+    """Tantivy's candidates are the misspelt word's single edits looked up in the dictionary: the lookups
+    grow with the word's length, not with the vocabulary (here: thousands of indexed words)."""
+    from cop.search import tantivy_engine
+
+    member = world["member"]
+    discussions.create_thread(member, world["open"], title="Zqcalibrate", body=" ".join(
+        f"zq{n:05d}word" for n in range(3000)))
+    engine = get_engine()
+    real = engine._searcher
+    lookups = []
+
+    class Counting:
+        def __init__(self, searcher):
+            self._searcher = searcher
+
+        def doc_freq(self, fieldname, word):
+            lookups.append(word)
+            return self._searcher.doc_freq(fieldname, word)
+
+        def __getattr__(self, name):
+            return getattr(self._searcher, name)
+
+    monkeypatch.setattr(engine, "_searcher", lambda path=None: Counting(real(path)))
+    assert search.search(member, "zqcalibrxte").suggestion == "zqcalibrate"
+    assert 0 < len(lookups) <= len(tantivy_engine._edits("zqcalibrxte")) < 1000
+    lookups.clear()
+    assert search.search(world["outsider"], "zqprivtitlx").suggestion is None  # exists only where they may not look
+    assert len(lookups) <= len(tantivy_engine._edits("zqprivtitlx"))
+
+
+@pytest.mark.parametrize("search_engine", ["tantivy"])
+def test_tantivy_permission_filter_is_a_term_set_on_community_ids(app, world):
+    """The filter reaches Tantivy as a query object built from the ids, whatever the user typed."""
+    from cop.search import tantivy_engine
+    from cop.search.filters import permission_filter
+
+    flt = permission_filter(world["outsider"])
+    built = tantivy_engine.filter_query(flt)
+    community_term = 'Term(field=2, type=Str, "{}")'  # field 2: community_id
+    assert "TermSetQuery" in repr(built) and community_term.format(world["open"].id) in repr(built)
+    assert community_term.format(world["private"].id) not in repr(built)
+    assert tantivy_engine.filter_query(flt) is built  # shared by the readers of the same communities
+    assert tantivy_engine.content_query("community_id:1 OR type:person") is not None
+    assert search.search(world["outsider"], "community_id:1 OR type:person").total == 0
+
+
+@WHOOSH_ONLY
+def test_changing_the_engine_needs_a_reindex_and_never_mixes_two_indexes(app, runner, world):
+    """A Whoosh directory is not read as Tantivy's, nor written into by it (a partial index of the changes
+    since the switch); search reports itself unavailable until the reindex, and the other way round."""
+    path = index.index_dir()
+    app.config["SEARCH_ENGINE"] = "tantivy"
+    with pytest.raises(search.SearchUnavailable):
+        search.search(world["member"], "kettle")
+    thread = world["common"]
+    discussions.reply(world["member"], thread, thread.opening_post, "zqafterswitch")
+    assert "meta.json" not in os.listdir(path) and index.status()["backlog"] >= 1
+    assert runner.invoke(args=["cop", "search", "reindex"]).exit_code == 0
+    assert [h.id for h in search.search(world["member"], "zqafterswitch").hits] == [thread.id]
+    app.config["SEARCH_ENGINE"] = "whoosh"
+    with pytest.raises(search.SearchUnavailable):
+        search.search(world["member"], "kettle")
+    assert index.catch_up() is None  # refused: the outbox keeps the change
+    assert runner.invoke(args=["cop", "search", "reindex"]).exit_code == 0
+    assert search.search(world["member"], "zqafterswitch").total == 1
