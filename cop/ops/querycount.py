@@ -3,7 +3,8 @@
 For the benchmark (``bench/``), which checks that a page's query count does
 not grow with the data. Off by default: the listener is not even attached.
 """
-from flask import Flask, current_app, g, has_request_context
+from flask import current_app, g, has_request_context
+from flask.sansio.app import App
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -15,7 +16,7 @@ def _count(*_args, **_kwargs):
         g._cop_query_count = g.get("_cop_query_count", 0) + 1
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: App) -> None:
     if not app.config.get("COUNT_QUERIES"):
         return
     if not event.contains(Engine, "before_cursor_execute", _count):

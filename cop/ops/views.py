@@ -1,5 +1,6 @@
 """``/healthz``: may this host take traffic? For load balancers and monitoring; no login, no secrets."""
 import logging
+from typing import Any
 
 from flask import Blueprint, jsonify
 from sqlalchemy import text
@@ -22,7 +23,7 @@ def health() -> tuple[dict, bool]:
     ``unknown`` (the database did not answer). Nothing in it names a path, a
     host or a credential.
     """
-    report = {"status": "ok", "database": "ok",
+    report: dict[str, Any] = {"status": "ok", "database": "ok",
               "search_index": {"state": "unknown", "documents": None, "applied": None, "pending": None}}
     try:
         db.session.execute(text("SELECT 1"))

@@ -40,6 +40,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -52,6 +53,7 @@ from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, TEXT, Schema
 
 from cop.accounts.models import User
+from cop.database import rowcount
 from cop.communities.models import Community
 from cop.discussions.models import Post, Thread
 from cop.extensions import db, utcnow
@@ -307,8 +309,11 @@ def person_docs(session: Session, ids) -> dict[int, dict]:
     }) for u in users}
 
 
-BUILDERS = {"thread": (Thread, thread_docs), "resource": (Resource, resource_docs),
-            "community": (Community, community_docs), "person": (User, person_docs)}
+# Each document type's model and the function building its documents from a list of ids.
+Builder = Callable[[Session, list[int]], dict[int, dict]]
+BUILDERS: dict[str, tuple[type[Thread] | type[Resource] | type[Community] | type[User], Builder]] = {
+    "thread": (Thread, thread_docs), "resource": (Resource, resource_docs),
+    "community": (Community, community_docs), "person": (User, person_docs)}
 
 
 def _apply(session: Session, rows, upsert, delete) -> None:
@@ -383,7 +388,7 @@ def catch_up(app=None, limit: int = 5000) -> int | None:
     Never raises: a locked index is left to its holder, a broken one is
     logged (search reports itself unavailable until ``reindex``).
     """
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is the proxy
     path = index_dir(app)
     applied = None
     try:
@@ -416,15 +421,15 @@ def prune_outbox(app=None, keep: timedelta = OUTBOX_RETENTION) -> int | None:
     stays: SQLite hands out max(id) + 1 (no AUTOINCREMENT), so with it gone new rows would get ids at or
     below the marks and never be applied. Never raises: a failure is logged and the rows stay (None).
     """
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is the proxy
     path = index_dir(app)
     _last_pruned[path] = utcnow()
     try:
         mark = read_mark(path)
         with Session(db.engine) as session:
             newest = select(func.max(SearchOutbox.id)).scalar_subquery()
-            deleted = session.execute(delete(SearchOutbox).where(
-                SearchOutbox.id <= mark, SearchOutbox.id < newest, SearchOutbox.created_at < utcnow() - keep)).rowcount
+            deleted = rowcount(session.execute(delete(SearchOutbox).where(
+                SearchOutbox.id <= mark, SearchOutbox.id < newest, SearchOutbox.created_at < utcnow() - keep)))
             session.commit()
     except Exception:
         log.warning("pruning the search outbox failed", exc_info=True)
@@ -488,7 +493,7 @@ def rebuild(app=None, progress=None, limitmb: int = 256, procs: int = 1) -> int:
     """
     from cop.search.engine import engine_name, get_engine
 
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is the proxy
     engine = get_engine(app)
     options = {"limitmb": limitmb, "procs": procs} if engine_name(app) == "whoosh" else {}
     path = os.path.abspath(index_dir(app))
@@ -525,7 +530,7 @@ def rebuild(app=None, progress=None, limitmb: int = 256, procs: int = 1) -> int:
 
 def status(app=None) -> dict:
     """Documents in this host's index, the outbox backlog past its mark, and the last change applied."""
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is the proxy
     path = index_dir(app)
     mark = read_mark(path)
     info = {"path": path, "available": False, "documents": None, "last_applied": mark}

@@ -30,7 +30,7 @@ def signature(title: str, tags) -> str:
 
 def _sources(session: Session, ids) -> dict[int, tuple[str, list[str]]]:
     """(title, tag names) of the live threads among ``ids``."""
-    found = {tid: (title, []) for tid, title in session.execute(
+    found: dict[int, tuple[str, list[str]]] = {tid: (title, []) for tid, title in session.execute(
         select(Thread.id, Thread.title).where(Thread.id.in_(ids), Thread.is_deleted.is_(False)))}
     for tid, name in session.execute(select(thread_tags.c.thread_id, Tag.name).join(Tag, Tag.id == thread_tags.c.tag_id)
                                      .where(thread_tags.c.thread_id.in_(list(found)))):
