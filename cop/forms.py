@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import flash, request
 from flask_wtf import FlaskForm
@@ -33,7 +34,7 @@ INVISIBLE_MESSAGE = ("Remove the invisible or direction-changing characters (suc
                      "right-to-left marks): they can make a name look like another.")
 
 
-def clean_multiline(value):
+def clean_multiline(value: Any) -> Any:
     """Unicode NFC, line ends as ``\n``, and no control characters but newline and tab."""
     if not isinstance(value, str):
         return value
@@ -41,7 +42,7 @@ def clean_multiline(value):
     return _CONTROLS.sub("", unicodedata.normalize("NFC", value))
 
 
-def clean_line(value):
+def clean_line(value: Any) -> Any:
     """``clean_multiline`` for a one-line value: newlines and tabs become spaces."""
     value = clean_multiline(value)
     return value.replace("\n", " ").replace("\t", " ") if isinstance(value, str) else value

@@ -3,6 +3,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -73,7 +74,7 @@ def validate_registration(email: str, display_name: str, password: str | None) -
 
 
 def register_user(email: str, display_name: str, password: str | None = None, *, password_hash: str | None = None,
-                  **profile) -> User:
+                  **profile: str) -> User:
     """Create an account (with a password, or the hash of one chosen earlier: ``cop.accounts.registration``).
 
     :raise DomainError: invalid or disallowed email, duplicate email,
@@ -239,7 +240,7 @@ def make_admin(email: str, password: str | None = None, display_name: str | None
     return user, created
 
 
-def people_directory(query: str = "", department: str = "", tag: str = "", page: int = 1, per_page: int = 30):
+def people_directory(query: str = "", department: str = "", tag: str = "", page: int = 1, per_page: int = 30) -> Pagination:
     """Enabled people matching a free-text filter, a department and an expertise tag.
 
     The tag is normalised like stored tags, so "Machine Learning" finds

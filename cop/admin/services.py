@@ -1,4 +1,7 @@
 """Read-side queries for the administration pages."""
+from collections.abc import Iterable
+
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -8,14 +11,14 @@ from cop.communities.models import Community
 from cop.extensions import db
 
 
-def audit_log(page: int = 1, per_page: int = 50, action: str = ""):
+def audit_log(page: int = 1, per_page: int = 50, action: str = "") -> Pagination:
     stmt = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     if action:
         stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def audit_target_names(entries) -> dict[tuple[str, int], str]:
+def audit_target_names(entries: Iterable[AuditEntry]) -> dict[tuple[str, int], str]:
     """Readable names for the targets of ``entries`` (people, communities, threads), by ``(type, id)``:
     one query per type on the page. A target that is gone keeps its type and number."""
     from cop.discussions.models import Thread
@@ -26,7 +29,7 @@ def audit_target_names(entries) -> dict[tuple[str, int], str]:
             wanted.setdefault(entry.target_type, set()).add(entry.target_id)
     columns = {"user": (User.id, User.display_name), "community": (Community.id, Community.name),
                "thread": (Thread.id, Thread.title)}
-    names = {}
+    names: dict[tuple[str, int], str] = {}
     for target_type, (key, label) in columns.items():
         if wanted.get(target_type):
             for ident, name in db.session.execute(select(key, label).where(key.in_(wanted[target_type]))):
@@ -34,12 +37,12 @@ def audit_target_names(entries) -> dict[tuple[str, int], str]:
     return names
 
 
-def all_communities():
+def all_communities() -> list[Community]:
     return list(db.session.scalars(select(Community).order_by(Community.name)
                                    .options(selectinload(Community.sponsors))))
 
 
-def accounts(query: str = "", page: int = 1, per_page: int = 50):
+def accounts(query: str = "", page: int = 1, per_page: int = 50) -> Pagination:
     stmt = select(User).order_by(User.display_name)
     if query:
         like = f"%{query.strip().lower()}%"

@@ -12,10 +12,12 @@ API has no CSRF surface and is exempt from the CSRF check. Every endpoint asks `
 and writes through the same services as the pages.
 """
 import http
+from typing import Any
 
-from flask import current_app
+from flask import Flask, Response, current_app
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import HTTPException
 
 from cop.api.errors import PROBLEM, http_problem
 
@@ -23,15 +25,15 @@ API_TITLE = "cop API"
 API_VERSION = "1"
 
 
-class CopApi(Api):
+class CopApi(Api):  # type: ignore[misc]  # flask-smorest ships no type information
     """flask-smorest's ``Api`` documenting errors as problem documents, without taking over the app's error pages."""
 
-    def _register_error_handlers(self):
+    def _register_error_handlers(self) -> None:
         """Nothing app-wide: ``cop.register_errorhandlers`` answers API paths with problem documents."""
 
-    def _register_responses(self):
+    def _register_responses(self) -> None:
         for status in http.HTTPStatus:
-            response = {"description": status.phrase}
+            response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM)
@@ -43,10 +45,11 @@ class CopApi(Api):
 
 def current_api() -> CopApi:
     """This app's ``CopApi`` (each app made by ``create_app`` has its own, and its own OpenAPI document)."""
-    return current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    api: CopApi = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    return api
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Configure and register the API, its documentation and its hooks on ``app``."""
     from cop.api import docs, tokens_views, views
     from cop.api.schemas import Problem
@@ -75,7 +78,7 @@ def init_app(app) -> None:
     app.register_blueprint(tokens_views.bp)
 
 
-def api_error_response(exc):
+def api_error_response(exc: HTTPException) -> Response | None:
     """The problem document for ``exc`` when the request is an API request (else None)."""
     from cop.api.errors import is_api_request
 

@@ -4,6 +4,8 @@ No viewer to vendor and no script at all (a strict CSP allows none inline): ever
 its parameters, body, answers and the webhook payload are listed from the same document that
 ``/api/v1/openapi.json`` serves, so the page can never disagree with the API.
 """
+from typing import Any
+
 from flask import Blueprint, render_template
 
 bp = Blueprint("api_docs", __name__)
@@ -19,12 +21,12 @@ DESCRIPTION = (
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def _ref_name(schema: dict | None) -> str | None:
+def _ref_name(schema: dict[str, Any] | None) -> str | None:
     ref = (schema or {}).get("$ref", "")
     return ref.rsplit("/", 1)[-1] if ref else None
 
 
-def _operations(spec: dict) -> list[dict]:
+def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     operations = []
     for path, item in spec.get("paths", {}).items():
         for method in METHODS:
@@ -46,7 +48,7 @@ def _operations(spec: dict) -> list[dict]:
 
 
 @bp.route("/api")
-def index():
+def index() -> str:
     """The API's documentation for anyone (it holds no data): operations, schemas and webhooks."""
     from cop.api import current_api
 

@@ -19,8 +19,8 @@ def is_api_request() -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-def problem(status: int, detail: str | None = None, *, errors: list[dict] | None = None,
-            headers: dict | None = None) -> Response:
+def problem(status: int, detail: str | None = None, *, errors: list[dict[str, str]] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
     body = {"type": "about:blank", "title": HTTP_STATUS_CODES.get(status, "Error"), "status": status}
     if detail:
         body["detail"] = detail
@@ -32,9 +32,9 @@ def problem(status: int, detail: str | None = None, *, errors: list[dict] | None
     return response
 
 
-def _flatten(messages, prefix: str = "") -> list[dict]:
+def _flatten(messages: object, prefix: str = "") -> list[dict[str, str]]:
     """webargs/marshmallow messages (``{"json": {"title": ["..."]}}``) as a flat list of field errors."""
-    found = []
+    found: list[dict[str, str]] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
             found += _flatten(value, f"{prefix}.{key}" if prefix else str(key))

@@ -7,6 +7,8 @@ the lists stay the very queries the pages use.
 """
 import hashlib
 import json
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, request
@@ -23,7 +25,7 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
-def _scope(filters: dict) -> str:
+def _scope(filters: dict[str, Any]) -> str:
     """A digest of the list (endpoint and path arguments) and its filters."""
     described = json.dumps([request.endpoint, request.view_args, sorted((k, str(v)) for k, v in filters.items())],
                            sort_keys=True, default=str)
@@ -36,7 +38,7 @@ class BadCursor(BadRequest):
     api_detail = "The cursor is not valid for this list: start again without it."
 
 
-def position(args: dict, filters: dict) -> tuple[int, int]:
+def position(args: dict[str, Any], filters: dict[str, Any]) -> tuple[int, int]:
     """``(page, per_page)`` from the request's ``cursor`` and ``limit``.
 
     :raise 400: a cursor that is forged, damaged or from another list or filter set.
@@ -55,13 +57,13 @@ def position(args: dict, filters: dict) -> tuple[int, int]:
     return data["p"], data["n"]
 
 
-def next_cursor(page: int, per_page: int, filters: dict, has_next: bool) -> str | None:
+def next_cursor(page: int, per_page: int, filters: dict[str, Any], has_next: bool) -> str | None:
     if not has_next or page >= MAX_PAGE:
         return None
     return _serializer().dumps({"p": page + 1, "n": per_page, "s": _scope(filters)})
 
 
-def link_header(cursor: str | None) -> dict:
+def link_header(cursor: str | None) -> dict[str, str]:
     """``{"Link": '<...?cursor=...>; rel="next"'}`` for the same list and filters, or ``{}``."""
     if cursor is None:
         return {}
@@ -70,7 +72,8 @@ def link_header(cursor: str | None) -> dict:
     return {"Link": f'<{request.base_url}?{urlencode(query)}>; rel="next"'}
 
 
-def page(args: dict, filters: dict, fetch) -> tuple[dict, dict]:
+def page(args: dict[str, Any], filters: dict[str, Any], fetch: Callable[[int, int], Any]
+         ) -> tuple[dict[str, Any], dict[str, str]]:
     """One page of a list: ``fetch(page, per_page)`` returns a Flask-SQLAlchemy pagination or
     ``(items, has_next)``. Returns the envelope ``{"items", "next_cursor"}`` and its headers."""
     number, per_page = position(args, filters)
@@ -80,7 +83,7 @@ def page(args: dict, filters: dict, fetch) -> tuple[dict, dict]:
     return {"items": list(items), "next_cursor": cursor}, link_header(cursor)
 
 
-def slice_page(rows: list, number: int, per_page: int) -> tuple[list, bool]:
+def slice_page(rows: list[Any], number: int, per_page: int) -> tuple[list[Any], bool]:
     """A page of an in-memory list as ``(items, has_next)``."""
     start = (number - 1) * per_page
     return rows[start:start + per_page], len(rows) > start + per_page

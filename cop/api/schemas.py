@@ -4,11 +4,13 @@ Request schemas refuse unknown fields (marshmallow's default) and take integers 
 ``{"priority": "1"}`` or a typo'd field name is a 422 naming the field, never a silent guess.
 Every time is ISO 8601 in UTC with a ``Z``.
 """
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
+from marshmallow.validate import Validator
 
 from cop.api.models import SCOPES
 from cop.api.pagination import MAX_LIMIT
@@ -24,7 +26,7 @@ F = ma.fields
 class UTCDateTime(F.DateTime):
     """A stored naive UTC time written as ISO 8601 with ``Z``."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
@@ -33,12 +35,12 @@ class UTCDateTime(F.DateTime):
 _TEXT = validate.Regexp(r"[\s\S]*\S", error="Write something: it cannot be empty or only spaces.")
 
 
-def _str(*, validate=None, **kw):
+def _str(*, validate: Validator | None = None, **kw: Any) -> F.String:
     """A required text that must contain more than white space."""
     return F.String(required=True, validate=[validate, _TEXT] if validate else _TEXT, **kw)
 
 
-def _opt_str(**kw):
+def _opt_str(**kw: Any) -> F.String:
     return F.String(allow_none=True, **kw)
 
 
@@ -53,7 +55,7 @@ class In(ma.Schema):
     characters (newlines kept in Markdown), and no invisible or direction-changing characters in titles."""
 
     @ma.pre_load
-    def clean_text(self, data, **_kwargs):
+    def clean_text(self, data: Any, **_kwargs: Any) -> Any:
         if not isinstance(data, dict):
             return data
         cleaned = {}
@@ -196,7 +198,7 @@ class Page(ma.Schema):
     next_cursor = F.String(allow_none=True, metadata={"description": "Pass as `cursor` for the next page."})
 
 
-def page_of(item_schema, name: str):
+def page_of(item_schema: type[ma.Schema], name: str) -> type[Page]:
     return type(name, (Page,), {"items": F.List(F.Nested(item_schema))})
 
 

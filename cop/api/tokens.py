@@ -6,7 +6,9 @@ expires or is revoked; a disabled account's tokens stop at once (checked on ever
 """
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -27,13 +29,13 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def tokens_of(user) -> list[ApiToken]:
+def tokens_of(user: User) -> list[ApiToken]:
     """``user``'s tokens, newest first (revoked and expired ones included, marked by the template)."""
     return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
                                    .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
-def create_token(user, *, name: str, scopes, expires_in_days) -> tuple[ApiToken, str]:
+def create_token(user: User, *, name: str, scopes: Iterable[str] | None, expires_in_days: Any) -> tuple[ApiToken, str]:
     """Create a token for ``user``; returns the row and the secret (shown once, never stored).
 
     :raise DomainError: no name or a long one, no scope or an unknown one, an expiry not offered,
@@ -66,7 +68,7 @@ def create_token(user, *, name: str, scopes, expires_in_days) -> tuple[ApiToken,
     return token, raw
 
 
-def revoke_token(user, token_id) -> ApiToken:
+def revoke_token(user: User, token_id: str | int) -> ApiToken:
     """Revoke one of ``user``'s tokens (revoking it again is fine).
 
     :raise NotAllowed: no such token of this user (``hidden``: another person's token is a 404 too).
@@ -91,7 +93,7 @@ def authenticate(raw: str | None) -> ApiToken | None:
                              .where(ApiToken.token_hash == hash_token(raw))).first()
     if row is None:
         return None
-    token, user = row
+    token, user = row._tuple()
     if not token.is_usable or user.is_disabled:
         return None
     return token

@@ -5,8 +5,10 @@ never on a removed or hidden post, and never *helpful* on one's own post. What a
 for all its posts in one query (``summaries``); reports read ``helpful_received``, which only counts
 in the communities its caller passes (the caller decides what the viewer may see).
 """
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +44,7 @@ class Summary:
         return self.count - len(self.names)
 
 
-def toggle(user, post, kind: str) -> bool:
+def toggle(user: User, post: Post, kind: str) -> bool:
     """Add ``user``'s reaction of ``kind`` to ``post``, or take it back if it is there.
 
     Returns whether the reaction is now on. A double submit (two tabs, a double click) that races the
@@ -72,7 +74,7 @@ def toggle(user, post, kind: str) -> bool:
     return True
 
 
-def summaries(post_ids, viewer_id: int | None) -> dict[int, tuple[Summary, ...]]:
+def summaries(post_ids: Iterable[int], viewer_id: int | None) -> dict[int, tuple[Summary, ...]]:
     """The reactions on ``post_ids`` by post, each kind in ``KINDS`` order: one query for a page.
 
     The caller passes only posts the viewer may read.
@@ -84,7 +86,7 @@ def summaries(post_ids, viewer_id: int | None) -> dict[int, tuple[Summary, ...]]
         select(Reaction.post_id, Reaction.kind, Reaction.user_id, User.display_name)
         .join(User, User.id == Reaction.user_id).where(Reaction.post_id.in_(post_ids))
         .order_by(Reaction.post_id, Reaction.id))
-    gathered: dict[int, dict[str, list]] = {}
+    gathered: dict[int, dict[str, list[Any]]] = {}
     for post_id, kind, user_id, name in rows:
         entry = gathered.setdefault(post_id, {}).setdefault(kind, [0, [], False])
         entry[0] += 1
@@ -97,7 +99,8 @@ def summaries(post_ids, viewer_id: int | None) -> dict[int, tuple[Summary, ...]]
             for post_id, kinds in gathered.items()}
 
 
-def helpful_received(community_ids, *, user_ids=None, tag_ids=None, since: datetime | None = None,
+def helpful_received(community_ids: Iterable[int], *, user_ids: Iterable[int] | None = None,
+                     tag_ids: Iterable[int] | None = None, since: datetime | None = None,
                      until: datetime | None = None) -> dict[int, int]:
     """Helpful reactions received by each author on their visible posts, by author id (read-only).
 

@@ -15,6 +15,9 @@ that do the work:
 """
 import logging
 from dataclasses import dataclass
+from typing import Any
+
+from cop.permissions import Viewer
 
 from cop.search.engine import get_engine
 from cop.search.facets import FACET_COMMUNITIES, FACET_NAMES, Facet, _facets
@@ -55,8 +58,8 @@ class SearchResults:
 
 
 
-def search(user, text: str, *, page: int = 1, sort: str = "relevance", per_page: int = PER_PAGE,
-           **selected) -> SearchResults:
+def search(user: Viewer, text: str, *, page: int = 1, sort: str = "relevance", per_page: int = PER_PAGE,
+           **selected: Any) -> SearchResults:
     """One page of what ``user`` may see that matches ``text``, with facets and a suggestion.
 
     ``selected`` narrows by facet: type, community_id, tag, author (user id),

@@ -6,6 +6,8 @@ import math
 from sqlalchemy import select
 
 from cop import permissions
+from cop.accounts.models import User
+from cop.communities.models import Community
 from cop.discussions.models import Thread
 from cop.errors import DomainError, NotAllowed
 from cop.events.models import Event
@@ -16,16 +18,17 @@ from cop.value.models import AMOUNT_MAX, CUSTOM_UNIT_MAX, CYCLES, SUBJECT_KINDS,
 STORIES_SHOWN = 100
 
 
-def subject_of(community, kind: str, subject_id) -> Thread | Resource | Event | None:
+def subject_of(community: Community, kind: str, subject_id: str | int | None) -> Thread | Resource | Event | None:
     """The thread, resource or meeting of ``community`` a story is about (None for the community itself).
 
     :raise DomainError: an unknown kind, or no such visible item in this community.
     """
     if kind in ("", None, "community"):
         return None
+    item_id: int | None
     try:
-        item_id = int(subject_id)
-    except (TypeError, ValueError):
+        item_id = int(subject_id) if subject_id is not None else None
+    except ValueError:
         item_id = None
     item: Thread | Resource | Event | None = None
     if item_id is not None and kind == "thread":
@@ -39,7 +42,7 @@ def subject_of(community, kind: str, subject_id) -> Thread | Resource | Event | 
     return item
 
 
-def _amount(value) -> float | None:
+def _amount(value: object) -> float | None:
     if value in (None, ""):
         return None
     try:
@@ -51,8 +54,8 @@ def _amount(value) -> float | None:
     return round(amount, 2)
 
 
-def record_story(author, community, *, cycle: str, text: str, amount=None, unit: str | None = "", custom_unit: str = "",
-                 subject_kind: str = "community", subject_id=None) -> ValueStory:
+def record_story(author: User, community: Community, *, cycle: str, text: str, amount: object = None, unit: str | None = "", custom_unit: str = "",
+                 subject_kind: str = "community", subject_id: str | int | None = None) -> ValueStory:
     """Record a value story told by ``author`` (an active member) about ``community`` or one of its items.
 
     :raise NotAllowed: the author is not an active member.
@@ -98,7 +101,7 @@ def record_story(author, community, *, cycle: str, text: str, amount=None, unit:
     return story
 
 
-def confirm_story(actor, story: ValueStory) -> None:
+def confirm_story(actor: User, story: ValueStory) -> None:
     """A coordinator (or administrator) vouches for the story: from now on its realized value is counted.
 
     :raise NotAllowed: the actor does not coordinate the story's community.
@@ -110,12 +113,12 @@ def confirm_story(actor, story: ValueStory) -> None:
         db.session.commit()
 
 
-def get_story(community, story_id) -> ValueStory | None:
+def get_story(community: Community, story_id: int) -> ValueStory | None:
     story = db.session.get(ValueStory, story_id)
     return story if story is not None and story.community_id == community.id else None
 
 
-def stories_of(community, limit: int = STORIES_SHOWN) -> list[ValueStory]:
+def stories_of(community: Community, limit: int = STORIES_SHOWN) -> list[ValueStory]:
     """The community's stories, newest first (the page's readers may read the community)."""
     return list(db.session.scalars(select(ValueStory).where(ValueStory.community_id == community.id)
                                    .order_by(ValueStory.created_at.desc(), ValueStory.id.desc()).limit(limit)))

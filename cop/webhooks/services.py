@@ -5,12 +5,15 @@ validates (the address through ``ssrf.check_url``), writes the row and its audit
 commits. Broken rules raise ``DomainError``; missing rights ``NotAllowed``.
 """
 import secrets
+from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from cop import permissions
+from cop.accounts.models import User
 from cop.admin import audit
+from cop.communities.models import Community
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db
 from cop.webhooks import ssrf
@@ -21,7 +24,7 @@ MAX_ENDPOINTS = 10  # per community
 LOG_LENGTH = 100  # deliveries shown on an endpoint's page
 
 
-def _require(user, community) -> None:
+def _require(user: User, community: Community) -> None:
     if not permissions.can_manage_webhooks(user, community):
         raise NotAllowed("Only the community's coordinators can manage its webhooks.")
 
@@ -30,24 +33,25 @@ def _new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def endpoints_of(community) -> list[WebhookEndpoint]:
+def endpoints_of(community: Community) -> list[WebhookEndpoint]:
     return list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.community_id == community.id)
                                    .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)))
 
 
-def get_endpoint(community, endpoint_id) -> WebhookEndpoint | None:
+def get_endpoint(community: Community, endpoint_id: int) -> WebhookEndpoint | None:
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     return endpoint if endpoint is not None and endpoint.community_id == community.id else None
 
 
-def delivery_log(endpoint, limit: int = LOG_LENGTH) -> list[WebhookDelivery]:
+def delivery_log(endpoint: WebhookEndpoint, limit: int = LOG_LENGTH) -> list[WebhookDelivery]:
     """The endpoint's newest deliveries, newest first."""
     return list(db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
                                    .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
                                    .limit(limit)))
 
 
-def create_endpoint(actor, community, *, url: str, events, include_content: bool = False) -> tuple[WebhookEndpoint, str]:
+def create_endpoint(actor: User, community: Community, *, url: str, events: Iterable[str] | None,
+                    include_content: bool = False) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its signing secret (shown once).
 
     :raise NotAllowed: not a coordinator or administrator.
@@ -76,7 +80,7 @@ def create_endpoint(actor, community, *, url: str, events, include_content: bool
     return endpoint, secret
 
 
-def rotate_secret(actor, endpoint) -> str:
+def rotate_secret(actor: User, endpoint: WebhookEndpoint) -> str:
     """Replace the signing secret (deliveries are signed with the new one at once); returns it."""
     _require(actor, endpoint.community)
     endpoint.secret = _new_secret()
@@ -85,7 +89,7 @@ def rotate_secret(actor, endpoint) -> str:
     return endpoint.secret
 
 
-def enable_endpoint(actor, endpoint) -> None:
+def enable_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     """Switch a disabled endpoint on again (its failures are forgotten; queued deliveries resume)."""
     _require(actor, endpoint.community)
     endpoint.is_active, endpoint.failing_since, endpoint.disabled_at, endpoint.disabled_reason = True, None, None, ""
@@ -93,7 +97,7 @@ def enable_endpoint(actor, endpoint) -> None:
     db.session.commit()
 
 
-def delete_endpoint(actor, endpoint) -> None:
+def delete_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint with its delivery log."""
     community = endpoint.community
     _require(actor, community)

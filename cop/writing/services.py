@@ -2,6 +2,7 @@
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import url_for
 from sqlalchemy import ColumnElement, case, delete, func, select
@@ -15,6 +16,7 @@ from cop.errors import DomainError
 from cop.database import rowcount
 from cop.extensions import db, utcnow
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, candidate_mentions, render_markdown
+from cop.permissions import Viewer
 from cop.writing.models import PLACE_KINDS, Draft
 
 MAX_DRAFTS_PER_USER = 100
@@ -60,7 +62,7 @@ class Place:
     url: str
 
 
-def resolve_place(user, key: str) -> Place | None:
+def resolve_place(user: Viewer, key: str) -> Place | None:
     """The place ``key`` names if ``user`` may write there now, else None (missing and forbidden alike)."""
     kind, _, raw_id = (key or "").partition(":")
     if kind not in PLACE_KINDS or not raw_id.isdigit() or len(raw_id) > 12:
@@ -91,14 +93,14 @@ def place_key(kind: str, object_id: int) -> str:
     return f"{kind}:{object_id}"
 
 
-def get_draft(user, key: str) -> Draft | None:
+def get_draft(user: Viewer, key: str) -> Draft | None:
     """``user``'s own draft for ``key`` (never anyone else's)."""
     if not getattr(user, "is_authenticated", False):
         return None
     return db.session.scalar(select(Draft).where(Draft.user_id == user.id, Draft.place == key))
 
 
-def draft_extra(draft: Draft) -> dict:
+def draft_extra(draft: Draft) -> dict[str, Any]:
     try:
         extra = json.loads(draft.extra or "{}")
     except ValueError:
@@ -106,7 +108,7 @@ def draft_extra(draft: Draft) -> dict:
     return extra if isinstance(extra, dict) else {}
 
 
-def save_draft(user, place: Place, *, body: str, title: str = "", extra: dict | None = None) -> Draft | None:
+def save_draft(user: Viewer, place: Place, *, body: str, title: str = "", extra: dict[str, Any] | None = None) -> Draft | None:
     """Keep what ``user`` typed at ``place`` (one draft per person and place, replaced each time).
 
     An empty draft (no title, no text) deletes the one kept, and returns None.
@@ -142,7 +144,7 @@ def save_draft(user, place: Place, *, body: str, title: str = "", extra: dict | 
     return draft
 
 
-def discard_draft(user, key: str) -> bool:
+def discard_draft(user: Viewer, key: str) -> bool:
     """Delete ``user``'s draft for ``key``; whether there was one. Called on posting and by *Discard*."""
     if not getattr(user, "is_authenticated", False):
         return False
@@ -160,7 +162,7 @@ class DraftRow:
     updated_at: datetime
 
 
-def drafts_of(user, limit: int = 20) -> list[DraftRow]:
+def drafts_of(user: Viewer, limit: int = 20) -> list[DraftRow]:
     """``user``'s drafts, newest first, in places where they may still write (for the home page)."""
     if not getattr(user, "is_authenticated", False):
         return []
@@ -182,7 +184,7 @@ def drafts_of(user, limit: int = 20) -> list[DraftRow]:
 
 # --- Mentions ----------------------------------------------------------------------------------------
 
-def mention_suggestions(viewer, prefix: str, community: Community | None = None) -> list[dict]:
+def mention_suggestions(viewer: Viewer, prefix: str, community: Community | None = None) -> list[dict[str, str]]:
     """People whose handle or name starts with ``prefix``, for ``@`` autocomplete.
 
     Only active people (the people directory shows the same to every signed-in user). Members of
