@@ -14,7 +14,7 @@ Who asks (``Viewer``):
   flask-login's anonymous user): the public set, the open communities;
 * a disabled account: nothing at all.
 """
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 from flask import abort, current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -309,6 +309,19 @@ def require(allowed: bool) -> None:
     """:raise 403: when a user who may know the object is not allowed this action."""
     if not allowed:
         abort(403)
+
+
+_InCommunity = TypeVar("_InCommunity")
+
+
+def readable_or_404(user: Viewer, found: _InCommunity | None) -> _InCommunity:
+    """``found`` (a thread, a resource, a meeting: anything with a ``community``) when the user may read there.
+
+    :raise 404: missing (``None``), or in a community the user may not read: the same answer for both.
+    """
+    if found is None or not can_view(user, community_of(found)):
+        abort(404)
+    return found
 
 
 def get_readable_community_or_404(slug: str, user: Viewer) -> Community:
