@@ -62,7 +62,8 @@ def create_app(config_class=Config) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # The client's address as the proxy saw it (rate limits count per address), not the proxy's.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))
+        # Wrapping wsgi_app is how Flask's documentation adds middleware; mypy sees it as replacing a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -4,11 +4,11 @@ The engine listeners are registered when this module is imported (``cop`` import
 in this process has them); ``init_app`` adds the per-app parts.
 """
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 
 from cop.extensions import db
 
@@ -78,3 +78,11 @@ def _note_writes(conn: Connection, _cursor: Any, statement: str, _parameters: An
 @event.listens_for(Engine, "rollback")
 def _transaction_ended(conn: Connection) -> None:
     conn.info.pop(_WROTE, None)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The number of rows an UPDATE or DELETE run with ``db.session.execute`` matched.
+
+    ``Session.execute`` is typed as returning any ``Result``; for such a statement it is a ``CursorResult``.
+    """
+    return cast(CursorResult[Any], result).rowcount

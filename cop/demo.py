@@ -5,6 +5,7 @@ memberships by (community, person); existing rows are left alone.
 """
 import random
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
@@ -243,7 +244,9 @@ def _load_value_stories() -> bool:
     return True
 
 
-DISCUSSIONS = {
+# (kind, priority, title, tags, body, replies, index of the accepted first-level reply or None); a reply is
+# (its author's e-mail, its text, its own replies).
+DISCUSSIONS: dict[str, list[tuple[str, int, str, str, str, list[Any], int | None]]] = {
     "python-guild": [
         ("question", 2, "How do you test Flask views without mocking the database?", "testing, flask",
          "We keep mocking `db.session` in view tests and the mocks drift from reality. "
@@ -289,15 +292,15 @@ DISCUSSIONS = {
 def _load_discussions(rng) -> bool:
     """Threads with nested replies and an accepted answer, created through the services."""
     from cop.discussions import services as discussions
-    from cop.discussions.models import Thread
+    from cop.discussions.models import Post, Thread
 
     if db.session.scalar(select(func.count()).select_from(Thread)):
         return False
     users = {u.email: u for u in db.session.scalars(select(User))}
     for slug, threads in DISCUSSIONS.items():
-        community = db.session.scalar(select(Community).where(Community.slug == slug))
-        coordinator = db.session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
-            Membership.community_id == community.id, Membership.role == "coordinator"))
+        community = db.session.execute(select(Community).where(Community.slug == slug)).scalar_one()
+        coordinator = db.session.execute(select(User).join(Membership, Membership.user_id == User.id).where(
+            Membership.community_id == community.id, Membership.role == "coordinator").limit(1)).scalar_one()
         members = [m.user for m in db.session.scalars(select(Membership).where(
             Membership.community_id == community.id, Membership.status == "active"))]
         for kind, priority, title, tags, body, replies, accepted_index in threads:
@@ -306,7 +309,7 @@ def _load_discussions(rng) -> bool:
                 author = users["tom.becker@example.com"]
             thread = discussions.create_thread(author, community, title=title, body=body, kind=kind,
                                                priority=priority, tags=tags)
-            first_level = []
+            first_level: list[Post] = []
 
             def add(parent, items, into=None, thread=thread, members=members):
                 for email, text, children in items:
@@ -388,7 +391,8 @@ def _load_library() -> bool:
     library.record_use(link)
     thread = db.session.scalar(select(discussions.Thread).where(
         discussions.Thread.community_id == community.id, discussions.Thread.title.like("A shared pre-commit%")))
-    if thread is not None and not thread.is_locked and thread.status != "closed":
+    if (thread is not None and thread.opening_post is not None and not thread.is_locked
+            and thread.status != "closed"):
         discussions.reply(lena, thread, thread.opening_post, f"It is in the library now: /r/{config.id}")
     return True
 

@@ -17,17 +17,6 @@ def unified_diff(before: str, after: str, context: int = 2) -> list[str]:
     return list(lines)[2:]
 
 
-def line_class(line: str) -> str:
-    """The CSS class of one diff line: ``add``, ``del``, ``hunk`` or ``ctx``."""
-    if line.startswith("@@"):
-        return "hunk"
-    if line.startswith("+"):
-        return "add"
-    if line.startswith("-"):
-        return "del"
-    return "ctx"
-
-
 # --- Readable diffs: side by side, with the changed words marked ---------------------------------------
 
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]")

@@ -45,7 +45,8 @@ def _fernet() -> Fernet:
 
 def after_response(send: Callable[[], None]) -> None:
     """Run ``send`` (in an app context) once this request's response has gone out."""
-    app = current_app._get_current_object()
+    # The app itself, to use from the response's close (current_app is typed as the Flask it stands for).
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     once = threading.Lock()
 

@@ -32,10 +32,10 @@ def normalize_email(raw: str) -> str:
     return email
 
 
-def check_password_strength(password: str) -> None:
-    """:raise DomainError: (field ``password``) if it is shorter than the minimum."""
+def check_password_strength(password: str | None) -> None:
+    """:raise DomainError: (field ``password``) if it is shorter than the minimum (or missing)."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password or "") < minimum:
+    if password is None or len(password) < minimum:
         raise DomainError(f"Use a password of at least {minimum} characters.", field="password")
     if len(password) > 1024:
         raise DomainError("That password is too long (at most 1024 characters).", field="password")
@@ -57,7 +57,7 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
 
 
-def validate_registration(email: str, display_name: str, password: str) -> tuple[str, str]:
+def validate_registration(email: str, display_name: str, password: str | None) -> tuple[str, str]:
     """The normalised address and display name of a registration; says nothing about existing accounts.
 
     :raise DomainError: invalid or disallowed email, empty or long display name, weak password.
@@ -87,6 +87,7 @@ def register_user(email: str, display_name: str, password: str | None = None, *,
         raise DomainError("An account with this e-mail address already exists. Log in instead?", field="email")
     user = User(email=email, display_name=display_name, handle=_unique_handle(email), **profile)
     if password_hash is None:
+        assert password is not None  # validate_registration refused a missing one
         user.set_password(password)
     else:
         user.password_hash = password_hash

@@ -30,10 +30,10 @@ def _scope(filters: dict) -> str:
     return hashlib.sha256(described.encode()).hexdigest()[:16]
 
 
-def bad_cursor() -> BadRequest:
-    error = BadRequest()
-    error.api_detail = "The cursor is not valid for this list: start again without it."
-    return error
+class BadCursor(BadRequest):
+    """A cursor that is not one of this list's: a 400 whose problem document says so."""
+
+    api_detail = "The cursor is not valid for this list: start again without it."
 
 
 def position(args: dict, filters: dict) -> tuple[int, int]:
@@ -47,11 +47,11 @@ def position(args: dict, filters: dict) -> tuple[int, int]:
     try:
         data = _serializer().loads(raw)
     except (BadSignature, UnicodeError, ValueError):
-        raise bad_cursor() from None
+        raise BadCursor() from None
     if (not isinstance(data, dict) or data.get("s") != _scope(filters) or not isinstance(data.get("p"), int)
             or not isinstance(data.get("n"), int) or not 1 <= data["p"] <= MAX_PAGE
             or not 1 <= data["n"] <= MAX_LIMIT):
-        raise bad_cursor()
+        raise BadCursor()
     return data["p"], data["n"]
 
 

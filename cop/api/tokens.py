@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from cop.accounts.models import User
 from cop.api.models import SCOPES, ApiToken
@@ -54,8 +54,8 @@ def create_token(user, *, name: str, scopes, expires_in_days) -> tuple[ApiToken,
     if days not in EXPIRY_CHOICES:
         raise DomainError("Choose when the token expires.", field="expires_in_days")
     now = utcnow()
-    live = db.session.scalar(select(db.func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now))
+    live = db.session.execute(select(func.count()).select_from(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)).scalar_one()
     if live >= MAX_TOKENS:
         raise DomainError(f"You have {MAX_TOKENS} live tokens: revoke one you no longer use first.", field="name")
     raw = PREFIX + secrets.token_urlsafe(32)

@@ -371,7 +371,7 @@ class PostResource(MethodView):
     def delete(self, post_id):
         """Remove a post (its author or a coordinator); removing the opening post removes the thread."""
         post = _post(post_id)
-        if not discussions.can_delete_post(user(), post):
+        if not permissions.can_delete_post(user(), post):
             raise NotAllowed("You cannot delete this post.")
         discussions.delete_post(user(), post)
         return None
@@ -522,7 +522,7 @@ def _event(event_id):
 
 
 def _meeting(event) -> dict:
-    counts = events.rsvp_counts(event) if events.can_see_attendees(user(), event.community) else None
+    counts = events.rsvp_counts(event) if permissions.can_see_attendees(user(), event.community) else None
     return serialize.meeting(event, my_response=events.response_of(user(), event), counts=counts)
 
 

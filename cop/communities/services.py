@@ -96,10 +96,10 @@ def coordination_counts(user, communities) -> dict[int, tuple[int, int]]:
     pending = dict(db.session.execute(
         select(Membership.community_id, func.count()).where(Membership.community_id.in_(ids),
                                                              Membership.status == "pending")
-        .group_by(Membership.community_id)).all())
+        .group_by(Membership.community_id)).tuples().all())
     flags = dict(db.session.execute(
         select(Flag.community_id, func.count()).where(Flag.community_id.in_(ids), Flag.status == "open")
-        .group_by(Flag.community_id)).all())
+        .group_by(Flag.community_id)).tuples().all())
     return {cid: (pending.get(cid, 0), flags.get(cid, 0)) for cid in ids}
 
 
@@ -312,10 +312,10 @@ def answer_invitation(user, community, accept: bool, accepted_guidelines: bool =
 
 
 def _active_coordinator_count(community) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Membership).where(
             Membership.community_id == community.id, Membership.status == "active", Membership.role == "coordinator")
-    )
+    ).scalar_one()
 
 
 def leave_community(user, community, successor: User | None = None) -> None:
@@ -330,7 +330,8 @@ def leave_community(user, community, successor: User | None = None) -> None:
     _refuse_directory_managed(membership, "ended")
     if membership.role == "coordinator" and _active_coordinator_count(community) == 1:
         successor_membership = find_membership(community, successor) if successor else None
-        if successor_membership is None or not successor_membership.is_active or successor.id == user.id:
+        if (successor is None or successor_membership is None or not successor_membership.is_active
+                or successor.id == user.id):
             raise DomainError("You are the last coordinator: name another member to take over before you leave.",
                               field="successor")
         successor_membership.role = "coordinator"

@@ -18,7 +18,6 @@ from functools import lru_cache
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
 LABELS = ("negative", "neutral", "positive")
-LABEL_TITLES = {"negative": "Negative", "neutral": "Neutral", "positive": "Positive"}
 # Scoring is linear in the text; a very long post is judged on its beginning.
 MAX_SCORED_CHARS = 5_000
 LIMITS_TEXT = ("Scores come from VADER, a word-list analyser for English: it does not understand other "

@@ -6,6 +6,7 @@ actions) and commits. Broken rules raise ``DomainError``; missing rights
 raise ``NotAllowed``.
 """
 from datetime import timedelta
+from typing import Any
 
 from flask import has_request_context, url_for
 from sqlalchemy import bindparam, case, func, or_, select, union_all, update
@@ -36,33 +37,8 @@ STALE_AFTER = timedelta(hours=48)
 
 # --- rules -------------------------------------------------------------------------
 
-def can_post(user, community) -> bool:
-    """Only active members write in a community (administrators included only if members)."""
-    return permissions.is_member(user, community)
-
-
-def can_moderate(user, thread_or_community) -> bool:
-    community = getattr(thread_or_community, "community", thread_or_community)
-    return permissions.can_manage(user, community)
-
-
-def can_edit_post(user, post) -> bool:
-    return (not post.is_deleted and getattr(user, "id", None) == post.author_id
-            and permissions.is_member(user, post.thread.community))
-
-
-def can_delete_post(user, post) -> bool:
-    return not post.is_deleted and (can_edit_post(user, post) or can_moderate(user, post.thread))
-
-
-def can_accept(user, thread) -> bool:
-    return thread.kind == "question" and (
-        (getattr(user, "id", None) == thread.author_id and permissions.is_member(user, thread.community))
-        or can_moderate(user, thread))
-
-
 def _require_post_rights(user, community):
-    if not can_post(user, community):
+    if not permissions.can_post(user, community):
         raise NotAllowed("Only members of this community can post here. Join it first.")
 
 
@@ -202,7 +178,7 @@ def _record_mentions(post, users):
         db.session.execute(post_mentions.insert(), [{"post_id": post.id, "user_id": u.id} for u in users])
 
 
-def _announce_mentions(author, post, users, already: set[int] = frozenset()):
+def _announce_mentions(author, post, users, already: set[int] | frozenset[int] = frozenset()):
     """Send ``users_mentioned`` for the users not mentioned in this post before (``already``: their ids)."""
     new = [u for u in users if u.id not in already]
     if new:
@@ -274,7 +250,7 @@ def edit_post(editor, post: Post, body: str) -> None:
     :raise NotAllowed: not the author (or no longer a member), or the post is removed.
     :raise DomainError: empty or unrenderable body, or the thread is locked.
     """
-    if not can_edit_post(editor, post):
+    if not permissions.can_edit_post(editor, post):
         raise NotAllowed("Only the author can edit this post.")
     if post.thread.is_locked:
         raise DomainError("This thread is locked: posts can no longer be edited.")
@@ -300,7 +276,7 @@ def delete_post(actor, post: Post) -> None:
     Deleting the opening post removes the whole thread from lists.
     :raise NotAllowed: neither the author nor a coordinator.
     """
-    if not can_delete_post(actor, post):
+    if not permissions.can_delete_post(actor, post):
         raise NotAllowed("You cannot delete this post.")
     post.is_deleted = True
     thread = post.thread
@@ -321,7 +297,7 @@ def set_accepted(actor, thread, post: Post | None) -> None:
     :raise NotAllowed: neither the asker nor a coordinator, or not a question.
     :raise DomainError: the post is not a visible reply in this thread.
     """
-    if not can_accept(actor, thread):
+    if not permissions.can_accept(actor, thread):
         raise NotAllowed("Only the asker or a coordinator can choose the accepted answer.")
     if post is None:
         thread.accepted_post_id = None
@@ -336,7 +312,7 @@ def set_accepted(actor, thread, post: Post | None) -> None:
             thread.status = "answered"
         if changed:
             signals.answer_accepted.send(actor, thread=thread, post=post)
-    if can_moderate(actor, thread) and actor.id != thread.author_id:
+    if permissions.can_moderate(actor, thread) and actor.id != thread.author_id:
         audit.record(actor, "thread.accept" if post else "thread.unaccept", thread, thread.community)
     db.session.commit()
 
@@ -344,7 +320,7 @@ def set_accepted(actor, thread, post: Post | None) -> None:
 # --- coordinator tools -------------------------------------------------------------------
 
 def _require_moderator(actor, thread):
-    if not can_moderate(actor, thread):
+    if not permissions.can_moderate(actor, thread):
         raise NotAllowed("Only the community's coordinators can do that.")
 
 
@@ -463,7 +439,7 @@ def decide_flag(actor, flag: Flag, hide: bool) -> None:
     :raise NotAllowed: not a coordinator. :raise DomainError: already decided.
     """
     community = db.session.get(Community, flag.community_id)
-    if not permissions.can_manage(actor, community):
+    if community is None or not permissions.can_manage(actor, community):
         raise NotAllowed("Only the community's coordinators can decide flags.")
     if flag.status != "open":
         raise DomainError("This flag has already been decided.")
@@ -521,7 +497,7 @@ def _count_replies(thread) -> int:
     """The thread's replies, counted from the covering index (never ``reply_count``: a counter behind
     the posts must not leave a reply on no page)."""
     return db.session.scalar(select(func.count()).select_from(Post).where(
-        Post.thread_id == thread.id, Post.parent_id.is_not(None)))
+        Post.thread_id == thread.id, Post.parent_id.is_not(None))) or 0
 
 
 def _page_of_replies(thread, page: int, per_page: int):
@@ -623,7 +599,7 @@ def page_of(post: Post, per_page: int = POSTS_PER_PAGE) -> int:
     if post.parent_id is None:
         return 1
     before = db.session.scalar(select(func.count()).select_from(Post).where(
-        Post.thread_id == post.thread_id, Post.parent_id.is_not(None), Post.path < post.path))
+        Post.thread_id == post.thread_id, Post.parent_id.is_not(None), Post.path < post.path)) or 0
     return before // per_page + 1
 
 
@@ -697,11 +673,11 @@ def latest_for(user, limit: int = 10) -> list[Thread]:
         select(Thread).where(Thread.id.in_(newest)).order_by(Thread.last_activity_at.desc(), Thread.id.desc())))
 
 
-def revisions(post: Post) -> list[dict]:
+def revisions(post: Post) -> list[dict[str, Any]]:
     """Every version of a post, oldest first, each with a unified diff from the one before."""
     rows = list(db.session.scalars(
         select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id)))
-    versions = [{"body": r.body_md, "at": r.written_at, "by": None} for r in rows]
+    versions: list[dict[str, Any]] = [{"body": r.body_md, "at": r.written_at, "by": None} for r in rows]
     versions.append({"body": post.body_md, "at": post.edited_at or post.created_at, "by": None})
     editors = [post.author] + [r.editor for r in rows]
     for version, editor in zip(versions, editors):

@@ -145,14 +145,14 @@ def thread_list(slug):
     pagination = services.thread_list(community, sort=sort, page=page_arg(request), **filters)
     return render_template("discussions/list.html", community=community, pagination=pagination, filters=filters,
                            sort=sort, kinds=KINDS, kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS,
-                           statuses=STATUSES, can_post=services.can_post(current_user, community),
+                           statuses=STATUSES, can_post=permissions.can_post(current_user, community),
                            unread_marks=reading.unread_counts(current_user, [t.id for t in pagination.items]))
 
 
 @bp.route("/c/<slug>/threads/new", methods=["GET", "POST"])
 def new_thread(slug):
     community = _readable_community(slug)
-    permissions.require(services.can_post(current_user, community))
+    permissions.require(permissions.can_post(current_user, community))
     form = ThreadForm()
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:200]  # from a knowledge gap or "check for similar threads"
@@ -208,7 +208,7 @@ def thread(thread_id):
     def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
         return services.build_tree(services.replies_on_page(thread, page), thread.opening_post_id)
 
-    can_post, moderator = services.can_post(current_user, thread.community), services.can_moderate(current_user, thread)
+    can_post, moderator = permissions.can_post(current_user, thread.community), permissions.can_moderate(current_user, thread)
     post_reactions = reactions.summaries([thread.opening_post_id, *(row.id for row in shapes)], current_user.id)
     reply_form = reply_draft = None
     if can_post:
@@ -222,7 +222,7 @@ def thread(thread_id):
         shape=services.build_tree(shapes, thread.opening_post_id), replies=replies, page=page, pages=pages,
         accepted=services.accepted_post(thread),
         reply_form=reply_form, reply_draft=reply_draft, can_post=can_post,
-        moderator=moderator, can_accept=services.can_accept(current_user, thread),
+        moderator=moderator, can_accept=permissions.can_accept(current_user, thread),
         classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)) if moderator else None,
         body_hint=BODY_HINT, reactions=post_reactions)
     # Read as far as this page shows (after rendering: its commit would make the page read memberships again).
@@ -233,7 +233,7 @@ def thread(thread_id):
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
 def reply(thread_id):
     thread = _thread(thread_id)
-    permissions.require(services.can_post(current_user, thread.community))
+    permissions.require(permissions.can_post(current_user, thread.community))
     form = ReplyForm()
     raw_parent = request.values.get("parent_id") or request.args.get("to") or thread.opening_post_id
     try:
@@ -289,7 +289,7 @@ def post_link(post_id):
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id):
     post = _post(post_id)
-    permissions.require(services.can_edit_post(current_user, post))
+    permissions.require(permissions.can_edit_post(current_user, post))
     form = EditForm()
     place = drafts.place_key("edit", post.id)
     draft = None
@@ -315,7 +315,7 @@ def edit_post(post_id):
 @bp.route("/p/<int:post_id>/history")
 def history(post_id):
     post = _post(post_id)
-    if post.is_deleted or (post.is_hidden and not services.can_moderate(current_user, post.thread)):
+    if post.is_deleted or (post.is_hidden and not permissions.can_moderate(current_user, post.thread)):
         abort(404)
     return render_template("discussions/history.html", post=post, thread=post.thread,
                            community=post.thread.community, versions=services.revisions(post))
@@ -324,7 +324,7 @@ def history(post_id):
 @bp.route("/p/<int:post_id>/delete", methods=["POST"])
 def delete_post(post_id):
     post = _post(post_id)
-    permissions.require(services.can_delete_post(current_user, post))
+    permissions.require(permissions.can_delete_post(current_user, post))
     thread = post.thread
     services.delete_post(current_user, post)
     flash("Post removed.", "info")
@@ -336,7 +336,7 @@ def delete_post(post_id):
 @bp.route("/t/<int:thread_id>/accept", methods=["POST"])
 def accept(thread_id):
     thread = _thread(thread_id)
-    permissions.require(services.can_accept(current_user, thread))
+    permissions.require(permissions.can_accept(current_user, thread))
     raw = request.form.get("post_id", "")
     post = db.session.get(Post, int(raw)) if raw.isdigit() else None
     if raw and post is None:
@@ -353,7 +353,7 @@ def accept(thread_id):
 @bp.route("/t/<int:thread_id>/moderate", methods=["POST"])
 def moderate(thread_id):
     thread = _thread(thread_id)
-    permissions.require(services.can_moderate(current_user, thread))
+    permissions.require(permissions.can_moderate(current_user, thread))
     action = request.form.get("action", "")
     try:
         services.moderate_thread(current_user, thread, action)
@@ -369,7 +369,7 @@ def moderate(thread_id):
 @bp.route("/t/<int:thread_id>/classify", methods=["POST"])
 def classify(thread_id):
     thread = _thread(thread_id)
-    permissions.require(services.can_moderate(current_user, thread))
+    permissions.require(permissions.can_moderate(current_user, thread))
     form = ClassifyForm()
     try:
         services.classify(current_user, thread, form.kind.data, form.priority.data)
@@ -385,7 +385,7 @@ def classify(thread_id):
 @bp.route("/t/<int:thread_id>/move", methods=["GET", "POST"])
 def move(thread_id):
     thread = _thread(thread_id)
-    permissions.require(services.can_moderate(current_user, thread))
+    permissions.require(permissions.can_moderate(current_user, thread))
     form = MoveForm()
     targets = services.move_targets(current_user, thread)
     form.target.choices = [SelectChoice(c.id, c.name) for c in targets]

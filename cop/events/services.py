@@ -44,29 +44,6 @@ FEED_LENGTH = 500
 _NOT_ZONES = {"localtime", "Factory", "posixrules"}
 
 
-# --- rules -------------------------------------------------------------------------
-
-def can_schedule(user, community) -> bool:
-    """Coordinators (and administrators) schedule, edit and cancel meetings and write their notes."""
-    return permissions.can_manage(user, community)
-
-
-def can_manage_event(user, event) -> bool:
-    return can_schedule(user, event.community)
-
-
-def can_rsvp(user, event) -> bool:
-    """Active members answer a meeting that is neither cancelled nor over."""
-    return (permissions.is_member(user, event.community) and not event.is_cancelled
-            and event.ends_at > utcnow())
-
-
-def can_see_attendees(user, community) -> bool:
-    """Who is coming is for the community's people: members, coordinators, sponsors, administrators."""
-    return (permissions.is_member(user, community) or permissions.can_manage(user, community)
-            or permissions.is_sponsor(user, community))
-
-
 # --- time zones and times -------------------------------------------------------------
 
 @lru_cache(maxsize=1)
@@ -114,16 +91,19 @@ def local_to_utc(day: date, clock: time, zone: ZoneInfo, field: str) -> datetime
     return utc.replace(tzinfo=None)
 
 
+_Day = date  # the type, for the fields below: the first of them is named ``date``
+
+
 @dataclass
 class MeetingDetails:
     """What the scheduling form gathers, in the organiser's local time."""
 
     title: str = ""
     agenda: str = ""
-    date: date | None = None
+    date: _Day | None = None
     start_time: time | None = None
     end_time: time | None = None
-    end_date: date | None = None
+    end_date: _Day | None = None
     timezone: str = "UTC"
     location: str = ""
     meeting_url: str = ""
@@ -198,7 +178,7 @@ def default_timezone(community) -> str:
 # --- writing ------------------------------------------------------------------------------
 
 def _require_scheduler(actor, community):
-    if not can_schedule(actor, community):
+    if not permissions.can_schedule(actor, community):
         raise NotAllowed("Only the community's coordinators can schedule and change meetings.")
 
 
@@ -272,7 +252,7 @@ def respond(user, event: Event, response: str) -> Rsvp:
     :raise NotAllowed: not an active member of the meeting's community.
     :raise DomainError: an unknown answer, or the meeting is cancelled or over.
     """
-    if not permissions.is_member(user, event.community):
+    if not permissions.is_member(user, permissions.community_of(event)):
         raise NotAllowed("Only members of this community can answer. Join it first.")
     if response not in RSVP_RESPONSES:
         raise DomainError("Answer yes, maybe or no.", field="response")
@@ -354,8 +334,8 @@ def upcoming_for(user, limit: int = 5) -> list[tuple[Event, str | None]]:
 def rsvp_counts(event: Event) -> dict[str, int]:
     """How many answered yes, maybe and no (zeros included)."""
     counts = dict.fromkeys(RSVP_RESPONSES, 0)
-    counts.update(db.session.execute(
-        select(Rsvp.response, func.count()).where(Rsvp.event_id == event.id).group_by(Rsvp.response)).all())
+    counts.update({response: n for response, n in db.session.execute(
+        select(Rsvp.response, func.count()).where(Rsvp.event_id == event.id).group_by(Rsvp.response))})
     return counts
 
 

@@ -57,13 +57,13 @@ def meetings(slug):
     when = "past" if request.args.get("when") == "past" else "upcoming"
     return render_template("events/list.html", community=community, when=when,
                            pagination=services.meeting_list(community, when, page_arg(request)),
-                           can_schedule=services.can_schedule(current_user, community))
+                           can_schedule=permissions.can_schedule(current_user, community))
 
 
 @bp.route("/c/<slug>/meetings/new", methods=["GET", "POST"])
 def new_meeting(slug):
     community = _readable_community(slug)
-    permissions.require(services.can_schedule(current_user, community))
+    permissions.require(permissions.can_schedule(current_user, community))
     form = MeetingForm()
     if request.method == "GET":
         form.timezone.data = services.default_timezone(community)
@@ -86,13 +86,13 @@ def new_meeting(slug):
 def meeting(event_id):
     event = _event(event_id)
     community = event.community
-    see_attendees = services.can_see_attendees(current_user, community)
+    see_attendees = permissions.can_see_attendees(current_user, community)
     return render_template(
         "events/meeting.html", event=event, community=community,
         counts=services.rsvp_counts(event) if see_attendees else None,
         attendees=services.attendees(event) if see_attendees else None,
         my_response=services.response_of(current_user, event),
-        can_rsvp=services.can_rsvp(current_user, event), can_manage=services.can_manage_event(current_user, event),
+        can_rsvp=permissions.can_rsvp(current_user, event), can_manage=permissions.can_manage_event(current_user, event),
         responses=RSVP_RESPONSES, labels=RSVP_LABELS)
 
 
@@ -108,7 +108,7 @@ def meeting_ics(event_id):
 @bp.route("/meetings/<int:event_id>/edit", methods=["GET", "POST"])
 def edit(event_id):
     event = _event(event_id)
-    permissions.require(services.can_manage_event(current_user, event))
+    permissions.require(permissions.can_manage_event(current_user, event))
     if event.is_cancelled:
         flash("This meeting is cancelled; schedule a new one instead.", "info")
         return redirect(url_for(".meeting", event_id=event.id))
@@ -131,7 +131,7 @@ def edit(event_id):
 @bp.route("/meetings/<int:event_id>/cancel", methods=["POST"])
 def cancel(event_id):
     event = _event(event_id)
-    permissions.require(services.can_manage_event(current_user, event))
+    permissions.require(permissions.can_manage_event(current_user, event))
     try:
         services.cancel_meeting(current_user._get_current_object(), event)
     except DomainError as exc:
@@ -159,7 +159,7 @@ def rsvp(event_id):
 def notes(event_id):
     """The meeting's notes; coordinators write them here once the meeting has started."""
     event = _event(event_id)
-    can_write = services.can_manage_event(current_user, event)
+    can_write = permissions.can_manage_event(current_user, event)
     form = NotesForm()
     if request.method == "POST":
         permissions.require(can_write)

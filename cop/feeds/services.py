@@ -47,7 +47,8 @@ def user_for_token(token: str) -> User | None:
     if not token or len(token) > 64:
         return None
     user = db.session.scalar(select(User).where(User.feed_token == token))
-    if user is None or user.is_disabled or not secrets.compare_digest(user.feed_token, token):
+    # (The row was found by this token, so it has one: the comparison is a constant-time second look.)
+    if user is None or user.is_disabled or not secrets.compare_digest(user.feed_token or "", token):
         return None
     return user
 
@@ -67,15 +68,9 @@ def reset_feed_token(user: User) -> str:
     return user.feed_token
 
 
-def readable_communities(reader):
-    """A select of the communities whose content ``reader`` (a user, or None) may read in a feed."""
-    if reader is None:
-        return db.select(Community).where(Community.visibility == "open")
-    return permissions.visible_communities(reader)
-
-
 def _readable_ids(reader):
-    return readable_communities(reader).with_only_columns(Community.id)
+    """The communities whose content ``reader`` (a user, or None: anonymous, the open ones) may read in a feed."""
+    return permissions.visible_communities(reader).with_only_columns(Community.id)
 
 
 def member_communities(user) -> list[Community]:
@@ -89,7 +84,7 @@ def member_communities(user) -> list[Community]:
 
 def community_for_feed(reader, slug: str) -> Community | None:
     """The community if ``reader`` may read its content, else None (missing and forbidden alike)."""
-    return db.session.scalar(readable_communities(reader).where(Community.slug == slug))
+    return db.session.scalar(permissions.visible_communities(reader).where(Community.slug == slug))
 
 
 def community_threads(community, limit: int = FEED_LENGTH) -> list[Thread]:

@@ -88,7 +88,7 @@ def desired_roles(groups: list[str]) -> tuple[dict[int, tuple[str, str]], dict[i
     if not wanted:
         return {}, {}
     ids = dict(db.session.execute(select(Community.slug, Community.id)
-                                  .where(Community.slug.in_({m.community_slug for m in wanted}))).all())
+                                  .where(Community.slug.in_({m.community_slug for m in wanted}))).tuples().all())
     roles: dict[int, tuple[str, str]] = {}
     sponsorships: dict[int, str] = {}
     for mapping in wanted:
@@ -111,7 +111,7 @@ def sync_memberships(user, groups: list[str], source: str) -> int:
     managed = {m.community_id: m for m in db.session.scalars(select(Membership).where(
         Membership.user_id == user.id, Membership.directory_group.is_not(None)))}
     current = dict(db.session.execute(select(community_sponsors.c.community_id, community_sponsors.c.directory_group)
-                                      .where(community_sponsors.c.user_id == user.id)).all())
+                                      .where(community_sponsors.c.user_id == user.id)).tuples().all())
     communities = {c.id: c for c in db.session.scalars(select(Community).where(
         Community.id.in_(set(roles) | set(managed) | set(sponsorships) | set(current))))}
 

@@ -4,13 +4,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cop.extensions import Model, utcnow
+from cop.extensions import Model, in_list, utcnow
 
 if TYPE_CHECKING:
     from cop.accounts.models import User
     from cop.communities.models import Community
 
-PROVIDERS = ("oidc", "ldap")
 MAPPED_ROLES = ("member", "coordinator", "sponsor")
 
 
@@ -52,7 +51,7 @@ class GroupMapping(Model):
     __tablename__ = "group_mappings"
     __table_args__ = (
         UniqueConstraint("group_name", "community_id", "role"),
-        CheckConstraint("role IN ('member', 'coordinator', 'sponsor')", name="role"),
+        CheckConstraint(f"role IN {in_list(MAPPED_ROLES)}", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

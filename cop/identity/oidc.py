@@ -13,6 +13,8 @@ One ``OidcClient`` per app keeps the discovery document (an hour) and the JWKS.
 import logging
 import secrets
 import time
+from collections.abc import Mapping
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import requests
@@ -20,7 +22,7 @@ from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from flask import current_app
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jwt import JWTClaimsRegistry
 
 from cop.identity.errors import ProviderUnavailable, SignInRejected
@@ -40,7 +42,7 @@ UNVERIFIED = ("We could not verify the answer from the sign-in service, so you a
 
 
 class OidcClient:
-    def __init__(self, config):
+    def __init__(self, config: Mapping[str, Any]) -> None:
         self.issuer = config["OIDC_ISSUER"]
         self.client_id = config["OIDC_CLIENT_ID"]
         self.client_secret = config.get("OIDC_CLIENT_SECRET")
@@ -92,7 +94,8 @@ class OidcClient:
         if self._keys is None or refresh:
             data = self._get_json(self.metadata()["jwks_uri"], "jwks")
             try:
-                self._keys = KeySet.import_key_set(data)
+                # Whatever JSON the provider sent: import_key_set checks its shape (its errors are caught here).
+                self._keys = KeySet.import_key_set(cast(KeySetSerialization, data))
             except (JoseError, ValueError, KeyError, TypeError) as exc:
                 raise ProviderUnavailable(UNAVAILABLE, f"jwks: {exc}") from None
         return self._keys

@@ -163,8 +163,9 @@ def sign_in_external(provider: str, subject: str, profile: ExternalProfile) -> U
             raise AccountRefused("Your cop account is disabled. Ask a cop administrator if this is a mistake.",
                                  "disabled account")
     else:
-        user = find_user_by_email(email)
-        if user is not None:
+        existing = find_user_by_email(email)
+        if existing is not None:
+            user = existing
             _check_link_allowed(user, provider, profile, email)
             user.auth_source = provider
             audit.record(user, "account.link", user, detail=f"{provider}: {email}")

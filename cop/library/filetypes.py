@@ -74,10 +74,6 @@ class FileType:
     mime: str
     label: str
 
-    @property
-    def is_text(self) -> bool:
-        return self.mime == TEXT_MIME
-
 
 def label_for(mime: str | None) -> str:
     return ALLOWED.get(mime or "", "File")

@@ -40,38 +40,6 @@ _UNSAFE_IN_FILENAME = set('<>:"|?*')
 
 # --- rules -------------------------------------------------------------------------
 
-def can_add(user, community) -> bool:
-    """Active members add resources to their community's library."""
-    return permissions.is_member(user, community)
-
-
-def can_edit(user, resource) -> bool:
-    """The author (while a member) and the community's coordinators (and admins) edit a resource."""
-    if resource.is_deleted:
-        return False
-    is_author = getattr(user, "id", None) is not None and user.id == resource.author_id
-    return (is_author and permissions.is_member(user, resource.community)) or \
-        permissions.can_manage(user, resource.community)
-
-
-def can_add_version(user, resource) -> bool:
-    """Documents are written together: any active member saves a new version.
-    A file's new version replaces what people download, so it is for those who may edit it.
-    Links have no versions."""
-    if resource.is_deleted:
-        return False
-    if resource.kind == "document":
-        return permissions.is_member(user, resource.community)
-    if resource.kind == "file":
-        return can_edit(user, resource)
-    return False
-
-
-def can_curate(user, resource) -> bool:
-    """Coordinators (and admins) feature and delete resources."""
-    return not resource.is_deleted and permissions.can_manage(user, resource.community)
-
-
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise NotAllowed(message)
@@ -120,7 +88,7 @@ def _clean_note(note: str) -> str:
 
 
 def _new_resource(author, community, kind, title, description, tags, **fields) -> Resource:
-    _require(can_add(author, community), "Only members of this community can add to its library. Join it first.")
+    _require(permissions.can_add_resource(author, community), "Only members of this community can add to its library. Join it first.")
     title = clean_title(title, "resource", TITLE_MAX)
     now = utcnow()
     resource = Resource(community_id=community.id, kind=kind, title=title, description_md=description or "",
@@ -178,7 +146,7 @@ def add_file(author, community, *, stream, filename, title="", description="", t
         description or note.
     :raise storage.UploadTooLarge: over ``MAX_UPLOAD_MB``; nothing is kept.
     """
-    _require(can_add(author, community), "Only members of this community can add to its library. Join it first.")
+    _require(permissions.can_add_resource(author, community), "Only members of this community can add to its library. Join it first.")
     name = safe_filename(filename)
     resource = _new_resource(author, community, "file", (title or "").strip() or name, description, tags,
                              latest_version=1)
@@ -220,7 +188,7 @@ def upload_version(author, resource, *, stream, filename, change_note="") -> Res
     :raise DomainError: a refused or empty file, or a long note.
     :raise storage.UploadTooLarge: over ``MAX_UPLOAD_MB``; nothing is kept.
     """
-    _require(resource.kind == "file" and can_add_version(author, resource),
+    _require(resource.kind == "file" and permissions.can_add_version(author, resource),
              "Only the author and the coordinators can upload a new version.")
     version = _file_version(author, stream, safe_filename(filename), change_note, resource.latest_version + 1)
     return _append_version(author, resource, version)
@@ -235,7 +203,7 @@ def save_document(author, resource, *, body, change_note="", base_version: int |
     :raise NotAllowed: not an active member, or not a document.
     :raise DomainError: a newer version exists, the text is unchanged, empty or unrenderable.
     """
-    _require(resource.kind == "document" and can_add_version(author, resource),
+    _require(resource.kind == "document" and permissions.can_add_version(author, resource),
              "Only members of this community can edit its documents.")
     if base_version is not None and base_version != resource.latest_version:
         raise DomainError(f"Someone saved version {resource.latest_version} while you were editing. Your text is "
@@ -267,7 +235,7 @@ def update_resource(editor, resource, *, title, description="", tags="", url=Non
     :raise NotAllowed: neither the author nor a coordinator.
     :raise DomainError: bad title, description or URL.
     """
-    _require(can_edit(editor, resource), "Only the author and the coordinators can edit this resource.")
+    _require(permissions.can_edit_resource(editor, resource), "Only the author and the coordinators can edit this resource.")
     title = clean_title(title, "resource", TITLE_MAX)
     html = _render(description, "description", DESCRIPTION_MAX)
     if resource.kind == "link":
@@ -285,7 +253,7 @@ def set_featured(actor, resource, featured: bool) -> None:
 
     :raise NotAllowed: not a coordinator.
     """
-    _require(can_curate(actor, resource), "Only the community's coordinators can feature resources.")
+    _require(permissions.can_curate_resource(actor, resource), "Only the community's coordinators can feature resources.")
     resource.is_featured = bool(featured)
     audit.record(actor, "resource.feature" if featured else "resource.unfeature", resource, resource.community,
                  detail=resource.title)
@@ -297,7 +265,7 @@ def delete_resource(actor, resource) -> None:
 
     :raise NotAllowed: not a coordinator.
     """
-    _require(can_curate(actor, resource), "Only the community's coordinators can delete resources.")
+    _require(permissions.can_curate_resource(actor, resource), "Only the community's coordinators can delete resources.")
     resource.is_deleted = True
     resource.is_featured = False
     audit.record(actor, "resource.delete", resource, resource.community, detail=resource.title)
@@ -408,4 +376,4 @@ def document_diff(resource, a, b) -> tuple[ResourceVersion, ResourceVersion, lis
     older, newer = get_version(resource, a), get_version(resource, b)
     if older is None or newer is None:
         return None
-    return older, newer, unified_diff(older.body_md, newer.body_md, context=3)
+    return older, newer, unified_diff(older.body_md or "", newer.body_md or "", context=3)

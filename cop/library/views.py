@@ -80,13 +80,13 @@ def index(slug):
     pagination = services.library_page(community, kind=kind, tag=tag, sort=sort, page=page_arg(request))
     return render_template("library/list.html", community=community, pagination=pagination, kind=kind, tag=tag,
                            sort=sort, kinds=KINDS, kind_labels=KIND_LABELS,
-                           can_add=services.can_add(current_user, community))
+                           can_add=permissions.can_add_resource(current_user, community))
 
 
 @bp.route("/c/<slug>/library/new/<any(file, link, document):kind>", methods=["GET", "POST"])
 def new_resource(slug, kind):
     community = _readable_community(slug)
-    permissions.require(services.can_add(current_user, community))
+    permissions.require(permissions.can_add_resource(current_user, community))
     form = NEW_FORMS[kind]()
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:200]  # from a knowledge gap
@@ -126,9 +126,9 @@ def resource(resource_id):
     return render_template(
         "library/resource.html", resource=resource, community=resource.community, current=current,
         versions=services.versions(resource), threads=services.linking_threads(resource, current_user),
-        can_edit=services.can_edit(current_user, resource),
-        can_add_version=services.can_add_version(current_user, resource),
-        can_curate=services.can_curate(current_user, resource), label_for=label_for)
+        can_edit=permissions.can_edit_resource(current_user, resource),
+        can_add_version=permissions.can_add_version(current_user, resource),
+        can_curate=permissions.can_curate_resource(current_user, resource), label_for=label_for)
 
 
 @bp.route("/r/<int:resource_id>/v/<int:number>")
@@ -225,7 +225,7 @@ def diff(resource_id):
 @bp.route("/r/<int:resource_id>/edit", methods=["GET", "POST"])
 def edit(resource_id):
     resource = _resource(resource_id)
-    permissions.require(services.can_edit(current_user, resource))
+    permissions.require(permissions.can_edit_resource(current_user, resource))
     form = EditForm()
     if request.method == "GET":
         form.process(data=dict(title=resource.title, description=resource.description_md, url=resource.url or "",
@@ -250,7 +250,7 @@ def new_version(resource_id):
     resource = _resource(resource_id)
     if resource.kind == "link":
         return redirect(url_for(".edit", resource_id=resource.id))
-    permissions.require(services.can_add_version(current_user, resource))
+    permissions.require(permissions.can_add_version(current_user, resource))
     if resource.kind == "file":
         return _upload_version(resource)
     return _write_version(resource)
@@ -307,7 +307,7 @@ def _write_version(resource):
 @bp.route("/r/<int:resource_id>/feature", methods=["POST"])
 def feature(resource_id):
     resource = _resource(resource_id)
-    permissions.require(services.can_curate(current_user, resource))
+    permissions.require(permissions.can_curate_resource(current_user, resource))
     featured = request.form.get("featured") == "1"
     services.set_featured(current_user, resource, featured)
     flash("Resource featured." if featured else "Resource no longer featured.", "success")
@@ -317,7 +317,7 @@ def feature(resource_id):
 @bp.route("/r/<int:resource_id>/delete", methods=["POST"])
 def delete(resource_id):
     resource = _resource(resource_id)
-    permissions.require(services.can_curate(current_user, resource))
+    permissions.require(permissions.can_curate_resource(current_user, resource))
     community = resource.community
     services.delete_resource(current_user, resource)
     flash(f"“{resource.title}” deleted from the library.", "info")

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cop.accounts.models import User
 from cop.communities.models import community_sponsors
+from cop.database import rowcount
 from cop.extensions import db, utcnow
 from cop.notifications import services
 from cop.notifications.mail import (Mailer, MailError, RecipientRefused, absolute_url, build_message,
@@ -84,7 +85,7 @@ def _claim_notification(notification_id: int, now) -> bool:
         or_(Notification.mail_claimed_at.is_(None), Notification.mail_claimed_at < now - CLAIM_TIMEOUT),
     ).values(mail_claimed_at=now))
     db.session.commit()
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def _still_readable(notification) -> bool:
@@ -101,7 +102,7 @@ def _send_notifications(ids, mailer: Mailer, result: RunResult) -> None:
         now = utcnow()
         if not _claim_notification(notification_id, now):
             continue  # sent already, another sender holds it, or it is no longer an immediate one
-        notification = db.session.get(Notification, notification_id)
+        notification = db.session.get_one(Notification, notification_id)
         if not _still_readable(notification):
             notification.emailed_at, notification.mail_error = now, "not sent: no longer visible to the recipient"
             db.session.commit()
@@ -115,7 +116,7 @@ def _send_notifications(ids, mailer: Mailer, result: RunResult) -> None:
             continue
         except Exception as exc:  # the server failed (MailError) or a bug: release the row for a retry
             db.session.rollback()
-            notification = db.session.get(Notification, notification_id)
+            notification = db.session.get_one(Notification, notification_id)
             notification.mail_claimed_at, notification.mail_error = None, str(exc)[:300] or type(exc).__name__
             db.session.commit()
             raise
@@ -192,12 +193,12 @@ def _claim_digest(record: Digest, now) -> bool:
         Digest.id == record.id, Digest.sent_at.is_(None),
         or_(Digest.claimed_at.is_(None), Digest.claimed_at < now - CLAIM_TIMEOUT)).values(claimed_at=now))
     db.session.commit()
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def digest_message(user, record: Digest, notifications):
     """The digest e-mail: the notifications grouped by kind, each kind with its own unsubscribe link."""
-    groups = OrderedDict((kind, []) for kind in KINDS)
+    groups: OrderedDict[str, list[dict]] = OrderedDict((kind, []) for kind in KINDS)
     for notification in notifications:
         groups[notification.kind].append(_item(notification))
     sections = [{"kind": kind, "label": KIND_LABELS[kind], "items": items,
@@ -225,7 +226,7 @@ def _send_digest(user_id: int, cadence: str, period: str, now, mailer: Mailer, r
     db.session.commit()
     if not _claim_digest(record, now):
         return
-    user = db.session.get(User, user_id)
+    user = db.session.get_one(User, user_id)
     items = [] if user.is_disabled else list(db.session.scalars(
         services.readable_notifications(user).where(Notification.digest_id == record.id)))
     if not items:
@@ -297,7 +298,7 @@ def send_sponsor_summaries(now=None) -> RunResult:
     result = RunResult()
     with Mailer() as mailer:
         for user_id in sponsor_ids:
-            user = db.session.get(User, user_id)
+            user = db.session.get_one(User, user_id)
             if user.is_disabled or services.cadence_of(user_id, SPONSOR_SUMMARY) == "never":
                 continue
             record = _digest_record(user_id, "sponsor", period_name, now)

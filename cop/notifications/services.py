@@ -16,6 +16,7 @@ from cop.accounts.models import User
 from cop.communities.models import Community, community_sponsors
 from cop.discussions.models import Thread
 from cop.errors import DomainError, NotAllowed
+from cop.database import rowcount
 from cop.extensions import db, utcnow
 from cop.notifications import mail
 from cop.notifications.models import (CADENCES, DEFAULT_CADENCE, DIGEST_CADENCES, KIND_LABELS, KINDS,
@@ -92,7 +93,7 @@ def mark_all_read(user) -> int:
     unread = select(Notification.id).where(_readable(user), Notification.read_at.is_(None))
     result = db.session.execute(update(Notification).where(Notification.id.in_(unread)).values(read_at=utcnow()))
     db.session.commit()
-    return result.rowcount
+    return rowcount(result)
 
 
 def target_of(notification) -> tuple[str, dict]:
@@ -362,7 +363,7 @@ def watches_of(user) -> dict[str, list]:
     visible_ids = set(db.session.scalars(visible))
     return {
         "communities": [w for w in rows if w.community_id and w.community_id in visible_ids],
-        "threads": [w for w in rows if w.thread_id and not w.thread.is_deleted
+        "threads": [w for w in rows if w.thread is not None and not w.thread.is_deleted
                     and w.thread.community_id in visible_ids][:100],
         "muted_tags": [w for w in rows if w.tag_id],
     }

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 from cop.communities.models import Community
 from cop.communities.services import active_member_count_of
 from cop.discussions.models import Post, Thread
+from cop.database import rowcount
 from cop.extensions import db
 from cop.library.models import Resource, ResourceVersion
 
@@ -54,7 +55,7 @@ def _latest_version_of_resource():
 def _fix(model, column, truth) -> int:
     stmt = (update(model).where(column.is_distinct_from(truth)).values({column.key: truth})
             .execution_options(synchronize_session=False))
-    return db.session.execute(stmt).rowcount
+    return rowcount(db.session.execute(stmt))
 
 
 def repair_counters() -> Repaired:
@@ -79,5 +80,5 @@ def wrong_counters() -> dict[str, int]:
         "member_count": (Community, Community.member_count, active_member_count_of(Community.id).scalar_subquery()),
         "latest_version": (Resource, Resource.latest_version, _latest_version_of_resource()),
     }
-    return {name: db.session.scalar(select(func.count()).select_from(model).where(column.is_distinct_from(truth)))
-            for name, (model, column, truth) in checks.items()}
+    return {name: db.session.execute(select(func.count()).select_from(model).where(column.is_distinct_from(truth)))
+            .scalar_one() for name, (model, column, truth) in checks.items()}

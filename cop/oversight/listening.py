@@ -26,8 +26,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import DateTime, Integer, bindparam, func, or_, select
+from sqlalchemy import DateTime, Integer, bindparam, case, func, or_, select
 
 from cop.communities.models import community_domain_tags
 from cop.discussions.models import FIVE_WS_KINDS, Post, Thread, ThreadFiveWs, thread_tags
@@ -36,7 +37,8 @@ from cop.extensions import db
 from cop.oversight.metrics import Figure, percent, to_hours
 from cop.oversight.periods import Period, trend_window
 from cop.oversight.sections import ShareOfVoice
-from cop.oversight.sql import flag, is_current, medians, readable_ids, seconds_between, visible_post, whole_weeks, within
+from cop.oversight.sql import (flag, is_current, median_ranked, readable_ids, seconds_between, visible_post, whole_weeks,
+                               within)
 
 ATTENTION_LIMIT = 10
 
@@ -154,19 +156,25 @@ def _mixes(rows, key_count: int) -> dict[tuple, SentimentMix]:
             for keys, e in grouped.items()}
 
 
+def _bound(name: str) -> datetime:
+    """A bound parameter standing for one end of a ``Period`` in the statements cached below: the time is
+    given when the statement runs (mypy is told it is the datetime it stands for)."""
+    return cast(datetime, bindparam(name, type_=DateTime))
+
+
 @functools.lru_cache(maxsize=8)
 def _sentiment_statements(dialect: str) -> tuple:
     """``sentiment_mix``'s and ``sentiment_trend``'s statements, built once per dialect (community ``cid``,
     periods ``cur_start``/``cur_end``/``prev_start`` and the trend window ``w_start``/``w_end`` bound)."""
     cid = bindparam("cid", type_=Integer)
-    current = Period(bindparam("cur_start", type_=DateTime), bindparam("cur_end", type_=DateTime))
-    span = Period(bindparam("prev_start", type_=DateTime), current.end)
+    current = Period(_bound("cur_start"), _bound("cur_end"))
+    span = Period(_bound("prev_start"), current.end)
     rows = (select(is_current(Post.created_at, current).label("w"), Post.sentiment_label.label("label"),
                    Post.sentiment.label("score"))
             .join(Thread, Thread.id == Post.thread_id)
             .where(Thread.community_id == cid, visible_post(), within(Post.created_at, span)).subquery())
     mix = select(rows.c.w, rows.c.label, func.count(), func.sum(rows.c.score)).group_by(rows.c.w, rows.c.label)
-    window = Period(bindparam("w_start", type_=DateTime), bindparam("w_end", type_=DateTime))
+    window = Period(_bound("w_start"), _bound("w_end"))
     rows = (select(whole_weeks(Post.created_at, window.start).label("wk"), Post.sentiment_label.label("label"),
                    Post.sentiment.label("score"))
             .join(Thread, Thread.id == Post.thread_id)
@@ -192,18 +200,26 @@ def sentiment_trend(community, period: Period) -> list[SentimentWeek]:
                           mixes.get((week,), SentimentMix())) for week in range(weeks)]
 
 
-def needs_attention(community, period: Period, limit: int = ATTENTION_LIMIT) -> list[AttentionThread]:
-    """Open threads with no reply by anyone else yet whose opening post reads negative, most negative first."""
+@functools.lru_cache(maxsize=8)
+def _needs_attention_statement(dialect: str, limit: int):
+    """``needs_attention``'s statement, built once (community ``cid`` and the period's end ``p_end`` bound)."""
     from cop.accounts.models import User
 
-    stmt = (select(Thread.id, Thread.title, Thread.kind, Thread.created_at, Post.sentiment, User.display_name)
+    return (select(Thread.id, Thread.title, Thread.kind, Thread.created_at, Post.sentiment, User.display_name)
             .join(Post, Post.id == Thread.opening_post_id).outerjoin(User, User.id == Thread.author_id)
-            .where(Thread.community_id == community.id, Thread.status == "open", Thread.is_deleted.is_(False),
-                   Thread.kind != "announcement", Thread.first_reply_at.is_(None), Thread.created_at < period.end,
-                   Post.is_deleted.is_(False), Post.is_hidden.is_(False), Post.sentiment_label == "negative")
+            .where(Thread.community_id == bindparam("cid", type_=Integer), Thread.status == "open",
+                   Thread.is_deleted.is_(False), Thread.kind != "announcement", Thread.first_reply_at.is_(None),
+                   Thread.created_at < bindparam("p_end", type_=DateTime), Post.is_deleted.is_(False),
+                   Post.is_hidden.is_(False), Post.sentiment_label == "negative")
             .order_by(Post.sentiment, Thread.created_at, Thread.id).limit(limit))
+
+
+def needs_attention(community, period: Period, limit: int = ATTENTION_LIMIT) -> list[AttentionThread]:
+    """Open threads with no reply by anyone else yet whose opening post reads negative, most negative first."""
+    stmt = _needs_attention_statement(db.session.get_bind().dialect.name, limit)
     return [AttentionThread(tid, title, kind, created, float(score), name)
-            for tid, title, kind, created, score, name in db.session.execute(stmt)]
+            for tid, title, kind, created, score, name in db.session.execute(
+                stmt, {"cid": community.id, "p_end": period.end})]
 
 
 def voice_sentiment(community, period: Period, viewer=None, share: ShareOfVoice | None = None) -> VoiceSentiment:
@@ -237,24 +253,39 @@ def voice_sentiment(community, period: Period, viewer=None, share: ShareOfVoice 
     return VoiceSentiment(names, here, here + mixes.get((0,), SentimentMix()))
 
 
-def five_ws_use(community, period: Period) -> tuple[FiveWsUse, FiveWsUse]:
-    """Use of the 5 W's template in ``period`` and the period before it: two grouped queries."""
-    span = Period(period.previous().start, period.end)
-    has = flag(ThreadFiveWs.thread_id.is_not(None))
-    base = (select(is_current(Thread.created_at, period).label("w"), has.label("t"),
-                   seconds_between(Thread.first_reply_at, Thread.created_at).label("x"),
-                   Thread.first_reply_at.label("replied"))
+@functools.lru_cache(maxsize=8)
+def _five_ws_statement(dialect: str):
+    """``five_ws_use``'s statement, built once (community ``cid``, periods ``cur_start``/``cur_end``/
+    ``prev_start`` bound): threads with and without the template per period, and the median time to
+    first reply of each group, in one pass."""
+    current = Period(_bound("cur_start"), _bound("cur_end"))
+    span = Period(_bound("prev_start"), current.end)
+    rows = (select(is_current(Thread.created_at, current).label("w"),
+                   flag(ThreadFiveWs.thread_id.is_not(None)).label("t"),
+                   case((Thread.first_reply_at.is_not(None), seconds_between(Thread.first_reply_at, Thread.created_at)))
+                   .label("x"))
             .outerjoin(ThreadFiveWs, ThreadFiveWs.thread_id == Thread.id)
-            .where(Thread.community_id == community.id, Thread.is_deleted.is_(False),
-                   Thread.kind.in_(FIVE_WS_KINDS), within(Thread.created_at, span)))
-    rows = base.subquery()
-    counts = {int(w): (int(n), int(t or 0)) for w, n, t in db.session.execute(
-        select(rows.c.w, func.count(), func.sum(rows.c.t)).group_by(rows.c.w))}
-    middle = medians(select(rows.c.w, rows.c.t, rows.c.x).where(rows.c.replied.is_not(None)), ("w", "t"))
+            .where(Thread.community_id == bindparam("cid", type_=Integer), Thread.is_deleted.is_(False),
+                   Thread.kind.in_(FIVE_WS_KINDS), within(Thread.created_at, span)).subquery())
+    ranked, median_x = median_ranked(rows, ("w", "t"))
+    return select(ranked.c.w, ranked.c.t, func.count(), median_x).group_by(ranked.c.w, ranked.c.t)
+
+
+def five_ws_use(community, period: Period) -> tuple[FiveWsUse, FiveWsUse]:
+    """Use of the 5 W's template in ``period`` and the period before it: one grouped query."""
+    counts: dict[tuple[int, int], int] = {}
+    middle: dict[tuple[int, int], float | None] = {}
+    for which, has, n, median in db.session.execute(
+            _five_ws_statement(db.session.get_bind().dialect.name),
+            {"cid": community.id, "cur_start": period.start, "cur_end": period.end,
+             "prev_start": period.previous().start}):
+        counts[(int(which), int(has))] = int(n)
+        middle[(int(which), int(has))] = None if median is None else float(median)
 
     def use(which):
-        threads, with_template = counts.get(which, (0, 0))
-        return FiveWsUse(threads, with_template, to_hours(middle.get((which, 1))), to_hours(middle.get((which, 0))))
+        with_template = counts.get((which, 1), 0)
+        return FiveWsUse(counts.get((which, 0), 0) + with_template, with_template,
+                         to_hours(middle.get((which, 1))), to_hours(middle.get((which, 0))))
 
     return use(1), use(0)
 

@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import BindParameter, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import BindParameter, and_, bindparam, case, func, or_, select, union_all
 
 from cop.accounts.models import User
 from cop.communities.models import Membership
@@ -39,8 +39,8 @@ from cop.events.models import Event
 from cop.extensions import db, utcnow
 from cop.library.models import Resource, ResourceVersion
 from cop.oversight.periods import Period
-from cop.oversight.sql import (datetime_param, flag, in_communities, is_current, marks, medians_statement,
-                               seconds_between, visible_post, within)
+from cop.oversight.sql import (datetime_param, flag, in_communities, is_current, marks, median_ranked, seconds_between,
+                               visible_post, within)
 
 WAIT_LIMIT = timedelta(hours=48)
 
@@ -213,29 +213,30 @@ def _core_statements(dialect: str, scoped: bool) -> dict:
     span = Period(previous.start, current.end)
     out = {}
 
-    # Threads started in either period: counts for volume and engagement.
+    # Threads started in either period, one row each with its visible replies: counts for volume and
+    # engagement, and the median time to first reply, in one pass over the threads.
     discussable = Thread.kind != "announcement"
+    replied = and_(discussable, Thread.first_reply_at.is_not(None))
     waited = and_(discussable, or_(
         and_(Thread.first_reply_at.is_(None), Thread.created_at < datetime_param("waited_before")),
         and_(Thread.first_reply_at.is_not(None),
              seconds_between(Thread.first_reply_at, Thread.created_at) > WAIT_LIMIT.total_seconds())))
+    visible_reply = and_(Post.thread_id == Thread.id, Post.parent_id.is_not(None), Post.is_deleted.is_(False),
+                         Post.is_hidden.is_(False), discussable)
     rows = (select(Thread.community_id.label("cid"), is_current(Thread.created_at, current).label("w"),
-                   flag(discussable).label("discussable"),
-                   flag(and_(discussable, Thread.first_reply_at.is_not(None))).label("replied"),
+                   flag(discussable).label("discussable"), flag(replied).label("replied"),
                    flag(Thread.kind == "question").label("questions"),
                    flag(and_(Thread.kind == "question", Thread.accepted_post_id.is_not(None))).label("answered"),
-                   flag(waited).label("waited"))
+                   flag(waited).label("waited"), func.count(Post.id).label("replies"),
+                   case((replied, seconds_between(Thread.first_reply_at, Thread.created_at))).label("x"))
+            .outerjoin(Post, visible_reply)
             .where(Thread.is_deleted.is_(False), within(Thread.created_at, span),
-                   in_communities(Thread.community_id, ids)).subquery())
-    out["threads"] = (select(rows.c.cid, rows.c.w, func.count(), *[func.sum(rows.c[n]) for n in _THREAD_SUMS])
-                      .group_by(rows.c.cid, rows.c.w))
-
-    # Visible replies on those threads (replies per thread).
-    rows = (select(Thread.community_id.label("cid"), is_current(Thread.created_at, current).label("w"))
-            .join(Post, Post.thread_id == Thread.id)
-            .where(Post.parent_id.is_not(None), visible_post(), discussable, within(Thread.created_at, span),
-                   in_communities(Thread.community_id, ids)).subquery())
-    out["replies"] = select(rows.c.cid, rows.c.w, func.count()).group_by(rows.c.cid, rows.c.w)
+                   in_communities(Thread.community_id, ids))
+            .group_by(Thread.id).subquery())
+    ranked, median_x = median_ranked(rows, ("cid", "w"))
+    out["threads"] = (select(ranked.c.cid, ranked.c.w, func.count(), *[func.sum(ranked.c[n]) for n in _THREAD_SUMS],
+                             median_x)
+                      .group_by(ranked.c.cid, ranked.c.w))
 
     # Posts, resources, versions and the people behind them, by the contributors' department: the
     # departments other than the community's main one add up to the contributors from outside it.
@@ -270,16 +271,10 @@ def _core_statements(dialect: str, scoped: bool) -> dict:
                in_communities(Membership.community_id, ids))
         .group_by(Membership.community_id))
 
-    # Median time to first reply.
-    values = (select(Thread.community_id.label("cid"), is_current(Thread.created_at, current).label("w"),
-                     seconds_between(Thread.first_reply_at, Thread.created_at).label("x"))
-              .where(Thread.is_deleted.is_(False), discussable, Thread.first_reply_at.is_not(None),
-                     within(Thread.created_at, span), in_communities(Thread.community_id, ids)))
-    out["first_reply"] = medians_statement(values, ("cid", "w"))
     return out
 
 
-_THREAD_SUMS = ("discussable", "replied", "questions", "answered", "waited")
+_THREAD_SUMS = ("discussable", "replied", "questions", "answered", "waited", "replies")
 
 
 def core_figures(ids, current: Period, now: datetime | None = None,
@@ -287,7 +282,7 @@ def core_figures(ids, current: Period, now: datetime | None = None,
     """Every metric in ``METRICS`` for the communities ``ids`` (all when None), for ``current`` and
     the period before it: ``{community_id: (current values, previous values)}``.
 
-    Seven grouped queries whatever the number of communities (six when the
+    Five grouped queries whatever the number of communities (four when the
     communities' main departments, ``main_departments(ids)``, are given), built once
     (``_core_statements``). Communities with no activity at all may be missing from the
     result (read them as zeros).
@@ -305,10 +300,11 @@ def core_figures(ids, current: Period, now: datetime | None = None,
         used = params if waited else {k: v for k, v in params.items() if k != "waited_before"}
         return db.session.execute(statements[name], used)
 
-    for cid, which, count, *sums in run("threads", waited=True):
+    first_reply: dict[tuple[int, int], float] = {}
+    for cid, which, count, *sums, median in run("threads", waited=True):
         tally.add(cid, which, new_threads=count, **dict(zip(_THREAD_SUMS, sums)))
-    for cid, which, count in run("replies"):
-        tally.add(cid, which, replies=count)
+        if median is not None:
+            first_reply[(cid, which)] = float(median)
     mains = main_departments(ids) if mains is None else mains
     for cid, which, dept, posts, resources, versions, contributors in run("activity"):
         outside = contributors if dept and mains.get(cid) and dept != mains[cid] else 0
@@ -319,7 +315,6 @@ def core_figures(ids, current: Period, now: datetime | None = None,
     for cid, members_now, members_before, new_now, new_before in run("members"):
         tally.add(cid, 1, members=members_now, new_members=new_now)
         tally.add(cid, 0, members=members_before, new_members=new_before)
-    first_reply = {tuple(row[:-1]): float(row[-1]) for row in run("first_reply")}
 
     return {cid: (_derive(tally, cid, 1, first_reply.get((cid, 1))), _derive(tally, cid, 0, first_reply.get((cid, 0))))
             for cid in tally.data.keys() | {cid for cid, _w in first_reply}}

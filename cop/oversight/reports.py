@@ -10,13 +10,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cop import caching
-from cop.extensions import db, utcnow
+from cop.extensions import utcnow
 from cop.oversight.metrics import EMPTY_FIGURES, METRICS, SECTIONS, Figure, core_figures, figure, main_departments
+from cop.oversight.models import Objective
 from cop.oversight.objectives import ObjectiveScore, objective_figures, objectives_of, score
 from cop.oversight.periods import REUSE_SECONDS, Period, objective_window
 from cop.oversight.sections import (Contributor, Gap, GridCell, ShareOfVoice, TrendPoint, accepted_elsewhere,
                                     knowledge_gaps, listening_grid, share_of_voice, top_contributors, trends)
-from cop.oversight.sql import readable_ids
+from cop.oversight.sql import readable_community_ids
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def community_report(community, period: Period, viewer=None, now: datetime | Non
     accepted elsewhere) to the communities they may read; without one, to
     open communities. A constant number of queries.
     """
-    return _report_and_window(community, period, viewer, now)[0]
+    return _report_and_window(community, period, viewer, now, objectives_of([community.id])[community.id])[0]
 
 
 def reused_report(community, period: Period, viewer, *, recent: bool) -> CommunityReport:
@@ -64,11 +65,17 @@ def reused_report(community, period: Period, viewer, *, recent: bool) -> Communi
 
     The objectives are scored afresh from the reused window figures, so an edited objective shows at once.
     """
-    readable = frozenset(db.session.scalars(readable_ids(viewer)))
-    key = (community.id, None if recent else period.start, period.length, readable)
-    report, window_figures = caching.cache("reports", size=64, max_age=REUSE_SECONDS).get(
-        key, lambda: _report_and_window(community, period, viewer, None), version=0)
+    key = (community.id, None if recent else period.start, period.length, readable_community_ids(viewer))
     mine = objectives_of([community.id])[community.id]
+    computed = []
+
+    def compute() -> tuple[CommunityReport, tuple[dict, dict] | None]:
+        computed.append(True)
+        return _report_and_window(community, period, viewer, None, mine)
+
+    report, window_figures = caching.cache("reports", size=64, max_age=REUSE_SECONDS).get(key, compute, version=0)
+    if computed:  # just computed, objectives scored
+        return report
     if mine and window_figures is None:  # objectives recorded since the figures were computed
         window_figures = core_figures([community.id], report.objective_window, report.generated_at).get(
             community.id, (EMPTY_FIGURES, EMPTY_FIGURES))
@@ -76,9 +83,10 @@ def reused_report(community, period: Period, viewer, *, recent: bool) -> Communi
     return replace(report, name=community.name, slug=community.slug, stage=community.stage, objectives=objectives)
 
 
-def _report_and_window(community, period: Period, viewer, now) -> tuple[CommunityReport, tuple[dict, dict] | None]:
-    """The report and the figures its objectives are scored on (None when it has no objectives: the
-    30-day window's figures, six more statements for any other period, are then not computed)."""
+def _report_and_window(community, period: Period, viewer, now,
+                       mine: list[Objective]) -> tuple[CommunityReport, tuple[dict, dict] | None]:
+    """The report and the figures its objectives (``mine``) are scored on (None when it has none: the
+    30-day window's figures, four more statements for any other period, are then not computed)."""
     now = now or utcnow()
     ids = [community.id]
     mains = main_departments(ids)
@@ -87,7 +95,6 @@ def _report_and_window(community, period: Period, viewer, now) -> tuple[Communit
     sections = [(key, title, [figure(m.key, current, previous) for m in METRICS.values() if m.section == key])
                 for key, title in SECTIONS]
     window = objective_window(period)
-    mine = objectives_of(ids)[community.id]
     window_figures = None
     objectives: list[ObjectiveScore] = []
     if mine:

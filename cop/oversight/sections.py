@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, func, or_, select, union_all
+from sqlalchemy import Integer, bindparam, case, func, or_, select, union_all
 
 from cop.accounts.models import User
 from cop.communities.models import Membership, community_domain_tags
@@ -19,8 +19,8 @@ from cop.extensions import db, utcnow
 from cop.library.models import Resource
 from cop.oversight.metrics import Figure, contributions, percent, to_hours
 from cop.oversight.periods import Period, trend_window
-from cop.oversight.sql import (datetime_literal, datetime_param, flag, is_current, marks, medians, medians_statement,
-                               readable_ids, seconds_between, visible_post, whole_weeks, within)
+from cop.oversight.sql import (datetime_param, flag, in_readable, is_current, marks, median_ranked, medians_statement,
+                               readable_scope, seconds_between, visible_post, whole_weeks, within)
 from cop.reactions.models import Reaction
 from cop.search.models import SearchLog
 from cop.tags.models import Tag
@@ -117,6 +117,21 @@ def top_contributors(community, period: Period, limit: int = TOP_LIMIT) -> list[
                 stmt, {"cid": community.id, "p_start": period.start, "p_end": period.end})]
 
 
+@functools.lru_cache(maxsize=8)
+def _accepted_elsewhere_statement(dialect: str, scoped: bool, limit: int):
+    """``accepted_elsewhere``'s statement, built once per dialect and reading scope (``in_readable``;
+    community ``cid`` and period ``p_start``/``p_end`` bound)."""
+    cid, period = bindparam("cid", type_=Integer), Period(datetime_param("p_start"), datetime_param("p_end"))
+    members = select(Membership.user_id).where(Membership.community_id == cid, Membership.status == "active")
+    answers = func.count()
+    return (select(User.id, User.display_name, User.handle, answers).select_from(Post)
+            .join(Thread, Thread.accepted_post_id == Post.id).join(User, User.id == Post.author_id)
+            .where(Post.author_id.in_(members), within(Post.created_at, period), Thread.is_deleted.is_(False),
+                   Thread.community_id != cid, in_readable(Thread.community_id, scoped))
+            .group_by(User.id, User.display_name, User.handle)
+            .order_by(answers.desc(), User.display_name, User.id).limit(limit))
+
+
 def accepted_elsewhere(community, period: Period, viewer=None, limit: int = TOP_LIMIT) -> list[Contributor]:
     """Active members of ``community`` whose answers were accepted in other communities (readable by ``viewer``).
 
@@ -125,16 +140,38 @@ def accepted_elsewhere(community, period: Period, viewer=None, limit: int = TOP_
     is always visible: the discussion services unmark it when it is deleted
     or hidden, so the posts' rows need not be read.
     """
-    members = select(Membership.user_id).where(Membership.community_id == community.id, Membership.status == "active")
-    answers = func.count()
-    stmt = (select(User.id, User.display_name, User.handle, answers).select_from(Post)
-            .join(Thread, Thread.accepted_post_id == Post.id).join(User, User.id == Post.author_id)
-            .where(Post.author_id.in_(members), within(Post.created_at, period), Thread.is_deleted.is_(False),
-                   Thread.community_id != community.id, Thread.community_id.in_(readable_ids(viewer)))
-            .group_by(User.id, User.display_name, User.handle)
-            .order_by(answers.desc(), User.display_name, User.id).limit(limit))
+    scoped, params = readable_scope(viewer)
+    stmt = _accepted_elsewhere_statement(db.session.get_bind().dialect.name, scoped, limit)
+    params |= {"cid": community.id, "p_start": period.start, "p_end": period.end}
     return [Contributor(uid, name, handle, accepted_answers=int(n))
-            for uid, name, handle, n in db.session.execute(stmt)]
+            for uid, name, handle, n in db.session.execute(stmt, params)]
+
+
+@functools.lru_cache(maxsize=8)
+def _share_of_voice_statement(dialect: str, scoped: bool):
+    """``share_of_voice``'s statement, built once per dialect and reading scope (``in_readable``; community
+    ``cid`` and periods ``cur_start``/``cur_end``/``prev_start`` bound).
+
+    Posts first: the posts of the tagged threads in both periods are counted thread by thread from the
+    covering post index, and only the threads that have some are then read (for their community and
+    deletion), instead of reading every tagged thread (~6,000 of them for a large community's tags)."""
+    cid = bindparam("cid", type_=Integer)
+    current = Period(datetime_param("cur_start"), datetime_param("cur_end"))
+    tagged = (select(thread_tags.c.thread_id)
+              .join(community_domain_tags, community_domain_tags.c.tag_id == thread_tags.c.tag_id)
+              .where(community_domain_tags.c.community_id == cid))
+    which = is_current(Post.created_at, current)
+    per_thread = (select(Post.thread_id.label("tid"), which.label("w"), Post.sentiment_label.label("label"),
+                         func.count().label("n"), func.sum(Post.sentiment).label("score"))
+                  .where(Post.thread_id.in_(tagged), Post.is_deleted.is_(False), Post.is_hidden.is_(False),
+                         within(Post.created_at, Period(datetime_param("prev_start"), current.end)))
+                  .group_by(Post.thread_id, which, Post.sentiment_label).subquery())
+    own = flag(Thread.community_id == cid)
+    return (select(per_thread.c.w, own, per_thread.c.label, func.sum(per_thread.c.n), func.sum(per_thread.c.score))
+            .select_from(per_thread).join(Thread, Thread.id == per_thread.c.tid)
+            .where(Thread.is_deleted.is_(False),
+                   or_(Thread.community_id == cid, in_readable(Thread.community_id, scoped)))
+            .group_by(per_thread.c.w, own, per_thread.c.label))
 
 
 def share_of_voice(community, period: Period, viewer=None) -> ShareOfVoice:
@@ -142,28 +179,18 @@ def share_of_voice(community, period: Period, viewer=None) -> ShareOfVoice:
 
     One statement for both periods, grouped by sentiment too: the listening report's *voice* section
     (``listening.voice_sentiment``) is folded from ``ShareOfVoice.sentiment`` instead of walking the same
-    posts again (on the large data set each walk is ~100 ms of SQL)."""
+    posts again (on the large data set each walk is ~100-200 ms of SQL)."""
     tags = list(db.session.scalars(
         select(Tag.name).join(community_domain_tags, community_domain_tags.c.tag_id == Tag.id)
         .where(community_domain_tags.c.community_id == community.id).order_by(Tag.name)))
     counts = {0: [0, 0], 1: [0, 0]}
     sentiment: list[tuple[int, str | None, int, float]] = []
     if tags:
-        previous = period.previous()
-        tagged = (select(thread_tags.c.thread_id).join(community_domain_tags,
-                                                      community_domain_tags.c.tag_id == thread_tags.c.tag_id)
-                  .where(community_domain_tags.c.community_id == community.id))
-        rows = (select(is_current(Post.created_at, period).label("w"),
-                       flag(Thread.community_id == community.id).label("own"),
-                       Post.sentiment_label.label("label"), Post.sentiment.label("score"))
-                .join(Thread, Thread.id == Post.thread_id)
-                .where(Thread.id.in_(tagged), visible_post(),
-                       within(Post.created_at, Period(previous.start, period.end)),
-                       or_(Thread.community_id == community.id, Thread.community_id.in_(readable_ids(viewer))))
-                .subquery())
-        for which, own, label, total, score in db.session.execute(
-                select(rows.c.w, rows.c.own, rows.c.label, func.count(), func.sum(rows.c.score))
-                .group_by(rows.c.w, rows.c.own, rows.c.label)):
+        scoped, params = readable_scope(viewer)
+        stmt = _share_of_voice_statement(db.session.get_bind().dialect.name, scoped)
+        params |= {"cid": community.id, "cur_start": period.start, "cur_end": period.end,
+                   "prev_start": period.previous().start}
+        for which, own, label, total, score in db.session.execute(stmt, params):
             which, own, total = int(which), int(own), int(total)
             counts[which][1] += total
             if own:
@@ -175,31 +202,52 @@ def share_of_voice(community, period: Period, viewer=None) -> ShareOfVoice:
                         percent(own_before, total_before), tuple(sentiment))
 
 
+@functools.lru_cache(maxsize=8)
+def _listening_grid_statement(dialect: str):
+    """``listening_grid``'s statement, built once (community ``cid``, period ``p_start``/``p_end`` and the
+    moment ages are measured at, ``now``, bound): the counts and the open threads' median age together."""
+    is_open = Thread.status == "open"
+    rows = (select(Thread.kind.label("kind"), Thread.priority.label("priority"), flag(is_open).label("open"),
+                   case((is_open, seconds_between(datetime_param("now"), Thread.created_at))).label("x"))
+            .where(Thread.community_id == bindparam("cid", type_=Integer), Thread.is_deleted.is_(False),
+                   Thread.kind.in_(GRID_KINDS), within(Thread.created_at, Period(datetime_param("p_start"),
+                                                                                datetime_param("p_end"))))
+            .subquery())
+    ranked, median_age = median_ranked(rows, ("kind", "priority"))
+    return (select(ranked.c.kind, ranked.c.priority, func.count(), func.sum(ranked.c.open), median_age)
+            .group_by(ranked.c.kind, ranked.c.priority))
+
+
 def listening_grid(community, period: Period, now: datetime | None = None) -> list[GridCell]:
     """Threads started in the period by kind (question, problem, idea) × priority (1, 2, 3),
-    with how many are still open and the median age of those (hours, at ``now``)."""
-    now = now or utcnow()
-    base = (Thread.community_id == community.id, Thread.is_deleted.is_(False), Thread.kind.in_(GRID_KINDS),
-            within(Thread.created_at, period))
-    counts = {(kind, priority): (int(n), int(n_open or 0)) for kind, priority, n, n_open in db.session.execute(
-        select(Thread.kind, Thread.priority, func.count(), func.sum(flag(Thread.status == "open")))
-        .where(*base).group_by(Thread.kind, Thread.priority))}
-    ages = medians(select(Thread.kind.label("kind"), Thread.priority.label("priority"),
-                          seconds_between(datetime_literal(now), Thread.created_at).label("x"))
-                   .where(*base, Thread.status == "open"), ("kind", "priority"))
-    return [GridCell(kind, priority, *counts.get((kind, priority), (0, 0)), to_hours(ages.get((kind, priority))))
-            for kind in GRID_KINDS for priority in GRID_PRIORITIES]
+    with how many are still open and the median age of those (hours, at ``now``): one statement."""
+    stmt = _listening_grid_statement(db.session.get_bind().dialect.name)
+    cells = {(kind, priority): (int(n), int(n_open or 0), age) for kind, priority, n, n_open, age in db.session.execute(
+        stmt, {"cid": community.id, "p_start": period.start, "p_end": period.end, "now": now or utcnow()})}
+    grid = []
+    for kind in GRID_KINDS:
+        for priority in GRID_PRIORITIES:
+            n, n_open, age = cells.get((kind, priority), (0, 0, None))
+            grid.append(GridCell(kind, priority, n, n_open, None if age is None else to_hours(float(age))))
+    return grid
+
+
+@functools.lru_cache(maxsize=8)
+def _knowledge_gaps_statement(dialect: str, limit: int):
+    """``knowledge_gaps``' statement, built once (community ``cid``, period ``p_start``/``p_end`` bound)."""
+    times = func.count()
+    return (select(SearchLog.normalized_query, times, func.max(SearchLog.created_at),
+                   func.min(flag(SearchLog.closed_at.is_not(None))))
+            .where(SearchLog.community_id == bindparam("cid", type_=Integer), SearchLog.result_count == 0,
+                   within(SearchLog.created_at, Period(datetime_param("p_start"), datetime_param("p_end"))))
+            .group_by(SearchLog.normalized_query).order_by(times.desc(), SearchLog.normalized_query).limit(limit))
 
 
 def knowledge_gaps(community, period: Period, limit: int = TOP_LIMIT) -> list[Gap]:
     """The most frequent searches in the community in the period that found nothing."""
-    times = func.count()
-    stmt = (select(SearchLog.normalized_query, times, func.max(SearchLog.created_at),
-                   func.min(flag(SearchLog.closed_at.is_not(None))))
-            .where(SearchLog.community_id == community.id, SearchLog.result_count == 0,
-                   within(SearchLog.created_at, period))
-            .group_by(SearchLog.normalized_query).order_by(times.desc(), SearchLog.normalized_query).limit(limit))
-    return [Gap(query, int(n), last, bool(answered)) for query, n, last, answered in db.session.execute(stmt)]
+    stmt = _knowledge_gaps_statement(db.session.get_bind().dialect.name, limit)
+    return [Gap(query, int(n), last, bool(answered)) for query, n, last, answered in db.session.execute(
+        stmt, {"cid": community.id, "p_start": period.start, "p_end": period.end})]
 
 
 @functools.lru_cache(maxsize=8)

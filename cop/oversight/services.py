@@ -8,6 +8,7 @@ raise ``DomainError`` (with the form field at fault); missing rights raise
 """
 import math
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -75,26 +76,23 @@ def _due_date(value, *, must_be_future: bool) -> date:
     return due
 
 
-def _validated(title, business_goal, metric, baseline, target, due_on, *, new: bool) -> dict:
-    values = {
-        "title": _text(title, "title", TITLE_MAX, "Say what the objective is."),
-        "business_goal": _text(business_goal, "business_goal", GOAL_MAX, "Name the business goal it serves."),
-    }
+def _validated(title, business_goal, metric, baseline, target, due_on, *, new: bool) -> dict[str, Any]:
+    """An objective's fields, checked in the order the form shows them (the audit lists changes in it too)."""
+    checked_title = _text(title, "title", TITLE_MAX, "Say what the objective is.")
+    goal = _text(business_goal, "business_goal", GOAL_MAX, "Name the business goal it serves.")
     if metric not in METRICS:
         raise DomainError("Choose the metric that measures it.", field="metric")
-    values["metric"] = metric
-    values["baseline"] = _number(baseline, "baseline", "baseline")
-    values["target"] = _number(target, "target", "target")
+    numbers = {"baseline": _number(baseline, "baseline", "baseline"), "target": _number(target, "target", "target")}
     unit = METRICS[metric].unit
-    for field in ("baseline", "target"):
-        if values[field] < 0:
+    for field, number in numbers.items():
+        if number < 0:
             raise DomainError("This metric is never negative.", field=field)
-        if unit == "percent" and values[field] > 100:
+        if unit == "percent" and number > 100:
             raise DomainError("A share is at most 100 %.", field=field)
-    if values["target"] == values["baseline"]:
+    if numbers["target"] == numbers["baseline"]:
         raise DomainError("The target must differ from the baseline.", field="target")
-    values["due_on"] = _due_date(due_on, must_be_future=new)
-    return values
+    return {"title": checked_title, "business_goal": goal, "metric": metric, **numbers,
+            "due_on": _due_date(due_on, must_be_future=new)}
 
 
 def _describe(values: dict) -> str:
@@ -120,7 +118,8 @@ def create_objective(actor, community, *, title, business_goal, metric, baseline
     """
     _require_right(actor, community)
     values = _validated(title, business_goal, metric, baseline, target, due_on, new=True)
-    count = db.session.scalar(select(func.count()).select_from(Objective).where(Objective.community_id == community.id))
+    count = db.session.execute(select(func.count()).select_from(Objective)
+                               .where(Objective.community_id == community.id)).scalar_one()
     if count >= MAX_OBJECTIVES:
         raise DomainError(f"A community has at most {MAX_OBJECTIVES} objectives: "
                           "retire one before adding another.")

@@ -80,6 +80,21 @@ def medians(values, keys: tuple[str, ...]) -> dict[tuple, float]:
     return {tuple(row[:-1]): float(row[-1]) for row in db.session.execute(medians_statement(values, keys))}
 
 
+def median_ranked(rows, keys: tuple[str, ...]):
+    """For a median computed beside other aggregates of the same rows, in one statement.
+
+    ``rows``: a subquery with the columns ``keys`` and ``x`` (NULL on the rows the median leaves out).
+    Returns ``(ranked, median)``: ``ranked`` is ``rows`` with each row's rank by ``x`` in its group of
+    ``keys`` and the number of non-NULL ``x`` in the group; ``median`` the aggregate, over ``ranked``
+    grouped by ``keys``, that picks and averages the middle row(s) as ``medians`` does (NULL when no ``x``).
+    """
+    group = [rows.c[k] for k in keys]
+    ranked = select(rows, func.row_number().over(partition_by=[*group, rows.c.x.is_(None)], order_by=rows.c.x)
+                    .label("rn"), func.count(rows.c.x).over(partition_by=group).label("cnt")).subquery()
+    middle = and_(ranked.c.x.is_not(None), ranked.c.rn * 2 >= ranked.c.cnt, ranked.c.rn * 2 <= ranked.c.cnt + 2)
+    return ranked, func.avg(case((middle, ranked.c.x)))
+
+
 def in_communities(column, ids):
     """``column`` is one of the communities ``ids`` (every community when None)."""
     return column.in_(ids) if ids is not None else true()
@@ -101,7 +116,23 @@ def datetime_param(name: str):
 
 
 def readable_ids(viewer):
-    """Ids of the communities ``viewer`` may read (open ones without a viewer)."""
-    if viewer is None:  # TODO(issue 16): drop once the visibility helpers handle the anonymous reader.
-        return select(Community.id).where(Community.visibility == "open")
+    """Ids of the communities ``viewer`` may read (open ones without a viewer: the anonymous reader)."""
     return permissions.visible_communities(viewer).with_only_columns(Community.id)
+
+
+def readable_community_ids(viewer) -> frozenset[int]:
+    """``readable_ids`` as a set: from the permissions' per-request sets, no query for a signed-in viewer."""
+    return permissions.readable_community_ids(viewer)
+
+
+def readable_scope(viewer) -> tuple[bool, dict]:
+    """How a statement built once with ``in_readable`` is told what ``viewer`` may read: (scoped, parameters).
+    Not scoped for an administrator, who reads every community; else the ids bound as ``readable``."""
+    if viewer is not None and permissions.is_admin(viewer):
+        return False, {}
+    return True, {"readable": sorted(readable_community_ids(viewer))}
+
+
+def in_readable(column, scoped: bool):
+    """``column`` is a community the viewer may read (``readable_scope``): the ids bound as ``readable``."""
+    return column.in_(bindparam("readable", expanding=True)) if scoped else true()

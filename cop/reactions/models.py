@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cop.extensions import Model, utcnow
+from cop.extensions import Model, in_list, utcnow
 
 
 # The fixed set, in the order the buttons show. ``helpful`` feeds the reports' influence section and the
@@ -19,7 +19,7 @@ class Reaction(Model):
     __tablename__ = "reactions"
     __table_args__ = (
         UniqueConstraint("post_id", "user_id", "kind", name="uq_reactions_post_user_kind"),
-        CheckConstraint("kind IN ({})".format(", ".join(f"'{k}'" for k in KINDS)), name="kind"),
+        CheckConstraint(f"kind IN {in_list(KINDS)}", name="kind"),
         # Reports: helpful reactions received in a period.
         Index("ix_reactions_kind_created", "kind", "created_at"),
     )

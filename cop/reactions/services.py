@@ -1,6 +1,6 @@
 """Reactions: toggling them, showing them on a page of posts, and counting *helpful* for reports.
 
-Who may react is decided here through ``cop.permissions``: active members of the post's community,
+Who may react is decided by ``cop.permissions.can_react``: active members of the post's community,
 never on a removed or hidden post, and never *helpful* on one's own post. What a page shows is read
 for all its posts in one query (``summaries``); reports read ``helpful_received``, which only counts
 in the communities its caller passes (the caller decides what the viewer may see).
@@ -42,14 +42,6 @@ class Summary:
         return self.count - len(self.names)
 
 
-def can_react(user, post, kind: str = "") -> bool:
-    """Active members react to visible posts of live threads; *helpful* never to their own post."""
-    thread = post.thread
-    if thread.is_deleted or not post.is_visible or not permissions.is_member(user, thread.community):
-        return False
-    return not (kind == "helpful" and post.author_id == user.id)
-
-
 def toggle(user, post, kind: str) -> bool:
     """Add ``user``'s reaction of ``kind`` to ``post``, or take it back if it is there.
 
@@ -64,7 +56,7 @@ def toggle(user, post, kind: str) -> bool:
         raise DomainError("Choose one of the reactions shown under the post.")
     if kind == "helpful" and post.author_id == user.id:
         raise DomainError("You cannot mark your own post as helpful.")
-    if not can_react(user, post, kind):
+    if not permissions.can_react(user, post, kind):
         raise DomainError("This post has been removed; it takes no reactions.")
     existing = db.session.scalar(select(Reaction).where(
         Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind))

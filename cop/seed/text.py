@@ -54,7 +54,7 @@ _SYLLABLES = ("ka ri to mu le sa vo ne di po ra ti lo ma ze ku fa ni be go ha ju
 
 def _made_up_words(count: int, rng: random.Random) -> list[str]:
     seen = set(FUNCTION_WORDS) | set(CONTENT_WORDS)
-    words = []
+    words: list[str] = []
     while len(words) < count:
         word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
         if word not in seen:

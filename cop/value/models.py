@@ -78,9 +78,5 @@ class ValueStory(Model):
         return UNIT_LABELS.get(self.unit or "", "")
 
     @property
-    def cycle_title(self) -> str:
-        return CYCLE_TITLES[self.cycle]
-
-    @property
     def subject(self):
         return {"thread": self.thread, "resource": self.resource, "event": self.event}.get(self.subject_kind)

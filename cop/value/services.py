@@ -16,19 +16,24 @@ from cop.value.models import AMOUNT_MAX, CUSTOM_UNIT_MAX, CYCLES, SUBJECT_KINDS,
 STORIES_SHOWN = 100
 
 
-def subject_of(community, kind: str, subject_id) -> object | None:
+def subject_of(community, kind: str, subject_id) -> Thread | Resource | Event | None:
     """The thread, resource or meeting of ``community`` a story is about (None for the community itself).
 
     :raise DomainError: an unknown kind, or no such visible item in this community.
     """
     if kind in ("", None, "community"):
         return None
-    model = {"thread": Thread, "resource": Resource, "event": Event}.get(kind)
     try:
         item_id = int(subject_id)
     except (TypeError, ValueError):
         item_id = None
-    item = db.session.get(model, item_id) if model is not None and item_id is not None else None
+    item: Thread | Resource | Event | None = None
+    if item_id is not None and kind == "thread":
+        item = db.session.get(Thread, item_id)
+    elif item_id is not None and kind == "resource":
+        item = db.session.get(Resource, item_id)
+    elif item_id is not None and kind == "event":
+        item = db.session.get(Event, item_id)
     if item is None or item.community_id != community.id or getattr(item, "is_deleted", False):
         raise DomainError("That item is not part of this community any more; record the story on the community.")
     return item
@@ -46,7 +51,7 @@ def _amount(value) -> float | None:
     return round(amount, 2)
 
 
-def record_story(author, community, *, cycle: str, text: str, amount=None, unit: str = "", custom_unit: str = "",
+def record_story(author, community, *, cycle: str, text: str, amount=None, unit: str | None = "", custom_unit: str = "",
                  subject_kind: str = "community", subject_id=None) -> ValueStory:
     """Record a value story told by ``author`` (an active member) about ``community`` or one of its items.
 

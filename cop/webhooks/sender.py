@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from sqlalchemy import or_, select, update
 
+from cop.database import rowcount
 from cop.extensions import db, utcnow
 from cop.webhooks import payloads, ssrf
 from cop.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -88,6 +89,7 @@ def post(url: str, body: bytes, headers: dict) -> int:
         raise ssrf.UnsafeAddress("Plain http endpoints are not allowed on this site.", field="url")
     port = parts.port or (443 if https else 80)
     address = ssrf.resolve(parts.hostname or "", port, allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")))[0]
+    connection: http.client.HTTPConnection
     if https:
         connection = _PinnedHTTPSConnection(parts.hostname, port, address=address, timeout=TIMEOUT,
                                             context=ssl.create_default_context())
@@ -117,7 +119,7 @@ def prune(now=None) -> int:
     result = db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.status.in_(("delivered", "failed")),
                                                               WebhookDelivery.created_at < now - KEEP_LOG))
     db.session.commit()
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def _claim(delivery_id: int, now) -> bool:
@@ -126,7 +128,7 @@ def _claim(delivery_id: int, now) -> bool:
         or_(WebhookDelivery.claimed_at.is_(None), WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT),
     ).values(claimed_at=now))
     db.session.commit()
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def due_ids(now=None, ids=None, limit: int = 200) -> list[int]:
@@ -161,7 +163,7 @@ def deliver(delivery_id: int, now=None) -> str | None:
     now = now or utcnow()
     if not _claim(delivery_id, now):
         return None
-    delivery = db.session.get(WebhookDelivery, delivery_id)
+    delivery = db.session.get_one(WebhookDelivery, delivery_id)
     endpoint = delivery.endpoint
     body = delivery.payload.encode()
     timestamp = str(int(time.time()))

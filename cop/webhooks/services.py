@@ -21,12 +21,8 @@ MAX_ENDPOINTS = 10  # per community
 LOG_LENGTH = 100  # deliveries shown on an endpoint's page
 
 
-def can_manage_webhooks(user, community) -> bool:
-    return permissions.can_manage(user, community)
-
-
 def _require(user, community) -> None:
-    if not can_manage_webhooks(user, community):
+    if not permissions.can_manage_webhooks(user, community):
         raise NotAllowed("Only the community's coordinators can manage its webhooks.")
 
 
@@ -65,8 +61,8 @@ def create_endpoint(actor, community, *, url: str, events, include_content: bool
     chosen = [e for e in EVENTS if e in set(events or ())]
     if not chosen or set(events or ()) - set(EVENTS):
         raise DomainError("Choose the events to send.", field="events")
-    count = db.session.scalar(select(func.count()).select_from(WebhookEndpoint)
-                              .where(WebhookEndpoint.community_id == community.id))
+    count = db.session.execute(select(func.count()).select_from(WebhookEndpoint)
+                               .where(WebhookEndpoint.community_id == community.id)).scalar_one()
     if count >= MAX_ENDPOINTS:
         raise DomainError(f"A community has at most {MAX_ENDPOINTS} webhook endpoints.", field="url")
     secret = _new_secret()

@@ -40,7 +40,8 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
         raise UnsafeAddress(f"“{host}” could not be resolved.", field="url") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    # An IPv4 or IPv6 socket address starts with the address as text (typeshed allows other families' ints).
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
         kind = _kind(ipaddress.ip_address(address.split("%", 1)[0]))
         if kind and not allow_private:

@@ -36,7 +36,7 @@ def _require_login():
 def _community(slug):
     """:raise 404: unknown or unreadable; :raise 403: not a coordinator or administrator."""
     community = permissions.get_readable_community_or_404(slug, current_user)
-    permissions.require(services.can_manage_webhooks(current_user, community))
+    permissions.require(permissions.can_manage_webhooks(current_user, community))
     return community
 
 

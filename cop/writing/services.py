@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import ColumnElement, case, delete, func, select
 
 from cop import permissions
 from cop.accounts.models import User
@@ -12,9 +12,10 @@ from cop.communities.models import Community, Membership
 from cop.discussions import services as discussions
 from cop.discussions.models import FIVE_WS, FIVE_WS_MAX, Post
 from cop.errors import DomainError
+from cop.database import rowcount
 from cop.extensions import db, utcnow
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, candidate_mentions, render_markdown
-from cop.writing.models import Draft
+from cop.writing.models import PLACE_KINDS, Draft
 
 MAX_DRAFTS_PER_USER = 100
 TITLE_MAX = 200
@@ -62,25 +63,25 @@ class Place:
 def resolve_place(user, key: str) -> Place | None:
     """The place ``key`` names if ``user`` may write there now, else None (missing and forbidden alike)."""
     kind, _, raw_id = (key or "").partition(":")
-    if kind not in ("thread", "reply", "edit") or not raw_id.isdigit() or len(raw_id) > 12:
+    if kind not in PLACE_KINDS or not raw_id.isdigit() or len(raw_id) > 12:
         return None
     object_id = int(raw_id)
     if kind == "thread":
         community = db.session.get(Community, object_id)
         if community is None or not permissions.can_view(user, community) \
-                or not discussions.can_post(user, community):
+                or not permissions.can_post(user, community):
             return None
         return Place(key, community, f"New thread in {community.name}",
                      url_for("discussions.new_thread", slug=community.slug))
     if kind == "reply":
         thread = discussions.get_thread_or_none(object_id)
         if thread is None or not permissions.can_view(user, thread.community) \
-                or not discussions.can_post(user, thread.community):
+                or not permissions.can_post(user, thread.community):
             return None
         return Place(key, thread.community, f"Reply to “{thread.title}”",
                      url_for("discussions.reply", thread_id=thread.id))
     post = db.session.get(Post, object_id)
-    if post is None or not discussions.can_edit_post(user, post) or post.thread.is_deleted:
+    if post is None or not permissions.can_edit_post(user, post) or post.thread.is_deleted:
         return None
     return Place(key, post.thread.community, f"Edit of your post in “{post.thread.title}”",
                  url_for("discussions.edit_post", post_id=post.id))
@@ -131,7 +132,7 @@ def save_draft(user, place: Place, *, body: str, title: str = "", extra: dict | 
             db.session.commit()
         return None
     if draft is None:
-        count = db.session.scalar(select(func.count()).select_from(Draft).where(Draft.user_id == user.id))
+        count = db.session.execute(select(func.count()).select_from(Draft).where(Draft.user_id == user.id)).scalar_one()
         if count >= MAX_DRAFTS_PER_USER:
             raise DomainError(f"You already keep {MAX_DRAFTS_PER_USER} drafts; post or discard some first.")
         draft = Draft(user_id=user.id, place=place.key, community_id=place.community.id)
@@ -145,7 +146,7 @@ def discard_draft(user, key: str) -> bool:
     """Delete ``user``'s draft for ``key``; whether there was one. Called on posting and by *Discard*."""
     if not getattr(user, "is_authenticated", False):
         return False
-    deleted = db.session.execute(delete(Draft).where(Draft.user_id == user.id, Draft.place == key)).rowcount
+    deleted = rowcount(db.session.execute(delete(Draft).where(Draft.user_id == user.id, Draft.place == key)))
     db.session.commit()
     return bool(deleted)
 
@@ -196,7 +197,7 @@ def mention_suggestions(viewer, prefix: str, community: Community | None = None)
         User.is_disabled.is_(False),
         func.lower(User.handle).like(pattern, escape="\\") | func.lower(User.display_name).like(pattern, escape="\\")
         | func.lower(User.display_name).like("% " + pattern, escape="\\"))
-    order = [func.lower(User.display_name)]
+    order: list[ColumnElement[int | str]] = [func.lower(User.display_name)]
     if community is not None and permissions.can_view(viewer, community):
         member = select(Membership.id).where(Membership.community_id == community.id,
                                               Membership.user_id == User.id,

@@ -5,6 +5,7 @@ import pytest
 
 from cop.accounts.sessions import start_session
 from cop import permissions
+from cop.communities.models import Community
 from cop.discussions import services as discussions
 from cop.extensions import db
 from cop.oversight import periods, reports
@@ -96,7 +97,7 @@ def test_a_private_communitys_reactions_never_reach_outsiders(world, sign_in):
     assert reactions.helpful_received([open_.id]) == {}
     assert reactions.helpful_received([world["secret"].id]) == {world["bob"].id: 1}
     assert reactions.helpful_received(permissions.visible_communities(world["outsider"])
-                                      .with_only_columns(permissions.Community.id)) == {}
+                                      .with_only_columns(Community.id)) == {}
 
 
 def test_helpful_counts_feed_the_reports_influence_section(world, sign_in):

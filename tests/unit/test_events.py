@@ -127,8 +127,8 @@ def test_only_coordinators_and_admins_schedule(crowd):
 def test_who_may_do_what(crowd):
     people, guild, _secret = crowd
     event = services.schedule_meeting(people["coord"], guild, details())
-    rules = {who: (services.can_schedule(user, guild), services.can_manage_event(user, event),
-                   services.can_rsvp(user, event), services.can_see_attendees(user, guild))
+    rules = {who: (permissions.can_schedule(user, guild), permissions.can_manage_event(user, event),
+                   permissions.can_rsvp(user, event), permissions.can_see_attendees(user, guild))
              for who, user in people.items()}
     assert rules == {
         "coord": (True, True, True, True), "member": (False, False, True, True),
@@ -209,7 +209,7 @@ def test_members_answer_and_change_their_answer(crowd):
     past = past_meeting(people["coord"], guild)
     with pytest.raises(DomainError, match="over"):
         services.respond(people["member"], past, "yes")
-    assert not services.can_rsvp(people["member"], past) and services.can_rsvp(people["member"], event)
+    assert not permissions.can_rsvp(people["member"], past) and permissions.can_rsvp(people["member"], event)
     services.cancel_meeting(people["coord"], event)
     with pytest.raises(DomainError, match="cancelled"):
         services.respond(people["member"], event, "yes")

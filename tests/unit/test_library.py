@@ -13,7 +13,7 @@ from cop.extensions import db
 from cop.library import extract, filetypes, services, storage
 from cop.library.models import Resource, ResourceVersion
 from cop.library.urls import clean_link_url, is_safe_link, resource_ids_in
-from cop.textdiff import line_class, unified_diff
+from cop.textdiff import unified_diff
 from tests import files
 from tests.builders import make_community, make_user
 
@@ -403,5 +403,4 @@ def test_posts_linking_to_a_resource_are_listed_for_those_who_may_read_them(crow
 def test_textdiff_helper():
     lines = unified_diff("a\nb\nc\n", "a\nB\nc\nd\n")
     assert lines[0].startswith("@@") and "-b" in lines and "+B" in lines and "+d" in lines
-    assert [line_class(x) for x in ("@@ -1 +1 @@", "+x", "-y", " z")] == ["hunk", "add", "del", "ctx"]
     assert unified_diff("same", "same") == []

@@ -1,7 +1,8 @@
-"""Each visibility × each role, for every predicate and both query helpers."""
+"""Each visibility × each role, for every predicate, and every SQL helper against its Python twin."""
 import pytest
 
 from cop import permissions
+from cop.communities.models import Community
 from cop.extensions import db
 from tests.builders import add_membership, make_community, make_user
 
@@ -11,7 +12,7 @@ ROLES = ["anonymous", "non_member", "invited", "pending", "member", "coordinator
 # role -> (can_see_listing, can_view) per visibility
 EXPECTED = {
     "open": {
-        "anonymous": (False, False), "non_member": (True, True), "invited": (True, True), "pending": (True, True),
+        "anonymous": (True, True), "non_member": (True, True), "invited": (True, True), "pending": (True, True),
         "member": (True, True), "coordinator": (True, True), "other_coordinator": (True, True),
         "sponsor": (True, True), "admin": (True, True),
     },
@@ -29,6 +30,8 @@ EXPECTED = {
 
 
 class Anonymous:
+    """As flask-login's anonymous user."""
+    is_anonymous = True
     is_authenticated = False
     is_active = False
     id = None
@@ -67,22 +70,82 @@ def test_listing_and_content_visibility(world, visibility, role):
     assert permissions.can_view(user, community) is view
 
 
-@pytest.mark.parametrize("visibility", ["open", "restricted", "private"])
-@pytest.mark.parametrize("role", ROLES)
-def test_query_helpers_agree_with_predicates(world, visibility, role):
-    users, communities, _ = world
+def _ids(stmt) -> set[int]:
+    return set(db.session.scalars(stmt))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_sql_helpers_agree_with_python_predicates(world, backend):
+    """The parity of every helper, on both databases: for each role (anonymous, disabled and removed included)
+    and each community, the SQL selects (``listed_communities``, ``visible_communities``, ``knowers_of``,
+    ``readers_of``), the per-request sets (``listed_community_ids``, ``readable_community_ids``) and the
+    predicates (``can_see_listing``, ``can_view``, ``is_sponsor``) give the same answer as ``EXPECTED``."""
+    users, communities, other = world
+    removed, disabled = make_user(email="removed@example.com"), make_user(email="disabled@example.com")
+    for community in communities.values():
+        add_membership(community, removed, "removed")
+        add_membership(community, disabled, "active")
+    disabled.is_disabled = True
+    db.session.commit()
+    everyone = {**users, "removed": removed, "disabled": disabled}
+    every_community = [*communities.values(), other]
+    knowers = {c.id: _ids(permissions.knowers_of(c)) for c in every_community}
+    readers = {c.id: _ids(permissions.readers_of(c)) for c in every_community}
+    sponsors = {c.id: {u.id for u in c.sponsors} for c in every_community}
+    for role, user in everyone.items():
+        _fresh()
+        listed = _ids(permissions.listed_communities(user).with_only_columns(Community.id))
+        visible = _ids(permissions.visible_communities(user).with_only_columns(Community.id))
+        assert permissions.listed_community_ids(user) == listed, role
+        assert permissions.readable_community_ids(user) == visible, role
+        for community in every_community:
+            see, view = permissions.can_see_listing(user, community), permissions.can_view(user, community)
+            if community.id in {c.id for c in communities.values()}:
+                expected = (False, False) if role == "disabled" else \
+                    (community.visibility != "private", community.visibility == "open") if role == "removed" else \
+                    EXPECTED[community.visibility][role]
+                assert (see, view) == expected, (role, community.visibility)
+            assert (community.id in listed) is see, (role, community.slug)
+            assert (community.id in visible) is view, (role, community.slug)
+            if role != "anonymous":  # not a user: no row for the SQL to find
+                assert (user.id in knowers[community.id]) is see, (role, community.slug)
+                assert (user.id in readers[community.id]) is view, (role, community.slug)
+            assert permissions.is_sponsor(user, community) is (
+                role != "anonymous" and role != "disabled" and user.id in sponsors[community.id]), role
+
+
+def test_sponsorship_is_read_with_the_memberships_not_per_community(world):
+    """``is_sponsor`` answers from the request's one memberships-and-sponsorships statement: asking about
+    many communities loads no ``community.sponsors`` and runs no further statement."""
+    from sqlalchemy import event as sa_event
+
+    users, communities, other = world
+    statements = []
+    db.session.expire_all()
+    every_community = list(db.session.scalars(db.select(Community)))
+    sponsor = db.session.get(type(users["sponsor"]), users["sponsor"].id)
     _fresh()
-    user, community = users[role], communities[visibility]
-    listed_ids = set(db.session.scalars(permissions.listed_communities(user).with_only_columns(
-        permissions.Community.id)))
-    visible_ids = set(db.session.scalars(permissions.visible_communities(user).with_only_columns(
-        permissions.Community.id)))
-    see, view = EXPECTED[visibility][role]
-    assert (community.id in listed_ids) is see
-    assert (community.id in visible_ids) is view
-    # The per-request sets built in Python are the same sets as the SQL helpers, for every role.
-    assert permissions.listed_community_ids(user) == listed_ids
-    assert permissions.readable_community_ids(user) == visible_ids
+    sa_event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    answers = [permissions.is_sponsor(sponsor, c) for c in every_community]
+    assert answers.count(True) == 3
+    assert len(statements) == 1 and "community_sponsors" in statements[0]
+
+
+def test_anonymous_readers_get_the_public_set(world):
+    """An anonymous reader (``None``, as a feed without a token, or flask-login's anonymous user) reads and
+    knows the open communities, and may do nothing in them."""
+    users, communities, other = world
+    open_ids = {communities["open"].id, other.id}
+    for anonymous in (None, users["anonymous"]):
+        _fresh()
+        assert permissions.readable_community_ids(anonymous) == open_ids
+        assert permissions.listed_community_ids(anonymous) == open_ids
+        assert _ids(permissions.visible_communities(anonymous).with_only_columns(Community.id)) == open_ids
+        assert permissions.can_view(anonymous, communities["open"])
+        assert not permissions.can_view(anonymous, communities["restricted"])
+        assert not permissions.can_see_listing(anonymous, communities["restricted"])
+        assert not permissions.can_join(anonymous, communities["open"])
+        assert not permissions.can_post(anonymous, communities["open"])
 
 
 def test_per_request_sets_follow_a_change_made_in_the_same_request(world):

@@ -1,19 +1,18 @@
-"""Who may see and do what. The single place that decides access.
+"""Who may see a community and its content: the per-request sets, the predicates and the SQL helpers.
 
-Views, templates, services and (later) search, feeds and the API all ask
-these predicates. A community a user may not even know about reads as a
-404, exactly like a missing one (see ``get_listed_community_or_404``).
+Every list of content (threads, resources, search hits, tag pages, feeds,
+exports, reports) filters through ``visible_communities`` or its per-request
+set ``readable_community_ids``; a single object is checked with ``can_view``
+or ``can_see_listing``. The SQL helpers and the Python predicates answer
+alike for every role (``tests/unit/test_permissions.py`` checks the pairs on
+SQLite and PostgreSQL).
 
-Roles, from the user's point of view on one community:
+Who asks (``Viewer``):
 
-* **admin** — sees and manages everything.
-* **sponsor** — sees the community and its content (oversight needs it).
-* **coordinator** — an active member with the coordinator role; manages it.
-* **member** — an active member; reads content and takes part.
-* **invited / pending** — may see the listing (name, domain, guidelines)
-  of a community they were invited to (private) or asked to join.
-* **anyone signed in** — reads open communities; sees restricted ones
-  listed by name and domain; never learns that a private one exists.
+* a signed-in, enabled user: their memberships, sponsorships and role decide;
+* an anonymous reader (``None``, as a feed read without a token, or
+  flask-login's anonymous user): the public set, the open communities;
+* a disabled account: nothing at all.
 """
 from typing import Any, NamedTuple, TypeAlias
 
@@ -31,6 +30,18 @@ Viewer: TypeAlias = Any
 
 def _signed_in(user: Viewer) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_anonymous(user: Viewer) -> bool:
+    """Nobody signed in: ``None`` (a feed or calendar read without a token) or flask-login's anonymous user.
+
+    An anonymous reader sees the public set, the open communities. A disabled account is not anonymous (a
+    ``User`` whose ``is_authenticated`` is false): it sees nothing at all.
+    """
+    return user is None or bool(getattr(user, "is_anonymous", False))
+
+
+PUBLIC = ("open",)  # the visibilities an anonymous reader may read (and so know about)
 
 
 class MembershipFacts(NamedTuple):
@@ -130,25 +141,34 @@ def _visibility_sets() -> dict[str, frozenset[int]]:
 
 
 def _community_ids(user: Viewer, visibilities: tuple[str, ...], statuses: tuple[str, ...]) -> frozenset[int]:
+    empty: frozenset[int] = frozenset()
+    if is_anonymous(user):
+        return empty.union(*(_visibility_sets().get(v, empty) for v in PUBLIC))
     if not _signed_in(user):
-        return frozenset()
+        return empty
     sets = _visibility_sets()
     if user.is_admin:
         return sets["all"]
-    empty: frozenset[int] = frozenset()
     return empty.union(*(sets.get(v, empty) for v in visibilities), _sponsored(user),
                        (cid for cid, m in _memberships(user).items() if m.status in statuses))
 
 
 def readable_community_ids(user: Viewer) -> frozenset[int]:
     """The ids of the communities whose content ``user`` may read: ``visible_communities`` as a set,
-    built in Python from this request's memberships, sponsorships and visibilities."""
+    built in Python from this request's memberships, sponsorships and visibilities (the open ones for an
+    anonymous reader)."""
     return _community_ids(user, ("open",), ("active",))
 
 
 def listed_community_ids(user: Viewer) -> frozenset[int]:
     """The ids of the communities ``user`` may know about: ``listed_communities`` as a set."""
     return _community_ids(user, ("open", "restricted"), ("active", "invited"))
+
+
+def community_of(thing: Any) -> Community:
+    """The community a thread, a resource or a meeting belongs to (``thing.community``), typed for the predicates."""
+    community: Community = thing.community
+    return community
 
 
 def membership_of(user: Viewer, community: Community) -> MembershipFacts | None:
@@ -176,11 +196,14 @@ def is_coordinator(user: Viewer, community: Community) -> bool:
 
 
 def is_sponsor(user: Viewer, community: Community) -> bool:
-    return _signed_in(user) and any(s.id == user.id for s in community.sponsors)
+    """Read from this request's sponsorships (the statement that reads the memberships), not ``community.sponsors``."""
+    return _signed_in(user) and community.id in _sponsored(user)
 
 
 def can_see_listing(user: Viewer, community: Community) -> bool:
     """May the user know this community exists (name, domain, guidelines)?"""
+    if is_anonymous(user):
+        return community.visibility in PUBLIC
     if not _signed_in(user):
         return False
     if user.is_admin or community.visibility in ("open", "restricted"):
@@ -190,63 +213,13 @@ def can_see_listing(user: Viewer, community: Community) -> bool:
 
 def can_view(user: Viewer, community: Community) -> bool:
     """May the user read the community's content (threads, library, members)?"""
+    if is_anonymous(user):
+        return community.visibility in PUBLIC
     if not _signed_in(user):
         return False
     if user.is_admin or community.visibility == "open":
         return True
     return is_member(user, community) or is_sponsor(user, community)
-
-
-def can_join(user: Viewer, community: Community) -> bool:
-    """Open communities: join directly (unless a coordinator removed you)."""
-    return (
-        _signed_in(user)
-        and community.visibility == "open"
-        and _status(user, community) not in ("active", "removed")
-    )
-
-
-def can_request_to_join(user: Viewer, community: Community) -> bool:
-    """Restricted communities: ask a coordinator (again, after a decline or leaving).
-
-    Someone already invited answers the invitation instead.
-    """
-    return (
-        _signed_in(user)
-        and community.visibility == "restricted"
-        and _status(user, community) not in ("active", "pending", "invited", "removed")
-    )
-
-
-def can_answer_invitation(user: Viewer, community: Community) -> bool:
-    return _status(user, community) == "invited"
-
-
-def can_leave(user: Viewer, community: Community) -> bool:
-    return is_member(user, community)
-
-
-def can_manage(user: Viewer, community: Community) -> bool:
-    """Coordinators and administrators: decide requests, invite, remove, edit."""
-    return is_admin(user) or is_coordinator(user, community)
-
-
-def can_oversee(user: Viewer, community: Community) -> bool:
-    """Sponsors, active coordinators and administrators: the community's report and objectives."""
-    return is_admin(user) or is_coordinator(user, community) or is_sponsor(user, community)
-
-
-def has_portfolio(user: Viewer) -> bool:
-    """Does the user sponsor any community (or administer them all)? Shown as the nav's Portfolio link.
-
-    Administrators need no query; anyone else costs one indexed lookup,
-    made at most once per request and only when a page asks.
-    """
-    if not _signed_in(user):
-        return False
-    if user.is_admin:
-        return True
-    return bool(_sponsored(user))
 
 
 def _communities_where_user(user: Viewer, statuses: tuple[str, ...]) -> ColumnElement[bool]:
@@ -259,8 +232,10 @@ def _communities_where_user(user: Viewer, statuses: tuple[str, ...]) -> ColumnEl
 
 
 def listed_communities(user: Viewer) -> Select[tuple[Community]]:
-    """A select of the communities the user may see in the directory."""
+    """A select of the communities the user may see in the directory (the open ones for an anonymous reader)."""
     query = select(Community)
+    if is_anonymous(user):
+        return query.where(Community.visibility.in_(PUBLIC))
     if not _signed_in(user):
         return query.where(false())
     if user.is_admin:
@@ -273,9 +248,11 @@ def visible_communities(user: Viewer) -> Select[tuple[Community]]:
     """A select of the communities whose content the user may read.
 
     Every list of content (threads, resources, search hits, tag pages,
-    feeds, exports) filters through this.
+    feeds, exports) filters through this. An anonymous reader reads the open ones.
     """
     query = select(Community)
+    if is_anonymous(user):
+        return query.where(Community.visibility.in_(PUBLIC))
     if not _signed_in(user):
         return query.where(false())
     if user.is_admin:
@@ -344,50 +321,3 @@ def get_readable_community_or_404(slug: str, user: Viewer) -> Community:
     if not can_view(user, community):
         abort(404)
     return community
-
-
-def get_overseen_community_or_404(slug: str, user: Viewer) -> Community:
-    """Load a community whose report and objectives the user may see.
-
-    :raise 404: no community has this slug, or it is private and the user
-        does not oversee it (outsiders never learn that it exists).
-    :raise 403: an open or restricted community the user does not sponsor,
-        coordinate or administer.
-    """
-    community = db.session.scalar(select(Community).where(Community.slug == slug))
-    if community is None:
-        abort(404)
-    if not can_oversee(user, community):
-        abort(404 if community.visibility == "private" else 403)
-    return community
-
-
-TEMPLATE_PREDICATES = {
-    "is_admin": is_admin,
-    "is_member": is_member,
-    "is_coordinator": is_coordinator,
-    "is_sponsor": is_sponsor,
-    "membership_of": membership_of,
-    "can_see_listing": can_see_listing,
-    "can_view": can_view,
-    "can_join": can_join,
-    "can_request_to_join": can_request_to_join,
-    "can_answer_invitation": can_answer_invitation,
-    "can_leave": can_leave,
-    "can_manage": can_manage,
-    "can_oversee": can_oversee,
-    "has_portfolio": has_portfolio,
-}
-
-
-def can_record_story(user: Viewer, community: Community) -> bool:
-    """Value stories: any active member may tell one about the community or its threads, resources, meetings."""
-    return is_member(user, community)
-
-
-def can_confirm_story(user: Viewer, community: Community) -> bool:
-    """Coordinators (and administrators) confirm a value story, so its realized value is counted."""
-    return can_manage(user, community)
-
-
-TEMPLATE_PREDICATES.update(can_record_story=can_record_story, can_confirm_story=can_confirm_story)
