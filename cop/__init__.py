@@ -65,6 +65,7 @@ def create_app(config_class=Config) -> Flask:
         # Wrapping wsgi_app is how Flask's documentation adds middleware; mypy sees it as replacing a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))  # type: ignore[method-assign]
     register_extensions(app)
+    register_login_rule(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -161,13 +162,19 @@ def register_extensions(app: Flask) -> None:
         return user_for_identity(identity)
 
 
+def register_login_rule(app: Flask) -> None:
+    """Every page asks for a login except the few listed in ``cop.access`` (default deny)."""
+    from cop import access
+
+    access.register(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from cop.accounts.views import bp as accounts_bp
     from cop.admin.views import bp as admin_bp
     from cop.communities.views import bp as communities_bp
     from cop.discussions.views import bp as discussions_bp
     from cop.events.views import bp as events_bp
-    from cop.events.views import feeds_bp as event_feeds_bp
     from cop.feeds.views import bp as feeds_bp
     from cop.identity.admin_views import bp as identity_admin_bp
     from cop.identity.views import bp as identity_bp
@@ -194,7 +201,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(events_bp)
-    app.register_blueprint(event_feeds_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(value_bp)
     app.register_blueprint(oversight_bp)
@@ -252,12 +258,37 @@ def register_errorhandlers(app: Flask) -> None:
     from cop import unavailable
 
     unavailable.register(app, render_error)
+    register_service_errors(app, render_error)
 
     @app.errorhandler(500)
     def unexpected_error(exc):
         # Flask has already logged the traceback; the page never shows it.
         api_problem = api_error_response(exc)
         return api_problem if api_problem is not None else render_error(500)
+
+
+def register_service_errors(app: Flask, render_error) -> None:
+    """Errors services raise that no form can show, answered once for every view after rolling back what
+    the request did: ``NotAllowed`` is a 403 with the service's message, or a 404 for a thing the actor may
+    not know of (``hidden``); an upload over the limit a 413. Under ``/api`` the same status as a problem
+    document (the API blueprint words its own 413)."""
+    from cop.api.errors import DETAILS, is_api_request, problem
+    from cop.errors import NotAllowed
+    from cop.extensions import db
+    from cop.library.storage import UploadTooLarge
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(exc: NotAllowed):
+        db.session.rollback()
+        message = None if exc.hidden else exc.message
+        if is_api_request():
+            return problem(exc.status, message or DETAILS[exc.status])
+        return render_error(exc.status, message)
+
+    @app.errorhandler(UploadTooLarge)
+    def upload_too_large(_exc):
+        db.session.rollback()
+        return render_error(413)
 
 
 def register_security_headers(app: Flask) -> None:

@@ -1,7 +1,9 @@
-"""Domain errors raised by services when a rule is broken.
+"""Errors raised by services when a rule is broken, or when the actor may not act.
 
-Views catch them and show the message next to the form (``field``) or as a
-flash; they are never HTTP errors themselves.
+A ``DomainError`` is something the user can correct: views show its message next to the form
+(``field``) or as a flash, with what the user typed (``cop.forms.showing_errors``). ``NotAllowed`` is
+not: views let it through and one app-level handler (``cop.register_errorhandlers``) answers it.
+Neither is an HTTP error itself.
 """
 
 
@@ -12,8 +14,22 @@ class DomainError(Exception):
         self.field = field
 
 
-class NotAllowed(DomainError):
-    """The actor may not do this (views turn it into 403 or 404)."""
+class NotAllowed(Exception):
+    """The actor may not do this: the app answers 403 with the error page showing ``message`` (a problem
+    document under ``/api``), after rolling the transaction back.
+
+    ``hidden``: the actor may not even know the thing exists (a community they may not read, another
+    person's token), so the answer is the same 404 as for a missing thing, without the message.
+    """
+
+    def __init__(self, message: str, *, hidden: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.hidden = hidden
+
+    @property
+    def status(self) -> int:
+        return 404 if self.hidden else 403
 
 
 class Unavailable(DomainError):

@@ -9,6 +9,8 @@ hidden fields and files are left as sent. The API's request schemas apply the sa
 """
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import flash, request
 from flask_wtf import FlaskForm
@@ -17,6 +19,7 @@ from wtforms.validators import ValidationError
 
 from cop import idempotency, unavailable
 from cop.errors import DomainError
+from cop.extensions import db
 
 
 # C0 controls but tab and newline, DEL, and C1 controls. PostgreSQL cannot store NUL at all; the
@@ -84,6 +87,30 @@ def show_domain_error(form: FlaskForm, exc: DomainError) -> None:
         field.errors = [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
     else:
         flash(exc.message, "error")
+
+
+@contextmanager
+def showing_errors(form: FlaskForm | None = None) -> Iterator[None]:
+    """Run a service call (and what follows it on success); on a ``DomainError`` roll back, put its
+    message next to ``form``'s field (or flash it; always flash without a form) and carry on after the
+    ``with`` block, where the view shows the form again with what the user typed (``form_status``:
+    400, or 503 for ``Unavailable``) or redirects.
+
+        with showing_errors(form):
+            thing = services.make_thing(current_user, **form.data)
+            return redirect(url_for(".thing", thing_id=thing.id))
+        return render_template("thing_form.html", form=form), form_status(form)
+
+    ``NotAllowed`` is not caught: the app's handler answers it (403 or 404).
+    """
+    try:
+        yield
+    except DomainError as exc:
+        db.session.rollback()
+        if form is None:
+            flash(exc.message, "error")
+        else:
+            show_domain_error(form, exc)
 
 
 def page_arg(request) -> int:

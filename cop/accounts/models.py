@@ -42,7 +42,7 @@ class User(UserMixin, Model):
     bio_md: Mapped[str] = mapped_column(Text, default="")
     bio_html: Mapped[str] = mapped_column(Text, default="")
     # The secret in this user's feed URLs (``?token=``): reading feeds as this user, nothing else.
-    # Nullable so existing accounts get one lazily (``cop.feeds.services.feed_token_of``).
+    # Nullable: accounts made before tokens existed create one from their profile (``reset_feed_token``, a POST).
     feed_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
     # How this person signs in: "local" (a cop password), "oidc" or "ldap" (cop.identity). Only local
     # accounts and the break-glass administrator (``flask cop create-admin``) may use a password.

@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from cop.accounts import registration, reset, services, sessions
@@ -13,7 +13,7 @@ from cop.communities.services import public_memberships
 from cop.errors import DomainError
 from cop.events.services import zone_names
 from cop.extensions import db, limiter
-from cop.forms import form_status, page_arg, show_domain_error
+from cop.forms import form_status, page_arg, show_domain_error, showing_errors
 from cop.tags import experts
 
 bp = Blueprint("accounts", __name__)
@@ -97,11 +97,8 @@ def register():
         return redirect(url_for("communities.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             send = registration.request_account(form.email.data, form.display_name.data, form.password.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             registration.after_response(send)
             flash("Almost there: we have sent a link to the address you gave. Open it within "
                   f"{registration.LINK_MAX_AGE // 3600} hours to finish creating your account.", "info")
@@ -197,18 +194,14 @@ def reset_password(token):
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
 def change_password():
     """:raise 404: for people who sign in through a provider or directory (they have no cop password)."""
     if not current_user.uses_password:
         abort(404)
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.change_password(current_user, form.current_password.data, form.new_password.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             _start_session(current_user._get_current_object())
             flash("Password changed. Your other sessions have been signed out.", "success")
             return redirect(url_for("accounts.profile", handle=current_user.handle))
@@ -218,7 +211,6 @@ def change_password():
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
-@login_required
 def edit_profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user) if request.method == "GET" else ProfileForm()
@@ -226,14 +218,11 @@ def edit_profile():
         form.bio.data = user.bio_md
         form.expertise.data = ", ".join(t.name for t in user.expertise)
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.update_profile(user, display_name=form.display_name.data, title=form.title.data,
                                     department=form.department.data, location=form.location.data,
                                     bio=form.bio.data, expertise=form.expertise.data)
             services.set_time_zone(user, form.time_zone.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash("Profile saved.", "success")
             return redirect(url_for("accounts.profile", handle=user.handle))
     status = form_status(form)
@@ -241,7 +230,6 @@ def edit_profile():
 
 
 @bp.route("/account/time-zone", methods=["POST"])
-@login_required
 def browser_time_zone():
     """The browser's zone (``static/timezone.js``) for someone who has not chosen one; a chosen one stays.
 
@@ -256,7 +244,6 @@ def browser_time_zone():
 
 
 @bp.route("/people")
-@login_required
 def people():
     query = request.args.get("q", "")[:100]
     department = request.args.get("department", "")[:120]
@@ -269,7 +256,6 @@ def people():
 
 
 @bp.route("/people/<handle>")
-@login_required
 def profile(handle):
     user = db.session.scalar(select(User).where(User.handle == handle))
     if user is None or (user.is_disabled and not current_user.is_admin):
@@ -282,7 +268,6 @@ def profile(handle):
 
 
 @bp.route("/account/sessions/end-all", methods=["POST"])
-@login_required
 def end_all_sessions():
     """Sign out everywhere: every session of this account ends, this one included."""
     services.sign_out_everywhere(current_user._get_current_object())

@@ -1,5 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from cop import idempotency, permissions
 from cop.accounts import services as account_services
@@ -9,15 +9,13 @@ from cop.admin.forms import AppointCoordinatorForm, SponsorsForm
 from cop.communities import services as community_services
 from cop.communities.forms import NewCommunityForm
 from cop.communities.views import community_fields
-from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import form_status, page_arg, show_domain_error
+from cop.forms import form_status, page_arg, showing_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-@login_required
 def _require_admin():
     """The whole blueprint is for administrators; others get 403."""
     if not permissions.is_admin(current_user):
@@ -35,16 +33,12 @@ def new_community():
     if form.is_submitted() and not (form.slug.data or "").strip():  # no address typed: the one the name suggests
         form.slug.data = community_services.suggest_slug(form.name.data)
     if form.validate_on_submit():
-        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+        with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, url_for("communities.directory"))) is not None:
                 return again
             community = community_services.create_community(
                 current_user, sponsors=form.sponsors.data, coordinators=form.coordinators.data,
                 **community_fields(form))
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash(f"{community.name} created.", "success")
             return idempotency.created(form, url_for("communities.community_home", slug=community.slug))
     status = form_status(form)
@@ -69,15 +63,11 @@ def set_sponsors(slug):
     community = permissions.get_listed_community_or_404(slug, current_user)
     form = SponsorsForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             community_services.set_sponsors(current_user, community, form.sponsors.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash("Sponsors saved.", "success")
             return redirect(url_for(".community", slug=slug))
-    return _community_page(community, sponsors_form=form), 400
+    return _community_page(community, sponsors_form=form), form_status(form)
 
 
 @bp.route("/communities/<slug>/coordinators", methods=["POST"])
@@ -85,15 +75,11 @@ def appoint_coordinator(slug):
     community = permissions.get_listed_community_or_404(slug, current_user)
     form = AppointCoordinatorForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             community_services.appoint_coordinator(current_user, community, form.coordinator.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash("Coordinator appointed.", "success")
             return redirect(url_for(".community", slug=slug))
-    return _community_page(community, coordinator_form=form), 400
+    return _community_page(community, coordinator_form=form), form_status(form)
 
 
 @bp.route("/users")
@@ -117,11 +103,8 @@ def _set_disabled(user_id: int, disabled: bool):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    try:
+    with showing_errors():
         account_services.set_disabled(current_user, user, disabled)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
         flash(f"{user.display_name} {'disabled' if disabled else 'enabled'}.", "success")
     return redirect(url_for(".users", q=request.args.get("q", "")))
 

@@ -69,11 +69,11 @@ def create_token(user, *, name: str, scopes, expires_in_days) -> tuple[ApiToken,
 def revoke_token(user, token_id) -> ApiToken:
     """Revoke one of ``user``'s tokens (revoking it again is fine).
 
-    :raise NotAllowed: no such token of this user.
+    :raise NotAllowed: no such token of this user (``hidden``: another person's token is a 404 too).
     """
     token = db.session.get(ApiToken, token_id) if str(token_id).isdigit() else None
     if token is None or token.user_id != user.id:
-        raise NotAllowed("There is no such token.")
+        raise NotAllowed("There is no such token.", hidden=True)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.commit()

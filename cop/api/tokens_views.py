@@ -1,6 +1,6 @@
 """Personal access tokens on *Edit profile*: create (the secret is shown once), list, revoke."""
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
@@ -8,8 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from cop.api import tokens
 from cop.api.models import SCOPE_LABELS, SCOPES
-from cop.errors import DomainError, NotAllowed
-from cop.forms import show_domain_error
+from cop.forms import form_status, showing_errors
 
 bp = Blueprint("api_tokens", __name__)
 
@@ -34,28 +33,19 @@ def api_token_form():
 
 
 @bp.route("/account/tokens", methods=["POST"])
-@login_required
 def create():
     """Create a token and show its secret once, on this response only (never stored, never in a cookie)."""
     form = TokenForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             token, secret = tokens.create_token(current_user, name=form.name.data, scopes=form.scopes.data,
                                                 expires_in_days=form.expires_in_days.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             return render_template("api/token_created.html", token=token, secret=secret)
-    return render_template("api/token_form.html", form=form), 400
+    return render_template("api/token_form.html", form=form), form_status(form)
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
-@login_required
 def revoke(token_id):
-    try:
-        token = tokens.revoke_token(current_user, token_id)
-    except NotAllowed:
-        flash("There is no such token.", "error")
-    else:
-        flash(f"The token “{token.name}” is revoked: it stops working at once.", "success")
+    token = tokens.revoke_token(current_user, token_id)
+    flash(f"The token “{token.name}” is revoked: it stops working at once.", "success")
     return redirect(url_for("accounts.edit_profile") + "#api-tokens")

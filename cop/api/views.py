@@ -3,7 +3,7 @@
 Reading needs the token's ``read`` scope, any change its ``write`` scope, reports and the
 portfolio its ``report`` scope (``requires``). A community the owner may not know about, and
 anything in a community they may not read, is a 404 exactly like on the pages; services'
-``NotAllowed`` is a 403 and their ``DomainError`` a 422 naming the field (409 without a field:
+``NotAllowed`` is a 403 (the app's handler) and their ``DomainError`` a 422 naming the field (409 without a field:
 the object's state forbids it, e.g. a locked thread).
 """
 import time
@@ -128,8 +128,6 @@ def _domain_error(exc: DomainError):
     db.session.rollback()
     if isinstance(exc, Unavailable):
         return problem(503, exc.message)
-    if isinstance(exc, NotAllowed):
-        return problem(403, exc.message)
     if exc.field:
         return problem(422, exc.message, errors=[{"field": exc.field, "message": exc.message}])
     return problem(409, exc.message)

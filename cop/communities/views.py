@@ -1,5 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -14,17 +14,11 @@ from cop.discussions import services as discussion_services
 from cop.errors import DomainError
 from cop.events import services as event_services
 from cop.extensions import db
-from cop.forms import form_status, page_arg, show_domain_error
+from cop.forms import form_status, page_arg, showing_errors
 from cop.library import services as library_services
 from cop.reading import services as reading_services
 
 bp = Blueprint("communities", __name__)
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    """Every community page is for signed-in employees only."""
 
 
 def _community(slug):
@@ -85,11 +79,8 @@ def join(slug):
     permissions.require(permissions.can_join(current_user, community))
     form = JoinForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.join_community(current_user, community, form.accept_guidelines.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash(f"Welcome to {community.name}!", "success")
             return redirect(url_for(".community_home", slug=community.slug))
     return _form_page("communities/join.html", form, community, mode="join")
@@ -101,11 +92,8 @@ def request_to_join(slug):
     permissions.require(permissions.can_request_to_join(current_user, community))
     form = RequestForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.request_to_join(current_user, community, form.accept_guidelines.data, form.message.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash("Your request has been sent to the coordinators. You will see their answer here.", "success")
             return redirect(url_for(".community_home", slug=community.slug))
     return _form_page("communities/join.html", form, community, mode="request")
@@ -118,11 +106,8 @@ def invitation(slug):
     form = InvitationAnswerForm()
     if form.validate_on_submit():
         accept = request.form.get("decision") == "accept"
-        try:
+        with showing_errors(form):
             services.answer_invitation(current_user, community, accept, form.accept_guidelines.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash(f"Welcome to {community.name}!" if accept else "Invitation declined.", "success")
             target = url_for(".community_home", slug=community.slug) if accept else url_for(".home")
             return redirect(target)
@@ -142,11 +127,8 @@ def leave(slug):
         len(services.coordinators(community)) == 1
     if form.validate_on_submit():
         successor = db.session.get(User, form.successor.data) if form.successor.data else None
-        try:
+        with showing_errors(form):
             services.leave_community(current_user, community, successor)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash(f"You have left {community.name}.", "info")
             return redirect(url_for(".home"))
     return _form_page("communities/leave.html", form, community, needs_successor=needs_successor)
@@ -178,11 +160,8 @@ def decide(slug, membership_id):
         flash("Keep the message under 1000 characters.", "error")
         return redirect(url_for(".members", slug=community.slug)), 303
     approve = request.form.get("decision") == "approve"
-    try:
+    with showing_errors():
         services.decide_request(current_user, membership, approve, form.message.data)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
         verb = "approved" if approve else "declined"
         flash(f"{membership.user.display_name}'s request {verb}.", "success")
     return redirect(url_for(".members", slug=community.slug))
@@ -194,11 +173,8 @@ def invite(slug):
     permissions.require(permissions.can_manage(current_user, community))
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             membership = services.invite(current_user, community, form.email.data, form.message.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash(f"{membership.user.display_name} has been invited.", "success")
             return redirect(url_for(".members", slug=community.slug))
     return _form_page("communities/invite.html", form, community)
@@ -217,13 +193,10 @@ def remove(slug, user_id):
     permissions.require(permissions.can_manage(current_user, community))
     member = _member_or_404(community, user_id)
     form = RemoveForm()
-    try:
+    with showing_errors():
         if not form.validate_on_submit():
             raise DomainError("Keep the reason under 1000 characters.")
         services.remove_member(current_user, community, member, form.reason.data)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
         flash(f"{member.display_name} has been removed.", "success")
     return redirect(url_for(".members", slug=community.slug))
 
@@ -233,11 +206,8 @@ def promote(slug, user_id):
     community = _community(slug)
     permissions.require(permissions.can_manage(current_user, community))
     member = _member_or_404(community, user_id)
-    try:
+    with showing_errors():
         services.make_coordinator(current_user, community, member)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
         flash(f"{member.display_name} is now a coordinator.", "success")
     return redirect(url_for(".members", slug=community.slug))
 
@@ -250,12 +220,8 @@ def edit(slug):
     if request.method == "GET":
         form.process(data=community_form_data(community))
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.update_community(current_user, community, **community_fields(form))
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash("Community saved.", "success")
             return redirect(url_for(".community_home", slug=community.slug))
     return _form_page("communities/edit.html", form, community, admin=permissions.is_admin(current_user))

@@ -1,5 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from cop import caching, idempotency, permissions
@@ -8,15 +8,15 @@ from cop.communities.models import Community
 from cop.discussions import services
 from cop.discussions.forms import BODY_HINT, ClassifyForm, EditForm, FlagForm, MoveForm, ReplyForm, ThreadForm
 from cop.discussions.models import KIND_LABELS, KINDS, PRIORITY_LABELS, STATUSES, Flag, Post
-from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import form_status, page_arg, show_domain_error, writing_action
+from cop.forms import form_status, page_arg, showing_errors, writing_action
 from cop.reactions import services as reactions
 from cop.reading import services as reading
 from cop.timefmt import time_key
 from cop.search import services as search_services
 from cop.tags import experts
 from cop.tags.models import parse_tags
+from cop.viewer import readable_community
 from cop.writing import services as drafts
 from cop.writing.views import keep_draft
 
@@ -108,16 +108,6 @@ def thread_row_fragment(t, show_community, caller, unread=None):
     return caching.fragments("thread-rows", THREAD_ROW_FRAGMENTS)(key, caller)
 
 
-@bp.before_request
-@login_required
-def _require_login():
-    """Discussions are for signed-in employees only."""
-
-
-def _readable_community(slug) -> Community:
-    return permissions.get_readable_community_or_404(slug, current_user)
-
-
 def _thread(thread_id, *, for_page=False):
     """:raise 404: missing, deleted, or in a community the user may not read.
 
@@ -139,7 +129,7 @@ def _post(post_id) -> Post:
 
 @bp.route("/c/<slug>/threads")
 def thread_list(slug):
-    community = _readable_community(slug)
+    community = readable_community(slug)
     filters = {name: request.args.get(name, "")[:40] for name in ("kind", "priority", "status", "tag")}
     sort = request.args.get("sort", "latest")
     pagination = services.thread_list(community, sort=sort, page=page_arg(request), **filters)
@@ -151,7 +141,7 @@ def thread_list(slug):
 
 @bp.route("/c/<slug>/threads/new", methods=["GET", "POST"])
 def new_thread(slug):
-    community = _readable_community(slug)
+    community = readable_community(slug)
     permissions.require(permissions.can_post(current_user, community))
     form = ThreadForm()
     if request.method == "GET" and request.args.get("title"):
@@ -169,16 +159,12 @@ def new_thread(slug):
         for key in form.five_ws():
             getattr(form, key).data = extra.get(key, "")
     if form.validate_on_submit():
-        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+        with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, url_for(".thread_list", slug=community.slug))) is not None:
                 return again
             thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
                                             kind=form.kind.data, priority=form.priority.data, tags=form.tags.data,
                                             five_ws=form.five_ws())
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             drafts.discard_draft(current_user, place)
             search_services.close_gap(community, request.form.get("gap", ""))
             return idempotency.created(form, url_for(".thread", thread_id=thread.id))
@@ -226,6 +212,8 @@ def thread(thread_id):
         classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)) if moderator else None,
         body_hint=BODY_HINT, reactions=post_reactions)
     # Read as far as this page shows (after rendering: its commit would make the page read memberships again).
+    # The one deliberate write on a GET: the read position is bookkeeping, not a state change (README,
+    # "How views answer").
     reading.mark_read(current_user, thread, max([thread.opening_post_id, *(row.id for row in shapes)]), last_read)
     return page_html
 
@@ -253,14 +241,10 @@ def reply(thread_id):
             form.body.data = ((form.body.data or "").rstrip() + "\n\n" if form.body.data else "") \
                 + services.quote_text(parent)
     if form.validate_on_submit():
-        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+        with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, url_for(".thread", thread_id=thread.id))) is not None:
                 return again
             post = services.reply(current_user, thread, parent, form.body.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             drafts.discard_draft(current_user, place)
             page_url = url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}"
             return idempotency.created(form, page_url, lasting_url=url_for(".post_link", post_id=post.id))
@@ -297,12 +281,8 @@ def edit_post(post_id):
         draft = drafts.get_draft(current_user, place)
         form.body.data = draft.body if draft is not None else post.body_md
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.edit_post(current_user, post, form.body.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             drafts.discard_draft(current_user, place)
             flash("Post updated.", "success")
             return redirect(url_for(".post_link", post_id=post.id))
@@ -341,13 +321,11 @@ def accept(thread_id):
     post = db.session.get(Post, int(raw)) if raw.isdigit() else None
     if raw and post is None:
         abort(404)
-    try:
+    with showing_errors():
         services.set_accepted(current_user, thread, post)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for(".thread", thread_id=thread.id)), 303
-    flash("Accepted answer marked." if post else "Accepted answer unmarked.", "success")
-    return redirect(url_for(".thread", thread_id=thread.id))
+        flash("Accepted answer marked." if post else "Accepted answer unmarked.", "success")
+        return redirect(url_for(".thread", thread_id=thread.id))
+    return redirect(url_for(".thread", thread_id=thread.id)), 303
 
 
 @bp.route("/t/<int:thread_id>/moderate", methods=["POST"])
@@ -355,11 +333,8 @@ def moderate(thread_id):
     thread = _thread(thread_id)
     permissions.require(permissions.can_moderate(current_user, thread))
     action = request.form.get("action", "")
-    try:
+    with showing_errors():
         services.moderate_thread(current_user, thread, action)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
         flash({"pin": "Thread pinned.", "unpin": "Thread unpinned.", "lock": "Thread locked.",
                "unlock": "Thread unlocked.", "close": "Thread closed.", "reopen": "Thread reopened."}[action],
               "success")
@@ -371,11 +346,8 @@ def classify(thread_id):
     thread = _thread(thread_id)
     permissions.require(permissions.can_moderate(current_user, thread))
     form = ClassifyForm()
-    try:
+    with showing_errors():
         services.classify(current_user, thread, form.kind.data, form.priority.data)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
         flash("Kind and priority saved.", "success")
     if request.form.get("back") == "triage":
         return redirect(url_for(".triage", slug=thread.community.slug))
@@ -391,11 +363,8 @@ def move(thread_id):
     form.target.choices = [SelectChoice(c.id, c.name) for c in targets]
     if form.validate_on_submit():
         target = db.session.get(Community, form.target.data)
-        try:
+        with showing_errors(form):
             services.move_thread(current_user, thread, target)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash(f"Thread moved to {target.name}.", "success")
             return redirect(url_for(".thread", thread_id=thread.id))
     return render_template("discussions/move.html", thread=thread, community=thread.community, form=form,
@@ -411,11 +380,8 @@ def flag(post_id):
     form.guideline.choices = [SelectChoice("", "— choose a guideline —")] + [
         SelectChoice(key, title) for key, title in services.guideline_choices(community)]
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.flag_post(current_user, post, form.guideline.data, form.note.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash("Thank you. The coordinators will review this post; you can follow the outcome under "
                   "“My flags”.", "success")
             return redirect(url_for(".post_link", post_id=post.id))
@@ -425,7 +391,7 @@ def flag(post_id):
 
 @bp.route("/c/<slug>/triage")
 def triage(slug):
-    community = _readable_community(slug)
+    community = readable_community(slug)
     permissions.require(permissions.can_manage(current_user, community))
     view = request.args.get("view", "all")
     view = view if view in ("all", "no-reply", "stale") else "all"
@@ -436,7 +402,7 @@ def triage(slug):
 
 @bp.route("/c/<slug>/flags")
 def flag_queue(slug):
-    community = _readable_community(slug)
+    community = readable_community(slug)
     permissions.require(permissions.can_manage(current_user, community))
     return render_template("discussions/flags.html", community=community, flags=services.open_flags(community))
 
@@ -451,11 +417,8 @@ def decide_flag(flag_id):
         abort(404)
     permissions.require(permissions.can_manage(current_user, community))
     hide = request.form.get("decision") == "hide"
-    try:
+    with showing_errors():
         services.decide_flag(current_user, flag, hide)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
         flash("Post hidden." if hide else "Flag dismissed.", "success")
     return redirect(url_for(".flag_queue", slug=community.slug))
 

@@ -53,16 +53,11 @@ def user_for_token(token: str) -> User | None:
     return user
 
 
-def feed_token_of(user: User) -> str:
-    """The user's feed token, creating one for an account made before tokens existed."""
-    if not user.feed_token:
-        user.feed_token = new_feed_token()
-        db.session.commit()
-    return user.feed_token
-
-
 def reset_feed_token(user: User) -> str:
-    """Give the user a new feed token; every feed URL with the old one stops working."""
+    """Give the user a new feed token (a first one for an account made before tokens existed: the
+    profile page's *Create my feed addresses*); every feed URL with the old one stops working.
+
+    Only ever from a POST: no page creates a token while it is being read."""
     user.feed_token = new_feed_token()
     db.session.commit()
     return user.feed_token

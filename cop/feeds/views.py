@@ -1,7 +1,12 @@
-"""Atom feed routes. No login redirect: feed readers have no session (see ``services`` for who reads)."""
+"""Feed routes: Atom feeds of threads and iCalendar feeds of meetings, for feed readers and calendar
+programs. They have no session, so there is no login redirect (``cop.access.PUBLIC_ENDPOINTS``): who
+reads a feed is ``_reader``'s answer, and ``services`` decides what that reader may see.
+"""
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from cop.events import ical
+from cop.events import services as event_services
 from cop.feeds import services
 from cop.search import services as search_services
 from cop.tags import services as tag_services
@@ -9,21 +14,29 @@ from cop.tags import services as tag_services
 bp = Blueprint("feeds", __name__)
 
 ATOM = "application/atom+xml; charset=utf-8"
+ICS = "text/calendar; charset=utf-8"
 
 
 def _reader():
-    """The user a feed is read as, or None for an anonymous reader.
+    """The user a feed is read as: the owner of ``?token=``, else the signed-in user, else None (an
+    anonymous reader, who gets open communities' content only).
 
-    :raise 403: a token that belongs to no enabled account (reset, disabled
-        or made up); it never silently falls back to less content.
+    :raise 404: a token that belongs to no enabled account (reset, disabled or made up): the address
+        simply stops existing, for Atom and iCalendar feeds alike; it never silently falls back to
+        less content.
     """
     token = request.args.get("token")
     if token is not None:
-        user = services.user_for_token(token)
-        if user is None:
-            abort(403)
-        return user
+        return _token_owner(token)
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _token_owner(token: str):
+    """:raise 404: no enabled account has this feed token."""
+    user = services.user_for_token(token)
+    if user is None:
+        abort(404)
+    return user
 
 
 def _atom(body: bytes) -> Response:
@@ -95,9 +108,48 @@ def search_feed():
         threads=threads, thread_url=_thread_url))
 
 
+# --- iCalendar feeds -------------------------------------------------------------------------
+
+def ics_response(body: bytes) -> Response:
+    """An iCalendar document (feeds here, one meeting's download in ``cop.events.views``)."""
+    response = Response(body, mimetype="text/calendar", content_type=ICS)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def meeting_url(event) -> str:
+    return url_for("events.meeting", event_id=event.id, _external=True)
+
+
+@bp.route("/c/<slug>/meetings.ics")
+def community_calendar(slug):
+    """A community's meetings. Open communities: anyone; the others: members by token (or session).
+
+    :raise 404: no such community, not readable by the reader, or a wrong token.
+    """
+    reader = _reader()
+    community = services.community_for_feed(reader, slug)
+    if community is None:
+        abort(404)
+    return ics_response(ical.calendar(event_services.community_feed_events(community),
+                                      name=f"{community.name} meetings", page_url=meeting_url))
+
+
+@bp.route("/account/meetings.ics")
+def my_calendar():
+    """Every meeting of every community the token's owner is an active member of.
+
+    :raise 404: no token (a session is not enough: the address is what calendar programs keep), or a
+        token that belongs to no enabled account.
+    """
+    user = _token_owner(request.args.get("token", ""))
+    return ics_response(ical.calendar(event_services.personal_feed_events(user), name="My cop meetings",
+                                      page_url=meeting_url))
+
+
 @bp.route("/account/feed-token/reset", methods=["POST"])
-@login_required
 def reset_token():
+    """Create the signed-in user's feed token, or replace it (every old feed address stops working)."""
     services.reset_feed_token(current_user._get_current_object())
     flash("Your feed addresses have changed. Feed readers using the old ones will stop receiving updates.",
           "success")

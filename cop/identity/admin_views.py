@@ -1,13 +1,12 @@
 """The administrators' page of directory group mappings (``/admin/identity/groups``)."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from cop import permissions
 from cop.communities.models import Community
-from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import form_status, show_domain_error
+from cop.forms import form_status, showing_errors
 from cop.identity import groups
 from cop.identity.forms import GroupMappingForm
 from cop.identity.models import GroupMapping
@@ -16,7 +15,6 @@ bp = Blueprint("identity_admin", __name__, url_prefix="/admin/identity")
 
 
 @bp.before_request
-@login_required
 def _require_admin():
     if not permissions.is_admin(current_user):
         abort(403)
@@ -39,13 +37,9 @@ def _page(form: GroupMappingForm):
 def groups_page():
     form = GroupMappingForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             groups.add_mapping(current_user, form.group_name.data, db.session.get(Community, form.community.data or 0),
                                form.role.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash(f"Members of {form.group_name.data.strip()} get that role at their next sign-in.", "success")
             return redirect(url_for(".groups_page"))
     return _page(form)

@@ -2,14 +2,11 @@ import io
 import os
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from cop.timefmt import time_key
 from cop import caching, idempotency, permissions
-from cop.communities.models import Community
-from cop.errors import DomainError
-from cop.extensions import db
-from cop.forms import form_status, page_arg, show_domain_error
+from cop.forms import form_status, page_arg, showing_errors
 from cop.library import services, storage
 from cop.library.filetypes import label_for
 from cop.library.forms import (BODY_HINT, DESCRIPTION_HINT, FILE_HINT, NEW_FORMS, NOTE_HINT, URL_HINT, EditForm,
@@ -17,6 +14,7 @@ from cop.library.forms import (BODY_HINT, DESCRIPTION_HINT, FILE_HINT, NEW_FORMS
 from cop.library.models import KIND_LABELS, KINDS, Resource
 from cop.search import services as search_services
 from cop.textdiff import side_by_side
+from cop.viewer import readable_community
 
 bp = Blueprint("library", __name__)
 
@@ -38,16 +36,6 @@ def resource_row_fragment(r, caller):
     key = (request.script_root, r.id, r.title, r.kind, r.is_featured, author.display_name if author else None,
            r.latest_version, r.use_count, r.updated_at, time_key(r.updated_at), tuple(tag.name for tag in r.tags))
     return caching.fragments("resource-rows", RESOURCE_ROW_FRAGMENTS)(key, caller)
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    """The library is for signed-in employees only."""
-
-
-def _readable_community(slug) -> Community:
-    return permissions.get_readable_community_or_404(slug, current_user)
 
 
 def _resource(resource_id) -> Resource:
@@ -72,7 +60,7 @@ def _hints():
 
 @bp.route("/c/<slug>/library")
 def index(slug):
-    community = _readable_community(slug)
+    community = readable_community(slug)
     kind = request.args.get("kind", "")[:20]
     tag = request.args.get("tag", "")[:40]
     sort = request.args.get("sort", "recent")
@@ -85,14 +73,14 @@ def index(slug):
 
 @bp.route("/c/<slug>/library/new/<any(file, link, document):kind>", methods=["GET", "POST"])
 def new_resource(slug, kind):
-    community = _readable_community(slug)
+    community = readable_community(slug)
     permissions.require(permissions.can_add_resource(current_user, community))
     form = NEW_FORMS[kind]()
     if request.method == "GET" and request.args.get("title"):
         form.title.data = request.args["title"][:200]  # from a knowledge gap
     if form.validate_on_submit():
         fields = dict(title=form.title.data, description=form.description.data, tags=form.tags.data)
-        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+        with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, url_for(".index", slug=community.slug))) is not None:
                 return again
             if kind == "file":
@@ -104,13 +92,6 @@ def new_resource(slug, kind):
             else:
                 resource = services.add_document(current_user, community, body=form.body.data,
                                                  change_note=form.change_note.data, **fields)
-        except storage.UploadTooLarge:
-            db.session.rollback()
-            abort(413)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             search_services.close_gap(community, request.form.get("gap", ""))
             flash(f"“{resource.title}” added to the library.", "success")
             return idempotency.created(form, url_for(".resource", resource_id=resource.id))
@@ -231,13 +212,9 @@ def edit(resource_id):
         form.process(data=dict(title=resource.title, description=resource.description_md, url=resource.url or "",
                                tags=", ".join(t.name for t in resource.tags)))
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.update_resource(current_user, resource, title=form.title.data,
                                      description=form.description.data, tags=form.tags.data, url=form.url.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash("Resource saved.", "success")
             return redirect(url_for(".resource", resource_id=resource.id))
     return render_template("library/edit.html", resource=resource, community=resource.community, form=form,
@@ -260,18 +237,11 @@ def _upload_version(resource):
     form = NewFileVersionForm()
     if form.validate_on_submit():
         upload = form.file.data
-        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+        with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, url_for(".resource", resource_id=resource.id))) is not None:
                 return again
             version = services.upload_version(current_user, resource, stream=upload.stream,
                                               filename=upload.filename, change_note=form.change_note.data)
-        except storage.UploadTooLarge:
-            db.session.rollback()
-            abort(413)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash(f"Version {version.number} uploaded.", "success")
             return idempotency.created(form, url_for(".resource", resource_id=resource.id))
     return render_template("library/new_version.html", resource=resource, community=resource.community, form=form,
@@ -287,19 +257,15 @@ def _write_version(resource):
     status = 200
     if form.validate_on_submit():
         base = form.base_version.data
-        try:
+        with showing_errors(form):
             version = services.save_document(current_user, resource, body=form.body.data,
                                              change_note=form.change_note.data,
                                              base_version=int(base) if str(base).isdigit() else None)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            if str(base) != str(resource.latest_version):
-                status = 409  # someone saved meanwhile; the next save is based on what is now the latest
-            form.base_version.data = str(resource.latest_version)
-        else:
             flash(f"Version {version.number} saved.", "success")
             return redirect(url_for(".resource", resource_id=resource.id))
+        if str(base) != str(resource.latest_version):  # not saved (the error is on the form)
+            status = 409  # someone saved meanwhile; the next save is based on what is now the latest
+        form.base_version.data = str(resource.latest_version)
     return render_template("library/new_version.html", resource=resource, community=resource.community, form=form,
                            **_hints()), (status if status != 200 else form_status(form))
 

@@ -318,11 +318,11 @@ def _commit_watch() -> None:
 def set_community_watch(user, community, level: str) -> None:
     """Watch (every new thread is notified), mute (no thread or meeting notices) or neither.
 
-    :raise NotAllowed: the user may not read the community. :raise DomainError: unknown level.
+    :raise NotAllowed: the user may not read the community (hidden: a 404). :raise DomainError: unknown level.
     """
     _require_level(level)
     if not permissions.can_view(user, community):
-        raise NotAllowed("You cannot follow this community.")
+        raise NotAllowed("You cannot follow this community.", hidden=True)
     _set_row(user, Watch.community_id, community.id, None if level == "none" else level, community_id=community.id)
     _commit_watch()
 
@@ -330,11 +330,11 @@ def set_community_watch(user, community, level: str) -> None:
 def set_thread_watch(user, thread, level: str) -> None:
     """Watch (every reply is notified), mute (not even replies to the thread you started) or neither.
 
-    :raise NotAllowed: the user may not read the thread. :raise DomainError: unknown level.
+    :raise NotAllowed: the user may not read the thread (hidden: a 404). :raise DomainError: unknown level.
     """
     _require_level(level)
     if not permissions.can_view(user, thread.community):
-        raise NotAllowed("You cannot follow this thread.")
+        raise NotAllowed("You cannot follow this thread.", hidden=True)
     _set_row(user, Watch.thread_id, thread.id, None if level == "none" else level, thread_id=thread.id)
     _commit_watch()
 

@@ -1,11 +1,10 @@
 """The notifications page, notification settings, watch and mute buttons, and unsubscribe links."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from cop import permissions
 from cop.discussions import services as discussions
-from cop.errors import DomainError, NotAllowed
-from cop.forms import form_status, page_arg, show_domain_error
+from cop.forms import form_status, page_arg, showing_errors
 from cop.notifications import services
 from cop.notifications.forms import PreferencesForm, UnsubscribeForm
 from cop.notifications.models import SPONSOR_SUMMARY
@@ -21,7 +20,6 @@ def _notification_helpers():
 
 
 @bp.route("/notifications")
-@login_required
 def index():
     pagination = services.notification_page(current_user, page_arg(request))
     items = [{"notification": n, "sentence": services.describe(n)} for n in pagination.items]
@@ -29,7 +27,6 @@ def index():
 
 
 @bp.route("/notifications/open", methods=["POST"])
-@login_required
 def open_notification():
     """Mark a notification read and go to what it is about (a POST: opening changes state)."""
     notification = services.open_notification(current_user, request.form.get("id"))
@@ -44,7 +41,6 @@ def open_notification():
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
-@login_required
 def mark_all_read():
     count = services.mark_all_read(current_user)
     flash(f"Marked {count} {'notification' if count == 1 else 'notifications'} read." if count
@@ -53,7 +49,6 @@ def mark_all_read():
 
 
 @bp.route("/account/notifications", methods=["GET", "POST"])
-@login_required
 def settings():
     form = PreferencesForm()
     if request.method == "GET":
@@ -61,11 +56,8 @@ def settings():
             getattr(form, kind).data = cadence
         form.auto_watch.data = services.auto_watch_enabled(current_user.id)
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.save_preferences(current_user, form.chosen(), form.auto_watch.data)
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
             flash("Notification settings saved.", "success")
             return redirect(url_for(".settings"))
     return render_template("notifications/settings.html", form=form, watches=services.watches_of(current_user),
@@ -104,19 +96,13 @@ def _back(default: str) -> str:
 
 def _set(setter, target, name: str, back: str):
     level = request.form.get("level", "")
-    try:
+    with showing_errors():
         setter(current_user, target, level)
-    except NotAllowed:
-        abort(404)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
         flash(_SAID[level].format(name), "success")
     return redirect(_back(back))
 
 
 @bp.route("/c/<slug>/watch", methods=["POST"])
-@login_required
 def watch_community(slug):
     community = permissions.get_readable_community_or_404(slug, current_user)
     return _set(services.set_community_watch, community, community.name,
@@ -124,7 +110,6 @@ def watch_community(slug):
 
 
 @bp.route("/t/<int:thread_id>/watch", methods=["POST"])
-@login_required
 def watch_thread(thread_id):
     thread = discussions.get_thread_or_none(thread_id)
     if thread is None or not permissions.can_view(current_user, thread.community):
@@ -134,7 +119,6 @@ def watch_thread(thread_id):
 
 
 @bp.route("/tags/<name>/notify", methods=["POST"])
-@login_required
 def watch_tag(name):
     # A tag whose every use became hidden can still be unmuted from the settings page.
     found = tags.visible_tag_or_none(current_user, name) or (

@@ -1,12 +1,11 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from cop import idempotency, permissions
 from cop.communities.models import Community
 from cop.discussions.models import KIND_LABELS, PRIORITY_LABELS
-from cop.errors import DomainError, NotAllowed
-from cop.extensions import db
-from cop.forms import form_status, show_domain_error
+from cop.errors import DomainError
+from cop.forms import form_status, show_domain_error, showing_errors
 from cop.oversight import charts, listening, metrics, periods, reports, services, value
 from cop.oversight import portfolio as portfolios
 from cop.oversight.export import listening_csv, value_csv
@@ -15,12 +14,6 @@ from cop.oversight.forms import PERIOD_LABELS, ObjectiveForm, PeriodForm
 from cop.oversight.models import MAX_OBJECTIVES
 
 bp = Blueprint("oversight", __name__)
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    """Oversight is for signed-in sponsors, coordinators and administrators."""
 
 
 def _overseen_community(slug) -> Community:
@@ -141,16 +134,10 @@ def new_objective(slug):
     form = ObjectiveForm()
     if form.validate_on_submit():
         report_url = url_for(".report", slug=community.slug) + "#objectives-h"
-        try:  # the claim is a write too: a busy database is shown on the form like the service's errors
+        with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, report_url)) is not None:
                 return again
             services.create_objective(current_user, community, **form.values())
-        except NotAllowed:
-            abort(403)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash("Objective recorded.", "success")
             return idempotency.created(form, report_url)
     return render_template("oversight/objective_form.html", community=community, form=form, objective=None,
@@ -166,14 +153,8 @@ def edit_objective(slug, objective_id):
               "due_on": objective.due_on.isoformat()}
     form = ObjectiveForm(data=stored) if request.method == "GET" else ObjectiveForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.update_objective(current_user, objective, **form.values())
-        except NotAllowed:
-            abort(403)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash("Objective saved.", "success")
             return redirect(url_for(".report", slug=community.slug) + "#objectives-h")
     return render_template("oversight/objective_form.html", community=community, form=form, objective=objective,
@@ -184,9 +165,6 @@ def edit_objective(slug, objective_id):
 def delete_objective(slug, objective_id):
     community = _overseen_community(slug)
     objective = _objective(community, objective_id)
-    try:
-        services.delete_objective(current_user, objective)
-    except NotAllowed:
-        abort(403)
+    services.delete_objective(current_user, objective)
     flash("Objective removed.", "success")
     return redirect(url_for(".report", slug=community.slug) + "#objectives-h")

@@ -1,17 +1,11 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from cop import permissions
 from cop.forms import page_arg
 from cop.reading import services
 
 bp = Blueprint("reading", __name__)
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    """Reading state is per signed-in person."""
 
 
 def _list(which: str):

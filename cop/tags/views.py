@@ -1,23 +1,16 @@
 """Tag pages, watching, suggestions (``tags``) and the administrators' tag list (``tags_admin``)."""
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from cop import permissions
-from cop.errors import DomainError
 from cop.extensions import db
-from cop.forms import page_arg, show_domain_error
+from cop.forms import page_arg, showing_errors
 from cop.notifications.services import watch_level
 from cop.tags import experts, services
 from cop.tags.forms import MergeTagForm, RenameTagForm
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 admin_bp = Blueprint("tags_admin", __name__, url_prefix="/admin/tags")
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    """Tag pages gather community content: for signed-in employees only."""
 
 
 @bp.app_context_processor
@@ -81,7 +74,6 @@ def unwatch(name):
 # --- administrators -------------------------------------------------------------------------
 
 @admin_bp.before_request
-@login_required
 def _require_admin():
     """Renaming and merging tags changes every community's vocabulary: administrators only (others 403)."""
     if not permissions.is_admin(current_user):
@@ -112,12 +104,8 @@ def rename(tag_id):
     form = RenameTagForm()
     if form.validate_on_submit():
         old_name = found.name
-        try:
+        with showing_errors(form):
             result, merged = services.rename_tag(current_user, found, form.name.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             if merged:
                 flash(f"#{result.name} already existed, so #{old_name} was merged into it.", "success")
             else:
@@ -136,12 +124,8 @@ def merge(tag_id):
             form.target.errors = ["There is no tag by that name. To give this tag a new name, rename it."]
         else:
             source_name = found.name
-            try:
+            with showing_errors(form):
                 services.merge_tags(current_user, found, target)
-            except DomainError as exc:
-                db.session.rollback()
-                show_domain_error(form, exc)
-            else:
                 flash(f"#{source_name} was merged into #{target.name}.", "success")
                 return redirect(url_for(".index", q=request.args.get("q", "")))
     return _admin_page(request.args.get("q", ""), merge_form=form, failed_tag=found, status=400)

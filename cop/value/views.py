@@ -1,21 +1,14 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from cop import permissions
-from cop.errors import DomainError, NotAllowed
-from cop.extensions import db
-from cop.forms import form_status, show_domain_error
+from cop.errors import DomainError
+from cop.forms import form_status, showing_errors
 from cop.value import services
 from cop.value.forms import StoryForm
 from cop.value.models import CYCLE_TITLES
 
 bp = Blueprint("value", __name__)
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    """Value stories are for signed-in people who may read the community."""
 
 
 @bp.route("/c/<slug>/stories")
@@ -42,12 +35,8 @@ def new_story(slug):
     except DomainError:
         form.subject_kind.data, form.subject_id.data = "community", ""
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             services.record_story(current_user, community, **form.values())
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             flash("Thank you: your story is recorded. A coordinator will confirm it.", "success")
             return redirect(url_for(".stories", slug=community.slug))
     return render_template("value/new_story.html", community=community, form=form, subject=subject), \
@@ -60,9 +49,6 @@ def confirm(slug, story_id):
     story = services.get_story(community, story_id)
     if story is None:
         abort(404)
-    try:
-        services.confirm_story(current_user, story)
-    except NotAllowed:
-        abort(403)
+    services.confirm_story(current_user, story)
     flash("Story confirmed: it now counts in the report.", "success")
     return redirect(url_for(".stories", slug=community.slug))

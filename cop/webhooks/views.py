@@ -1,15 +1,13 @@
 """The webhooks pages of a community, for its coordinators: endpoints, their secrets and delivery logs."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from cop import permissions
-from cop.errors import DomainError
-from cop.extensions import db
-from cop.forms import form_status, show_domain_error
+from cop.forms import form_status, showing_errors
 from cop.webhooks import services
 from cop.webhooks.payloads import EVENT_LABELS, EVENTS
 
@@ -25,12 +23,6 @@ class EndpointForm(FlaskForm):
                                  option_widget=CheckboxInput())
     include_content = BooleanField("Include content (post text, descriptions, agendas) even though the community "
                                    "is not open")
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    """Webhooks are managed by signed-in coordinators."""
 
 
 def _community(slug):
@@ -52,14 +44,10 @@ def index(slug):
     community = _community(slug)
     form = EndpointForm()
     if form.validate_on_submit():
-        try:
+        with showing_errors(form):
             endpoint, secret = services.create_endpoint(current_user, community, url=form.url.data,
                                                         events=form.events.data,
                                                         include_content=form.include_content.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
             return render_template("webhooks/secret.html", community=community, endpoint=endpoint, secret=secret,
                                    created=True)
     return render_template("webhooks/index.html", community=community, form=form,

@@ -1,7 +1,7 @@
 """Endpoints behind the writing aids. All answer JSON to the scripts in static/ (drafts.js, markdown.js,
 similar.js, mentions.js); the no-JavaScript paths go through the forms' own views (see cop.forms.WritingForm)."""
 from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -19,12 +19,6 @@ from cop.writing import services
 bp = Blueprint("writing", __name__)
 
 MAX_SIMILAR_TITLE = 200
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    """Writing aids are for signed-in people only."""
 
 
 @bp.route("/writing/preview", methods=["POST"])

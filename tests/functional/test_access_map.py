@@ -2,7 +2,10 @@
 
 Every endpoint must be classified in ``ACCESS``; a new route that is not
 fails ``test_every_endpoint_is_classified`` until someone decides who may
-reach it. The classes:
+reach it. The endpoints reached without a login are the app's own list
+(``cop.access``, default deny): ``test_login_rule_allowlist_is_the_apps``
+checks it matches the classes below, and ``test_anonymous_sent_to_login``
+that every other endpoint sends an anonymous visitor to the login page. The classes:
 
 * ``static`` — served files, for anyone.
 * ``public`` — the login and registration pages, for anyone.
@@ -18,6 +21,7 @@ reach it. The classes:
   communities for anyone) but ``text/calendar``, and a wrong token is a 404.
 * ``token-calendar`` — the personal iCalendar feed: only with the owner's
   ``?token=``; without it (session or not, admin too) a 404.
+* ``sign-out`` — logging out (POST only): anyone; signed out, to the login page (no ``next``).
 * ``health`` — the health check for load balancers: JSON for anyone, no login.
 * ``sign-in`` / ``sign-in-post-only`` — OpenID Connect and LDAP sign-in (cop.identity): a 404 for
   everyone while that way is not in ``COP_AUTH_MODES`` (as here); with it on, see test_identity_*.
@@ -40,7 +44,9 @@ from flask import url_for
 from sqlalchemy import select
 
 from cop import permissions
+from cop.access import PUBLIC_ENDPOINTS, TOKEN_BLUEPRINTS, is_public
 from cop.accounts.models import User
+from cop.api import tokens
 from cop.communities.models import Membership
 from cop.discussions import services as discussions
 from cop.events import services as events
@@ -55,7 +61,7 @@ ACCESS = {
     "static": "static",
     "accounts.register": "public",
     "accounts.login": "public",
-    "accounts.logout": "post-only",
+    "accounts.logout": "sign-out",
     "accounts.end_all_sessions": "user-post-only",
     "accounts.change_password": "login",
     "accounts.edit_profile": "login",
@@ -138,8 +144,8 @@ ACCESS = {
     "events.cancel": "post-only",
     "events.rsvp": "post-only",
     "events.notes": "login",
-    "event_feeds.community_calendar": "calendar",
-    "event_feeds.my_calendar": "token-calendar",
+    "feeds.community_calendar": "calendar",
+    "feeds.my_calendar": "token-calendar",
     "ops.healthz": "health",
     "notifications.index": "login",
     "notifications.settings": "login",
@@ -192,9 +198,12 @@ ACCESS = {
 }
 CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed",
            "calendar", "token-calendar", "health", "signed-link", "api", "api-write", "docs", "form-post-only",
-           "sign-in", "sign-in-post-only", "xhr-post-only"}
+           "sign-in", "sign-in-post-only", "xhr-post-only", "sign-out"}
+NO_LOGIN = {"static", "public", "feed", "calendar", "token-calendar", "health", "signed-link", "sign-in",
+            "sign-in-post-only", "docs", "sign-out"}
+TOKEN_ONLY = {"api", "api-write"}
 POST_ONLY = {"post-only", "admin-post-only", "user-post-only", "api-write", "form-post-only", "sign-in-post-only",
-             "xhr-post-only"}
+             "xhr-post-only", "sign-out"}
 
 
 def _login(client, user):
@@ -230,12 +239,13 @@ def world(app):
                                events="thread.created")
     db.session.add(endpoint)
     db.session.commit()
+    outsider_token, _secret = tokens.create_token(outsider, name="laptop", scopes=["read"], expires_in_days=30)
     url_values = {"slug": community.slug, "handle": member.handle, "membership_id": request_row.id,
                   "user_id": member.id, "filename": "cop.css", "thread_id": thread.id, "post_id": answer.id,
                   "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
                   "name": "python", "tag_id": thread.tags[0].id,
                   "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id,
-                  "notification_id": 1, "token_id": 1, "endpoint_id": endpoint.id, "mapping_id": 1,
+                  "notification_id": 1, "token_id": outsider_token.id, "endpoint_id": endpoint.id, "mapping_id": 1,
                   "story_id": story.id}
     return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
                 url_values=url_values)
@@ -284,6 +294,30 @@ def test_every_endpoint_is_classified(app):
     for endpoint, access in ACCESS.items():
         takes_get = "GET" in _methods(app, endpoint)
         assert takes_get == (access not in POST_ONLY), f"{endpoint} is '{access}' but GET is {takes_get}"
+
+
+def test_login_rule_allowlist_is_the_apps(app):
+    """The app's public endpoints are exactly those classified as needing no login; the API's token
+    blueprint exactly the token-only ones."""
+    assert {e for e, a in ACCESS.items() if a in NO_LOGIN} == PUBLIC_ENDPOINTS
+    token_only = {e for e in ACCESS if e.partition(".")[0] in TOKEN_BLUEPRINTS}
+    assert token_only == {e for e, a in ACCESS.items() if a in TOKEN_ONLY}
+
+
+# Any values: the login rule answers before a view looks anything up.
+ANY_URL_VALUES = {"slug": "any", "handle": "any", "membership_id": 1, "user_id": 1, "filename": "cop.css",
+                  "thread_id": 1, "post_id": 1, "flag_id": 1, "resource_id": 1, "number": 1, "kind": "file",
+                  "name": "any", "tag_id": 1, "event_id": 1, "token": "any", "objective_id": 1,
+                  "notification_id": 1, "token_id": 1, "endpoint_id": 1, "mapping_id": 1, "story_id": 1}
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e in ACCESS if not is_public(e)))
+def test_anonymous_sent_to_login(app, client, endpoint):
+    """Default deny: every endpoint off the app's list sends an anonymous visitor to log in, whatever
+    the method, before its view runs (nothing there exists)."""
+    path = _url(app, endpoint, ANY_URL_VALUES)
+    method = "GET" if "GET" in _methods(app, endpoint) else "POST"
+    _assert_login_redirect(client.get(path) if method == "GET" else client.post(path, data={}), path)  # CSRF-valid
 
 
 def _get(client, path) -> int:

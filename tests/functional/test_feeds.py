@@ -92,9 +92,14 @@ def test_session_user_reads_feeds_as_themselves(client, login_as, world):
     assert _titles(_feed(client, "/c/private-c/feed.atom")) == ["CanaryPrivate thread"]
 
 
-def test_invalid_token_is_refused(client, world):
-    assert client.get("/c/open-c/feed.atom?token=made-up").status_code == 403
-    assert client.get("/c/open-c/feed.atom?token=").status_code == 403
+@pytest.mark.parametrize("path", ["/c/open-c/feed.atom", "/tags/python/feed.atom", "/search/feed.atom?q=x",
+                                  "/c/open-c/meetings.ics", "/account/meetings.ics"])
+@pytest.mark.parametrize("token", ["made-up", ""])
+def test_invalid_token_is_a_404_for_every_feed(client, world, path, token):
+    """One answer for Atom and iCalendar feeds: a token of no enabled account is a 404, even for open
+    content an anonymous reader would get (the address stops existing; no silent fallback)."""
+    url = f"{path}{'&' if '?' in path else '?'}token={token}"
+    assert client.get(url).status_code == 404
 
 
 def test_reset_token_invalidates_the_old_one(client, login_as, world):
@@ -110,7 +115,7 @@ def test_reset_token_invalidates_the_old_one(client, login_as, world):
     new = _token(world["member"])
     assert new and new != old
     client.post("/logout")
-    assert client.get(f"/c/private-c/feed.atom?token={old}").status_code == 403
+    assert client.get(f"/c/private-c/feed.atom?token={old}").status_code == 404
     assert _titles(_feed(client, f"/c/private-c/feed.atom?token={new}")) == ["CanaryPrivate thread"]
 
 
@@ -120,6 +125,9 @@ def test_account_without_a_token_gets_one_on_request(client, login_as, world):
     db.session.commit()
     login_as(user)
     assert "Create my feed addresses" in client.get("/account/profile").get_data(as_text=True)
+    assert "Create your personal feed addresses" in client.get("/c/open-c/meetings").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).feed_token is None  # pages never write it on a GET
     client.post("/account/feed-token/reset")
     db.session.expire_all()
     assert db.session.get(User, user.id).feed_token
@@ -143,8 +151,8 @@ def test_disabled_user_token_is_refused(client, world):
     user = db.session.get(User, world["member"].id)
     user.is_disabled = True
     db.session.commit()
-    assert client.get(f"/c/private-c/feed.atom?token={token}").status_code == 403
-    assert client.get(f"/tags/python/feed.atom?token={token}").status_code == 403
+    assert client.get(f"/c/private-c/feed.atom?token={token}").status_code == 404
+    assert client.get(f"/tags/python/feed.atom?token={token}").status_code == 404
 
 
 def test_control_characters_are_stripped(client, world, backend):
@@ -189,7 +197,7 @@ def test_search_feed(client, world):
     assert _titles(outsider) == []
     assert _titles(_feed(client, "/search/feed.atom?q=canaryprivatebody")) == []  # anonymous: empty, valid
     assert _titles(_feed(client, "/search/feed.atom")) == []
-    assert client.get("/search/feed.atom?q=x&token=bad").status_code == 403
+    assert client.get("/search/feed.atom?q=x&token=bad").status_code == 404
 
 
 def test_search_feed_control_characters_in_query(client, world):
