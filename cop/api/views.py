@@ -33,6 +33,7 @@ from cop.oversight import portfolio as portfolios
 from cop.search import services as search
 from cop.tags import services as tags
 from cop.tags.models import normalize_tag
+from cop.viewer import readable_post, readable_thread
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1",
                description="Communities, discussions, libraries, meetings, tags, search, notifications, reports.")
@@ -279,18 +280,11 @@ class CommunityThreads(MethodView):
 
 
 def _thread(thread_id):
-    thread = discussions.get_thread_or_none(thread_id, for_page=True)
-    if thread is None or not permissions.can_view(user(), thread.community):
-        abort(404)
-    return thread
+    return readable_thread(user(), thread_id, for_page=True)
 
 
 def _post(post_id) -> Post:
-    post = db.session.get(Post, post_id)
-    if post is None:
-        abort(404)
-    _thread(post.thread_id)
-    return post
+    return readable_post(user(), post_id)
 
 
 @bp.route("/threads/<int(max=2147483647):thread_id>")
@@ -405,10 +399,7 @@ class CommunityResources(MethodView):
 
 
 def _resource(resource_id):
-    resource = library.get_resource_or_none(resource_id)
-    if resource is None or not permissions.can_view(user(), resource.community):
-        abort(404)
-    return resource
+    return permissions.readable_or_404(user(), library.get_resource_or_none(resource_id))
 
 
 @bp.route("/resources/<int(max=2147483647):resource_id>")
@@ -513,10 +504,7 @@ def search_(args):
 # --- meetings ---------------------------------------------------------------------------------------
 
 def _event(event_id):
-    event = events.get_event_or_none(event_id)
-    if event is None or not permissions.can_view(user(), event.community):
-        abort(404)
-    return event
+    return permissions.readable_or_404(user(), events.get_event_or_none(event_id))
 
 
 def _meeting(event) -> dict:

@@ -16,7 +16,7 @@ from cop.timefmt import time_key
 from cop.search import services as search_services
 from cop.tags import experts
 from cop.tags.models import parse_tags
-from cop.viewer import readable_community
+from cop.viewer import readable_community, readable_post, readable_thread
 from cop.writing import services as drafts
 from cop.writing.views import keep_draft
 
@@ -109,22 +109,12 @@ def thread_row_fragment(t, show_community, caller, unread=None):
 
 
 def _thread(thread_id, *, for_page=False):
-    """:raise 404: missing, deleted, or in a community the user may not read.
-
-    ``for_page``: with what the thread's page shows of it (its opening post and accepted answer).
-    """
-    thread = services.get_thread_or_none(thread_id, for_page=for_page)
-    if thread is None or not permissions.can_view(current_user, thread.community):
-        abort(404)
-    return thread
+    """:raise 404: missing, deleted, or in a community the user may not read."""
+    return readable_thread(current_user, thread_id, for_page=for_page)
 
 
 def _post(post_id) -> Post:
-    post = db.session.get(Post, post_id)
-    if post is None:
-        abort(404)
-    _thread(post.thread_id)
-    return post
+    return readable_post(current_user, post_id)
 
 
 @bp.route("/c/<slug>/threads")

@@ -121,16 +121,24 @@ class _Clean:
     meeting_url: str
 
 
+def _markdown(text: str | None, field: str) -> tuple[str, str]:
+    """``text`` (``""`` for none) and its HTML (``""`` for blank text).
+
+    :raise DomainError: (on ``field``) over ``MAX_MARKDOWN_CHARS``, or unrenderable.
+    """
+    text = text or ""
+    if len(text) > MAX_MARKDOWN_CHARS:
+        raise DomainError(f"Keep the {field} under {MAX_MARKDOWN_CHARS // 1024} KB.", field=field)
+    try:
+        return text, (render_markdown(text) if text.strip() else "")
+    except MarkupError as exc:
+        raise DomainError(exc.args[0], field=field) from None
+
+
 def _clean(details: MeetingDetails) -> _Clean:
     """Check every field; the first broken rule raises ``DomainError`` naming its field."""
     title = clean_title(details.title, "meeting", TITLE_MAX)
-    agenda = details.agenda or ""
-    if len(agenda) > MAX_MARKDOWN_CHARS:
-        raise DomainError(f"Keep the agenda under {MAX_MARKDOWN_CHARS // 1024} KB.", field="agenda")
-    try:
-        agenda_html = render_markdown(agenda) if agenda.strip() else ""
-    except MarkupError as exc:
-        raise DomainError(exc.args[0], field="agenda") from None
+    agenda, agenda_html = _markdown(details.agenda, "agenda")
     if details.date is None:
         raise DomainError("Enter the date of the meeting.", field="date")
     if details.start_time is None:
@@ -281,13 +289,7 @@ def save_notes(actor, event: Event, notes: str) -> None:
         raise DomainError("This meeting was cancelled: it has no notes.")
     if event.starts_at > utcnow():
         raise DomainError("Notes can be written once the meeting has started.", field="notes")
-    notes = notes or ""
-    if len(notes) > MAX_MARKDOWN_CHARS:
-        raise DomainError(f"Keep the notes under {MAX_MARKDOWN_CHARS // 1024} KB.", field="notes")
-    try:
-        html = render_markdown(notes) if notes.strip() else ""
-    except MarkupError as exc:
-        raise DomainError(exc.args[0], field="notes") from None
+    notes, html = _markdown(notes, "notes")
     event.notes_md, event.notes_html = (notes, html) if notes.strip() else ("", "")
     event.notes_updated_at = utcnow() if notes.strip() else None
     db.session.commit()

@@ -1,7 +1,7 @@
 """Meeting pages, for signed-in people. The iCalendar feeds, for calendar programs, are with the other
 feeds (``cop.feeds.views``); a single meeting's .ics download is here.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from cop import idempotency, permissions
@@ -17,10 +17,7 @@ bp = Blueprint("events", __name__)
 
 def _event(event_id) -> Event:
     """:raise 404: missing, or in a community the user may not read (the same answer for both)."""
-    event = services.get_event_or_none(event_id)
-    if event is None or not permissions.can_view(current_user, event.community):
-        abort(404)
-    return event
+    return permissions.readable_or_404(current_user, services.get_event_or_none(event_id))
 
 
 def _hints():

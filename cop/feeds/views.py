@@ -39,10 +39,15 @@ def _token_owner(token: str):
     return user
 
 
-def _atom(body: bytes) -> Response:
-    response = Response(body, mimetype="application/atom+xml", content_type=ATOM)
+def _unindexed(body: bytes, mimetype: str, content_type: str) -> Response:
+    """A feed document that search engines are asked not to index."""
+    response = Response(body, mimetype=mimetype, content_type=content_type)
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _atom(body: bytes) -> Response:
+    return _unindexed(body, "application/atom+xml", ATOM)
 
 
 def _thread_url(thread) -> str:
@@ -112,9 +117,7 @@ def search_feed():
 
 def ics_response(body: bytes) -> Response:
     """An iCalendar document (feeds here, one meeting's download in ``cop.events.views``)."""
-    response = Response(body, mimetype="text/calendar", content_type=ICS)
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return _unindexed(body, "text/calendar", ICS)
 
 
 def meeting_url(event) -> str:

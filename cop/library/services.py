@@ -129,12 +129,7 @@ def add_document(author, community, *, title, body, description="", tags="", cha
     """
     resource = _new_resource(author, community, "document", title, description, tags, latest_version=1)
     version = _document_version(author, body, change_note or "First version", 1)
-    resource.versions.append(version)
-    version.created_at = resource.created_at
-    db.session.add(resource)
-    _added(author, resource)
-    db.session.commit()
-    return resource
+    return _save_new(author, resource, version)
 
 
 def add_file(author, community, *, stream, filename, title="", description="", tags="", change_note="") -> Resource:
@@ -151,6 +146,11 @@ def add_file(author, community, *, stream, filename, title="", description="", t
     resource = _new_resource(author, community, "file", (title or "").strip() or name, description, tags,
                              latest_version=1)
     version = _file_version(author, stream, name, change_note or "First version", 1)
+    return _save_new(author, resource, version)
+
+
+def _save_new(author, resource: Resource, version: ResourceVersion) -> Resource:
+    """Add a new resource with its first version (dated as the resource) and commit."""
     resource.versions.append(version)
     version.created_at = resource.created_at
     db.session.add(resource)

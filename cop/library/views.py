@@ -40,10 +40,7 @@ def resource_row_fragment(r, caller):
 
 def _resource(resource_id) -> Resource:
     """:raise 404: missing, deleted, or in a community the user may not read — the same answer for all three."""
-    resource = services.get_resource_or_none(resource_id)
-    if resource is None or not permissions.can_view(current_user, resource.community):
-        abort(404)
-    return resource
+    return permissions.readable_or_404(current_user, services.get_resource_or_none(resource_id))
 
 
 def _version(resource, number):

@@ -36,7 +36,8 @@ from cop.permissions.visibility import (MembershipFacts, Viewer, can_see_listing
                                         forget_memberships, get_listed_community_or_404,
                                         get_readable_community_or_404, is_admin, is_anonymous, is_coordinator,
                                         is_member, is_sponsor, knowers_of, listed_communities, listed_community_ids,
-                                        membership_of, readable_community_ids, readers_of, require,
+                                        membership_of, readable_community_ids, readable_or_404, readers_of,
+                                        require,
                                         visible_communities)
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
     "can_see_listing", "can_view", "community_of", "forget_memberships", "get_listed_community_or_404",
     "get_readable_community_or_404", "is_admin", "is_anonymous", "is_coordinator", "is_member", "is_sponsor",
     "knowers_of", "listed_communities", "listed_community_ids", "membership_of", "readable_community_ids",
-    "readers_of", "require", "visible_communities",
+    "readable_or_404", "readers_of", "require", "visible_communities",
     # communities
     "can_answer_invitation", "can_confirm_story", "can_join", "can_leave", "can_manage", "can_manage_webhooks",
     "can_oversee", "can_record_story", "can_request_to_join", "get_overseen_community_or_404", "has_portfolio",

@@ -14,7 +14,7 @@ Who asks (``Viewer``):
   flask-login's anonymous user): the public set, the open communities;
 * a disabled account: nothing at all.
 """
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 from flask import abort, current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -233,15 +233,7 @@ def _communities_where_user(user: Viewer, statuses: tuple[str, ...]) -> ColumnEl
 
 def listed_communities(user: Viewer) -> Select[tuple[Community]]:
     """A select of the communities the user may see in the directory (the open ones for an anonymous reader)."""
-    query = select(Community)
-    if is_anonymous(user):
-        return query.where(Community.visibility.in_(PUBLIC))
-    if not _signed_in(user):
-        return query.where(false())
-    if user.is_admin:
-        return query
-    return query.where(or_(Community.visibility.in_(("open", "restricted")),
-                           _communities_where_user(user, ("active", "invited"))))
+    return _communities_for(user, ("open", "restricted"), ("active", "invited"))
 
 
 def visible_communities(user: Viewer) -> Select[tuple[Community]]:
@@ -250,6 +242,13 @@ def visible_communities(user: Viewer) -> Select[tuple[Community]]:
     Every list of content (threads, resources, search hits, tag pages,
     feeds, exports) filters through this. An anonymous reader reads the open ones.
     """
+    return _communities_for(user, ("open",), ("active",))
+
+
+def _communities_for(user: Viewer, visibilities: tuple[str, ...],
+                     statuses: tuple[str, ...]) -> Select[tuple[Community]]:
+    """The communities of these ``visibilities``, and those where a signed-in user has a membership in
+    ``statuses`` or sponsors; all of them for an admin, the open ones for an anonymous reader, none otherwise."""
     query = select(Community)
     if is_anonymous(user):
         return query.where(Community.visibility.in_(PUBLIC))
@@ -257,7 +256,7 @@ def visible_communities(user: Viewer) -> Select[tuple[Community]]:
         return query.where(false())
     if user.is_admin:
         return query
-    return query.where(or_(Community.visibility == "open", _communities_where_user(user, ("active",))))
+    return query.where(or_(Community.visibility.in_(visibilities), _communities_where_user(user, statuses)))
 
 
 def readers_of(community: Community) -> Select[tuple[int]]:
@@ -309,6 +308,19 @@ def require(allowed: bool) -> None:
     """:raise 403: when a user who may know the object is not allowed this action."""
     if not allowed:
         abort(403)
+
+
+_InCommunity = TypeVar("_InCommunity")
+
+
+def readable_or_404(user: Viewer, found: _InCommunity | None) -> _InCommunity:
+    """``found`` (a thread, a resource, a meeting: anything with a ``community``) when the user may read there.
+
+    :raise 404: missing (``None``), or in a community the user may not read: the same answer for both.
+    """
+    if found is None or not can_view(user, community_of(found)):
+        abort(404)
+    return found
 
 
 def get_readable_community_or_404(slug: str, user: Viewer) -> Community:
