@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from flask import Flask, render_template
 from jinja2 import ChoiceLoader, DictLoader
 
+from cop import access
 from cop.seed.text import TextGenerator, paragraphs_html
 
 FLOOR_PATH = "/__bench/floor"
@@ -72,3 +73,4 @@ def register(app: Flask) -> None:
         return render_template(FLOOR_TEMPLATE, thread=thread, tree=tree, post_fragment=_render_uncached)
 
     app.add_url_rule(FLOOR_PATH, "bench_floor", floor)
+    access.allow(app, "bench_floor")  # asked without a session, like the bare Flask page it stands for

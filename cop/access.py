@@ -40,12 +40,20 @@ def is_public(endpoint: str | None) -> bool:
     return endpoint in PUBLIC_ENDPOINTS or endpoint.partition(".")[0] in TOKEN_BLUEPRINTS
 
 
+def allow(app: Flask, endpoint: str) -> None:
+    """Make ``endpoint`` public on this app only: for routes that are not cop's own, such as the
+    benchmark's floor (``bench.floor``), added to an app after it is built."""
+    app.extensions.setdefault("cop.public_endpoints", set()).add(endpoint)
+
+
 def register(app: Flask) -> None:
     """Install the default-deny rule (before every other hook of the request, blueprints' included)."""
 
     @app.before_request
     def require_login():
-        if is_public(request.endpoint) or request.method in EXEMPT_METHODS or current_user.is_authenticated:
+        if is_public(request.endpoint) or request.endpoint in current_app.extensions.get("cop.public_endpoints", ()):
+            return None
+        if request.method in EXEMPT_METHODS or current_user.is_authenticated:
             return None
         if current_app.config.get("LOGIN_DISABLED"):
             return None
