@@ -68,6 +68,7 @@ PYTEST_ARGS ?= -n auto --dist loadscope
 # Lint and type-check before the tests (rules and the mypy settings are in pyproject.toml).
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: lint chromium slapd

@@ -5,6 +5,7 @@ Settings whose default lives in the instance folder (the SQLite file, the
 generated secret key) are left as ``None`` here and resolved by
 ``create_app`` once the instance path is known.
 """
+
 import os
 
 

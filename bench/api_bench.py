@@ -12,6 +12,7 @@ Measured: ``GET /api/v1/threads/{id}`` (the thread and its opening post), ``GET 
 for distinct rare words. It adds one API token to the data set (a member's, read scope) and revokes it at the
 end. Writes ``bench/results/api-<label>.json`` and prints a Markdown table for ``bench/RESULTS.md``.
 """
+
 import argparse
 import http.client
 import json
@@ -61,14 +62,23 @@ def _subjects(env: dict, threads: int, words: int) -> dict:
     app = create_app()
     with app.app_context():
         member_id = db.session.scalar(
-            select(Membership.user_id).join(User, User.id == Membership.user_id)
+            select(Membership.user_id)
+            .join(User, User.id == Membership.user_id)
             .where(Membership.status == "active", User.is_disabled.is_(False))
-            .group_by(Membership.user_id).order_by(func.count().desc(), Membership.user_id).limit(1))
+            .group_by(Membership.user_id)
+            .order_by(func.count().desc(), Membership.user_id)
+            .limit(1)
+        )
         member = db.session.get(User, member_id)
         readable = sorted(permissions.readable_community_ids(member))
-        candidates = list(db.session.scalars(
-            select(Thread.id).where(Thread.community_id.in_(readable), Thread.is_deleted.is_(False),
-                                    Thread.reply_count >= 50).order_by(Thread.id).limit(threads * 20)))
+        candidates = list(
+            db.session.scalars(
+                select(Thread.id)
+                .where(Thread.community_id.in_(readable), Thread.is_deleted.is_(False), Thread.reply_count >= 50)
+                .order_by(Thread.id)
+                .limit(threads * 20)
+            )
+        )
         chosen = random.Random(19).sample(candidates, min(threads, len(candidates)))
         token, secret = tokens.create_token(member, name="api benchmark", scopes=["read"], expires_in_days=7)
         rare = []
@@ -95,10 +105,15 @@ def _summary(name: str, samples: list[tuple[int, float, int]], floor_ms: float |
     times = sorted(ms for _status, ms, _size in samples)
     median = statistics.median(times)
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-    return {"name": name, "requests": len(samples), "statuses": sorted({s for s, _ms, _n in samples}),
-            "median_ms": round(median, 2), "p95_ms": round(p95, 2),
-            "x_floor": round(median / floor_ms, 2) if floor_ms else None,
-            "median_bytes": int(statistics.median(n for _s, _ms, n in samples))}
+    return {
+        "name": name,
+        "requests": len(samples),
+        "statuses": sorted({s for s, _ms, _n in samples}),
+        "median_ms": round(median, 2),
+        "p95_ms": round(p95, 2),
+        "x_floor": round(median / floor_ms, 2) if floor_ms else None,
+        "median_bytes": int(statistics.median(n for _s, _ms, n in samples)),
+    }
 
 
 def main(argv=None) -> int:
@@ -111,15 +126,31 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     folder = Path(args.dir).resolve()
     index = folder / "search_index"
-    env = {"COP_DATABASE_URL": f"sqlite:///{folder / 'cop.db'}", "COP_INSTANCE_PATH": str(folder),
-           "COP_SEARCH_INDEX_DIR": str(index), "COP_SEARCH_INDEX_ON_COMMIT": "0",
-           "COP_API_RATE_LIMIT": "1000000 per minute"}
+    env = {
+        "COP_DATABASE_URL": f"sqlite:///{folder / 'cop.db'}",
+        "COP_INSTANCE_PATH": str(folder),
+        "COP_SEARCH_INDEX_DIR": str(index),
+        "COP_SEARCH_INDEX_ON_COMMIT": "0",
+        "COP_API_RATE_LIMIT": "1000000 per minute",
+    }
     subjects = _subjects(env, args.threads, args.words if index.is_dir() else 0)
     port = _free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-c", "python:cop.gunicorn_conf", "--workers",
-         str(args.workers), "--bind", f"127.0.0.1:{port}", "bench.wsgi:app"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "-c",
+            "python:cop.gunicorn_conf",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "bench.wsgi:app",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     headers = {"Authorization": f"Bearer {subjects['secret']}"}
     try:
         for _ in range(300):
@@ -140,23 +171,34 @@ def main(argv=None) -> int:
         server.wait(30)
         _revoke(env, subjects["token_id"])
     floor_ms = statistics.median(ms for _s, ms, _n in floor)
-    rows = [_summary("floor (bare Flask, 50 posts from memory)", floor, floor_ms),
-            _summary("API thread (GET /api/v1/threads/{id})", thread, floor_ms),
-            _summary("API replies, 50 (GET /api/v1/threads/{id}/posts?limit=50)", posts, floor_ms)]
+    rows = [
+        _summary("floor (bare Flask, 50 posts from memory)", floor, floor_ms),
+        _summary("API thread (GET /api/v1/threads/{id})", thread, floor_ms),
+        _summary("API replies, 50 (GET /api/v1/threads/{id}/posts?limit=50)", posts, floor_ms),
+    ]
     if search:
         rows.append(_summary("API search, rare word (GET /api/v1/search?q=...)", search, floor_ms))
-    report = {"label": args.label, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "load_average": os.getloadavg(), "workers": args.workers, "rows": rows,
-              "search": "measured" if search else "not measured: the data set has no search index"}
+    report = {
+        "label": args.label,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average": os.getloadavg(),
+        "workers": args.workers,
+        "rows": rows,
+        "search": "measured" if search else "not measured: the data set has no search index",
+    }
     out = ROOT / "bench" / "results" / f"api-{args.label}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
-    print(f"| request ({args.label}, cold, {len(subjects['threads'])} distinct threads) | n | statuses | "
-          "median ms | p95 ms | x floor | median bytes |")
+    print(
+        f"| request ({args.label}, cold, {len(subjects['threads'])} distinct threads) | n | statuses | "
+        "median ms | p95 ms | x floor | median bytes |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
-        print(f"| {row['name']} | {row['requests']} | {row['statuses']} | {row['median_ms']} | {row['p95_ms']} | "
-              f"{row['x_floor']} | {row['median_bytes']} |")
+        print(
+            f"| {row['name']} | {row['requests']} | {row['statuses']} | {row['median_ms']} | {row['p95_ms']} | "
+            f"{row['x_floor']} | {row['median_bytes']} |"
+        )
     print(f"load average {report['load_average'][0]:.2f}; search: {report['search']}")
     return 0
 

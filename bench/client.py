@@ -4,6 +4,7 @@ Load comes from ``wrk`` when it is installed (``apt-get install wrk``), else
 from a thread-per-connection Python client; both report requests per second,
 median and 95th-percentile latency, and the responses that were not 2xx/3xx.
 """
+
 import http.client
 import os
 import re
@@ -100,7 +101,7 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     median_ms: float = 0.0
     p95_ms: float = 0.0
-    errors: int = 0          # non-2xx/3xx responses and socket errors
+    errors: int = 0  # non-2xx/3xx responses and socket errors
     tool: str = "python"
 
     @property
@@ -149,8 +150,15 @@ def python_load(base_url: str, path: str, cookie: str, concurrency: int, seconds
         thread.join()
     elapsed = time.perf_counter() - started
     values = sorted(v for slot in latencies for v in slot)
-    return LoadResult(len(values), elapsed, values, statistics.median(values) if values else 0.0,
-                      percentile(values, 95), sum(errors), "python")
+    return LoadResult(
+        len(values),
+        elapsed,
+        values,
+        statistics.median(values) if values else 0.0,
+        percentile(values, 95),
+        sum(errors),
+        "python",
+    )
 
 
 WRK_SCRIPT = """
@@ -168,18 +176,29 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk_load(base_url: str, path: str, cookie: str, concurrency: int, seconds: float,
-             threads: int = 2) -> LoadResult:
+def wrk_load(base_url: str, path: str, cookie: str, concurrency: int, seconds: float, threads: int = 2) -> LoadResult:
     """Run wrk (``threads`` threads, ``concurrency`` connections) and read its summary."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     try:
-        command = ["wrk", "-t", str(min(threads, concurrency)), "-c", str(concurrency), "-d", f"{seconds:g}s",
-                   "--timeout", "30s", "-s", script.name]
+        command = [
+            "wrk",
+            "-t",
+            str(min(threads, concurrency)),
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{seconds:g}s",
+            "--timeout",
+            "30s",
+            "-s",
+            script.name,
+        ]
         if cookie:
             command += ["-H", f"Cookie: {cookie}"]
-        output = subprocess.run(command + [base_url.rstrip("/") + path], capture_output=True, text=True,
-                                timeout=seconds + 60).stdout
+        output = subprocess.run(
+            command + [base_url.rstrip("/") + path], capture_output=True, text=True, timeout=seconds + 60
+        ).stdout
     finally:
         os.unlink(script.name)
     match = _WRK_LINE.search(output)

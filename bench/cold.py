@@ -25,6 +25,7 @@ it; seed and reindex time when known.
 The environment selects the data as for the app (``COP_DATABASE_URL``,
 ``COP_INSTANCE_PATH``, ``COP_SEARCH_INDEX_DIR``).
 """
+
 import argparse
 import http.client
 import json
@@ -38,21 +39,45 @@ import threading
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import client, harness, queries  # noqa: E402
 from bench.floor import FLOOR_PATH  # noqa: E402
 
-PAGE_TYPES = ("thread", "community home", "thread list", "library", "directory", "tag page",
-              "search: common word", "search: rare word", "search: two words", "search: phrase",
-              "search: misspelling", "sponsor report", "portfolio")
+PAGE_TYPES = (
+    "thread",
+    "community home",
+    "thread list",
+    "library",
+    "directory",
+    "tag page",
+    "search: common word",
+    "search: rare word",
+    "search: two words",
+    "search: phrase",
+    "search: misspelling",
+    "sponsor report",
+    "portfolio",
+)
 SHORT = {name: name.replace("search: ", "search-").replace(" ", "-") for name in PAGE_TYPES}
 # The issue's targets, cold at c=8 on the large set, as a multiple of the floor of the same run.
-TARGET_X_FLOOR = {"thread": 2.5, "community home": 2.5, "thread list": 2.5, "library": 2.5, "directory": 2.5,
-                  "tag page": 2.5, "search: rare word": 3, "search: common word": 5, "search: two words": 6,
-                  "search: phrase": 8, "search: misspelling": 8, "sponsor report": 6, "portfolio": 6}
+TARGET_X_FLOOR = {
+    "thread": 2.5,
+    "community home": 2.5,
+    "thread list": 2.5,
+    "library": 2.5,
+    "directory": 2.5,
+    "tag page": 2.5,
+    "search: rare word": 3,
+    "search: common word": 5,
+    "search: two words": 6,
+    "search: phrase": 8,
+    "search: misspelling": 8,
+    "sponsor report": 6,
+    "portfolio": 6,
+}
 ENV = {"COP_LOGIN_RATE_LIMIT_IP": "100000 per minute", "COP_LOGIN_RATE_LIMIT_ACCOUNT": "100000 per minute"}
 _LOCATION = re.compile(r"/t/(\d+)(?:\?page=\d+)?(?:#post-(\d+))?$")
 _CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -60,7 +85,7 @@ _CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 @dataclass
 class Request:
-    login: str   # a key of the sessions: "member", "admin", "anon" or a sponsor's e-mail
+    login: str  # a key of the sessions: "member", "admin", "anon" or a sponsor's e-mail
     path: str
 
 
@@ -79,6 +104,7 @@ class Phase:
 
 
 # --- the URLs -----------------------------------------------------------------------------------
+
 
 def draw(app, per_type: int, seed: int, pages: tuple[str, ...]) -> dict:
     """Distinct URLs per page type, drawn from the data with ``seed``; the member, admin and sponsors."""
@@ -100,28 +126,49 @@ def draw(app, per_type: int, seed: int, pages: tuple[str, ...]) -> dict:
         coordinators = select(Membership.user_id).where(Membership.role == "coordinator")
         sponsors_q = select(community_sponsors.c.user_id)
         member = s.scalar(
-            select(User.email).join(Membership, Membership.user_id == User.id)
-            .where(Membership.status == "active", User.is_admin.is_(False), User.is_disabled.is_(False),
-                   User.id.not_in(coordinators), User.id.not_in(sponsors_q))
-            .group_by(User.id, User.email).order_by(func.count().desc(), User.id).limit(1))
-        admin = s.scalar(select(User.email).where(User.is_admin.is_(True), User.is_disabled.is_(False))
-                         .order_by(User.id).limit(1))
+            select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.status == "active",
+                User.is_admin.is_(False),
+                User.is_disabled.is_(False),
+                User.id.not_in(coordinators),
+                User.id.not_in(sponsors_q),
+            )
+            .group_by(User.id, User.email)
+            .order_by(func.count().desc(), User.id)
+            .limit(1)
+        )
+        admin = s.scalar(
+            select(User.email).where(User.is_admin.is_(True), User.is_disabled.is_(False)).order_by(User.id).limit(1)
+        )
         max_thread = s.scalar(select(func.max(Thread.id))) or 0
         # Random threads across the whole id range (readable ones), without ORDER BY random() over 100k rows.
         wanted = max(per_type * 3, 50)
         candidates = sorted(rng.sample(range(1, max_thread + 1), min(max_thread, wanted * 4)))
-        readable = set(s.scalars(select(Thread.id).where(Thread.id.in_(candidates), Thread.is_deleted.is_(False),
-                                                         Thread.community_id.in_(open_ids))))
+        readable = set(
+            s.scalars(
+                select(Thread.id).where(
+                    Thread.id.in_(candidates), Thread.is_deleted.is_(False), Thread.community_id.in_(open_ids)
+                )
+            )
+        )
         thread_ids = [t for t in candidates if t in readable]
         rng.shuffle(thread_ids)
         tags = list(s.scalars(select(Tag.name).order_by(Tag.id)))
-        sponsor_rows = s.execute(select(User.email, func.count()).join(
-            community_sponsors, community_sponsors.c.user_id == User.id)
-            .where(User.is_disabled.is_(False)).group_by(User.id, User.email).order_by(User.id)).all()
+        sponsor_rows = s.execute(
+            select(User.email, func.count())
+            .join(community_sponsors, community_sponsors.c.user_id == User.id)
+            .where(User.is_disabled.is_(False))
+            .group_by(User.id, User.email)
+            .order_by(User.id)
+        ).all()
         all_communities = list(slugs.values())
         directory_pages = max(1, (len(open_ids) + 19) // 20)
-        counts = {name: s.scalar(select(func.count()).select_from(model)) for name, model in
-                  (("users", User), ("communities", Community), ("threads", Thread), ("posts", Post))}
+        counts = {
+            name: s.scalar(select(func.count()).select_from(model))
+            for name, model in (("users", User), ("communities", Community), ("threads", Thread), ("posts", Post))
+        }
         backend = db.engine.dialect.name
     words = queries.load()
 
@@ -165,24 +212,36 @@ def draw(app, per_type: int, seed: int, pages: tuple[str, ...]) -> dict:
         urls["directory"] = [Request("member", p) for p in sample(dir_urls, per_type)]
     if "tag page" in pages:
         urls["tag page"] = [Request("member", f"/tags/{urllib.parse.quote(t)}") for t in sample(tags, per_type)]
-    for name, key in (("search: common word", "common"), ("search: rare word", "rare"),
-                      ("search: two words", "two"), ("search: phrase", "phrase"),
-                      ("search: misspelling", "misspelling")):
+    for name, key in (
+        ("search: common word", "common"),
+        ("search: rare word", "rare"),
+        ("search: two words", "two"),
+        ("search: phrase", "phrase"),
+        ("search: misspelling", "misspelling"),
+    ):
         if name in pages:
             items = [w["q"] if isinstance(w, dict) else w for w in words[key]]
             urls[name] = [Request("member", f"/search?q={q(w)}") for w in sample(items, per_type)]
     if "sponsor report" in pages and admin:
         urls["sponsor report"] = [
             Request("admin", f"/c/{c}/report?period=custom&start={a:%Y-%m-%d}&end={b:%Y-%m-%d}")
-            for c, (a, b) in zip(sample(all_communities, per_type) * 4, periods(per_type))][:per_type]
+            for c, (a, b) in zip(sample(all_communities, per_type) * 4, periods(per_type))
+        ][:per_type]
     if "portfolio" in pages:
         chosen = sample([email for email, _n in sponsor_rows], per_type)
         urls["portfolio"] = [Request(email, f"/oversight?period={rng.choice((7, 30, 90))}") for email in chosen]
-    return {"urls": urls, "member": member, "admin": admin, "counts": counts, "backend": backend,
-            "thread_pool": thread_ids[per_type:per_type * 3]}
+    return {
+        "urls": urls,
+        "member": member,
+        "admin": admin,
+        "counts": counts,
+        "backend": backend,
+        "thread_pool": thread_ids[per_type : per_type * 3],
+    }
 
 
 # --- the client ---------------------------------------------------------------------------------
+
 
 def sign_in(base_url: str, logins: set[str], member: str, admin: str | None, password: str) -> dict[str, str]:
     """A cookie header per login key (anonymous: empty); sponsors sign in with their e-mail as the key."""
@@ -247,16 +306,24 @@ def run_requests(base_url: str, items: list[Request], cookies: dict[str, str], c
 
 def summarize(name, latencies, errors=0, statuses=None, seconds=0.0) -> Phase:
     values = sorted(latencies)
-    return Phase(name, len(values), round(statistics.median(values), 2) if values else 0.0,
-                 round(client.percentile(values, 95), 2), round(client.percentile(values, 99), 2),
-                 round(values[-1], 2) if values else 0.0, errors, {str(k): v for k, v in (statuses or {}).items()},
-                 seconds=round(seconds, 2))
+    return Phase(
+        name,
+        len(values),
+        round(statistics.median(values), 2) if values else 0.0,
+        round(client.percentile(values, 95), 2),
+        round(client.percentile(values, 99), 2),
+        round(values[-1], 2) if values else 0.0,
+        errors,
+        {str(k): v for k, v in (statuses or {}).items()},
+        seconds=round(seconds, 2),
+    )
 
 
 def floor_then(base_url, name, items, cookies, concurrency) -> Phase:
     """The floor, as many requests at the same concurrency, then the page type's requests."""
-    floor = run_requests(base_url, [Request("anon", FLOOR_PATH)] * max(len(items), 4 * concurrency), cookies,
-                         concurrency)
+    floor = run_requests(
+        base_url, [Request("anon", FLOOR_PATH)] * max(len(items), 4 * concurrency), cookies, concurrency
+    )
     phase = run_requests(base_url, items, cookies, concurrency)
     phase.name, phase.floor_median_ms = name, floor.median_ms
     return phase
@@ -267,6 +334,7 @@ def single_client(base_url, items, cookies) -> Phase:
 
 
 # --- processes and memory -----------------------------------------------------------------------
+
 
 def worker_pids(master: int) -> list[int]:
     try:
@@ -295,6 +363,7 @@ def workers_memory(server) -> list[dict]:
 
 # --- first request after a worker start -------------------------------------------------------
 
+
 def first_requests(items_by_type: dict[str, list[Request]], drawn: dict, password: str, echo) -> dict:
     """A fresh gunicorn (1 worker) per page type: sign in, then time that type's first request."""
     out = {}
@@ -313,6 +382,7 @@ def first_requests(items_by_type: dict[str, list[Request]], drawn: dict, passwor
 
 
 # --- writes: memory under load and time to findable -------------------------------------------
+
 
 def write_load(server, drawn, password, seconds: float, writers: int, probes: int, echo) -> dict:
     """``writers`` members reply to random threads back to back for ``seconds`` while a probe posts a unique
@@ -336,8 +406,11 @@ def write_load(server, drawn, password, seconds: float, writers: int, probes: in
         sequence = 0
         while time.monotonic() < stop and member["threads"]:
             sequence += 1
-            status, headers, _b = session.request("POST", f"/t/{rng.choice(member['threads'])}/reply", {
-                "csrf_token": csrf, "body": f"Write load reply wl{number:02d}x{sequence:05d}q: it worked here."})
+            status, headers, _b = session.request(
+                "POST",
+                f"/t/{rng.choice(member['threads'])}/reply",
+                {"csrf_token": csrf, "body": f"Write load reply wl{number:02d}x{sequence:05d}q: it worked here."},
+            )
             with lock:
                 if status == 302:
                     acknowledged[0] += 1
@@ -352,7 +425,7 @@ def write_load(server, drawn, password, seconds: float, writers: int, probes: in
                     peak[row["pid"]] = max(peak.get(row["pid"], 0), row["rss_mb"])
             time.sleep(0.5)
 
-    threads = [threading.Thread(target=writer, args=(m, i)) for i, m in enumerate(members[1:writers + 1])]
+    threads = [threading.Thread(target=writer, args=(m, i)) for i, m in enumerate(members[1 : writers + 1])]
     threads.append(threading.Thread(target=sample_memory))
     started = time.perf_counter()
     for t in threads:
@@ -361,9 +434,15 @@ def write_load(server, drawn, password, seconds: float, writers: int, probes: in
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    return {"writers": writers, "seconds": round(elapsed, 1), "acknowledged": acknowledged[0],
-            "posts_per_second": round(acknowledged[0] / elapsed, 1), "failures": failures,
-            "peak_rss_mb_per_worker": sorted(peak.values()), "findable": findable}
+    return {
+        "writers": writers,
+        "seconds": round(elapsed, 1),
+        "acknowledged": acknowledged[0],
+        "posts_per_second": round(acknowledged[0] / elapsed, 1),
+        "failures": failures,
+        "peak_rss_mb_per_worker": sorted(peak.values()),
+        "findable": findable,
+    }
 
 
 def probe_findable(base_url, member, password, probes, stop, echo, timeout=30.0) -> dict:
@@ -378,8 +457,11 @@ def probe_findable(base_url, member, password, probes, stop, echo, timeout=30.0)
         if time.monotonic() > stop and number:
             break
         token = f"findme{rng.randrange(10**9):09d}z{number}"
-        status, headers, _b = session.request("POST", f"/t/{rng.choice(member['threads'])}/reply", {
-            "csrf_token": csrf, "body": f"Probe {token} for the findability test."})
+        status, headers, _b = session.request(
+            "POST",
+            f"/t/{rng.choice(member['threads'])}/reply",
+            {"csrf_token": csrf, "body": f"Probe {token} for the findability test."},
+        )
         if status != 302:
             lost.append(f"post HTTP {status}")
             continue
@@ -397,19 +479,39 @@ def probe_findable(base_url, member, password, probes, stop, echo, timeout=30.0)
             time.sleep(0.05)
     session.close()
     values = sorted(waits)
-    result = {"probes": len(values) + len(lost), "found": len(values), "not_found_within_30s": len(lost),
-              "median_ms": round(statistics.median(values), 1) if values else None,
-              "p99_ms": round(client.percentile(values, 99), 1) if values else None,
-              "max_ms": round(values[-1], 1) if values else None}
+    result = {
+        "probes": len(values) + len(lost),
+        "found": len(values),
+        "not_found_within_30s": len(lost),
+        "median_ms": round(statistics.median(values), 1) if values else None,
+        "p99_ms": round(client.percentile(values, 99), 1) if values else None,
+        "max_ms": round(values[-1], 1) if values else None,
+    }
     echo(f"  findable after commit: {result}")
     return result
 
 
 # --- the run --------------------------------------------------------------------------------------
 
-def run(*, per_type=200, pages=PAGE_TYPES, concurrency=8, workers=2, seed=15, warm=True, warm_requests=100,
-        single=10, first=True, write_seconds=30.0, writers=8, probes=10, label=None, write=True,
-        echo=print) -> dict:
+
+def run(
+    *,
+    per_type=200,
+    pages=PAGE_TYPES,
+    concurrency=8,
+    workers=2,
+    seed=15,
+    warm=True,
+    warm_requests=100,
+    single=10,
+    first=True,
+    write_seconds=30.0,
+    writers=8,
+    probes=10,
+    label=None,
+    write=True,
+    echo=print,
+) -> dict:
     from bench.wsgi import app
     from cop.seed.data import SEED_PASSWORD
 
@@ -418,13 +520,28 @@ def run(*, per_type=200, pages=PAGE_TYPES, concurrency=8, workers=2, seed=15, wa
     cold_urls = {name: items[:per_type] for name, items in drawn["urls"].items()}
     single_urls = {name: items[per_type:] for name, items in drawn["urls"].items()}
     logins = {r.login for items in drawn["urls"].values() for r in items} | {"member", "anon"}
-    echo(f"Data: {drawn['counts']} ({drawn['backend']}); member {drawn['member']}; "
-         f"{sum(len(v) for v in cold_urls.values())} distinct URLs")
-    report = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "backend": drawn["backend"],
-              "counts": drawn["counts"], "machine": harness.machine(), "workers": workers,
-              "concurrency": concurrency, "per_type": per_type, "seed": seed, "load_before": load_before,
-              "cold": [], "warm": [], "single": [], "first": {}, "memory_after_cold": [], "write_load": None,
-              "seed_and_index": read_seed_times()}
+    echo(
+        f"Data: {drawn['counts']} ({drawn['backend']}); member {drawn['member']}; "
+        f"{sum(len(v) for v in cold_urls.values())} distinct URLs"
+    )
+    report = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "backend": drawn["backend"],
+        "counts": drawn["counts"],
+        "machine": harness.machine(),
+        "workers": workers,
+        "concurrency": concurrency,
+        "per_type": per_type,
+        "seed": seed,
+        "load_before": load_before,
+        "cold": [],
+        "warm": [],
+        "single": [],
+        "first": {},
+        "memory_after_cold": [],
+        "write_load": None,
+        "seed_and_index": read_seed_times(),
+    }
     log_dir = os.path.join(harness.HERE, "out")  # git-ignored: the server's log, to look up any 5xx
     os.makedirs(log_dir, exist_ok=True)
     log = open(os.path.join(log_dir, f"{label or 'cold'}-gunicorn.log"), "w", encoding="utf-8")
@@ -470,9 +587,16 @@ def run(*, per_type=200, pages=PAGE_TYPES, concurrency=8, workers=2, seed=15, wa
         log.close()
     if first:
         echo("First request of each type after a worker starts")
-        report["first"] = first_requests({n: cold_urls.get(n, [])[-1:] for n in (
-            "thread", "community home", "search: common word", "search: rare word", "sponsor report")
-            if n in pages}, drawn, SEED_PASSWORD, echo)
+        report["first"] = first_requests(
+            {
+                n: cold_urls.get(n, [])[-1:]
+                for n in ("thread", "community home", "search: common word", "search: rare word", "sponsor report")
+                if n in pages
+            },
+            drawn,
+            SEED_PASSWORD,
+            echo,
+        )
     report["load_after"] = " / ".join(f"{v:.2f}" for v in os.getloadavg())
     if write:
         label = label or f"cold-{drawn['backend']}-{drawn['counts']['posts']}"
@@ -486,9 +610,11 @@ def run(*, per_type=200, pages=PAGE_TYPES, concurrency=8, workers=2, seed=15, wa
 
 def row(phase: Phase) -> str:
     ratio = phase.median_ms / phase.floor_median_ms if phase.floor_median_ms else 0
-    return (f"  {phase.name:<24} n={phase.requests:<4} median {phase.median_ms:8.1f}  p95 {phase.p95_ms:8.1f}  "
-            f"p99 {phase.p99_ms:8.1f} ms  floor {phase.floor_median_ms:6.1f} ms  {ratio:5.1f}x  "
-            f"errors {phase.errors} {phase.statuses if phase.errors else ''}")
+    return (
+        f"  {phase.name:<24} n={phase.requests:<4} median {phase.median_ms:8.1f}  p95 {phase.p95_ms:8.1f}  "
+        f"p99 {phase.p99_ms:8.1f} ms  floor {phase.floor_median_ms:6.1f} ms  {ratio:5.1f}x  "
+        f"errors {phase.errors} {phase.statuses if phase.errors else ''}"
+    )
 
 
 def read_seed_times() -> dict:
@@ -503,47 +629,76 @@ def read_seed_times() -> dict:
 
 def render(label: str, report: dict) -> str:
     m = report["machine"]
-    lines = [f"### {label}", "",
-             f"- Date: {report['date']}; backend: {report['backend']}; gunicorn {report['workers']} sync workers; "
-             f"concurrency {report['concurrency']}; {report['per_type']} distinct URLs per page type, each once "
-             f"(seed {report['seed']})",
-             f"- Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory_gb', '?')} GB; "
-             f"load average before {report['load_before']}, after {report.get('load_after', '?')}",
-             "- Data: " + ", ".join(f"{v:,} {k}" for k, v in report["counts"].items()), "",
-             "Cold (distinct URLs, each asked once; floor = 50 posts from memory, measured just before each row):", "",
-             "| page | n | median ms | p95 ms | p99 ms | floor ms | x floor | target | p99/median | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+    lines = [
+        f"### {label}",
+        "",
+        f"- Date: {report['date']}; backend: {report['backend']}; gunicorn {report['workers']} sync workers; "
+        f"concurrency {report['concurrency']}; {report['per_type']} distinct URLs per page type, each once "
+        f"(seed {report['seed']})",
+        f"- Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory_gb', '?')} GB; "
+        f"load average before {report['load_before']}, after {report.get('load_after', '?')}",
+        "- Data: " + ", ".join(f"{v:,} {k}" for k, v in report["counts"].items()),
+        "",
+        "Cold (distinct URLs, each asked once; floor = 50 posts from memory, measured just before each row):",
+        "",
+        "| page | n | median ms | p95 ms | p99 ms | floor ms | x floor | target | p99/median | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
     for p in report["cold"]:
         ratio = p["median_ms"] / p["floor_median_ms"] if p["floor_median_ms"] else 0
         target = TARGET_X_FLOOR.get(p["name"])
         verdict = "" if target is None else f"≤ {target:g}x " + ("met" if ratio <= target else "MISSED")
-        lines.append(f"| {p['name']} | {p['requests']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} | "
-                     f"{p['p99_ms']:.1f} | {p['floor_median_ms']:.1f} | {ratio:.1f} | {verdict} | "
-                     f"{p['p99_ms'] / p['median_ms'] if p['median_ms'] else 0:.1f} | {p['errors']} |")
+        lines.append(
+            f"| {p['name']} | {p['requests']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} | "
+            f"{p['p99_ms']:.1f} | {p['floor_median_ms']:.1f} | {ratio:.1f} | {verdict} | "
+            f"{p['p99_ms'] / p['median_ms'] if p['median_ms'] else 0:.1f} | {p['errors']} |"
+        )
     if report["warm"]:
-        lines += ["", "Warm (one URL per type repeated; what per-worker caches give):", "",
-                  "| page | n | median ms | p95 ms | floor ms | x floor |", "|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "Warm (one URL per type repeated; what per-worker caches give):",
+            "",
+            "| page | n | median ms | p95 ms | floor ms | x floor |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         for p in report["warm"]:
             ratio = p["median_ms"] / p["floor_median_ms"] if p["floor_median_ms"] else 0
-            lines.append(f"| {p['name']} | {p['requests']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} | "
-                         f"{p['floor_median_ms']:.1f} | {ratio:.1f} |")
+            lines.append(
+                f"| {p['name']} | {p['requests']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} | "
+                f"{p['floor_median_ms']:.1f} | {ratio:.1f} |"
+            )
     if report["single"]:
-        lines += ["", "Single client (service time, distinct URLs not asked before): " + "; ".join(
-            f"{p['name']} {p['median_ms']:.1f} ms" for p in report["single"]) + "."]
+        lines += [
+            "",
+            "Single client (service time, distinct URLs not asked before): "
+            + "; ".join(f"{p['name']} {p['median_ms']:.1f} ms" for p in report["single"])
+            + ".",
+        ]
     if report["first"]:
-        lines += ["", "First request of a type after a worker starts: " + "; ".join(
-            f"{k} {v:.0f} ms" for k, v in report["first"].items()) + "."]
+        lines += [
+            "",
+            "First request of a type after a worker starts: "
+            + "; ".join(f"{k} {v:.0f} ms" for k, v in report["first"].items())
+            + ".",
+        ]
     if report["memory_after_cold"]:
-        lines += ["", "Resident memory per worker after the cold run (now / peak): " + "; ".join(
-            f"{w['rss_mb']} / {w['peak_mb']} MB" for w in report["memory_after_cold"]) + "."]
+        lines += [
+            "",
+            "Resident memory per worker after the cold run (now / peak): "
+            + "; ".join(f"{w['rss_mb']} / {w['peak_mb']} MB" for w in report["memory_after_cold"])
+            + ".",
+        ]
     w = report.get("write_load")
     if w:
         f = w["findable"]
-        lines += ["", f"Write load: {w['writers']} clients replying for {w['seconds']} s: {w['acknowledged']} "
-                  f"replies ({w['posts_per_second']}/s), failures {len(w['failures'])}; peak resident per worker "
-                  f"{w['peak_rss_mb_per_worker']} MB. Findable after commit (probe polling search every 50 ms): "
-                  f"{f['found']} of {f['probes']} found, median {f['median_ms']} ms, p99 {f['p99_ms']} ms, max "
-                  f"{f['max_ms']} ms, not found within 30 s: {f['not_found_within_30s']}."]
+        lines += [
+            "",
+            f"Write load: {w['writers']} clients replying for {w['seconds']} s: {w['acknowledged']} "
+            f"replies ({w['posts_per_second']}/s), failures {len(w['failures'])}; peak resident per worker "
+            f"{w['peak_rss_mb_per_worker']} MB. Findable after commit (probe polling search every 50 ms): "
+            f"{f['found']} of {f['probes']} found, median {f['median_ms']} ms, p99 {f['p99_ms']} ms, max "
+            f"{f['max_ms']} ms, not found within 30 s: {f['not_found_within_30s']}.",
+        ]
     if report["seed_and_index"]:
         lines += ["", "Seed and index: " + ", ".join(f"{k} {v}" for k, v in report["seed_and_index"].items()) + "."]
     return "\n".join(lines) + "\n"
@@ -570,9 +725,19 @@ def main(argv=None) -> int:
         unknown = [p for p in pages if p not in PAGE_TYPES]
         if unknown:
             parser.error(f"unknown page types {unknown}; choose from {', '.join(SHORT.values())}")
-    report = run(per_type=args.per_type, pages=pages, concurrency=args.concurrency, workers=args.workers,
-                 seed=args.seed, warm=not args.no_warm, single=args.single, first=not args.no_first,
-                 write_seconds=args.write_seconds, probes=args.probes, label=args.label)
+    report = run(
+        per_type=args.per_type,
+        pages=pages,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        seed=args.seed,
+        warm=not args.no_warm,
+        single=args.single,
+        first=not args.no_first,
+        write_seconds=args.write_seconds,
+        probes=args.probes,
+        label=args.label,
+    )
     return 1 if any(p["errors"] for p in report["cold"]) else 0
 
 

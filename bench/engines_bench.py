@@ -11,6 +11,7 @@ the whole search service (plus the permission lookups, loading the hits from the
 facet names). Medians per class in milliseconds, with the share of misspellings whose "did you mean"
 names the intended word.
 """
+
 import argparse
 import json
 import os
@@ -51,8 +52,9 @@ def main(argv=None) -> int:
             started = time.perf_counter()
             documents = index.rebuild()
             print(f"{args.engine}: reindex of {documents} documents in {time.perf_counter() - started:.1f} s")
-        user = db.session.scalar(select(User).where(User.is_admin.is_(False), User.is_disabled.is_(False))
-                                 .order_by(User.id))
+        user = db.session.scalar(
+            select(User).where(User.is_admin.is_(False), User.is_disabled.is_(False)).order_by(User.id)
+        )
         if user is None:
             print("no ordinary member in the database", file=sys.stderr)
             return 1
@@ -80,8 +82,10 @@ def main(argv=None) -> int:
                     corrected += 1
                 db.session.rollback()
             extra = f"; did-you-mean right {corrected}/{len(timings)}" if kind == "misspelling" else ""
-            print(f"{args.engine}: {kind:<12} engine median {statistics.median(alone):7.1f} ms, whole search "
-                  f"median {statistics.median(timings):7.1f} ms (max {max(timings):7.1f}, n={len(timings)}){extra}")
+            print(
+                f"{args.engine}: {kind:<12} engine median {statistics.median(alone):7.1f} ms, whole search "
+                f"median {statistics.median(timings):7.1f} ms (max {max(timings):7.1f}, n={len(timings)}){extra}"
+            )
     return 0
 
 

@@ -9,6 +9,7 @@ passes; also the experts ranking alone (``experts_on``) for the same tags. Print
 slowest in milliseconds. Target: the tag page < 50 ms. Runs on any revision that has the tag page's
 experts (the code before the evidence table too), so before/after pairs use the same script.
 """
+
 import argparse
 import os
 import statistics
@@ -25,8 +26,9 @@ def _line(name: str, times: list[float]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20, help="the most used tags timed")
-    parser.add_argument("--skip", type=int, default=0, help="leave out this many most used tags first "
-                        "(e.g. --skip 200: less used tags)")
+    parser.add_argument(
+        "--skip", type=int, default=0, help="leave out this many most used tags first (e.g. --skip 200: less used tags)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="passes over the tags after the first")
     args = parser.parse_args(argv)
     from flask_login import login_user
@@ -46,9 +48,16 @@ def main(argv=None) -> int:
     subjects = harness.discover(app)
     http = _signed_in(app, subjects["member"], SEED_PASSWORD)
     with app.app_context():
-        names = list(db.session.scalars(
-            select(Tag.name).join(thread_tags, thread_tags.c.tag_id == Tag.id).group_by(Tag.id, Tag.name)
-            .order_by(func.count().desc(), Tag.name).offset(args.skip).limit(args.n)))
+        names = list(
+            db.session.scalars(
+                select(Tag.name)
+                .join(thread_tags, thread_tags.c.tag_id == Tag.id)
+                .group_by(Tag.id, Tag.name)
+                .order_by(func.count().desc(), Tag.name)
+                .offset(args.skip)
+                .limit(args.n)
+            )
+        )
     passes: list[list[float]] = []
     for _ in range(1 + args.repeat):
         times = []

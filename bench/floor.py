@@ -5,6 +5,7 @@ real post macros for 50 posts of the seeded length — from data held in
 memory: no database, no session lookup, no search. Only the benchmark's WSGI
 entry point (``bench.wsgi``) registers it; production never has it.
 """
+
 import random
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -39,16 +40,33 @@ def _fixture():
     rng = random.Random(7)
     text = TextGenerator(random.Random(8))
     community = SimpleNamespace(id=1, slug="floor", name="Floor Guild")
-    thread = SimpleNamespace(id=1, title=text.title(), kind="discussion", kind_label="Discussion", reply_count=POSTS,
-                             accepted_post_id=None, is_locked=False, status="open", community=community)
+    thread = SimpleNamespace(
+        id=1,
+        title=text.title(),
+        kind="discussion",
+        kind_label="Discussion",
+        reply_count=POSTS,
+        accepted_post_id=None,
+        is_locked=False,
+        status="open",
+        community=community,
+    )
     started = datetime(2024, 1, 1)
     nodes, by_id = [], {}
     for number in range(1, POSTS + 1):
-        author = SimpleNamespace(id=number % 17 + 1, handle=f"person{number % 17}",
-                                 display_name=f"Person {number % 17}")
-        post = SimpleNamespace(id=number, author=author, author_id=author.id, is_deleted=False, is_hidden=False,
-                               edited_at=None, created_at=started + timedelta(minutes=number * 7),
-                               body_html=paragraphs_html(text.paragraphs(text.post_length())))
+        author = SimpleNamespace(
+            id=number % 17 + 1, handle=f"person{number % 17}", display_name=f"Person {number % 17}"
+        )
+        post = SimpleNamespace(
+            id=number,
+            author=author,
+            author_id=author.id,
+            is_deleted=False,
+            is_hidden=False,
+            edited_at=None,
+            created_at=started + timedelta(minutes=number * 7),
+            body_html=paragraphs_html(text.paragraphs(text.post_length())),
+        )
         node = {"post": post, "children": [], "in_reply_to": None}
         parent = by_id.get(rng.randint(1, number - 1)) if number > 1 and rng.random() < 0.5 else None
         (parent["children"] if parent and len(parent["children"]) < 4 else nodes).append(node)

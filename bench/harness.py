@@ -13,6 +13,7 @@ with the same label) and a JSON file beside it.
 server thread, a few requests per page, no timings judged — only that every
 page answers 200 and stays under its query bound.
 """
+
 import argparse
 import json
 import os
@@ -26,7 +27,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -43,9 +44,9 @@ RESULTS_DIR = os.path.join(HERE, "results")
 class Target:
     name: str
     path: str
-    login: str            # "member", "sponsor" or "" (anonymous)
-    query_bound: int      # most SQL statements the page may run, whatever the data size
-    goal: str = ""        # the issue's target, evaluated in ``judge``
+    login: str  # "member", "sponsor" or "" (anonymous)
+    query_bound: int  # most SQL statements the page may run, whatever the data size
+    goal: str = ""  # the issue's target, evaluated in ``judge``
     optional: bool = False  # a page another change adds: a 404 is reported, not fatal
 
 
@@ -67,6 +68,7 @@ class Measurement:
 
 # --- what to measure ------------------------------------------------------------------------
 
+
 def discover(app) -> dict:
     """Pick the pages' subjects from the data: the largest community, long threads, a sponsor, search words."""
     from sqlalchemy import func, select
@@ -81,46 +83,98 @@ def discover(app) -> dict:
 
     with app.app_context():
         session = db.session
-        community = session.scalar(select(Community).where(Community.visibility == "open")
-                                   .order_by(Community.member_count.desc(), Community.id).limit(1))
+        community = session.scalar(
+            select(Community)
+            .where(Community.visibility == "open")
+            .order_by(Community.member_count.desc(), Community.id)
+            .limit(1)
+        )
         coordinators = select(Membership.user_id).where(Membership.role == "coordinator")
         sponsors = select(community_sponsors.c.user_id)
         member_memberships = func.count(Membership.id)
         member = session.scalar(
-            select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.status == "active", User.is_admin.is_(False), User.is_disabled.is_(False),
-                   User.id.not_in(coordinators), User.id.not_in(sponsors),
-                   User.id.in_(select(Membership.user_id).where(Membership.community_id == community.id,
-                                                                Membership.status == "active")))
-            .group_by(User.id).order_by(member_memberships.desc(), User.id).limit(1))
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.status == "active",
+                User.is_admin.is_(False),
+                User.is_disabled.is_(False),
+                User.id.not_in(coordinators),
+                User.id.not_in(sponsors),
+                User.id.in_(
+                    select(Membership.user_id).where(
+                        Membership.community_id == community.id, Membership.status == "active"
+                    )
+                ),
+            )
+            .group_by(User.id)
+            .order_by(member_memberships.desc(), User.id)
+            .limit(1)
+        )
         sponsor_id, _n = session.execute(
-            select(community_sponsors.c.user_id, func.count()).group_by(community_sponsors.c.user_id)
-            .order_by(func.count().desc(), community_sponsors.c.user_id).limit(1)).one()
+            select(community_sponsors.c.user_id, func.count())
+            .group_by(community_sponsors.c.user_id)
+            .order_by(func.count().desc(), community_sponsors.c.user_id)
+            .limit(1)
+        ).one()
         sponsor = session.get(User, sponsor_id)
         sponsored = session.scalar(
-            select(Community).join(community_sponsors, community_sponsors.c.community_id == Community.id)
-            .where(community_sponsors.c.user_id == sponsor_id).order_by(Community.member_count.desc()).limit(1))
+            select(Community)
+            .join(community_sponsors, community_sponsors.c.community_id == Community.id)
+            .where(community_sponsors.c.user_id == sponsor_id)
+            .order_by(Community.member_count.desc())
+            .limit(1)
+        )
         readable = select(Community.id).where(Community.visibility == "open")
-        thread50 = session.scalar(select(Thread.id).where(Thread.reply_count == 50, Thread.is_deleted.is_(False),
-                                                         Thread.community_id.in_(readable))
-                                  .order_by(Thread.id).limit(1))
-        thread500 = session.scalar(select(Thread.id).where(Thread.is_deleted.is_(False),
-                                                          Thread.community_id.in_(readable))
-                                   .order_by(Thread.reply_count.desc(), Thread.id).limit(1))
-        resource = session.scalar(select(Resource.id).where(Resource.community_id == community.id,
-                                                            Resource.is_deleted.is_(False))
-                                  .order_by(Resource.latest_version.desc(), Resource.id).limit(1))
-        tag = session.scalar(select(Tag.name).join(thread_tags, thread_tags.c.tag_id == Tag.id)
-                             .group_by(Tag.id, Tag.name).order_by(func.count().desc(), Tag.name).limit(1))
+        thread50 = session.scalar(
+            select(Thread.id)
+            .where(Thread.reply_count == 50, Thread.is_deleted.is_(False), Thread.community_id.in_(readable))
+            .order_by(Thread.id)
+            .limit(1)
+        )
+        thread500 = session.scalar(
+            select(Thread.id)
+            .where(Thread.is_deleted.is_(False), Thread.community_id.in_(readable))
+            .order_by(Thread.reply_count.desc(), Thread.id)
+            .limit(1)
+        )
+        resource = session.scalar(
+            select(Resource.id)
+            .where(Resource.community_id == community.id, Resource.is_deleted.is_(False))
+            .order_by(Resource.latest_version.desc(), Resource.id)
+            .limit(1)
+        )
+        tag = session.scalar(
+            select(Tag.name)
+            .join(thread_tags, thread_tags.c.tag_id == Tag.id)
+            .group_by(Tag.id, Tag.name)
+            .order_by(func.count().desc(), Tag.name)
+            .limit(1)
+        )
         words = search_words(index.index_dir(app))
-        counts = {name: session.scalar(select(func.count()).select_from(table)) for name, table in
-                  (("users", User), ("communities", Community), ("threads", Thread),
-                   ("posts", __import__("cop.discussions.models", fromlist=["Post"]).Post),
-                   ("resources", Resource))}
-        return {"community": community.slug, "member": member.email, "sponsor": sponsor.email,
-                "sponsored": sponsored.slug, "thread50": thread50, "thread500": thread500,
-                "resource": resource, "tag": tag, "words": words, "counts": counts,
-                "backend": db.engine.dialect.name}
+        counts = {
+            name: session.scalar(select(func.count()).select_from(table))
+            for name, table in (
+                ("users", User),
+                ("communities", Community),
+                ("threads", Thread),
+                ("posts", __import__("cop.discussions.models", fromlist=["Post"]).Post),
+                ("resources", Resource),
+            )
+        }
+        return {
+            "community": community.slug,
+            "member": member.email,
+            "sponsor": sponsor.email,
+            "sponsored": sponsored.slug,
+            "thread50": thread50,
+            "thread500": thread500,
+            "resource": resource,
+            "tag": tag,
+            "words": words,
+            "counts": counts,
+            "backend": db.engine.dialect.name,
+        }
 
 
 def search_words(path: str) -> dict:
@@ -179,15 +233,26 @@ def targets(subjects: dict) -> list[Target]:
         Target("search: common word", f"/search?q={q(words['common'])}", "member", 25, "median < 100 ms"),
         Target("search: rare word", f"/search?q={q(words['rare'])}", "member", 25, "median < 30 ms"),
         Target("search: two words", f"/search?q={q(words['common'] + ' ' + words['second'])}", "member", 25),
-        Target("search: phrase", f"/search?q={q(chr(34) + words['common'] + ' ' + words['second'] + chr(34))}",
-               "member", 25),
+        Target(
+            "search: phrase",
+            f"/search?q={q(chr(34) + words['common'] + ' ' + words['second'] + chr(34))}",
+            "member",
+            25,
+        ),
         Target("sponsor portfolio (90 d)", "/oversight?period=90", "sponsor", 40, "median < 300 ms", True),
-        Target("community report (90 d)", f"/c/{subjects['sponsored']}/report?period=90", "sponsor", 40,
-               "median < 300 ms", True),
+        Target(
+            "community report (90 d)",
+            f"/c/{subjects['sponsored']}/report?period=90",
+            "sponsor",
+            40,
+            "median < 300 ms",
+            True,
+        ),
     ]
 
 
 # --- serving -----------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -214,10 +279,23 @@ class Gunicorn:
     def __init__(self, workers: int = 2, env: dict | None = None, app: str = "bench.wsgi:app", log=None):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        command = [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "python:cop.gunicorn_conf",
-                   "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", app]
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
-                                        stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
+        command = [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "-c",
+            "python:cop.gunicorn_conf",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            app,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=log or subprocess.DEVNULL,
+            stderr=log or subprocess.DEVNULL,
+        )
         try:
             wait_until_up(self.base_url)
         except Exception:
@@ -250,6 +328,7 @@ class ThreadedServer:
 
 # --- measuring -------------------------------------------------------------------------------
 
+
 def sign_in(base_url: str, subjects: dict, password: str) -> dict[str, client.Session]:
     sessions = {"": client.Session(base_url)}
     for role in ("member", "sponsor"):
@@ -265,16 +344,29 @@ def probe(session: client.Session, target: Target) -> Measurement:
     return Measurement(target.name, target.path, status, int(queries) if queries is not None else None)
 
 
-def measure(base_url: str, sessions: dict, all_targets: list[Target], *, quick: bool, seconds: float,
-            concurrency: int, runs: int, tool: str, echo=print) -> list[Measurement]:
+def measure(
+    base_url: str,
+    sessions: dict,
+    all_targets: list[Target],
+    *,
+    quick: bool,
+    seconds: float,
+    concurrency: int,
+    runs: int,
+    tool: str,
+    echo=print,
+) -> list[Measurement]:
     results = []
     floor = Target("floor (bare Flask, 50 posts from memory)", FLOOR_PATH, "", 0)
     for target in [floor, *all_targets]:
         session = sessions[target.login]
         measurement = probe(session, target)
         if measurement.status != 200:
-            measurement.note = (f"HTTP {measurement.status}: not available in this build"
-                                if target.optional and measurement.status == 404 else f"HTTP {measurement.status}")
+            measurement.note = (
+                f"HTTP {measurement.status}: not available in this build"
+                if target.optional and measurement.status == 404
+                else f"HTTP {measurement.status}"
+            )
             echo(f"{target.name:<34} {measurement.note}")
             results.append(measurement)
             continue
@@ -290,21 +382,24 @@ def measure(base_url: str, sessions: dict, all_targets: list[Target], *, quick: 
             for _ in range(5):  # warm-up: caches, searchers, connection pools in every worker
                 session.get(target.path)
             client.load(base_url, target.path, session.cookie_header, concurrency, min(2.0, seconds), tool)
-            samples = [client.load(base_url, target.path, session.cookie_header, concurrency, seconds, tool)
-                       for _ in range(runs)]
+            samples = [
+                client.load(base_url, target.path, session.cookie_header, concurrency, seconds, tool)
+                for _ in range(runs)
+            ]
             if not any(s.requests for s in samples):
                 # wrk reports nothing when every request outlasts the run (seconds each, behind the
                 # warm-up's queue): time them with the Python client instead, for twice as long.
-                samples = [client.python_load(base_url, target.path, session.cookie_header, concurrency,
-                                              2 * seconds)]
+                samples = [client.python_load(base_url, target.path, session.cookie_header, concurrency, 2 * seconds)]
             best = sorted(samples, key=lambda s: s.median_ms)[len(samples) // 2]  # the median run
             measurement.rps, measurement.median_ms, measurement.p95_ms = best.rps, best.median_ms, best.p95_ms
             measurement.errors = sum(s.errors for s in samples)
             measurement.requests = sum(s.requests for s in samples)
             measurement.tool = best.tool
             measurement.samples_ms = [round(s.median_ms, 2) for s in samples]
-        echo(f"{target.name:<34} {measurement.median_ms:8.1f} ms median  {measurement.p95_ms:8.1f} ms p95  "
-             f"{measurement.rps:7.1f} req/s  {measurement.queries} queries")
+        echo(
+            f"{target.name:<34} {measurement.median_ms:8.1f} ms median  {measurement.p95_ms:8.1f} ms p95  "
+            f"{measurement.rps:7.1f} req/s  {measurement.queries} queries"
+        )
         results.append(measurement)
     return results
 
@@ -324,9 +419,14 @@ def judge(target: Target | None, m: Measurement, floor_ms: float) -> str:
 
 # --- reporting --------------------------------------------------------------------------------
 
+
 def machine() -> dict:
-    info = {"python": platform.python_version(), "os": platform.platform(), "cores": os.cpu_count(),
-            "sqlite": sqlite3.sqlite_version}
+    info = {
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "cores": os.cpu_count(),
+        "sqlite": sqlite3.sqlite_version,
+    }
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             info["cpu"] = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
@@ -361,17 +461,21 @@ def render_section(label: str, report: dict, compare: dict | None = None) -> str
     for m in report["measurements"]:
         target = by_name.get(m["name"])
         if m["status"] != 200:
-            lines.append(f"| {m['name']} | – | – | – | – | – | {target['goal'] if target else ''} | {m['note']} |"
-                         + (" |" if compare else ""))
+            lines.append(
+                f"| {m['name']} | – | – | – | – | – | {target['goal'] if target else ''} | {m['note']} |"
+                + (" |" if compare else "")
+            )
             continue
         ratio = m["median_ms"] / floor_ms
         result = judge(Target(**target) if target else None, Measurement(**m), floor_ms)
-        row = (f"| {m['name']} | {m['rps']:.0f} | {m['median_ms']:.1f} | {m['p95_ms']:.1f} | {ratio:.1f} | "
-               f"{m['queries'] if m['queries'] is not None else '–'} | {target['goal'] if target else ''} | "
-               f"{result} |")
+        row = (
+            f"| {m['name']} | {m['rps']:.0f} | {m['median_ms']:.1f} | {m['p95_ms']:.1f} | {ratio:.1f} | "
+            f"{m['queries'] if m['queries'] is not None else '–'} | {target['goal'] if target else ''} | "
+            f"{result} |"
+        )
         if compare:
             base = other.get(m["name"])
-            row += (f" {m['median_ms'] / base['median_ms']:.2f}x |" if base and base.get("median_ms") else " – |")
+            row += f" {m['median_ms'] / base['median_ms']:.2f}x |" if base and base.get("median_ms") else " – |"
         lines.append(row)
     errors = sum(m["errors"] for m in report["measurements"])
     lines += ["", f"Failed (non-2xx/3xx) responses under load: {errors}.", ""]
@@ -394,8 +498,22 @@ def write_section(label: str, text: str, path: str = RESULTS_MD) -> None:
 
 # --- the command --------------------------------------------------------------------------------
 
-def run(app=None, *, quick=False, workers=2, concurrency=8, seconds=10.0, runs=1, tool="auto",
-        password=None, label=None, compare=None, write=True, echo=print) -> dict:
+
+def run(
+    app=None,
+    *,
+    quick=False,
+    workers=2,
+    concurrency=8,
+    seconds=10.0,
+    runs=1,
+    tool="auto",
+    password=None,
+    label=None,
+    compare=None,
+    write=True,
+    echo=print,
+) -> dict:
     """Measure every page; the report as a dict. ``app`` is required in quick mode (served in-process)."""
     from cop.seed.data import SEED_PASSWORD
 
@@ -411,19 +529,37 @@ def run(app=None, *, quick=False, workers=2, concurrency=8, seconds=10.0, runs=1
     try:
         sessions = sign_in(server.base_url, subjects, password)
         all_targets = targets(subjects)
-        measurements = measure(server.base_url, sessions, all_targets, quick=quick, seconds=seconds,
-                               concurrency=concurrency, runs=runs, tool=tool, echo=echo)
+        measurements = measure(
+            server.base_url,
+            sessions,
+            all_targets,
+            quick=quick,
+            seconds=seconds,
+            concurrency=concurrency,
+            runs=runs,
+            tool=tool,
+            echo=echo,
+        )
     finally:
         server.stop()
     report = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "backend": subjects["backend"],
-        "mode": "quick" if quick else "full", "workers": 1 if quick else workers, "concurrency": concurrency,
-        "seconds": seconds, "runs": runs,
-        "tool": "sequential" if quick else ("wrk" if tool == "wrk" or (tool == "auto" and client.wrk_available())
-                                             else "python"),
-        "machine": machine(), "counts": subjects["counts"], "subjects": subjects,
-        "load_before": load_before, "load_after": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
-        "targets": [asdict(t) for t in all_targets], "measurements": [asdict(m) for m in measurements],
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "backend": subjects["backend"],
+        "mode": "quick" if quick else "full",
+        "workers": 1 if quick else workers,
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "runs": runs,
+        "tool": "sequential"
+        if quick
+        else ("wrk" if tool == "wrk" or (tool == "auto" and client.wrk_available()) else "python"),
+        "machine": machine(),
+        "counts": subjects["counts"],
+        "subjects": subjects,
+        "load_before": load_before,
+        "load_after": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
+        "targets": [asdict(t) for t in all_targets],
+        "measurements": [asdict(m) for m in measurements],
     }
     if write and not quick:
         label = label or f"{subjects['backend']}-{sum(subjects['counts'].values())}"
@@ -440,9 +576,11 @@ def run(app=None, *, quick=False, workers=2, concurrency=8, seconds=10.0, runs=1
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmark every main page under gunicorn against the floor.",
-                                     epilog="The database, instance and index come from COP_DATABASE_URL, "
-                                            "COP_INSTANCE_PATH and COP_SEARCH_INDEX_DIR, as for the app.")
+    parser = argparse.ArgumentParser(
+        description="Benchmark every main page under gunicorn against the floor.",
+        epilog="The database, instance and index come from COP_DATABASE_URL, "
+        "COP_INSTANCE_PATH and COP_SEARCH_INDEX_DIR, as for the app.",
+    )
     parser.add_argument("--quick", action="store_true", help="CI mode: werkzeug thread, 3 requests per page")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -452,8 +590,16 @@ def main(argv=None) -> int:
     parser.add_argument("--label", help="the section of RESULTS.md to (re)write, e.g. sqlite-large")
     parser.add_argument("--compare", help="a results JSON to compare medians with (e.g. the SQLite run)")
     args = parser.parse_args(argv)
-    report = run(quick=args.quick, workers=args.workers, concurrency=args.concurrency, seconds=args.seconds,
-                 runs=args.runs, tool=args.tool, label=args.label, compare=args.compare)
+    report = run(
+        quick=args.quick,
+        workers=args.workers,
+        concurrency=args.concurrency,
+        seconds=args.seconds,
+        runs=args.runs,
+        tool=args.tool,
+        label=args.label,
+        compare=args.compare,
+    )
     failed = [m for m in report["measurements"] if m["status"] != 200 and "not available" not in m["note"]]
     return 1 if failed else 0
 

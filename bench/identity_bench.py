@@ -9,6 +9,7 @@ trip" is everything a browser waits for from pressing the button to being signed
 the provider's form and its answer (a real user types in between; not counted), and cop's callback
 (code exchange, ID token checks, userinfo, account refresh and commit). Needs Debian's slapd.
 """
+
 import argparse
 import statistics
 import tempfile
@@ -27,8 +28,9 @@ from tests.identity_servers.slapd import Slapd, ldap_config
 
 
 def _app(root: Path, settings: dict) -> Flask:
-    app = create_app(make_config(f"sqlite:///{root / 'bench.db'}", str(root / "instance"),
-                                 RATELIMIT_ENABLED=False, **settings))
+    app = create_app(
+        make_config(f"sqlite:///{root / 'bench.db'}", str(root / "instance"), RATELIMIT_ENABLED=False, **settings)
+    )
     app.test_client_class = CSRFClient
     request_started.connect(_fresh_request_globals, app)  # one app context for the run, a fresh g per request
     with app.app_context():
@@ -44,8 +46,15 @@ def _summary(name: str, samples: list[float]) -> str:
 
 def bench_oidc(root: Path, runs: int) -> list[str]:
     with RunningProvider() as provider:
-        provider.add_user("ada", "pw", name="Ada", email="ada@example.com", email_verified=True,
-                          department="Research", groups=["cop-python-guild"])
+        provider.add_user(
+            "ada",
+            "pw",
+            name="Ada",
+            email="ada@example.com",
+            email_verified=True,
+            department="Research",
+            groups=["cop-python-guild"],
+        )
         app = _app(root, oidc_config(provider))
         round_trip, callback_only = [], []
         with app.app_context():
@@ -61,8 +70,10 @@ def bench_oidc(root: Path, runs: int) -> list[str]:
                 ended = time.perf_counter()
                 round_trip.append(ended - began)
                 callback_only.append(ended - callback_began)
-        return [_summary("OIDC round trip (button to signed in)", round_trip),
-                _summary("OIDC callback alone (cop's server work)", callback_only)]
+        return [
+            _summary("OIDC round trip (button to signed in)", round_trip),
+            _summary("OIDC callback alone (cop's server work)", callback_only),
+        ]
 
 
 def bench_ldap(root: Path, runs: int) -> list[str]:
@@ -82,12 +93,15 @@ def bench_ldap(root: Path, runs: int) -> list[str]:
                 browser = app.test_client()
                 token = browser.csrf_token()
                 began = time.perf_counter()
-                answer = browser.post("/login/ldap", data={"username": "alice", "password": "alice-pass",
-                                                           "csrf_token": token})
+                answer = browser.post(
+                    "/login/ldap", data={"username": "alice", "password": "alice-pass", "csrf_token": token}
+                )
                 full.append(time.perf_counter() - began)
                 assert answer.status_code == 302
-        return [_summary("LDAP bind + search (+ group search)", bind_search),
-                _summary("LDAP sign-in POST (with account, commit)", full)]
+        return [
+            _summary("LDAP bind + search (+ group search)", bind_search),
+            _summary("LDAP sign-in POST (with account, commit)", full),
+        ]
 
 
 def main() -> None:

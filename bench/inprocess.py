@@ -8,6 +8,7 @@ and the fastest time. ``--profile`` prints the top functions of one page (``--on
 cumulative or own time (``--sort tottime``). Figures here are a page's service time; under the
 harness's load (8 connections, 2 workers, ``wrk`` on the same cores) a median is several times that.
 """
+
 import argparse
 import cProfile
 import os
@@ -24,8 +25,9 @@ def _signed_in(app, email: str, password: str):
 
     http = app.test_client()
     token = _CSRF.search(http.get("/login").get_data(as_text=True))
-    response = http.post("/login", data={"email": email, "password": password,
-                                         "csrf_token": token.group(1) or token.group(2)})
+    response = http.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token.group(1) or token.group(2)}
+    )
     if response.status_code != 302:
         raise SystemExit(f"could not sign in as {email}: HTTP {response.status_code}")
     return http
@@ -44,7 +46,6 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=45)
     args = parser.parse_args(argv)
     from bench.wsgi import app
-
     from cop.search.index import IndexUnavailable
 
     try:
@@ -52,10 +53,16 @@ def main(argv=None) -> int:
     except IndexUnavailable:  # still being built: every page but search can be timed
         harness.search_words = lambda _path: {"common": "team", "rare": "team", "second": "work"}
         subjects = harness.discover(app)
-    clients = {"": app.test_client(), "member": _signed_in(app, subjects["member"], SEED_PASSWORD),
-               "sponsor": _signed_in(app, subjects["sponsor"], SEED_PASSWORD)}
-    pages = [harness.Target("floor", FLOOR_PATH, "", 0), harness.Target("floor, signed in", FLOOR_PATH, "member", 0),
-             *harness.targets(subjects)]
+    clients = {
+        "": app.test_client(),
+        "member": _signed_in(app, subjects["member"], SEED_PASSWORD),
+        "sponsor": _signed_in(app, subjects["sponsor"], SEED_PASSWORD),
+    }
+    pages = [
+        harness.Target("floor", FLOOR_PATH, "", 0),
+        harness.Target("floor, signed in", FLOOR_PATH, "member", 0),
+        *harness.targets(subjects),
+    ]
     pages = [p for p in pages if args.only in p.name]
     for page in pages:
         http = clients[page.login]
@@ -75,8 +82,10 @@ def main(argv=None) -> int:
             started = time.perf_counter()
             http.get(page.path)
             timings.append((time.perf_counter() - started) * 1000)
-        print(f"{page.name:<34} HTTP {status}  median {statistics.median(timings):7.2f} ms  "
-              f"fastest {min(timings):7.2f} ms")
+        print(
+            f"{page.name:<34} HTTP {status}  median {statistics.median(timings):7.2f} ms  "
+            f"fastest {min(timings):7.2f} ms"
+        )
     return 0
 
 

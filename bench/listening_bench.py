@@ -7,6 +7,7 @@ experts), beside the existing report (``community_report``) and tag page (``tag_
 subjects in the same run, as an administrator (every community readable: the widest evidence).
 Prints the median and the slowest in milliseconds. Targets: report < 300 ms, tag page < 50 ms.
 """
+
 import argparse
 import os
 import random
@@ -45,9 +46,12 @@ def main(argv=None) -> int:
     with app.app_context():
         admin = db.session.scalar(select(User).where(User.is_admin.is_(True)).limit(1))
         communities = list(db.session.scalars(select(Community)))
-        by_use = list(db.session.execute(select(thread_tags.c.tag_id, func.count()).group_by(thread_tags.c.tag_id)
-                                         .order_by(func.count().desc())))
-        popular = [db.session.get(Tag, tid) for tid, _n in by_use[:args.n]]
+        by_use = list(
+            db.session.execute(
+                select(thread_tags.c.tag_id, func.count()).group_by(thread_tags.c.tag_id).order_by(func.count().desc())
+            )
+        )
+        popular = [db.session.get(Tag, tid) for tid, _n in by_use[: args.n]]
         period = periods.Period.last(90)
         picks = [rng.sample(communities, min(args.n, len(communities))) for _ in range(4)]
         rows = {

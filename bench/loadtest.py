@@ -11,6 +11,7 @@ new post or thread. Afterwards the outbox is applied (``catch_up``, as the next 
 job would) and each acknowledged post is looked up in the database and its token in the index.
 The result is written to a section of ``bench/RESULTS.md``.
 """
+
 import argparse
 import os
 import random
@@ -20,7 +21,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -42,10 +43,17 @@ def pick_members(app, n: int) -> list[dict]:
     with app.app_context():
         rows = db.session.execute(
             select(User.email, Community.id, Community.slug)
-            .join(Membership, Membership.user_id == User.id).join(Community, Community.id == Membership.community_id)
-            .where(Membership.status == "active", Community.visibility == "open", User.is_disabled.is_(False),
-                   User.is_admin.is_(False))
-            .order_by(Community.member_count.desc(), User.id).limit(n * 40)).all()
+            .join(Membership, Membership.user_id == User.id)
+            .join(Community, Community.id == Membership.community_id)
+            .where(
+                Membership.status == "active",
+                Community.visibility == "open",
+                User.is_disabled.is_(False),
+                User.is_admin.is_(False),
+            )
+            .order_by(Community.member_count.desc(), User.id)
+            .limit(n * 40)
+        ).all()
         chosen, seen = [], set()
         for email, community_id, slug in rows:
             if email not in seen:
@@ -54,10 +62,19 @@ def pick_members(app, n: int) -> list[dict]:
             if len(chosen) == n:
                 break
         for member in chosen:
-            member["threads"] = list(db.session.scalars(
-                select(Thread.id).where(Thread.community_id == member["community_id"], Thread.is_deleted.is_(False),
-                                        Thread.is_locked.is_(False), Thread.status != "closed")
-                .order_by(func.random()).limit(20)))
+            member["threads"] = list(
+                db.session.scalars(
+                    select(Thread.id)
+                    .where(
+                        Thread.community_id == member["community_id"],
+                        Thread.is_deleted.is_(False),
+                        Thread.is_locked.is_(False),
+                        Thread.status != "closed",
+                    )
+                    .order_by(func.random())
+                    .limit(20)
+                )
+            )
         return chosen
 
 
@@ -107,19 +124,34 @@ class Client(threading.Thread):
                 self._timed("read", "GET", f"/c/{self.member['slug']}/threads")
             elif roll < 0.92:
                 token = self._token()
-                status, headers, _body = self._timed("write", "POST", f"/t/{thread_id}/reply", {
-                    "csrf_token": csrf, "body": f"Load test reply {token}: the checklist worked for us."})
+                status, headers, _body = self._timed(
+                    "write",
+                    "POST",
+                    f"/t/{thread_id}/reply",
+                    {"csrf_token": csrf, "body": f"Load test reply {token}: the checklist worked for us."},
+                )
                 match = _THREAD_LOCATION.search(headers.get("location", "")) if status == 302 else None
                 if match and match.group(2):
-                    self.acknowledged.append({"thread_id": int(match.group(1)), "post_id": int(match.group(2)),
-                                              "token": token})
+                    self.acknowledged.append(
+                        {"thread_id": int(match.group(1)), "post_id": int(match.group(2)), "token": token}
+                    )
                 elif status not in (None,) and status < 500 and status != 302:
                     self.failures.append(f"reply to {thread_id}: HTTP {status}")
             else:
                 token = self._token()
-                status, headers, _body = self._timed("write", "POST", f"/c/{self.member['slug']}/threads/new", {
-                    "csrf_token": csrf, "title": f"Load test question {token}", "kind": "question",
-                    "priority": "3", "tags": "", "body": f"How do we handle {token} in production?"})
+                status, headers, _body = self._timed(
+                    "write",
+                    "POST",
+                    f"/c/{self.member['slug']}/threads/new",
+                    {
+                        "csrf_token": csrf,
+                        "title": f"Load test question {token}",
+                        "kind": "question",
+                        "priority": "3",
+                        "tags": "",
+                        "body": f"How do we handle {token} in production?",
+                    },
+                )
                 match = _THREAD_LOCATION.search(headers.get("location", "")) if status == 302 else None
                 if match:
                     self.acknowledged.append({"thread_id": int(match.group(1)), "post_id": None, "token": token})
@@ -151,17 +183,26 @@ def verify(app, acknowledged: list[dict]) -> dict:
         reply_ids = [a["post_id"] for a in acknowledged if a["post_id"]]
         found = set()
         for start in range(0, len(reply_ids), 500):
-            found |= set(db.session.scalars(select(Post.id).where(Post.id.in_(reply_ids[start:start + 500]))))
+            found |= set(db.session.scalars(select(Post.id).where(Post.id.in_(reply_ids[start : start + 500]))))
         new_threads = [a["thread_id"] for a in acknowledged if not a["post_id"]]
         opened = {}
         for start in range(0, len(new_threads), 500):
-            opened.update(dict(db.session.execute(
-                select(Thread.id, Post.body_md).join(Post, Post.id == Thread.opening_post_id)
-                .where(Thread.id.in_(new_threads[start:start + 500]))).all()))
+            opened.update(
+                dict(
+                    db.session.execute(
+                        select(Thread.id, Post.body_md)
+                        .join(Post, Post.id == Thread.opening_post_id)
+                        .where(Thread.id.in_(new_threads[start : start + 500]))
+                    ).all()
+                )
+            )
         bodies = dict(db.session.execute(select(Post.id, Post.body_md).where(Post.id.in_(reply_ids[:2000]))).all())
-        missing_db = [a for a in acknowledged
-                      if (a["post_id"] and a["post_id"] not in found)
-                      or (not a["post_id"] and a["token"] not in opened.get(a["thread_id"], ""))]
+        missing_db = [
+            a
+            for a in acknowledged
+            if (a["post_id"] and a["post_id"] not in found)
+            or (not a["post_id"] and a["token"] not in opened.get(a["thread_id"], ""))
+        ]
         wrong_text = [a for a in acknowledged if a["post_id"] in bodies and a["token"] not in bodies[a["post_id"]]]
         searcher = index.get_searcher(index.index_dir())
         missing_index = []
@@ -171,10 +212,15 @@ def verify(app, acknowledged: list[dict]) -> dict:
             if f"thread:{ack['thread_id']}" not in keys:
                 missing_index.append(ack)
         total_posts = db.session.scalar(select(func.count()).select_from(Post))
-    return {"backlog_before_catch_up": backlog_before, "catch_up_seconds": round(catch_up_seconds, 1),
-            "missing_in_database": len(missing_db), "wrong_text": len(wrong_text),
-            "missing_in_index": len(missing_index), "posts_in_database": total_posts,
-            "examples": [*missing_db[:3], *missing_index[:3]]}
+    return {
+        "backlog_before_catch_up": backlog_before,
+        "catch_up_seconds": round(catch_up_seconds, 1),
+        "missing_in_database": len(missing_db),
+        "wrong_text": len(wrong_text),
+        "missing_in_index": len(missing_index),
+        "posts_in_database": total_posts,
+        "examples": [*missing_db[:3], *missing_index[:3]],
+    }
 
 
 def run(*, clients=16, seconds=60.0, workers=4, redis=None, label=None, write=True, echo=print) -> dict:
@@ -208,26 +254,46 @@ def run(*, clients=16, seconds=60.0, workers=4, redis=None, label=None, write=Tr
     acknowledged = [a for t in threads for a in t.acknowledged]
     reads = sorted(v for t in threads for v in t.latencies["read"])
     writes = sorted(v for t in threads for v in t.latencies["write"])
-    echo(f"{sum(statuses.values())} requests in {elapsed:.1f} s; statuses {dict(statuses)}; "
-         f"{len(acknowledged)} posts acknowledged; verifying...")
+    echo(
+        f"{sum(statuses.values())} requests in {elapsed:.1f} s; statuses {dict(statuses)}; "
+        f"{len(acknowledged)} posts acknowledged; verifying..."
+    )
     checks = verify(app, acknowledged)
     five_xx = sum(n for status, n in statuses.items() if isinstance(status, int) and status >= 500)
     report = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "backend": make_backend_name(), "clients": clients, "seconds": seconds, "workers": workers,
-        "rate_limit_storage": redis or "memory://", "requests": sum(statuses.values()),
-        "rps": sum(statuses.values()) / elapsed, "statuses": {str(k): v for k, v in statuses.items()},
-        "five_xx": five_xx, "connection_errors": statuses.get("error", 0), "acknowledged": len(acknowledged),
+        "backend": make_backend_name(),
+        "clients": clients,
+        "seconds": seconds,
+        "workers": workers,
+        "rate_limit_storage": redis or "memory://",
+        "requests": sum(statuses.values()),
+        "rps": sum(statuses.values()) / elapsed,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "five_xx": five_xx,
+        "connection_errors": statuses.get("error", 0),
+        "acknowledged": len(acknowledged),
         "read_median_ms": statistics.median(reads) if reads else 0,
-        "read_p95_ms": client.percentile(reads, 95), "write_median_ms": statistics.median(writes) if writes else 0,
-        "write_p95_ms": client.percentile(writes, 95), "load_before": load_before,
-        "load_after": " / ".join(f"{v:.2f}" for v in os.getloadavg()), "machine": harness.machine(),
-        "failures": [f for t in threads for f in t.failures][:10], **checks,
+        "read_p95_ms": client.percentile(reads, 95),
+        "write_median_ms": statistics.median(writes) if writes else 0,
+        "write_p95_ms": client.percentile(writes, 95),
+        "load_before": load_before,
+        "load_after": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
+        "machine": harness.machine(),
+        "failures": [f for t in threads for f in t.failures][:10],
+        **checks,
     }
-    report["passed"] = (five_xx == 0 and report["connection_errors"] == 0 and checks["missing_in_database"] == 0
-                        and checks["missing_in_index"] == 0 and checks["wrong_text"] == 0)
-    echo(f"5xx: {five_xx}; missing in database: {checks['missing_in_database']}; missing in index: "
-         f"{checks['missing_in_index']}; {'PASSED' if report['passed'] else 'FAILED'}")
+    report["passed"] = (
+        five_xx == 0
+        and report["connection_errors"] == 0
+        and checks["missing_in_database"] == 0
+        and checks["missing_in_index"] == 0
+        and checks["wrong_text"] == 0
+    )
+    echo(
+        f"5xx: {five_xx}; missing in database: {checks['missing_in_database']}; missing in index: "
+        f"{checks['missing_in_index']}; {'PASSED' if report['passed'] else 'FAILED'}"
+    )
     if write:
         label = label or f"loadtest-{report['backend']}"
         harness.write_section(label, render(label, report))
@@ -243,23 +309,25 @@ def make_backend_name() -> str:
 
 
 def render(label: str, r: dict) -> str:
-    return "\n".join([
-        f"### {label}",
-        "",
-        f"- Date: {r['date']}; backend: {r['backend']}; gunicorn workers: {r['workers']}; clients: {r['clients']} "
-        f"for {r['seconds']:g} s; rate limits in {r['rate_limit_storage']}",
-        f"- Load average before: {r['load_before']}, after: {r['load_after']}",
-        f"- Requests: {r['requests']:,} ({r['rps']:.0f}/s); statuses: {r['statuses']}",
-        f"- Reads: median {r['read_median_ms']:.0f} ms, p95 {r['read_p95_ms']:.0f} ms; "
-        f"writes: median {r['write_median_ms']:.0f} ms, p95 {r['write_p95_ms']:.0f} ms",
-        f"- Acknowledged posts: {r['acknowledged']}; missing in the database: {r['missing_in_database']}; "
-        f"with the wrong text: {r['wrong_text']}; missing in the search index: {r['missing_in_index']}",
-        f"- Outbox backlog when the clients stopped: {r['backlog_before_catch_up']} (applied in "
-        f"{r['catch_up_seconds']} s); 5xx responses: {r['five_xx']}; connection errors: {r['connection_errors']}",
-        f"- Result: **{'passed' if r['passed'] else 'FAILED'}**"
-        + (f"; first failures: {r['failures']}" if r["failures"] else ""),
-        "",
-    ])
+    return "\n".join(
+        [
+            f"### {label}",
+            "",
+            f"- Date: {r['date']}; backend: {r['backend']}; gunicorn workers: {r['workers']}; clients: {r['clients']} "
+            f"for {r['seconds']:g} s; rate limits in {r['rate_limit_storage']}",
+            f"- Load average before: {r['load_before']}, after: {r['load_after']}",
+            f"- Requests: {r['requests']:,} ({r['rps']:.0f}/s); statuses: {r['statuses']}",
+            f"- Reads: median {r['read_median_ms']:.0f} ms, p95 {r['read_p95_ms']:.0f} ms; "
+            f"writes: median {r['write_median_ms']:.0f} ms, p95 {r['write_p95_ms']:.0f} ms",
+            f"- Acknowledged posts: {r['acknowledged']}; missing in the database: {r['missing_in_database']}; "
+            f"with the wrong text: {r['wrong_text']}; missing in the search index: {r['missing_in_index']}",
+            f"- Outbox backlog when the clients stopped: {r['backlog_before_catch_up']} (applied in "
+            f"{r['catch_up_seconds']} s); 5xx responses: {r['five_xx']}; connection errors: {r['connection_errors']}",
+            f"- Result: **{'passed' if r['passed'] else 'FAILED'}**"
+            + (f"; first failures: {r['failures']}" if r["failures"] else ""),
+            "",
+        ]
+    )
 
 
 def main(argv=None) -> int:
@@ -270,8 +338,7 @@ def main(argv=None) -> int:
     parser.add_argument("--redis", help="rate-limit storage, e.g. redis://127.0.0.1:6379/0 (production shape)")
     parser.add_argument("--label", help="the section of RESULTS.md to (re)write")
     args = parser.parse_args(argv)
-    report = run(clients=args.clients, seconds=args.seconds, workers=args.workers, redis=args.redis,
-                 label=args.label)
+    report = run(clients=args.clients, seconds=args.seconds, workers=args.workers, redis=args.redis, label=args.label)
     return 0 if report["passed"] else 1
 
 

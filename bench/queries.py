@@ -12,6 +12,7 @@ a word's rank says how often it occurs, so the classes are chosen by rank:
 - ``misspelling``: a mid-frequency word of 6+ letters with one letter dropped, doubled, swapped or changed,
   which is not itself a word of the vocabulary (the "did you mean" path).
 """
+
 import json
 import os
 import random
@@ -27,12 +28,12 @@ def _misspell(word: str, rng: random.Random) -> str:
     i = rng.randrange(1, len(word) - 1)
     kind = rng.choice(("drop", "double", "swap", "change"))
     if kind == "drop":
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == "double":
         return word[:i] + word[i] + word[i:]
     if kind == "swap":
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-    return word[:i] + rng.choice([c for c in "aeioulnrst" if c != word[i]]) + word[i + 1:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    return word[:i] + rng.choice([c for c in "aeioulnrst" if c != word[i]]) + word[i + 1 :]
 
 
 def build(seed: int = 15, per_class: int = PER_CLASS) -> dict:
@@ -55,8 +56,14 @@ def build(seed: int = 15, per_class: int = PER_CLASS) -> dict:
         wrong = _misspell(word, rng)
         if wrong not in known and wrong != word:
             misspellings[wrong] = word
-    return {"seed": seed, "common": common, "rare": rare, "two": sorted(pairs), "phrase": sorted(phrases),
-            "misspelling": [{"q": wrong, "meant": right} for wrong, right in sorted(misspellings.items())]}
+    return {
+        "seed": seed,
+        "common": common,
+        "rare": rare,
+        "two": sorted(pairs),
+        "phrase": sorted(phrases),
+        "misspelling": [{"q": wrong, "meant": right} for wrong, right in sorted(misspellings.items())],
+    }
 
 
 def load() -> dict:

@@ -1,7 +1,8 @@
 """Print the SQL statements one page runs (to find a query inside a loop), with their time.
 
-    COP_DATABASE_URL=... .venv/bin/python -m bench.querylog /search?q=team --as someone@example.com
+COP_DATABASE_URL=... .venv/bin/python -m bench.querylog /search?q=team --as someone@example.com
 """
+
 import argparse
 import os
 import sys
@@ -28,8 +29,10 @@ def main(argv=None) -> int:
     http = app.test_client()
     if args.email:
         token = _CSRF.search(http.get("/login").get_data(as_text=True))
-        response = http.post("/login", data={"email": args.email, "password": args.password,
-                                             "csrf_token": token.group(1) or token.group(2)})
+        response = http.post(
+            "/login",
+            data={"email": args.email, "password": args.password, "csrf_token": token.group(1) or token.group(2)},
+        )
         assert response.status_code == 302, response.status_code
     statements = []
 
@@ -47,8 +50,10 @@ def main(argv=None) -> int:
     for ms, statement, parameters in statements:
         text = " ".join(statement.split())
         print(f"{ms:8.2f} ms  {text if args.full else text[:160]}  {str(parameters)[:80] if args.full else ''}")
-    print(f"HTTP {response.status_code}; {len(statements)} statements, "
-          f"{sum(s[0] for s in statements):.1f} ms in SQL; {total:.1f} ms in all")
+    print(
+        f"HTTP {response.status_code}; {len(statements)} statements, "
+        f"{sum(s[0] for s in statements):.1f} ms in SQL; {total:.1f} ms in all"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ wall time, process CPU time (SQLite runs in-process: the steadier figure on a lo
 the database driver and the number of statements. Signing in writes sessions: run it on a copy of
 the data set. For a before/after, run it alternately against two checkouts in the same minutes.
 """
+
 import argparse
 import os
 import random
@@ -38,6 +39,7 @@ def main(argv=None) -> int:
     limiter.enabled = False  # one sign-in per sponsor
     sql = {"statements": 0, "seconds": 0.0}
     with app.app_context():
+
         @event.listens_for(db.engine, "before_cursor_execute")
         def _started(conn, _cursor, _statement, _parameters, _context, _many):
             conn.info["bench_started"] = time.perf_counter()
@@ -49,8 +51,11 @@ def main(argv=None) -> int:
 
         admin = db.session.scalar(select(User.email).where(User.is_admin.is_(True)).order_by(User.id).limit(1))
         slugs = list(db.session.scalars(select(Community.slug).order_by(Community.id)))
-        sponsors = list(db.session.scalars(select(User.email).where(User.id.in_(
-            select(community_sponsors.c.user_id))).order_by(User.id)))
+        sponsors = list(
+            db.session.scalars(
+                select(User.email).where(User.id.in_(select(community_sponsors.c.user_id))).order_by(User.id)
+            )
+        )
         today = utcnow().date()
     rng = random.Random(args.seed)
     reports = []
@@ -62,8 +67,9 @@ def main(argv=None) -> int:
     def signed_in(email):
         http = app.test_client()
         token = _CSRF.search(http.get("/login").get_data(as_text=True))
-        response = http.post("/login", data={"email": email, "password": SEED_PASSWORD,
-                                             "csrf_token": token.group(1) or token.group(2)})
+        response = http.post(
+            "/login", data={"email": email, "password": SEED_PASSWORD, "csrf_token": token.group(1) or token.group(2)}
+        )
         if response.status_code != 302:
             raise SystemExit(f"could not sign in as {email}: HTTP {response.status_code}")
         return http
@@ -74,14 +80,20 @@ def main(argv=None) -> int:
         status = http.get(path).status_code
         if status != 200:
             raise SystemExit(f"{path}: HTTP {status}")
-        return ((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, sql["seconds"] * 1000,
-                sql["statements"])
+        return (
+            (time.perf_counter() - wall) * 1000,
+            (time.process_time() - cpu) * 1000,
+            sql["seconds"] * 1000,
+            sql["statements"],
+        )
 
     def show(name, rows):
         wall, cpu, in_sql, statements = zip(*rows)
-        print(f"{name:10} median {statistics.median(wall):7.1f} ms  cpu {statistics.median(cpu):6.1f} ms  "
-              f"sql {statistics.median(in_sql):6.1f} ms  statements {min(statements)}-{max(statements)}  "
-              f"(n={len(rows)})")
+        print(
+            f"{name:10} median {statistics.median(wall):7.1f} ms  cpu {statistics.median(cpu):6.1f} ms  "
+            f"sql {statistics.median(in_sql):6.1f} ms  statements {min(statements)}-{max(statements)}  "
+            f"(n={len(rows)})"
+        )
 
     http = signed_in(admin)
     timed(http, reports[0])

@@ -10,6 +10,7 @@ someone else, prints the median and 90th percentile of ``--runs`` calls per quer
 warm-up call), both new to the searcher and repeated, and the number of hits. Add ``--reindex``
 to rebuild the index first.
 """
+
 import argparse
 import os
 import statistics
@@ -28,8 +29,9 @@ from cop.extensions import db  # noqa: E402
 
 def _words(searcher):
     """The most and least frequent words of the body field, to search for."""
-    terms = [(searcher.doc_frequency("body", t), t.decode() if isinstance(t, bytes) else t)
-             for t in searcher.lexicon("body")]
+    terms = [
+        (searcher.doc_frequency("body", t), t.decode() if isinstance(t, bytes) else t) for t in searcher.lexicon("body")
+    ]
     terms = [(n, t) for n, t in terms if t.isalpha() and len(t) > 3]
     terms.sort()
     return terms[-1][1], terms[len(terms) // 50][1], terms[-5][1]
@@ -44,9 +46,15 @@ def main() -> int:
     parser.add_argument("--reindex", action="store_true", help="rebuild the index before timing")
     args = parser.parse_args()
 
-    config = type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": args.database_url,
-                                              "SEARCH_INDEX_DIR": os.path.abspath(args.index_dir),
-                                              "SEARCH_INDEX_ON_COMMIT": False})
+    config = type(
+        "BenchConfig",
+        (Config,),
+        {
+            "SQLALCHEMY_DATABASE_URI": args.database_url,
+            "SEARCH_INDEX_DIR": os.path.abspath(args.index_dir),
+            "SEARCH_INDEX_ON_COMMIT": False,
+        },
+    )
     app = create_app(config)
     with app.test_request_context():
         from cop.search import index, services
@@ -56,16 +64,24 @@ def main() -> int:
             started = time.perf_counter()
             documents = index.rebuild()
             print(f"reindex: {documents} documents in {time.perf_counter() - started:.1f} s")
-        user = db.session.scalar(select(User).where(User.email == args.user) if args.user
-                                 else select(User).where(User.is_admin.is_(True)).order_by(User.id))
+        user = db.session.scalar(
+            select(User).where(User.email == args.user)
+            if args.user
+            else select(User).where(User.is_admin.is_(True)).order_by(User.id)
+        )
         if user is None:
             print("no such user (or no administrator)", file=sys.stderr)
             return 1
         searcher = index.get_searcher(index.index_dir())
         common, rare, second = _words(searcher)
         print(f"documents: {searcher.doc_count()}; searching as {user.email}")
-        cases = [("common word", common, {}), ("rare word", rare, {}), ("two words", f"{common} {second}", {}),
-                 ("phrase", f'"{common} {second}"', {}), ("common + facet", common, {"type": "thread"})]
+        cases = [
+            ("common word", common, {}),
+            ("rare word", rare, {}),
+            ("two words", f"{common} {second}", {}),
+            ("phrase", f'"{common} {second}"', {}),
+            ("common + facet", common, {"type": "thread"}),
+        ]
         # "new": the searcher's cache of recent searches emptied before each call (a search not
         # run since the index last changed); "repeat": the same search again on the same searcher.
         print(f"{'case':<16} {'query':<24} {'hits':>7} {'new median':>10} {'new p90':>8} {'repeat median':>13}")
@@ -81,8 +97,10 @@ def main() -> int:
                     timings[kind].append((time.perf_counter() - started) * 1000)
             new = sorted(timings["new"])
             p90 = new[min(len(new) - 1, int(len(new) * 0.9))]
-            print(f"{label:<16} {text[:24]:<24} {results.total:>7} {statistics.median(new):>10.1f} {p90:>8.1f} "
-                  f"{statistics.median(timings['repeat']):>13.1f}")
+            print(
+                f"{label:<16} {text[:24]:<24} {results.total:>7} {statistics.median(new):>10.1f} {p90:>8.1f} "
+                f"{statistics.median(timings['repeat']):>13.1f}"
+            )
     return 0
 
 

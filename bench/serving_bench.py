@@ -7,6 +7,7 @@ by ``--concurrency`` keep-alive clients signed in as the demo member (bench.clie
 wrk when installed), then ``/healthz`` asked five times, each on a new connection, while two idle and
 two slow-header connections are open (capped at 30 s a request). Prints a table; nothing is written.
 """
+
 import argparse
 import os
 import shutil
@@ -57,29 +58,47 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     directory = tempfile.mkdtemp(prefix="cop-serving-")
-    env = {"COP_DATABASE_URL": f"sqlite:///{directory}/cop.db", "COP_INSTANCE_PATH": directory,
-           "COP_SEARCH_INDEX_DIR": f"{directory}/index", "COP_RATELIMIT_STORAGE_URI": "memory://",
-           "COP_MAIL_ON_COMMIT": "0"}
+    env = {
+        "COP_DATABASE_URL": f"sqlite:///{directory}/cop.db",
+        "COP_INSTANCE_PATH": directory,
+        "COP_SEARCH_INDEX_DIR": f"{directory}/index",
+        "COP_RATELIMIT_STORAGE_URI": "memory://",
+        "COP_MAIL_ON_COMMIT": "0",
+    }
     flask = [os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "wsgi"]
     try:
         for command in (["db", "upgrade"], ["cop", "demo"]):
-            subprocess.run(flask + command, cwd=ROOT, env={**os.environ, **env}, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                flask + command,
+                cwd=ROOT,
+                env={**os.environ, **env},
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         rows = []
         for model, extra in MODELS.items():
-            server = harness.Gunicorn(workers=args.workers, app="wsgi:app",
-                                      env={**env, "GUNICORN_CMD_ARGS": extra})
+            server = harness.Gunicorn(workers=args.workers, app="wsgi:app", env={**env, "GUNICORN_CMD_ARGS": extra})
             try:
                 member = client.Session(server.base_url)
                 member.login("tom.becker@example.com", "practice-makes-perfect")
                 for page in PAGES:
-                    result = client.load(server.base_url, page, member.cookie_header, args.concurrency,
-                                         args.seconds)
-                    rows.append((model, page, result.requests, result.rps, result.median_ms, result.p95_ms,
-                                 result.errors))
+                    result = client.load(server.base_url, page, member.cookie_header, args.concurrency, args.seconds)
+                    rows.append(
+                        (model, page, result.requests, result.rps, result.median_ms, result.p95_ms, result.errors)
+                    )
                 stalled = stalled_healthz(server.port)
-                rows.append((model, "/healthz with 2 idle + 2 slow-header connections", len(stalled), 0.0,
-                             sorted(stalled)[2] * 1000, max(stalled) * 1000, sum(s >= CAP for s in stalled)))
+                rows.append(
+                    (
+                        model,
+                        "/healthz with 2 idle + 2 slow-header connections",
+                        len(stalled),
+                        0.0,
+                        sorted(stalled)[2] * 1000,
+                        max(stalled) * 1000,
+                        sum(s >= CAP for s in stalled),
+                    )
+                )
             finally:
                 server.stop()
         print(f"{'model':8} {'page':52} {'requests':>8} {'req/s':>8} {'p50 ms':>9} {'p95/max ms':>11} {'errors':>6}")

@@ -3,6 +3,7 @@
 ``gunicorn -c python:cop.gunicorn_conf bench.wsgi:app`` — the same gunicorn
 configuration as production.
 """
+
 from bench import floor
 from cop import create_app
 

@@ -1,4 +1,5 @@
 """cop: a platform for communities of practice."""
+
 import os
 import secrets
 from datetime import timedelta
@@ -10,18 +11,20 @@ from werkzeug.exceptions import HTTPException
 from config import Config
 from cop import database  # registers the engine listeners (SQLite pragmas, read-only COMMIT) for every engine
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 class CopRequest(Request):
@@ -49,8 +52,12 @@ class CopRequest(Request):
 
 
 def create_app(config_class=Config) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="../static",
-                instance_path=getattr(config_class, "INSTANCE_PATH", None) or None)
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=getattr(config_class, "INSTANCE_PATH", None) or None,
+    )
     app.request_class = CopRequest
     app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -127,11 +134,14 @@ def _instance_secret_key(instance_path: str) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from cop import ratelimits  # noqa: F401  (registers the cop-sqlite:// rate-limit storage)
-    from cop.extensions import csrf, db, limiter, login_manager, migrate
-
     # Models must be imported so metadata (and Alembic) sees every table.
-    from cop import models, notifications, webhooks  # noqa: F401
+    from cop import (  # noqa: F401
+        models,
+        notifications,
+        ratelimits,  # noqa: F401  (registers the cop-sqlite:// rate-limit storage)
+        webhooks,
+    )
+    from cop.extensions import csrf, db, limiter, login_manager, migrate
     from cop.search import outbox
     from cop.tags import evidence
 
@@ -185,8 +195,7 @@ def register_blueprints(app: Flask) -> None:
     from cop.reactions.views import bp as reactions_bp
     from cop.reading.views import bp as reading_bp
     from cop.search.views import bp as search_bp
-    from cop.tags.views import admin_bp as tags_admin_bp
-    from cop.tags.views import bp as tags_bp
+    from cop.tags.views import admin_bp as tags_admin_bp, bp as tags_bp
     from cop.value.views import bp as value_bp
     from cop.writing.views import bp as writing_bp
 
@@ -236,15 +245,17 @@ ERROR_TEXT = {
 def register_errorhandlers(app: Flask) -> None:
     def render_error(code: int, message: str | None = None):
         title, default_message = ERROR_TEXT.get(code, ERROR_TEXT[500])
-        return render_template("errors/error.html", code=code, title=title,
-                               message=message or default_message), code
+        return render_template("errors/error.html", code=code, title=title, message=message or default_message), code
 
     from cop.api import api_error_response
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return render_error(400, "Your form expired or was not sent from this site. "
-                                 "Go back, reload the page and try again; nothing was changed.")
+        return render_error(
+            400,
+            "Your form expired or was not sent from this site. "
+            "Go back, reload the page and try again; nothing was changed.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

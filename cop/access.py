@@ -5,28 +5,43 @@ is sent to the login page, with ``next`` pointing back, before any view or bluep
 route therefore asks for a login unless it is added to ``PUBLIC_ENDPOINTS`` on purpose
 (``tests/functional/test_access_map.py`` checks both lists against every route).
 """
+
 from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_login.config import EXEMPT_METHODS
 
-PUBLIC_ENDPOINTS = frozenset({
-    "static",
-    # Signing in and registering (each answers a signed-in visitor by sending them on).
-    "accounts.login", "accounts.register", "accounts.forgot_password",
-    # Logging out: an expired session's button lands on the login page, not on one that logs out again.
-    "accounts.logout",
-    # Sign-in through a provider or directory (a 404 while that way is off: cop.identity), and the
-    # provider's server-to-server logout.
-    "identity.oidc_start", "identity.oidc_callback", "identity.ldap_login", "identity.oidc_backchannel_logout",
-    # Reached from an e-mail's signed link: the token says who (a forged one is a 404).
-    "accounts.confirm_registration", "accounts.reset_password", "notifications.unsubscribe",
-    # Feed readers and calendar programs have no session: open content for anyone, the rest by the
-    # reader's feed token (cop.feeds).
-    "feeds.community_feed", "feeds.tag_feed", "feeds.search_feed",
-    "feeds.community_calendar", "feeds.my_calendar",
-    # The load balancer's health check, and the API's documentation (no data in either).
-    "ops.healthz", "api_docs.index", "api-docs.openapi_json",
-})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "static",
+        # Signing in and registering (each answers a signed-in visitor by sending them on).
+        "accounts.login",
+        "accounts.register",
+        "accounts.forgot_password",
+        # Logging out: an expired session's button lands on the login page, not on one that logs out again.
+        "accounts.logout",
+        # Sign-in through a provider or directory (a 404 while that way is off: cop.identity), and the
+        # provider's server-to-server logout.
+        "identity.oidc_start",
+        "identity.oidc_callback",
+        "identity.ldap_login",
+        "identity.oidc_backchannel_logout",
+        # Reached from an e-mail's signed link: the token says who (a forged one is a 404).
+        "accounts.confirm_registration",
+        "accounts.reset_password",
+        "notifications.unsubscribe",
+        # Feed readers and calendar programs have no session: open content for anyone, the rest by the
+        # reader's feed token (cop.feeds).
+        "feeds.community_feed",
+        "feeds.tag_feed",
+        "feeds.search_feed",
+        "feeds.community_calendar",
+        "feeds.my_calendar",
+        # The load balancer's health check, and the API's documentation (no data in either).
+        "ops.healthz",
+        "api_docs.index",
+        "api-docs.openapi_json",
+    }
+)
 
 #: Blueprints that authenticate every request themselves: the REST API takes only a bearer token and
 #: answers 401 with a problem document without one (``cop.api.views._authenticate``), never a redirect.

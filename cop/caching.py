@@ -21,6 +21,7 @@ On PostgreSQL ids come from a sequence when a row is inserted, so a transaction
 that took an id earlier but commits later does not move the maximum: entries
 therefore also expire after ``MAX_AGE`` seconds, which bounds that case.
 """
+
 import threading
 import time
 from collections import OrderedDict

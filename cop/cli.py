@@ -1,4 +1,5 @@
 """``flask cop ...`` commands."""
+
 import click
 from flask.cli import with_appcontext
 
@@ -46,10 +47,20 @@ def search_cli():
 
 
 @search_cli.command("reindex")
-@click.option("--procs", type=click.IntRange(1, 16), default=1, show_default=True,
-              help="Writer processes (a segment each); 2 on a 2-core machine halves a large build.")
-@click.option("--limitmb", type=click.IntRange(32, 8192), default=256, show_default=True,
-              help="Memory per writer process before it spills a sorted run to disk.")
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Writer processes (a segment each); 2 on a 2-core machine halves a large build.",
+)
+@click.option(
+    "--limitmb",
+    type=click.IntRange(32, 8192),
+    default=256,
+    show_default=True,
+    help="Memory per writer process before it spills a sorted run to disk.",
+)
 @with_appcontext
 def search_reindex(procs, limitmb):
     """Rebuild the index from the database in a new directory, then swap it in."""
@@ -63,8 +74,10 @@ def search_reindex(procs, limitmb):
     with click.progressbar(length=total, label="Indexing") as bar:
         documents = index.rebuild(progress=bar.update, limitmb=limitmb, procs=procs)
     applied = index.catch_up()
-    click.echo(f"Indexed {documents} documents into {index.index_dir()}"
-               + (f"; applied {applied} changes made meanwhile." if applied else "."))
+    click.echo(
+        f"Indexed {documents} documents into {index.index_dir()}"
+        + (f"; applied {applied} changes made meanwhile." if applied else ".")
+    )
 
 
 @search_cli.command("catch-up")
@@ -80,8 +93,13 @@ def search_catch_up():
 
 
 @search_cli.command("prune-outbox")
-@click.option("--keep-hours", default=24, show_default=True, type=click.IntRange(min=0),
-              help="Keep applied changes this recent, for the other hosts' index copies.")
+@click.option(
+    "--keep-hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Keep applied changes this recent, for the other hosts' index copies.",
+)
 @with_appcontext
 def search_prune_outbox(keep_hours):
     """Delete the outbox changes this host's index has applied (older than --keep-hours).
@@ -115,14 +133,13 @@ def search_related(everything):
     with Session(db.engine) as session:
         wanted = select(Thread.id).where(Thread.is_deleted.is_(False))
         if not everything:
-            wanted = wanted.where(~select(RelatedThread.thread_id).where(
-                RelatedThread.thread_id == Thread.id).exists())
+            wanted = wanted.where(~select(RelatedThread.thread_id).where(RelatedThread.thread_id == Thread.id).exists())
         ids = list(session.scalars(wanted.order_by(Thread.id)))
         find = get_engine().related_finder(index.index_dir())
         with click.progressbar(length=len(ids), label="Related threads") as bar:
             for start in range(0, len(ids), 200):
-                related.refresh(session, find, ids[start:start + 200], force=True)
-                bar.update(len(ids[start:start + 200]))
+                related.refresh(session, find, ids[start : start + 200], force=True)
+                bar.update(len(ids[start : start + 200]))
     click.echo(f"Stored the related threads of {len(ids)} threads.")
 
 
@@ -148,8 +165,9 @@ def sentiment_cli():
 
 
 @sentiment_cli.command("backfill")
-@click.option("--batch", type=click.IntRange(1, 10_000), default=500, show_default=True,
-              help="Posts scored per transaction.")
+@click.option(
+    "--batch", type=click.IntRange(1, 10_000), default=500, show_default=True, help="Posts scored per transaction."
+)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Stop after this many posts (resume later).")
 @with_appcontext
 def sentiment_backfill(batch, limit):
@@ -198,6 +216,8 @@ def _register_identity_commands():
 
 
 _register_identity_commands()
+
+
 def _register_webhook_commands():
     """Webhook deliveries (cop.webhooks) keep their command in their own package."""
     from cop.webhooks.cli import webhooks_cli

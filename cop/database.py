@@ -3,6 +3,7 @@
 The engine listeners are registered when this module is imported (``cop`` imports it, so every engine made
 in this process has them); ``init_app`` adds the per-app parts.
 """
+
 import sqlite3
 from typing import Any, cast
 
@@ -21,8 +22,7 @@ def resolve_engine_options(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    options["connect_args"] = {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT"]),
-                               **options.get("connect_args", {})}
+    options["connect_args"] = {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT"]), **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
@@ -68,8 +68,9 @@ def register_read_only_commit(app: Flask) -> None:
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _note_writes(conn: Connection, _cursor: Any, statement: str, _parameters: Any, _context: Any,
-                 _executemany: bool) -> None:
+def _note_writes(
+    conn: Connection, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool
+) -> None:
     if statement.lstrip()[:6].upper() != "SELECT":
         conn.info[_WROTE] = True
 

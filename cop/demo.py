@@ -3,6 +3,7 @@
 ``load`` is idempotent: people are matched by e-mail, communities by slug,
 memberships by (community, person); existing rows are left alone.
 """
+
 import random
 from datetime import timedelta
 from typing import Any
@@ -14,10 +15,10 @@ from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.models import Community, Membership
 from cop.events.demo import load_demo_meetings
-from cop.notifications.demo import load_demo_notifications
-from cop.oversight.demo import load_demo_objectives
 from cop.extensions import db, utcnow
 from cop.markup import render_markdown
+from cop.notifications.demo import load_demo_notifications
+from cop.oversight.demo import load_demo_objectives
 from cop.tags.models import get_or_create_tags
 
 DEMO_PASSWORD = "practice-makes-perfect"
@@ -75,31 +76,94 @@ PEOPLE = [
 
 COMMUNITIES = [
     # slug, name, visibility, stage, domain, tags, coordinator, sponsor, department focus
-    ("python-guild", "Python Guild", "open", "maturing",
-     "Writing, testing and running Python well, from scripts to services.",
-     "python, testing, flask", "lena.fischer@example.com", "margaret.okafor@example.com", "Engineering"),
-    ("accessibility", "Accessibility Champions", "open", "coalescing",
-     "Making every product usable by everyone, with or without a mouse, a screen or perfect eyesight.",
-     "accessibility, design-systems", "sofia.marquez@example.com", "margaret.okafor@example.com", "Design"),
-    ("lean-manufacturing", "Lean Manufacturing", "open", "stewardship",
-     "Eliminating waste and improving flow on our shop floors.",
-     "lean, six-sigma, safety", "marco.rossi@example.com", "david.cohen@example.com", "Manufacturing"),
-    ("data-quality", "Data Quality Circle", "restricted", "maturing",
-     "Keeping the company's data accurate, documented and trusted.",
-     "data-quality, sql, dbt", "rahul.mehta@example.com", "margaret.okafor@example.com", "Data Science"),
-    ("security-champions", "Security Champions", "restricted", "coalescing",
-     "Spotting and fixing security risks early in every team.",
-     "security, threat-modeling", "lena.fischer@example.com", "david.cohen@example.com", "Engineering"),
-    ("forecasting", "Forecasting Practitioners", "restricted", "potential",
-     "Better financial and demand forecasts through shared methods.",
-     "forecasting, statistics", "amara.nwosu@example.com", "david.cohen@example.com", "Finance"),
-    ("m-and-a-integration", "M&A Integration", "private", "maturing",
-     "Integrating acquired companies: people, systems and contracts. Confidential.",
-     "contracts, operations", "oliver.smith@example.com", "david.cohen@example.com", "Legal"),
-    ("sustainability-network", "Sustainability Network", "open", "transformation",
-     "Cutting our footprint and reporting it honestly.",
-     "carbon-accounting, esg, energy-efficiency", "ingrid.johansson@example.com", "margaret.okafor@example.com",
-     "Sustainability"),
+    (
+        "python-guild",
+        "Python Guild",
+        "open",
+        "maturing",
+        "Writing, testing and running Python well, from scripts to services.",
+        "python, testing, flask",
+        "lena.fischer@example.com",
+        "margaret.okafor@example.com",
+        "Engineering",
+    ),
+    (
+        "accessibility",
+        "Accessibility Champions",
+        "open",
+        "coalescing",
+        "Making every product usable by everyone, with or without a mouse, a screen or perfect eyesight.",
+        "accessibility, design-systems",
+        "sofia.marquez@example.com",
+        "margaret.okafor@example.com",
+        "Design",
+    ),
+    (
+        "lean-manufacturing",
+        "Lean Manufacturing",
+        "open",
+        "stewardship",
+        "Eliminating waste and improving flow on our shop floors.",
+        "lean, six-sigma, safety",
+        "marco.rossi@example.com",
+        "david.cohen@example.com",
+        "Manufacturing",
+    ),
+    (
+        "data-quality",
+        "Data Quality Circle",
+        "restricted",
+        "maturing",
+        "Keeping the company's data accurate, documented and trusted.",
+        "data-quality, sql, dbt",
+        "rahul.mehta@example.com",
+        "margaret.okafor@example.com",
+        "Data Science",
+    ),
+    (
+        "security-champions",
+        "Security Champions",
+        "restricted",
+        "coalescing",
+        "Spotting and fixing security risks early in every team.",
+        "security, threat-modeling",
+        "lena.fischer@example.com",
+        "david.cohen@example.com",
+        "Engineering",
+    ),
+    (
+        "forecasting",
+        "Forecasting Practitioners",
+        "restricted",
+        "potential",
+        "Better financial and demand forecasts through shared methods.",
+        "forecasting, statistics",
+        "amara.nwosu@example.com",
+        "david.cohen@example.com",
+        "Finance",
+    ),
+    (
+        "m-and-a-integration",
+        "M&A Integration",
+        "private",
+        "maturing",
+        "Integrating acquired companies: people, systems and contracts. Confidential.",
+        "contracts, operations",
+        "oliver.smith@example.com",
+        "david.cohen@example.com",
+        "Legal",
+    ),
+    (
+        "sustainability-network",
+        "Sustainability Network",
+        "open",
+        "transformation",
+        "Cutting our footprint and reporting it honestly.",
+        "carbon-accounting, esg, energy-efficiency",
+        "ingrid.johansson@example.com",
+        "margaret.okafor@example.com",
+        "Sustainability",
+    ),
 ]
 
 CHARTER = """## Why we exist
@@ -141,10 +205,17 @@ def load(if_empty: bool = False) -> bool:
         user = existing.get(email)
         if user is None:
             handle = email.split("@")[0].replace(".", "_")
-            user = User(email=email, handle=handle, display_name=name, password_hash=password_hash,
-                        department=department, title=title, location=location,
-                        bio_md=f"{title} in {department}, based in {location}.",
-                        created_at=now - timedelta(days=700 - i * 10))
+            user = User(
+                email=email,
+                handle=handle,
+                display_name=name,
+                password_hash=password_hash,
+                department=department,
+                title=title,
+                location=location,
+                bio_md=f"{title} in {department}, based in {location}.",
+                created_at=now - timedelta(days=700 - i * 10),
+            )
             user.bio_html = render_markdown(user.bio_md)
             user.expertise = get_or_create_tags([t.strip() for t in tags.split(",")])
             user.is_admin = email == "admin@example.com"
@@ -159,9 +230,16 @@ def load(if_empty: bool = False) -> bool:
         if community is not None:
             continue
         created_any = True
-        community = Community(slug=slug, name=name, visibility=visibility, stage=stage, domain=domain,
-                              charter_md=CHARTER.format(domain=domain), guidelines_md=GUIDELINES,
-                              created_at=now - timedelta(days=rng.randint(200, 700)))
+        community = Community(
+            slug=slug,
+            name=name,
+            visibility=visibility,
+            stage=stage,
+            domain=domain,
+            charter_md=CHARTER.format(domain=domain),
+            guidelines_md=GUIDELINES,
+            created_at=now - timedelta(days=rng.randint(200, 700)),
+        )
         community.charter_html = render_markdown(community.charter_md)
         community.guidelines_html = render_markdown(community.guidelines_md)
         community.domain_tags = get_or_create_tags([t.strip() for t in tags.split(",")])
@@ -188,15 +266,21 @@ def load(if_empty: bool = False) -> bool:
             statuses["tom.becker@example.com"] = ("invited", "member")
         for email, (status, role) in statuses.items():
             joined = now - timedelta(days=rng.randint(1, 180))
-            db.session.add(Membership(
-                community_id=community.id, user_id=people[email].id, status=status, role=role,
-                guidelines_accepted_at=joined if status in ("active", "pending") else None,
-                joined_at=joined if status == "active" else None,
-                request_message="I work with this every day and would like to learn from you."
-                if status == "pending" else "",
-                invited_by_id=people[coordinator].id if status == "invited" else None,
-                created_at=joined,
-            ))
+            db.session.add(
+                Membership(
+                    community_id=community.id,
+                    user_id=people[email].id,
+                    status=status,
+                    role=role,
+                    guidelines_accepted_at=joined if status in ("active", "pending") else None,
+                    joined_at=joined if status == "active" else None,
+                    request_message="I work with this every day and would like to learn from you."
+                    if status == "pending"
+                    else "",
+                    invited_by_id=people[coordinator].id if status == "invited" else None,
+                    created_at=joined,
+                )
+            )
         db.session.flush()
         community.member_count = sum(1 for status, _role in statuses.values() if status == "active")
         audit.record(people["admin@example.com"], "community.create", community, community, detail="demo data")
@@ -229,18 +313,34 @@ def _load_value_stories() -> bool:
     thread = db.session.scalar(select(Thread).where(Thread.title == "Deploys fail since the base image upgrade"))
     if community is None or thread is None:
         return False
-    members = {m.user.email: m for m in db.session.scalars(select(Membership).where(
-        Membership.community_id == community.id, Membership.status == "active"))}
+    members = {
+        m.user.email: m
+        for m in db.session.scalars(
+            select(Membership).where(Membership.community_id == community.id, Membership.status == "active")
+        )
+    }
     teller = members.get("tom.becker@example.com")
     coordinator = next((m.user for m in members.values() if m.role == "coordinator"), None)
     if teller is None or coordinator is None:
         return False
-    story = value.record_story(teller.user, community, cycle="realized", amount="6", unit="hours_saved",
-                               text="The pinned setuptools tip unblocked our release the same morning: about six "
-                                    "hours of a blocked team saved.", subject_kind="thread", subject_id=thread.id)
+    story = value.record_story(
+        teller.user,
+        community,
+        cycle="realized",
+        amount="6",
+        unit="hours_saved",
+        text="The pinned setuptools tip unblocked our release the same morning: about six "
+        "hours of a blocked team saved.",
+        subject_kind="thread",
+        subject_id=thread.id,
+    )
     value.confirm_story(coordinator, story)
-    value.record_story(teller.user, community, cycle="applied",
-                       text="We now pin build tools in every repository's CI, as the guild suggested.")
+    value.record_story(
+        teller.user,
+        community,
+        cycle="applied",
+        text="We now pin build tools in every repository's CI, as the guild suggested.",
+    )
     return True
 
 
@@ -248,43 +348,111 @@ def _load_value_stories() -> bool:
 # (its author's e-mail, its text, its own replies).
 DISCUSSIONS: dict[str, list[tuple[str, int, str, str, str, list[Any], int | None]]] = {
     "python-guild": [
-        ("question", 2, "How do you test Flask views without mocking the database?", "testing, flask",
-         "We keep mocking `db.session` in view tests and the mocks drift from reality. "
-         "How do you run view tests against a real database and keep them fast?",
-         [("lena.fischer@example.com", "Use a temporary SQLite file per test and `create_all()`; it takes a few "
-           "milliseconds. Run the same suite against PostgreSQL in CI.", [
-             ("tom.becker@example.com", "Do you recreate the schema for every test? That sounds slow.", [
-                 ("lena.fischer@example.com", "For SQLite yes, it is ~20 ms. For PostgreSQL we drop all "
-                  "tables at the end of each test instead.", [])])]),
-          ("arjun.nair@example.com", "We use the Flask test client and a small `login_as()` helper. @tom_becker "
-           "I can show you on Thursday.", [])], 0),
-        ("idea", 3, "A shared pre-commit configuration for all Python repositories", "python, tooling",
-         "Every team configures ruff and mypy differently. Shall we publish one baseline "
-         "configuration in the library?", [("kenji.watanabe@example.com", "+1, and pin the versions.", [])], None),
-        ("problem", 1, "Deploys fail since the base image upgrade", "python, deployment",
-         "Since Monday, `pip install` fails in CI with a resolver error on the new base image.",
-         [("kenji.watanabe@example.com", "Pin `setuptools<80` until the image is fixed.", [])], None),
+        (
+            "question",
+            2,
+            "How do you test Flask views without mocking the database?",
+            "testing, flask",
+            "We keep mocking `db.session` in view tests and the mocks drift from reality. "
+            "How do you run view tests against a real database and keep them fast?",
+            [
+                (
+                    "lena.fischer@example.com",
+                    "Use a temporary SQLite file per test and `create_all()`; it takes a few "
+                    "milliseconds. Run the same suite against PostgreSQL in CI.",
+                    [
+                        (
+                            "tom.becker@example.com",
+                            "Do you recreate the schema for every test? That sounds slow.",
+                            [
+                                (
+                                    "lena.fischer@example.com",
+                                    "For SQLite yes, it is ~20 ms. For PostgreSQL we drop all "
+                                    "tables at the end of each test instead.",
+                                    [],
+                                )
+                            ],
+                        )
+                    ],
+                ),
+                (
+                    "arjun.nair@example.com",
+                    "We use the Flask test client and a small `login_as()` helper. @tom_becker "
+                    "I can show you on Thursday.",
+                    [],
+                ),
+            ],
+            0,
+        ),
+        (
+            "idea",
+            3,
+            "A shared pre-commit configuration for all Python repositories",
+            "python, tooling",
+            "Every team configures ruff and mypy differently. Shall we publish one baseline "
+            "configuration in the library?",
+            [("kenji.watanabe@example.com", "+1, and pin the versions.", [])],
+            None,
+        ),
+        (
+            "problem",
+            1,
+            "Deploys fail since the base image upgrade",
+            "python, deployment",
+            "Since Monday, `pip install` fails in CI with a resolver error on the new base image.",
+            [("kenji.watanabe@example.com", "Pin `setuptools<80` until the image is fixed.", [])],
+            None,
+        ),
     ],
     "security-champions": [
-        ("question", 2, "Threat modelling template for small services?", "threat-modeling, security",
-         "Is there a lightweight template for services with one or two endpoints?",
-         [("samuel.adeyemi@example.com", "STRIDE per data flow on one page works well. I'll add ours to the "
-           "library.", [])], 0),
+        (
+            "question",
+            2,
+            "Threat modelling template for small services?",
+            "threat-modeling, security",
+            "Is there a lightweight template for services with one or two endpoints?",
+            [
+                (
+                    "samuel.adeyemi@example.com",
+                    "STRIDE per data flow on one page works well. I'll add ours to the library.",
+                    [],
+                )
+            ],
+            0,
+        ),
     ],
     "data-quality": [
-        ("discussion", 3, "What does 'done' mean for a data set?", "data-quality",
-         "Share your definition of done for a published data set: tests, docs, owners?",
-         [("rahul.mehta@example.com", "Ours: freshness check, row-count check, documented owner.", [])], None),
+        (
+            "discussion",
+            3,
+            "What does 'done' mean for a data set?",
+            "data-quality",
+            "Share your definition of done for a published data set: tests, docs, owners?",
+            [("rahul.mehta@example.com", "Ours: freshness check, row-count check, documented owner.", [])],
+            None,
+        ),
     ],
     "m-and-a-integration": [
-        ("problem", 1, "Contract novation backlog for the last acquisition", "contracts",
-         "We have 40 supplier contracts waiting for novation. Who can help prioritise?",
-         [("oliver.smith@example.com", "Start with the ones that renew this quarter.", [])], None),
+        (
+            "problem",
+            1,
+            "Contract novation backlog for the last acquisition",
+            "contracts",
+            "We have 40 supplier contracts waiting for novation. Who can help prioritise?",
+            [("oliver.smith@example.com", "Start with the ones that renew this quarter.", [])],
+            None,
+        ),
     ],
     "lean-manufacturing": [
-        ("idea", 2, "Daily gemba walks on the night shift", "lean, safety",
-         "Night shifts never see management. Could we rotate a gemba walk once a week?",
-         [("marco.rossi@example.com", "Trying it in Turin next month; I will report back.", [])], None),
+        (
+            "idea",
+            2,
+            "Daily gemba walks on the night shift",
+            "lean, safety",
+            "Night shifts never see management. Could we rotate a gemba walk once a week?",
+            [("marco.rossi@example.com", "Trying it in Turin next month; I will report back.", [])],
+            None,
+        ),
     ],
 }
 
@@ -299,16 +467,25 @@ def _load_discussions(rng) -> bool:
     users = {u.email: u for u in db.session.scalars(select(User))}
     for slug, threads in DISCUSSIONS.items():
         community = db.session.execute(select(Community).where(Community.slug == slug)).scalar_one()
-        coordinator = db.session.execute(select(User).join(Membership, Membership.user_id == User.id).where(
-            Membership.community_id == community.id, Membership.role == "coordinator").limit(1)).scalar_one()
-        members = [m.user for m in db.session.scalars(select(Membership).where(
-            Membership.community_id == community.id, Membership.status == "active"))]
+        coordinator = db.session.execute(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.community_id == community.id, Membership.role == "coordinator")
+            .limit(1)
+        ).scalar_one()
+        members = [
+            m.user
+            for m in db.session.scalars(
+                select(Membership).where(Membership.community_id == community.id, Membership.status == "active")
+            )
+        ]
         for kind, priority, title, tags, body, replies, accepted_index in threads:
             author = next((m for m in members if m.email != coordinator.email), coordinator)
             if slug == "python-guild":
                 author = users["tom.becker@example.com"]
-            thread = discussions.create_thread(author, community, title=title, body=body, kind=kind,
-                                               priority=priority, tags=tags)
+            thread = discussions.create_thread(
+                author, community, title=title, body=body, kind=kind, priority=priority, tags=tags
+            )
             first_level: list[Post] = []
 
             def add(parent, items, into=None, thread=thread, members=members):
@@ -377,22 +554,40 @@ def _load_library() -> bool:
     lena, tom = users.get("lena.fischer@example.com"), users.get("tom.becker@example.com")
     if community is None or lena is None or tom is None:
         return False
-    link = library.add_link(tom, community, title="pytest documentation", url="https://docs.pytest.org/",
-                            description="The reference for fixtures, parametrize and markers.",
-                            tags="python, testing")
-    checklist = library.add_document(lena, community, title="Code review checklist", body=REVIEW_CHECKLIST_V1,
-                                     description="What we check before approving a pull request.",
-                                     tags="python, code-review")
+    link = library.add_link(
+        tom,
+        community,
+        title="pytest documentation",
+        url="https://docs.pytest.org/",
+        description="The reference for fixtures, parametrize and markers.",
+        tags="python, testing",
+    )
+    checklist = library.add_document(
+        lena,
+        community,
+        title="Code review checklist",
+        body=REVIEW_CHECKLIST_V1,
+        description="What we check before approving a pull request.",
+        tags="python, code-review",
+    )
     library.save_document(tom, checklist, body=REVIEW_CHECKLIST_V2, change_note="Docstrings and review length")
-    config = library.add_file(lena, community, stream=io.BytesIO(PRE_COMMIT_CONFIG.encode()),
-                              filename=".pre-commit-config.yaml", title="Shared pre-commit configuration",
-                              description="Ruff lint and format, pinned.", tags="python, tooling")
+    config = library.add_file(
+        lena,
+        community,
+        stream=io.BytesIO(PRE_COMMIT_CONFIG.encode()),
+        filename=".pre-commit-config.yaml",
+        title="Shared pre-commit configuration",
+        description="Ruff lint and format, pinned.",
+        tags="python, tooling",
+    )
     library.set_featured(lena, checklist, True)
     library.record_use(link)
-    thread = db.session.scalar(select(discussions.Thread).where(
-        discussions.Thread.community_id == community.id, discussions.Thread.title.like("A shared pre-commit%")))
-    if (thread is not None and thread.opening_post is not None and not thread.is_locked
-            and thread.status != "closed"):
+    thread = db.session.scalar(
+        select(discussions.Thread).where(
+            discussions.Thread.community_id == community.id, discussions.Thread.title.like("A shared pre-commit%")
+        )
+    )
+    if thread is not None and thread.opening_post is not None and not thread.is_locked and thread.status != "closed":
         discussions.reply(lena, thread, thread.opening_post, f"It is in the library now: /r/{config.id}")
     return True
 

@@ -40,8 +40,10 @@ class Unavailable(DomainError):
     typed; ``form_status`` then answers 503. Nothing was saved: the transaction was rolled back.
     """
 
-    MESSAGE = ("We could not save this just now: the site is busy or cannot write at the moment. "
-               "Nothing was saved and your text is still here; please try again in a moment.")
+    MESSAGE = (
+        "We could not save this just now: the site is busy or cannot write at the moment. "
+        "Nothing was saved and your text is still here; please try again in a moment."
+    )
 
     def __init__(self, cause: str):
         super().__init__(self.MESSAGE)

@@ -1,4 +1,5 @@
 """Extensions, created unbound and attached to the app in ``create_app``; the models' declarative base."""
+
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar

@@ -7,6 +7,7 @@ fields) or ``clean_multiline`` (text areas) as a filter, and the fields that nam
 hidden fields and files are left as sent. The API's request schemas apply the same functions
 (``cop.api.schemas.In``).
 """
+
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -22,7 +23,6 @@ from cop import idempotency, unavailable
 from cop.errors import DomainError
 from cop.extensions import db
 
-
 # C0 controls but tab and newline, DEL, and C1 controls. PostgreSQL cannot store NUL at all; the
 # others are invisible, break e-mail headers and file names, or make text render differently.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -30,8 +30,10 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # another ("ad\u200bmin", a right-to-left override reversing a file extension).
 _INVISIBLE = re.compile("[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 NAME_FIELDS = frozenset({"title", "name", "display_name", "handle"})
-INVISIBLE_MESSAGE = ("Remove the invisible or direction-changing characters (such as zero-width spaces or "
-                     "right-to-left marks): they can make a name look like another.")
+INVISIBLE_MESSAGE = (
+    "Remove the invisible or direction-changing characters (such as zero-width spaces or "
+    "right-to-left marks): they can make a name look like another."
+)
 
 
 def clean_multiline(value: Any) -> Any:

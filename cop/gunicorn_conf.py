@@ -9,6 +9,7 @@ worker's poller, not in a thread; with sync workers, two idle or slow clients st
 behind them (issue 14). A client that trickles its headers still holds one thread until it finishes
 or disconnects: put a buffering reverse proxy (nginx, the TLS terminator) in front in production.
 """
+
 import multiprocessing
 import os
 

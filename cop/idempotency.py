@@ -7,6 +7,7 @@ The same form sent again (a retry after a dropped connection or a killed worker,
 back button) finds its key claimed and is sent to what the first submission created instead. Keys are
 kept ``KEEP`` and purged as the same user claims new ones.
 """
+
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -54,8 +55,9 @@ def replay(form, fallback_url: str):
     user_id = current_user.id
     existing = db.session.get(FormSubmission, (user_id, key))
     if existing is None:
-        db.session.execute(delete(FormSubmission).where(FormSubmission.user_id == user_id,
-                                                        FormSubmission.created_at < utcnow() - KEEP))
+        db.session.execute(
+            delete(FormSubmission).where(FormSubmission.user_id == user_id, FormSubmission.created_at < utcnow() - KEEP)
+        )
         db.session.add(FormSubmission(user_id=user_id, key=key))
         try:
             db.session.flush()  # a concurrent twin's claim fails here (it waits for the first to commit)
@@ -78,7 +80,10 @@ def created(form, url: str, *, lasting_url: str | None = None):
     changes as replies arrive; its permalink does not)."""
     key = _key(form)
     if key is not None and current_user.is_authenticated:
-        db.session.execute(update(FormSubmission).where(FormSubmission.user_id == current_user.id, FormSubmission.key == key)
-                           .values(url=(lasting_url or url)[:500]))
+        db.session.execute(
+            update(FormSubmission)
+            .where(FormSubmission.user_id == current_user.id, FormSubmission.key == key)
+            .values(url=(lasting_url or url)[:500])
+        )
         db.session.commit()
     return redirect(url)

@@ -5,8 +5,8 @@ exactly one place. Input is bounded before python-markdown sees it, because
 its inline parser is quadratic on some inputs (``"[" * 20000`` takes about a
 minute), and a request must never tie up a worker that long.
 """
-import re
 
+import re
 import xml.etree.ElementTree as etree
 
 import markdown
@@ -21,10 +21,48 @@ MAX_UNCLOSED_BRACKETS = 500
 MAX_NESTING = 50
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
-    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol",
-    "p", "pre", "s", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
-    "tfoot", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -57,12 +95,16 @@ def check_renderable(text: str) -> None:
     """
     if len(text) > MAX_MARKDOWN_CHARS:
         raise MarkupError(f"This text is too long: at most {MAX_MARKDOWN_CHARS // 1024} KB.")
-    if text.count("[") - text.count("]") > MAX_UNCLOSED_BRACKETS or text.count("(") - text.count(")") > MAX_UNCLOSED_BRACKETS:
+    if (
+        text.count("[") - text.count("]") > MAX_UNCLOSED_BRACKETS
+        or text.count("(") - text.count(")") > MAX_UNCLOSED_BRACKETS
+    ):
         raise MarkupError("This text has too many unclosed brackets to format; please close them or remove some.")
     if len(_TAG_LIKE.findall(text)) > MAX_TAG_LIKE:
         # python-markdown's raw-HTML and autolink scanning is slow on thousands of "<x".
-        raise MarkupError(f"This text has more than {MAX_TAG_LIKE} HTML-like tags; please remove some "
-                          "or put code in a fenced block.")
+        raise MarkupError(
+            f"This text has more than {MAX_TAG_LIKE} HTML-like tags; please remove some or put code in a fenced block."
+        )
     if _deepest_square_brackets(text) > MAX_NESTING:
         raise MarkupError(f"This text nests square brackets more than {MAX_NESTING} levels deep; please remove some.")
     if _NESTING.search(text):

@@ -9,6 +9,7 @@ Each count is a single UPSERT in autocommit mode, atomic under SQLite's write lo
 whose window has passed starts again at the amount. Fixed windows only (flask-limiter's default
 strategy).
 """
+
 import os
 import random
 import sqlite3
@@ -18,13 +19,17 @@ import time
 from limits.storage import Storage
 
 SCHEME = "cop-sqlite"
-_SCHEMA = ("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL, "
-           "expires_at REAL NOT NULL) WITHOUT ROWID")
-_INCR = ("INSERT INTO counters (key, value, expires_at) VALUES (:key, :amount, :now + :expiry) "
-         "ON CONFLICT (key) DO UPDATE SET "
-         "value = CASE WHEN expires_at <= :now THEN excluded.value ELSE value + excluded.value END, "
-         "expires_at = CASE WHEN expires_at <= :now THEN excluded.expires_at ELSE expires_at END "
-         "RETURNING value")
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL, "
+    "expires_at REAL NOT NULL) WITHOUT ROWID"
+)
+_INCR = (
+    "INSERT INTO counters (key, value, expires_at) VALUES (:key, :amount, :now + :expiry) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "value = CASE WHEN expires_at <= :now THEN excluded.value ELSE value + excluded.value END, "
+    "expires_at = CASE WHEN expires_at <= :now THEN excluded.expires_at ELSE expires_at END "
+    "RETURNING value"
+)
 _PURGE_ONE_IN = 200  # now and then an increment also deletes the counters whose window has passed
 
 
@@ -39,7 +44,7 @@ class SQLiteFileStorage(Storage):
 
     def __init__(self, uri: str, wrap_exceptions: bool = False, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        self.path = uri[len(SCHEME) + 3:]
+        self.path = uri[len(SCHEME) + 3 :]
         if not self.path.startswith("/"):
             raise ValueError(f"{SCHEME}:// needs an absolute path: {uri}")
         self._local = threading.local()
@@ -68,14 +73,20 @@ class SQLiteFileStorage(Storage):
         return int(value)
 
     def get(self, key: str) -> int:
-        row = self._connection().execute("SELECT value FROM counters WHERE key = ? AND expires_at > ?",
-                                         (key, time.time())).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT value FROM counters WHERE key = ? AND expires_at > ?", (key, time.time()))
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def get_expiry(self, key: str) -> float:
         now = time.time()
-        row = self._connection().execute("SELECT expires_at FROM counters WHERE key = ? AND expires_at > ?",
-                                         (key, now)).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT expires_at FROM counters WHERE key = ? AND expires_at > ?", (key, now))
+            .fetchone()
+        )
         return float(row[0]) if row else now
 
     def check(self) -> bool:

@@ -10,6 +10,7 @@ transaction or not at all.
 Every signal is sent with the acting user as ``sender`` (``None`` for the
 system) and keyword arguments named below.
 """
+
 from blinker import Namespace
 
 _signals = Namespace()

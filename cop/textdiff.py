@@ -1,4 +1,5 @@
 """Line diffs between two versions of a text (post revisions, library documents)."""
+
 import difflib
 import re
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ def unified_diff(before: str, after: str, context: int = 2) -> list[str]:
     Each line starts with ``+`` (added), ``-`` (removed), `` `` (context) or
     ``@@`` (the start of a hunk); identical texts give an empty list.
     """
-    lines = difflib.unified_diff((before or "").splitlines(), (after or "").splitlines(),
-                                 "before", "after", lineterm="", n=context)
+    lines = difflib.unified_diff(
+        (before or "").splitlines(), (after or "").splitlines(), "before", "after", lineterm="", n=context
+    )
     return list(lines)[2:]
 
 
@@ -60,8 +62,10 @@ def side_by_side(before: str, after: str, context: int = 3, budget: int = WORD_D
             rows.append(DiffRow("skip", count=first - shown_to))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                rows.extend(DiffRow("equal", i + 1, escape(old[i]), j + 1, escape(new[j]))
-                            for i, j in zip(range(i1, i2), range(j1, j2)))
+                rows.extend(
+                    DiffRow("equal", i + 1, escape(old[i]), j + 1, escape(new[j]))
+                    for i, j in zip(range(i1, i2), range(j1, j2))
+                )
             elif tag == "delete":
                 rows.extend(DiffRow("delete", i + 1, _whole(old[i], "del")) for i in range(i1, i2))
             elif tag == "insert":
@@ -74,8 +78,9 @@ def side_by_side(before: str, after: str, context: int = 3, budget: int = WORD_D
                     left, right = word_diff(a, b) if budget >= 0 else (_whole(a, "del"), _whole(b, "ins"))
                     rows.append(DiffRow("change", i1 + k + 1, left, j1 + k + 1, right))
                 rows.extend(DiffRow("delete", i + 1, _whole(old[i], "del")) for i in range(i1 + pairs, i2))
-                rows.extend(DiffRow("insert", after_no=j + 1, after=_whole(new[j], "ins"))
-                            for j in range(j1 + pairs, j2))
+                rows.extend(
+                    DiffRow("insert", after_no=j + 1, after=_whole(new[j], "ins")) for j in range(j1 + pairs, j2)
+                )
         shown_to = group[-1][2]
     if shown_to < len(old):
         rows.append(DiffRow("skip", count=len(old) - shown_to))

@@ -5,7 +5,8 @@ Every timestamp is stored as naive UTC. ``localtime`` (a Jinja filter) renders o
 ago" when recent, the exact local time on hover and on keyboard focus), and ``time_key`` is what the
 rendered text depends on, for the fragment caches' keys.
 """
-from datetime import datetime, timedelta, UTC
+
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -91,5 +92,6 @@ def localtime(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> Markup:
         shown = exact(moment, fmt=fmt)
     if shown.endswith("ago") or shown == "just now":
         return Markup('<time datetime="{}" title="{}" tabindex="0" class="relative-time">{}</time>').format(
-            iso, precise, shown)
+            iso, precise, shown
+        )
     return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, precise, escape(shown))

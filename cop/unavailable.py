@@ -7,6 +7,7 @@ shows a service's error next to its form keeps the user's text and says what hap
 ``register``'s handler. The cause is logged once per request. Outside requests (commands, workers)
 the original error is raised unchanged, so their own retry logic still sees it.
 """
+
 import errno
 import sqlite3
 
@@ -17,8 +18,14 @@ from sqlalchemy.engine import Engine
 from cop.errors import Unavailable
 
 # SQLite reports these conditions only in the message of an OperationalError.
-_SQLITE_MESSAGES = ("database is locked", "database table is locked", "readonly database", "disk is full",
-                    "disk i/o error", "unable to open database file")
+_SQLITE_MESSAGES = (
+    "database is locked",
+    "database table is locked",
+    "readonly database",
+    "disk is full",
+    "disk i/o error",
+    "unable to open database file",
+)
 # PostgreSQL SQLSTATEs: 53xxx insufficient resources (disk full, out of memory, too many connections),
 # lock not available, read-only transaction, statement timeout, server shutting down or starting up.
 _POSTGRES_STATES = ("55P03", "25006", "57014", "57P01", "57P02", "57P03")

@@ -1,4 +1,5 @@
 """Field rules that several domains' services share (one wording for the same mistake everywhere)."""
+
 from cop.errors import DomainError
 
 

@@ -4,6 +4,7 @@ Shared by the blueprints whose pages sit under a community (``/c/<slug>/...``): 
 signed in there (``cop.access``), and the decision itself is ``cop.permissions``'. The thread and post
 loaders take the user, for the API's token owner as for the page's viewer.
 """
+
 from flask import abort
 from flask_login import current_user
 

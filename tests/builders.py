@@ -1,4 +1,5 @@
 """Small builders for test data. Each commits, so views see the rows."""
+
 import itertools
 
 from werkzeug.security import generate_password_hash
@@ -24,20 +25,44 @@ def _password_hash(password: str) -> str:
 def make_user(email=None, name=None, *, admin=False, disabled=False, password=PASSWORD, **profile) -> User:
     n = next(_counter)
     email = email or f"user{n}@example.com"
-    user = User(email=email, handle=email.split("@")[0].replace(".", "_").replace("-", "_"),
-                display_name=name or f"User {n}", password_hash=_password_hash(password),
-                is_admin=admin, is_disabled=disabled, **profile)
+    user = User(
+        email=email,
+        handle=email.split("@")[0].replace(".", "_").replace("-", "_"),
+        display_name=name or f"User {n}",
+        password_hash=_password_hash(password),
+        is_admin=admin,
+        is_disabled=disabled,
+        **profile,
+    )
     db.session.add(user)
     db.session.commit()
     return user
 
 
-def make_community(slug=None, *, visibility="open", stage="coalescing", name=None, coordinators=(), members=(),
-                   sponsors=(), domain="A shared concern.", guidelines_md="", guidelines_html="") -> Community:
+def make_community(
+    slug=None,
+    *,
+    visibility="open",
+    stage="coalescing",
+    name=None,
+    coordinators=(),
+    members=(),
+    sponsors=(),
+    domain="A shared concern.",
+    guidelines_md="",
+    guidelines_html="",
+) -> Community:
     n = next(_counter)
     slug = slug or f"community-{n}"
-    community = Community(slug=slug, name=name or slug.replace("-", " ").title(), visibility=visibility,
-                          stage=stage, domain=domain, guidelines_md=guidelines_md, guidelines_html=guidelines_html)
+    community = Community(
+        slug=slug,
+        name=name or slug.replace("-", " ").title(),
+        visibility=visibility,
+        stage=stage,
+        domain=domain,
+        guidelines_md=guidelines_md,
+        guidelines_html=guidelines_html,
+    )
     community.sponsors = list(sponsors)
     db.session.add(community)
     db.session.flush()
@@ -50,9 +75,14 @@ def make_community(slug=None, *, visibility="open", stage="coalescing", name=Non
 
 
 def add_membership(community, user, status="active", role="member", *, commit=True) -> Membership:
-    membership = Membership(community_id=community.id, user_id=user.id, status=status, role=role,
-                            guidelines_accepted_at=utcnow() if status in ("active", "pending") else None,
-                            joined_at=utcnow() if status == "active" else None)
+    membership = Membership(
+        community_id=community.id,
+        user_id=user.id,
+        status=status,
+        role=role,
+        guidelines_accepted_at=utcnow() if status in ("active", "pending") else None,
+        joined_at=utcnow() if status == "active" else None,
+    )
     db.session.add(membership)
     db.session.flush()
     if status == "active":

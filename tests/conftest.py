@@ -5,6 +5,7 @@ databases) or ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``. The
 suite creates a database of its own and drops it at the end. With
 ``CI=true`` a missing server is a failure, never a skip.
 """
+
 import contextlib
 import contextvars
 import os
@@ -73,8 +74,11 @@ def fresh_app_context(backend: str, root):
     """An app on a new empty database (``backend``: "sqlite" in ``root`` or "postgresql"), its context pushed,
     tables created; for module-scoped worlds built once and read by many tests."""
     with contextlib.ExitStack() as stack:
-        url = (stack.enter_context(temporary_postgres_database()) if backend == "postgresql"
-               else f"sqlite:///{root / 'world.db'}")
+        url = (
+            stack.enter_context(temporary_postgres_database())
+            if backend == "postgresql"
+            else f"sqlite:///{root / 'world.db'}"
+        )
         app = create_app(make_config(url, str(root / "instance")))
         with app.app_context():
             db.create_all()
@@ -97,8 +101,9 @@ def backend():
 
 
 def make_config(database_url: str, instance_path: str, **overrides):
-    return type("Cfg", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url,
-                                          "INSTANCE_PATH": instance_path, **overrides})
+    return type(
+        "Cfg", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": instance_path, **overrides}
+    )
 
 
 @pytest.fixture
@@ -164,8 +169,10 @@ class CSRFClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         if self.preserve_context:
-            raise RuntimeError("``with client:`` would keep the request's contexts in its own context: "
-                               "read the database after the request instead")
+            raise RuntimeError(
+                "``with client:`` would keep the request's contexts in its own context: "
+                "read the database after the request instead"
+            )
         response = contextvars.Context().run(super().open, *args, **kwargs)
         if has_app_context() and current_app._get_current_object() is self.application:
             db.session.expire_all()

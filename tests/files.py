@@ -1,14 +1,17 @@
 """Small files of known types, made by the tests themselves (no binary fixtures in the repository)."""
+
 import io
 import zipfile
 
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d4944415478da63f8cfc0f01f0005000201a5d6b1d10000000049454e44ae426082")
+    "0000000d4944415478da63f8cfc0f01f0005000201a5d6b1d10000000049454e44ae426082"
+)
 
 
 def pdf_bytes(*lines: str) -> bytes:
     """A minimal, valid one-page PDF showing ``lines`` in Helvetica (built by hand, xref offsets included)."""
+
     def escape(text):
         return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
@@ -71,24 +74,35 @@ CONTENT_TYPES = '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformat
 
 
 def xlsx_bytes() -> bytes:
-    return zip_bytes([("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", "<r/>"),
-                      ("xl/workbook.xml", "<workbook/>"), ("xl/worksheets/sheet1.xml", "<sheet/>")])
+    return zip_bytes(
+        [
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", "<r/>"),
+            ("xl/workbook.xml", "<workbook/>"),
+            ("xl/worksheets/sheet1.xml", "<sheet/>"),
+        ]
+    )
 
 
 def pptx_bytes() -> bytes:
-    return zip_bytes([("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", "<r/>"),
-                      ("ppt/presentation.xml", "<presentation/>")])
+    return zip_bytes(
+        [("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", "<r/>"), ("ppt/presentation.xml", "<presentation/>")]
+    )
 
 
 def odt_bytes() -> bytes:
-    return zip_bytes([("content.xml", "<office:document-content/>")],
-                     stored_first="application/vnd.oasis.opendocument.text")
+    return zip_bytes(
+        [("content.xml", "<office:document-content/>")], stored_first="application/vnd.oasis.opendocument.text"
+    )
 
 
 def docx_late_parts_bytes() -> bytes:
     """A .docx whose ``word/`` part comes after many others (magic-byte peeks miss it)."""
-    return zip_bytes([("[Content_Types].xml", CONTENT_TYPES)] + [(f"customXml/item{i}.xml", "<x/>") for i in range(8)]
-                     + [("word/document.xml", "<w:document/>")])
+    return zip_bytes(
+        [("[Content_Types].xml", CONTENT_TYPES)]
+        + [(f"customXml/item{i}.xml", "<x/>") for i in range(8)]
+        + [("word/document.xml", "<w:document/>")]
+    )
 
 
 def plain_zip_bytes() -> bytes:
@@ -96,7 +110,11 @@ def plain_zip_bytes() -> bytes:
 
 
 HTML_WITH_SCRIPT = b"<!doctype html><html><body><h1>hi</h1><script>document.title='pwned'</script></body></html>"
-SVG_WITH_SCRIPT = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
-                   b"<script>alert(document.domain)</script><circle r='5'/></svg>")
-WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 64
+SVG_WITH_SCRIPT = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
+    b"<script>alert(document.domain)</script><circle r='5'/></svg>"
+)
+WINDOWS_EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 64
+)
 ELF_BINARY = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56

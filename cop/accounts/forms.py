@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
 from cop.forms import WritingForm
 
 

@@ -10,6 +10,7 @@ password's hash), encrypted and authenticated with a key derived from ``SECRET_K
 Mails are built and sent after the response (``after_response``), so a request that mails and one
 that does not take the same time; the password is hashed either way.
 """
+
 import base64
 import hashlib
 import json
@@ -69,10 +70,13 @@ def after_response(send: Callable[[], None]) -> None:
 
 def _mail(recipient, subject: str, template: str, key: str, **context) -> None:
     context["user"] = recipient
-    message = build_message(recipient, subject=subject,
-                            text=render_template(f"accounts/mail/{template}.txt", **context),
-                            html=render_template(f"accounts/mail/{template}.html", **context),
-                            message_key=f"{key}-{secrets.token_hex(8)}")
+    message = build_message(
+        recipient,
+        subject=subject,
+        text=render_template(f"accounts/mail/{template}.txt", **context),
+        html=render_template(f"accounts/mail/{template}.html", **context),
+        message_key=f"{key}-{secrets.token_hex(8)}",
+    )
     try:
         with Mailer() as mailer:
             mailer.send(message)
@@ -91,9 +95,14 @@ def request_account(email: str, display_name: str, password: str) -> Callable[[]
     if owner is None:
         token = _fernet().encrypt(json.dumps({"e": email, "n": display_name, "h": password_hash}).encode()).decode()
         recipient = _Recipient(display_name, email)
-        return lambda: _mail(recipient, "Confirm your cop account", "register_confirm", "register",
-                             link=absolute_url("accounts.confirm_registration", token=token),
-                             hours=LINK_MAX_AGE // 3600)
+        return lambda: _mail(
+            recipient,
+            "Confirm your cop account",
+            "register_confirm",
+            "register",
+            link=absolute_url("accounts.confirm_registration", token=token),
+            hours=LINK_MAX_AGE // 3600,
+        )
     owner_id = owner.id
 
     def note_to_owner():
@@ -102,9 +111,15 @@ def request_account(email: str, display_name: str, password: str) -> Callable[[]
         user = db.session.get(User, owner_id)
         if user is None or user.is_disabled:
             return
-        _mail(user, "You already have a cop account", "register_existing", "register-existing",
-              login=absolute_url("accounts.login"),
-              reset=absolute_url("accounts.forgot_password") if user.uses_password else None)
+        _mail(
+            user,
+            "You already have a cop account",
+            "register_existing",
+            "register-existing",
+            login=absolute_url("accounts.login"),
+            reset=absolute_url("accounts.forgot_password") if user.uses_password else None,
+        )
+
     return note_to_owner
 
 
@@ -125,5 +140,6 @@ def confirm(registration: dict) -> User | None:
     """Create the account a link names; None if the address has an account by now (the link was used)."""
     if find_user_by_email(registration["email"]) is not None:
         return None
-    return register_user(registration["email"], registration["display_name"],
-                         password_hash=registration["password_hash"])
+    return register_user(
+        registration["email"], registration["display_name"], password_hash=registration["password_hash"]
+    )

@@ -4,6 +4,7 @@ The token carries the user's id and current ``session_token``; a reset (or
 any password change) rotates that, so a used or superseded link stops
 working, and every session of the account ends with it.
 """
+
 import logging
 import secrets
 
@@ -40,7 +41,12 @@ def user_for_reset_token(token: str) -> User | None:
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("s"), str):
         return None
     user = db.session.get(User, data["u"])
-    if user is None or user.is_disabled or not user.uses_password or not secrets.compare_digest(user.session_token, data["s"]):
+    if (
+        user is None
+        or user.is_disabled
+        or not user.uses_password
+        or not secrets.compare_digest(user.session_token, data["s"])
+    ):
         return None
     return user
 
@@ -59,6 +65,7 @@ def reset_mail(email: str):
     def send() -> None:
         if user_id is not None:
             send_reset_link(db.session.get(User, user_id))
+
     return send
 
 
@@ -66,12 +73,18 @@ def send_reset_link(user: User | None) -> None:
     """Mail a reset link to ``user`` if it is an enabled account with a cop password."""
     if user is None or user.is_disabled or not user.uses_password:  # directory accounts have no cop password
         return
-    context = {"user": user, "link": absolute_url("accounts.reset_password", token=reset_token(user)),
-               "minutes": RESET_MAX_AGE // 60}
-    message = build_message(user, subject="Reset your cop password",
-                            text=render_template("accounts/mail/reset_password.txt", **context),
-                            html=render_template("accounts/mail/reset_password.html", **context),
-                            message_key=f"password-reset-{user.id}-{secrets.token_hex(8)}")
+    context = {
+        "user": user,
+        "link": absolute_url("accounts.reset_password", token=reset_token(user)),
+        "minutes": RESET_MAX_AGE // 60,
+    }
+    message = build_message(
+        user,
+        subject="Reset your cop password",
+        text=render_template("accounts/mail/reset_password.txt", **context),
+        html=render_template("accounts/mail/reset_password.html", **context),
+        message_key=f"password-reset-{user.id}-{secrets.token_hex(8)}",
+    )
     try:
         with Mailer() as mailer:
             mailer.send(message)

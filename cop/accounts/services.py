@@ -1,4 +1,5 @@
 """Account services: each owns its transaction and raises ``DomainError``."""
+
 import re
 
 from email_validator import EmailNotValidError, validate_email
@@ -27,9 +28,7 @@ def normalize_email(raw: str) -> str:
         raise DomainError(f"That is not a valid e-mail address: {exc}", field="email") from None
     allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or ()
     if allowed and email.rsplit("@", 1)[1] not in allowed:
-        raise DomainError(
-            "Registration is limited to addresses at " + ", ".join(allowed) + ".", field="email"
-        )
+        raise DomainError("Registration is limited to addresses at " + ", ".join(allowed) + ".", field="email")
     return email
 
 
@@ -44,9 +43,7 @@ def check_password_strength(password: str | None) -> None:
 
 def _unique_handle(email: str) -> str:
     base = re.sub(r"[^a-z0-9_]+", "", email.split("@", 1)[0].replace(".", "_").replace("-", "_"))[:32] or "user"
-    taken = set(
-        db.session.scalars(select(User.handle).where(or_(User.handle == base, User.handle.like(base + "%"))))
-    )
+    taken = set(db.session.scalars(select(User.handle).where(or_(User.handle == base, User.handle.like(base + "%")))))
     handle, n = base, 1
     while handle in taken:
         n += 1
@@ -73,8 +70,9 @@ def validate_registration(email: str, display_name: str, password: str | None) -
     return email, display_name
 
 
-def register_user(email: str, display_name: str, password: str | None = None, *, password_hash: str | None = None,
-                  **profile: str) -> User:
+def register_user(
+    email: str, display_name: str, password: str | None = None, *, password_hash: str | None = None, **profile: str
+) -> User:
     """Create an account (with a password, or the hash of one chosen earlier: ``cop.accounts.registration``).
 
     :raise DomainError: invalid or disallowed email, duplicate email,
@@ -150,8 +148,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     db.session.commit()
 
 
-def update_profile(user: User, *, display_name: str, title: str, department: str, location: str,
-                   bio: str, expertise: str) -> None:
+def update_profile(
+    user: User, *, display_name: str, title: str, department: str, location: str, bio: str, expertise: str
+) -> None:
     """Save profile fields; the bio is rendered from Markdown once, here. Fields the company directory
     fills for this person (``cop.identity.directory_fields``) keep the directory's value.
 
@@ -190,8 +189,9 @@ def set_time_zone(user: User, name: str, *, only_if_unset: bool = False) -> bool
 
     name = (name or "").strip()
     if name and not is_zone_name(name):
-        raise DomainError("Choose a time zone from the list, for example Europe/Berlin or America/New_York.",
-                          field="time_zone")
+        raise DomainError(
+            "Choose a time zone from the list, for example Europe/Berlin or America/New_York.", field="time_zone"
+        )
     if only_if_unset and user.time_zone:
         return False
     user.time_zone = name or None
@@ -240,7 +240,9 @@ def make_admin(email: str, password: str | None = None, display_name: str | None
     return user, created
 
 
-def people_directory(query: str = "", department: str = "", tag: str = "", page: int = 1, per_page: int = 30) -> Pagination:
+def people_directory(
+    query: str = "", department: str = "", tag: str = "", page: int = 1, per_page: int = 30
+) -> Pagination:
     """Enabled people matching a free-text filter, a department and an expertise tag.
 
     The tag is normalised like stored tags, so "Machine Learning" finds
@@ -251,21 +253,27 @@ def people_directory(query: str = "", department: str = "", tag: str = "", page:
     if query:
         like = f"%{query.strip().lower()}%"
         stmt = stmt.where(
-            or_(func.lower(User.display_name).like(like), func.lower(User.title).like(like),
-                func.lower(User.department).like(like), func.lower(User.location).like(like),
-                func.lower(User.handle).like(like))
+            or_(
+                func.lower(User.display_name).like(like),
+                func.lower(User.title).like(like),
+                func.lower(User.department).like(like),
+                func.lower(User.location).like(like),
+                func.lower(User.handle).like(like),
+            )
         )
     if department:
         stmt = stmt.where(User.department == department)
     if tag:
-        stmt = stmt.where(User.id.in_(
-            select(user_expertise.c.user_id).join(Tag, Tag.id == user_expertise.c.tag_id).where(Tag.name == tag)
-        ))
+        stmt = stmt.where(
+            User.id.in_(
+                select(user_expertise.c.user_id).join(Tag, Tag.id == user_expertise.c.tag_id).where(Tag.name == tag)
+            )
+        )
     stmt = stmt.order_by(User.display_name).options(selectinload(User.expertise))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def departments() -> list[str]:
-    return list(db.session.scalars(
-        select(User.department).where(User.department != "").distinct().order_by(User.department)
-    ))
+    return list(
+        db.session.scalars(select(User.department).where(User.department != "").distinct().order_by(User.department))
+    )

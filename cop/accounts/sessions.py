@@ -9,6 +9,7 @@ A session lasts at most ``SESSION_MAX_AGE`` seconds from sign-in; one without "K
 also ends after ``SESSION_IDLE`` seconds unused. ``last_seen_at`` is written at most every
 ``TOUCH_EVERY``, so an ordinary page costs no write.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -34,8 +35,10 @@ def _limits() -> tuple[timedelta, timedelta]:
 
 def _expired_clause(now):
     max_age, idle = _limits()
-    return or_(UserSession.created_at < now - max_age,
-               and_(UserSession.remember.is_(False), UserSession.last_seen_at < now - idle))
+    return or_(
+        UserSession.created_at < now - max_age,
+        and_(UserSession.remember.is_(False), UserSession.last_seen_at < now - idle),
+    )
 
 
 def _is_expired(row: UserSession, now) -> bool:
@@ -52,8 +55,16 @@ def start_session(user: User, *, remember: bool = False, user_agent: str = "") -
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.execute(delete(UserSession).where(_expired_clause(now)).execution_options(synchronize_session=False))
-    db.session.add(UserSession(user_id=user.id, token_hash=_hash(secret), created_at=now, last_seen_at=now,
-                               remember=bool(remember), user_agent=(user_agent or "")[:200]))
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=_hash(secret),
+            created_at=now,
+            last_seen_at=now,
+            remember=bool(remember),
+            user_agent=(user_agent or "")[:200],
+        )
+    )
     db.session.commit()
     identity = f"{user.id}:{secret}"
     user._session_identity = identity
@@ -70,7 +81,8 @@ def user_for_identity(identity: str) -> User | None:
     if not user_id.isdigit() or not secret or len(secret) > _MAX_SECRET:
         return None
     row = db.session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
         .where(UserSession.token_hash == _hash(secret), UserSession.user_id == int(user_id))
     ).first()
     if row is None:
@@ -79,10 +91,15 @@ def user_for_identity(identity: str) -> User | None:
     now = utcnow()
     if user.is_disabled or _is_expired(user_session, now):
         return None
-    if now - user_session.last_seen_at >= TOUCH_EVERY and not (db.session.new or db.session.dirty
-                                                                or db.session.deleted):
-        db.session.execute(update(UserSession).where(UserSession.id == user_session.id)
-                           .values(last_seen_at=now).execution_options(synchronize_session=False))
+    if now - user_session.last_seen_at >= TOUCH_EVERY and not (
+        db.session.new or db.session.dirty or db.session.deleted
+    ):
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == user_session.id)
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     user._session_identity = identity
     user._session_id = user_session.id
@@ -100,13 +117,17 @@ def end_session(identity: str | None) -> None:
 
 def end_all_sessions(user: User) -> None:
     """Delete every session of ``user``, on every device (the caller commits)."""
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id).execution_options(synchronize_session=False)
+    )
 
 
 def active_sessions(user: User) -> list[UserSession]:
     """``user``'s live sessions, the most recently used first."""
     now = utcnow()
-    rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
-                              .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    rows = db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id)
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    )
     return [row for row in rows if not _is_expired(row, now)]

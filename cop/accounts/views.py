@@ -6,8 +6,15 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from cop.accounts import registration, reset, services, sessions
-from cop.accounts.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ProfileForm,
-                                RegisterForm, ResetPasswordForm)
+from cop.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from cop.accounts.models import User
 from cop.communities.services import public_memberships
 from cop.errors import DomainError
@@ -100,12 +107,16 @@ def register():
         with showing_errors(form):
             send = registration.request_account(form.email.data, form.display_name.data, form.password.data)
             registration.after_response(send)
-            flash("Almost there: we have sent a link to the address you gave. Open it within "
-                  f"{registration.LINK_MAX_AGE // 3600} hours to finish creating your account.", "info")
+            flash(
+                "Almost there: we have sent a link to the address you gave. Open it within "
+                f"{registration.LINK_MAX_AGE // 3600} hours to finish creating your account.",
+                "info",
+            )
             return redirect(url_for("accounts.login"))
     status = form_status(form)
-    return render_template("accounts/register.html", form=form,
-                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
+    return render_template(
+        "accounts/register.html", form=form, min_length=current_app.config["PASSWORD_MIN_LENGTH"]
+    ), status
 
 
 @bp.route("/register/confirm/<token>", methods=["GET", "POST"])
@@ -165,8 +176,11 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         registration.after_response(reset.reset_mail(form.email.data))  # the same work for any address
-        flash("If an account uses that address, we have sent it a link to choose a new password "
-              f"(valid for {reset.RESET_MAX_AGE // 60} minutes).", "info")
+        flash(
+            "If an account uses that address, we have sent it a link to choose a new password "
+            f"(valid for {reset.RESET_MAX_AGE // 60} minutes).",
+            "info",
+        )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form), form_status(form)
 
@@ -189,8 +203,12 @@ def reset_password(token):
             _start_session(user)
             flash("Your password is changed and you are logged in. Other sessions have been signed out.", "success")
             return redirect(url_for("communities.home"))
-    return render_template("accounts/reset_password.html", form=form, email=user.email,
-                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), form_status(form)
+    return render_template(
+        "accounts/reset_password.html",
+        form=form,
+        email=user.email,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+    ), form_status(form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -206,8 +224,9 @@ def change_password():
             flash("Password changed. Your other sessions have been signed out.", "success")
             return redirect(url_for("accounts.profile", handle=current_user.handle))
     status = form_status(form)
-    return render_template("accounts/password.html", form=form,
-                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
+    return render_template(
+        "accounts/password.html", form=form, min_length=current_app.config["PASSWORD_MIN_LENGTH"]
+    ), status
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
@@ -219,9 +238,15 @@ def edit_profile():
         form.expertise.data = ", ".join(t.name for t in user.expertise)
     if form.validate_on_submit():
         with showing_errors(form):
-            services.update_profile(user, display_name=form.display_name.data, title=form.title.data,
-                                    department=form.department.data, location=form.location.data,
-                                    bio=form.bio.data, expertise=form.expertise.data)
+            services.update_profile(
+                user,
+                display_name=form.display_name.data,
+                title=form.title.data,
+                department=form.department.data,
+                location=form.location.data,
+                bio=form.bio.data,
+                expertise=form.expertise.data,
+            )
             services.set_time_zone(user, form.time_zone.data)
             flash("Profile saved.", "success")
             return redirect(url_for("accounts.profile", handle=user.handle))
@@ -236,8 +261,9 @@ def browser_time_zone():
     204 either way; 400 for a name that is not an IANA zone.
     """
     try:
-        services.set_time_zone(current_user._get_current_object(), request.form.get("time_zone", "")[:64] or "-",
-                               only_if_unset=True)
+        services.set_time_zone(
+            current_user._get_current_object(), request.form.get("time_zone", "")[:64] or "-", only_if_unset=True
+        )
     except DomainError as exc:
         return exc.message, 400
     return "", 204
@@ -251,8 +277,16 @@ def people():
     sort = "knows" if request.args.get("sort") == "knows" else "name"
     pagination = services.people_directory(query, department, tag, page=page_arg(request))
     knowers = experts.directory_ranking(current_user, tag, department) if sort == "knows" and tag else None
-    return render_template("accounts/people.html", pagination=pagination, query=query, department=department,
-                           tag=tag, departments=services.departments(), sort=sort, knowers=knowers)
+    return render_template(
+        "accounts/people.html",
+        pagination=pagination,
+        query=query,
+        department=department,
+        tag=tag,
+        departments=services.departments(),
+        sort=sort,
+        knowers=knowers,
+    )
 
 
 @bp.route("/people/<handle>")
@@ -261,10 +295,13 @@ def profile(handle):
     if user is None or (user.is_disabled and not current_user.is_admin):
         abort(404)
     own = user.id == current_user.id
-    return render_template("accounts/profile.html", person=user,
-                           memberships=public_memberships(user, current_user),
-                           sessions=sessions.active_sessions(user) if own else (),
-                           this_session=getattr(current_user, "_session_id", None))
+    return render_template(
+        "accounts/profile.html",
+        person=user,
+        memberships=public_memberships(user, current_user),
+        sessions=sessions.active_sessions(user) if own else (),
+        this_session=getattr(current_user, "_session_id", None),
+    )
 
 
 @bp.route("/account/sessions/end-all", methods=["POST"])

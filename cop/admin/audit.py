@@ -1,4 +1,5 @@
 """Writing the audit log. Services call ``record`` inside their own transaction."""
+
 from cop.admin.models import AuditEntry
 from cop.extensions import db
 

@@ -8,5 +8,6 @@ class SponsorsForm(FlaskForm):
 
 
 class AppointCoordinatorForm(FlaskForm):
-    coordinator = StringField("New coordinator's e-mail",
-                              validators=[DataRequired("Enter an e-mail address."), Length(max=254)])
+    coordinator = StringField(
+        "New coordinator's e-mail", validators=[DataRequired("Enter an e-mail address."), Length(max=254)]
+    )

@@ -1,4 +1,5 @@
 """Read-side queries for the administration pages."""
+
 from collections.abc import Iterable
 
 from flask_sqlalchemy.pagination import Pagination
@@ -27,8 +28,11 @@ def audit_target_names(entries: Iterable[AuditEntry]) -> dict[tuple[str, int], s
     for entry in entries:
         if entry.target_id is not None:
             wanted.setdefault(entry.target_type, set()).add(entry.target_id)
-    columns = {"user": (User.id, User.display_name), "community": (Community.id, Community.name),
-               "thread": (Thread.id, Thread.title)}
+    columns = {
+        "user": (User.id, User.display_name),
+        "community": (Community.id, Community.name),
+        "thread": (Thread.id, Thread.title),
+    }
     names: dict[tuple[str, int], str] = {}
     for target_type, (key, label) in columns.items():
         if wanted.get(target_type):
@@ -38,8 +42,9 @@ def audit_target_names(entries: Iterable[AuditEntry]) -> dict[tuple[str, int], s
 
 
 def all_communities() -> list[Community]:
-    return list(db.session.scalars(select(Community).order_by(Community.name)
-                                   .options(selectinload(Community.sponsors))))
+    return list(
+        db.session.scalars(select(Community).order_by(Community.name).options(selectinload(Community.sponsors)))
+    )
 
 
 def accounts(query: str = "", page: int = 1, per_page: int = 50) -> Pagination:

@@ -37,8 +37,8 @@ def new_community():
             if (again := idempotency.replay(form, url_for("communities.directory"))) is not None:
                 return again
             community = community_services.create_community(
-                current_user, sponsors=form.sponsors.data, coordinators=form.coordinators.data,
-                **community_fields(form))
+                current_user, sponsors=form.sponsors.data, coordinators=form.coordinators.data, **community_fields(form)
+            )
             flash(f"{community.name} created.", "success")
             return idempotency.created(form, url_for("communities.community_home", slug=community.slug))
     status = form_status(form)
@@ -48,9 +48,13 @@ def new_community():
 def _community_page(community, sponsors_form=None, coordinator_form=None):
     """The sponsors-and-coordinators page, re-showing whichever form failed."""
     sponsors_form = sponsors_form or SponsorsForm(sponsors=", ".join(u.email for u in community.sponsors))
-    return render_template("admin/community.html", community=community, sponsors_form=sponsors_form,
-                           coordinator_form=coordinator_form or AppointCoordinatorForm(),
-                           coordinators=community_services.coordinators(community))
+    return render_template(
+        "admin/community.html",
+        community=community,
+        sponsors_form=sponsors_form,
+        coordinator_form=coordinator_form or AppointCoordinatorForm(),
+        coordinators=community_services.coordinators(community),
+    )
 
 
 @bp.route("/communities/<slug>", methods=["GET"])
@@ -85,8 +89,7 @@ def appoint_coordinator(slug):
 @bp.route("/users")
 def users():
     query = request.args.get("q", "")[:100]
-    return render_template("admin/users.html", pagination=services.accounts(query, page=page_arg(request)),
-                           query=query)
+    return render_template("admin/users.html", pagination=services.accounts(query, page=page_arg(request)), query=query)
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])
@@ -113,5 +116,9 @@ def _set_disabled(user_id: int, disabled: bool):
 def audit():
     action = request.args.get("action", "")[:60]
     pagination = services.audit_log(page_arg(request), action=action)
-    return render_template("admin/audit.html", pagination=pagination, action=action,
-                           target_names=services.audit_target_names(pagination.items))
+    return render_template(
+        "admin/audit.html",
+        pagination=pagination,
+        action=action,
+        target_names=services.audit_target_names(pagination.items),
+    )

@@ -11,6 +11,7 @@ Who calls: a personal access token (``Authorization: Bearer``), never a session 
 API has no CSRF surface and is exempt from the CSRF check. Every endpoint asks ``cop.permissions``
 and writes through the same services as the pages.
 """
+
 import http
 from typing import Any
 
@@ -63,14 +64,18 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_RATE_LIMIT", "300 per minute")
-    app.config.setdefault("API_SPEC_OPTIONS", {
-        "info": {"description": docs.DESCRIPTION},
-        "security": [{"bearer": []}],
-        "webhooks": WEBHOOKS_DOC,
-    })
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "info": {"description": docs.DESCRIPTION},
+            "security": [{"bearer": []}],
+            "webhooks": WEBHOOKS_DOC,
+        },
+    )
     api = CopApi(app)
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
-                                                   "description": "A personal access token from Edit profile."})
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "A personal access token from Edit profile."}
+    )
     api.spec.components.schema("WebhookEvent", schema=WebhookEvent)
     csrf.exempt(views.bp)
     api.register_blueprint(views.bp)

@@ -4,6 +4,7 @@ No viewer to vendor and no script at all (a strict CSP allows none inline): ever
 its parameters, body, answers and the webhook payload are listed from the same document that
 ``/api/v1/openapi.json`` serves, so the page can never disagree with the API.
 """
+
 from typing import Any
 
 from flask import Blueprint, render_template
@@ -14,7 +15,7 @@ DESCRIPTION = (
     "cop's REST API: read and write communities, threads, libraries and meetings with exactly the rights of the "
     "person whose personal access token is sent (`Authorization: Bearer <token>`; create one on Edit profile, "
     "with the scopes `read`, `write` and `report`). Lists are paginated with opaque cursors (`next_cursor` and a "
-    "`Link: <...>; rel=\"next\"` header); reads carry an `ETag` (send `If-None-Match` for a 304); every time is "
+    '`Link: <...>; rel="next"` header); reads carry an `ETag` (send `If-None-Match` for a 304); every time is '
     "ISO 8601 in UTC; errors are RFC 9457 problem documents (`application/problem+json`) with field errors; "
     "each token is rate limited (`RateLimit-*` headers, 429 with `Retry-After`)."
 )
@@ -34,16 +35,25 @@ def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
             if op is None:
                 continue
             body = (op.get("requestBody") or {}).get("content", {})
-            operations.append({
-                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                "description": op.get("description", ""), "tag": (op.get("tags") or ["api"])[0],
-                "parameters": [p for p in item.get("parameters", []) + op.get("parameters", []) if "name" in p],
-                "body": [(content_type, _ref_name(media.get("schema")) or "object")
-                         for content_type, media in body.items()],
-                "responses": [(code, response.get("description", "") if isinstance(response, dict) else "")
-                              for code, response in op.get("responses", {}).items()],
-                "anchor": f"{method}-{path.strip('/').replace('/', '-').replace('{', '').replace('}', '')}",
-            })
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "tag": (op.get("tags") or ["api"])[0],
+                    "parameters": [p for p in item.get("parameters", []) + op.get("parameters", []) if "name" in p],
+                    "body": [
+                        (content_type, _ref_name(media.get("schema")) or "object")
+                        for content_type, media in body.items()
+                    ],
+                    "responses": [
+                        (code, response.get("description", "") if isinstance(response, dict) else "")
+                        for code, response in op.get("responses", {}).items()
+                    ],
+                    "anchor": f"{method}-{path.strip('/').replace('/', '-').replace('{', '').replace('}', '')}",
+                }
+            )
     return operations
 
 
@@ -53,6 +63,11 @@ def index() -> str:
     from cop.api import current_api
 
     spec = current_api().spec.to_dict()
-    return render_template("api/docs.html", spec=spec, operations=_operations(spec),
-                           schemas=spec.get("components", {}).get("schemas", {}),
-                           webhooks=spec.get("webhooks", {}), ref_name=_ref_name)
+    return render_template(
+        "api/docs.html",
+        spec=spec,
+        operations=_operations(spec),
+        schemas=spec.get("components", {}).get("schemas", {}),
+        webhooks=spec.get("webhooks", {}),
+        ref_name=_ref_name,
+    )

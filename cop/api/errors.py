@@ -4,6 +4,7 @@ Only requests under ``/api/v1`` get them (``is_api_request``); every page keeps 
 page. Field errors are a list of ``{"field", "message"}`` (``field`` is a dotted path into the
 JSON body, the query string or the form), so a client can show each next to what it sent.
 """
+
 import json
 
 from flask import Response, request
@@ -19,8 +20,13 @@ def is_api_request() -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-def problem(status: int, detail: str | None = None, *, errors: list[dict[str, str]] | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     body = {"type": "about:blank", "title": HTTP_STATUS_CODES.get(status, "Error"), "status": status}
     if detail:
         body["detail"] = detail
@@ -74,8 +80,7 @@ def http_problem(exc: HTTPException) -> Response:
             errors.append(error)
     general = [e["message"] for e in errors if e["field"] in ("", "json")]  # about the whole body, e.g. bad JSON
     errors = [e for e in errors if e["field"] not in ("", "json")]
-    detail = (data.get("message") or getattr(exc, "api_detail", None) or " ".join(general)
-              or DETAILS.get(status))
+    detail = data.get("message") or getattr(exc, "api_detail", None) or " ".join(general) or DETAILS.get(status)
     if status == 400 and not data and exc.description and "could not understand" not in exc.description:
         detail = exc.description
     headers = dict(data.get("headers") or {})

@@ -1,4 +1,5 @@
 """Personal access tokens: how a script, dashboard or bot uses the API as one person."""
+
 from datetime import datetime
 from typing import TYPE_CHECKING
 

@@ -5,6 +5,7 @@ services' paginations take, and a digest of the endpoint and its filters). It is
 the app's secret: a client cannot forge one or move it to another list (both are a 400), and
 the lists stay the very queries the pages use.
 """
+
 import hashlib
 import json
 from collections.abc import Callable
@@ -27,8 +28,11 @@ def _serializer() -> URLSafeSerializer:
 
 def _scope(filters: dict[str, Any]) -> str:
     """A digest of the list (endpoint and path arguments) and its filters."""
-    described = json.dumps([request.endpoint, request.view_args, sorted((k, str(v)) for k, v in filters.items())],
-                           sort_keys=True, default=str)
+    described = json.dumps(
+        [request.endpoint, request.view_args, sorted((k, str(v)) for k, v in filters.items())],
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(described.encode()).hexdigest()[:16]
 
 
@@ -50,9 +54,14 @@ def position(args: dict[str, Any], filters: dict[str, Any]) -> tuple[int, int]:
         data = _serializer().loads(raw)
     except (BadSignature, UnicodeError, ValueError):
         raise BadCursor() from None
-    if (not isinstance(data, dict) or data.get("s") != _scope(filters) or not isinstance(data.get("p"), int)
-            or not isinstance(data.get("n"), int) or not 1 <= data["p"] <= MAX_PAGE
-            or not 1 <= data["n"] <= MAX_LIMIT):
+    if (
+        not isinstance(data, dict)
+        or data.get("s") != _scope(filters)
+        or not isinstance(data.get("p"), int)
+        or not isinstance(data.get("n"), int)
+        or not 1 <= data["p"] <= MAX_PAGE
+        or not 1 <= data["n"] <= MAX_LIMIT
+    ):
         raise BadCursor()
     return data["p"], data["n"]
 
@@ -72,8 +81,9 @@ def link_header(cursor: str | None) -> dict[str, str]:
     return {"Link": f'<{request.base_url}?{urlencode(query)}>; rel="next"'}
 
 
-def page(args: dict[str, Any], filters: dict[str, Any], fetch: Callable[[int, int], Any]
-         ) -> tuple[dict[str, Any], dict[str, str]]:
+def page(
+    args: dict[str, Any], filters: dict[str, Any], fetch: Callable[[int, int], Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """One page of a list: ``fetch(page, per_page)`` returns a Flask-SQLAlchemy pagination or
     ``(items, has_next)``. Returns the envelope ``{"items", "next_cursor"}`` and its headers."""
     number, per_page = position(args, filters)
@@ -86,4 +96,4 @@ def page(args: dict[str, Any], filters: dict[str, Any], fetch: Callable[[int, in
 def slice_page(rows: list[Any], number: int, per_page: int) -> tuple[list[Any], bool]:
     """A page of an in-memory list as ``(items, has_next)``."""
     start = (number - 1) * per_page
-    return rows[start:start + per_page], len(rows) > start + per_page
+    return rows[start : start + per_page], len(rows) > start + per_page

@@ -4,6 +4,7 @@ Request schemas refuse unknown fields (marshmallow's default) and take integers 
 ``{"priority": "1"}`` or a typo'd field name is a 422 naming the field, never a silent guess.
 Every time is ISO 8601 in UTC with a ``Z``.
 """
+
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +15,7 @@ from marshmallow.validate import Validator
 
 from cop.api.models import SCOPES
 from cop.api.pagination import MAX_LIMIT
-from cop.discussions.models import KINDS as THREAD_KINDS
-from cop.discussions.models import STATUSES as THREAD_STATUSES
+from cop.discussions.models import KINDS as THREAD_KINDS, STATUSES as THREAD_STATUSES
 from cop.events.models import RSVP_RESPONSES
 from cop.forms import INVISIBLE_MESSAGE, NAME_FIELDS, clean_line, clean_multiline, has_invisible
 from cop.markup import MAX_MARKDOWN_CHARS
@@ -72,10 +72,15 @@ class In(ma.Schema):
 
 
 class ListArgs(ma.Schema):
-    cursor = F.String(validate=validate.Length(max=500), metadata={"description": "From `next_cursor` or the "
-                                                                                  "`Link` header of the previous page."})
-    limit = F.Integer(validate=validate.Range(1, MAX_LIMIT), load_default=None,
-                      metadata={"description": f"Items per page, 1-{MAX_LIMIT} (default 25)."})
+    cursor = F.String(
+        validate=validate.Length(max=500),
+        metadata={"description": "From `next_cursor` or the `Link` header of the previous page."},
+    )
+    limit = F.Integer(
+        validate=validate.Range(1, MAX_LIMIT),
+        load_default=None,
+        metadata={"description": f"Items per page, 1-{MAX_LIMIT} (default 25)."},
+    )
 
 
 class CommunityListArgs(ListArgs):
@@ -109,8 +114,11 @@ class TagListArgs(ma.Schema):
 
 
 class SearchArgs(ListArgs):
-    q = F.String(required=True, validate=validate.Length(min=1, max=200),
-                 metadata={"description": "Words, \"phrases\", AND/OR/NOT, as on the search page."})
+    q = F.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": 'Words, "phrases", AND/OR/NOT, as on the search page.'},
+    )
     type = F.String(validate=validate.OneOf(("thread", "resource", "community", "person")), load_default="")
     community = F.String(validate=validate.Length(max=60), load_default="", metadata={"description": "A slug."})
     tag = F.String(validate=validate.Length(max=40), load_default="")
@@ -122,8 +130,9 @@ class SearchArgs(ListArgs):
 
 
 class PeriodArgs(ma.Schema):
-    period = F.Integer(validate=validate.OneOf((7, 30, 90)), load_default=30,
-                       metadata={"description": "The last 7, 30 or 90 days."})
+    period = F.Integer(
+        validate=validate.OneOf((7, 30, 90)), load_default=30, metadata={"description": "The last 7, 30 or 90 days."}
+    )
 
 
 class JoinIn(In):
@@ -135,8 +144,11 @@ class RequestIn(JoinIn):
 
 
 class LeaveIn(In):
-    successor = _opt_str(validate=validate.Length(max=40), load_default=None,
-                         metadata={"description": "Handle of the member who takes over (the last coordinator)."})
+    successor = _opt_str(
+        validate=validate.Length(max=40),
+        load_default=None,
+        metadata={"description": "Handle of the member who takes over (the last coordinator)."},
+    )
 
 
 class ThreadIn(In):
@@ -144,14 +156,20 @@ class ThreadIn(In):
     body = _str(validate=validate.Length(min=1, max=MAX_MARKDOWN_CHARS), metadata={"description": "Markdown."})
     kind = F.String(validate=validate.OneOf(THREAD_KINDS), load_default="discussion")
     priority = F.Integer(strict=True, validate=validate.OneOf((1, 2, 3)), load_default=3)
-    tags = F.List(F.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20),
-                  load_default=list)
+    tags = F.List(
+        F.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20), load_default=list
+    )
 
 
 class ReplyIn(In):
     body = _str(validate=validate.Length(min=1, max=MAX_MARKDOWN_CHARS), metadata={"description": "Markdown."})
-    parent_id = F.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 2**31 - 1),
-                          metadata={"description": "The post answered (default: the opening post)."})
+    parent_id = F.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(1, 2**31 - 1),
+        metadata={"description": "The post answered (default: the opening post)."},
+    )
 
 
 class EditIn(In):
@@ -159,19 +177,28 @@ class EditIn(In):
 
 
 class AcceptIn(In):
-    post_id = F.Integer(strict=True, required=True, allow_none=True, validate=validate.Range(1, 2**31 - 1),
-                        metadata={"description": "The reply to accept, or null to unmark."})
+    post_id = F.Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        validate=validate.Range(1, 2**31 - 1),
+        metadata={"description": "The reply to accept, or null to unmark."},
+    )
 
 
 class ResourceIn(In):
     kind = F.String(required=True, validate=validate.OneOf(("link", "document")))
     title = _str(validate=validate.Length(min=1, max=200))
     url = F.String(validate=validate.Length(max=2000), load_default=None, metadata={"description": "Links only."})
-    body = F.String(validate=validate.Length(max=MAX_MARKDOWN_CHARS), load_default=None,
-                    metadata={"description": "Documents only: Markdown."})
+    body = F.String(
+        validate=validate.Length(max=MAX_MARKDOWN_CHARS),
+        load_default=None,
+        metadata={"description": "Documents only: Markdown."},
+    )
     description = F.String(validate=validate.Length(max=10_000), load_default="")
-    tags = F.List(F.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20),
-                  load_default=list)
+    tags = F.List(
+        F.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20), load_default=list
+    )
     change_note = F.String(validate=validate.Length(max=500), load_default="")
 
 
@@ -188,6 +215,7 @@ class RsvpIn(In):
 
 
 # --- responses ----------------------------------------------------------------------------
+
 
 class Person(ma.Schema):
     handle = F.String()

@@ -4,6 +4,7 @@ A token is ``cop_`` followed by 43 URL-safe characters (32 random bytes); only i
 stored. It authenticates as its owner with the owner's rights, narrowed by its scopes, until it
 expires or is revoked; a disabled account's tokens stop at once (checked on every request).
 """
+
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -31,8 +32,11 @@ def hash_token(raw: str) -> str:
 
 def tokens_of(user: User) -> list[ApiToken]:
     """``user``'s tokens, newest first (revoked and expired ones included, marked by the template)."""
-    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
-                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def create_token(user: User, *, name: str, scopes: Iterable[str] | None, expires_in_days: Any) -> tuple[ApiToken, str]:
@@ -56,13 +60,23 @@ def create_token(user: User, *, name: str, scopes: Iterable[str] | None, expires
     if days not in EXPIRY_CHOICES:
         raise DomainError("Choose when the token expires.", field="expires_in_days")
     now = utcnow()
-    live = db.session.execute(select(func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)).scalar_one()
+    live = db.session.execute(
+        select(func.count())
+        .select_from(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+    ).scalar_one()
     if live >= MAX_TOKENS:
         raise DomainError(f"You have {MAX_TOKENS} live tokens: revoke one you no longer use first.", field="name")
     raw = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(raw), prefix=raw[:8],
-                     scopes=",".join(chosen), created_at=now, expires_at=now + timedelta(days=days))
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(raw),
+        prefix=raw[:8],
+        scopes=",".join(chosen),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
     db.session.add(token)
     db.session.commit()
     return token, raw
@@ -89,8 +103,9 @@ def authenticate(raw: str | None) -> ApiToken | None:
     """
     if not raw or not raw.startswith(PREFIX) or len(raw) > 100:
         return None
-    row = db.session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                             .where(ApiToken.token_hash == hash_token(raw))).first()
+    row = db.session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == hash_token(raw))
+    ).first()
     if row is None:
         return None
     token, user = row._tuple()
@@ -104,6 +119,10 @@ def record_use(token: ApiToken) -> None:
     now = utcnow()
     if token.last_used_at is not None and now - token.last_used_at < LAST_USED_EVERY:
         return
-    db.session.execute(update(ApiToken).where(ApiToken.id == token.id)
-                       .values(last_used_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token.id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()

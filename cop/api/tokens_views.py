@@ -1,4 +1,5 @@
 """Personal access tokens on *Edit profile*: create (the secret is shown once), list, revoke."""
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -17,11 +18,18 @@ bp = Blueprint("api_tokens", __name__)
 
 class TokenForm(FlaskForm):  # type: ignore[misc]  # flask-wtf ships no type information
     name = StringField("Token name", validators=[DataRequired("Name the token."), Length(max=tokens.NAME_MAX)])
-    scopes = SelectMultipleField("It may", choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in SCOPES],
-                                 default=["read"], widget=ListWidget(prefix_label=False),
-                                 option_widget=CheckboxInput())
-    expires_in_days = SelectField("Expires after", default="90", choices=[
-        SelectChoice(str(d), f"{d} days" if d < 365 else "a year") for d in tokens.EXPIRY_CHOICES])
+    scopes = SelectMultipleField(
+        "It may",
+        choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in SCOPES],
+        default=["read"],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    expires_in_days = SelectField(
+        "Expires after",
+        default="90",
+        choices=[SelectChoice(str(d), f"{d} days" if d < 365 else "a year") for d in tokens.EXPIRY_CHOICES],
+    )
 
 
 @bp.app_template_global()
@@ -40,8 +48,9 @@ def create() -> ResponseReturnValue:
     form = TokenForm()
     if form.validate_on_submit():
         with showing_errors(form):
-            token, secret = tokens.create_token(current_user, name=form.name.data, scopes=form.scopes.data,
-                                                expires_in_days=form.expires_in_days.data)
+            token, secret = tokens.create_token(
+                current_user, name=form.name.data, scopes=form.scopes.data, expires_in_days=form.expires_in_days.data
+            )
             return render_template("api/token_created.html", token=token, secret=secret)
     return render_template("api/token_form.html", form=form), form_status(form)
 

@@ -6,6 +6,7 @@ anything in a community they may not read, is a 404 exactly like on the pages; s
 ``NotAllowed`` is a 403 (the app's handler) and their ``DomainError`` a 422 naming the field (409 without a field:
 the object's state forbids it, e.g. a locked thread).
 """
+
 import time
 
 from flask import abort, current_app, g, request, url_for
@@ -25,18 +26,20 @@ from cop.discussions.models import Post
 from cop.errors import DomainError, NotAllowed, Unavailable
 from cop.events import services as events
 from cop.extensions import db, limiter
-from cop.library import services as library
-from cop.library import storage
+from cop.library import services as library, storage
 from cop.notifications import services as notifications
-from cop.oversight import periods, reports
-from cop.oversight import portfolio as portfolios
+from cop.oversight import periods, portfolio as portfolios, reports
 from cop.search import services as search
 from cop.tags import services as tags
 from cop.tags.models import normalize_tag
 from cop.viewer import readable_post, readable_thread
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1",
-               description="Communities, discussions, libraries, meetings, tags, search, notifications, reports.")
+bp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Communities, discussions, libraries, meetings, tags, search, notifications, reports.",
+)
 
 CommunityPage = schemas.page_of(schemas.Community, "CommunityPage")
 MemberPage = schemas.page_of(schemas.Member, "MemberPage")
@@ -49,6 +52,7 @@ NotificationPage = schemas.page_of(schemas.Notification, "NotificationPage")
 
 
 # --- authentication, scopes, limits -------------------------------------------------------------
+
 
 def _bearer() -> str | None:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -68,9 +72,11 @@ limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_
 
 def requires(scope: str):
     """Mark a view as needing ``scope`` (default: ``read`` for GET, ``write`` for anything else)."""
+
     def mark(view):
         view._api_scope = scope
         return view
+
     return mark
 
 
@@ -86,15 +92,20 @@ def _authenticate():
     """Only a bearer token authenticates: a session cookie is ignored, so there is nothing to forge."""
     raw = _bearer()
     if raw is None:
-        _refuse(Unauthorized, "Send a personal access token: Authorization: Bearer <token> "
-                              "(create one on Edit profile).", "invalid_request")
+        _refuse(
+            Unauthorized,
+            "Send a personal access token: Authorization: Bearer <token> (create one on Edit profile).",
+            "invalid_request",
+        )
     token = tokens.authenticate(raw)
     if token is None:
-        _refuse(Unauthorized, "This token is not valid: unknown, revoked or expired, or its account is disabled.",
-                "invalid_token")
+        _refuse(
+            Unauthorized,
+            "This token is not valid: unknown, revoked or expired, or its account is disabled.",
+            "invalid_token",
+        )
     view = current_app.view_functions.get(request.endpoint)
-    scope = getattr(view, "_api_scope", None) or ("read" if request.method in ("GET", "HEAD", "OPTIONS")
-                                                  else "write")
+    scope = getattr(view, "_api_scope", None) or ("read" if request.method in ("GET", "HEAD", "OPTIONS") else "write")
     if scope not in token.scope_set:
         _refuse(Forbidden, f"This token does not have the “{scope}” scope.", "insufficient_scope")
     g.api_token, g.api_user = token, token.user
@@ -161,16 +172,25 @@ def _field_error(field: str, message: str):
 
 # --- who am I -------------------------------------------------------------------------------------
 
+
 @bp.route("/me")
 @bp.response(200, schemas.Me)
 def me():
     """The token's owner and what the token may do."""
     token, u = g.api_token, user()
-    return {"handle": u.handle, "name": u.display_name, "email": u.email, "is_admin": bool(u.is_admin),
-            "token_name": token.name, "scopes": sorted(token.scope_set), "token_expires_at": token.expires_at}
+    return {
+        "handle": u.handle,
+        "name": u.display_name,
+        "email": u.email,
+        "is_admin": bool(u.is_admin),
+        "token_name": token.name,
+        "scopes": sorted(token.scope_set),
+        "token_expires_at": token.expires_at,
+    }
 
 
 # --- communities ---------------------------------------------------------------------------------
+
 
 def _listed(slug):
     return permissions.get_listed_community_or_404(slug[:60], user())
@@ -186,9 +206,19 @@ def _readable(slug):
 def community_list(args):
     """Communities the owner may know about (as the directory), busiest first."""
     filters = {k: args[k] for k in ("q", "visibility", "stage", "mine")}
-    body, headers = pagination.page(args, filters, lambda p, n: communities.directory(
-        user(), query=args["q"], visibility=args["visibility"], stage=args["stage"], mine=args["mine"], page=p,
-        per_page=n))
+    body, headers = pagination.page(
+        args,
+        filters,
+        lambda p, n: communities.directory(
+            user(),
+            query=args["q"],
+            visibility=args["visibility"],
+            stage=args["stage"],
+            mine=args["mine"],
+            page=p,
+            per_page=n,
+        ),
+    )
     body["items"] = [serialize.community(c, user()) for c in body["items"]]
     return body, 200, headers
 
@@ -248,6 +278,7 @@ def members(args, slug):
 
 # --- threads and posts ------------------------------------------------------------------------------
 
+
 @bp.route("/communities/<slug>/threads", endpoint="community_threads")
 class CommunityThreads(MethodView):
     @bp.arguments(schemas.ThreadListArgs, location="query")
@@ -256,26 +287,57 @@ class CommunityThreads(MethodView):
         """Threads with the thread list's filters and sorts (pinned first)."""
         community = _readable(slug)
         filters = {k: args[k] for k in ("kind", "priority", "status", "tag", "sort")}
-        body, headers = pagination.page(args, filters, lambda p, n: discussions.thread_list(
-            community, kind=args["kind"], priority=args["priority"] or "", status=args["status"], tag=args["tag"],
-            sort=args["sort"], page=p, per_page=n))
+        body, headers = pagination.page(
+            args,
+            filters,
+            lambda p, n: discussions.thread_list(
+                community,
+                kind=args["kind"],
+                priority=args["priority"] or "",
+                status=args["status"],
+                tag=args["tag"],
+                sort=args["sort"],
+                page=p,
+                per_page=n,
+            ),
+        )
         body["items"] = [serialize.thread(t) for t in body["items"]]
         return body, 200, headers
 
     @bp.arguments(schemas.ThreadIn)
     @bp.response(201, schemas.ThreadDetail)
-    @bp.doc(responses={201: {"links": {
-        "GetThread": {"operationRef": "#/paths/~1api~1v1~1threads~1{thread_id}/get",
-                      "parameters": {"thread_id": "$response.body#/id"}},
-        "ReplyToThread": {"operationRef": "#/paths/~1api~1v1~1threads~1{thread_id}~1posts/post",
-                          "parameters": {"thread_id": "$response.body#/id"}},
-        "ListReplies": {"operationRef": "#/paths/~1api~1v1~1threads~1{thread_id}~1posts/get",
-                        "parameters": {"thread_id": "$response.body#/id"}}}}})
+    @bp.doc(
+        responses={
+            201: {
+                "links": {
+                    "GetThread": {
+                        "operationRef": "#/paths/~1api~1v1~1threads~1{thread_id}/get",
+                        "parameters": {"thread_id": "$response.body#/id"},
+                    },
+                    "ReplyToThread": {
+                        "operationRef": "#/paths/~1api~1v1~1threads~1{thread_id}~1posts/post",
+                        "parameters": {"thread_id": "$response.body#/id"},
+                    },
+                    "ListReplies": {
+                        "operationRef": "#/paths/~1api~1v1~1threads~1{thread_id}~1posts/get",
+                        "parameters": {"thread_id": "$response.body#/id"},
+                    },
+                }
+            }
+        }
+    )
     def post(self, data, slug):
         """Start a thread (members; announcements: coordinators)."""
         community = _readable(slug)
-        thread = discussions.create_thread(user(), community, title=data["title"], body=data["body"],
-                                           kind=data["kind"], priority=data["priority"], tags=", ".join(data["tags"]))
+        thread = discussions.create_thread(
+            user(),
+            community,
+            title=data["title"],
+            body=data["body"],
+            kind=data["kind"],
+            priority=data["priority"],
+            tags=", ".join(data["tags"]),
+        )
         return _created(serialize.thread_detail(thread), "api.thread", thread_id=thread.id)
 
 
@@ -312,11 +374,22 @@ class ThreadPosts(MethodView):
 
     @bp.arguments(schemas.ReplyIn)
     @bp.response(201, schemas.Post)
-    @bp.doc(responses={201: {"links": {
-        "GetPost": {"operationRef": "#/paths/~1api~1v1~1posts~1{post_id}/get",
-                    "parameters": {"post_id": "$response.body#/id"}},
-        "EditPost": {"operationRef": "#/paths/~1api~1v1~1posts~1{post_id}/patch",
-                     "parameters": {"post_id": "$response.body#/id"}}}}})
+    @bp.doc(
+        responses={
+            201: {
+                "links": {
+                    "GetPost": {
+                        "operationRef": "#/paths/~1api~1v1~1posts~1{post_id}/get",
+                        "parameters": {"post_id": "$response.body#/id"},
+                    },
+                    "EditPost": {
+                        "operationRef": "#/paths/~1api~1v1~1posts~1{post_id}/patch",
+                        "parameters": {"post_id": "$response.body#/id"},
+                    },
+                }
+            }
+        }
+    )
     def post(self, data, thread_id):
         """Reply to the thread (to its opening post unless ``parent_id`` names another post of it)."""
         thread = _thread(thread_id)
@@ -371,6 +444,7 @@ class PostResource(MethodView):
 
 # --- library ----------------------------------------------------------------------------------------
 
+
 @bp.route("/communities/<slug>/resources", endpoint="community_resources")
 class CommunityResources(MethodView):
     @bp.arguments(schemas.ResourceListArgs, location="query")
@@ -379,8 +453,13 @@ class CommunityResources(MethodView):
         """The library: featured first, then by ``sort``, filtered by kind and tag."""
         community = _readable(slug)
         filters = {k: args[k] for k in ("kind", "tag", "sort")}
-        body, headers = pagination.page(args, filters, lambda p, n: library.library_page(
-            community, kind=args["kind"], tag=args["tag"], sort=args["sort"], page=p, per_page=n))
+        body, headers = pagination.page(
+            args,
+            filters,
+            lambda p, n: library.library_page(
+                community, kind=args["kind"], tag=args["tag"], sort=args["sort"], page=p, per_page=n
+            ),
+        )
         body["items"] = [serialize.resource(r) for r in body["items"]]
         return body, 200, headers
 
@@ -393,8 +472,9 @@ class CommunityResources(MethodView):
         if data["kind"] == "link":
             resource = library.add_link(user(), community, url=data["url"] or "", **fields)
         else:
-            resource = library.add_document(user(), community, body=data["body"] or "",
-                                            change_note=data["change_note"], **fields)
+            resource = library.add_document(
+                user(), community, body=data["body"] or "", change_note=data["change_note"], **fields
+            )
         return _created(serialize.resource(resource), "api.resource", resource_id=resource.id)
 
 
@@ -430,12 +510,14 @@ class ResourceVersions(MethodView):
         if resource.kind != "file":
             return problem(409, "Only file resources take uploaded versions; documents are edited on their page.")
         upload = files["file"]
-        version = library.upload_version(user(), resource, stream=upload.stream, filename=upload.filename,
-                                         change_note=form["change_note"])
+        version = library.upload_version(
+            user(), resource, stream=upload.stream, filename=upload.filename, change_note=form["change_note"]
+        )
         return _created(serialize.version(resource, version), "api.resource_versions", resource_id=resource.id)
 
 
 # --- tags and search --------------------------------------------------------------------------------
+
 
 @bp.route("/tags")
 @bp.arguments(schemas.TagListArgs, location="query")
@@ -454,24 +536,38 @@ def tag(name):
     if found is None:
         abort(404)
     page = tags.tag_page(user(), found)
-    return {"name": found.name, "threads_total": page.threads.total, "resources_total": page.resources.total,
-            "communities_total": page.communities.total, "people_total": page.people.total,
-            "threads": [serialize.thread(t) for t in page.threads.items],
-            "resources": [serialize.resource(r) for r in page.resources.items],
-            "communities": [c.slug for c in page.communities.items]}
+    return {
+        "name": found.name,
+        "threads_total": page.threads.total,
+        "resources_total": page.resources.total,
+        "communities_total": page.communities.total,
+        "people_total": page.people.total,
+        "threads": [serialize.thread(t) for t in page.threads.items],
+        "resources": [serialize.resource(r) for r in page.resources.items],
+        "communities": [c.slug for c in page.communities.items],
+    }
 
 
-_HIT_PAGES = {"thread": ("discussions.thread", "thread_id"), "resource": ("library.resource", "resource_id"),
-              "community": ("communities.community_home", "slug"), "person": ("accounts.profile", "handle")}
+_HIT_PAGES = {
+    "thread": ("discussions.thread", "thread_id"),
+    "resource": ("library.resource", "resource_id"),
+    "community": ("communities.community_home", "slug"),
+    "person": ("accounts.profile", "handle"),
+}
 
 
 def _hit(hit) -> dict:
     endpoint, argument = _HIT_PAGES[hit.type]
     value = {"slug": getattr(hit.obj, "slug", None), "handle": getattr(hit.obj, "handle", None)}.get(argument, hit.id)
     community = getattr(hit.obj, "community", None) if hit.type in ("thread", "resource") else None
-    return {"type": hit.type, "id": hit.id, "title": Markup(hit.title).striptags(), "snippet_html": str(hit.snippet),
-            "community": community.slug if community is not None else None,
-            "url": url_for(endpoint, _external=True, **{argument: value})}
+    return {
+        "type": hit.type,
+        "id": hit.id,
+        "title": Markup(hit.title).striptags(),
+        "snippet_html": str(hit.snippet),
+        "community": community.slug if community is not None else None,
+        "url": url_for(endpoint, _external=True, **{argument: value}),
+    }
 
 
 @bp.route("/search", endpoint="search")
@@ -484,24 +580,47 @@ def search_(args):
     number, per_page = pagination.position(args, filters)
     text = "".join(c if c.isprintable() else " " for c in args["q"]).strip()
     try:
-        results = search.search(user(), text, page=number, sort=args["sort"], per_page=per_page,
-                                type=args["type"] or None, community_id=community.id if community else None,
-                                tag=args["tag"].lower(), author=str(args["author"]) if args["author"] else None,
-                                date=args["date"], kind=args["kind"], status=args["status"])
+        results = search.search(
+            user(),
+            text,
+            page=number,
+            sort=args["sort"],
+            per_page=per_page,
+            type=args["type"] or None,
+            community_id=community.id if community else None,
+            tag=args["tag"].lower(),
+            author=str(args["author"]) if args["author"] else None,
+            date=args["date"],
+            kind=args["kind"],
+            status=args["status"],
+        )
     except search.QueryError as exc:
         return problem(422, exc.message, errors=[{"field": "query:q", "message": exc.message}])
     except search.SearchUnavailable:
-        return problem(503, "Search is temporarily unavailable; everything else works.",
-                       headers={"Retry-After": "60"})
+        return problem(503, "Search is temporarily unavailable; everything else works.", headers={"Retry-After": "60"})
     cursor = pagination.next_cursor(number, per_page, filters, results.page == number and number < results.pages)
-    return ({"total": results.total, "items": [_hit(h) for h in results.hits] if results.page == number else [],
-             "facets": [{"name": f.name, "label": f.label,
-                         "options": [{"value": v, "label": label, "count": n} for v, label, n in f.options]}
-                        for f in results.facets],
-             "suggestion": results.suggestion, "next_cursor": cursor}, 200, pagination.link_header(cursor))
+    return (
+        {
+            "total": results.total,
+            "items": [_hit(h) for h in results.hits] if results.page == number else [],
+            "facets": [
+                {
+                    "name": f.name,
+                    "label": f.label,
+                    "options": [{"value": v, "label": label, "count": n} for v, label, n in f.options],
+                }
+                for f in results.facets
+            ],
+            "suggestion": results.suggestion,
+            "next_cursor": cursor,
+        },
+        200,
+        pagination.link_header(cursor),
+    )
 
 
 # --- meetings ---------------------------------------------------------------------------------------
+
 
 def _event(event_id):
     return permissions.readable_or_404(user(), events.get_event_or_none(event_id))
@@ -518,8 +637,9 @@ def _meeting(event) -> dict:
 def meeting_list(args, slug):
     """Upcoming meetings (soonest first, cancelled ones marked) or past ones (latest first)."""
     community = _readable(slug)
-    body, headers = pagination.page(args, {"when": args["when"]},
-                                    lambda p, n: events.meeting_list(community, args["when"], p, n))
+    body, headers = pagination.page(
+        args, {"when": args["when"]}, lambda p, n: events.meeting_list(community, args["when"], p, n)
+    )
     body["items"] = [serialize.meeting(e) for e in body["items"]]
     return body, 200, headers
 
@@ -543,11 +663,20 @@ def rsvp(data, event_id):
 
 # --- notifications ----------------------------------------------------------------------------------
 
+
 def _notification(n) -> dict:
     endpoint, values = notifications.target_of(n)
-    return {"id": n.id, "kind": n.kind, "text": notifications.describe(n), "community": n.community.slug,
-            "thread_id": n.thread_id, "post_id": n.post_id, "created_at": n.created_at, "read_at": n.read_at,
-            "url": url_for(endpoint, _external=True, **values)}
+    return {
+        "id": n.id,
+        "kind": n.kind,
+        "text": notifications.describe(n),
+        "community": n.community.slug,
+        "thread_id": n.thread_id,
+        "post_id": n.post_id,
+        "created_at": n.created_at,
+        "read_at": n.read_at,
+        "url": url_for(endpoint, _external=True, **values),
+    }
 
 
 @bp.route("/notifications")
@@ -579,10 +708,19 @@ def notifications_read_all():
 
 # --- reports (the ``report`` scope) -------------------------------------------------------------------
 
+
 def _score(s) -> dict:
-    return {"title": s.title, "business_goal": s.business_goal, "metric": s.metric.key, "baseline": s.baseline,
-            "target": s.target, "due_on": s.due_on, "current": s.current, "progress_percent": s.progress_percent,
-            "status": s.status}
+    return {
+        "title": s.title,
+        "business_goal": s.business_goal,
+        "metric": s.metric.key,
+        "baseline": s.baseline,
+        "target": s.target,
+        "due_on": s.due_on,
+        "current": s.current,
+        "progress_percent": s.progress_percent,
+        "status": s.status,
+    }
 
 
 @bp.route("/communities/<slug>/report")
@@ -593,12 +731,19 @@ def report(args, slug):
     """The community report's figures over the last 7, 30 or 90 days (sponsors, coordinators, administrators)."""
     community = permissions.get_overseen_community_or_404(slug[:60], user())
     found = reports.reused_report(community, periods.Period.last(args["period"]), user(), recent=True)
-    return {"community": community.slug, "name": found.name, "period": serialize.span(found.period),
-            "previous": serialize.span(found.previous), "generated_at": found.generated_at,
-            "main_department": found.main_department,
-            "sections": [{"key": key, "title": title, "figures": [serialize.figure(f) for f in figures]}
-                         for key, title, figures in found.sections],
-            "objectives": [_score(s) for s in found.objectives]}
+    return {
+        "community": community.slug,
+        "name": found.name,
+        "period": serialize.span(found.period),
+        "previous": serialize.span(found.previous),
+        "generated_at": found.generated_at,
+        "main_department": found.main_department,
+        "sections": [
+            {"key": key, "title": title, "figures": [serialize.figure(f) for f in figures]}
+            for key, title, figures in found.sections
+        ],
+        "objectives": [_score(s) for s in found.objectives],
+    }
 
 
 @bp.route("/portfolio")
@@ -609,7 +754,17 @@ def portfolio(args):
     """The sponsor's portfolio: one row per community sponsored (administrators: all)."""
     period = periods.Period.last(args["period"])
     rows = portfolios.portfolio(user(), period, reuse=True)
-    return {"period": serialize.span(period),
-            "items": [{"community": r.slug, "name": r.name, "stage": r.stage, "visibility": r.visibility,
-                       "figures": [serialize.figure(f) for f in r.figures], "objectives_total": r.objectives_total}
-                      for r in rows]}
+    return {
+        "period": serialize.span(period),
+        "items": [
+            {
+                "community": r.slug,
+                "name": r.name,
+                "stage": r.stage,
+                "visibility": r.visibility,
+                "figures": [serialize.figure(f) for f in r.figures],
+                "objectives_total": r.objectives_total,
+            }
+            for r in rows
+        ],
+    }

@@ -2,8 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from cop.forms import OnceForm
 from cop.communities.models import STAGES, VISIBILITIES, VISIBILITY_LABELS
+from cop.forms import OnceForm
 
 
 class JoinForm(FlaskForm):
@@ -39,17 +39,21 @@ class RemoveForm(FlaskForm):
 class CommunityForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("A community needs a name."), Length(max=120)])
     slug = StringField("Address (slug)", validators=[DataRequired("Choose an address."), Length(max=60)])
-    domain = TextAreaField("Domain: the shared concern that links members",
-                           validators=[DataRequired("State the domain."), Length(max=500)])
+    domain = TextAreaField(
+        "Domain: the shared concern that links members", validators=[DataRequired("State the domain."), Length(max=500)]
+    )
     domain_tags = StringField("Domain tags (comma-separated)", validators=[Length(max=500)])
     charter = TextAreaField("Charter (Markdown)", validators=[Length(max=65536)])
-    guidelines = TextAreaField("Community guidelines (Markdown, in addition to the platform's)",
-                               validators=[Length(max=65536)])
+    guidelines = TextAreaField(
+        "Community guidelines (Markdown, in addition to the platform's)", validators=[Length(max=65536)]
+    )
     visibility = SelectField("Visibility", choices=[SelectChoice(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES])
     stage = SelectField("Lifecycle stage", choices=[SelectChoice(s, s.title()) for s in STAGES])
 
 
 class NewCommunityForm(CommunityForm, OnceForm):
     sponsors = StringField("Sponsors (e-mails, comma-separated)", validators=[Length(max=2000)])
-    coordinators = StringField("Coordinators (e-mails, comma-separated)",
-                               validators=[DataRequired("Name at least one coordinator."), Length(max=2000)])
+    coordinators = StringField(
+        "Coordinators (e-mails, comma-separated)",
+        validators=[DataRequired("Name at least one coordinator."), Length(max=2000)],
+    )

@@ -45,6 +45,7 @@ class VisibilityVersion(Model):
     map of visibilities it read at a version for as long as the row still holds that version
     (``cop.permissions``). A missing row (a schema made without migrations) means "do not keep it".
     """
+
     __tablename__ = "visibility_version"
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(default=0)

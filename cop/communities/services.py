@@ -4,6 +4,7 @@ Each function is one decision: it checks the rule, changes the rows, writes
 the audit entry and commits. Rules broken raise ``DomainError`` (or
 ``NotAllowed`` when the actor lacks the right), never HTTP errors.
 """
+
 import re
 import unicodedata
 
@@ -40,49 +41,80 @@ def suggest_slug(name: str) -> str:
 
 # --- reading -----------------------------------------------------------------
 
-def directory(user, *, query: str = "", visibility: str = "", stage: str = "", mine: bool = False,
-              page: int = 1, per_page: int = 24):
+
+def directory(
+    user,
+    *,
+    query: str = "",
+    visibility: str = "",
+    stage: str = "",
+    mine: bool = False,
+    page: int = 1,
+    per_page: int = 24,
+):
     """Communities listed for ``user``, filtered; a Flask-SQLAlchemy pagination."""
     stmt = permissions.listed_communities(user)
     if query:
         like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Community.name).like(like), func.lower(Community.domain).like(like),
-                              func.lower(Community.slug).like(like)))
+        stmt = stmt.where(
+            or_(
+                func.lower(Community.name).like(like),
+                func.lower(Community.domain).like(like),
+                func.lower(Community.slug).like(like),
+            )
+        )
     if visibility in VISIBILITIES:
         stmt = stmt.where(Community.visibility == visibility)
     if stage in STAGES:
         stmt = stmt.where(Community.stage == stage)
     if mine:
-        stmt = stmt.where(Community.id.in_(
-            select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
-        ))
+        stmt = stmt.where(
+            Community.id.in_(
+                select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
+            )
+        )
     stmt = stmt.order_by(Community.member_count.desc(), Community.name).options(selectinload(Community.domain_tags))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def my_communities(user) -> list[Community]:
-    return list(db.session.scalars(
-        select(Community).join(Membership).where(Membership.user_id == user.id, Membership.status == "active")
-        .order_by(Community.name).options(selectinload(Community.domain_tags))
-    ))
+    return list(
+        db.session.scalars(
+            select(Community)
+            .join(Membership)
+            .where(Membership.user_id == user.id, Membership.status == "active")
+            .order_by(Community.name)
+            .options(selectinload(Community.domain_tags))
+        )
+    )
 
 
 def sponsored_communities(user) -> list[Community]:
     """The communities ``user`` sponsors (member or not), by name: a sponsor's home lists them."""
-    return list(db.session.scalars(
-        select(Community).join(community_sponsors, community_sponsors.c.community_id == Community.id)
-        .where(community_sponsors.c.user_id == user.id).order_by(Community.name)
-        .options(selectinload(Community.domain_tags))))
+    return list(
+        db.session.scalars(
+            select(Community)
+            .join(community_sponsors, community_sponsors.c.community_id == Community.id)
+            .where(community_sponsors.c.user_id == user.id)
+            .order_by(Community.name)
+            .options(selectinload(Community.domain_tags))
+        )
+    )
 
 
 def suggested_communities(user, limit: int = 6) -> list[Community]:
     """Communities to explore: listed for ``user``, neither joined nor sponsored by them, largest first."""
     joined = select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
     sponsored = select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)
-    return list(db.session.scalars(
-        permissions.listed_communities(user).where(Community.id.not_in(joined), Community.id.not_in(sponsored))
-        .order_by(Community.member_count.desc(), Community.name).limit(limit)
-        .options(selectinload(Community.domain_tags))))
+    return list(
+        db.session.scalars(
+            permissions.listed_communities(user)
+            .where(Community.id.not_in(joined), Community.id.not_in(sponsored))
+            .order_by(Community.member_count.desc(), Community.name)
+            .limit(limit)
+            .options(selectinload(Community.domain_tags))
+        )
+    )
 
 
 def coordination_counts(user, communities) -> dict[int, tuple[int, int]]:
@@ -93,48 +125,82 @@ def coordination_counts(user, communities) -> dict[int, tuple[int, int]]:
     ids = [c.id for c in communities if permissions.can_manage(user, c)]
     if not ids:
         return {}
-    pending = dict(db.session.execute(
-        select(Membership.community_id, func.count()).where(Membership.community_id.in_(ids),
-                                                             Membership.status == "pending")
-        .group_by(Membership.community_id)).tuples().all())
-    flags = dict(db.session.execute(
-        select(Flag.community_id, func.count()).where(Flag.community_id.in_(ids), Flag.status == "open")
-        .group_by(Flag.community_id)).tuples().all())
+    pending = dict(
+        db.session.execute(
+            select(Membership.community_id, func.count())
+            .where(Membership.community_id.in_(ids), Membership.status == "pending")
+            .group_by(Membership.community_id)
+        )
+        .tuples()
+        .all()
+    )
+    flags = dict(
+        db.session.execute(
+            select(Flag.community_id, func.count())
+            .where(Flag.community_id.in_(ids), Flag.status == "open")
+            .group_by(Flag.community_id)
+        )
+        .tuples()
+        .all()
+    )
     return {cid: (pending.get(cid, 0), flags.get(cid, 0)) for cid in ids}
 
 
 def my_invitations(user) -> list[Membership]:
-    return list(db.session.scalars(
-        select(Membership).where(Membership.user_id == user.id, Membership.status == "invited")
-        .order_by(Membership.created_at.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.user_id == user.id, Membership.status == "invited")
+            .order_by(Membership.created_at.desc())
+        )
+    )
 
 
 def members(community, status: str = "active", limit: int | None = None) -> list[Membership]:
     order = (Membership.role.desc(), User.display_name)
-    stmt = (select(Membership.id).join(User, User.id == Membership.user_id)
-            .where(Membership.community_id == community.id, Membership.status == status).order_by(*order))
+    stmt = (
+        select(Membership.id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.community_id == community.id, Membership.status == status)
+        .order_by(*order)
+    )
     if limit:
         stmt = stmt.limit(limit)
     # The ids are sorted first: sorting the memberships themselves joined every member's eager loads first.
     ids = stmt.subquery()
-    return list(db.session.scalars(select(Membership).join(ids, ids.c.id == Membership.id)
-                                   .join(User, User.id == Membership.user_id).order_by(*order)))
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(ids, ids.c.id == Membership.id)
+            .join(User, User.id == Membership.user_id)
+            .order_by(*order)
+        )
+    )
 
 
 def newest_members(community, limit: int = 12) -> list[Membership]:
     """The ``limit`` active members who joined most recently (an index range, however large the community)."""
-    return list(db.session.scalars(
-        select(Membership).where(Membership.community_id == community.id, Membership.status == "active")
-        .order_by(Membership.joined_at.desc(), Membership.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.community_id == community.id, Membership.status == "active")
+            .order_by(Membership.joined_at.desc(), Membership.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def coordinators(community) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.community_id == community.id, Membership.status == "active",
-               Membership.role == "coordinator").order_by(User.display_name)
-    ))
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.community_id == community.id, Membership.status == "active", Membership.role == "coordinator"
+            )
+            .order_by(User.display_name)
+        )
+    )
 
 
 def pending_requests(community) -> list[Membership]:
@@ -146,6 +212,7 @@ def outstanding_invitations(community) -> list[Membership]:
 
 
 # --- membership decisions ------------------------------------------------------
+
 
 def find_membership(community, user) -> Membership | None:
     """The membership row of ``user`` in ``community`` whatever its status (or the user's)."""
@@ -164,16 +231,21 @@ def _refresh_member_count(community) -> None:
     db.session.flush()
     db.session.execute(select(Community.id).where(Community.id == community.id).with_for_update())
     db.session.execute(
-        update(Community).where(Community.id == community.id)
+        update(Community)
+        .where(Community.id == community.id)
         .values(member_count=active_member_count_of(Community.id).scalar_subquery())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(community, ["member_count"])
 
 
 def active_member_count_of(community_id):
     """SELECT of the number of active memberships of ``community_id`` (a value or a correlated column)."""
-    return (select(func.count()).select_from(Membership)
-            .where(Membership.community_id == community_id, Membership.status == "active"))
+    return (
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.community_id == community_id, Membership.status == "active")
+    )
 
 
 def _commit_membership_change(community) -> None:
@@ -185,9 +257,11 @@ def _refuse_directory_managed(membership: Membership | None, what: str) -> None:
     """:raise DomainError: the membership comes from a directory group (cop.identity.groups), so only the
     directory changes it (at the person's next sign-in)."""
     if membership is not None and membership.is_directory_managed:
-        raise DomainError(f"{membership.user.display_name}'s membership comes from the company directory (group "
-                          f"{membership.directory_group}), so it cannot be {what} here: change the group in the "
-                          "directory, or ask an administrator to change the group mapping.")
+        raise DomainError(
+            f"{membership.user.display_name}'s membership comes from the company directory (group "
+            f"{membership.directory_group}), so it cannot be {what} here: change the group in the "
+            "directory, or ask an administrator to change the group mapping."
+        )
 
 
 def _require_guidelines(accepted: bool) -> None:
@@ -257,8 +331,13 @@ def decide_request(coordinator, membership: Membership, approve: bool, message: 
     membership.decision_message = (message or "").strip()
     if approve:
         membership.joined_at = utcnow()
-    audit.record(coordinator, "membership.approve" if approve else "membership.decline", membership.user,
-                 community, detail=membership.decision_message)
+    audit.record(
+        coordinator,
+        "membership.approve" if approve else "membership.decline",
+        membership.user,
+        community,
+        detail=membership.decision_message,
+    )
     signals.join_decided.send(coordinator, membership=membership)
     _commit_membership_change(community)
 
@@ -276,8 +355,9 @@ def invite(coordinator, community, email: str, message: str = "") -> Membership:
         raise DomainError("No colleague has an account with that e-mail address.", field="email")
     membership = find_membership(community, invitee)
     if membership and membership.status in ("active", "invited"):
-        raise DomainError(f"{invitee.display_name} is already {'a member' if membership.is_active else 'invited'}.",
-                          field="email")
+        raise DomainError(
+            f"{invitee.display_name} is already {'a member' if membership.is_active else 'invited'}.", field="email"
+        )
     membership = membership or Membership(community_id=community.id, user_id=invitee.id)
     db.session.add(membership)
     membership.status = "invited"
@@ -313,8 +393,9 @@ def answer_invitation(user, community, accept: bool, accepted_guidelines: bool =
 
 def _active_coordinator_count(community) -> int:
     return db.session.execute(
-        select(func.count()).select_from(Membership).where(
-            Membership.community_id == community.id, Membership.status == "active", Membership.role == "coordinator")
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.community_id == community.id, Membership.status == "active", Membership.role == "coordinator")
     ).scalar_one()
 
 
@@ -330,10 +411,15 @@ def leave_community(user, community, successor: User | None = None) -> None:
     _refuse_directory_managed(membership, "ended")
     if membership.role == "coordinator" and _active_coordinator_count(community) == 1:
         successor_membership = find_membership(community, successor) if successor else None
-        if (successor is None or successor_membership is None or not successor_membership.is_active
-                or successor.id == user.id):
-            raise DomainError("You are the last coordinator: name another member to take over before you leave.",
-                              field="successor")
+        if (
+            successor is None
+            or successor_membership is None
+            or not successor_membership.is_active
+            or successor.id == user.id
+        ):
+            raise DomainError(
+                "You are the last coordinator: name another member to take over before you leave.", field="successor"
+            )
         successor_membership.role = "coordinator"
         audit.record(user, "membership.make_coordinator", successor, community, detail="named as successor")
     membership.status = "left"
@@ -384,6 +470,7 @@ def make_coordinator(actor, community, member: User) -> None:
 
 
 # --- creating and editing (administrators; coordinators edit the texts) ---------
+
 
 def _render(field: str, text: str) -> str:
     try:
@@ -447,8 +534,16 @@ def create_community(admin, *, sponsors: str = "", coordinators: str = "", **fie
     db.session.add(community)
     db.session.flush()
     for user in coordinator_users:
-        db.session.add(Membership(community_id=community.id, user_id=user.id, status="active", role="coordinator",
-                                  joined_at=utcnow(), decided_by_id=admin.id))
+        db.session.add(
+            Membership(
+                community_id=community.id,
+                user_id=user.id,
+                status="active",
+                role="coordinator",
+                joined_at=utcnow(),
+                decided_by_id=admin.id,
+            )
+        )
     audit.record(admin, "community.create", community, community, detail=community.slug)
     for user in sponsor_users:
         audit.record(admin, "community.appoint_sponsor", user, community)
@@ -470,8 +565,11 @@ def update_community(actor, community, **fields) -> None:
         fields.update(slug=community.slug, visibility=community.visibility, stage=community.stage)
     before = (community.visibility, community.stage)
     _apply_fields(community, **fields)
-    detail = "" if before == (community.visibility, community.stage) else \
-        f"visibility {before[0]}→{community.visibility}, stage {before[1]}→{community.stage}"
+    detail = (
+        ""
+        if before == (community.visibility, community.stage)
+        else f"visibility {before[0]}→{community.visibility}, stage {before[1]}→{community.stage}"
+    )
     audit.record(actor, "community.update", community, community, detail=detail)
     db.session.commit()
 
@@ -484,14 +582,22 @@ def set_sponsors(admin, community, sponsors: str) -> None:
     if not permissions.is_admin(admin):
         raise NotAllowed("Only administrators appoint sponsors.")
     new = _users_by_email("sponsors", sponsors)
-    managed = {row.user_id: row.directory_group for row in db.session.execute(
-        select(community_sponsors.c.user_id, community_sponsors.c.directory_group).where(
-            community_sponsors.c.community_id == community.id, community_sponsors.c.directory_group.is_not(None)))}
+    managed = {
+        row.user_id: row.directory_group
+        for row in db.session.execute(
+            select(community_sponsors.c.user_id, community_sponsors.c.directory_group).where(
+                community_sponsors.c.community_id == community.id, community_sponsors.c.directory_group.is_not(None)
+            )
+        )
+    }
     dropped = [u for u in community.sponsors if u.id in managed and u.id not in {n.id for n in new}]
     if dropped:
-        raise DomainError(", ".join(f"{u.email} (group {managed[u.id]})" for u in dropped)
-                          + " sponsor this community through the company directory: change the group or its "
-                            "mapping instead.", field="sponsors")
+        raise DomainError(
+            ", ".join(f"{u.email} (group {managed[u.id]})" for u in dropped)
+            + " sponsor this community through the company directory: change the group or its "
+            "mapping instead.",
+            field="sponsors",
+        )
     old_ids = {u.id for u in community.sponsors}
     for user in new:
         if user.id not in old_ids:
@@ -530,8 +636,11 @@ def appoint_coordinator(admin, community, email: str) -> None:
 def public_memberships(user, viewer) -> list[Membership]:
     """``user``'s active memberships in communities whose content ``viewer`` may read."""
     visible = permissions.visible_communities(viewer).with_only_columns(Community.id)
-    return list(db.session.scalars(
-        select(Membership).join(Community).where(
-            Membership.user_id == user.id, Membership.status == "active", Community.id.in_(visible))
-        .order_by(Community.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Community)
+            .where(Membership.user_id == user.id, Membership.status == "active", Community.id.in_(visible))
+            .order_by(Community.name)
+        )
+    )

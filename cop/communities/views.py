@@ -6,8 +6,16 @@ from wtforms import SelectChoice
 from cop import permissions
 from cop.accounts.models import User
 from cop.communities import services
-from cop.communities.forms import (CommunityForm, DecisionForm, InvitationAnswerForm, InviteForm, JoinForm,
-                                   LeaveForm, RemoveForm, RequestForm)
+from cop.communities.forms import (
+    CommunityForm,
+    DecisionForm,
+    InvitationAnswerForm,
+    InviteForm,
+    JoinForm,
+    LeaveForm,
+    RemoveForm,
+    RequestForm,
+)
 from cop.communities.guidelines import platform_guidelines_html
 from cop.communities.models import STAGES, VISIBILITIES, Membership
 from cop.discussions import services as discussion_services
@@ -27,20 +35,26 @@ def _community(slug):
 
 def _form_page(template, form, community, **context):
     status = form_status(form)
-    return render_template(template, form=form, community=community,
-                           platform_guidelines=platform_guidelines_html(), **context), status
+    return render_template(
+        template, form=form, community=community, platform_guidelines=platform_guidelines_html(), **context
+    ), status
 
 
 @bp.route("/")
 def home():
     latest = discussion_services.latest_for(current_user)
     mine, sponsored = services.my_communities(current_user), services.sponsored_communities(current_user)
-    return render_template("communities/home.html", mine=mine, sponsored=sponsored,
-                           coordination=services.coordination_counts(current_user, [*mine, *sponsored]),
-                           latest=latest, unread_marks=reading_services.unread_counts(current_user, [t.id for t in latest]),
-                           upcoming_meetings=event_services.upcoming_for(current_user),
-                           invitations=services.my_invitations(current_user),
-                           suggested=services.suggested_communities(current_user))
+    return render_template(
+        "communities/home.html",
+        mine=mine,
+        sponsored=sponsored,
+        coordination=services.coordination_counts(current_user, [*mine, *sponsored]),
+        latest=latest,
+        unread_marks=reading_services.unread_counts(current_user, [t.id for t in latest]),
+        upcoming_meetings=event_services.upcoming_for(current_user),
+        invitations=services.my_invitations(current_user),
+        suggested=services.suggested_communities(current_user),
+    )
 
 
 @bp.route("/communities")
@@ -49,10 +63,19 @@ def directory():
     visibility = request.args.get("visibility", "")
     stage = request.args.get("stage", "")
     mine = request.args.get("mine") == "1"
-    pagination = services.directory(current_user, query=query, visibility=visibility, stage=stage, mine=mine,
-                                    page=page_arg(request))
-    return render_template("communities/directory.html", pagination=pagination, query=query,
-                           visibility=visibility, stage=stage, mine=mine, visibilities=VISIBILITIES, stages=STAGES)
+    pagination = services.directory(
+        current_user, query=query, visibility=visibility, stage=stage, mine=mine, page=page_arg(request)
+    )
+    return render_template(
+        "communities/directory.html",
+        pagination=pagination,
+        query=query,
+        visibility=visibility,
+        stage=stage,
+        mine=mine,
+        visibilities=VISIBILITIES,
+        stages=STAGES,
+    )
 
 
 @bp.route("/c/<slug>")
@@ -60,16 +83,19 @@ def community_home(slug):
     community = _community(slug)
     readable = permissions.can_view(current_user, community)
     return render_template(
-        "communities/community.html", community=community,
+        "communities/community.html",
+        community=community,
         coordinators=services.coordinators(community),
         faces=services.newest_members(community, limit=12) if readable else [],
         membership=permissions.membership_of(current_user, community),
-        platform_guidelines=platform_guidelines_html(), readable=readable,
+        platform_guidelines=platform_guidelines_html(),
+        readable=readable,
         recent_threads=discussion_services.recent_threads(community) if readable else [],
         featured_resources=library_services.featured(community) if readable else [],
         new_resources=library_services.newest(community) if readable else [],
         upcoming_meetings=event_services.upcoming_in(community) if readable else [],
-        leave_form=LeaveForm(), coordination=services.coordination_counts(current_user, [community]),
+        leave_form=LeaveForm(),
+        coordination=services.coordination_counts(current_user, [community]),
     )
 
 
@@ -111,8 +137,13 @@ def invitation(slug):
             flash(f"Welcome to {community.name}!" if accept else "Invitation declined.", "success")
             target = url_for(".community_home", slug=community.slug) if accept else url_for(".home")
             return redirect(target)
-    return _form_page("communities/join.html", form, community, mode="invitation",
-                      membership=services.find_membership(community, current_user))
+    return _form_page(
+        "communities/join.html",
+        form,
+        community,
+        mode="invitation",
+        membership=services.find_membership(community, current_user),
+    )
 
 
 @bp.route("/c/<slug>/leave", methods=["GET", "POST"])
@@ -122,9 +153,9 @@ def leave(slug):
     form = LeaveForm()
     others = [m for m in services.members(community) if m.user_id != current_user.id]
     form.successor.choices = [SelectChoice(0, "— choose a member —")] + [
-        SelectChoice(m.user_id, m.user.display_name) for m in others]
-    needs_successor = permissions.is_coordinator(current_user, community) and \
-        len(services.coordinators(community)) == 1
+        SelectChoice(m.user_id, m.user.display_name) for m in others
+    ]
+    needs_successor = permissions.is_coordinator(current_user, community) and len(services.coordinators(community)) == 1
     if form.validate_on_submit():
         successor = db.session.get(User, form.successor.data) if form.successor.data else None
         with showing_errors(form):
@@ -140,10 +171,15 @@ def members(slug):
     permissions.require(permissions.can_view(current_user, community))
     manage = permissions.can_manage(current_user, community)
     return render_template(
-        "communities/members.html", community=community, members=services.members(community),
+        "communities/members.html",
+        community=community,
+        members=services.members(community),
         pending=services.pending_requests(community) if manage else [],
         invited=services.outstanding_invitations(community) if manage else [],
-        manage=manage, decision_form=DecisionForm(), remove_form=RemoveForm(), invite_form=InviteForm(),
+        manage=manage,
+        decision_form=DecisionForm(),
+        remove_form=RemoveForm(),
+        invite_form=InviteForm(),
     )
 
 
@@ -151,8 +187,9 @@ def members(slug):
 def decide(slug, membership_id):
     community = _community(slug)
     permissions.require(permissions.can_manage(current_user, community))
-    membership = db.session.scalar(select(Membership).where(
-        Membership.id == membership_id, Membership.community_id == community.id))
+    membership = db.session.scalar(
+        select(Membership).where(Membership.id == membership_id, Membership.community_id == community.id)
+    )
     if membership is None:
         abort(404)
     form = DecisionForm()
@@ -228,12 +265,26 @@ def edit(slug):
 
 
 def community_form_data(community) -> dict:
-    return dict(name=community.name, slug=community.slug, domain=community.domain,
-                domain_tags=", ".join(t.name for t in community.domain_tags), charter=community.charter_md,
-                guidelines=community.guidelines_md, visibility=community.visibility, stage=community.stage)
+    return dict(
+        name=community.name,
+        slug=community.slug,
+        domain=community.domain,
+        domain_tags=", ".join(t.name for t in community.domain_tags),
+        charter=community.charter_md,
+        guidelines=community.guidelines_md,
+        visibility=community.visibility,
+        stage=community.stage,
+    )
 
 
 def community_fields(form) -> dict:
-    return dict(name=form.name.data, slug=form.slug.data, domain=form.domain.data,
-                domain_tags=form.domain_tags.data, charter=form.charter.data, guidelines=form.guidelines.data,
-                visibility=form.visibility.data, stage=form.stage.data)
+    return dict(
+        name=form.name.data,
+        slug=form.slug.data,
+        domain=form.domain.data,
+        domain_tags=form.domain_tags.data,
+        charter=form.charter.data,
+        guidelines=form.guidelines.data,
+        visibility=form.visibility.data,
+        stage=form.stage.data,
+    )

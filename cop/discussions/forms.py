@@ -3,16 +3,20 @@ from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from cop.discussions.models import FIVE_WS, FIVE_WS_MAX, KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS
-from cop.markup import MAX_MARKDOWN_CHARS
 from cop.forms import OnceForm, WritingForm
+from cop.markup import MAX_MARKDOWN_CHARS
 
-BODY_HINT = "Markdown: **bold**, *italic*, `code`, ```fenced blocks```, lists, tables, links. Mention someone with @handle."
+BODY_HINT = (
+    "Markdown: **bold**, *italic*, `code`, ```fenced blocks```, lists, tables, links. Mention someone with @handle."
+)
 
 
 class ThreadForm(WritingForm, OnceForm):
     title = StringField("Title", validators=[DataRequired("Give the thread a title."), Length(max=200)])
     kind = SelectField("Kind", choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS], default="question")
-    priority = SelectField("Priority", choices=[SelectChoice(str(p), PRIORITY_LABELS[p]) for p in PRIORITIES], default="3")
+    priority = SelectField(
+        "Priority", choices=[SelectChoice(str(p), PRIORITY_LABELS[p]) for p in PRIORITIES], default="3"
+    )
     tags = StringField("Tags (comma-separated)", validators=[Length(max=500)])
     # The optional 5 W's of a question or problem (cop.discussions.models.FIVE_WS).
     who = StringField(FIVE_WS[0][1], validators=[Length(max=FIVE_WS_MAX)])
@@ -33,13 +37,14 @@ class ThreadForm(WritingForm, OnceForm):
 
 class ReplyForm(WritingForm, OnceForm):
     parent_id = HiddenField()
-    body = TextAreaField("Your reply", validators=[DataRequired("Write something first: the text cannot be empty."),
-                                                   Length(max=MAX_MARKDOWN_CHARS)])
+    body = TextAreaField(
+        "Your reply",
+        validators=[DataRequired("Write something first: the text cannot be empty."), Length(max=MAX_MARKDOWN_CHARS)],
+    )
 
 
 class EditForm(WritingForm):
-    body = TextAreaField("Text", validators=[DataRequired("The text cannot be empty."),
-                                             Length(max=MAX_MARKDOWN_CHARS)])
+    body = TextAreaField("Text", validators=[DataRequired("The text cannot be empty."), Length(max=MAX_MARKDOWN_CHARS)])
 
 
 class ClassifyForm(FlaskForm):

@@ -12,8 +12,13 @@ if TYPE_CHECKING:
     from cop.tags.models import Tag
 
 KINDS = ("question", "problem", "idea", "discussion", "announcement")
-KIND_LABELS = {"question": "Question", "problem": "Problem", "idea": "Idea", "discussion": "Discussion",
-               "announcement": "Announcement"}
+KIND_LABELS = {
+    "question": "Question",
+    "problem": "Problem",
+    "idea": "Idea",
+    "discussion": "Discussion",
+    "announcement": "Announcement",
+}
 PRIORITIES = (1, 2, 3)
 PRIORITY_LABELS = {1: "1 · Urgent", 2: "2 · Soon", 3: "3 · Whenever"}
 STATUSES = ("open", "answered", "closed")
@@ -114,8 +119,17 @@ class Post(Model):
         # author, reply or not, sentiment), so counting posts never reads their rows (replaces
         # ix_posts_thread_created, then ix_posts_thread_created_cover, which lacked the sentiment: the share of
         # voice / sentiment statements read ~10k-30k rows each on the large set).
-        Index("ix_posts_report_cover", "thread_id", "created_at", "is_deleted", "is_hidden", "author_id",
-              "parent_id", "sentiment_label", "sentiment"),
+        Index(
+            "ix_posts_report_cover",
+            "thread_id",
+            "created_at",
+            "is_deleted",
+            "is_hidden",
+            "author_id",
+            "parent_id",
+            "sentiment_label",
+            "sentiment",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

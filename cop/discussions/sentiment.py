@@ -9,6 +9,7 @@ and negation or contrast across long sentences is approximate.
 What is scored is the post's own words: fenced and inline code, block quotes
 (someone else's words) and link targets are left out first.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,11 @@ NEGATIVE_AT = -0.05
 LABELS = ("negative", "neutral", "positive")
 # Scoring is linear in the text; a very long post is judged on its beginning.
 MAX_SCORED_CHARS = 5_000
-LIMITS_TEXT = ("Scores come from VADER, a word-list analyser for English: it does not understand other "
-               "languages, sarcasm or irony, or what is good news in a field (\"the build is green\" reads "
-               "neutral), and quotes and code are left out. Read the figures as a trend, not a verdict on a post.")
+LIMITS_TEXT = (
+    "Scores come from VADER, a word-list analyser for English: it does not understand other "
+    'languages, sarcasm or irony, or what is good news in a field ("the build is green" reads '
+    "neutral), and quotes and code are left out. Read the figures as a trend, not a verdict on a post."
+)
 
 _FENCED = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -97,12 +100,16 @@ def backfill(*, batch: int = BACKFILL_BATCH, limit: int | None = None, progress=
     from cop.extensions import db
 
     done, after = 0, 0
-    stmt = update(Post).where(Post.id == bindparam("pid")).values(sentiment=bindparam("score"),
-                                                                  sentiment_label=bindparam("label"))
+    stmt = (
+        update(Post)
+        .where(Post.id == bindparam("pid"))
+        .values(sentiment=bindparam("score"), sentiment_label=bindparam("label"))
+    )
     while limit is None or done < limit:
         size = batch if limit is None else min(batch, limit - done)
-        rows = db.session.execute(select(Post.id, Post.body_md).where(Post.sentiment.is_(None), Post.id > after)
-                                  .order_by(Post.id).limit(size)).all()
+        rows = db.session.execute(
+            select(Post.id, Post.body_md).where(Post.sentiment.is_(None), Post.id > after).order_by(Post.id).limit(size)
+        ).all()
         if not rows:
             break
         values = []

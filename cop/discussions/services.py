@@ -5,6 +5,7 @@ Each public function is one decision that checks its rule through
 actions) and commits. Broken rules raise ``DomainError``; missing rights
 raise ``NotAllowed``.
 """
+
 from datetime import timedelta
 from typing import Any
 
@@ -18,9 +19,23 @@ from cop.admin import audit
 from cop.communities.guidelines import PLATFORM_GUIDELINES
 from cop.communities.models import Community, Membership
 from cop.discussions import sentiment
-from cop.discussions.models import (FIVE_WS, FIVE_WS_KINDS, FIVE_WS_MAX, KINDS, MAX_DEPTH, PATH_STEP, PRIORITIES,
-                                    STATUSES, Flag, Post, PostRevision, Thread, ThreadFiveWs, post_mentions,
-                                    thread_tags)
+from cop.discussions.models import (
+    FIVE_WS,
+    FIVE_WS_KINDS,
+    FIVE_WS_MAX,
+    KINDS,
+    MAX_DEPTH,
+    PATH_STEP,
+    PRIORITIES,
+    STATUSES,
+    Flag,
+    Post,
+    PostRevision,
+    Thread,
+    ThreadFiveWs,
+    post_mentions,
+    thread_tags,
+)
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
 from cop.library.services import record_post_links
@@ -37,6 +52,7 @@ STALE_AFTER = timedelta(hours=48)
 
 # --- rules -------------------------------------------------------------------------
 
+
 def _require_post_rights(user, community):
     if not permissions.can_post(user, community):
         raise NotAllowed("Only members of this community can post here. Join it first.")
@@ -47,8 +63,11 @@ def _render_body(body: str) -> tuple[str, list[User]]:
     if not (body or "").strip():
         raise DomainError("Write something first: the text cannot be empty.", field="body")
     handles = candidate_mentions(body)
-    users = list(db.session.scalars(
-        select(User).where(func.lower(User.handle).in_(handles), User.is_disabled.is_(False)))) if handles else []
+    users = (
+        list(db.session.scalars(select(User).where(func.lower(User.handle).in_(handles), User.is_disabled.is_(False))))
+        if handles
+        else []
+    )
     links = {u.handle.lower(): _profile_url(u.handle) for u in users}
     try:
         html = render_markdown(body, mentions=links)
@@ -90,6 +109,7 @@ def _set_path(post: Post, parent: Post | None) -> None:
 
 # --- threads and posts ----------------------------------------------------------------
 
+
 def clean_five_ws(kind: str, answers: dict | None) -> dict[str, str]:
     """The 5 W's answers (keys of ``FIVE_WS``), each on one line; ``{}`` when none is given.
 
@@ -103,8 +123,9 @@ def clean_five_ws(kind: str, answers: dict | None) -> dict[str, str]:
     if not any(cleaned.values()):
         return {}
     if kind not in FIVE_WS_KINDS:
-        raise DomainError("The 5 W's are for questions and problems: choose one of those kinds, or clear them.",
-                          field="kind")
+        raise DomainError(
+            "The 5 W's are for questions and problems: choose one of those kinds, or clear them.", field="kind"
+        )
     return cleaned
 
 
@@ -120,8 +141,9 @@ def five_ws_markdown(answers: dict[str, str]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def create_thread(author, community, *, title, body, kind="discussion", priority=3, tags="",
-                  five_ws: dict | None = None) -> Thread:
+def create_thread(
+    author, community, *, title, body, kind="discussion", priority=3, tags="", five_ws: dict | None = None
+) -> Thread:
     """Open a thread with its first post; ``five_ws`` (a question or problem's optional 5 W's, keyed as
     ``FIVE_WS``) open the post as a table and are kept for the report.
 
@@ -138,8 +160,16 @@ def create_thread(author, community, *, title, body, kind="discussion", priority
         body = five_ws_markdown(answers) + ("\n" + body if (body or "").strip() else "")
     html, mentioned = _render_body(body)
     now = utcnow()
-    thread = Thread(community_id=community.id, author_id=author.id, title=title, kind=kind, priority=priority,
-                    status="open", created_at=now, last_activity_at=now)
+    thread = Thread(
+        community_id=community.id,
+        author_id=author.id,
+        title=title,
+        kind=kind,
+        priority=priority,
+        status="open",
+        created_at=now,
+        last_activity_at=now,
+    )
     thread.tags = get_or_create_tags(parse_tags(tags))
     db.session.add(thread)
     db.session.flush()
@@ -169,8 +199,14 @@ def _refresh_first_reply(thread, removed: Post) -> None:
     db.session.flush()
     by_others = or_(Post.author_id.is_(None), Post.author_id != thread.author_id)
     thread.first_reply_at = db.session.scalar(
-        select(func.min(Post.created_at)).where(Post.thread_id == thread.id, Post.parent_id.is_not(None),
-                                                Post.is_deleted.is_(False), Post.is_hidden.is_(False), by_others))
+        select(func.min(Post.created_at)).where(
+            Post.thread_id == thread.id,
+            Post.parent_id.is_not(None),
+            Post.is_deleted.is_(False),
+            Post.is_hidden.is_(False),
+            by_others,
+        )
+    )
 
 
 def _record_mentions(post, users):
@@ -203,8 +239,9 @@ def reply(author, thread, parent: Post, body: str) -> Post:
         raise DomainError("This thread is closed: no new replies.")
     html, mentioned = _render_body(body)
     now = utcnow()
-    post = Post(thread_id=thread.id, author_id=author.id, parent_id=parent.id, body_md=body, body_html=html,
-                created_at=now)
+    post = Post(
+        thread_id=thread.id, author_id=author.id, parent_id=parent.id, body_md=body, body_html=html, created_at=now
+    )
     sentiment.apply(post)
     db.session.add(post)
     db.session.flush()
@@ -225,13 +262,17 @@ def _count_reply(thread, author, now) -> None:
     earlier: concurrent replies each add their one (a value read and written back loses those committed
     in between). ``flask cop repair-counters`` recomputes the same figures from the posts.
     """
-    values = {"reply_count": Thread.reply_count + 1,
-              "last_activity_at": case((Thread.last_activity_at < now, now), else_=Thread.last_activity_at)}
+    values = {
+        "reply_count": Thread.reply_count + 1,
+        "last_activity_at": case((Thread.last_activity_at < now, now), else_=Thread.last_activity_at),
+    }
     if author.id != thread.author_id:
-        values["first_reply_at"] = case((or_(Thread.first_reply_at.is_(None), Thread.first_reply_at > now), now),
-                                        else_=Thread.first_reply_at)
-    db.session.execute(update(Thread).where(Thread.id == thread.id).values(**values)
-                       .execution_options(synchronize_session=False))
+        values["first_reply_at"] = case(
+            (or_(Thread.first_reply_at.is_(None), Thread.first_reply_at > now), now), else_=Thread.first_reply_at
+        )
+    db.session.execute(
+        update(Thread).where(Thread.id == thread.id).values(**values).execution_options(synchronize_session=False)
+    )
     db.session.expire(thread, list(values))
 
 
@@ -258,8 +299,15 @@ def edit_post(editor, post: Post, body: str) -> None:
         return
     html, mentioned = _render_body(body)
     now = utcnow()
-    db.session.add(PostRevision(post_id=post.id, editor_id=editor.id, body_md=post.body_md,
-                                written_at=post.edited_at or post.created_at, replaced_at=now))
+    db.session.add(
+        PostRevision(
+            post_id=post.id,
+            editor_id=editor.id,
+            body_md=post.body_md,
+            written_at=post.edited_at or post.created_at,
+            replaced_at=now,
+        )
+    )
     post.body_md, post.body_html, post.edited_at = body, html, now
     sentiment.apply(post)
     before = set(db.session.scalars(select(post_mentions.c.user_id).where(post_mentions.c.post_id == post.id)))
@@ -319,6 +367,7 @@ def set_accepted(actor, thread, post: Post | None) -> None:
 
 # --- coordinator tools -------------------------------------------------------------------
 
+
 def _require_moderator(actor, thread):
     if not permissions.can_moderate(actor, thread):
         raise NotAllowed("Only the community's coordinators can do that.")
@@ -331,8 +380,10 @@ def moderate_thread(actor, thread, action: str) -> None:
     """
     _require_moderator(actor, thread)
     changes = {
-        "pin": ("is_pinned", True), "unpin": ("is_pinned", False),
-        "lock": ("is_locked", True), "unlock": ("is_locked", False),
+        "pin": ("is_pinned", True),
+        "unpin": ("is_pinned", False),
+        "lock": ("is_locked", True),
+        "unlock": ("is_locked", False),
     }
     if action in changes:
         attribute, value = changes[action]
@@ -376,8 +427,11 @@ def move_thread(actor, thread, target: Community) -> None:
     source = thread.community
     thread.community_id = target.id
     thread.community = target
-    db.session.execute(Flag.__table__.update().where(Flag.post_id.in_(
-        select(Post.id).where(Post.thread_id == thread.id))).values(community_id=target.id))
+    db.session.execute(
+        Flag.__table__.update()
+        .where(Flag.post_id.in_(select(Post.id).where(Post.thread_id == thread.id)))
+        .values(community_id=target.id)
+    )
     audit.record(actor, "thread.move", thread, source, detail=f"to {target.slug}")
     audit.record(actor, "thread.move", thread, target, detail=f"from {source.slug}")
     db.session.commit()
@@ -387,19 +441,20 @@ def move_targets(actor, thread) -> list[Community]:
     """Communities (other than the thread's) that ``actor`` coordinates."""
     stmt = select(Community).where(Community.id != thread.community_id).order_by(Community.name)
     if not permissions.is_admin(actor):
-        stmt = stmt.join(Membership).where(Membership.user_id == actor.id, Membership.status == "active",
-                                           Membership.role == "coordinator")
+        stmt = stmt.join(Membership).where(
+            Membership.user_id == actor.id, Membership.status == "active", Membership.role == "coordinator"
+        )
     return list(db.session.scalars(stmt))
 
 
 # --- flags ---------------------------------------------------------------------------------
 
+
 def guideline_choices(community) -> list[tuple[str, str]]:
     """(key, title) for the platform guidelines and each item of the community's own."""
     choices = [(key, title) for key, title, _text in PLATFORM_GUIDELINES]
     lines = [line.strip() for line in (community.guidelines_md or "").splitlines()]
-    items = [line.lstrip("-*+0123456789.) ").strip() for line in lines
-             if line[:1] in "-*+" or line[:1].isdigit()]
+    items = [line.lstrip("-*+0123456789.) ").strip() for line in lines if line[:1] in "-*+" or line[:1].isdigit()]
     choices += [(f"community-{i}", item[:200]) for i, item in enumerate(items, 1) if item]
     return choices
 
@@ -420,12 +475,19 @@ def flag_post(flagger, post: Post, guideline: str, note: str = "") -> Flag:
         raise DomainError("Choose the guideline this post breaks.", field="guideline")
     if len(note or "") > 1000:
         raise DomainError("Keep the note under 1000 characters.", field="note")
-    existing = db.session.scalar(select(Flag).where(Flag.post_id == post.id, Flag.flagger_id == flagger.id,
-                                                    Flag.status == "open"))
+    existing = db.session.scalar(
+        select(Flag).where(Flag.post_id == post.id, Flag.flagger_id == flagger.id, Flag.status == "open")
+    )
     if existing:
         raise DomainError("You have already flagged this post; a coordinator will look at it.")
-    flag = Flag(post_id=post.id, community_id=community.id, flagger_id=flagger.id, guideline=guideline,
-                guideline_title=titles[guideline], note=(note or "").strip())
+    flag = Flag(
+        post_id=post.id,
+        community_id=community.id,
+        flagger_id=flagger.id,
+        guideline=guideline,
+        guideline_title=titles[guideline],
+        note=(note or "").strip(),
+    )
     db.session.add(flag)
     db.session.flush()
     signals.post_flagged.send(flagger, flag=flag)
@@ -456,29 +518,45 @@ def decide_flag(actor, flag: Flag, hide: bool) -> None:
         _refresh_first_reply(thread, flag.post)
     else:
         flag.status, flag.decided_at, flag.decided_by_id = "dismissed", now, actor.id
-    audit.record(actor, "flag.hide" if hide else "flag.dismiss", flag.post, community,
-                 detail=f"{flag.guideline_title}: {flag.note}"[:1000])
+    audit.record(
+        actor,
+        "flag.hide" if hide else "flag.dismiss",
+        flag.post,
+        community,
+        detail=f"{flag.guideline_title}: {flag.note}"[:1000],
+    )
     db.session.commit()
 
 
 def open_flags(community) -> list[Flag]:
-    return list(db.session.scalars(
-        select(Flag).where(Flag.community_id == community.id, Flag.status == "open").order_by(Flag.created_at)))
+    return list(
+        db.session.scalars(
+            select(Flag).where(Flag.community_id == community.id, Flag.status == "open").order_by(Flag.created_at)
+        )
+    )
 
 
 def flags_by(user) -> list[Flag]:
     """A flagger's own flags with their outcome (only in communities still visible to them)."""
     visible = permissions.visible_communities(user).with_only_columns(Community.id)
-    return list(db.session.scalars(
-        select(Flag).where(Flag.flagger_id == user.id, Flag.community_id.in_(visible))
-        .order_by(Flag.created_at.desc()).limit(200)))
+    return list(
+        db.session.scalars(
+            select(Flag)
+            .where(Flag.flagger_id == user.id, Flag.community_id.in_(visible))
+            .order_by(Flag.created_at.desc())
+            .limit(200)
+        )
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 # Built once: constructing the statement and its loader options on every request cost more than running it.
-_THREAD_FOR_PAGE = select(Thread).where(Thread.id == bindparam("thread_id")).options(
-    joinedload(Thread.opening_post), joinedload(Thread.accepted_post))
+_THREAD_FOR_PAGE = (
+    select(Thread)
+    .where(Thread.id == bindparam("thread_id"))
+    .options(joinedload(Thread.opening_post), joinedload(Thread.accepted_post))
+)
 
 
 def get_thread_or_none(thread_id: int, *, for_page: bool = False) -> Thread | None:
@@ -496,14 +574,23 @@ def get_thread_or_none(thread_id: int, *, for_page: bool = False) -> Thread | No
 def _count_replies(thread) -> int:
     """The thread's replies, counted from the covering index (never ``reply_count``: a counter behind
     the posts must not leave a reply on no page)."""
-    return db.session.scalar(select(func.count()).select_from(Post).where(
-        Post.thread_id == thread.id, Post.parent_id.is_not(None))) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
+        )
+        or 0
+    )
 
 
 def _page_of_replies(thread, page: int, per_page: int):
     """Select of one page of ``thread``'s replies in tree order (one indexed range on the path)."""
-    return (select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
-            .order_by(Post.path).offset((page - 1) * per_page).limit(per_page))
+    return (
+        select(Post)
+        .where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
+        .order_by(Post.path)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
 
 
 def _reply_page(thread, page: int, per_page: int):
@@ -520,15 +607,23 @@ def thread_page(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     """
     page, pages, stmt = _reply_page(thread, page, per_page)
     # Only what a page shows: not the Markdown source, and of each author only the name and handle.
-    posts = list(db.session.scalars(stmt.options(
-        defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))))
+    posts = list(
+        db.session.scalars(
+            stmt.options(defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))
+        )
+    )
     return posts, page, pages, accepted_post(thread)
 
 
 def replies_on_page(thread, page: int, per_page: int = POSTS_PER_PAGE) -> list[Post]:
     """The posts of a page already brought within range (``reply_shapes``), as ``thread_page`` loads them."""
-    return list(db.session.scalars(_page_of_replies(thread, page, per_page).options(
-        defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))))
+    return list(
+        db.session.scalars(
+            _page_of_replies(thread, page, per_page).options(
+                defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name)
+            )
+        )
+    )
 
 
 def replies_with_text(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
@@ -566,11 +661,26 @@ def reply_shapes(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
 
 def _shape_rows(thread, page: int, per_page: int):
     # The page first, then its authors: joined before the offset, PostgreSQL hashed every user (10 ms).
-    replies = _page_of_replies(thread, page, per_page).with_only_columns(
-        Post.id, Post.parent_id, Post.path, Post.author_id, Post.created_at, Post.edited_at, Post.is_deleted,
-        Post.is_hidden, func.count().over().label("replies")).subquery()
-    return db.session.execute(select(replies, User.handle, User.display_name)
-                              .outerjoin(User, User.id == replies.c.author_id).order_by(replies.c.path)).all()
+    replies = (
+        _page_of_replies(thread, page, per_page)
+        .with_only_columns(
+            Post.id,
+            Post.parent_id,
+            Post.path,
+            Post.author_id,
+            Post.created_at,
+            Post.edited_at,
+            Post.is_deleted,
+            Post.is_hidden,
+            func.count().over().label("replies"),
+        )
+        .subquery()
+    )
+    return db.session.execute(
+        select(replies, User.handle, User.display_name)
+        .outerjoin(User, User.id == replies.c.author_id)
+        .order_by(replies.c.path)
+    ).all()
 
 
 def build_tree(posts: list[Post], opening_post_id: int | None) -> list[dict]:
@@ -598,13 +708,20 @@ def page_of(post: Post, per_page: int = POSTS_PER_PAGE) -> int:
     """The thread page on which ``post`` appears (the opening post is on page 1)."""
     if post.parent_id is None:
         return 1
-    before = db.session.scalar(select(func.count()).select_from(Post).where(
-        Post.thread_id == post.thread_id, Post.parent_id.is_not(None), Post.path < post.path)) or 0
+    before = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Post)
+            .where(Post.thread_id == post.thread_id, Post.parent_id.is_not(None), Post.path < post.path)
+        )
+        or 0
+    )
     return before // per_page + 1
 
 
-def thread_list(community, *, kind="", priority="", status="", tag="", sort="latest", page=1,
-                per_page=THREADS_PER_PAGE):
+def thread_list(
+    community, *, kind="", priority="", status="", tag="", sort="latest", page=1, per_page=THREADS_PER_PAGE
+):
     stmt = select(Thread).where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
     stmt = _filter(stmt, kind=kind, priority=priority, status=status, tag=tag)
     order = {
@@ -631,8 +748,9 @@ def _filter(stmt, *, kind="", priority="", status="", tag=""):
 
 def triage_queue(community, view: str = "all", page: int = 1, per_page: int = THREADS_PER_PAGE):
     """Open threads by priority then age; ``no-reply`` and ``stale`` (no reply in 48 h) views."""
-    stmt = select(Thread).where(Thread.community_id == community.id, Thread.is_deleted.is_(False),
-                                Thread.status == "open")
+    stmt = select(Thread).where(
+        Thread.community_id == community.id, Thread.is_deleted.is_(False), Thread.status == "open"
+    )
     if view == "no-reply":
         stmt = stmt.where(Thread.reply_count == 0)
     elif view == "stale":
@@ -643,10 +761,15 @@ def triage_queue(community, view: str = "all", page: int = 1, per_page: int = TH
 
 def recent_threads(community, limit: int = 5) -> list[Thread]:
     """The community page's compact list (title, kind, replies): without tags and authors."""
-    return list(db.session.scalars(
-        select(Thread).where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
-        .options(lazyload(Thread.tags), lazyload(Thread.author))
-        .order_by(Thread.last_activity_at.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Thread)
+            .where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
+            .options(lazyload(Thread.tags), lazyload(Thread.author))
+            .order_by(Thread.last_activity_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def latest_for(user, limit: int = 10) -> list[Thread]:
@@ -656,27 +779,43 @@ def latest_for(user, limit: int = 10) -> list[Thread]:
     each, all in one UNION ALL statement), then the newest of those: sorting every thread
     of every community the user belongs to took 100+ ms at a million posts.
     """
-    mine = list(db.session.scalars(
-        select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")))
+    mine = list(
+        db.session.scalars(
+            select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
+        )
+    )
     if not mine:
         return []
     if len(mine) > 200:  # beyond SQLite's compound-select limit: one plain (slower) query
-        newest = select(Thread.id).where(Thread.community_id.in_(mine), Thread.is_deleted.is_(False)) \
-            .order_by(Thread.last_activity_at.desc()).limit(limit)
+        newest = (
+            select(Thread.id)
+            .where(Thread.community_id.in_(mine), Thread.is_deleted.is_(False))
+            .order_by(Thread.last_activity_at.desc())
+            .limit(limit)
+        )
     else:
-        parts = [select(Thread.id, Thread.last_activity_at)
-                 .where(Thread.community_id == community_id, Thread.is_deleted.is_(False))
-                 .order_by(Thread.last_activity_at.desc()).limit(limit).subquery() for community_id in mine]
+        parts = [
+            select(Thread.id, Thread.last_activity_at)
+            .where(Thread.community_id == community_id, Thread.is_deleted.is_(False))
+            .order_by(Thread.last_activity_at.desc())
+            .limit(limit)
+            .subquery()
+            for community_id in mine
+        ]
         candidates = union_all(*[select(part.c.id, part.c.last_activity_at) for part in parts]).subquery()
         newest = select(candidates.c.id).order_by(candidates.c.last_activity_at.desc()).limit(limit)
-    return list(db.session.scalars(
-        select(Thread).where(Thread.id.in_(newest)).order_by(Thread.last_activity_at.desc(), Thread.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Thread).where(Thread.id.in_(newest)).order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+        )
+    )
 
 
 def revisions(post: Post) -> list[dict[str, Any]]:
     """Every version of a post, oldest first, each with a unified diff from the one before."""
-    rows = list(db.session.scalars(
-        select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id)))
+    rows = list(
+        db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id))
+    )
     versions: list[dict[str, Any]] = [{"body": r.body_md, "at": r.written_at, "by": None} for r in rows]
     versions.append({"body": post.body_md, "at": post.edited_at or post.created_at, "by": None})
     editors = [post.author] + [r.editor for r in rows]
@@ -692,6 +831,8 @@ def revisions(post: Post) -> list[dict[str, Any]]:
 
 def thread_counts(community) -> dict:
     row = db.session.execute(
-        select(func.count(), func.sum(case((or_(Thread.status == "open"), 1), else_=0)))
-        .where(Thread.community_id == community.id, Thread.is_deleted.is_(False))).one()
+        select(func.count(), func.sum(case((or_(Thread.status == "open"), 1), else_=0))).where(
+            Thread.community_id == community.id, Thread.is_deleted.is_(False)
+        )
+    ).one()
     return {"threads": row[0] or 0, "open": row[1] or 0}

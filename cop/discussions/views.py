@@ -12,10 +12,10 @@ from cop.extensions import db
 from cop.forms import form_status, page_arg, showing_errors, writing_action
 from cop.reactions import services as reactions
 from cop.reading import services as reading
-from cop.timefmt import time_key
 from cop.search import services as search_services
 from cop.tags import experts
 from cop.tags.models import parse_tags
+from cop.timefmt import time_key
 from cop.viewer import readable_community, readable_post, readable_thread
 from cop.writing import services as drafts
 from cop.writing.views import keep_draft
@@ -28,17 +28,32 @@ REPLY_TREES = 256  # rendered pages of replies kept per worker (~150 KB each for
 
 def _rights(thread, can_post, moderator, can_accept, member_here) -> tuple:
     """What the viewer may do to the replies of ``thread`` (besides their own posts)."""
-    return (bool(can_post and not thread.is_locked and thread.status != "closed"), bool(member_here),
-            bool(can_accept and thread.kind == "question"), bool(moderator))
+    return (
+        bool(can_post and not thread.is_locked and thread.status != "closed"),
+        bool(member_here),
+        bool(can_accept and thread.kind == "question"),
+        bool(moderator),
+    )
 
 
 def _post_key(post, in_reply_to, thread, viewer_id) -> tuple:
     """Everything a reply's article shows: what it says, who wrote it, when, its state, whether it is
     the viewer's own."""
     author = post.author
-    return (post.id, post.body_html, post.is_deleted, post.is_hidden, post.created_at, post.edited_at,
-            author.handle if author else None, author.display_name if author else None,
-            thread.accepted_post_id == post.id, in_reply_to, post.author_id == viewer_id, time_key(post.created_at))
+    return (
+        post.id,
+        post.body_html,
+        post.is_deleted,
+        post.is_hidden,
+        post.created_at,
+        post.edited_at,
+        author.handle if author else None,
+        author.display_name if author else None,
+        thread.accepted_post_id == post.id,
+        in_reply_to,
+        post.author_id == viewer_id,
+        time_key(post.created_at),
+    )
 
 
 @bp.app_template_global()
@@ -53,16 +68,31 @@ def post_fragment(node, thread, can_post, moderator, can_accept, member_here, ca
     who, whether the viewer reacted: ``cop.reactions.services.summaries``) are part of the key.
     """
     post = node["post"]
-    key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here),
-           _post_key(post, node["in_reply_to"], thread, getattr(current_user, "id", None)),
-           (reactions or {}).get(post.id, ()))
+    key = (
+        request.script_root,
+        thread.id,
+        _rights(thread, can_post, moderator, can_accept, member_here),
+        _post_key(post, node["in_reply_to"], thread, getattr(current_user, "id", None)),
+        (reactions or {}).get(post.id, ()),
+    )
     return caching.fragments("posts", POST_FRAGMENTS)(key, caller)
 
 
 def _shape_key(row, in_reply_to, thread, viewer_id) -> tuple:
     """``_post_key`` from a reply's shape row (``services.reply_shapes``): its ``edited_at`` stands for its body."""
-    return (row.id, row.is_deleted, row.is_hidden, row.created_at, row.edited_at, row.handle, row.display_name,
-            thread.accepted_post_id == row.id, in_reply_to, row.author_id == viewer_id, time_key(row.created_at))
+    return (
+        row.id,
+        row.is_deleted,
+        row.is_hidden,
+        row.created_at,
+        row.edited_at,
+        row.handle,
+        row.display_name,
+        thread.accepted_post_id == row.id,
+        in_reply_to,
+        row.author_id == viewer_id,
+        time_key(row.created_at),
+    )
 
 
 @bp.app_template_global()
@@ -83,8 +113,7 @@ def replies_fragment(shape, thread, can_post, moderator, can_accept, caller, rea
             walk(node["children"], depth + 1)
 
     walk(shape, 0)
-    key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here),
-           tuple(flat))
+    key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here), tuple(flat))
     return caching.fragments("reply-trees", REPLY_TREES)(key, caller)
 
 
@@ -100,11 +129,23 @@ def thread_row_fragment(t, show_community, caller, unread=None):
     unread marker (``cop.reading.services.unread_counts``) is part of the key.
     """
     community, author = (t.community if show_community else None), t.author
-    key = (request.script_root, t.id, t.title, t.kind, t.priority, t.status, t.is_pinned, t.is_locked,
-           (community.slug, community.name) if community is not None else None,
-           author.display_name if author is not None else None, t.reply_count, t.last_activity_at,
-           time_key(t.last_activity_at),
-           tuple(tag.name for tag in t.tags), unread)
+    key = (
+        request.script_root,
+        t.id,
+        t.title,
+        t.kind,
+        t.priority,
+        t.status,
+        t.is_pinned,
+        t.is_locked,
+        (community.slug, community.name) if community is not None else None,
+        author.display_name if author is not None else None,
+        t.reply_count,
+        t.last_activity_at,
+        time_key(t.last_activity_at),
+        tuple(tag.name for tag in t.tags),
+        unread,
+    )
     return caching.fragments("thread-rows", THREAD_ROW_FRAGMENTS)(key, caller)
 
 
@@ -123,10 +164,19 @@ def thread_list(slug):
     filters = {name: request.args.get(name, "")[:40] for name in ("kind", "priority", "status", "tag")}
     sort = request.args.get("sort", "latest")
     pagination = services.thread_list(community, sort=sort, page=page_arg(request), **filters)
-    return render_template("discussions/list.html", community=community, pagination=pagination, filters=filters,
-                           sort=sort, kinds=KINDS, kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS,
-                           statuses=STATUSES, can_post=permissions.can_post(current_user, community),
-                           unread_marks=reading.unread_counts(current_user, [t.id for t in pagination.items]))
+    return render_template(
+        "discussions/list.html",
+        community=community,
+        pagination=pagination,
+        filters=filters,
+        sort=sort,
+        kinds=KINDS,
+        kind_labels=KIND_LABELS,
+        priority_labels=PRIORITY_LABELS,
+        statuses=STATUSES,
+        can_post=permissions.can_post(current_user, community),
+        unread_marks=reading.unread_counts(current_user, [t.id for t in pagination.items]),
+    )
 
 
 @bp.route("/c/<slug>/threads/new", methods=["GET", "POST"])
@@ -144,7 +194,10 @@ def new_thread(slug):
         extra = drafts.draft_extra(draft)
         form.title.data = form.title.data or draft.title
         form.body.data = draft.body
-        form.kind.data, form.priority.data = extra.get("kind", form.kind.data), extra.get("priority", form.priority.data)
+        form.kind.data, form.priority.data = (
+            extra.get("kind", form.kind.data),
+            extra.get("priority", form.priority.data),
+        )
         form.tags.data = extra.get("tags", "")
         for key in form.five_ws():
             getattr(form, key).data = extra.get(key, "")
@@ -152,22 +205,48 @@ def new_thread(slug):
         with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, url_for(".thread_list", slug=community.slug))) is not None:
                 return again
-            thread = services.create_thread(current_user, community, title=form.title.data, body=form.body.data,
-                                            kind=form.kind.data, priority=form.priority.data, tags=form.tags.data,
-                                            five_ws=form.five_ws())
+            thread = services.create_thread(
+                current_user,
+                community,
+                title=form.title.data,
+                body=form.body.data,
+                kind=form.kind.data,
+                priority=form.priority.data,
+                tags=form.tags.data,
+                five_ws=form.five_ws(),
+            )
             drafts.discard_draft(current_user, place)
             search_services.close_gap(community, request.form.get("gap", ""))
             return idempotency.created(form, url_for(".thread", thread_id=thread.id))
     # "Ask an expert": up to three people who know the chosen tags, to @mention.
-    suggested = experts.suggest_for_question(current_user, parse_tags(form.tags.data or "")) \
-        if writing_action() == "experts" else None
+    suggested = (
+        experts.suggest_for_question(current_user, parse_tags(form.tags.data or ""))
+        if writing_action() == "experts"
+        else None
+    )
     if form.is_submitted():  # shown again: an error, a preview, a similar-threads check or "Save draft"
-        draft = keep_draft(place, body=form.body.data, title=form.title.data,
-                           extra={"kind": form.kind.data or "", "priority": form.priority.data or "",
-                                  "tags": form.tags.data or "", **form.five_ws()},
-                           announce=writing_action() == "save_draft")
-    return render_template("discussions/new_thread.html", community=community, form=form, draft=draft, place=place,
-                           gap=request.values.get("gap", "")[:200], body_hint=BODY_HINT, suggested=suggested), form_status(form)
+        draft = keep_draft(
+            place,
+            body=form.body.data,
+            title=form.title.data,
+            extra={
+                "kind": form.kind.data or "",
+                "priority": form.priority.data or "",
+                "tags": form.tags.data or "",
+                **form.five_ws(),
+            },
+            announce=writing_action() == "save_draft",
+        )
+    return render_template(
+        "discussions/new_thread.html",
+        community=community,
+        form=form,
+        draft=draft,
+        place=place,
+        gap=request.values.get("gap", "")[:200],
+        body_hint=BODY_HINT,
+        suggested=suggested,
+    ), form_status(form)
 
 
 @bp.route("/t/<int:thread_id>")
@@ -177,14 +256,19 @@ def thread(thread_id):
     if "page" not in request.args and last_read is not None:  # opened before: open at the first unread post
         first_unread = reading.first_unread_post(current_user, thread, last_read)
         if first_unread is not None:
-            return redirect(url_for(".thread", thread_id=thread.id, page=services.page_of(first_unread))
-                            + f"#post-{first_unread.id}")
+            return redirect(
+                url_for(".thread", thread_id=thread.id, page=services.page_of(first_unread))
+                + f"#post-{first_unread.id}"
+            )
     shapes, page, pages = services.reply_shapes(thread, page_arg(request))
 
     def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
         return services.build_tree(services.replies_on_page(thread, page), thread.opening_post_id)
 
-    can_post, moderator = permissions.can_post(current_user, thread.community), permissions.can_moderate(current_user, thread)
+    can_post, moderator = (
+        permissions.can_post(current_user, thread.community),
+        permissions.can_moderate(current_user, thread),
+    )
     post_reactions = reactions.summaries([thread.opening_post_id, *(row.id for row in shapes)], current_user.id)
     reply_form = reply_draft = None
     if can_post:
@@ -194,13 +278,24 @@ def thread(thread_id):
             reply_form.body.data = reply_draft.body
             reply_form.parent_id.data = drafts.draft_extra(reply_draft).get("parent_id") or thread.opening_post_id
     page_html = render_template(
-        "discussions/thread.html", thread=thread, community=thread.community, opening=thread.opening_post,
-        shape=services.build_tree(shapes, thread.opening_post_id), replies=replies, page=page, pages=pages,
+        "discussions/thread.html",
+        thread=thread,
+        community=thread.community,
+        opening=thread.opening_post,
+        shape=services.build_tree(shapes, thread.opening_post_id),
+        replies=replies,
+        page=page,
+        pages=pages,
         accepted=services.accepted_post(thread),
-        reply_form=reply_form, reply_draft=reply_draft, can_post=can_post,
-        moderator=moderator, can_accept=permissions.can_accept(current_user, thread),
+        reply_form=reply_form,
+        reply_draft=reply_draft,
+        can_post=can_post,
+        moderator=moderator,
+        can_accept=permissions.can_accept(current_user, thread),
         classify_form=ClassifyForm(kind=thread.kind, priority=str(thread.priority)) if moderator else None,
-        body_hint=BODY_HINT, reactions=post_reactions)
+        body_hint=BODY_HINT,
+        reactions=post_reactions,
+    )
     # Read as far as this page shows (after rendering: its commit would make the page read memberships again).
     # The one deliberate write on a GET: the read position is bookkeeping, not a state change (README,
     # "How views answer").
@@ -228,8 +323,9 @@ def reply(thread_id):
         if draft is not None:
             form.body.data = draft.body
         if request.args.get("quote") == "1":  # after what the draft holds
-            form.body.data = ((form.body.data or "").rstrip() + "\n\n" if form.body.data else "") \
-                + services.quote_text(parent)
+            form.body.data = ((form.body.data or "").rstrip() + "\n\n" if form.body.data else "") + services.quote_text(
+                parent
+            )
     if form.validate_on_submit():
         with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, url_for(".thread", thread_id=thread.id))) is not None:
@@ -239,15 +335,25 @@ def reply(thread_id):
             page_url = url_for(".thread", thread_id=thread.id, page=services.page_of(post)) + f"#post-{post.id}"
             return idempotency.created(form, page_url, lasting_url=url_for(".post_link", post_id=post.id))
     if form.is_submitted():
-        draft = keep_draft(place, body=form.body.data, extra={"parent_id": str(form.parent_id.data or "")[:12]},
-                           announce=writing_action() == "save_draft")
+        draft = keep_draft(
+            place,
+            body=form.body.data,
+            extra={"parent_id": str(form.parent_id.data or "")[:12]},
+            announce=writing_action() == "save_draft",
+        )
     status = form_status(form)
     if form.is_submitted() and not thread_open_for_replies(thread):
         status = 409
-    return render_template("discussions/reply.html", thread=thread, community=thread.community, form=form,
-                           draft=draft, place=place,
-                           parent=parent if parent is not None and parent.thread_id == thread.id else None,
-                           body_hint=BODY_HINT), status
+    return render_template(
+        "discussions/reply.html",
+        thread=thread,
+        community=thread.community,
+        form=form,
+        draft=draft,
+        place=place,
+        parent=parent if parent is not None and parent.thread_id == thread.id else None,
+        body_hint=BODY_HINT,
+    ), status
 
 
 def thread_open_for_replies(thread) -> bool:
@@ -278,8 +384,16 @@ def edit_post(post_id):
             return redirect(url_for(".post_link", post_id=post.id))
     if form.is_submitted():
         draft = keep_draft(place, body=form.body.data, announce=writing_action() == "save_draft")
-    return render_template("discussions/edit.html", post=post, thread=post.thread, community=post.thread.community,
-                           form=form, draft=draft, place=place, body_hint=BODY_HINT), form_status(form)
+    return render_template(
+        "discussions/edit.html",
+        post=post,
+        thread=post.thread,
+        community=post.thread.community,
+        form=form,
+        draft=draft,
+        place=place,
+        body_hint=BODY_HINT,
+    ), form_status(form)
 
 
 @bp.route("/p/<int:post_id>/history")
@@ -287,8 +401,13 @@ def history(post_id):
     post = _post(post_id)
     if post.is_deleted or (post.is_hidden and not permissions.can_moderate(current_user, post.thread)):
         abort(404)
-    return render_template("discussions/history.html", post=post, thread=post.thread,
-                           community=post.thread.community, versions=services.revisions(post))
+    return render_template(
+        "discussions/history.html",
+        post=post,
+        thread=post.thread,
+        community=post.thread.community,
+        versions=services.revisions(post),
+    )
 
 
 @bp.route("/p/<int:post_id>/delete", methods=["POST"])
@@ -325,9 +444,17 @@ def moderate(thread_id):
     action = request.form.get("action", "")
     with showing_errors():
         services.moderate_thread(current_user, thread, action)
-        flash({"pin": "Thread pinned.", "unpin": "Thread unpinned.", "lock": "Thread locked.",
-               "unlock": "Thread unlocked.", "close": "Thread closed.", "reopen": "Thread reopened."}[action],
-              "success")
+        flash(
+            {
+                "pin": "Thread pinned.",
+                "unpin": "Thread unpinned.",
+                "lock": "Thread locked.",
+                "unlock": "Thread unlocked.",
+                "close": "Thread closed.",
+                "reopen": "Thread reopened.",
+            }[action],
+            "success",
+        )
     return redirect(url_for(".thread", thread_id=thread.id))
 
 
@@ -357,8 +484,9 @@ def move(thread_id):
             services.move_thread(current_user, thread, target)
             flash(f"Thread moved to {target.name}.", "success")
             return redirect(url_for(".thread", thread_id=thread.id))
-    return render_template("discussions/move.html", thread=thread, community=thread.community, form=form,
-                           targets=targets), form_status(form)
+    return render_template(
+        "discussions/move.html", thread=thread, community=thread.community, form=form, targets=targets
+    ), form_status(form)
 
 
 @bp.route("/p/<int:post_id>/flag", methods=["GET", "POST"])
@@ -368,15 +496,24 @@ def flag(post_id):
     permissions.require(permissions.is_member(current_user, community) and post.is_visible)
     form = FlagForm()
     form.guideline.choices = [SelectChoice("", "— choose a guideline —")] + [
-        SelectChoice(key, title) for key, title in services.guideline_choices(community)]
+        SelectChoice(key, title) for key, title in services.guideline_choices(community)
+    ]
     if form.validate_on_submit():
         with showing_errors(form):
             services.flag_post(current_user, post, form.guideline.data, form.note.data)
-            flash("Thank you. The coordinators will review this post; you can follow the outcome under "
-                  "“My flags”.", "success")
+            flash(
+                "Thank you. The coordinators will review this post; you can follow the outcome under “My flags”.",
+                "success",
+            )
             return redirect(url_for(".post_link", post_id=post.id))
-    return render_template("discussions/flag.html", post=post, thread=post.thread, community=community, form=form,
-                           platform_guidelines=platform_guidelines_html()), form_status(form)
+    return render_template(
+        "discussions/flag.html",
+        post=post,
+        thread=post.thread,
+        community=community,
+        form=form,
+        platform_guidelines=platform_guidelines_html(),
+    ), form_status(form)
 
 
 @bp.route("/c/<slug>/triage")
@@ -385,9 +522,15 @@ def triage(slug):
     permissions.require(permissions.can_manage(current_user, community))
     view = request.args.get("view", "all")
     view = view if view in ("all", "no-reply", "stale") else "all"
-    return render_template("discussions/triage.html", community=community, view=view,
-                           pagination=services.triage_queue(community, view, page_arg(request)),
-                           kinds=KINDS, kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS)
+    return render_template(
+        "discussions/triage.html",
+        community=community,
+        view=view,
+        pagination=services.triage_queue(community, view, page_arg(request)),
+        kinds=KINDS,
+        kind_labels=KIND_LABELS,
+        priority_labels=PRIORITY_LABELS,
+    )
 
 
 @bp.route("/c/<slug>/flags")

@@ -6,10 +6,10 @@ meeting keeps one ``UID`` for life and a ``SEQUENCE`` that goes up with
 every change, so calendar programs replace their copy; a cancelled meeting
 stays in the feed with ``STATUS:CANCELLED`` so they remove it.
 """
-from datetime import timedelta, UTC
 
-from icalendar import Calendar
-from icalendar import Event as VEvent
+from datetime import UTC, timedelta
+
+from icalendar import Calendar, Event as VEvent
 
 from cop.events.models import Event
 from cop.extensions import utcnow

@@ -13,10 +13,11 @@ refused with a message; a local time that happens twice (the hour repeated
 when clocks go back) is read as the first of the two (``fold=0``, still
 summer time), as most calendar programs do.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, UTC
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -46,6 +47,7 @@ _NOT_ZONES = {"localtime", "Factory", "posixrules"}
 
 # --- time zones and times -------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def zone_names() -> tuple[str, ...]:
     """Every IANA zone name offered in the form, sorted (``UTC`` first)."""
@@ -65,12 +67,15 @@ def resolve_zone(name: str) -> ZoneInfo:
     """
     raw = (name or "").strip()
     if not raw:
-        raise DomainError("Choose the time zone the meeting is planned in, for example Europe/Berlin.",
-                          field="timezone")
+        raise DomainError(
+            "Choose the time zone the meeting is planned in, for example Europe/Berlin.", field="timezone"
+        )
     canonical = _zones_by_lower_name().get(raw.lower())
     if canonical is None:
-        raise DomainError(f"“{raw[:64]}” is not a time zone we know. Use a name like Europe/Berlin, "
-                          "America/New_York or UTC.", field="timezone")
+        raise DomainError(
+            f"“{raw[:64]}” is not a time zone we know. Use a name like Europe/Berlin, America/New_York or UTC.",
+            field="timezone",
+        )
     try:
         return ZoneInfo(canonical)
     except (ZoneInfoNotFoundError, ValueError):  # listed but its data is missing on this machine
@@ -86,8 +91,11 @@ def local_to_utc(day: date, clock: time, zone: ZoneInfo, field: str) -> datetime
     local = datetime.combine(day, clock.replace(second=0, microsecond=0, tzinfo=None)).replace(tzinfo=zone, fold=0)
     utc = local.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise DomainError(f"{clock.strftime('%H:%M')} does not exist on {day.isoformat()} in {zone.key}: the "
-                          "clocks go forward then. Choose a time before or after the change.", field=field)
+        raise DomainError(
+            f"{clock.strftime('%H:%M')} does not exist on {day.isoformat()} in {zone.key}: the "
+            "clocks go forward then. Choose a time before or after the change.",
+            field=field,
+        )
     return utc.replace(tzinfo=None)
 
 
@@ -149,8 +157,11 @@ def _clean(details: MeetingDetails) -> _Clean:
     starts_at = local_to_utc(details.date, details.start_time, zone, "start_time")
     ends_at = local_to_utc(details.end_date or details.date, details.end_time, zone, "end_time")
     if ends_at <= starts_at:
-        raise DomainError("The meeting must end after it starts: check the end time (and the end date, for a "
-                          "meeting that runs past midnight).", field="end_time")
+        raise DomainError(
+            "The meeting must end after it starts: check the end time (and the end date, for a "
+            "meeting that runs past midnight).",
+            field="end_time",
+        )
     if ends_at - starts_at > MAX_DURATION:
         raise DomainError("A meeting can last at most two weeks; check the end date.", field="end_date")
     location = " ".join((details.location or "").split())
@@ -160,30 +171,56 @@ def _clean(details: MeetingDetails) -> _Clean:
     if len(link) > LINK_MAX:
         raise DomainError(f"Keep the meeting link under {LINK_MAX} characters.", field="meeting_url")
     if link and not is_safe_link(link):
-        raise DomainError("The meeting link must be a web address starting with http:// or https:// (with a host "
-                          "name and no password in it).", field="meeting_url")
+        raise DomainError(
+            "The meeting link must be a web address starting with http:// or https:// (with a host "
+            "name and no password in it).",
+            field="meeting_url",
+        )
     if not location and not link:
         raise DomainError("Say where the meeting happens: a place, a meeting link, or both.", field="location")
-    return _Clean(title=title, agenda_md=agenda, agenda_html=agenda_html, starts_at=starts_at, ends_at=ends_at,
-                  timezone=zone.key, location=location, meeting_url=link)
+    return _Clean(
+        title=title,
+        agenda_md=agenda,
+        agenda_html=agenda_html,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=zone.key,
+        location=location,
+        meeting_url=link,
+    )
 
 
 def details_of(event: Event) -> MeetingDetails:
     """The form's values for an existing meeting, in its own time zone."""
     start, end = event.local_start, event.local_end
-    return MeetingDetails(title=event.title, agenda=event.agenda_md, date=start.date(),
-                          start_time=start.time().replace(tzinfo=None), end_time=end.time().replace(tzinfo=None),
-                          end_date=end.date() if end.date() != start.date() else None, timezone=event.timezone,
-                          location=event.location, meeting_url=event.meeting_url)
+    return MeetingDetails(
+        title=event.title,
+        agenda=event.agenda_md,
+        date=start.date(),
+        start_time=start.time().replace(tzinfo=None),
+        end_time=end.time().replace(tzinfo=None),
+        end_date=end.date() if end.date() != start.date() else None,
+        timezone=event.timezone,
+        location=event.location,
+        meeting_url=event.meeting_url,
+    )
 
 
 def default_timezone(community) -> str:
     """The zone of the community's most recently scheduled meeting, else UTC."""
-    return db.session.scalar(select(Event.timezone).where(Event.community_id == community.id)
-                             .order_by(Event.created_at.desc(), Event.id.desc()).limit(1)) or "UTC"
+    return (
+        db.session.scalar(
+            select(Event.timezone)
+            .where(Event.community_id == community.id)
+            .order_by(Event.created_at.desc(), Event.id.desc())
+            .limit(1)
+        )
+        or "UTC"
+    )
 
 
 # --- writing ------------------------------------------------------------------------------
+
 
 def _require_scheduler(actor, community):
     if not permissions.can_schedule(actor, community):
@@ -297,6 +334,7 @@ def save_notes(actor, event: Event, notes: str) -> None:
 
 # --- reading ------------------------------------------------------------------------------
 
+
 def get_event_or_none(event_id: int) -> Event | None:
     return db.session.get(Event, event_id)
 
@@ -315,10 +353,14 @@ def meeting_list(community, when: str = "upcoming", page: int = 1, per_page: int
 
 def upcoming_in(community, limit: int = 3) -> list[Event]:
     """The next meetings (not cancelled, not over) of a community, for its home page: one query."""
-    return list(db.session.scalars(
-        select(Event).where(Event.community_id == community.id, Event.is_cancelled.is_(False),
-                            Event.ends_at > utcnow())
-        .order_by(Event.starts_at, Event.id).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.community_id == community.id, Event.is_cancelled.is_(False), Event.ends_at > utcnow())
+            .order_by(Event.starts_at, Event.id)
+            .limit(limit)
+        )
+    )
 
 
 def upcoming_for(user, limit: int = 5) -> list[tuple[Event, str | None]]:
@@ -329,15 +371,23 @@ def upcoming_for(user, limit: int = 5) -> list[tuple[Event, str | None]]:
         select(Event, Rsvp.response)
         .outerjoin(Rsvp, and_(Rsvp.event_id == Event.id, Rsvp.user_id == user.id))
         .where(Event.community_id.in_(mine), Event.is_cancelled.is_(False), Event.ends_at > utcnow())
-        .order_by(Event.starts_at, Event.id).limit(limit))
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )
     return [(event, response) for event, response in rows]
 
 
 def rsvp_counts(event: Event) -> dict[str, int]:
     """How many answered yes, maybe and no (zeros included)."""
     counts = dict.fromkeys(RSVP_RESPONSES, 0)
-    counts.update({response: n for response, n in db.session.execute(
-        select(Rsvp.response, func.count()).where(Rsvp.event_id == event.id).group_by(Rsvp.response))})
+    counts.update(
+        {
+            response: n
+            for response, n in db.session.execute(
+                select(Rsvp.response, func.count()).where(Rsvp.event_id == event.id).group_by(Rsvp.response)
+            )
+        }
+    )
     return counts
 
 
@@ -364,15 +414,25 @@ def _feed_window():
 
 def community_feed_events(community) -> list[Event]:
     """A community's meetings for its calendar feed: every future one and the recent past."""
-    return list(db.session.scalars(
-        select(Event).where(Event.community_id == community.id, _feed_window())
-        .order_by(Event.starts_at, Event.id).limit(FEED_LENGTH)))
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.community_id == community.id, _feed_window())
+            .order_by(Event.starts_at, Event.id)
+            .limit(FEED_LENGTH)
+        )
+    )
 
 
 def personal_feed_events(user) -> list[Event]:
     """The meetings of every community where ``user`` is an active member and may read (the personal feed)."""
     mine = select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
     readable = permissions.visible_communities(user).with_only_columns(Community.id)
-    return list(db.session.scalars(
-        select(Event).where(Event.community_id.in_(mine), Event.community_id.in_(readable), _feed_window())
-        .order_by(Event.starts_at, Event.id).limit(FEED_LENGTH)))
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.community_id.in_(mine), Event.community_id.in_(readable), _feed_window())
+            .order_by(Event.starts_at, Event.id)
+            .limit(FEED_LENGTH)
+        )
+    )

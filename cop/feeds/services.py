@@ -13,6 +13,7 @@ Every feed filters through ``permissions.visible_communities`` for that
 reader (membership is read at request time, so a removed member's token
 stops showing the community immediately).
 """
+
 import re
 import secrets
 from datetime import UTC
@@ -70,11 +71,17 @@ def _readable_ids(reader):
 
 def member_communities(user) -> list[Community]:
     """The communities where ``user`` is an active member, by name (their feed links on the settings page)."""
-    return list(db.session.scalars(
-        permissions.visible_communities(user)
-        .where(Community.id.in_(select(Membership.community_id).where(Membership.user_id == user.id,
-                                                                      Membership.status == "active")))
-        .order_by(Community.name)))
+    return list(
+        db.session.scalars(
+            permissions.visible_communities(user)
+            .where(
+                Community.id.in_(
+                    select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
+                )
+            )
+            .order_by(Community.name)
+        )
+    )
 
 
 def community_for_feed(reader, slug: str) -> Community | None:
@@ -84,26 +91,39 @@ def community_for_feed(reader, slug: str) -> Community | None:
 
 def community_threads(community, limit: int = FEED_LENGTH) -> list[Thread]:
     """The community's newest live threads."""
-    return list(db.session.scalars(
-        select(Thread).where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
-        .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Thread)
+            .where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
+            .order_by(Thread.created_at.desc(), Thread.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def tag_threads(reader, tag, limit: int = FEED_LENGTH) -> list[Thread]:
     """The newest live threads with ``tag`` in every community ``reader`` may read."""
-    return list(db.session.scalars(
-        select(Thread).where(
-            Thread.is_deleted.is_(False), Thread.community_id.in_(_readable_ids(reader)),
-            Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag.id)))
-        .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Thread)
+            .where(
+                Thread.is_deleted.is_(False),
+                Thread.community_id.in_(_readable_ids(reader)),
+                Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag.id)),
+            )
+            .order_by(Thread.created_at.desc(), Thread.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _aware(moment):
     return moment.replace(tzinfo=UTC)
 
 
-def atom_feed(*, feed_id: str, title: str, subtitle: str, link: str, self_link: str, threads: list[Thread],
-              thread_url) -> bytes:
+def atom_feed(
+    *, feed_id: str, title: str, subtitle: str, link: str, self_link: str, threads: list[Thread], thread_url
+) -> bytes:
     """An Atom document of ``threads`` (newest first), each with its opening post's HTML when visible.
 
     ``thread_url(thread)`` gives an entry's absolute address. Every text

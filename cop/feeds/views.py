@@ -2,11 +2,11 @@
 programs. They have no session, so there is no login redirect (``cop.access.PUBLIC_ENDPOINTS``): who
 reads a feed is ``_reader``'s answer, and ``services`` decides what that reader may see.
 """
+
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from cop.events import ical
-from cop.events import services as event_services
+from cop.events import ical, services as event_services
 from cop.feeds import services
 from cop.search import services as search_services
 from cop.tags import services as tag_services
@@ -61,12 +61,17 @@ def community_feed(slug):
     community = services.community_for_feed(reader, slug)
     if community is None:
         abort(404)
-    return _atom(services.atom_feed(
-        feed_id=url_for("communities.community_home", slug=community.slug, _external=True) + "#feed",
-        title=f"{community.name} · cop", subtitle=community.domain,
-        link=url_for("discussions.thread_list", slug=community.slug, _external=True),
-        self_link=url_for(".community_feed", slug=community.slug, _external=True),
-        threads=services.community_threads(community), thread_url=_thread_url))
+    return _atom(
+        services.atom_feed(
+            feed_id=url_for("communities.community_home", slug=community.slug, _external=True) + "#feed",
+            title=f"{community.name} · cop",
+            subtitle=community.domain,
+            link=url_for("discussions.thread_list", slug=community.slug, _external=True),
+            self_link=url_for(".community_feed", slug=community.slug, _external=True),
+            threads=services.community_threads(community),
+            thread_url=_thread_url,
+        )
+    )
 
 
 @bp.route("/tags/<name>/feed.atom")
@@ -77,12 +82,17 @@ def tag_feed(name):
     threads = services.tag_threads(reader, tag) if tag is not None else []
     if not threads:
         abort(404)
-    return _atom(services.atom_feed(
-        feed_id=url_for("tags.tag", name=tag.name, _external=True) + "#feed",
-        title=f"#{tag.name} · cop", subtitle=f"Threads tagged {tag.name}",
-        link=url_for("tags.tag", name=tag.name, _external=True),
-        self_link=url_for(".tag_feed", name=tag.name, _external=True),
-        threads=threads, thread_url=_thread_url))
+    return _atom(
+        services.atom_feed(
+            feed_id=url_for("tags.tag", name=tag.name, _external=True) + "#feed",
+            title=f"#{tag.name} · cop",
+            subtitle=f"Threads tagged {tag.name}",
+            link=url_for("tags.tag", name=tag.name, _external=True),
+            self_link=url_for(".tag_feed", name=tag.name, _external=True),
+            threads=threads,
+            thread_url=_thread_url,
+        )
+    )
 
 
 @bp.route("/search/feed.atom")
@@ -94,26 +104,31 @@ def search_feed():
     :raise 503: the search index is unavailable.
     """
     reader = _reader()
-    text = " ".join(services.xml_text(request.args.get("q", "")).split())[:search_services.MAX_QUERY_CHARS]
+    text = " ".join(services.xml_text(request.args.get("q", "")).split())[: search_services.MAX_QUERY_CHARS]
     threads = []
     if text:
         try:
-            results = search_services.search(reader, text, sort="date", type="thread",
-                                             per_page=services.FEED_LENGTH)
+            results = search_services.search(reader, text, sort="date", type="thread", per_page=services.FEED_LENGTH)
         except search_services.QueryError:
             abort(400)
         except search_services.SearchUnavailable:
             abort(503)
         threads = [hit.obj for hit in results.hits if hit.type == "thread"]
-    return _atom(services.atom_feed(
-        feed_id=url_for("search.search", q=text, _external=True) + "#feed",
-        title=f"Search: {text} · cop", subtitle=f"Newest threads matching “{text}”",
-        link=url_for("search.search", q=text, _external=True),
-        self_link=url_for(".search_feed", q=text, _external=True),
-        threads=threads, thread_url=_thread_url))
+    return _atom(
+        services.atom_feed(
+            feed_id=url_for("search.search", q=text, _external=True) + "#feed",
+            title=f"Search: {text} · cop",
+            subtitle=f"Newest threads matching “{text}”",
+            link=url_for("search.search", q=text, _external=True),
+            self_link=url_for(".search_feed", q=text, _external=True),
+            threads=threads,
+            thread_url=_thread_url,
+        )
+    )
 
 
 # --- iCalendar feeds -------------------------------------------------------------------------
+
 
 def ics_response(body: bytes) -> Response:
     """An iCalendar document (feeds here, one meeting's download in ``cop.events.views``)."""
@@ -134,8 +149,11 @@ def community_calendar(slug):
     community = services.community_for_feed(reader, slug)
     if community is None:
         abort(404)
-    return ics_response(ical.calendar(event_services.community_feed_events(community),
-                                      name=f"{community.name} meetings", page_url=meeting_url))
+    return ics_response(
+        ical.calendar(
+            event_services.community_feed_events(community), name=f"{community.name} meetings", page_url=meeting_url
+        )
+    )
 
 
 @bp.route("/account/meetings.ics")
@@ -146,16 +164,16 @@ def my_calendar():
         token that belongs to no enabled account.
     """
     user = _token_owner(request.args.get("token", ""))
-    return ics_response(ical.calendar(event_services.personal_feed_events(user), name="My cop meetings",
-                                      page_url=meeting_url))
+    return ics_response(
+        ical.calendar(event_services.personal_feed_events(user), name="My cop meetings", page_url=meeting_url)
+    )
 
 
 @bp.route("/account/feed-token/reset", methods=["POST"])
 def reset_token():
     """Create the signed-in user's feed token, or replace it (every old feed address stops working)."""
     services.reset_feed_token(current_user._get_current_object())
-    flash("Your feed addresses have changed. Feed readers using the old ones will stop receiving updates.",
-          "success")
+    flash("Your feed addresses have changed. Feed readers using the old ones will stop receiving updates.", "success")
     return redirect(url_for("accounts.edit_profile") + "#feeds")
 
 

@@ -5,15 +5,28 @@ refreshed from the provider's claims, and community memberships that follow dire
 page offers them. ``init_app`` checks the settings once at start-up, so a misconfigured deployment
 fails loudly instead of at someone's first sign-in.
 """
+
 from authlib.common.security import is_secure_transport
 from flask import Flask, current_app
 
 MODES = ("local", "oidc", "ldap")
 PROFILE_FIELDS = ("display_name", "email", "department", "title", "location", "expertise")
-DEFAULT_OIDC_CLAIMS = {"display_name": "name", "email": "email", "department": "department", "title": "title",
-                       "location": "locality", "expertise": ""}
-DEFAULT_LDAP_ATTRIBUTES = {"display_name": "displayName", "email": "mail", "department": "department",
-                           "title": "title", "location": "l", "expertise": ""}
+DEFAULT_OIDC_CLAIMS = {
+    "display_name": "name",
+    "email": "email",
+    "department": "department",
+    "title": "title",
+    "location": "locality",
+    "expertise": "",
+}
+DEFAULT_LDAP_ATTRIBUTES = {
+    "display_name": "displayName",
+    "email": "mail",
+    "department": "department",
+    "title": "title",
+    "location": "l",
+    "expertise": "",
+}
 
 
 class IdentityConfigError(RuntimeError):
@@ -71,16 +84,18 @@ def init_app(app: Flask) -> None:
     if "oidc" in modes:
         missing = [name for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID") if not config.get(name)]
         if missing:
-            raise IdentityConfigError("COP_AUTH_MODES has oidc but these are not set: "
-                                      + ", ".join("COP_" + name for name in missing))
+            raise IdentityConfigError(
+                "COP_AUTH_MODES has oidc but these are not set: " + ", ".join("COP_" + name for name in missing)
+            )
         if not is_secure_transport(config["OIDC_ISSUER"]):
             raise IdentityConfigError("COP_OIDC_ISSUER must be an https:// address (http only on loopback)")
         parse_field_map(config.get("OIDC_CLAIM_MAP", ""), DEFAULT_OIDC_CLAIMS)
     if "ldap" in modes:
         missing = [name for name in ("LDAP_URL", "LDAP_USER_BASE") if not config.get(name)]
         if missing:
-            raise IdentityConfigError("COP_AUTH_MODES has ldap but these are not set: "
-                                      + ", ".join("COP_" + name for name in missing))
+            raise IdentityConfigError(
+                "COP_AUTH_MODES has ldap but these are not set: " + ", ".join("COP_" + name for name in missing)
+            )
         parse_field_map(config.get("LDAP_ATTRIBUTE_MAP", ""), DEFAULT_LDAP_ATTRIBUTES)
 
     from cop.identity.groups import check_file
@@ -112,7 +127,8 @@ def _allow_form_action_to_provider(response):
     if metadata:
         origins.add(_origin(metadata["authorization_endpoint"]))
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self'", "form-action 'self' " + " ".join(sorted(origins)))
+        "form-action 'self'", "form-action 'self' " + " ".join(sorted(origins))
+    )
     return response
 
 

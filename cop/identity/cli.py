@@ -1,4 +1,5 @@
 """``flask cop sync-directory``."""
+
 import click
 from flask.cli import with_appcontext
 
@@ -17,9 +18,11 @@ def sync_directory_command(force):
     if not mode_enabled("ldap"):
         raise click.ClickException("LDAP sign-in is not enabled (COP_AUTH_MODES has no ldap).")
     try:
-        summary = sync_directory(lambda total: click.progressbar(length=total, label="Checking directory entries"),
-                                 force=force)
+        summary = sync_directory(
+            lambda total: click.progressbar(length=total, label="Checking directory entries"), force=force
+        )
     except DomainError as exc:
-        raise click.ClickException(getattr(exc, "reason", None) and f"{exc.message} ({exc.reason})"
-                                   or exc.message) from None
+        raise click.ClickException(
+            getattr(exc, "reason", None) and f"{exc.message} ({exc.reason})" or exc.message
+        ) from None
     click.echo(str(summary))

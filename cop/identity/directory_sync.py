@@ -6,6 +6,7 @@ sign-in. Accounts are still only made at a person's first sign-in. Safe to run f
 run changes nothing, and a directory that is unreachable, or that would disable more than half of the
 linked accounts at once (a broken filter, an empty base), changes nothing unless ``--force``.
 """
+
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -39,10 +40,13 @@ class SyncSummary:
     skipped: int = 0
 
     def __str__(self) -> str:
-        return (f"{self.entries} directory entries checked: {self.updated} accounts updated, "
-                f"{self.membership_changes} membership changes, {self.disabled} accounts disabled "
-                f"(no longer in the directory), {self.without_account} people without a cop account yet"
-                + (f", {self.skipped} entries skipped (see the log)" if self.skipped else "") + ".")
+        return (
+            f"{self.entries} directory entries checked: {self.updated} accounts updated, "
+            f"{self.membership_changes} membership changes, {self.disabled} accounts disabled "
+            f"(no longer in the directory), {self.without_account} people without a cop account yet"
+            + (f", {self.skipped} entries skipped (see the log)" if self.skipped else "")
+            + "."
+        )
 
 
 def sync_directory(progress: Callable[[int], AbstractContextManager], force: bool = False) -> SyncSummary:
@@ -56,14 +60,18 @@ def sync_directory(progress: Callable[[int], AbstractContextManager], force: boo
     conn = client.service_connection()
     try:
         entries = list(client.all_entries(conn))
-        identities = {i.subject: i for i in db.session.scalars(
-            select(ExternalIdentity).where(ExternalIdentity.provider == "ldap"))}
+        identities = {
+            i.subject: i
+            for i in db.session.scalars(select(ExternalIdentity).where(ExternalIdentity.provider == "ldap"))
+        }
         present = {entry.subject for entry in entries}
         enabled = [i for i in identities.values() if not i.user.is_disabled]
         leavers = [i for i in enabled if i.subject not in present]
         if leavers and not force and len(leavers) * 2 > len(enabled):
-            raise DomainError(f"This would disable {len(leavers)} of {len(enabled)} directory accounts. "
-                              "Check COP_LDAP_USER_BASE and COP_LDAP_USER_FILTER, or pass --force.")
+            raise DomainError(
+                f"This would disable {len(leavers)} of {len(enabled)} directory accounts. "
+                "Check COP_LDAP_USER_BASE and COP_LDAP_USER_FILTER, or pass --force."
+            )
         summary = SyncSummary(entries=len(entries))
         with progress(len(entries)) as bar:
             for number, entry in enumerate(entries, start=1):
@@ -80,8 +88,12 @@ def sync_directory(progress: Callable[[int], AbstractContextManager], force: boo
             user.is_disabled = True
             end_all_sessions(user)
             summary.membership_changes += sync_memberships(user, [], "sync-directory: leaver")
-            audit.record(None, "account.directory_disable", user,
-                         detail="ldap: no longer matches the directory's user filter (sync-directory)")
+            audit.record(
+                None,
+                "account.directory_disable",
+                user,
+                detail="ldap: no longer matches the directory's user filter (sync-directory)",
+            )
             summary.disabled += 1
         db.session.commit()
         return summary
@@ -93,8 +105,9 @@ def sync_directory(progress: Callable[[int], AbstractContextManager], force: boo
 def _apply_entry(client, conn, identity: ExternalIdentity, entry, summary: SyncSummary) -> None:
     user = identity.user
     groups = client.groups_of(conn, entry)
-    profile = ExternalProfile.from_claims(entry.attributes, client.field_map, groups=groups, email_verified=True,
-                                          directory_dn=entry.dn)
+    profile = ExternalProfile.from_claims(
+        entry.attributes, client.field_map, groups=groups, email_verified=True, directory_dn=entry.dn
+    )
     try:
         email = _usable_email(profile, "ldap")
     except SignInError:

@@ -14,6 +14,7 @@ remove or change it by hand. A membership the person already had by hand with at
 role is left alone. Sponsorships work the same way (``community_sponsors.directory_group``). Every
 change is in the audit log.
 """
+
 import logging
 import os
 import tomllib
@@ -66,17 +67,20 @@ def file_mappings(path: str | None = None) -> list[Mapping]:
             raise GroupMapFileError(f"{path}: [[group]] {number} is not a table")
         name, slug, role = (str(entry.get(k) or "").strip() for k in ("name", "community", "role"))
         if not name or not slug or role not in MAPPED_ROLES:
-            raise GroupMapFileError(f"{path}: [[group]] {number} needs name, community and a role from "
-                                    f"{', '.join(MAPPED_ROLES)}")
+            raise GroupMapFileError(
+                f"{path}: [[group]] {number} needs name, community and a role from {', '.join(MAPPED_ROLES)}"
+            )
         mappings.append(Mapping(name, slug, role, "file"))
     return mappings
 
 
 def all_mappings() -> list[Mapping]:
     """The file's mappings, then the admin page's, each a ``Mapping``."""
-    rows = db.session.execute(select(GroupMapping.id, GroupMapping.group_name, Community.slug, GroupMapping.role)
-                              .join(Community, Community.id == GroupMapping.community_id)
-                              .order_by(GroupMapping.group_name, Community.slug))
+    rows = db.session.execute(
+        select(GroupMapping.id, GroupMapping.group_name, Community.slug, GroupMapping.role)
+        .join(Community, Community.id == GroupMapping.community_id)
+        .order_by(GroupMapping.group_name, Community.slug)
+    )
     return file_mappings() + [Mapping(name, slug, role, "admin", id) for id, name, slug, role in rows]
 
 
@@ -87,8 +91,13 @@ def desired_roles(groups: list[str]) -> tuple[dict[int, tuple[str, str]], dict[i
     wanted = [m for m in all_mappings() if m.group.casefold() in member_of]
     if not wanted:
         return {}, {}
-    ids = dict(db.session.execute(select(Community.slug, Community.id)
-                                  .where(Community.slug.in_({m.community_slug for m in wanted}))).tuples().all())
+    ids = dict(
+        db.session.execute(
+            select(Community.slug, Community.id).where(Community.slug.in_({m.community_slug for m in wanted}))
+        )
+        .tuples()
+        .all()
+    )
     roles: dict[int, tuple[str, str]] = {}
     sponsorships: dict[int, str] = {}
     for mapping in wanted:
@@ -108,18 +117,37 @@ def sync_memberships(user, groups: list[str], source: str) -> int:
     roles, sponsorships = desired_roles(groups)
     changes = 0
     touched: set[int] = set()
-    managed = {m.community_id: m for m in db.session.scalars(select(Membership).where(
-        Membership.user_id == user.id, Membership.directory_group.is_not(None)))}
-    current = dict(db.session.execute(select(community_sponsors.c.community_id, community_sponsors.c.directory_group)
-                                      .where(community_sponsors.c.user_id == user.id)).tuples().all())
-    communities = {c.id: c for c in db.session.scalars(select(Community).where(
-        Community.id.in_(set(roles) | set(managed) | set(sponsorships) | set(current))))}
+    managed = {
+        m.community_id: m
+        for m in db.session.scalars(
+            select(Membership).where(Membership.user_id == user.id, Membership.directory_group.is_not(None))
+        )
+    }
+    current = dict(
+        db.session.execute(
+            select(community_sponsors.c.community_id, community_sponsors.c.directory_group).where(
+                community_sponsors.c.user_id == user.id
+            )
+        )
+        .tuples()
+        .all()
+    )
+    communities = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Community).where(Community.id.in_(set(roles) | set(managed) | set(sponsorships) | set(current)))
+        )
+    }
 
     for community_id, (role, group) in roles.items():
         community = communities[community_id]
         membership = managed.pop(community_id, None) or find_membership(community, user)
-        if membership is not None and membership.is_active and membership.directory_group is None \
-                and ROLE_RANK[membership.role] >= ROLE_RANK[role]:
+        if (
+            membership is not None
+            and membership.is_active
+            and membership.directory_group is None
+            and ROLE_RANK[membership.role] >= ROLE_RANK[role]
+        ):
             continue  # joined by hand with at least this role: theirs to keep
         if membership is None:
             membership = Membership(community_id=community_id, user_id=user.id, status="invited")
@@ -139,31 +167,52 @@ def sync_memberships(user, groups: list[str], source: str) -> int:
         membership.directory_group = None
         if was_active:
             membership.status, membership.role = "left", "member"
-            audit.record(None, "membership.directory_remove", user, communities[community_id],
-                         detail=f"no longer in a mapped group ({source})")
+            audit.record(
+                None,
+                "membership.directory_remove",
+                user,
+                communities[community_id],
+                detail=f"no longer in a mapped group ({source})",
+            )
             touched.add(community_id)
             changes += 1
 
     for community_id, group in sponsorships.items():
         if community_id not in current:
-            db.session.execute(insert(community_sponsors).values(community_id=community_id, user_id=user.id,
-                                                                 directory_group=group))
+            db.session.execute(
+                insert(community_sponsors).values(community_id=community_id, user_id=user.id, directory_group=group)
+            )
         elif current[community_id] is not None and current[community_id] != group:
-            db.session.execute(update(community_sponsors).where(community_sponsors.c.community_id == community_id,
-                                                                community_sponsors.c.user_id == user.id)
-                               .values(directory_group=group))
+            db.session.execute(
+                update(community_sponsors)
+                .where(community_sponsors.c.community_id == community_id, community_sponsors.c.user_id == user.id)
+                .values(directory_group=group)
+            )
             continue
         else:
             continue  # a sponsor already (by hand, or through this group)
-        audit.record(None, "community.directory_add_sponsor", user, communities[community_id],
-                     detail=f"through group {group} ({source})")
+        audit.record(
+            None,
+            "community.directory_add_sponsor",
+            user,
+            communities[community_id],
+            detail=f"through group {group} ({source})",
+        )
         changes += 1
     for community_id, group in current.items():
         if group is not None and community_id not in sponsorships:
-            db.session.execute(delete(community_sponsors).where(community_sponsors.c.community_id == community_id,
-                                                                community_sponsors.c.user_id == user.id))
-            audit.record(None, "community.directory_remove_sponsor", user, communities[community_id],
-                         detail=f"no longer in a mapped group ({source})")
+            db.session.execute(
+                delete(community_sponsors).where(
+                    community_sponsors.c.community_id == community_id, community_sponsors.c.user_id == user.id
+                )
+            )
+            audit.record(
+                None,
+                "community.directory_remove_sponsor",
+                user,
+                communities[community_id],
+                detail=f"no longer in a mapped group ({source})",
+            )
             changes += 1
 
     for community_id in touched:
@@ -176,6 +225,7 @@ def sync_memberships(user, groups: list[str], source: str) -> int:
 
 # --- the admin page's mappings ----------------------------------------------------------------
 
+
 def add_mapping(admin, group_name: str, community: Community | None, role: str) -> GroupMapping:
     """Map a group to a role in a community (applied at each member's next sign-in).
 
@@ -183,14 +233,16 @@ def add_mapping(admin, group_name: str, community: Community | None, role: str) 
     """
     group_name = (group_name or "").strip()
     if not group_name or len(group_name) > 255 or any(ord(ch) < 32 for ch in group_name):
-        raise DomainError("Give the group's name as the directory has it (at most 255 characters).",
-                          field="group_name")
+        raise DomainError("Give the group's name as the directory has it (at most 255 characters).", field="group_name")
     if community is None:
         raise DomainError("Choose a community.", field="community")
     if role not in MAPPED_ROLES:
         raise DomainError("Choose member, coordinator or sponsor.", field="role")
-    existing = db.session.scalar(select(GroupMapping).where(
-        GroupMapping.group_name == group_name, GroupMapping.community_id == community.id, GroupMapping.role == role))
+    existing = db.session.scalar(
+        select(GroupMapping).where(
+            GroupMapping.group_name == group_name, GroupMapping.community_id == community.id, GroupMapping.role == role
+        )
+    )
     if existing is not None:
         raise DomainError("That group already has that role in that community.", field="group_name")
     mapping = GroupMapping(group_name=group_name, community_id=community.id, role=role, created_by_id=admin.id)
@@ -202,8 +254,13 @@ def add_mapping(admin, group_name: str, community: Community | None, role: str) 
 
 def remove_mapping(admin, mapping: GroupMapping) -> None:
     """Delete an admin-page mapping; memberships it granted end at each person's next sign-in."""
-    audit.record(admin, "identity.unmap_group", mapping.community, mapping.community,
-                 detail=f"{mapping.group_name} -> {mapping.role}")
+    audit.record(
+        admin,
+        "identity.unmap_group",
+        mapping.community,
+        mapping.community,
+        detail=f"{mapping.group_name} -> {mapping.role}",
+    )
     db.session.delete(mapping)
     db.session.commit()
 

@@ -7,6 +7,7 @@ bind" (RFC 4513 5.1.2) that many servers accept as anonymous. ``COP_LDAP_STARTTL
 ``ldap://`` connections; ``ldaps://`` URLs use TLS from the start; ``COP_LDAP_CA_FILE`` names the CA to
 trust. Every connection has ``COP_LDAP_TIMEOUT`` to connect and to answer.
 """
+
 import logging
 import math
 import ssl
@@ -30,6 +31,7 @@ MAX_LOGIN_LENGTH = 256
 @dataclass
 class DirectoryEntry:
     """One person as the directory has them: first values of the mapped attributes, and group names."""
+
     dn: str
     subject: str
     attributes: dict[str, str]
@@ -58,11 +60,17 @@ class DirectoryClient:
         self.starttls = bool(config.get("LDAP_STARTTLS"))
         self.timeout = float(config.get("LDAP_TIMEOUT") or 5)
         self.field_map = parse_field_map(config.get("LDAP_ATTRIBUTE_MAP", ""), DEFAULT_LDAP_ATTRIBUTES)
-        self.attributes = sorted({self.id_attribute, self.login_attribute, "memberOf",
-                                  *(a for a in self.field_map.values() if a)})
+        self.attributes = sorted(
+            {self.id_attribute, self.login_attribute, "memberOf", *(a for a in self.field_map.values() if a)}
+        )
         tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=config.get("LDAP_CA_FILE"))
-        self.server = Server(self.url, use_ssl=self.url.lower().startswith("ldaps://"), tls=tls,
-                             connect_timeout=self.timeout, get_info=NONE)
+        self.server = Server(
+            self.url,
+            use_ssl=self.url.lower().startswith("ldaps://"),
+            tls=tls,
+            connect_timeout=self.timeout,
+            get_info=NONE,
+        )
 
     # --- connections ------------------------------------------------------------------------
 
@@ -72,8 +80,15 @@ class DirectoryClient:
         :raise ProviderUnavailable: the server cannot be reached, or StartTLS fails.
         """
         # ldap3 sets the socket's receive timeout in whole seconds.
-        conn = Connection(self.server, user=user, password=password, authentication=SIMPLE if user else ANONYMOUS,
-                          receive_timeout=max(1, math.ceil(self.timeout)), read_only=True, raise_exceptions=False)
+        conn = Connection(
+            self.server,
+            user=user,
+            password=password,
+            authentication=SIMPLE if user else ANONYMOUS,
+            receive_timeout=max(1, math.ceil(self.timeout)),
+            read_only=True,
+            raise_exceptions=False,
+        )
         try:
             conn.open()
             if self.starttls and not conn.start_tls():
@@ -102,14 +117,23 @@ class DirectoryClient:
             log.warning("LDAP: %s has no %s; skipped", item.get("dn"), self.id_attribute)
             return None
         groups = item.get("attributes", {}).get("memberOf") or []
-        return DirectoryEntry(dn=item["dn"], subject=str(subject)[:255],
-                              attributes={k: v for k, v in attributes.items() if isinstance(v, str)},
-                              groups=[name for name in map(_group_name, groups) if name])
+        return DirectoryEntry(
+            dn=item["dn"],
+            subject=str(subject)[:255],
+            attributes={k: v for k, v in attributes.items() if isinstance(v, str)},
+            groups=[name for name in map(_group_name, groups) if name],
+        )
 
     def _search(self, conn: Connection, base: str, search_filter: str, attributes, size_limit: int = 0) -> list:
         try:
-            conn.search(base, search_filter, SUBTREE, attributes=attributes, size_limit=size_limit,
-                        time_limit=max(1, math.ceil(self.timeout)))
+            conn.search(
+                base,
+                search_filter,
+                SUBTREE,
+                attributes=attributes,
+                size_limit=size_limit,
+                time_limit=max(1, math.ceil(self.timeout)),
+            )
         except LDAPException as exc:
             raise ProviderUnavailable(UNAVAILABLE, f"ldap search: {type(exc).__name__}: {exc}") from None
         if conn.result.get("result") not in (0, 4):  # success, or size limit exceeded (two matches)
@@ -136,9 +160,9 @@ class DirectoryClient:
         """Every entry matching the user filter, a page at a time (``cop sync-directory``)."""
         search_filter = f"(&{self.user_filter}({self.login_attribute}=*))"
         try:
-            for item in conn.extend.standard.paged_search(self.user_base, search_filter, SUBTREE,
-                                                          attributes=self.attributes, paged_size=500,
-                                                          generator=True):
+            for item in conn.extend.standard.paged_search(
+                self.user_base, search_filter, SUBTREE, attributes=self.attributes, paged_size=500, generator=True
+            ):
                 if item.get("type") == "searchResEntry" and (entry := self._entry(item)):
                     yield entry
         except LDAPException as exc:

@@ -10,6 +10,7 @@ it in a loop), the algorithm from ``COP_OIDC_ALGORITHMS`` (never ``none`` or an 
 
 One ``OidcClient`` per app keeps the discovery document (an hour) and the JWKS.
 """
+
 import logging
 import secrets
 import time
@@ -37,8 +38,10 @@ BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 PROTOCOL_CLAIMS = frozenset({"iss", "aud", "sub", "exp", "iat", "nbf", "nonce", "azp", "auth_time", "at_hash"})
 
 UNAVAILABLE = "The sign-in service is unavailable at the moment. Please try again in a few minutes."
-UNVERIFIED = ("We could not verify the answer from the sign-in service, so you are not signed in and nothing "
-              "was changed. Please start again.")
+UNVERIFIED = (
+    "We could not verify the answer from the sign-in service, so you are not signed in and nothing "
+    "was changed. Please start again."
+)
 
 
 class OidcClient:
@@ -49,8 +52,11 @@ class OidcClient:
         self.scopes = config.get("OIDC_SCOPES") or "openid email profile"
         self.timeout = float(config.get("OIDC_TIMEOUT") or 5)
         self.skew = int(config.get("OIDC_CLOCK_SKEW") or 60)
-        self.algorithms = [alg.upper() for alg in config["OIDC_ALGORITHMS"]
-                           if alg.upper() != "NONE" and not alg.upper().startswith("HS")]
+        self.algorithms = [
+            alg.upper()
+            for alg in config["OIDC_ALGORITHMS"]
+            if alg.upper() != "NONE" and not alg.upper().startswith("HS")
+        ]
         self._metadata: dict | None = None
         self._metadata_at = 0.0
         self._keys: KeySet | None = None
@@ -60,7 +66,9 @@ class OidcClient:
     def _get_json(self, url: str, what: str, headers: dict | None = None) -> dict:
         """GET ``url`` as JSON. :raise ProviderUnavailable: no answer in time, an error status or not JSON."""
         try:
-            response = requests.get(url, timeout=self.timeout, headers={"Accept": "application/json", **(headers or {})})
+            response = requests.get(
+                url, timeout=self.timeout, headers={"Accept": "application/json", **(headers or {})}
+            )
         except requests.RequestException as exc:
             raise ProviderUnavailable(UNAVAILABLE, f"{what}: {type(exc).__name__}: {exc}") from None
         if response.status_code != 200:
@@ -82,8 +90,9 @@ class OidcClient:
             data = self._get_json(self.issuer + "/.well-known/openid-configuration", "discovery")
             if data.get("issuer") != self.issuer:
                 raise ProviderUnavailable(UNAVAILABLE, f"discovery names issuer {data.get('issuer')!r}")
-            missing = [k for k in ("authorization_endpoint", "token_endpoint", "jwks_uri")
-                       if not isinstance(data.get(k), str)]
+            missing = [
+                k for k in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not isinstance(data.get(k), str)
+            ]
             if missing:
                 raise ProviderUnavailable(UNAVAILABLE, f"discovery lacks {missing}")
             self._metadata, self._metadata_at = data, time.monotonic()
@@ -101,8 +110,14 @@ class OidcClient:
         return self._keys
 
     def _session(self, redirect_uri: str) -> OAuth2Session:
-        return OAuth2Session(self.client_id, self.client_secret, scope=self.scopes, redirect_uri=redirect_uri,
-                             code_challenge_method="S256", default_timeout=self.timeout)
+        return OAuth2Session(
+            self.client_id,
+            self.client_secret,
+            scope=self.scopes,
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
+            default_timeout=self.timeout,
+        )
 
     # --- the flow ---------------------------------------------------------------------
 
@@ -112,11 +127,17 @@ class OidcClient:
         :raise ProviderUnavailable: the discovery document cannot be had.
         """
         endpoint = self.metadata()["authorization_endpoint"]
-        flow = {"state": secrets.token_urlsafe(32), "nonce": secrets.token_urlsafe(32),
-                "verifier": secrets.token_urlsafe(48), "redirect_uri": redirect_uri, "started": time.time()}
+        flow = {
+            "state": secrets.token_urlsafe(32),
+            "nonce": secrets.token_urlsafe(32),
+            "verifier": secrets.token_urlsafe(48),
+            "redirect_uri": redirect_uri,
+            "started": time.time(),
+        }
         with self._session(redirect_uri) as client:
-            url, _state = client.create_authorization_url(endpoint, state=flow["state"], nonce=flow["nonce"],
-                                                          code_verifier=flow["verifier"])
+            url, _state = client.create_authorization_url(
+                endpoint, state=flow["state"], nonce=flow["nonce"], code_verifier=flow["verifier"]
+            )
         return url, flow
 
     def finish(self, flow: dict, code: str) -> dict:
@@ -130,8 +151,12 @@ class OidcClient:
         metadata = self.metadata()
         with self._session(flow["redirect_uri"]) as client:
             try:
-                token = client.fetch_token(metadata["token_endpoint"], grant_type="authorization_code", code=code,
-                                           code_verifier=flow["verifier"])
+                token = client.fetch_token(
+                    metadata["token_endpoint"],
+                    grant_type="authorization_code",
+                    code=code,
+                    code_verifier=flow["verifier"],
+                )
             except requests.RequestException as exc:
                 raise ProviderUnavailable(UNAVAILABLE, f"token: {type(exc).__name__}: {exc}") from None
             except OAuthError as exc:
@@ -162,9 +187,14 @@ class OidcClient:
                 log.info("OIDC: ID token signed with an unknown key; fetching the JWKS again")
                 token = jwt.decode(value, self.keys(refresh=True), algorithms=self.algorithms)
             registry = JWTClaimsRegistry(
-                leeway=self.skew, iss={"essential": True, "value": self.issuer},
-                aud={"essential": True, "value": self.client_id}, sub={"essential": True},
-                exp={"essential": True}, iat={"essential": True}, nonce={"essential": True, "value": nonce})
+                leeway=self.skew,
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.client_id},
+                sub={"essential": True},
+                exp={"essential": True},
+                iat={"essential": True},
+                nonce={"essential": True, "value": nonce},
+            )
             registry.validate(token.claims)
         except (JoseError, ValueError, TypeError) as exc:
             raise SignInRejected(UNVERIFIED, f"id_token: {type(exc).__name__}: {exc}") from None
@@ -191,9 +221,14 @@ class OidcClient:
                 token = jwt.decode(value, self.keys(), algorithms=self.algorithms)
             except InvalidKeyIdError:
                 token = jwt.decode(value, self.keys(refresh=True), algorithms=self.algorithms)
-            JWTClaimsRegistry(leeway=self.skew, iss={"essential": True, "value": self.issuer},
-                              aud={"essential": True, "value": self.client_id}, iat={"essential": True},
-                              jti={"essential": True}, sub={"essential": True}).validate(token.claims)
+            JWTClaimsRegistry(
+                leeway=self.skew,
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.client_id},
+                iat={"essential": True},
+                jti={"essential": True},
+                sub={"essential": True},
+            ).validate(token.claims)
         except (JoseError, ValueError, TypeError) as exc:
             raise SignInRejected(UNVERIFIED, f"logout_token: {type(exc).__name__}: {exc}") from None
         claims = dict(token.claims)

@@ -3,6 +3,7 @@ every one, linked to an existing local account only on a verified address at an 
 
 ``sign_in_external`` is the one service behind both OIDC and LDAP sign-in; it owns the transaction.
 """
+
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ def clean_groups(value) -> list[str]:
 @dataclass
 class ExternalProfile:
     """What a provider or directory says about a person, already cleaned."""
+
     email: str
     email_verified: bool
     display_name: str = ""
@@ -62,8 +64,9 @@ class ExternalProfile:
     time_zone: str = ""  # OpenID Connect's ``zoneinfo`` claim: the person's zone until they choose one
 
     @classmethod
-    def from_claims(cls, claims: dict, field_map: dict[str, str], *, groups=None, email_verified=None,
-                    directory_dn: str = "") -> "ExternalProfile":
+    def from_claims(
+        cls, claims: dict, field_map: dict[str, str], *, groups=None, email_verified=None, directory_dn: str = ""
+    ) -> "ExternalProfile":
         def claim(name: str):
             source = field_map.get(name) or ""
             return claims.get(source) if source else None
@@ -73,26 +76,35 @@ class ExternalProfile:
             email = email[0]
         if email_verified is None:
             email_verified = claims.get("email_verified") in (True, "true", "True", 1)
-        return cls(email=email if isinstance(email, str) else "", email_verified=bool(email_verified),
-                   groups=clean_groups(groups), directory_dn=clean_text(directory_dn, 1000),
-                   time_zone=clean_text(claims.get("zoneinfo"), 64),
-                   **{name: clean_text(claim(name), limit) for name, limit in FIELD_LIMITS.items()})
+        return cls(
+            email=email if isinstance(email, str) else "",
+            email_verified=bool(email_verified),
+            groups=clean_groups(groups),
+            directory_dn=clean_text(directory_dn, 1000),
+            time_zone=clean_text(claims.get("zoneinfo"), 64),
+            **{name: clean_text(claim(name), limit) for name, limit in FIELD_LIMITS.items()},
+        )
 
 
 def _usable_email(profile: ExternalProfile, provider: str) -> str:
     """:raise SignInRejected: no address, or one that is not an e-mail address."""
     raw = profile.email or ""
     if not raw:
-        raise SignInRejected(f"{PROVIDER_LABELS[provider].capitalize()} did not tell us your e-mail address, "
-                             "which cop needs for your account. Ask IT to release it to cop.", "no email claim")
+        raise SignInRejected(
+            f"{PROVIDER_LABELS[provider].capitalize()} did not tell us your e-mail address, "
+            "which cop needs for your account. Ask IT to release it to cop.",
+            "no email claim",
+        )
     if len(raw) > 254 or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in raw):
-        raise SignInRejected("The e-mail address the sign-in service sent cannot be used. Nothing was created.",
-                             "unusable email claim")
+        raise SignInRejected(
+            "The e-mail address the sign-in service sent cannot be used. Nothing was created.", "unusable email claim"
+        )
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise SignInRejected("The e-mail address the sign-in service sent cannot be used. Nothing was created.",
-                             "invalid email claim") from None
+        raise SignInRejected(
+            "The e-mail address the sign-in service sent cannot be used. Nothing was created.", "invalid email claim"
+        ) from None
 
 
 def _domain(email: str) -> str:
@@ -102,8 +114,12 @@ def _domain(email: str) -> str:
 def _check_new_account_allowed(email: str) -> None:
     allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or ()
     if allowed and _domain(email) not in allowed:
-        raise AccountRefused("cop accounts are limited to addresses at " + ", ".join(allowed)
-                             + f", and yours is {email}. Nothing was created.", "domain not allowed")
+        raise AccountRefused(
+            "cop accounts are limited to addresses at "
+            + ", ".join(allowed)
+            + f", and yours is {email}. Nothing was created.",
+            "domain not allowed",
+        )
 
 
 def _check_link_allowed(user: User, provider: str, profile: ExternalProfile, email: str) -> None:
@@ -113,25 +129,38 @@ def _check_link_allowed(user: User, provider: str, profile: ExternalProfile, ema
     """
     label = PROVIDER_LABELS[provider]
     if user.is_disabled:
-        raise AccountRefused("The cop account with your e-mail address is disabled. Ask a cop administrator.",
-                             "link to a disabled account")
-    taken = db.session.scalar(select(ExternalIdentity).where(ExternalIdentity.user_id == user.id,
-                                                             ExternalIdentity.provider == provider))
+        raise AccountRefused(
+            "The cop account with your e-mail address is disabled. Ask a cop administrator.",
+            "link to a disabled account",
+        )
+    taken = db.session.scalar(
+        select(ExternalIdentity).where(ExternalIdentity.user_id == user.id, ExternalIdentity.provider == provider)
+    )
     if taken is not None:
-        raise AccountRefused(f"The cop account with the address {email} is already linked to another "
-                             f"{label} identity, so it cannot be linked to yours. Ask a cop administrator.",
-                             "account linked to another subject")
+        raise AccountRefused(
+            f"The cop account with the address {email} is already linked to another "
+            f"{label} identity, so it cannot be linked to yours. Ask a cop administrator.",
+            "account linked to another subject",
+        )
     if not profile.email_verified:
-        raise AccountRefused(f"A cop account with the address {email} already exists, but {label} did not "
-                             "confirm that this address is verified, so we cannot link your sign-in to it. "
-                             "Ask IT to mark the address as verified, or a cop administrator to help.",
-                             "email not verified")
+        raise AccountRefused(
+            f"A cop account with the address {email} already exists, but {label} did not "
+            "confirm that this address is verified, so we cannot link your sign-in to it. "
+            "Ask IT to mark the address as verified, or a cop administrator to help.",
+            "email not verified",
+        )
     domains = current_app.config.get("LINK_EMAIL_DOMAINS") or current_app.config.get("ALLOWED_EMAIL_DOMAINS") or ()
     if _domain(email) not in domains:
-        where = ("only addresses at " + ", ".join(domains) + " are linked") if domains else \
-            "this site does not link existing accounts to sign-in services"
-        raise AccountRefused(f"A cop account with the address {email} already exists, and {where}. "
-                             "Sign in with your cop password, or ask a cop administrator.", "domain not linkable")
+        where = (
+            ("only addresses at " + ", ".join(domains) + " are linked")
+            if domains
+            else "this site does not link existing accounts to sign-in services"
+        )
+        raise AccountRefused(
+            f"A cop account with the address {email} already exists, and {where}. "
+            "Sign in with your cop password, or ask a cop administrator.",
+            "domain not linkable",
+        )
 
 
 def _refresh_profile(user: User, profile: ExternalProfile, email: str) -> None:
@@ -154,14 +183,16 @@ def sign_in_external(provider: str, subject: str, profile: ExternalProfile) -> U
     :raise SignInRejected: no usable e-mail address.
     :raise AccountRefused: a disabled account, a link that is not allowed, a domain not allowed.
     """
-    identity = db.session.scalar(select(ExternalIdentity).where(
-        ExternalIdentity.provider == provider, ExternalIdentity.subject == subject))
+    identity = db.session.scalar(
+        select(ExternalIdentity).where(ExternalIdentity.provider == provider, ExternalIdentity.subject == subject)
+    )
     email = _usable_email(profile, provider)
     if identity is not None:
         user = identity.user
         if user.is_disabled:
-            raise AccountRefused("Your cop account is disabled. Ask a cop administrator if this is a mistake.",
-                                 "disabled account")
+            raise AccountRefused(
+                "Your cop account is disabled. Ask a cop administrator if this is a mistake.", "disabled account"
+            )
     else:
         existing = find_user_by_email(email)
         if existing is not None:
@@ -171,8 +202,13 @@ def sign_in_external(provider: str, subject: str, profile: ExternalProfile) -> U
             audit.record(user, "account.link", user, detail=f"{provider}: {email}")
         else:
             _check_new_account_allowed(email)
-            user = User(email=email, handle=_unique_handle(email), password_hash="", auth_source=provider,
-                        display_name=profile.display_name or email.split("@")[0])
+            user = User(
+                email=email,
+                handle=_unique_handle(email),
+                password_hash="",
+                auth_source=provider,
+                display_name=profile.display_name or email.split("@")[0],
+            )
             db.session.add(user)
             db.session.flush()
             if profile.expertise:
@@ -204,16 +240,18 @@ def sign_in_with_directory(login: str, password: str) -> User | None:
         if leaver is not None:
             disable_leaver("ldap", leaver.subject, "no longer matches the directory's user filter (at sign-in)")
         return None
-    profile = ExternalProfile.from_claims(entry.attributes, client.field_map, groups=entry.groups,
-                                          email_verified=True, directory_dn=entry.dn)
+    profile = ExternalProfile.from_claims(
+        entry.attributes, client.field_map, groups=entry.groups, email_verified=True, directory_dn=entry.dn
+    )
     return sign_in_external("ldap", entry.subject, profile)
 
 
 def disable_leaver(provider: str, subject: str, detail: str) -> User | None:
     """Disable the account linked to ``subject`` and end all its sessions (audited); None if there is
     no such account or it was already disabled."""
-    identity = db.session.scalar(select(ExternalIdentity).where(
-        ExternalIdentity.provider == provider, ExternalIdentity.subject == subject))
+    identity = db.session.scalar(
+        select(ExternalIdentity).where(ExternalIdentity.provider == provider, ExternalIdentity.subject == subject)
+    )
     if identity is None or identity.user.is_disabled:
         return None
     user = identity.user
@@ -227,8 +265,9 @@ def disable_leaver(provider: str, subject: str, detail: str) -> User | None:
 
 def end_sessions_of(provider: str, subject: str, detail: str) -> User | None:
     """End every session of the account linked to ``subject`` (audited); None when there is none."""
-    identity = db.session.scalar(select(ExternalIdentity).where(
-        ExternalIdentity.provider == provider, ExternalIdentity.subject == subject))
+    identity = db.session.scalar(
+        select(ExternalIdentity).where(ExternalIdentity.provider == provider, ExternalIdentity.subject == subject)
+    )
     if identity is None:
         return None
     end_all_sessions(identity.user)

@@ -1,4 +1,5 @@
 """Sign-in through an OpenID Provider or an LDAP directory (the password form stays in cop.accounts)."""
+
 import logging
 import time
 
@@ -51,9 +52,12 @@ def oidc_start():
     except SignInError as exc:
         return sign_in_failed(exc, "oidc")
     now = time.time()
-    pending = {state: f for state, f in (session.get("oidc_flows") or {}).items()
-               if now - float(f.get("started") or 0) < FLOW_MAX_AGE}
-    pending = dict(sorted(pending.items(), key=lambda item: item[1]["started"])[-(MAX_PENDING_FLOWS - 1):])
+    pending = {
+        state: f
+        for state, f in (session.get("oidc_flows") or {}).items()
+        if now - float(f.get("started") or 0) < FLOW_MAX_AGE
+    }
+    pending = dict(sorted(pending.items(), key=lambda item: item[1]["started"])[-(MAX_PENDING_FLOWS - 1) :])
     pending[flow["state"]] = {**flow, "next": target}
     session["oidc_flows"] = pending
     return redirect(url)
@@ -72,13 +76,17 @@ def oidc_callback():
     session["oidc_flows"] = pending
     try:
         if flow is None:
-            raise SignInRejected("This sign-in attempt is not valid: it was already used, it expired, or it was "
-                                 "started in another browser. Nothing was changed; please start again.",
-                                 "unknown or replayed state")
+            raise SignInRejected(
+                "This sign-in attempt is not valid: it was already used, it expired, or it was "
+                "started in another browser. Nothing was changed; please start again.",
+                "unknown or replayed state",
+            )
         if request.args.get("error"):
             raise AccountRefused(
                 f"{provider_name()} did not sign you in. If your company account was recently closed or "
-                "changed, ask IT.", f"provider error {request.args.get('error')[:100]!r}")
+                "changed, ask IT.",
+                f"provider error {request.args.get('error')[:100]!r}",
+            )
         code = request.args.get("code", "")
         if not code or len(code) > 2048:
             raise SignInRejected(UNVERIFIED, "no code")
@@ -86,7 +94,8 @@ def oidc_callback():
         claims = client.finish(flow, code)
         field_map = parse_field_map(current_app.config.get("OIDC_CLAIM_MAP", ""), DEFAULT_OIDC_CLAIMS)
         profile = provisioning.ExternalProfile.from_claims(
-            claims, field_map, groups=claims.get(current_app.config.get("OIDC_GROUPS_CLAIM") or "groups"))
+            claims, field_map, groups=claims.get(current_app.config.get("OIDC_GROUPS_CLAIM") or "groups")
+        )
         user = provisioning.sign_in_external("oidc", claims["sub"], profile)
     except SignInError as exc:
         return sign_in_failed(exc, "oidc")
@@ -120,10 +129,14 @@ def ldap_login():
     except SignInError as exc:
         return sign_in_failed(exc, "ldap")
     if user is None:
-        message = ("Enter your password." if not request.form.get("password") else
-                   "That user name and password do not match an active account in the directory.")
-        return render_template("accounts/login.html", form=LoginForm(formdata=None), ldap_error=message,
-                               ldap_username=username[:256]), 400
+        message = (
+            "Enter your password."
+            if not request.form.get("password")
+            else "That user name and password do not match an active account in the directory."
+        )
+        return render_template(
+            "accounts/login.html", form=LoginForm(formdata=None), ldap_error=message, ldap_username=username[:256]
+        ), 400
     _start_session(user)
     session["signed_in_with"] = "ldap"
     return redirect(target)

@@ -6,6 +6,7 @@ is bounded (pages, characters, the size of the document's XML) so a large
 or hostile upload cannot tie up the request, and any failure means "no
 text": the file itself is stored all the same.
 """
+
 import logging
 import zipfile
 

@@ -9,6 +9,7 @@ cannot always see which one it is. Anything that decodes as UTF-8 with no
 NUL byte is text — Markdown, CSV, but also HTML and SVG, which is why text
 is only ever served as ``text/plain``.
 """
+
 import codecs
 import zipfile
 from dataclasses import dataclass
@@ -65,8 +66,9 @@ _OOXML_PARTS = (("word/document.xml", DOCX), ("xl/workbook.xml", XLSX), ("ppt/pr
 _SNIFF_BYTES = 8192
 _TEXT_CHUNK = 256 * 1024
 
-REFUSED_MESSAGE = ("This kind of file cannot be shared here. Upload a PDF, an office document, an image, "
-                   "a text file or an archive.")
+REFUSED_MESSAGE = (
+    "This kind of file cannot be shared here. Upload a PDF, an office document, an image, a text file or an archive."
+)
 
 
 @dataclass(frozen=True)

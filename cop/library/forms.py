@@ -2,16 +2,18 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length
 
+from cop.forms import OnceForm, WritingForm
 from cop.library.services import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from cop.library.urls import URL_MAX
 from cop.markup import MAX_MARKDOWN_CHARS
-from cop.forms import OnceForm, WritingForm
 
 DESCRIPTION_HINT = "Markdown: what it is, when to use it, who it helped."
 BODY_HINT = "Markdown: headings with #, **bold**, *italic*, lists, tables, `code` and links."
 URL_HINT = "A web address starting with http:// or https://"
-FILE_HINT = ("PDF, office documents, images, text (Markdown, CSV...) or archives, up to {mb} MB. "
-             "The file's content decides its type, not its name.")
+FILE_HINT = (
+    "PDF, office documents, images, text (Markdown, CSV...) or archives, up to {mb} MB. "
+    "The file's content decides its type, not its name."
+)
 NOTE_HINT = "Optional: what changed, for those who used the previous version."
 
 
@@ -26,8 +28,13 @@ class LinkForm(_ResourceFields):
 
 
 class DocumentForm(_ResourceFields):
-    body = TextAreaField("Text", validators=[DataRequired("Write something first: the document cannot be empty."),
-                                             Length(max=MAX_MARKDOWN_CHARS)])
+    body = TextAreaField(
+        "Text",
+        validators=[
+            DataRequired("Write something first: the document cannot be empty."),
+            Length(max=MAX_MARKDOWN_CHARS),
+        ],
+    )
     change_note = StringField("Change note", validators=[Length(max=NOTE_MAX)])
 
 
@@ -49,8 +56,13 @@ class NewFileVersionForm(OnceForm):
 
 class WriteForm(WritingForm):
     base_version = HiddenField()
-    body = TextAreaField("Text", validators=[DataRequired("Write something first: the document cannot be empty."),
-                                             Length(max=MAX_MARKDOWN_CHARS)])
+    body = TextAreaField(
+        "Text",
+        validators=[
+            DataRequired("Write something first: the document cannot be empty."),
+            Length(max=MAX_MARKDOWN_CHARS),
+        ],
+    )
     change_note = StringField("Change note", validators=[Length(max=NOTE_MAX)])
 
 

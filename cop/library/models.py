@@ -70,8 +70,11 @@ class Resource(Model):
     author: Mapped["User | None"] = relationship(lazy="joined")
     tags: Mapped[list["Tag"]] = relationship(secondary=resource_tags, lazy="selectin", order_by="Tag.name")
     versions: Mapped[list["ResourceVersion"]] = relationship(
-        back_populates="resource", order_by="ResourceVersion.number.desc()", cascade="all, delete-orphan",
-        passive_deletes=True)
+        back_populates="resource",
+        order_by="ResourceVersion.number.desc()",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @property
     def kind_label(self) -> str:

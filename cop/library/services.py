@@ -6,6 +6,7 @@ coordinator's action) and commits. Broken rules raise ``DomainError``,
 missing rights ``NotAllowed``; a file over the size limit raises
 ``storage.UploadTooLarge`` with nothing left on disk.
 """
+
 import re
 import unicodedata
 
@@ -40,12 +41,14 @@ _UNSAFE_IN_FILENAME = set('<>:"|?*')
 
 # --- rules -------------------------------------------------------------------------
 
+
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise NotAllowed(message)
 
 
 # --- input -------------------------------------------------------------------------
+
 
 def safe_filename(raw: str | None) -> str:
     """A file name fit for metadata and a Content-Disposition header, from whatever the uploader sent.
@@ -65,7 +68,7 @@ def safe_filename(raw: str | None) -> str:
     if len(name) > FILENAME_MAX:
         stem, dot, extension = name.rpartition(".")
         if dot and 0 < len(extension) <= 10:
-            name = stem[:FILENAME_MAX - len(extension) - 1].rstrip(". ") + "." + extension
+            name = stem[: FILENAME_MAX - len(extension) - 1].rstrip(". ") + "." + extension
         else:
             name = name[:FILENAME_MAX].rstrip(". ")
     return name or "download"
@@ -88,17 +91,29 @@ def _clean_note(note: str) -> str:
 
 
 def _new_resource(author, community, kind, title, description, tags, **fields) -> Resource:
-    _require(permissions.can_add_resource(author, community), "Only members of this community can add to its library. Join it first.")
+    _require(
+        permissions.can_add_resource(author, community),
+        "Only members of this community can add to its library. Join it first.",
+    )
     title = clean_title(title, "resource", TITLE_MAX)
     now = utcnow()
-    resource = Resource(community_id=community.id, kind=kind, title=title, description_md=description or "",
-                        description_html=_render(description, "description", DESCRIPTION_MAX), author_id=author.id,
-                        created_at=now, updated_at=now, **fields)
+    resource = Resource(
+        community_id=community.id,
+        kind=kind,
+        title=title,
+        description_md=description or "",
+        description_html=_render(description, "description", DESCRIPTION_MAX),
+        author_id=author.id,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
     resource.tags = get_or_create_tags(parse_tags(tags))
     return resource
 
 
 # --- adding ------------------------------------------------------------------------------
+
 
 def add_link(author, community, *, title, url, description="", tags="") -> Resource:
     """Share a web link.
@@ -141,10 +156,14 @@ def add_file(author, community, *, stream, filename, title="", description="", t
         description or note.
     :raise storage.UploadTooLarge: over ``MAX_UPLOAD_MB``; nothing is kept.
     """
-    _require(permissions.can_add_resource(author, community), "Only members of this community can add to its library. Join it first.")
+    _require(
+        permissions.can_add_resource(author, community),
+        "Only members of this community can add to its library. Join it first.",
+    )
     name = safe_filename(filename)
-    resource = _new_resource(author, community, "file", (title or "").strip() or name, description, tags,
-                             latest_version=1)
+    resource = _new_resource(
+        author, community, "file", (title or "").strip() or name, description, tags, latest_version=1
+    )
     version = _file_version(author, stream, name, change_note or "First version", 1)
     return _save_new(author, resource, version)
 
@@ -166,20 +185,36 @@ def _file_version(author, stream, name: str, change_note: str, number: int) -> R
         detected = filetypes.detect(blob.temp_path)
         text = extract.extract_text(blob.temp_path, detected.mime)
         blob.keep()
-    return ResourceVersion(number=number, author_id=author.id, change_note=note, sha256=blob.sha256,
-                           size=blob.size, original_filename=name, mime_type=detected.mime,
-                           has_text=text is not None, text_content=text, created_at=utcnow())
+    return ResourceVersion(
+        number=number,
+        author_id=author.id,
+        change_note=note,
+        sha256=blob.sha256,
+        size=blob.size,
+        original_filename=name,
+        mime_type=detected.mime,
+        has_text=text is not None,
+        text_content=text,
+        created_at=utcnow(),
+    )
 
 
 def _document_version(author, body: str, change_note: str, number: int) -> ResourceVersion:
     if not (body or "").strip():
         raise DomainError("Write something first: the document cannot be empty.", field="body")
     html = _render(body, "body")
-    return ResourceVersion(number=number, author_id=author.id, change_note=_clean_note(change_note),
-                           body_md=body.replace("\r\n", "\n"), body_html=html, created_at=utcnow())
+    return ResourceVersion(
+        number=number,
+        author_id=author.id,
+        change_note=_clean_note(change_note),
+        body_md=body.replace("\r\n", "\n"),
+        body_html=html,
+        created_at=utcnow(),
+    )
 
 
 # --- versions ------------------------------------------------------------------------------
+
 
 def upload_version(author, resource, *, stream, filename, change_note="") -> ResourceVersion:
     """Upload a new version of a file resource; older versions stay downloadable.
@@ -188,8 +223,10 @@ def upload_version(author, resource, *, stream, filename, change_note="") -> Res
     :raise DomainError: a refused or empty file, or a long note.
     :raise storage.UploadTooLarge: over ``MAX_UPLOAD_MB``; nothing is kept.
     """
-    _require(resource.kind == "file" and permissions.can_add_version(author, resource),
-             "Only the author and the coordinators can upload a new version.")
+    _require(
+        resource.kind == "file" and permissions.can_add_version(author, resource),
+        "Only the author and the coordinators can upload a new version.",
+    )
     version = _file_version(author, stream, safe_filename(filename), change_note, resource.latest_version + 1)
     return _append_version(author, resource, version)
 
@@ -203,15 +240,19 @@ def save_document(author, resource, *, body, change_note="", base_version: int |
     :raise NotAllowed: not an active member, or not a document.
     :raise DomainError: a newer version exists, the text is unchanged, empty or unrenderable.
     """
-    _require(resource.kind == "document" and permissions.can_add_version(author, resource),
-             "Only members of this community can edit its documents.")
+    _require(
+        resource.kind == "document" and permissions.can_add_version(author, resource),
+        "Only members of this community can edit its documents.",
+    )
     if base_version is not None and base_version != resource.latest_version:
-        raise DomainError(f"Someone saved version {resource.latest_version} while you were editing. Your text is "
-                          "still below: compare it with the latest version, then save again.", field="body")
+        raise DomainError(
+            f"Someone saved version {resource.latest_version} while you were editing. Your text is "
+            "still below: compare it with the latest version, then save again.",
+            field="body",
+        )
     current = get_version(resource, resource.latest_version)
     if current is not None and current.body_md == (body or "").replace("\r\n", "\n"):
-        raise DomainError("This is the same text as the current version: change something before saving.",
-                          field="body")
+        raise DomainError("This is the same text as the current version: change something before saving.", field="body")
     version = _document_version(author, body, change_note, resource.latest_version + 1)
     return _append_version(author, resource, version)
 
@@ -228,6 +269,7 @@ def _append_version(author, resource, version) -> ResourceVersion:
 
 # --- editing and curation -------------------------------------------------------------------
 
+
 def update_resource(editor, resource, *, title, description="", tags="", url=None) -> None:
     """Change a resource's title, description, tags (and a link's URL).
 
@@ -235,7 +277,9 @@ def update_resource(editor, resource, *, title, description="", tags="", url=Non
     :raise NotAllowed: neither the author nor a coordinator.
     :raise DomainError: bad title, description or URL.
     """
-    _require(permissions.can_edit_resource(editor, resource), "Only the author and the coordinators can edit this resource.")
+    _require(
+        permissions.can_edit_resource(editor, resource), "Only the author and the coordinators can edit this resource."
+    )
     title = clean_title(title, "resource", TITLE_MAX)
     html = _render(description, "description", DESCRIPTION_MAX)
     if resource.kind == "link":
@@ -253,10 +297,17 @@ def set_featured(actor, resource, featured: bool) -> None:
 
     :raise NotAllowed: not a coordinator.
     """
-    _require(permissions.can_curate_resource(actor, resource), "Only the community's coordinators can feature resources.")
+    _require(
+        permissions.can_curate_resource(actor, resource), "Only the community's coordinators can feature resources."
+    )
     resource.is_featured = bool(featured)
-    audit.record(actor, "resource.feature" if featured else "resource.unfeature", resource, resource.community,
-                 detail=resource.title)
+    audit.record(
+        actor,
+        "resource.feature" if featured else "resource.unfeature",
+        resource,
+        resource.community,
+        detail=resource.title,
+    )
     db.session.commit()
 
 
@@ -265,7 +316,9 @@ def delete_resource(actor, resource) -> None:
 
     :raise NotAllowed: not a coordinator.
     """
-    _require(permissions.can_curate_resource(actor, resource), "Only the community's coordinators can delete resources.")
+    _require(
+        permissions.can_curate_resource(actor, resource), "Only the community's coordinators can delete resources."
+    )
     resource.is_deleted = True
     resource.is_featured = False
     audit.record(actor, "resource.delete", resource, resource.community, detail=resource.title)
@@ -274,12 +327,17 @@ def delete_resource(actor, resource) -> None:
 
 def record_use(resource) -> None:
     """Count one download or followed link (a single atomic UPDATE, so concurrent uses all count)."""
-    db.session.execute(update(Resource).where(Resource.id == resource.id)
-                       .values(use_count=Resource.use_count + 1).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Resource)
+        .where(Resource.id == resource.id)
+        .values(use_count=Resource.use_count + 1)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
 # --- links from discussions ---------------------------------------------------------------------
+
 
 def record_post_links(post) -> None:
     """Remember which resources ``post`` links to (``/r/<id>`` URLs in its text).
@@ -299,17 +357,23 @@ def record_post_links(post) -> None:
 def linking_threads(resource, viewer, limit: int = 50) -> list[Thread]:
     """Threads with a visible post linking to ``resource``, in communities ``viewer`` may read."""
     visible = permissions.visible_communities(viewer).with_only_columns(Community.id)
-    linking_posts = (select(Post.thread_id)
-                     .join(post_resource_links, post_resource_links.c.post_id == Post.id)
-                     .where(post_resource_links.c.resource_id == resource.id, Post.is_deleted.is_(False),
-                            Post.is_hidden.is_(False)))
-    return list(db.session.scalars(
-        select(Thread).where(Thread.id.in_(linking_posts), Thread.is_deleted.is_(False),
-                             Thread.community_id.in_(visible))
-        .order_by(Thread.last_activity_at.desc()).limit(limit)))
+    linking_posts = (
+        select(Post.thread_id)
+        .join(post_resource_links, post_resource_links.c.post_id == Post.id)
+        .where(post_resource_links.c.resource_id == resource.id, Post.is_deleted.is_(False), Post.is_hidden.is_(False))
+    )
+    return list(
+        db.session.scalars(
+            select(Thread)
+            .where(Thread.id.in_(linking_posts), Thread.is_deleted.is_(False), Thread.community_id.in_(visible))
+            .order_by(Thread.last_activity_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 # --- reading --------------------------------------------------------------------------------------
+
 
 def get_resource_or_none(resource_id: int) -> Resource | None:
     """The resource, unless missing or deleted (the caller still checks who may see it)."""
@@ -322,14 +386,20 @@ def get_version(resource, number) -> ResourceVersion | None:
         number = int(number)
     except (TypeError, ValueError):
         return None
-    return db.session.scalar(select(ResourceVersion).where(ResourceVersion.resource_id == resource.id,
-                                                           ResourceVersion.number == number))
+    return db.session.scalar(
+        select(ResourceVersion).where(ResourceVersion.resource_id == resource.id, ResourceVersion.number == number)
+    )
 
 
 def versions(resource) -> list[ResourceVersion]:
     """Every version, newest first (without the extracted text)."""
-    return list(db.session.scalars(select(ResourceVersion).where(ResourceVersion.resource_id == resource.id)
-                                   .order_by(ResourceVersion.number.desc())))
+    return list(
+        db.session.scalars(
+            select(ResourceVersion)
+            .where(ResourceVersion.resource_id == resource.id)
+            .order_by(ResourceVersion.number.desc())
+        )
+    )
 
 
 def library_page(community, *, kind="", tag="", sort="recent", page=1, per_page=RESOURCES_PER_PAGE):
@@ -354,18 +424,28 @@ _COMPACT = (lazyload(Resource.tags), lazyload(Resource.author))
 
 
 def featured(community, limit: int = 5) -> list[Resource]:
-    return list(db.session.scalars(
-        select(Resource).where(Resource.community_id == community.id, Resource.is_deleted.is_(False),
-                               Resource.is_featured.is_(True)).options(*_COMPACT)
-        .order_by(Resource.updated_at.desc(), Resource.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Resource)
+            .where(
+                Resource.community_id == community.id, Resource.is_deleted.is_(False), Resource.is_featured.is_(True)
+            )
+            .options(*_COMPACT)
+            .order_by(Resource.updated_at.desc(), Resource.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def newest(community, limit: int = 5, exclude_featured: bool = True) -> list[Resource]:
     stmt = select(Resource).where(Resource.community_id == community.id, Resource.is_deleted.is_(False))
     if exclude_featured:
         stmt = stmt.where(Resource.is_featured.is_(False))
-    return list(db.session.scalars(stmt.options(*_COMPACT)
-                                   .order_by(Resource.created_at.desc(), Resource.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            stmt.options(*_COMPACT).order_by(Resource.created_at.desc(), Resource.id.desc()).limit(limit)
+        )
+    )
 
 
 def document_diff(resource, a, b) -> tuple[ResourceVersion, ResourceVersion, list[str]] | None:

@@ -8,6 +8,7 @@ rename is atomic) while it is hashed and counted; past the size limit the
 temporary file is deleted and ``UploadTooLarge`` raised, leaving nothing
 behind.
 """
+
 import contextlib
 import hashlib
 import os

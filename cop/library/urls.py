@@ -5,6 +5,7 @@ is entered (``clean_link_url``) and again whenever it is shown
 (``is_safe_link``), so a row written by anything else still cannot put a
 ``javascript:`` address on a page.
 """
+
 import re
 from urllib.parse import urlsplit
 
@@ -28,8 +29,14 @@ def is_safe_link(url: str | None) -> bool:
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
         return False
-    return (parts.scheme.lower() in SCHEMES and bool(parts.hostname) and port_ok
-            and parts.username is None and parts.password is None and "\\" not in parts.netloc)
+    return (
+        parts.scheme.lower() in SCHEMES
+        and bool(parts.hostname)
+        and port_ok
+        and parts.username is None
+        and parts.password is None
+        and "\\" not in parts.netloc
+    )
 
 
 def clean_link_url(raw: str) -> str:
@@ -45,8 +52,11 @@ def clean_link_url(raw: str) -> str:
     if len(url) > URL_MAX:
         raise DomainError(f"Keep the address under {URL_MAX} characters.", field="url")
     if not is_safe_link(url):
-        raise DomainError("Only web addresses starting with http:// or https:// (with a host name and no "
-                          "password in them) can be shared.", field="url")
+        raise DomainError(
+            "Only web addresses starting with http:// or https:// (with a host name and no "
+            "password in them) can be shared.",
+            field="url",
+        )
     return url
 
 

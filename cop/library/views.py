@@ -4,16 +4,25 @@ import os
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from cop.timefmt import time_key
 from cop import caching, idempotency, permissions
 from cop.forms import form_status, page_arg, showing_errors
 from cop.library import services, storage
 from cop.library.filetypes import label_for
-from cop.library.forms import (BODY_HINT, DESCRIPTION_HINT, FILE_HINT, NEW_FORMS, NOTE_HINT, URL_HINT, EditForm,
-                               NewFileVersionForm, WriteForm)
+from cop.library.forms import (
+    BODY_HINT,
+    DESCRIPTION_HINT,
+    FILE_HINT,
+    NEW_FORMS,
+    NOTE_HINT,
+    URL_HINT,
+    EditForm,
+    NewFileVersionForm,
+    WriteForm,
+)
 from cop.library.models import KIND_LABELS, KINDS, Resource
 from cop.search import services as search_services
 from cop.textdiff import side_by_side
+from cop.timefmt import time_key
 from cop.viewer import readable_community
 
 bp = Blueprint("library", __name__)
@@ -33,8 +42,19 @@ def resource_row_fragment(r, caller):
     Which resources are listed is decided before (the list's query, the viewer's communities).
     """
     author = r.author
-    key = (request.script_root, r.id, r.title, r.kind, r.is_featured, author.display_name if author else None,
-           r.latest_version, r.use_count, r.updated_at, time_key(r.updated_at), tuple(tag.name for tag in r.tags))
+    key = (
+        request.script_root,
+        r.id,
+        r.title,
+        r.kind,
+        r.is_featured,
+        author.display_name if author else None,
+        r.latest_version,
+        r.use_count,
+        r.updated_at,
+        time_key(r.updated_at),
+        tuple(tag.name for tag in r.tags),
+    )
     return caching.fragments("resource-rows", RESOURCE_ROW_FRAGMENTS)(key, caller)
 
 
@@ -51,8 +71,13 @@ def _version(resource, number):
 
 
 def _hints():
-    return dict(description_hint=DESCRIPTION_HINT, body_hint=BODY_HINT, url_hint=URL_HINT, note_hint=NOTE_HINT,
-                file_hint=FILE_HINT.format(mb=current_app.config["MAX_UPLOAD_MB"]))
+    return dict(
+        description_hint=DESCRIPTION_HINT,
+        body_hint=BODY_HINT,
+        url_hint=URL_HINT,
+        note_hint=NOTE_HINT,
+        file_hint=FILE_HINT.format(mb=current_app.config["MAX_UPLOAD_MB"]),
+    )
 
 
 @bp.route("/c/<slug>/library")
@@ -63,9 +88,17 @@ def index(slug):
     sort = request.args.get("sort", "recent")
     sort = sort if sort in services.SORTS else "recent"
     pagination = services.library_page(community, kind=kind, tag=tag, sort=sort, page=page_arg(request))
-    return render_template("library/list.html", community=community, pagination=pagination, kind=kind, tag=tag,
-                           sort=sort, kinds=KINDS, kind_labels=KIND_LABELS,
-                           can_add=permissions.can_add_resource(current_user, community))
+    return render_template(
+        "library/list.html",
+        community=community,
+        pagination=pagination,
+        kind=kind,
+        tag=tag,
+        sort=sort,
+        kinds=KINDS,
+        kind_labels=KIND_LABELS,
+        can_add=permissions.can_add_resource(current_user, community),
+    )
 
 
 @bp.route("/c/<slug>/library/new/<any(file, link, document):kind>", methods=["GET", "POST"])
@@ -82,19 +115,32 @@ def new_resource(slug, kind):
                 return again
             if kind == "file":
                 upload = form.file.data
-                resource = services.add_file(current_user, community, stream=upload.stream, filename=upload.filename,
-                                             change_note=form.change_note.data, **fields)
+                resource = services.add_file(
+                    current_user,
+                    community,
+                    stream=upload.stream,
+                    filename=upload.filename,
+                    change_note=form.change_note.data,
+                    **fields,
+                )
             elif kind == "link":
                 resource = services.add_link(current_user, community, url=form.url.data, **fields)
             else:
-                resource = services.add_document(current_user, community, body=form.body.data,
-                                                 change_note=form.change_note.data, **fields)
+                resource = services.add_document(
+                    current_user, community, body=form.body.data, change_note=form.change_note.data, **fields
+                )
             search_services.close_gap(community, request.form.get("gap", ""))
             flash(f"“{resource.title}” added to the library.", "success")
             return idempotency.created(form, url_for(".resource", resource_id=resource.id))
-    return render_template("library/new.html", community=community, form=form, kind=kind,
-                           kind_label=KIND_LABELS[kind], gap=request.values.get("gap", "")[:200],
-                           **_hints()), form_status(form)
+    return render_template(
+        "library/new.html",
+        community=community,
+        form=form,
+        kind=kind,
+        kind_label=KIND_LABELS[kind],
+        gap=request.values.get("gap", "")[:200],
+        **_hints(),
+    ), form_status(form)
 
 
 @bp.route("/r/<int:resource_id>")
@@ -102,19 +148,26 @@ def resource(resource_id):
     resource = _resource(resource_id)
     current = services.get_version(resource, resource.latest_version) if resource.latest_version else None
     return render_template(
-        "library/resource.html", resource=resource, community=resource.community, current=current,
-        versions=services.versions(resource), threads=services.linking_threads(resource, current_user),
+        "library/resource.html",
+        resource=resource,
+        community=resource.community,
+        current=current,
+        versions=services.versions(resource),
+        threads=services.linking_threads(resource, current_user),
         can_edit=permissions.can_edit_resource(current_user, resource),
         can_add_version=permissions.can_add_version(current_user, resource),
-        can_curate=permissions.can_curate_resource(current_user, resource), label_for=label_for)
+        can_curate=permissions.can_curate_resource(current_user, resource),
+        label_for=label_for,
+    )
 
 
 @bp.route("/r/<int:resource_id>/v/<int:number>")
 def version(resource_id, number):
     resource = _resource(resource_id)
     version = _version(resource, number)
-    return render_template("library/version.html", resource=resource, community=resource.community,
-                           version=version, label_for=label_for)
+    return render_template(
+        "library/version.html", resource=resource, community=resource.community, version=version, label_for=label_for
+    )
 
 
 @bp.route("/r/<int:resource_id>/download")
@@ -149,9 +202,15 @@ def _send_version(resource, version):
         if not os.path.isfile(path):
             current_app.logger.error("blob %s of resource %s is missing", version.sha256, resource.id)
             abort(404)
-        payload = send_file(path, mimetype=version.served_mime, as_attachment=True,
-                            download_name=services.safe_filename(version.original_filename), conditional=False,
-                            etag=False, max_age=0)
+        payload = send_file(
+            path,
+            mimetype=version.served_mime,
+            as_attachment=True,
+            download_name=services.safe_filename(version.original_filename),
+            conditional=False,
+            etag=False,
+            max_age=0,
+        )
     if request.method == "GET":  # a HEAD (a link checker, a preview) is not a use
         services.record_use(resource)
     payload.headers["Content-Type"] = version.served_mime  # as is: Werkzeug would add a second charset
@@ -163,8 +222,15 @@ def _send_version(resource, version):
 
 
 def _bytes_response(data: bytes, name: str, mimetype: str):
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name,
-                     conditional=False, etag=False, max_age=0)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=name,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
 
 
 @bp.route("/r/<int:resource_id>/go")
@@ -193,11 +259,18 @@ def diff(resource_id):
     older, newer, lines = result
     if request.args.get("format") == "unified":  # the unified diff, as a download
         text = "".join(line + "\n" for line in [f"--- version {older.number}", f"+++ version {newer.number}", *lines])
-        return _bytes_response(text.encode(), f"document-{resource.id}-v{older.number}-v{newer.number}.diff",
-                               "text/plain")
-    return render_template("library/diff.html", resource=resource, community=resource.community, older=older,
-                           newer=newer, rows=side_by_side(older.body_md, newer.body_md),
-                           versions=services.versions(resource))
+        return _bytes_response(
+            text.encode(), f"document-{resource.id}-v{older.number}-v{newer.number}.diff", "text/plain"
+        )
+    return render_template(
+        "library/diff.html",
+        resource=resource,
+        community=resource.community,
+        older=older,
+        newer=newer,
+        rows=side_by_side(older.body_md, newer.body_md),
+        versions=services.versions(resource),
+    )
 
 
 @bp.route("/r/<int:resource_id>/edit", methods=["GET", "POST"])
@@ -206,16 +279,29 @@ def edit(resource_id):
     permissions.require(permissions.can_edit_resource(current_user, resource))
     form = EditForm()
     if request.method == "GET":
-        form.process(data=dict(title=resource.title, description=resource.description_md, url=resource.url or "",
-                               tags=", ".join(t.name for t in resource.tags)))
+        form.process(
+            data=dict(
+                title=resource.title,
+                description=resource.description_md,
+                url=resource.url or "",
+                tags=", ".join(t.name for t in resource.tags),
+            )
+        )
     if form.validate_on_submit():
         with showing_errors(form):
-            services.update_resource(current_user, resource, title=form.title.data,
-                                     description=form.description.data, tags=form.tags.data, url=form.url.data)
+            services.update_resource(
+                current_user,
+                resource,
+                title=form.title.data,
+                description=form.description.data,
+                tags=form.tags.data,
+                url=form.url.data,
+            )
             flash("Resource saved.", "success")
             return redirect(url_for(".resource", resource_id=resource.id))
-    return render_template("library/edit.html", resource=resource, community=resource.community, form=form,
-                           **_hints()), form_status(form)
+    return render_template(
+        "library/edit.html", resource=resource, community=resource.community, form=form, **_hints()
+    ), form_status(form)
 
 
 @bp.route("/r/<int:resource_id>/new-version", methods=["GET", "POST"])
@@ -237,12 +323,18 @@ def _upload_version(resource):
         with showing_errors(form):  # the claim is a write too: a busy database is shown on the form
             if (again := idempotency.replay(form, url_for(".resource", resource_id=resource.id))) is not None:
                 return again
-            version = services.upload_version(current_user, resource, stream=upload.stream,
-                                              filename=upload.filename, change_note=form.change_note.data)
+            version = services.upload_version(
+                current_user,
+                resource,
+                stream=upload.stream,
+                filename=upload.filename,
+                change_note=form.change_note.data,
+            )
             flash(f"Version {version.number} uploaded.", "success")
             return idempotency.created(form, url_for(".resource", resource_id=resource.id))
-    return render_template("library/new_version.html", resource=resource, community=resource.community, form=form,
-                           **_hints()), form_status(form)
+    return render_template(
+        "library/new_version.html", resource=resource, community=resource.community, form=form, **_hints()
+    ), form_status(form)
 
 
 def _write_version(resource):
@@ -255,16 +347,21 @@ def _write_version(resource):
     if form.validate_on_submit():
         base = form.base_version.data
         with showing_errors(form):
-            version = services.save_document(current_user, resource, body=form.body.data,
-                                             change_note=form.change_note.data,
-                                             base_version=int(base) if str(base).isdigit() else None)
+            version = services.save_document(
+                current_user,
+                resource,
+                body=form.body.data,
+                change_note=form.change_note.data,
+                base_version=int(base) if str(base).isdigit() else None,
+            )
             flash(f"Version {version.number} saved.", "success")
             return redirect(url_for(".resource", resource_id=resource.id))
         if str(base) != str(resource.latest_version):  # not saved (the error is on the form)
             status = 409  # someone saved meanwhile; the next save is based on what is now the latest
         form.base_version.data = str(resource.latest_version)
-    return render_template("library/new_version.html", resource=resource, community=resource.community, form=form,
-                           **_hints()), (status if status != 200 else form_status(form))
+    return render_template(
+        "library/new_version.html", resource=resource, community=resource.community, form=form, **_hints()
+    ), (status if status != 200 else form_status(form))
 
 
 @bp.route("/r/<int:resource_id>/feature", methods=["POST"])

@@ -1,4 +1,5 @@
 """``flask cop send-mail`` and ``flask cop send-digests daily|weekly`` (run them from cron)."""
+
 import click
 from flask.cli import with_appcontext
 
@@ -35,8 +36,11 @@ def send_digests_command(cadence):
         summaries = digests.send_sponsor_summaries() if cadence == "weekly" else None
     except MailError as exc:
         raise click.ClickException(f"{exc}. What was sent stays sent; run this again to finish.") from None
-    click.echo(f"Sent {result.sent} {cadence} digests ({result.empty} with nothing left to show"
-               + (f", {result.refused} addresses refused" if result.refused else "") + ").")
+    click.echo(
+        f"Sent {result.sent} {cadence} digests ({result.empty} with nothing left to show"
+        + (f", {result.refused} addresses refused" if result.refused else "")
+        + ")."
+    )
     if pending.sent:
         click.echo(f"Also sent {pending.sent} immediate e-mails held back earlier.")
     if summaries is not None:

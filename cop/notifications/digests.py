@@ -17,6 +17,7 @@ Message-ID. When the mail server fails, a run stops (``MailError``) and
 leaves everything unsent for the next run; an address refused for good is
 recorded and skipped.
 """
+
 import dataclasses
 import logging
 from collections import OrderedDict
@@ -31,8 +32,7 @@ from cop.communities.models import community_sponsors
 from cop.database import rowcount
 from cop.extensions import db, utcnow
 from cop.notifications import services
-from cop.notifications.mail import (Mailer, MailError, RecipientRefused, absolute_url, build_message,
-                                    unsubscribe_url)
+from cop.notifications.mail import Mailer, MailError, RecipientRefused, absolute_url, build_message, unsubscribe_url
 from cop.notifications.models import DIGEST_CADENCES, KIND_LABELS, KINDS, SPONSOR_SUMMARY, Digest, Notification
 from cop.oversight import periods, portfolio
 
@@ -45,45 +45,63 @@ SUBJECT_MAX = 150
 @dataclasses.dataclass
 class RunResult:
     sent: int = 0
-    empty: int = 0       # digests with nothing left visible to send (recorded, no mail)
-    refused: int = 0     # addresses the server refused for good
+    empty: int = 0  # digests with nothing left visible to send (recorded, no mail)
+    refused: int = 0  # addresses the server refused for good
 
 
 def _shorten(text: str, limit: int = SUBJECT_MAX) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _item(notification) -> dict:
     endpoint, values = services.target_of(notification)
-    return {"sentence": services.describe(notification), "kind": notification.kind,
-            "link": absolute_url(endpoint, **values), "excerpt": services.excerpt_of(notification),
-            "community": notification.community.name, "created_at": notification.created_at}
+    return {
+        "sentence": services.describe(notification),
+        "kind": notification.kind,
+        "link": absolute_url(endpoint, **values),
+        "excerpt": services.excerpt_of(notification),
+        "community": notification.community.name,
+        "created_at": notification.created_at,
+    }
 
 
 # --- immediate ------------------------------------------------------------------------------
+
 
 def notification_message(notification):
     """The e-mail for one notification: text and HTML, links, unsubscribe for its kind only."""
     user = notification.user
     item = _item(notification)
-    context = {"user": user, "item": item, "kind_label": KIND_LABELS[notification.kind],
-               "unsubscribe": unsubscribe_url(user.id, notification.kind),
-               "settings": absolute_url("notifications.settings"),
-               "all_notifications": absolute_url("notifications.index")}
+    context = {
+        "user": user,
+        "item": item,
+        "kind_label": KIND_LABELS[notification.kind],
+        "unsubscribe": unsubscribe_url(user.id, notification.kind),
+        "settings": absolute_url("notifications.settings"),
+        "all_notifications": absolute_url("notifications.index"),
+    }
     return build_message(
-        user, subject=_shorten(item["sentence"]),
+        user,
+        subject=_shorten(item["sentence"]),
         text=render_template("notifications/mail/notification.txt", **context),
         html=render_template("notifications/mail/notification.html", **context),
-        message_key=f"notification-{notification.id}", unsubscribe=context["unsubscribe"])
+        message_key=f"notification-{notification.id}",
+        unsubscribe=context["unsubscribe"],
+    )
 
 
 def _claim_notification(notification_id: int, now) -> bool:
-    result = db.session.execute(update(Notification).where(
-        Notification.id == notification_id, Notification.delivery == "immediately",
-        Notification.emailed_at.is_(None),
-        or_(Notification.mail_claimed_at.is_(None), Notification.mail_claimed_at < now - CLAIM_TIMEOUT),
-    ).values(mail_claimed_at=now))
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.delivery == "immediately",
+            Notification.emailed_at.is_(None),
+            or_(Notification.mail_claimed_at.is_(None), Notification.mail_claimed_at < now - CLAIM_TIMEOUT),
+        )
+        .values(mail_claimed_at=now)
+    )
     db.session.commit()
     return rowcount(result) == 1
 
@@ -92,8 +110,10 @@ def _still_readable(notification) -> bool:
     user = notification.user
     if user.is_disabled:
         return False
-    return db.session.scalar(
-        select(Notification.id).where(services._readable(user), Notification.id == notification.id)) is not None
+    return (
+        db.session.scalar(select(Notification.id).where(services._readable(user), Notification.id == notification.id))
+        is not None
+    )
 
 
 def _send_notifications(ids, mailer: Mailer, result: RunResult) -> None:
@@ -149,9 +169,18 @@ def send_pending(batch: int = 500) -> RunResult:
     last_id = 0
     with Mailer() as mailer:
         while True:
-            ids = list(db.session.scalars(
-                select(Notification.id).where(Notification.delivery == "immediately", Notification.emailed_at.is_(None),
-                                              Notification.id > last_id).order_by(Notification.id).limit(batch)))
+            ids = list(
+                db.session.scalars(
+                    select(Notification.id)
+                    .where(
+                        Notification.delivery == "immediately",
+                        Notification.emailed_at.is_(None),
+                        Notification.id > last_id,
+                    )
+                    .order_by(Notification.id)
+                    .limit(batch)
+                )
+            )
             if not ids:
                 return result
             _send_notifications(ids, mailer, result)
@@ -159,6 +188,7 @@ def send_pending(batch: int = 500) -> RunResult:
 
 
 # --- digests ----------------------------------------------------------------------------------
+
 
 def period_key(cadence: str, now) -> str:
     """The period a digest run at ``now`` covers: the day ("2025-06-02") or ISO week ("2025-W23")."""
@@ -171,12 +201,19 @@ def period_key(cadence: str, now) -> str:
 def _digest_record(user_id: int, cadence: str, period: str, now) -> Digest | None:
     """The unsent digest to send for this user (one left by a crash first), a new one, or None
     when this period's digest has already gone out."""
-    record = db.session.scalar(select(Digest).where(Digest.user_id == user_id, Digest.cadence == cadence,
-                                                    Digest.sent_at.is_(None)).order_by(Digest.id))
+    record = db.session.scalar(
+        select(Digest)
+        .where(Digest.user_id == user_id, Digest.cadence == cadence, Digest.sent_at.is_(None))
+        .order_by(Digest.id)
+    )
     if record is not None:
         return record
-    if db.session.scalar(select(Digest.id).where(Digest.user_id == user_id, Digest.cadence == cadence,
-                                                 Digest.period == period)) is not None:
+    if (
+        db.session.scalar(
+            select(Digest.id).where(Digest.user_id == user_id, Digest.cadence == cadence, Digest.period == period)
+        )
+        is not None
+    ):
         return None
     record = Digest(user_id=user_id, cadence=cadence, period=period, created_at=now)
     db.session.add(record)
@@ -189,9 +226,15 @@ def _digest_record(user_id: int, cadence: str, period: str, now) -> Digest | Non
 
 
 def _claim_digest(record: Digest, now) -> bool:
-    result = db.session.execute(update(Digest).where(
-        Digest.id == record.id, Digest.sent_at.is_(None),
-        or_(Digest.claimed_at.is_(None), Digest.claimed_at < now - CLAIM_TIMEOUT)).values(claimed_at=now))
+    result = db.session.execute(
+        update(Digest)
+        .where(
+            Digest.id == record.id,
+            Digest.sent_at.is_(None),
+            or_(Digest.claimed_at.is_(None), Digest.claimed_at < now - CLAIM_TIMEOUT),
+        )
+        .values(claimed_at=now)
+    )
     db.session.commit()
     return rowcount(result) == 1
 
@@ -201,18 +244,30 @@ def digest_message(user, record: Digest, notifications):
     groups: OrderedDict[str, list[dict]] = OrderedDict((kind, []) for kind in KINDS)
     for notification in notifications:
         groups[notification.kind].append(_item(notification))
-    sections = [{"kind": kind, "label": KIND_LABELS[kind], "items": items,
-                 "unsubscribe": unsubscribe_url(user.id, kind)} for kind, items in groups.items() if items]
+    sections = [
+        {"kind": kind, "label": KIND_LABELS[kind], "items": items, "unsubscribe": unsubscribe_url(user.id, kind)}
+        for kind, items in groups.items()
+        if items
+    ]
     count = len(notifications)
-    context = {"user": user, "cadence": record.cadence, "sections": sections, "count": count,
-               "unsubscribe": unsubscribe_url(user.id, record.cadence),
-               "settings": absolute_url("notifications.settings"),
-               "all_notifications": absolute_url("notifications.index")}
+    context = {
+        "user": user,
+        "cadence": record.cadence,
+        "sections": sections,
+        "count": count,
+        "unsubscribe": unsubscribe_url(user.id, record.cadence),
+        "settings": absolute_url("notifications.settings"),
+        "all_notifications": absolute_url("notifications.index"),
+    }
     subject = f"Your {record.cadence} digest: {count} {'notification' if count == 1 else 'notifications'}"
-    return build_message(user, subject=subject,
-                         text=render_template("notifications/mail/digest.txt", **context),
-                         html=render_template("notifications/mail/digest.html", **context),
-                         message_key=f"digest-{record.id}", unsubscribe=context["unsubscribe"])
+    return build_message(
+        user,
+        subject=subject,
+        text=render_template("notifications/mail/digest.txt", **context),
+        html=render_template("notifications/mail/digest.html", **context),
+        message_key=f"digest-{record.id}",
+        unsubscribe=context["unsubscribe"],
+    )
 
 
 def _send_digest(user_id: int, cadence: str, period: str, now, mailer: Mailer, result: RunResult) -> None:
@@ -220,15 +275,26 @@ def _send_digest(user_id: int, cadence: str, period: str, now, mailer: Mailer, r
     if record is None:
         return
     # The digest and the notifications it covers commit together: from here a crash resumes it.
-    db.session.execute(update(Notification).where(
-        Notification.user_id == user_id, Notification.delivery == cadence, Notification.digest_id.is_(None),
-        Notification.emailed_at.is_(None), Notification.created_at <= now).values(digest_id=record.id))
+    db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.delivery == cadence,
+            Notification.digest_id.is_(None),
+            Notification.emailed_at.is_(None),
+            Notification.created_at <= now,
+        )
+        .values(digest_id=record.id)
+    )
     db.session.commit()
     if not _claim_digest(record, now):
         return
     user = db.session.get_one(User, user_id)
-    items = [] if user.is_disabled else list(db.session.scalars(
-        services.readable_notifications(user).where(Notification.digest_id == record.id)))
+    items = (
+        []
+        if user.is_disabled
+        else list(db.session.scalars(services.readable_notifications(user).where(Notification.digest_id == record.id)))
+    )
     if not items:
         record.sent_at, record.items = utcnow(), 0
         db.session.commit()
@@ -272,8 +338,11 @@ def send_digests(cadence: str, now=None) -> RunResult:
     now = now or utcnow()
     period = period_key(cadence, now)
     waiting = select(Notification.user_id).where(
-        Notification.delivery == cadence, Notification.digest_id.is_(None), Notification.emailed_at.is_(None),
-        Notification.created_at <= now)
+        Notification.delivery == cadence,
+        Notification.digest_id.is_(None),
+        Notification.emailed_at.is_(None),
+        Notification.created_at <= now,
+    )
     unsent = select(Digest.user_id).where(Digest.cadence == cadence, Digest.sent_at.is_(None))
     user_ids = sorted(set(db.session.scalars(waiting.distinct())) | set(db.session.scalars(unsent)))
     result = RunResult()
@@ -284,6 +353,7 @@ def send_digests(cadence: str, now=None) -> RunResult:
 
 
 # --- the sponsor's weekly summary --------------------------------------------------------------
+
 
 def send_sponsor_summaries(now=None) -> RunResult:
     """Mail each sponsor their portfolio's figures (``cop.oversight.portfolio.portfolio``) for the last
@@ -319,16 +389,30 @@ def _shown(value, unit: str) -> str:
 
 def sponsor_summary_message(user, record: Digest, rows):
     """The summary e-mail: per sponsored community, each portfolio figure this week beside last week."""
-    communities = [{
-        "name": row.name, "link": absolute_url("oversight.report", slug=row.slug),
-        "figures": [{"label": f.label, "value": _shown(f.value, f.unit), "previous": _shown(f.previous, f.unit)}
-                    for f in row.figures],
-    } for row in rows]
-    context = {"user": user, "communities": communities, "period": record.period,
-               "portfolio": absolute_url("oversight.portfolio"),
-               "unsubscribe": unsubscribe_url(user.id, SPONSOR_SUMMARY),
-               "settings": absolute_url("notifications.settings")}
-    return build_message(user, subject=f"Your communities this week ({record.period})",
-                         text=render_template("notifications/mail/sponsor_summary.txt", **context),
-                         html=render_template("notifications/mail/sponsor_summary.html", **context),
-                         message_key=f"sponsor-{record.id}", unsubscribe=context["unsubscribe"])
+    communities = [
+        {
+            "name": row.name,
+            "link": absolute_url("oversight.report", slug=row.slug),
+            "figures": [
+                {"label": f.label, "value": _shown(f.value, f.unit), "previous": _shown(f.previous, f.unit)}
+                for f in row.figures
+            ],
+        }
+        for row in rows
+    ]
+    context = {
+        "user": user,
+        "communities": communities,
+        "period": record.period,
+        "portfolio": absolute_url("oversight.portfolio"),
+        "unsubscribe": unsubscribe_url(user.id, SPONSOR_SUMMARY),
+        "settings": absolute_url("notifications.settings"),
+    }
+    return build_message(
+        user,
+        subject=f"Your communities this week ({record.period})",
+        text=render_template("notifications/mail/sponsor_summary.txt", **context),
+        html=render_template("notifications/mail/sponsor_summary.html", **context),
+        message_key=f"sponsor-{record.id}",
+        unsubscribe=context["unsubscribe"],
+    )

@@ -11,9 +11,11 @@ class PreferencesForm(FlaskForm):
 
     auto_watch = BooleanField("Watch the threads I start or reply to")
     # Shown to sponsors only, so it may be absent; the service checks what is sent.
-    sponsor_summary = SelectField(SPONSOR_SUMMARY_LABEL, choices=[SelectChoice("weekly", "Every week"),
-                                                                  SelectChoice("never", "Never")],
-                                  validate_choice=False)
+    sponsor_summary = SelectField(
+        SPONSOR_SUMMARY_LABEL,
+        choices=[SelectChoice("weekly", "Every week"), SelectChoice("never", "Never")],
+        validate_choice=False,
+    )
 
     def kind_fields(self):
         return [getattr(self, kind) for kind in KINDS]
@@ -26,8 +28,11 @@ class PreferencesForm(FlaskForm):
 
 
 for _kind in KINDS:
-    setattr(PreferencesForm, _kind, SelectField(KIND_LABELS[_kind],
-                                                choices=[SelectChoice(c, CADENCE_LABELS[c]) for c in CADENCES]))
+    setattr(
+        PreferencesForm,
+        _kind,
+        SelectField(KIND_LABELS[_kind], choices=[SelectChoice(c, CADENCE_LABELS[c]) for c in CADENCES]),
+    )
 
 
 class UnsubscribeForm(FlaskForm):

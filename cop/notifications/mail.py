@@ -6,14 +6,15 @@ Messages are stdlib ``email.message.EmailMessage`` sent with ``smtplib``
 written as an ``.eml`` file to ``<instance>/mail`` instead, so a laptop
 with no mail server (``make run``) still "sends" and shows what went out.
 """
+
 import email.policy
 import os
 import smtplib
 import ssl
+from datetime import UTC
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from datetime import UTC
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -39,6 +40,7 @@ class RecipientRefused(MailError):
 
 # --- links -----------------------------------------------------------------------------
 
+
 def absolute_url(endpoint: str, **values) -> str:
     """``endpoint``'s address under ``BASE_URL``, with or without a request (the CLI sends digests)."""
     base = urlsplit(current_app.config["BASE_URL"])
@@ -49,8 +51,7 @@ def absolute_url(endpoint: str, **values) -> str:
 def unsubscribe_token(user_id: int, kind: str) -> str:
     """A signed token for "stop e-mails of ``kind``" (a notification kind, ``daily``, ``weekly`` or
     ``sponsor_summary``). It never expires: an old mail's link must still work."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT).dumps(
-        {"u": user_id, "k": kind})
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT).dumps({"u": user_id, "k": kind})
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
@@ -72,13 +73,15 @@ def unsubscribe_url(user_id: int, kind: str) -> str:
 
 # --- building ----------------------------------------------------------------------------
 
+
 def _sender_domain() -> str:
     _name, address = parseaddr(current_app.config["MAIL_FROM"])
     return address.rpartition("@")[2] or "localhost"
 
 
-def build_message(user, *, subject: str, text: str, html: str, message_key: str,
-                  unsubscribe: str | None = None) -> EmailMessage:
+def build_message(
+    user, *, subject: str, text: str, html: str, message_key: str, unsubscribe: str | None = None
+) -> EmailMessage:
     """A multipart/alternative message to ``user``.
 
     ``message_key`` (e.g. ``notification-12``) makes the Message-ID: the same
@@ -102,6 +105,7 @@ def build_message(user, *, subject: str, text: str, html: str, message_key: str,
 
 
 # --- sending -------------------------------------------------------------------------------
+
 
 class Mailer:
     """One connection for a batch of messages: ``with Mailer() as mailer: mailer.send(msg)``.
@@ -136,8 +140,9 @@ class Mailer:
         host = config["SMTP_HOST"]
         try:
             if tls == "ssl":
-                smtp = smtplib.SMTP_SSL(host, config.get("SMTP_PORT") or 465, timeout=SMTP_TIMEOUT,
-                                        context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(
+                    host, config.get("SMTP_PORT") or 465, timeout=SMTP_TIMEOUT, context=ssl.create_default_context()
+                )
             else:
                 smtp = smtplib.SMTP(host, config.get("SMTP_PORT") or (587 if tls else 25), timeout=SMTP_TIMEOUT)
                 if tls in ("1", "true", "yes", "on", "starttls"):

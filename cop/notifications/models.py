@@ -8,6 +8,7 @@ never lost; it is marked sent one row at a time, so it is never sent twice
 (short of a crash in the instant between the SMTP server's acceptance and
 that commit, which the deterministic Message-ID lets mail clients fold).
 """
+
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,18 @@ if TYPE_CHECKING:
     from cop.tags.models import Tag
 
 # The kinds, in the order the settings page lists them.
-KINDS = ("reply", "mention", "accepted", "invitation", "decision", "join_request", "flag", "meeting",
-         "new_thread", "watched_thread")
+KINDS = (
+    "reply",
+    "mention",
+    "accepted",
+    "invitation",
+    "decision",
+    "join_request",
+    "flag",
+    "meeting",
+    "new_thread",
+    "watched_thread",
+)
 KIND_LABELS = {
     "reply": "Replies to your posts and threads",
     "mention": "Mentions of you",
@@ -43,12 +54,23 @@ KIND_LABELS = {
 MEMBERSHIP_KINDS = ("invitation", "decision", "join_request")
 
 CADENCES = ("immediately", "daily", "weekly", "never")
-CADENCE_LABELS = {"immediately": "Immediately", "daily": "In a daily digest", "weekly": "In a weekly digest",
-                  "never": "Never (in the app only)"}
+CADENCE_LABELS = {
+    "immediately": "Immediately",
+    "daily": "In a daily digest",
+    "weekly": "In a weekly digest",
+    "never": "Never (in the app only)",
+}
 DEFAULT_CADENCE = {
-    "reply": "immediately", "mention": "immediately", "accepted": "immediately", "invitation": "immediately",
-    "decision": "immediately", "join_request": "immediately", "flag": "immediately", "meeting": "immediately",
-    "new_thread": "daily", "watched_thread": "daily",
+    "reply": "immediately",
+    "mention": "immediately",
+    "accepted": "immediately",
+    "invitation": "immediately",
+    "decision": "immediately",
+    "join_request": "immediately",
+    "flag": "immediately",
+    "meeting": "immediately",
+    "new_thread": "daily",
+    "watched_thread": "daily",
 }
 # The sponsor's weekly summary is not a notification but has a preference of its own.
 SPONSOR_SUMMARY = "sponsor_summary"
@@ -90,8 +112,9 @@ class Notification(Model):
     # Set while a sender holds the row (so two senders never mail it twice).
     mail_claimed_at: Mapped[datetime | None]
     mail_error: Mapped[str] = mapped_column(String(300), default="")
-    digest_id: Mapped[int | None] = mapped_column(ForeignKey("notification_digests.id", ondelete="SET NULL"),
-                                                  index=True)
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification_digests.id", ondelete="SET NULL"), index=True
+    )
 
     user: Mapped["User"] = relationship(foreign_keys=[user_id])
     actor: Mapped["User | None"] = relationship(foreign_keys=[actor_id], lazy="joined")
@@ -118,7 +141,9 @@ class Watch(Model):
         CheckConstraint(f"level IN {in_list(WATCH_LEVELS)}", name="level"),
         CheckConstraint(
             "(CASE WHEN community_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN thread_id IS NULL THEN 0 ELSE 1 END)"
-            " + (CASE WHEN tag_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_target"),
+            " + (CASE WHEN tag_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_target",
+        ),
         UniqueConstraint("user_id", "community_id"),
         UniqueConstraint("user_id", "thread_id"),
         UniqueConstraint("user_id", "tag_id"),

@@ -15,27 +15,34 @@ Recipients are decided here, at creation time, in SQL:
   (a reply to their post that also mentions them, in a thread they watch)
   gets one, of the most specific kind (mention > reply > watched thread).
 """
+
 from flask import current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import and_, exists, inspect, select
+from sqlalchemy import and_, event as orm_events, exists, inspect, select
 from sqlalchemy.sql.selectable import SelectBase
-from sqlalchemy import event as orm_events
 
 from cop import permissions, signals
 from cop.accounts.models import User
 from cop.communities.models import Membership
 from cop.extensions import db
-from cop.notifications.models import (DEFAULT_CADENCE, MEMBERSHIP_KINDS, SPECIFICITY, Notification,
-                                      NotificationPreference, Watch)
+from cop.notifications.models import (
+    DEFAULT_CADENCE,
+    MEMBERSHIP_KINDS,
+    SPECIFICITY,
+    Notification,
+    NotificationPreference,
+    Watch,
+)
 from cop.notifications.services import auto_watch_enabled
 from cop.tags.models import TagWatch
 
-_STAGED = "cop_notifications_staged"     # session.info: {(user id, key): Notification} this transaction
+_STAGED = "cop_notifications_staged"  # session.info: {(user id, key): Notification} this transaction
 _MAIL_DUE = "cop_notifications_mail_due"  # session.info: ids of immediate notifications flushed
-_G_MAIL_DUE = "_cop_mail_due"             # g: ids committed, for the end of the request
+_G_MAIL_DUE = "_cop_mail_due"  # g: ids committed, for the end of the request
 
 
 # --- staging ------------------------------------------------------------------------------
+
 
 def _removed_from(community):
     return select(Membership.user_id).where(Membership.community_id == community.id, Membership.status == "removed")
@@ -45,8 +52,20 @@ def _muted(column, value):
     return select(Watch.user_id).where(column == value, Watch.level == "mute")
 
 
-def notify(kind: str, candidates, *, actor, community, exclude=(), key=None, thread=None, post=None, event=None,
-           flag=None, detail: str = "") -> list[Notification]:
+def notify(
+    kind: str,
+    candidates,
+    *,
+    actor,
+    community,
+    exclude=(),
+    key=None,
+    thread=None,
+    post=None,
+    event=None,
+    flag=None,
+    detail: str = "",
+) -> list[Notification]:
     """Add a ``kind`` notification for each candidate allowed to hear of it (see the module doc).
 
     ``candidates`` is a few user ids, or a select of user ids (a whole
@@ -64,11 +83,19 @@ def notify(kind: str, candidates, *, actor, community, exclude=(), key=None, thr
     allowed = allowed.correlate(None)  # a subquery of users inside a query of users: never correlated
     chosen = NotificationPreference.cadence
     rows = db.session.execute(
-        select(User.id, chosen).outerjoin(NotificationPreference, and_(
-            NotificationPreference.user_id == User.id, NotificationPreference.kind == kind))
-        .where(User.id.in_(candidates), User.id.in_(allowed), User.id.not_in(_removed_from(community)),
-               User.id != getattr(actor, "id", None), *[User.id.not_in(each) for each in exclude])
-        .order_by(User.id)).all()
+        select(User.id, chosen)
+        .outerjoin(
+            NotificationPreference, and_(NotificationPreference.user_id == User.id, NotificationPreference.kind == kind)
+        )
+        .where(
+            User.id.in_(candidates),
+            User.id.in_(allowed),
+            User.id.not_in(_removed_from(community)),
+            User.id != getattr(actor, "id", None),
+            *[User.id.not_in(each) for each in exclude],
+        )
+        .order_by(User.id)
+    ).all()
     staged = db.session.info.setdefault(_STAGED, {})
     added = []
     for uid, cadence in rows:
@@ -79,10 +106,17 @@ def notify(kind: str, candidates, *, actor, community, exclude=(), key=None, thr
                 existing.kind, existing.detail, existing.delivery = kind, detail, delivery
             continue
         notification = Notification(
-            user_id=uid, kind=kind, actor_id=getattr(actor, "id", None), community_id=community.id,
-            thread_id=getattr(thread, "id", None), post_id=getattr(post, "id", None),
-            event_id=getattr(event, "id", None), flag_id=getattr(flag, "id", None), detail=detail,
-            delivery=delivery)
+            user_id=uid,
+            kind=kind,
+            actor_id=getattr(actor, "id", None),
+            community_id=community.id,
+            thread_id=getattr(thread, "id", None),
+            post_id=getattr(post, "id", None),
+            event_id=getattr(event, "id", None),
+            flag_id=getattr(flag, "id", None),
+            detail=detail,
+            delivery=delivery,
+        )
         db.session.add(notification)
         added.append(notification)
         if key is not None:
@@ -101,6 +135,7 @@ def _auto_watch(user, thread) -> None:
 
 # --- receivers ------------------------------------------------------------------------------
 
+
 def on_thread_created(actor, thread, post, **_):
     community = thread.community
     tag_ids = [t.id for t in thread.tags]
@@ -109,10 +144,23 @@ def on_thread_created(actor, thread, post, **_):
     if tag_ids:
         watchers = watchers.union(select(TagWatch.user_id).where(TagWatch.tag_id.in_(tag_ids)))
         # A tag's mute (unless the person also watches that very tag) silences the community's watch.
-        exclude.append(select(Watch.user_id).where(Watch.tag_id.in_(tag_ids), Watch.level == "mute", ~exists().where(
-            TagWatch.user_id == Watch.user_id, TagWatch.tag_id == Watch.tag_id)))
-    notify("new_thread", watchers, exclude=exclude, actor=actor, community=community, key=("post", post.id),
-           thread=thread, post=post)
+        exclude.append(
+            select(Watch.user_id).where(
+                Watch.tag_id.in_(tag_ids),
+                Watch.level == "mute",
+                ~exists().where(TagWatch.user_id == Watch.user_id, TagWatch.tag_id == Watch.tag_id),
+            )
+        )
+    notify(
+        "new_thread",
+        watchers,
+        exclude=exclude,
+        actor=actor,
+        community=community,
+        key=("post", post.id),
+        thread=thread,
+        post=post,
+    )
     _auto_watch(actor, thread)
 
 
@@ -123,38 +171,69 @@ def on_reply_created(actor, post, **_):
     key = ("post", post.id)
     watchers = select(Watch.user_id).where(Watch.thread_id == thread.id, Watch.level == "watch")
     notify("watched_thread", watchers, actor=actor, community=community, key=key, thread=thread, post=post)
-    notify("reply", [thread.author_id], exclude=[muted], actor=actor, community=community, key=key,
-           thread=thread, post=post, detail="thread")
+    notify(
+        "reply",
+        [thread.author_id],
+        exclude=[muted],
+        actor=actor,
+        community=community,
+        key=key,
+        thread=thread,
+        post=post,
+        detail="thread",
+    )
     parent = post.parent
     if parent is not None and parent.id != thread.opening_post_id:
         # A direct answer to your post reaches you even in a thread you muted.
-        notify("reply", [parent.author_id], actor=actor, community=community, key=key, thread=thread, post=post,
-               detail="post")
+        notify(
+            "reply",
+            [parent.author_id],
+            actor=actor,
+            community=community,
+            key=key,
+            thread=thread,
+            post=post,
+            detail="post",
+        )
     _auto_watch(actor, thread)
 
 
 def on_users_mentioned(actor, post, users, **_):
     thread = post.thread
-    notify("mention", [u.id for u in users], actor=actor, community=thread.community, key=("post", post.id),
-           thread=thread, post=post)
+    notify(
+        "mention",
+        [u.id for u in users],
+        actor=actor,
+        community=thread.community,
+        key=("post", post.id),
+        thread=thread,
+        post=post,
+    )
 
 
 def on_answer_accepted(actor, thread, post, **_):
-    notify("accepted", [post.author_id], actor=actor, community=thread.community, key=("accepted", post.id),
-           thread=thread, post=post)
+    notify(
+        "accepted",
+        [post.author_id],
+        actor=actor,
+        community=thread.community,
+        key=("accepted", post.id),
+        thread=thread,
+        post=post,
+    )
 
 
 def _coordinator_ids(community):
     return select(Membership.user_id).where(
-        Membership.community_id == community.id, Membership.status == "active", Membership.role == "coordinator")
+        Membership.community_id == community.id, Membership.status == "active", Membership.role == "coordinator"
+    )
 
 
 def on_post_flagged(actor, flag, **_):
     post = flag.post
     thread = post.thread
     community = thread.community
-    notify("flag", _coordinator_ids(community), actor=actor, community=community, thread=thread, post=post,
-           flag=flag)
+    notify("flag", _coordinator_ids(community), actor=actor, community=community, thread=thread, post=post, flag=flag)
 
 
 def on_join_requested(actor, membership, **_):
@@ -173,8 +252,15 @@ def on_member_invited(actor, membership, **_):
 def on_meeting_saved(actor, event, change, **_):
     community = event.community
     members = select(Membership.user_id).where(Membership.community_id == community.id, Membership.status == "active")
-    notify("meeting", members, exclude=[_muted(Watch.community_id, community.id)], actor=actor, community=community,
-           event=event, detail=change)
+    notify(
+        "meeting",
+        members,
+        exclude=[_muted(Watch.community_id, community.id)],
+        actor=actor,
+        community=community,
+        event=event,
+        detail=change,
+    )
 
 
 RECEIVERS = (
@@ -192,11 +278,17 @@ RECEIVERS = (
 
 # --- after the commit: the immediate e-mails ----------------------------------------------------
 
+
 def _after_flush(session, _flush_context) -> None:
     # Dirty too: a notification flushed as "watched thread" may become a mention, mailed at once.
     due = [obj.id for obj in session.new if isinstance(obj, Notification) and obj.delivery == "immediately"]
-    due += [obj.id for obj in session.dirty if isinstance(obj, Notification) and obj.delivery == "immediately"
-            and inspect(obj).attrs.delivery.history.has_changes()]
+    due += [
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, Notification)
+        and obj.delivery == "immediately"
+        and inspect(obj).attrs.delivery.history.has_changes()
+    ]
     if due:
         session.info.setdefault(_MAIL_DUE, []).extend(due)
 
@@ -213,8 +305,11 @@ def _after_soft_rollback(session, _previous_transaction) -> None:
     session.info.pop(_MAIL_DUE, None)
 
 
-_SESSION_LISTENERS = (("after_flush", _after_flush), ("after_commit", _after_commit),
-                      ("after_soft_rollback", _after_soft_rollback))
+_SESSION_LISTENERS = (
+    ("after_flush", _after_flush),
+    ("after_commit", _after_commit),
+    ("after_soft_rollback", _after_soft_rollback),
+)
 
 
 def take_committed_mail() -> list[int]:

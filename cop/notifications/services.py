@@ -6,6 +6,7 @@ notifications about content through ``permissions.visible_communities``,
 those about membership (an invitation to a private community) through
 ``permissions.listed_communities``, and never about a deleted thread.
 """
+
 from markupsafe import Markup
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,14 +15,24 @@ from sqlalchemy.orm import selectinload
 from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Community, community_sponsors
+from cop.database import rowcount
 from cop.discussions.models import Thread
 from cop.errors import DomainError, NotAllowed
-from cop.database import rowcount
 from cop.extensions import db, utcnow
 from cop.notifications import mail
-from cop.notifications.models import (CADENCES, DEFAULT_CADENCE, DIGEST_CADENCES, KIND_LABELS, KINDS,
-                                      MEMBERSHIP_KINDS, SPONSOR_SUMMARY, Notification, NotificationPreference,
-                                      NotificationSettings, Watch)
+from cop.notifications.models import (
+    CADENCES,
+    DEFAULT_CADENCE,
+    DIGEST_CADENCES,
+    KIND_LABELS,
+    KINDS,
+    MEMBERSHIP_KINDS,
+    SPONSOR_SUMMARY,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    Watch,
+)
 from cop.tags.models import Tag, TagWatch
 
 PER_PAGE = 25
@@ -32,24 +43,27 @@ SPONSOR_CADENCES = ("weekly", "never")
 
 # --- reading ------------------------------------------------------------------------------
 
+
 def _readable(user):
     """The condition a notification of ``user`` must meet to be shown to them now."""
     visible = permissions.visible_communities(user).with_only_columns(Community.id)
     listed = permissions.listed_communities(user).with_only_columns(Community.id)
     return and_(
         Notification.user_id == user.id,
-        or_(Notification.community_id.in_(visible),
-            and_(Notification.kind.in_(MEMBERSHIP_KINDS), Notification.community_id.in_(listed))),
+        or_(
+            Notification.community_id.in_(visible),
+            and_(Notification.kind.in_(MEMBERSHIP_KINDS), Notification.community_id.in_(listed)),
+        ),
         # The thread as it is now: deleted, or moved to a community the user may not read, hides it.
-        ~exists().where(Thread.id == Notification.thread_id,
-                        or_(Thread.is_deleted.is_(True), Thread.community_id.not_in(visible))),
+        ~exists().where(
+            Thread.id == Notification.thread_id, or_(Thread.is_deleted.is_(True), Thread.community_id.not_in(visible))
+        ),
     )
 
 
 def readable_notifications(user):
     """A select of ``user``'s notifications that they may still see, newest first."""
-    return (select(Notification).where(_readable(user))
-            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    return select(Notification).where(_readable(user)).order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
 def unread_count(user) -> int:
@@ -58,11 +72,14 @@ def unread_count(user) -> int:
         return 0
     # Most page views find nothing unread: one probe of the (user_id, read_at) index answers that
     # without building the permission filter.
-    if db.session.scalar(select(Notification.id).where(Notification.user_id == user.id,
-                                                       Notification.read_at.is_(None)).limit(1)) is None:
+    if (
+        db.session.scalar(
+            select(Notification.id).where(Notification.user_id == user.id, Notification.read_at.is_(None)).limit(1)
+        )
+        is None
+    ):
         return 0
-    capped = (select(Notification.id).where(_readable(user), Notification.read_at.is_(None))
-              .limit(UNREAD_CAP).subquery())
+    capped = select(Notification.id).where(_readable(user), Notification.read_at.is_(None)).limit(UNREAD_CAP).subquery()
     return db.session.scalar(select(func.count()).select_from(capped)) or 0
 
 
@@ -162,30 +179,45 @@ def excerpt_of(notification) -> str:
     if n.community.visibility != "open" or n.post is None or not n.post.is_visible:
         return ""
     text = " ".join(Markup(n.post.body_html).striptags().split())
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1].rstrip() + "…"
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
 
 
 # --- preferences --------------------------------------------------------------------------
 
+
 def cadences(user) -> dict[str, str]:
     """Every kind's cadence for ``user`` (defaults filled in), the sponsor summary's included."""
     chosen = {**DEFAULT_CADENCE, SPONSOR_SUMMARY: "weekly"}
-    chosen.update(db.session.execute(select(NotificationPreference.kind, NotificationPreference.cadence)
-                                     .where(NotificationPreference.user_id == user.id)).tuples().all())
+    chosen.update(
+        db.session.execute(
+            select(NotificationPreference.kind, NotificationPreference.cadence).where(
+                NotificationPreference.user_id == user.id
+            )
+        )
+        .tuples()
+        .all()
+    )
     return chosen
 
 
 def cadence_of(user_id: int, kind: str) -> str:
     """One user's cadence for one kind (the sponsor summary included)."""
-    stored = db.session.scalar(select(NotificationPreference.cadence).where(
-        NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
+    stored = db.session.scalar(
+        select(NotificationPreference.cadence).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind
+        )
+    )
     return stored or DEFAULT_CADENCE.get(kind, "weekly")
 
 
 def sponsors_anything(user) -> bool:
     """Does ``user`` sponsor a community (and so may want the weekly summary)?"""
-    return db.session.scalar(select(community_sponsors.c.community_id)
-                             .where(community_sponsors.c.user_id == user.id).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id).limit(1)
+        )
+        is not None
+    )
 
 
 def auto_watch_enabled(user_id: int) -> bool:
@@ -206,10 +238,18 @@ def _store_cadence(user, kind: str, cadence: str) -> None:
     if kind in KINDS:
         # Notifications still waiting for their mail follow the new choice
         # (but one made with "never" is not mailed later because of a change).
-        db.session.execute(update(Notification).where(
-            Notification.user_id == user.id, Notification.kind == kind, Notification.emailed_at.is_(None),
-            Notification.digest_id.is_(None), Notification.mail_claimed_at.is_(None),
-            Notification.delivery != "never").values(delivery=cadence))
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.user_id == user.id,
+                Notification.kind == kind,
+                Notification.emailed_at.is_(None),
+                Notification.digest_id.is_(None),
+                Notification.mail_claimed_at.is_(None),
+                Notification.delivery != "never",
+            )
+            .values(delivery=cadence)
+        )
 
 
 def save_preferences(user, chosen: dict[str, str], auto_watch: bool) -> None:
@@ -278,7 +318,7 @@ WATCH_CHOICES = ("watch", "mute", "none")
 
 
 def watch_level(user, *, community=None, thread=None, tag=None) -> str | None:
-    """"watch", "mute" or None for ``user`` and one community, thread or tag."""
+    """ "watch", "mute" or None for ``user`` and one community, thread or tag."""
     if not getattr(user, "is_authenticated", False):
         return None
     if tag is not None:
@@ -356,14 +396,19 @@ def set_tag_watch(user, tag: Tag, level: str) -> None:
 def watches_of(user) -> dict[str, list]:
     """The communities and threads ``user`` watches or mutes (those they may still read), and muted tags."""
     visible = permissions.visible_communities(user).with_only_columns(Community.id)
-    rows = list(db.session.scalars(
-        select(Watch).where(Watch.user_id == user.id)
-        .options(selectinload(Watch.community), selectinload(Watch.thread), selectinload(Watch.tag))
-        .order_by(Watch.created_at.desc())))
+    rows = list(
+        db.session.scalars(
+            select(Watch)
+            .where(Watch.user_id == user.id)
+            .options(selectinload(Watch.community), selectinload(Watch.thread), selectinload(Watch.tag))
+            .order_by(Watch.created_at.desc())
+        )
+    )
     visible_ids = set(db.session.scalars(visible))
     return {
         "communities": [w for w in rows if w.community_id and w.community_id in visible_ids],
-        "threads": [w for w in rows if w.thread is not None and not w.thread.is_deleted
-                    and w.thread.community_id in visible_ids][:100],
+        "threads": [
+            w for w in rows if w.thread is not None and not w.thread.is_deleted and w.thread.community_id in visible_ids
+        ][:100],
         "muted_tags": [w for w in rows if w.tag_id],
     }

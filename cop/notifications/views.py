@@ -1,4 +1,5 @@
 """The notifications page, notification settings, watch and mute buttons, and unsubscribe links."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -15,8 +16,10 @@ bp = Blueprint("notifications", __name__)
 
 @bp.app_context_processor
 def _notification_helpers():
-    return {"unread_notifications": lambda: services.unread_count(current_user),
-            "watch_level": lambda **target: services.watch_level(current_user, **target)}
+    return {
+        "unread_notifications": lambda: services.unread_count(current_user),
+        "watch_level": lambda **target: services.watch_level(current_user, **target),
+    }
 
 
 @bp.route("/notifications")
@@ -43,8 +46,10 @@ def open_notification():
 @bp.route("/notifications/read-all", methods=["POST"])
 def mark_all_read():
     count = services.mark_all_read(current_user)
-    flash(f"Marked {count} {'notification' if count == 1 else 'notifications'} read." if count
-          else "Nothing unread.", "success")
+    flash(
+        f"Marked {count} {'notification' if count == 1 else 'notifications'} read." if count else "Nothing unread.",
+        "success",
+    )
     return redirect(url_for(".index"))
 
 
@@ -60,8 +65,12 @@ def settings():
             services.save_preferences(current_user, form.chosen(), form.auto_watch.data)
             flash("Notification settings saved.", "success")
             return redirect(url_for(".settings"))
-    return render_template("notifications/settings.html", form=form, watches=services.watches_of(current_user),
-                           is_sponsor=services.sponsors_anything(current_user)), form_status(form)
+    return render_template(
+        "notifications/settings.html",
+        form=form,
+        watches=services.watches_of(current_user),
+        is_sponsor=services.sponsors_anything(current_user),
+    ), form_status(form)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -80,9 +89,14 @@ def unsubscribe(token):
     if form.validate_on_submit():
         services.unsubscribe(user, kind)
         done = True
-    return render_template("notifications/unsubscribe.html", form=form, what=services.unsubscribe_label(kind),
-                           done=done, email=user.email, sponsor_summary=kind == SPONSOR_SUMMARY), \
-        200 if done else form_status(form)
+    return render_template(
+        "notifications/unsubscribe.html",
+        form=form,
+        what=services.unsubscribe_label(kind),
+        done=done,
+        email=user.email,
+        sponsor_summary=kind == SPONSOR_SUMMARY,
+    ), 200 if done else form_status(form)
 
 
 # --- watch and mute buttons -------------------------------------------------------------------
@@ -105,8 +119,12 @@ def _set(setter, target, name: str, back: str):
 @bp.route("/c/<slug>/watch", methods=["POST"])
 def watch_community(slug):
     community = permissions.get_readable_community_or_404(slug, current_user)
-    return _set(services.set_community_watch, community, community.name,
-                url_for("communities.community_home", slug=community.slug))
+    return _set(
+        services.set_community_watch,
+        community,
+        community.name,
+        url_for("communities.community_home", slug=community.slug),
+    )
 
 
 @bp.route("/t/<int:thread_id>/watch", methods=["POST"])
@@ -114,15 +132,17 @@ def watch_thread(thread_id):
     thread = discussions.get_thread_or_none(thread_id)
     if thread is None or not permissions.can_view(current_user, thread.community):
         abort(404)
-    return _set(services.set_thread_watch, thread, f"“{thread.title}”",
-                url_for("discussions.thread", thread_id=thread.id))
+    return _set(
+        services.set_thread_watch, thread, f"“{thread.title}”", url_for("discussions.thread", thread_id=thread.id)
+    )
 
 
 @bp.route("/tags/<name>/notify", methods=["POST"])
 def watch_tag(name):
     # A tag whose every use became hidden can still be unmuted from the settings page.
     found = tags.visible_tag_or_none(current_user, name) or (
-        tags.get_tag(name) if request.form.get("level") == "none" else None)
+        tags.get_tag(name) if request.form.get("level") == "none" else None
+    )
     if found is None:
         abort(404)
     return _set(services.set_tag_watch, found, f"#{found.name}", url_for("tags.tag", name=found.name))

@@ -8,6 +8,7 @@ yet are copied, into one ``uploads`` folder shared by every backup under DEST.
 Blobs are stored before the row naming them commits, so copying the uploads
 *after* the database means every blob the copy names is in the backup.
 """
+
 import json
 import os
 import shutil
@@ -49,7 +50,8 @@ def sqlite_path() -> str:
         raise BackupUnsupported(
             "`cop backup` copies a SQLite database. For PostgreSQL use its own tools, e.g. "
             "`pg_dump --format=custom --file=cop.dump DBNAME` (consistent while the app runs), "
-            "and copy the uploads folder (COP_UPLOAD_FOLDER) after the dump.")
+            "and copy the uploads folder (COP_UPLOAD_FOLDER) after the dump."
+        )
     return url.database
 
 
@@ -113,12 +115,22 @@ def backup(dest: str) -> BackupResult:
     os.makedirs(uploads, exist_ok=True)
     copied, kept = copy_uploads(storage.uploads_root(), uploads)
     missing = blobs_missing_from(database, uploads)
-    result = BackupResult(directory, database, os.path.getsize(database), uploads, copied, kept,
-                          time.perf_counter() - started, missing)
+    result = BackupResult(
+        directory, database, os.path.getsize(database), uploads, copied, kept, time.perf_counter() - started, missing
+    )
     with open(os.path.join(directory, "backup.json"), "w", encoding="utf-8") as handle:
-        json.dump({"taken_at": stamp, "database_bytes": result.database_bytes, "blobs_copied": copied,
-                   "blobs_kept": kept, "uploads": "../uploads",
-                   "missing_blobs": [{"sha256": sha, "named_by": what} for sha, what in missing]}, handle, indent=2)
+        json.dump(
+            {
+                "taken_at": stamp,
+                "database_bytes": result.database_bytes,
+                "blobs_copied": copied,
+                "blobs_kept": kept,
+                "uploads": "../uploads",
+                "missing_blobs": [{"sha256": sha, "named_by": what} for sha, what in missing],
+            },
+            handle,
+            indent=2,
+        )
     return result
 
 
@@ -129,8 +141,10 @@ def blobs_missing_from(database_path: str, uploads: str) -> list[tuple[str, str]
 
     copy = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True)
     try:
-        rows = copy.execute("SELECT sha256, resource_id, number, original_filename FROM resource_versions "
-                            "WHERE sha256 IS NOT NULL ORDER BY id").fetchall()
+        rows = copy.execute(
+            "SELECT sha256, resource_id, number, original_filename FROM resource_versions "
+            "WHERE sha256 IS NOT NULL ORDER BY id"
+        ).fetchall()
     finally:
         copy.close()
     return absent_blobs(rows, uploads)

@@ -4,6 +4,7 @@ Read-only: it reports and never repairs (``flask cop repair-counters``, ``flask 
 and a restore from backup do). Each check returns a list of problems, plain sentences an operator can
 act on; an empty list means the check passed.
 """
+
 import os
 from dataclasses import dataclass, field
 
@@ -45,18 +46,26 @@ def database_problems() -> list[str]:
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
         return []
-    problems = [f"integrity: {row[0]}" for row in connection.execute(text("PRAGMA integrity_check"))
-                if row[0] != "ok"]
-    broken = [f"{row[0]} row {row[1]} names a missing {row[2]}"
-              for row in connection.execute(text("PRAGMA foreign_key_check"))]
+    problems = [f"integrity: {row[0]}" for row in connection.execute(text("PRAGMA integrity_check")) if row[0] != "ok"]
+    broken = [
+        f"{row[0]} row {row[1]} names a missing {row[2]}"
+        for row in connection.execute(text("PRAGMA foreign_key_check"))
+    ]
     return problems + _listed("foreign key", broken)
 
 
 def missing_blobs() -> list[tuple[str, str]]:
     """``(sha256, what names it)`` for every file version whose blob is not in the upload store."""
-    rows = db.session.execute(select(ResourceVersion.sha256, ResourceVersion.resource_id, ResourceVersion.number,
-                                     ResourceVersion.original_filename)
-                              .where(ResourceVersion.sha256.is_not(None)).order_by(ResourceVersion.id)).all()
+    rows = db.session.execute(
+        select(
+            ResourceVersion.sha256,
+            ResourceVersion.resource_id,
+            ResourceVersion.number,
+            ResourceVersion.original_filename,
+        )
+        .where(ResourceVersion.sha256.is_not(None))
+        .order_by(ResourceVersion.id)
+    ).all()
     return absent_blobs(rows, storage.uploads_root())
 
 
@@ -95,8 +104,10 @@ def search_problems() -> list[str]:
         expected = _expected_documents(session)
     problems = []
     if mark > newest:
-        problems.append(f"outbox: the index has applied change #{mark} but the outbox ends at #{newest} "
-                        "(a database restored behind the index?): run `flask cop search reindex`")
+        problems.append(
+            f"outbox: the index has applied change #{mark} but the outbox ends at #{newest} "
+            "(a database restored behind the index?): run `flask cop search reindex`"
+        )
     if backlog:
         problems.append(f"outbox: {backlog} changes not applied yet: run `flask cop search catch-up`")
     try:
@@ -115,8 +126,11 @@ def search_problems() -> list[str]:
 
 
 def counter_problems() -> list[str]:
-    return [f"counter: {rows} rows with a wrong {name}: run `flask cop repair-counters`"
-            for name, rows in wrong_counters().items() if rows]
+    return [
+        f"counter: {rows} rows with a wrong {name}: run `flask cop repair-counters`"
+        for name, rows in wrong_counters().items()
+        if rows
+    ]
 
 
 def check() -> CheckReport:

@@ -1,4 +1,5 @@
 """``flask cop backup DEST``: a consistent copy of the database and the uploads, taken while the app runs."""
+
 import click
 from flask.cli import with_appcontext
 
@@ -14,12 +15,17 @@ def backup_command(dest):
         result = backup.backup(dest)
     except backup.BackupUnsupported as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Database copied to {result.database} ({result.database_bytes:,} bytes, "
-               f"{result.seconds:.1f} s); uploads: {result.blobs_copied} new files, {result.blobs_kept} "
-               f"already in {result.uploads}.")
+    click.echo(
+        f"Database copied to {result.database} ({result.database_bytes:,} bytes, "
+        f"{result.seconds:.1f} s); uploads: {result.blobs_copied} new files, {result.blobs_kept} "
+        f"already in {result.uploads}."
+    )
     if result.missing_blobs:
-        click.echo(f"{len(result.missing_blobs)} files named by the database are missing from the upload store "
-                   "(and so from this backup):", err=True)
+        click.echo(
+            f"{len(result.missing_blobs)} files named by the database are missing from the upload store "
+            "(and so from this backup):",
+            err=True,
+        )
         for sha256, what in result.missing_blobs:
             click.echo(f"  {sha256}  {what}", err=True)
         raise click.exceptions.Exit(1)

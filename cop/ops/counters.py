@@ -5,14 +5,15 @@ The services keep these figures with atomic SQL (``discussions.services._count_r
 manual edit left wrong. Every UPDATE only touches rows whose stored figure differs, so the counts it
 returns are the rows that were wrong.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
 
 from cop.communities.models import Community
 from cop.communities.services import active_member_count_of
-from cop.discussions.models import Post, Thread
 from cop.database import rowcount
+from cop.discussions.models import Post, Thread
 from cop.extensions import db
 from cop.library.models import Resource, ResourceVersion
 
@@ -40,11 +41,19 @@ def _last_activity_of_thread():
 
 
 def _first_reply_of_thread():
-    """The first visible reply by someone other than the thread's author (what the reports' time to first reply reads)."""
-    return (select(func.min(Post.created_at))
-            .where(Post.thread_id == Thread.id, Post.parent_id.is_not(None), Post.is_deleted.is_(False),
-                   Post.is_hidden.is_(False), or_(Post.author_id.is_(None), Post.author_id != Thread.author_id))
-            .scalar_subquery())
+    """The first visible reply by someone other than the thread's author (what the reports' time to first
+    reply reads)."""
+    return (
+        select(func.min(Post.created_at))
+        .where(
+            Post.thread_id == Thread.id,
+            Post.parent_id.is_not(None),
+            Post.is_deleted.is_(False),
+            Post.is_hidden.is_(False),
+            or_(Post.author_id.is_(None), Post.author_id != Thread.author_id),
+        )
+        .scalar_subquery()
+    )
 
 
 def _latest_version_of_resource():
@@ -53,8 +62,12 @@ def _latest_version_of_resource():
 
 
 def _fix(model, column, truth) -> int:
-    stmt = (update(model).where(column.is_distinct_from(truth)).values({column.key: truth})
-            .execution_options(synchronize_session=False))
+    stmt = (
+        update(model)
+        .where(column.is_distinct_from(truth))
+        .values({column.key: truth})
+        .execution_options(synchronize_session=False)
+    )
     return rowcount(db.session.execute(stmt))
 
 
@@ -80,5 +93,9 @@ def wrong_counters() -> dict[str, int]:
         "member_count": (Community, Community.member_count, active_member_count_of(Community.id).scalar_subquery()),
         "latest_version": (Resource, Resource.latest_version, _latest_version_of_resource()),
     }
-    return {name: db.session.execute(select(func.count()).select_from(model).where(column.is_distinct_from(truth)))
-            .scalar_one() for name, (model, column, truth) in checks.items()}
+    return {
+        name: db.session.execute(
+            select(func.count()).select_from(model).where(column.is_distinct_from(truth))
+        ).scalar_one()
+        for name, (model, column, truth) in checks.items()
+    }

@@ -3,6 +3,7 @@
 For the benchmark (``bench/``), which checks that a page's query count does
 not grow with the data. Off by default: the listener is not even attached.
 """
+
 from flask import current_app, g, has_request_context
 from flask.sansio.app import App
 from sqlalchemy import event

@@ -1,4 +1,5 @@
 """``/healthz``: may this host take traffic? For load balancers and monitoring; no login, no secrets."""
+
 import logging
 from typing import Any
 
@@ -23,8 +24,11 @@ def health() -> tuple[dict, bool]:
     ``unknown`` (the database did not answer). Nothing in it names a path, a
     host or a credential.
     """
-    report: dict[str, Any] = {"status": "ok", "database": "ok",
-              "search_index": {"state": "unknown", "documents": None, "applied": None, "pending": None}}
+    report: dict[str, Any] = {
+        "status": "ok",
+        "database": "ok",
+        "search_index": {"state": "unknown", "documents": None, "applied": None, "pending": None},
+    }
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:
@@ -42,8 +46,12 @@ def health() -> tuple[dict, bool]:
     state = "ok" if info["available"] else "unavailable"
     if info["available"] and info["backlog"]:
         state = "behind"
-    report["search_index"] = {"state": state, "documents": info["documents"], "applied": info["last_applied"],
-                              "pending": info["backlog"]}
+    report["search_index"] = {
+        "state": state,
+        "documents": info["documents"],
+        "applied": info["last_applied"],
+        "pending": info["backlog"],
+    }
     if state == "unavailable":
         report["status"] = "degraded"
     return report, True

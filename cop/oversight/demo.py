@@ -1,4 +1,5 @@
 """Demo objectives: the demo sponsor's communities get business objectives, so the portfolio has a story."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,13 +16,18 @@ SPONSOR_EMAIL = "margaret.okafor@example.com"
 OBJECTIVES = {
     "python-guild": [
         ("Questions get an accepted answer", "Less time lost to blocked engineers", "answered_share", 40, 80, 120),
-        ("Questions are answered within half a day", "Faster onboarding of new engineers",
-         "median_first_reply_hours", 24, 12, 90),
+        (
+            "Questions are answered within half a day",
+            "Faster onboarding of new engineers",
+            "median_first_reply_hours",
+            24,
+            12,
+            90,
+        ),
         ("More engineers share what they know", "Fewer single points of knowledge", "contributors", 3, 10, 150),
     ],
     "accessibility": [
-        ("Designers and engineers both take part", "Accessible products by default", "outside_contributors", 0, 4,
-         120),
+        ("Designers and engineers both take part", "Accessible products by default", "outside_contributors", 0, 4, 120),
     ],
     "data-quality": [
         ("No question waits two days for an answer", "Trusted data for decisions", "unanswered_48h", 4, 0, 90),
@@ -42,17 +48,28 @@ def load_demo_objectives() -> bool:
     if sponsor is None:
         return False
     sponsored = db.session.scalars(
-        select(Community).join(community_sponsors, community_sponsors.c.community_id == Community.id)
-        .where(community_sponsors.c.user_id == sponsor.id, Community.slug.in_(OBJECTIVES)))
+        select(Community)
+        .join(community_sponsors, community_sponsors.c.community_id == Community.id)
+        .where(community_sponsors.c.user_id == sponsor.id, Community.slug.in_(OBJECTIVES))
+    )
     today = utcnow().date()
     created = []
     for community in sponsored:
         if db.session.scalar(select(Objective.id).where(Objective.community_id == community.id).limit(1)):
             continue
         for title, goal, metric, baseline, target, days in OBJECTIVES[community.slug]:
-            created.append(services.create_objective(
-                sponsor, community, title=title, business_goal=goal, metric=metric, baseline=baseline,
-                target=target, due_on=(today + timedelta(days=days)).isoformat()))
+            created.append(
+                services.create_objective(
+                    sponsor,
+                    community,
+                    title=title,
+                    business_goal=goal,
+                    metric=metric,
+                    baseline=baseline,
+                    target=target,
+                    due_on=(today + timedelta(days=days)).isoformat(),
+                )
+            )
     for objective in created:
         objective.created_at = utcnow() - timedelta(days=RECORDED_DAYS_AGO)
     db.session.commit()

@@ -5,6 +5,7 @@ Text that a spreadsheet would read as a formula (a cell starting with
 neutralised by a leading single quote. Numbers stay numbers, negative ones
 included, so the file parses back to the figures on the page.
 """
+
 import csv
 import io
 
@@ -50,16 +51,26 @@ def report_csv(report: CommunityReport) -> str:
     sov = report.share_of_voice.figure
     row("Share of voice", sov.label, "%", sov.value, sov.previous, sov.change)
     row()
-    row("Share of voice", "Domain tags", "Posts here", "Posts on these tags", "Previous posts here",
-        "Previous posts on these tags")
-    row("Share of voice", ", ".join(report.share_of_voice.tags), report.share_of_voice.posts,
-        report.share_of_voice.all_posts, report.share_of_voice.previous_posts,
-        report.share_of_voice.previous_all_posts)
+    row(
+        "Share of voice",
+        "Domain tags",
+        "Posts here",
+        "Posts on these tags",
+        "Previous posts here",
+        "Previous posts on these tags",
+    )
+    row(
+        "Share of voice",
+        ", ".join(report.share_of_voice.tags),
+        report.share_of_voice.posts,
+        report.share_of_voice.all_posts,
+        report.share_of_voice.previous_posts,
+        report.share_of_voice.previous_all_posts,
+    )
     row()
     row("Top contributors", "Name", "Posts", "Accepted answers", "Resources", "Helpful reactions received")
     for person in report.top_contributors:
-        row("Top contributors", person.name, person.posts, person.accepted_answers, person.resources,
-            person.helpful)
+        row("Top contributors", person.name, person.posts, person.accepted_answers, person.resources, person.helpful)
     row()
     row("Answers accepted elsewhere", "Name", "Accepted answers")
     for person in report.accepted_elsewhere:
@@ -73,18 +84,51 @@ def report_csv(report: CommunityReport) -> str:
     for gap in report.gaps:
         row("Knowledge gaps", gap.query, gap.times, "yes" if gap.answered else "no")
     row()
-    row("Weekly trend", "Week from (UTC)", "Week to (UTC)", "Posts", "Active contributors",
-        "Median time to first reply (hours)")
+    row(
+        "Weekly trend",
+        "Week from (UTC)",
+        "Week to (UTC)",
+        "Posts",
+        "Active contributors",
+        "Median time to first reply (hours)",
+    )
     for point in report.trends:
-        row("Weekly trend", _stamp(point.start), _stamp(point.end), point.posts, point.contributors,
-            point.median_first_reply_hours)
+        row(
+            "Weekly trend",
+            _stamp(point.start),
+            _stamp(point.end),
+            point.posts,
+            point.contributors,
+            point.median_first_reply_hours,
+        )
     row()
-    row("Objectives", "Objective", "Business goal", "Metric", "Baseline", "Target", "Due", "Current",
-        "Progress (%)", "Expected (%)", "Status")
+    row(
+        "Objectives",
+        "Objective",
+        "Business goal",
+        "Metric",
+        "Baseline",
+        "Target",
+        "Due",
+        "Current",
+        "Progress (%)",
+        "Expected (%)",
+        "Status",
+    )
     for score in report.objectives:
-        row("Objectives", score.title, score.business_goal, score.metric.label, score.baseline, score.target,
-            score.due_on.isoformat(), score.current, score.progress_percent, score.expected_percent,
-            STATUS_LABELS[score.status])
+        row(
+            "Objectives",
+            score.title,
+            score.business_goal,
+            score.metric.label,
+            score.baseline,
+            score.target,
+            score.due_on.isoformat(),
+            score.current,
+            score.progress_percent,
+            score.expected_percent,
+            STATUS_LABELS[score.status],
+        )
     return out.getvalue()
 
 
@@ -107,23 +151,51 @@ def listening_csv(mood) -> str:
     row()
     row("Sentiment trend", "Week from (UTC)", "Week to (UTC)", "Negative", "Neutral", "Positive", "Mean score")
     for week in mood.trend:
-        row("Sentiment trend", _stamp(week.start), _stamp(week.end), week.mix.negative, week.mix.neutral,
-            week.mix.positive, week.mix.mean)
+        row(
+            "Sentiment trend",
+            _stamp(week.start),
+            _stamp(week.end),
+            week.mix.negative,
+            week.mix.neutral,
+            week.mix.positive,
+            week.mix.mean,
+        )
     row()
     row("Needs attention", "Thread", "Opened (UTC)", "Score")
     for item in mood.needs_attention:
         row("Needs attention", item.title, _stamp(item.created_at), item.sentiment)
     row()
-    row("The 5 W's", "Period", "Questions and problems", "Opened with the 5 W's", "Share (%)",
-        "Median first reply with (hours)", "Median first reply without (hours)")
+    row(
+        "The 5 W's",
+        "Period",
+        "Questions and problems",
+        "Opened with the 5 W's",
+        "Share (%)",
+        "Median first reply with (hours)",
+        "Median first reply without (hours)",
+    )
     for name, use in (("This period", mood.five_ws), ("Previous period", mood.five_ws_previous)):
-        row("The 5 W's", name, use.threads, use.with_template, use.share, use.median_first_reply_with,
-            use.median_first_reply_without)
+        row(
+            "The 5 W's",
+            name,
+            use.threads,
+            use.with_template,
+            use.share,
+            use.median_first_reply_with,
+            use.median_first_reply_without,
+        )
     row()
     row("Sentiment of the voice", "Domain tags", "Where", "Negative", "Neutral", "Positive", "Mean score")
     for name, mix in (("Here", mood.voice.here), ("All readable communities", mood.voice.everywhere)):
-        row("Sentiment of the voice", ", ".join(mood.voice.tags), name, mix.negative, mix.neutral, mix.positive,
-            mix.mean)
+        row(
+            "Sentiment of the voice",
+            ", ".join(mood.voice.tags),
+            name,
+            mix.negative,
+            mix.neutral,
+            mix.positive,
+            mix.mean,
+        )
     return out.getvalue()
 
 
@@ -145,11 +217,25 @@ def value_csv(worth) -> str:
     current = {(item.unit, item.label): item for item in worth.realized}
     for key in list(current) + [k for k in previous if k not in current]:
         now, before = current.get(key), previous.get(key)
-        row("Realized value (confirmed)", key[1], now.amount if now else 0, now.stories if now else 0,
-            before.amount if before else 0, before.stories if before else 0)
+        row(
+            "Realized value (confirmed)",
+            key[1],
+            now.amount if now else 0,
+            now.stories if now else 0,
+            before.amount if before else 0,
+            before.stories if before else 0,
+        )
     row()
     row("Best stories", "Cycle", "Story", "Amount", "Unit", "By", "Recorded (UTC)", "Confirmed")
     for story in worth.best:
-        row("Best stories", story.cycle, story.text, story.amount, story.unit_label, story.author_name or "",
-            _stamp(story.created_at), "yes" if story.confirmed else "no")
+        row(
+            "Best stories",
+            story.cycle,
+            story.text,
+            story.amount,
+            story.unit_label,
+            story.author_name or "",
+            _stamp(story.created_at),
+            "yes" if story.confirmed else "no",
+        )
     return out.getvalue()

@@ -5,8 +5,8 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from cop.errors import DomainError
-from cop.forms import OnceForm
 from cop.extensions import utcnow
+from cop.forms import OnceForm
 from cop.oversight.metrics import METRICS, OBJECTIVE_ONLY_SECTIONS, SECTIONS
 from cop.oversight.periods import DEFAULT_PERIOD, MAX_PERIOD_DAYS, PERIOD_CHOICES, Period
 
@@ -20,8 +20,9 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    period = SelectField("Period", choices=[SelectChoice(k, v) for k, v in PERIOD_LABELS.items()],
-                         default=str(DEFAULT_PERIOD))
+    period = SelectField(
+        "Period", choices=[SelectChoice(k, v) for k, v in PERIOD_LABELS.items()], default=str(DEFAULT_PERIOD)
+    )
     start = StringField("From", validators=[Length(max=10)])
     end = StringField("To (inclusive)", validators=[Length(max=10)])
 
@@ -70,21 +71,29 @@ def _date(value, field: str, name: str) -> date:
 def metric_choices() -> list:
     choices = []
     for section, title in SECTIONS + OBJECTIVE_ONLY_SECTIONS:
-        choices += [SelectChoice(m.key, f"{title}: {m.label}" + (" (%)" if m.unit == "percent" else " (hours)"
-                                                                   if m.unit == "hours" else ""))
-                    for m in METRICS.values() if m.section == section]
+        choices += [
+            SelectChoice(
+                m.key,
+                f"{title}: {m.label}" + (" (%)" if m.unit == "percent" else " (hours)" if m.unit == "hours" else ""),
+            )
+            for m in METRICS.values()
+            if m.section == section
+        ]
     return choices
 
 
 class ObjectiveForm(OnceForm):
     title = StringField("Objective", validators=[DataRequired("Say what the objective is."), Length(max=200)])
-    business_goal = StringField("Business goal it serves",
-                                validators=[DataRequired("Name the business goal it serves."), Length(max=300)])
+    business_goal = StringField(
+        "Business goal it serves", validators=[DataRequired("Name the business goal it serves."), Length(max=300)]
+    )
     metric = SelectField("Measured by", choices=metric_choices(), validate_choice=False)
     baseline = StringField("Baseline", validators=[DataRequired("Give the baseline."), Length(max=20)])
     target = StringField("Target", validators=[DataRequired("Give the target."), Length(max=20)])
     due_on = StringField("Due date", validators=[DataRequired("Give the due date."), Length(max=10)])
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in
-                ("title", "business_goal", "metric", "baseline", "target", "due_on")}
+        return {
+            name: getattr(self, name).data
+            for name in ("title", "business_goal", "metric", "baseline", "target", "due_on")
+        }

@@ -1,6 +1,7 @@
 """Objectives scored against the figures: each one's progress from baseline to target beside the share of
 its time that has passed, and the status that follows (the rule is stated on ``objective_status``).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,8 +19,13 @@ from cop.oversight.periods import Period, objective_window
 AT_RISK_MARGIN = 0.25
 
 
-STATUS_LABELS = {"on-track": "On track", "at-risk": "At risk", "off-track": "Off track", "no-data": "No data",
-                 "not-started": "Not started"}
+STATUS_LABELS = {
+    "on-track": "On track",
+    "at-risk": "At risk",
+    "off-track": "Off track",
+    "no-data": "No data",
+    "not-started": "Not started",
+}
 
 
 @dataclass(frozen=True)
@@ -105,15 +111,27 @@ def score(objective, figures: tuple[dict, dict], window: Period) -> ObjectiveSco
     current = current_values.get(objective.metric)
     progress, expected, status = objective_status(objective, current, window.end)
     _p, _e, previous_status = objective_status(objective, previous_values.get(objective.metric), window.start)
-    return ObjectiveScore(objective.id, objective.title, objective.business_goal, METRICS[objective.metric],
-                          objective.baseline, objective.target, objective.due_on, current, progress, expected,
-                          status, previous_status)
+    return ObjectiveScore(
+        objective.id,
+        objective.title,
+        objective.business_goal,
+        METRICS[objective.metric],
+        objective.baseline,
+        objective.target,
+        objective.due_on,
+        current,
+        progress,
+        expected,
+        status,
+        previous_status,
+    )
 
 
 def objectives_of(ids) -> dict[int, list[Objective]]:
     by_community: dict[int, list[Objective]] = defaultdict(list)
     if ids:
-        for objective in db.session.scalars(select(Objective).where(Objective.community_id.in_(ids))
-                                            .order_by(Objective.due_on, Objective.id)):
+        for objective in db.session.scalars(
+            select(Objective).where(Objective.community_id.in_(ids)).order_by(Objective.due_on, Objective.id)
+        ):
             by_community[objective.community_id].append(objective)
     return by_community

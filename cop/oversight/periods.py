@@ -4,6 +4,7 @@ from it (objectives, trend charts).
 A **period** is half-open, ``[start, end)``, in naive UTC; its **previous period** is the one of the same
 length just before it.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,6 +1,7 @@
 """The sponsor portfolio: one row of figures per community a sponsor oversees (administrators: all), with
 how many of its objectives are on track; a constant number of statements whatever the number of rows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,14 @@ class PortfolioRow:
 
     @property
     def figures(self) -> list[Figure]:
-        return [self.members, self.contributors, self.posts, self.median_first_reply_hours, self.answered_share,
-                self.objectives_on_track]
+        return [
+            self.members,
+            self.contributors,
+            self.posts,
+            self.median_first_reply_hours,
+            self.answered_share,
+            self.objectives_on_track,
+        ]
 
 
 def portfolio_communities(user) -> list[Community]:
@@ -42,7 +49,8 @@ def portfolio_communities(user) -> list[Community]:
     stmt = select(Community).order_by(Community.name, Community.id)
     if not permissions.is_admin(user):
         stmt = stmt.join(community_sponsors, community_sponsors.c.community_id == Community.id).where(
-            community_sponsors.c.user_id == user.id)
+            community_sponsors.c.user_id == user.id
+        )
     return list(db.session.scalars(stmt))
 
 
@@ -72,7 +80,9 @@ def portfolio(user, period: Period, now: datetime | None = None, *, reuse: bool 
     if reuse:
         figures, window_figures = caching.cache("portfolios", size=64, max_age=REUSE_SECONDS).get(
             (None if scope is None else tuple(scope), period.length),
-            lambda: _portfolio_figures(scope, period, now, with_window), version=0)
+            lambda: _portfolio_figures(scope, period, now, with_window),
+            version=0,
+        )
         if with_window and window_figures is None:  # objectives recorded since the figures were computed
             window_figures = objective_figures(scope, period, figures, now, None)
     else:
@@ -82,18 +92,34 @@ def portfolio(user, period: Period, now: datetime | None = None, *, reuse: bool 
     rows = []
     for community in communities:
         current, previous = figures.get(community.id, (EMPTY_FIGURES, EMPTY_FIGURES))
-        scores = [score(o, window_figures.get(community.id, (EMPTY_FIGURES, EMPTY_FIGURES)), window)
-                  for o in objectives[community.id]]
-        on_track = Figure("objectives_on_track", "Objectives on track", "count", "higher",
-                          sum(s.status == "on-track" for s in scores),
-                          sum(s.previous_status == "on-track" for s in scores))
-        rows.append(PortfolioRow(
-            community.id, community.name, community.slug, community.stage, community.visibility,
-            members=figure("members", current, previous), contributors=figure("contributors", current, previous),
-            posts=figure("posts", current, previous),
-            median_first_reply_hours=figure("median_first_reply_hours", current, previous),
-            answered_share=figure("answered_share", current, previous), objectives_on_track=on_track,
-            objectives_total=len(scores)))
+        scores = [
+            score(o, window_figures.get(community.id, (EMPTY_FIGURES, EMPTY_FIGURES)), window)
+            for o in objectives[community.id]
+        ]
+        on_track = Figure(
+            "objectives_on_track",
+            "Objectives on track",
+            "count",
+            "higher",
+            sum(s.status == "on-track" for s in scores),
+            sum(s.previous_status == "on-track" for s in scores),
+        )
+        rows.append(
+            PortfolioRow(
+                community.id,
+                community.name,
+                community.slug,
+                community.stage,
+                community.visibility,
+                members=figure("members", current, previous),
+                contributors=figure("contributors", current, previous),
+                posts=figure("posts", current, previous),
+                median_first_reply_hours=figure("median_first_reply_hours", current, previous),
+                answered_share=figure("answered_share", current, previous),
+                objectives_on_track=on_track,
+                objectives_total=len(scores),
+            )
+        )
     return rows
 
 

@@ -4,6 +4,7 @@ sections of ``cop.oversight.sections`` and the objectives' scores, for one commu
 A constant number of statements per report; ``reused_report`` serves a report of "the last N days"
 computed a few minutes ago to anyone who may read the same communities.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -15,8 +16,19 @@ from cop.oversight.metrics import EMPTY_FIGURES, METRICS, SECTIONS, Figure, core
 from cop.oversight.models import Objective
 from cop.oversight.objectives import ObjectiveScore, objective_figures, objectives_of, score
 from cop.oversight.periods import REUSE_SECONDS, Period, objective_window
-from cop.oversight.sections import (Contributor, Gap, GridCell, ShareOfVoice, TrendPoint, accepted_elsewhere,
-                                    knowledge_gaps, listening_grid, share_of_voice, top_contributors, trends)
+from cop.oversight.sections import (
+    Contributor,
+    Gap,
+    GridCell,
+    ShareOfVoice,
+    TrendPoint,
+    accepted_elsewhere,
+    knowledge_gaps,
+    listening_grid,
+    share_of_voice,
+    top_contributors,
+    trends,
+)
 from cop.oversight.sql import readable_community_ids
 
 
@@ -78,13 +90,15 @@ def reused_report(community, period: Period, viewer, *, recent: bool) -> Communi
         return report
     if mine and window_figures is None:  # objectives recorded since the figures were computed
         window_figures = core_figures([community.id], report.objective_window, report.generated_at).get(
-            community.id, (EMPTY_FIGURES, EMPTY_FIGURES))
+            community.id, (EMPTY_FIGURES, EMPTY_FIGURES)
+        )
     objectives = [score(o, window_figures, report.objective_window) for o in mine]
     return replace(report, name=community.name, slug=community.slug, stage=community.stage, objectives=objectives)
 
 
-def _report_and_window(community, period: Period, viewer, now,
-                       mine: list[Objective]) -> tuple[CommunityReport, tuple[dict, dict] | None]:
+def _report_and_window(
+    community, period: Period, viewer, now, mine: list[Objective]
+) -> tuple[CommunityReport, tuple[dict, dict] | None]:
     """The report and the figures its objectives (``mine``) are scored on (None when it has none: the
     30-day window's figures, four more statements for any other period, are then not computed)."""
     now = now or utcnow()
@@ -92,21 +106,34 @@ def _report_and_window(community, period: Period, viewer, now,
     mains = main_departments(ids)
     figures = core_figures(ids, period, now, mains)
     current, previous = figures.get(community.id, (EMPTY_FIGURES, EMPTY_FIGURES))
-    sections = [(key, title, [figure(m.key, current, previous) for m in METRICS.values() if m.section == key])
-                for key, title in SECTIONS]
+    sections = [
+        (key, title, [figure(m.key, current, previous) for m in METRICS.values() if m.section == key])
+        for key, title in SECTIONS
+    ]
     window = objective_window(period)
     window_figures = None
     objectives: list[ObjectiveScore] = []
     if mine:
-        window_figures = objective_figures(ids, period, figures, now, mains).get(community.id,
-                                                                                  (EMPTY_FIGURES, EMPTY_FIGURES))
+        window_figures = objective_figures(ids, period, figures, now, mains).get(
+            community.id, (EMPTY_FIGURES, EMPTY_FIGURES)
+        )
         objectives = [score(o, window_figures, window) for o in mine]
     return CommunityReport(
-        community_id=community.id, name=community.name, slug=community.slug, stage=community.stage,
-        period=period, previous=period.previous(), generated_at=now, sections=sections,
+        community_id=community.id,
+        name=community.name,
+        slug=community.slug,
+        stage=community.stage,
+        period=period,
+        previous=period.previous(),
+        generated_at=now,
+        sections=sections,
         main_department=mains.get(community.id),
         top_contributors=top_contributors(community, period),
         accepted_elsewhere=accepted_elsewhere(community, period, viewer),
         share_of_voice=share_of_voice(community, period, viewer),
-        grid=listening_grid(community, period, now), gaps=knowledge_gaps(community, period),
-        trends=trends(community, period), objectives=objectives, objective_window=window), window_figures
+        grid=listening_grid(community, period, now),
+        gaps=knowledge_gaps(community, period),
+        trends=trends(community, period),
+        objectives=objectives,
+        objective_window=window,
+    ), window_figures

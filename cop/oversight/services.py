@@ -6,6 +6,7 @@ validates, writes the row and its audit entry, and commits. Broken rules
 raise ``DomainError`` (with the form field at fault); missing rights raise
 ``NotAllowed``.
 """
+
 import math
 from datetime import date
 from typing import Any
@@ -16,8 +17,8 @@ from cop import permissions
 from cop.admin import audit
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
-from cop.oversight.models import MAX_OBJECTIVES, Objective
 from cop.oversight.metrics import METRICS
+from cop.oversight.models import MAX_OBJECTIVES, Objective
 
 TITLE_MAX = 200
 GOAL_MAX = 300
@@ -26,8 +27,11 @@ VALUE_MAX = 1e9
 
 def objectives(community) -> list[Objective]:
     """The community's objectives, soonest due first."""
-    return list(db.session.scalars(select(Objective).where(Objective.community_id == community.id)
-                                   .order_by(Objective.due_on, Objective.id)))
+    return list(
+        db.session.scalars(
+            select(Objective).where(Objective.community_id == community.id).order_by(Objective.due_on, Objective.id)
+        )
+    )
 
 
 def get_objective(community, objective_id: int) -> Objective | None:
@@ -91,14 +95,20 @@ def _validated(title, business_goal, metric, baseline, target, due_on, *, new: b
             raise DomainError("A share is at most 100 %.", field=field)
     if numbers["target"] == numbers["baseline"]:
         raise DomainError("The target must differ from the baseline.", field="target")
-    return {"title": checked_title, "business_goal": goal, "metric": metric, **numbers,
-            "due_on": _due_date(due_on, must_be_future=new)}
+    return {
+        "title": checked_title,
+        "business_goal": goal,
+        "metric": metric,
+        **numbers,
+        "due_on": _due_date(due_on, must_be_future=new),
+    }
 
 
 def _describe(values: dict) -> str:
     metric = METRICS[values["metric"]].label
-    return (f"{values['title']} — {metric}: {values['baseline']:g} → {values['target']:g} "
-            f"by {values['due_on'].isoformat()}")[:1000]
+    return (
+        f"{values['title']} — {metric}: {values['baseline']:g} → {values['target']:g} by {values['due_on'].isoformat()}"
+    )[:1000]
 
 
 def _shown(value):
@@ -118,11 +128,11 @@ def create_objective(actor, community, *, title, business_goal, metric, baseline
     """
     _require_right(actor, community)
     values = _validated(title, business_goal, metric, baseline, target, due_on, new=True)
-    count = db.session.execute(select(func.count()).select_from(Objective)
-                               .where(Objective.community_id == community.id)).scalar_one()
+    count = db.session.execute(
+        select(func.count()).select_from(Objective).where(Objective.community_id == community.id)
+    ).scalar_one()
     if count >= MAX_OBJECTIVES:
-        raise DomainError(f"A community has at most {MAX_OBJECTIVES} objectives: "
-                          "retire one before adding another.")
+        raise DomainError(f"A community has at most {MAX_OBJECTIVES} objectives: retire one before adding another.")
     objective = Objective(community_id=community.id, created_by_id=actor.id, **values)
     db.session.add(objective)
     db.session.flush()
@@ -131,8 +141,9 @@ def create_objective(actor, community, *, title, business_goal, metric, baseline
     return objective
 
 
-def update_objective(actor, objective: Objective, *, title, business_goal, metric, baseline, target,
-                     due_on) -> Objective:
+def update_objective(
+    actor, objective: Objective, *, title, business_goal, metric, baseline, target, due_on
+) -> Objective:
     """Change an objective; the audit entry lists what changed (nothing changed: nothing recorded).
 
     A due date already in the past may be kept but not newly set to a past day.

@@ -4,11 +4,26 @@ Expressions that run unchanged on SQLite and PostgreSQL (time differences, whole
 ROW_NUMBER), the filters every figure shares (a period, some communities, visible posts) and the
 communities a viewer may read. Only statements are built here; nothing runs but ``medians``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, Integer, and_, bindparam, case, cast, extract, func, literal, literal_column, select, true
+from sqlalchemy import (
+    DateTime,
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 
 from cop import permissions
 from cop.communities.models import Community
@@ -63,9 +78,12 @@ def _one(value: str = "1"):
 def medians_statement(values, keys: tuple[str, ...]):
     rows = values.subquery()
     group = [rows.c[k] for k in keys]
-    ranked = select(*group, rows.c.x,
-                    func.row_number().over(partition_by=group, order_by=rows.c.x).label("rn"),
-                    func.count().over(partition_by=group).label("cnt")).subquery()
+    ranked = select(
+        *group,
+        rows.c.x,
+        func.row_number().over(partition_by=group, order_by=rows.c.x).label("rn"),
+        func.count().over(partition_by=group).label("cnt"),
+    ).subquery()
     middle = and_(ranked.c.rn * 2 >= ranked.c.cnt, ranked.c.rn * 2 <= ranked.c.cnt + 2)
     out = [ranked.c[k] for k in keys]
     return select(*out, func.avg(ranked.c.x)).where(middle).group_by(*out)
@@ -89,8 +107,11 @@ def median_ranked(rows, keys: tuple[str, ...]):
     grouped by ``keys``, that picks and averages the middle row(s) as ``medians`` does (NULL when no ``x``).
     """
     group = [rows.c[k] for k in keys]
-    ranked = select(rows, func.row_number().over(partition_by=[*group, rows.c.x.is_(None)], order_by=rows.c.x)
-                    .label("rn"), func.count(rows.c.x).over(partition_by=group).label("cnt")).subquery()
+    ranked = select(
+        rows,
+        func.row_number().over(partition_by=[*group, rows.c.x.is_(None)], order_by=rows.c.x).label("rn"),
+        func.count(rows.c.x).over(partition_by=group).label("cnt"),
+    ).subquery()
     middle = and_(ranked.c.x.is_not(None), ranked.c.rn * 2 >= ranked.c.cnt, ranked.c.rn * 2 <= ranked.c.cnt + 2)
     return ranked, func.avg(case((middle, ranked.c.x)))
 

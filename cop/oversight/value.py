@@ -13,6 +13,7 @@ Definitions, shown on the report page too:
 * **Best stories**: the period's confirmed stories first, then realized and
   reframing before the other cycles, larger results first, newest first.
 """
+
 from __future__ import annotations
 
 import functools
@@ -84,14 +85,30 @@ def _stories_statement(dialect: str, scoped: bool):
     periods ``cur_start``/``cur_end``/``prev_start`` bound)."""
     current = Period(datetime_param("cur_start"), datetime_param("cur_end"))
     which = is_current(ValueStory.created_at, current)
-    summed = and_(ValueStory.cycle == "realized", ValueStory.confirmed_at.is_not(None),
-                  ValueStory.amount.is_not(None), ValueStory.unit.is_not(None))
-    return (select(ValueStory.community_id, ValueStory.cycle, which, ValueStory.unit, ValueStory.custom_unit,
-                   func.count(), func.sum(case((ValueStory.confirmed_at.is_not(None), which), else_=0)),
-                   func.sum(case((summed, ValueStory.amount))), func.sum(flag(summed)))
-            .where(in_communities(ValueStory.community_id, bindparam("ids", expanding=True) if scoped else None),
-                   within(ValueStory.created_at, Period(datetime_param("prev_start"), current.end)))
-            .group_by(ValueStory.community_id, ValueStory.cycle, which, ValueStory.unit, ValueStory.custom_unit))
+    summed = and_(
+        ValueStory.cycle == "realized",
+        ValueStory.confirmed_at.is_not(None),
+        ValueStory.amount.is_not(None),
+        ValueStory.unit.is_not(None),
+    )
+    return (
+        select(
+            ValueStory.community_id,
+            ValueStory.cycle,
+            which,
+            ValueStory.unit,
+            ValueStory.custom_unit,
+            func.count(),
+            func.sum(case((ValueStory.confirmed_at.is_not(None), which), else_=0)),
+            func.sum(case((summed, ValueStory.amount))),
+            func.sum(flag(summed)),
+        )
+        .where(
+            in_communities(ValueStory.community_id, bindparam("ids", expanding=True) if scoped else None),
+            within(ValueStory.created_at, Period(datetime_param("prev_start"), current.end)),
+        )
+        .group_by(ValueStory.community_id, ValueStory.cycle, which, ValueStory.unit, ValueStory.custom_unit)
+    )
 
 
 def stories(ids, period: Period) -> tuple[dict[int, dict[str, list[int]]], dict[tuple[int, int], list[RealizedSum]]]:
@@ -101,18 +118,24 @@ def stories(ids, period: Period) -> tuple[dict[int, dict[str, list[int]]], dict[
     ``counts``: stories per community and cycle, ``{cid: {cycle: [previous, current, confirmed current]}}``.
     ``sums``: confirmed realized value per community, period (1: ``period``, 0: the one before) and unit.
     """
-    params: dict[str, object] = {"cur_start": period.start, "cur_end": period.end, "prev_start": period.previous().start}
+    params: dict[str, object] = {
+        "cur_start": period.start,
+        "cur_end": period.end,
+        "prev_start": period.previous().start,
+    }
     if ids is not None:
         params["ids"] = list(ids)
     counts: dict[int, dict[str, list[int]]] = defaultdict(lambda: {c: [0, 0, 0] for c in CYCLES})
     sums: dict[tuple[int, int], list[RealizedSum]] = defaultdict(list)
     for cid, cycle, w, unit, custom, n, n_confirmed, amount, summed in db.session.execute(
-            _stories_statement(db.session.get_bind().dialect.name, ids is not None), params):
+        _stories_statement(db.session.get_bind().dialect.name, ids is not None), params
+    ):
         counts[cid][cycle][int(w)] += int(n)
         counts[cid][cycle][2] += int(n_confirmed or 0)
         if summed:
-            sums[(cid, int(w))].append(RealizedSum(unit, _label(unit, custom), round(float(amount or 0), 2),
-                                                   int(summed)))
+            sums[(cid, int(w))].append(
+                RealizedSum(unit, _label(unit, custom), round(float(amount or 0), 2), int(summed))
+            )
     for items in sums.values():
         items.sort(key=_unit_order)
     return counts, sums
@@ -124,32 +147,58 @@ def _best_stories_statement(dialect: str, limit: int):
     from cop.accounts.models import User
 
     weight = case((ValueStory.cycle.in_(("realized", "reframing")), 0), else_=1)
-    return (select(ValueStory.id, ValueStory.cycle, ValueStory.text, ValueStory.amount, ValueStory.unit,
-                   ValueStory.custom_unit, User.display_name, ValueStory.created_at, ValueStory.confirmed_at)
-            .outerjoin(User, User.id == ValueStory.author_id)
-            .where(ValueStory.community_id == bindparam("cid", type_=Integer),
-                   within(ValueStory.created_at, Period(datetime_param("p_start"), datetime_param("p_end"))))
-            .order_by(case((ValueStory.confirmed_at.is_not(None), 0), else_=1), weight,
-                      func.coalesce(ValueStory.amount, 0).desc(), ValueStory.created_at.desc(), ValueStory.id.desc())
-            .limit(limit))
+    return (
+        select(
+            ValueStory.id,
+            ValueStory.cycle,
+            ValueStory.text,
+            ValueStory.amount,
+            ValueStory.unit,
+            ValueStory.custom_unit,
+            User.display_name,
+            ValueStory.created_at,
+            ValueStory.confirmed_at,
+        )
+        .outerjoin(User, User.id == ValueStory.author_id)
+        .where(
+            ValueStory.community_id == bindparam("cid", type_=Integer),
+            within(ValueStory.created_at, Period(datetime_param("p_start"), datetime_param("p_end"))),
+        )
+        .order_by(
+            case((ValueStory.confirmed_at.is_not(None), 0), else_=1),
+            weight,
+            func.coalesce(ValueStory.amount, 0).desc(),
+            ValueStory.created_at.desc(),
+            ValueStory.id.desc(),
+        )
+        .limit(limit)
+    )
 
 
 def best_stories(community, period: Period, limit: int = BEST_LIMIT) -> list[StorySummary]:
     """The period's best stories, in the order the module's docstring gives."""
     stmt = _best_stories_statement(db.session.get_bind().dialect.name, limit)
-    return [StorySummary(sid, cycle, text, amount, _label(unit, custom) if unit else "", name, created,
-                         confirmed is not None)
-            for sid, cycle, text, amount, unit, custom, name, created, confirmed in db.session.execute(
-                stmt, {"cid": community.id, "p_start": period.start, "p_end": period.end})]
+    return [
+        StorySummary(
+            sid, cycle, text, amount, _label(unit, custom) if unit else "", name, created, confirmed is not None
+        )
+        for sid, cycle, text, amount, unit, custom, name, created, confirmed in db.session.execute(
+            stmt, {"cid": community.id, "p_start": period.start, "p_end": period.end}
+        )
+    ]
 
 
 def value_report(community, period: Period) -> ValueReport:
     """The report's value section for ``community``: two queries."""
     every_count, sums = stories([community.id], period)
     counts = every_count.get(community.id, {c: [0, 0, 0] for c in CYCLES})
-    return ValueReport({c: (counts[c][1], counts[c][0]) for c in CYCLES}, sum(v[2] for v in counts.values()),
-                       sums.get((community.id, 1), []), sums.get((community.id, 0), []),
-                       best_stories(community, period))
+    return ValueReport(
+        {c: (counts[c][1], counts[c][0]) for c in CYCLES},
+        sum(v[2] for v in counts.values()),
+        sums.get((community.id, 1), []),
+        sums.get((community.id, 0), []),
+        best_stories(community, period),
+    )
 
 
 @dataclass(frozen=True)
@@ -165,8 +214,9 @@ def portfolio_value(ids, period: Period) -> dict[int, PortfolioValue]:
     result = {}
     for cid in set(counts) | {cid for cid, _w in sums}:
         cycles = counts.get(cid, {})
-        result[cid] = PortfolioValue(sum(v[1] for v in cycles.values()), sum(v[0] for v in cycles.values()),
-                                     sums.get((cid, 1), []))
+        result[cid] = PortfolioValue(
+            sum(v[1] for v in cycles.values()), sum(v[0] for v in cycles.values()), sums.get((cid, 1), [])
+        )
     return result
 
 

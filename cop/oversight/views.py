@@ -6,10 +6,8 @@ from cop.communities.models import Community
 from cop.discussions.models import KIND_LABELS, PRIORITY_LABELS
 from cop.errors import DomainError
 from cop.forms import form_status, show_domain_error, showing_errors
-from cop.oversight import charts, listening, metrics, periods, reports, services, value
-from cop.oversight import portfolio as portfolios
-from cop.oversight.export import listening_csv, value_csv
-from cop.oversight.export import report_csv as render_csv
+from cop.oversight import charts, listening, metrics, periods, portfolio as portfolios, reports, services, value
+from cop.oversight.export import listening_csv, report_csv as render_csv, value_csv
 from cop.oversight.forms import PERIOD_LABELS, ObjectiveForm, PeriodForm
 from cop.oversight.models import MAX_OBJECTIVES
 
@@ -31,9 +29,18 @@ def portfolio():
     period = periods.Period.last(int(days))
     rows = portfolios.sort_portfolio(portfolios.portfolio(current_user, period, reuse=True), sort, direction)
     values = value.portfolio_value([row.community_id for row in rows], period) if rows else {}
-    return render_template("oversight/portfolio.html", rows=rows, values=values, reuse_minutes=periods.REUSE_SECONDS // 60,
-                           period=period, days=days, sort=sort,
-                           direction=direction, period_labels=PERIOD_LABELS, choices=periods.PERIOD_CHOICES)
+    return render_template(
+        "oversight/portfolio.html",
+        rows=rows,
+        values=values,
+        reuse_minutes=periods.REUSE_SECONDS // 60,
+        period=period,
+        days=days,
+        sort=sort,
+        direction=direction,
+        period_labels=PERIOD_LABELS,
+        choices=periods.PERIOD_CHOICES,
+    )
 
 
 def _period_or_error(form: PeriodForm):
@@ -53,29 +60,50 @@ def _report_page(slug, template: str):
         return render_template(template, community=community, form=form, report=None), 400
     report = reports.reused_report(community, period, current_user, recent=form.period.data != "custom")
     mood = listening.listening_report(community, report.period, current_user, report.share_of_voice)
-    return render_template(template, community=community, form=form, report=report,
-                           charts=_charts(report) | _mood_charts(report, mood), mood=mood,
-                           worth=value.value_report(community, report.period),
-                           reuse_minutes=periods.REUSE_SECONDS // 60,
-                           kind_labels=KIND_LABELS, priority_labels=PRIORITY_LABELS, max_objectives=MAX_OBJECTIVES,
-                           query=form.query_args(), metrics=metrics.METRICS)
+    return render_template(
+        template,
+        community=community,
+        form=form,
+        report=report,
+        charts=_charts(report) | _mood_charts(report, mood),
+        mood=mood,
+        worth=value.value_report(community, report.period),
+        reuse_minutes=periods.REUSE_SECONDS // 60,
+        kind_labels=KIND_LABELS,
+        priority_labels=PRIORITY_LABELS,
+        max_objectives=MAX_OBJECTIVES,
+        query=form.query_args(),
+        metrics=metrics.METRICS,
+    )
 
 
 def _charts(report) -> dict:
     labels = [point.end.strftime("%d %b") for point in report.trends]
     span = f"the {len(report.trends)} weeks to {report.trends[-1].end:%d %b %Y}" if report.trends else ""
     return {
-        "posts": charts.bar_chart("chart-posts", "Posts per week", f"Posts in {report.name} per week, {span}.",
-                                  labels, [p.posts for p in report.trends]),
+        "posts": charts.bar_chart(
+            "chart-posts",
+            "Posts per week",
+            f"Posts in {report.name} per week, {span}.",
+            labels,
+            [p.posts for p in report.trends],
+        ),
         "contributors": charts.bar_chart(
-            "chart-contributors", "Active contributors per week",
+            "chart-contributors",
+            "Active contributors per week",
             f"People who posted or added a resource in {report.name}, per week, {span}.",
-            labels, [p.contributors for p in report.trends]),
+            labels,
+            [p.contributors for p in report.trends],
+        ),
         "first_reply": charts.line_chart(
-            "chart-first-reply", "Median time to first reply per week (hours)",
+            "chart-first-reply",
+            "Median time to first reply per week (hours)",
             f"Median hours from opening a thread to its first reply by someone else, by week of opening, {span}. "
             "Weeks with no replied thread have no point.",
-            labels, [p.median_first_reply_hours for p in report.trends], " h"),
+            labels,
+            [p.median_first_reply_hours for p in report.trends],
+            " h",
+        ),
     }
 
 
@@ -84,15 +112,23 @@ def _mood_charts(report, mood) -> dict:
     span = f"the {len(mood.trend)} weeks to {mood.trend[-1].end:%d %b %Y}" if mood.trend else ""
     return {
         "sentiment_negative": charts.line_chart(
-            "chart-sentiment-negative", "Weekly share of negative posts (%)",
+            "chart-sentiment-negative",
+            "Weekly share of negative posts (%)",
             f"Percent of the scored posts in {report.name} that read negative, per week, {span}. "
             "Weeks with no scored post have no point.",
-            labels, [week.mix.share("negative") for week in mood.trend], " %"),
+            labels,
+            [week.mix.share("negative") for week in mood.trend],
+            " %",
+        ),
         "sentiment_positive": charts.line_chart(
-            "chart-sentiment-positive", "Weekly share of positive posts (%)",
+            "chart-sentiment-positive",
+            "Weekly share of positive posts (%)",
             f"Percent of the scored posts in {report.name} that read positive, per week, {span}. "
             "Weeks with no scored post have no point.",
-            labels, [week.mix.share("positive") for week in mood.trend], " %"),
+            labels,
+            [week.mix.share("positive") for week in mood.trend],
+            " %",
+        ),
     }
 
 
@@ -117,8 +153,11 @@ def report_csv(slug):
     filename = f"{community.slug}-report-{period.start:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
     mood = listening.listening_report(community, report.period, current_user, report.share_of_voice)
     worth = value.value_report(community, report.period)
-    return Response(render_csv(report) + listening_csv(mood) + value_csv(worth), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        render_csv(report) + listening_csv(mood) + value_csv(worth),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _objective(community, objective_id):
@@ -140,25 +179,32 @@ def new_objective(slug):
             services.create_objective(current_user, community, **form.values())
             flash("Objective recorded.", "success")
             return idempotency.created(form, report_url)
-    return render_template("oversight/objective_form.html", community=community, form=form, objective=None,
-                           metrics=metrics.METRICS), form_status(form)
+    return render_template(
+        "oversight/objective_form.html", community=community, form=form, objective=None, metrics=metrics.METRICS
+    ), form_status(form)
 
 
 @bp.route("/c/<slug>/objectives/<int:objective_id>/edit", methods=["GET", "POST"])
 def edit_objective(slug, objective_id):
     community = _overseen_community(slug)
     objective = _objective(community, objective_id)
-    stored = {"title": objective.title, "business_goal": objective.business_goal, "metric": objective.metric,
-              "baseline": f"{objective.baseline:g}", "target": f"{objective.target:g}",
-              "due_on": objective.due_on.isoformat()}
+    stored = {
+        "title": objective.title,
+        "business_goal": objective.business_goal,
+        "metric": objective.metric,
+        "baseline": f"{objective.baseline:g}",
+        "target": f"{objective.target:g}",
+        "due_on": objective.due_on.isoformat(),
+    }
     form = ObjectiveForm(data=stored) if request.method == "GET" else ObjectiveForm()
     if form.validate_on_submit():
         with showing_errors(form):
             services.update_objective(current_user, objective, **form.values())
             flash("Objective saved.", "success")
             return redirect(url_for(".report", slug=community.slug) + "#objectives-h")
-    return render_template("oversight/objective_form.html", community=community, form=form, objective=objective,
-                           metrics=metrics.METRICS), form_status(form)
+    return render_template(
+        "oversight/objective_form.html", community=community, form=form, objective=objective, metrics=metrics.METRICS
+    ), form_status(form)
 
 
 @bp.route("/c/<slug>/objectives/<int:objective_id>/delete", methods=["POST"])

@@ -23,37 +23,103 @@ Roles, from the user's point of view on one community:
   listed by name and domain; never learns that a private one exists.
 * **an anonymous reader** (a feed without a token) — reads open communities only.
 """
+
 from collections.abc import Callable
 from typing import Any
 
-from cop.permissions.communities import (can_answer_invitation, can_confirm_story, can_join, can_leave, can_manage,
-                                         can_manage_webhooks, can_oversee, can_record_story, can_request_to_join,
-                                         get_overseen_community_or_404, has_portfolio)
+from cop.permissions.communities import (
+    can_answer_invitation,
+    can_confirm_story,
+    can_join,
+    can_leave,
+    can_manage,
+    can_manage_webhooks,
+    can_oversee,
+    can_record_story,
+    can_request_to_join,
+    get_overseen_community_or_404,
+    has_portfolio,
+)
 from cop.permissions.discussions import can_accept, can_delete_post, can_edit_post, can_moderate, can_post, can_react
 from cop.permissions.events import can_manage_event, can_rsvp, can_schedule, can_see_attendees
 from cop.permissions.library import can_add_resource, can_add_version, can_curate_resource, can_edit_resource
-from cop.permissions.visibility import (MembershipFacts, Viewer, can_see_listing, can_view, community_of,
-                                        forget_memberships, get_listed_community_or_404,
-                                        get_readable_community_or_404, is_admin, is_anonymous, is_coordinator,
-                                        is_member, is_sponsor, knowers_of, listed_communities, listed_community_ids,
-                                        membership_of, readable_community_ids, readable_or_404, readers_of,
-                                        require,
-                                        visible_communities)
+from cop.permissions.visibility import (
+    MembershipFacts,
+    Viewer,
+    can_see_listing,
+    can_view,
+    community_of,
+    forget_memberships,
+    get_listed_community_or_404,
+    get_readable_community_or_404,
+    is_admin,
+    is_anonymous,
+    is_coordinator,
+    is_member,
+    is_sponsor,
+    knowers_of,
+    listed_communities,
+    listed_community_ids,
+    membership_of,
+    readable_community_ids,
+    readable_or_404,
+    readers_of,
+    require,
+    visible_communities,
+)
 
 __all__ = [
-    "MembershipFacts", "TEMPLATE_PREDICATES", "Viewer",
+    "MembershipFacts",
+    "TEMPLATE_PREDICATES",
+    "Viewer",
     # visibility
-    "can_see_listing", "can_view", "community_of", "forget_memberships", "get_listed_community_or_404",
-    "get_readable_community_or_404", "is_admin", "is_anonymous", "is_coordinator", "is_member", "is_sponsor",
-    "knowers_of", "listed_communities", "listed_community_ids", "membership_of", "readable_community_ids",
-    "readable_or_404", "readers_of", "require", "visible_communities",
+    "can_see_listing",
+    "can_view",
+    "community_of",
+    "forget_memberships",
+    "get_listed_community_or_404",
+    "get_readable_community_or_404",
+    "is_admin",
+    "is_anonymous",
+    "is_coordinator",
+    "is_member",
+    "is_sponsor",
+    "knowers_of",
+    "listed_communities",
+    "listed_community_ids",
+    "membership_of",
+    "readable_community_ids",
+    "readable_or_404",
+    "readers_of",
+    "require",
+    "visible_communities",
     # communities
-    "can_answer_invitation", "can_confirm_story", "can_join", "can_leave", "can_manage", "can_manage_webhooks",
-    "can_oversee", "can_record_story", "can_request_to_join", "get_overseen_community_or_404", "has_portfolio",
+    "can_answer_invitation",
+    "can_confirm_story",
+    "can_join",
+    "can_leave",
+    "can_manage",
+    "can_manage_webhooks",
+    "can_oversee",
+    "can_record_story",
+    "can_request_to_join",
+    "get_overseen_community_or_404",
+    "has_portfolio",
     # discussions, events, library
-    "can_accept", "can_delete_post", "can_edit_post", "can_moderate", "can_post", "can_react",
-    "can_manage_event", "can_rsvp", "can_schedule", "can_see_attendees",
-    "can_add_resource", "can_add_version", "can_curate_resource", "can_edit_resource",
+    "can_accept",
+    "can_delete_post",
+    "can_edit_post",
+    "can_moderate",
+    "can_post",
+    "can_react",
+    "can_manage_event",
+    "can_rsvp",
+    "can_schedule",
+    "can_see_attendees",
+    "can_add_resource",
+    "can_add_version",
+    "can_curate_resource",
+    "can_edit_resource",
 ]
 
 # The predicates every template may call (registered as Jinja globals by the app factory).

@@ -1,21 +1,26 @@
 """What people may do with a community: join, ask, answer an invitation, leave, manage, oversee,
 tell and confirm value stories, register webhooks."""
+
 from flask import abort
 from sqlalchemy import select
 
 from cop.communities.models import Community
 from cop.extensions import db
-from cop.permissions.visibility import (Viewer, _signed_in, _sponsored, _status, is_admin, is_coordinator, is_member,
-                                        is_sponsor)
+from cop.permissions.visibility import (
+    Viewer,
+    _signed_in,
+    _sponsored,
+    _status,
+    is_admin,
+    is_coordinator,
+    is_member,
+    is_sponsor,
+)
 
 
 def can_join(user: Viewer, community: Community) -> bool:
     """Open communities: join directly (unless a coordinator removed you)."""
-    return (
-        _signed_in(user)
-        and community.visibility == "open"
-        and _status(user, community) not in ("active", "removed")
-    )
+    return _signed_in(user) and community.visibility == "open" and _status(user, community) not in ("active", "removed")
 
 
 def can_request_to_join(user: Viewer, community: Community) -> bool:

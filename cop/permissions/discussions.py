@@ -1,5 +1,6 @@
 """What people may do in a community's discussions: start threads and reply, edit and delete posts,
 accept answers, moderate, react."""
+
 from cop.communities.models import Community
 from cop.discussions.models import Post, Thread
 from cop.permissions.communities import can_manage
@@ -19,8 +20,11 @@ def can_moderate(user: Viewer, thread_or_community: Thread | Community) -> bool:
 
 def can_edit_post(user: Viewer, post: Post) -> bool:
     """The author, while an active member, edits a post that is not deleted."""
-    return bool(not post.is_deleted and getattr(user, "id", None) == post.author_id
-                and is_member(user, community_of(post.thread)))
+    return bool(
+        not post.is_deleted
+        and getattr(user, "id", None) == post.author_id
+        and is_member(user, community_of(post.thread))
+    )
 
 
 def can_delete_post(user: Viewer, post: Post) -> bool:
@@ -30,9 +34,13 @@ def can_delete_post(user: Viewer, post: Post) -> bool:
 
 def can_accept(user: Viewer, thread: Thread) -> bool:
     """A question's author (while a member) and its moderators mark or unmark the accepted answer."""
-    return bool(thread.kind == "question" and (
-        (getattr(user, "id", None) == thread.author_id and is_member(user, community_of(thread)))
-        or can_moderate(user, thread)))
+    return bool(
+        thread.kind == "question"
+        and (
+            (getattr(user, "id", None) == thread.author_id and is_member(user, community_of(thread)))
+            or can_moderate(user, thread)
+        )
+    )
 
 
 def can_react(user: Viewer, post: Post, kind: str = "") -> bool:

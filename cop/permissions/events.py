@@ -1,4 +1,5 @@
 """What people may do with a community's meetings: schedule and manage them, answer them, see who comes."""
+
 from cop.communities.models import Community
 from cop.events.models import Event
 from cop.permissions.communities import can_manage

@@ -1,4 +1,5 @@
 """What people may do in a community's library: add resources, edit them, save versions, curate."""
+
 from cop.communities.models import Community
 from cop.library.models import Resource
 from cop.permissions.communities import can_manage

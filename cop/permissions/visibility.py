@@ -14,6 +14,7 @@ Who asks (``Viewer``):
   flask-login's anonymous user): the public set, the open communities;
 * a disabled account: nothing at all.
 """
+
 from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 from flask import abort, current_app, g, has_app_context
@@ -46,6 +47,7 @@ PUBLIC = ("open",)  # the visibilities an anonymous reader may read (and so know
 
 class MembershipFacts(NamedTuple):
     """What the predicates (and a community's page) read of one membership: plain values, no ORM object."""
+
     community_id: int
     status: str
     role: str
@@ -66,11 +68,20 @@ def _relations(user: Viewer) -> tuple[dict[int, MembershipFacts], frozenset[int]
     cache: dict[int, tuple[dict[int, MembershipFacts], frozenset[int]]] = _per_request("_membership_cache")
     if user.id not in cache:
         no_text = literal(None, String)
-        rows = db.session.execute(union_all(
-            select(literal(False).label("sponsors"), Membership.community_id, Membership.status, Membership.role,
-                   Membership.decision_message).where(Membership.user_id == user.id),
-            select(literal(True), community_sponsors.c.community_id, no_text, no_text, no_text)
-            .where(community_sponsors.c.user_id == user.id)))
+        rows = db.session.execute(
+            union_all(
+                select(
+                    literal(False).label("sponsors"),
+                    Membership.community_id,
+                    Membership.status,
+                    Membership.role,
+                    Membership.decision_message,
+                ).where(Membership.user_id == user.id),
+                select(literal(True), community_sponsors.c.community_id, no_text, no_text, no_text).where(
+                    community_sponsors.c.user_id == user.id
+                ),
+            )
+        )
         memberships, sponsored = {}, set()
         for is_sponsorship, community_id, *facts in rows:
             if is_sponsorship:
@@ -101,8 +112,8 @@ def forget_memberships() -> None:
 def _count_visibility_changes(session: FlaskSession, _flush_context: Any) -> None:
     """A flush that adds, deletes or re-scopes a community bumps the visibility version in its transaction."""
     if any(isinstance(obj, Community) for obj in (*session.new, *session.deleted)) or any(
-            isinstance(obj, Community) and inspect(obj).attrs.visibility.history.has_changes()
-            for obj in session.dirty):
+        isinstance(obj, Community) and inspect(obj).attrs.visibility.history.has_changes() for obj in session.dirty
+    ):
         bump_visibility_version(session.connection())
 
 
@@ -149,8 +160,11 @@ def _community_ids(user: Viewer, visibilities: tuple[str, ...], statuses: tuple[
     sets = _visibility_sets()
     if user.is_admin:
         return sets["all"]
-    return empty.union(*(sets.get(v, empty) for v in visibilities), _sponsored(user),
-                       (cid for cid, m in _memberships(user).items() if m.status in statuses))
+    return empty.union(
+        *(sets.get(v, empty) for v in visibilities),
+        _sponsored(user),
+        (cid for cid, m in _memberships(user).items() if m.status in statuses),
+    )
 
 
 def readable_community_ids(user: Viewer) -> frozenset[int]:
@@ -225,8 +239,9 @@ def can_view(user: Viewer, community: Community) -> bool:
 def _communities_where_user(user: Viewer, statuses: tuple[str, ...]) -> ColumnElement[bool]:
     """Ids of communities where ``user`` has a membership in ``statuses`` or is a sponsor."""
     return or_(
-        Community.id.in_(select(Membership.community_id).where(
-            Membership.user_id == user.id, Membership.status.in_(statuses))),
+        Community.id.in_(
+            select(Membership.community_id).where(Membership.user_id == user.id, Membership.status.in_(statuses))
+        ),
         Community.id.in_(select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)),
     )
 
@@ -245,8 +260,9 @@ def visible_communities(user: Viewer) -> Select[tuple[Community]]:
     return _communities_for(user, ("open",), ("active",))
 
 
-def _communities_for(user: Viewer, visibilities: tuple[str, ...],
-                     statuses: tuple[str, ...]) -> Select[tuple[Community]]:
+def _communities_for(
+    user: Viewer, visibilities: tuple[str, ...], statuses: tuple[str, ...]
+) -> Select[tuple[Community]]:
     """The communities of these ``visibilities``, and those where a signed-in user has a membership in
     ``statuses`` or sponsors; all of them for an admin, the open ones for an anonymous reader, none otherwise."""
     query = select(Community)
@@ -286,9 +302,12 @@ def knowers_of(community: Community) -> Select[tuple[int]]:
 def _user_in(community: Community, statuses: tuple[str, ...]) -> tuple[ColumnElement[bool], ...]:
     from cop.accounts.models import User
 
-    return (User.id.in_(select(Membership.user_id).where(Membership.community_id == community.id,
-                                                         Membership.status.in_(statuses))),
-            User.id.in_(select(community_sponsors.c.user_id).where(community_sponsors.c.community_id == community.id)))
+    return (
+        User.id.in_(
+            select(Membership.user_id).where(Membership.community_id == community.id, Membership.status.in_(statuses))
+        ),
+        User.id.in_(select(community_sponsors.c.user_id).where(community_sponsors.c.community_id == community.id)),
+    )
 
 
 def get_listed_community_or_404(slug: str, user: Viewer) -> Community:

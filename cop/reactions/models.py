@@ -5,7 +5,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cop.extensions import Model, in_list, utcnow
 
-
 # The fixed set, in the order the buttons show. ``helpful`` feeds the reports' influence section and the
 # experts ranking; the others are social signals only.
 KINDS = ("helpful", "thumbs_up", "celebrate", "insight")

@@ -5,6 +5,7 @@ never on a removed or hidden post, and never *helpful* on one's own post. What a
 for all its posts in one query (``summaries``); reports read ``helpful_received``, which only counts
 in the communities its caller passes (the caller decides what the viewer may see).
 """
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ NAMES_SHOWN = 12  # "who" lists at most this many names per kind, then "and N ot
 @dataclass(frozen=True)
 class Summary:
     """One kind of reaction on one post, as a page shows it (hashable: it keys the fragment cache)."""
+
     kind: str
     count: int
     names: tuple[str, ...]  # the first NAMES_SHOWN reactors, oldest first
@@ -60,8 +62,9 @@ def toggle(user: User, post: Post, kind: str) -> bool:
         raise DomainError("You cannot mark your own post as helpful.")
     if not permissions.can_react(user, post, kind):
         raise DomainError("This post has been removed; it takes no reactions.")
-    existing = db.session.scalar(select(Reaction).where(
-        Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind))
+    existing = db.session.scalar(
+        select(Reaction).where(Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind)
+    )
     if existing is not None:
         db.session.delete(existing)
         db.session.commit()
@@ -84,8 +87,10 @@ def summaries(post_ids: Iterable[int], viewer_id: int | None) -> dict[int, tuple
         return {}
     rows = db.session.execute(
         select(Reaction.post_id, Reaction.kind, Reaction.user_id, User.display_name)
-        .join(User, User.id == Reaction.user_id).where(Reaction.post_id.in_(post_ids))
-        .order_by(Reaction.post_id, Reaction.id))
+        .join(User, User.id == Reaction.user_id)
+        .where(Reaction.post_id.in_(post_ids))
+        .order_by(Reaction.post_id, Reaction.id)
+    )
     gathered: dict[int, dict[str, list[Any]]] = {}
     for post_id, kind, user_id, name in rows:
         entry = gathered.setdefault(post_id, {}).setdefault(kind, [0, [], False])
@@ -94,14 +99,23 @@ def summaries(post_ids: Iterable[int], viewer_id: int | None) -> dict[int, tuple
             entry[1].append(name)
         entry[2] = entry[2] or user_id == viewer_id
     order = {kind: i for i, kind in enumerate(KINDS)}
-    return {post_id: tuple(Summary(kind, count, tuple(names), mine)
-                           for kind, (count, names, mine) in sorted(kinds.items(), key=lambda kv: order[kv[0]]))
-            for post_id, kinds in gathered.items()}
+    return {
+        post_id: tuple(
+            Summary(kind, count, tuple(names), mine)
+            for kind, (count, names, mine) in sorted(kinds.items(), key=lambda kv: order[kv[0]])
+        )
+        for post_id, kinds in gathered.items()
+    }
 
 
-def helpful_received(community_ids: Iterable[int], *, user_ids: Iterable[int] | None = None,
-                     tag_ids: Iterable[int] | None = None, since: datetime | None = None,
-                     until: datetime | None = None) -> dict[int, int]:
+def helpful_received(
+    community_ids: Iterable[int],
+    *,
+    user_ids: Iterable[int] | None = None,
+    tag_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[int, int]:
     """Helpful reactions received by each author on their visible posts, by author id (read-only).
 
     Only posts of live threads in ``community_ids`` count (pass what the report's viewer may read, or
@@ -109,12 +123,21 @@ def helpful_received(community_ids: Iterable[int], *, user_ids: Iterable[int] | 
     with any of those tags; ``since``/``until`` bound when the reaction was given (``until`` excluded).
     """
     helpful = func.count(Reaction.id)
-    stmt = (select(Post.author_id, helpful).select_from(Reaction).join(Post, Post.id == Reaction.post_id)
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(Reaction.kind == "helpful", Thread.community_id.in_(community_ids),
-                   Thread.is_deleted.is_(False), Post.is_deleted.is_(False), Post.is_hidden.is_(False),
-                   Post.author_id.is_not(None))
-            .group_by(Post.author_id))
+    stmt = (
+        select(Post.author_id, helpful)
+        .select_from(Reaction)
+        .join(Post, Post.id == Reaction.post_id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(
+            Reaction.kind == "helpful",
+            Thread.community_id.in_(community_ids),
+            Thread.is_deleted.is_(False),
+            Post.is_deleted.is_(False),
+            Post.is_hidden.is_(False),
+            Post.author_id.is_not(None),
+        )
+        .group_by(Post.author_id)
+    )
     if user_ids is not None:
         stmt = stmt.where(Post.author_id.in_(user_ids))
     if tag_ids is not None:

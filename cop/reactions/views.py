@@ -32,9 +32,12 @@ def react(post_id):
         flash(exc.message, "error")
         return redirect(_back_to(post)), 303
     if fetch:
-        return render_template("reactions/_bar_response.html", post=post,
-                               summaries=services.summaries([post.id], current_user.id).get(post.id, ()),
-                               member_here=True)
+        return render_template(
+            "reactions/_bar_response.html",
+            post=post,
+            summaries=services.summaries([post.id], current_user.id).get(post.id, ()),
+            member_here=True,
+        )
     return redirect(_back_to(post)), 303
 
 

@@ -6,7 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cop.extensions import Model, utcnow
 
 
-
 class ThreadRead(Model):
     """How far ``user`` has read ``thread``: every visible post with an id up to ``last_read_post_id``."""
 
@@ -24,6 +23,7 @@ class CommunityRead(Model):
     __tablename__ = "community_reads"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True,
-                                              index=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     read_before: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ a reader of an open community) only get markers on threads they opened.
 Every function here costs a constant number of statements, whatever the number of threads or posts:
 lists read their markers in one grouped query (``unread_counts``).
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +28,7 @@ _NEVER = datetime(9999, 1, 1)
 @dataclass(frozen=True)
 class Unread:
     """A thread's marker in a list: ``new`` (never opened) or ``count`` posts since the last visit."""
+
     count: int
     new: bool
 
@@ -35,13 +37,17 @@ def _upsert(model, values: dict, keys: tuple[str, ...], update: dict) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert
     stmt = insert(model).values(**values)
-    db.session.execute(stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={name: make(stmt.excluded) for name, make in update.items()}))
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={name: make(stmt.excluded) for name, make in update.items()}
+        )
+    )
 
 
 def _visible_by_others(user):
-    return and_(Post.is_deleted.is_(False), Post.is_hidden.is_(False),
-                or_(Post.author_id.is_(None), Post.author_id != user.id))
+    return and_(
+        Post.is_deleted.is_(False), Post.is_hidden.is_(False), or_(Post.author_id.is_(None), Post.author_id != user.id)
+    )
 
 
 def _horizons(user, community_ids) -> dict[int, tuple[datetime | None, datetime | None]]:
@@ -50,11 +56,16 @@ def _horizons(user, community_ids) -> dict[int, tuple[datetime | None, datetime 
     if not ids:
         return {}
     nothing = literal(None, db.DateTime)
-    rows = db.session.execute(union_all(
-        select(CommunityRead.community_id, CommunityRead.read_before, nothing)
-        .where(CommunityRead.user_id == user.id, CommunityRead.community_id.in_(ids)),
-        select(Membership.community_id, nothing, func.coalesce(Membership.joined_at, Membership.created_at))
-        .where(Membership.user_id == user.id, Membership.community_id.in_(ids), Membership.status == "active")))
+    rows = db.session.execute(
+        union_all(
+            select(CommunityRead.community_id, CommunityRead.read_before, nothing).where(
+                CommunityRead.user_id == user.id, CommunityRead.community_id.in_(ids)
+            ),
+            select(Membership.community_id, nothing, func.coalesce(Membership.joined_at, Membership.created_at)).where(
+                Membership.user_id == user.id, Membership.community_id.in_(ids), Membership.status == "active"
+            ),
+        )
+    )
     found: dict[int, list] = {}
     for community_id, marked, joined in rows:
         entry = found.setdefault(community_id, [None, None])
@@ -68,6 +79,7 @@ def _horizon(horizons: dict, opened):
     ``threads``: when the person marked the community read; else, for a thread they never opened
     (``opened`` false), when they joined (never, for non-members); else the beginning of time.
     ``horizons``: ``_horizons`` for the communities concerned (literals: no subquery per row)."""
+
     def one(marked, joined):
         if marked is not None:
             return literal(marked)
@@ -75,8 +87,10 @@ def _horizon(horizons: dict, opened):
 
     if not horizons:
         return case((opened, literal(_EPOCH)), else_=literal(_NEVER))
-    return case(*[(Thread.community_id == cid, one(*pair)) for cid, pair in horizons.items()],
-                else_=case((opened, literal(_EPOCH)), else_=literal(_NEVER)))
+    return case(
+        *[(Thread.community_id == cid, one(*pair)) for cid, pair in horizons.items()],
+        else_=case((opened, literal(_EPOCH)), else_=literal(_NEVER)),
+    )
 
 
 def unread_counts(user, thread_ids) -> dict[int, Unread]:
@@ -88,19 +102,26 @@ def unread_counts(user, thread_ids) -> dict[int, Unread]:
     community_ids = db.session.scalars(select(Thread.community_id).where(Thread.id.in_(thread_ids)).distinct())
     horizons = _horizons(user, community_ids)
     read = ThreadRead.__table__.alias("r")
-    stmt = (select(Post.thread_id, func.count(), func.max(case((read.c.thread_id.is_(None), 1), else_=0)))
-            .select_from(Post).join(Thread, Thread.id == Post.thread_id)
-            .outerjoin(read, and_(read.c.thread_id == Post.thread_id, read.c.user_id == user.id))
-            .where(Post.thread_id.in_(thread_ids), _visible_by_others(user),
-                   or_(read.c.last_read_post_id.is_(None), Post.id > read.c.last_read_post_id),
-                   Post.created_at > _horizon(horizons, read.c.thread_id.is_not(None)))
-            .group_by(Post.thread_id))
+    stmt = (
+        select(Post.thread_id, func.count(), func.max(case((read.c.thread_id.is_(None), 1), else_=0)))
+        .select_from(Post)
+        .join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(read, and_(read.c.thread_id == Post.thread_id, read.c.user_id == user.id))
+        .where(
+            Post.thread_id.in_(thread_ids),
+            _visible_by_others(user),
+            or_(read.c.last_read_post_id.is_(None), Post.id > read.c.last_read_post_id),
+            Post.created_at > _horizon(horizons, read.c.thread_id.is_not(None)),
+        )
+        .group_by(Post.thread_id)
+    )
     return {thread_id: Unread(int(n), bool(never)) for thread_id, n, never in db.session.execute(stmt)}
 
 
 def last_read_post_id(user, thread) -> int | None:
-    return db.session.scalar(select(ThreadRead.last_read_post_id).where(
-        ThreadRead.user_id == user.id, ThreadRead.thread_id == thread.id))
+    return db.session.scalar(
+        select(ThreadRead.last_read_post_id).where(ThreadRead.user_id == user.id, ThreadRead.thread_id == thread.id)
+    )
 
 
 def first_unread_post(user, thread, last_read: int | None) -> Post | None:
@@ -108,13 +129,24 @@ def first_unread_post(user, thread, last_read: int | None) -> Post | None:
     if last_read is None:
         return None
     return db.session.scalar(
-        select(Post).where(Post.thread_id == thread.id, Post.id > last_read, _visible_by_others(user),
-                           Post.created_at > _horizon_of(user, thread)).order_by(Post.id).limit(1))
+        select(Post)
+        .where(
+            Post.thread_id == thread.id,
+            Post.id > last_read,
+            _visible_by_others(user),
+            Post.created_at > _horizon_of(user, thread),
+        )
+        .order_by(Post.id)
+        .limit(1)
+    )
 
 
 def _horizon_of(user, thread) -> datetime:
-    marked = db.session.scalar(select(CommunityRead.read_before).where(
-        CommunityRead.user_id == user.id, CommunityRead.community_id == thread.community_id))
+    marked = db.session.scalar(
+        select(CommunityRead.read_before).where(
+            CommunityRead.user_id == user.id, CommunityRead.community_id == thread.community_id
+        )
+    )
     return marked or _EPOCH
 
 
@@ -127,19 +159,29 @@ def mark_read(user, thread, up_to_post_id: int, known: int | None) -> None:
     if known is not None and known >= up_to_post_id:
         return
     now = utcnow()
-    _upsert(ThreadRead, {"user_id": user.id, "thread_id": thread.id, "last_read_post_id": up_to_post_id,
-                         "read_at": now}, ("user_id", "thread_id"),
-            {"last_read_post_id": lambda new: case(
+    _upsert(
+        ThreadRead,
+        {"user_id": user.id, "thread_id": thread.id, "last_read_post_id": up_to_post_id, "read_at": now},
+        ("user_id", "thread_id"),
+        {
+            "last_read_post_id": lambda new: case(
                 (new.last_read_post_id > ThreadRead.last_read_post_id, new.last_read_post_id),
-                else_=ThreadRead.last_read_post_id),
-             "read_at": lambda new: new.read_at})
+                else_=ThreadRead.last_read_post_id,
+            ),
+            "read_at": lambda new: new.read_at,
+        },
+    )
     db.session.commit()
 
 
 def mark_all_read(user, community) -> None:
     """Everything in ``community`` posted until now is read for ``user``."""
-    _upsert(CommunityRead, {"user_id": user.id, "community_id": community.id, "read_before": utcnow()},
-            ("user_id", "community_id"), {"read_before": lambda new: new.read_before})
+    _upsert(
+        CommunityRead,
+        {"user_id": user.id, "community_id": community.id, "read_before": utcnow()},
+        ("user_id", "community_id"),
+        {"read_before": lambda new: new.read_before},
+    )
     db.session.commit()
 
 
@@ -155,12 +197,20 @@ def unread_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
     """Threads in ``user``'s communities they opened before and that have new posts since, latest first."""
     mine = _mine(user)
     read = ThreadRead.__table__.alias("r")
-    newer = exists().where(Post.thread_id == Thread.id, Post.id > read.c.last_read_post_id,
-                           _visible_by_others(user), Post.created_at > _horizon(_horizons(user, mine), true()))
-    stmt = (select(Thread).join(read, and_(read.c.thread_id == Thread.id, read.c.user_id == user.id))
-            .where(Thread.community_id.in_(mine), Thread.is_deleted.is_(False),
-                   Thread.last_activity_at > read.c.read_at, newer)
-            .order_by(Thread.last_activity_at.desc(), Thread.id.desc()))
+    newer = exists().where(
+        Post.thread_id == Thread.id,
+        Post.id > read.c.last_read_post_id,
+        _visible_by_others(user),
+        Post.created_at > _horizon(_horizons(user, mine), true()),
+    )
+    stmt = (
+        select(Thread)
+        .join(read, and_(read.c.thread_id == Thread.id, read.c.user_id == user.id))
+        .where(
+            Thread.community_id.in_(mine), Thread.is_deleted.is_(False), Thread.last_activity_at > read.c.read_at, newer
+        )
+        .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+    )
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
@@ -173,9 +223,17 @@ def new_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
         return db.paginate(select(Thread).where(false()), page=page, per_page=per_page, error_out=False)
     read = ThreadRead.__table__.alias("r")
     opened = exists().where(read.c.thread_id == Thread.id, read.c.user_id == user.id)
-    since = or_(*[and_(Thread.community_id == cid, Thread.created_at > (marked or joined or _NEVER))
-                  for cid, (marked, joined) in horizons.items()])
-    stmt = (select(Thread).where(since, Thread.is_deleted.is_(False),
-                                 or_(Thread.author_id.is_(None), Thread.author_id != user.id), ~opened)
-            .order_by(Thread.created_at.desc(), Thread.id.desc()))
+    since = or_(
+        *[
+            and_(Thread.community_id == cid, Thread.created_at > (marked or joined or _NEVER))
+            for cid, (marked, joined) in horizons.items()
+        ]
+    )
+    stmt = (
+        select(Thread)
+        .where(
+            since, Thread.is_deleted.is_(False), or_(Thread.author_id.is_(None), Thread.author_id != user.id), ~opened
+        )
+        .order_by(Thread.created_at.desc(), Thread.id.desc())
+    )
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

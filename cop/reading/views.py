@@ -10,9 +10,14 @@ bp = Blueprint("reading", __name__)
 
 def _list(which: str):
     pagination = (services.unread_threads if which == "unread" else services.new_threads)(
-        current_user, page_arg(request))
-    return render_template("reading/list.html", which=which, pagination=pagination,
-                           unread_marks=services.unread_counts(current_user, [t.id for t in pagination.items]))
+        current_user, page_arg(request)
+    )
+    return render_template(
+        "reading/list.html",
+        which=which,
+        pagination=pagination,
+        unread_marks=services.unread_counts(current_user, [t.id for t in pagination.items]),
+    )
 
 
 @bp.route("/unread")

@@ -10,6 +10,7 @@ parser over the content fields, so both engines understand the same syntax), the
 (``cop.search.filters.PermissionFilter``: each engine turns it into a query object, never into query
 text), loading hits back from the database, naming facets, the "did you mean" rules and related threads.
 """
+
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -25,9 +26,9 @@ ENGINES = ("whoosh", "tantivy")
 class EngineHit(Protocol):
     """One document found, in the engine's order."""
 
-    doc_type: str   # "thread", "resource", "community" or "person"
+    doc_type: str  # "thread", "resource", "community" or "person"
     doc_id: int
-    title: str      # as indexed (the snippet's fallback)
+    title: str  # as indexed (the snippet's fallback)
 
     def highlight(self, fieldname: str, text: str) -> str:
         """``text`` (escaped) with the query's terms marked ``<mark class="hl termN">``; "" when none is in it."""
@@ -36,7 +37,7 @@ class EngineHit(Protocol):
 @dataclass
 class EngineResults:
     total: int
-    page: int       # the page returned (the last one when asked past the end)
+    page: int  # the page returned (the last one when asked past the end)
     pages: int
     hits: list = field(default_factory=list)  # [EngineHit], at most one page
     # {facet name: {value: count}} over every permitted match ("type", "community", "author", "kind",

@@ -1,4 +1,5 @@
 """Facets: the counts an engine made over the permitted matches, named from the database."""
+
 import heapq
 from dataclasses import dataclass, field
 
@@ -22,9 +23,9 @@ class Facet:
     options: list[tuple[str, str, int]] = field(default_factory=list)  # (value, label, count)
 
 
-
 def _facets(all_counts: dict[str, dict]) -> list[Facet]:
     """Facet options with counts, named from the database (only values present in permitted hits)."""
+
     def counts(name):
         return {k: v for k, v in all_counts.get(name, {}).items() if k not in (None, "")}
 
@@ -32,15 +33,34 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
     community_counts = counts("community")
     author_counts = counts("author")
     # Names for the communities shown only (a common word is in hundreds of them).
-    top_communities = sorted(((k, n) for k, n in community_counts.items() if str(k).isdigit()),
-                             key=lambda kv: (-kv[1], int(kv[0])))[:FACET_COMMUNITIES]
-    community_names = {i: (slug, name) for i, slug, name in db.session.execute(
-        select(Community.id, Community.slug, Community.name).where(
-            Community.id.in_([int(i) for i, _n in top_communities])))} if top_communities else {}
+    top_communities = sorted(
+        ((k, n) for k, n in community_counts.items() if str(k).isdigit()), key=lambda kv: (-kv[1], int(kv[0]))
+    )[:FACET_COMMUNITIES]
+    community_names = (
+        {
+            i: (slug, name)
+            for i, slug, name in db.session.execute(
+                select(Community.id, Community.slug, Community.name).where(
+                    Community.id.in_([int(i) for i, _n in top_communities])
+                )
+            )
+        }
+        if top_communities
+        else {}
+    )
     top_authors = heapq.nsmallest(10, author_counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    author_names: dict[int, str] = {i: name for i, name in db.session.execute(
-        select(User.id, User.display_name).where(User.id.in_([int(i) for i, _ in top_authors if str(i).isdigit()])))
-    } if top_authors else {}
+    author_names: dict[int, str] = (
+        {
+            i: name
+            for i, name in db.session.execute(
+                select(User.id, User.display_name).where(
+                    User.id.in_([int(i) for i, _ in top_authors if str(i).isdigit()])
+                )
+            )
+        }
+        if top_authors
+        else {}
+    )
 
     def options(values, label):
         return [(str(k), label(k), n) for k, n in sorted(values, key=lambda kv: (-kv[1], str(kv[0])))]
@@ -49,17 +69,32 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
     date_counts = counts("date")
     facets = [
         Facet("type", "Type", options(type_counts.items(), lambda k: TYPE_LABELS.get(k, k))),
-        Facet("community", "Community", [(*community_names[int(k)], n) for k, n in top_communities
-                                         if int(k) in community_names]),
-        Facet("tag", "Tag", [(str(k), str(k), n) for k, n in heapq.nsmallest(
-            15, counts("tag").items(), key=lambda kv: (-kv[1], str(kv[0])))]),
-        Facet("author", "Author", [(str(k), author_names[int(k)], n) for k, n in top_authors
-                                   if str(k).isdigit() and int(k) in author_names]),
-        Facet("date", "Date", [(k, label, date_counts[k]) for k, (label, _d) in DATE_RANGES.items()
-                               if date_counts.get(k)]),
+        Facet(
+            "community",
+            "Community",
+            [(*community_names[int(k)], n) for k, n in top_communities if int(k) in community_names],
+        ),
+        Facet(
+            "tag",
+            "Tag",
+            [
+                (str(k), str(k), n)
+                for k, n in heapq.nsmallest(15, counts("tag").items(), key=lambda kv: (-kv[1], str(kv[0])))
+            ],
+        ),
+        Facet(
+            "author",
+            "Author",
+            [(str(k), author_names[int(k)], n) for k, n in top_authors if str(k).isdigit() and int(k) in author_names],
+        ),
+        Facet(
+            "date", "Date", [(k, label, date_counts[k]) for k, (label, _d) in DATE_RANGES.items() if date_counts.get(k)]
+        ),
         Facet("kind", "Kind", options(counts("kind").items(), lambda k: labels.get(k, k))),
-        Facet("status", "Thread status", options(
-            [(k, v) for k, v in counts("status").items() if k in STATUSES], lambda k: k.title())),
+        Facet(
+            "status",
+            "Thread status",
+            options([(k, v) for k, v in counts("status").items() if k in STATUSES], lambda k: k.title()),
+        ),
     ]
     return [f for f in facets if f.options]
-

@@ -6,6 +6,7 @@ communities, communities the user may know of, narrowed by the selected facets. 
 a query object (Whoosh: ``cop.search.whoosh_columns``; Tantivy: a term set on community ids), never into
 query text. Counts, facets, snippets and the "did you mean" suggestion all come from searches run with it.
 """
+
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class PermissionFilter:
     document the user may see. ``narrowing``: (field, value) pairs every document must have
     (type, community_id, tags, author_id, kind, status); ``since``: created at or after.
     """
+
     everything: bool
     readable: frozenset
     listed: frozenset
@@ -95,8 +97,7 @@ def permission_filter(user, *, readable: frozenset | None = None, **selected) ->
     since = None
     if selected.get("date") in DATE_RANGES:
         # To the hour, so that one filter serves an hour of searches ("past week" may reach an hour further).
-        since = (utcnow() - timedelta(days=DATE_RANGES[selected["date"]][1])).replace(minute=0, second=0,
-                                                                                      microsecond=0)
+        since = (utcnow() - timedelta(days=DATE_RANGES[selected["date"]][1])).replace(minute=0, second=0, microsecond=0)
     built = PermissionFilter(everything, readable, listed, tuple(narrowing_key), since)
     shared = _lru_get(_FILTERS, built.key)
     if shared is not None:

@@ -4,6 +4,7 @@ One loader per document type reads the page's objects of that type in one or two
 those the user may see now (the index may be behind a visibility change); snippets are cut from the
 database's text and kept per content version (``cop.caching``).
 """
+
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,12 +30,11 @@ class Hit:
     obj: object
     title: Markup
     snippet: Markup
-    post: Post | None = None     # for a thread: the post that matched best
+    post: Post | None = None  # for a thread: the post that matched best
 
     @property
     def type_label(self) -> str:
         return TYPE_LABELS[self.type]
-
 
 
 _TOKEN = re.compile(r"[\w*]+(?:\.?[\w*]+)*")  # the body analyzer's tokenizer
@@ -76,9 +76,10 @@ def _highlight(hit, fieldname, text, fallback="") -> Markup:
 @dataclass
 class _Source:
     """A hit's object as loaded now, and what its snippet is cut from."""
+
     obj: object
-    body: str = ""              # the text a snippet is cut from (unused when the snippet is known)
-    post: Post | None = None    # for a thread: the post that matched best (linked from the hit)
+    body: str = ""  # the text a snippet is cut from (unused when the snippet is known)
+    post: Post | None = None  # for a thread: the post that matched best (linked from the hit)
 
 
 def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
@@ -88,20 +89,29 @@ def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
     snippet is known only the remembered best post is read (to link it, if still shown); otherwise
     every visible post, to pick the best one and cut its snippet.
     """
-    threads = {thread.id: thread for thread in db.session.scalars(
-        select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
-        .options(lazyload(Thread.tags), lazyload(Thread.author))) if thread.community_id in readable}
+    threads = {
+        thread.id: thread
+        for thread in db.session.scalars(
+            select(Thread)
+            .where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
+            .options(lazyload(Thread.tags), lazyload(Thread.author))
+        )
+        if thread.community_id in readable
+    }
     unknown = [i for i in threads if known.get(i) is None]
     best_ids = {i: known[i][2] for i in threads if known.get(i) and known[i][2]}
     shown = (Post.is_deleted.is_(False), Post.is_hidden.is_(False))
     posts_by_thread: dict[int, list[Post]] = {}
     if unknown:
-        for post in db.session.scalars(select(Post).where(Post.thread_id.in_(unknown), *shown)
-                                       .order_by(Post.thread_id, Post.path)):
+        for post in db.session.scalars(
+            select(Post).where(Post.thread_id.in_(unknown), *shown).order_by(Post.thread_id, Post.path)
+        ):
             posts_by_thread.setdefault(post.thread_id, []).append(post)
-    best_known = ({post.id: post for post in db.session.scalars(select(Post).where(Post.id.in_(best_ids.values()),
-                                                                                  *shown))}
-                  if best_ids else {})
+    best_known = (
+        {post.id: post for post in db.session.scalars(select(Post).where(Post.id.in_(best_ids.values()), *shown))}
+        if best_ids
+        else {}
+    )
     sources = {}
     for thread_id, thread in threads.items():
         if thread_id in best_ids or known.get(thread_id) is not None:
@@ -116,35 +126,48 @@ def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
 
 def _load_resources(user, ids, readable, known, terms) -> dict[int, _Source]:
     """Live resources in ``readable`` communities; the snippet from the description and latest version's text."""
-    resources = {resource.id: resource for resource in db.session.scalars(
-        select(Resource).where(Resource.id.in_(ids), Resource.is_deleted.is_(False))
-        .options(lazyload(Resource.tags), lazyload(Resource.author))) if resource.community_id in readable}
+    resources = {
+        resource.id: resource
+        for resource in db.session.scalars(
+            select(Resource)
+            .where(Resource.id.in_(ids), Resource.is_deleted.is_(False))
+            .options(lazyload(Resource.tags), lazyload(Resource.author))
+        )
+        if resource.community_id in readable
+    }
     texts: dict[int, str] = {}
     rows = db.session.execute(
-        select(ResourceVersion.resource_id, ResourceVersion.body_html,
-               func.substr(ResourceVersion.text_content, 1, 50_000))
+        select(
+            ResourceVersion.resource_id, ResourceVersion.body_html, func.substr(ResourceVersion.text_content, 1, 50_000)
+        )
         .join(Resource, Resource.id == ResourceVersion.resource_id)
-        .where(ResourceVersion.resource_id.in_(list(resources)), ResourceVersion.number == Resource.latest_version))
+        .where(ResourceVersion.resource_id.in_(list(resources)), ResourceVersion.number == Resource.latest_version)
+    )
     for resource_id, body, text in rows:
         texts[resource_id] = plain_text(body) if body else text or ""
-    return {i: _Source(r, "\n\n".join(filter(None, [plain_text(r.description_html), texts.get(i, "")])))
-            for i, r in resources.items()}
+    return {
+        i: _Source(r, "\n\n".join(filter(None, [plain_text(r.description_html), texts.get(i, "")])))
+        for i, r in resources.items()
+    }
 
 
 def _load_communities(user, ids, readable, known, terms) -> dict[int, _Source]:
     """Communities ``user`` may know of (``permissions.listed_communities``); the snippet from the domain."""
-    return {c.id: _Source(c, c.domain) for c in db.session.scalars(
-        permissions.listed_communities(user).where(Community.id.in_(ids)))}
+    return {
+        c.id: _Source(c, c.domain)
+        for c in db.session.scalars(permissions.listed_communities(user).where(Community.id.in_(ids)))
+    }
 
 
 def _load_people(user, ids, readable, known, terms) -> dict[int, _Source]:
     """Enabled accounts; the snippet from role, department, location and bio."""
-    return {u.id: _Source(u, "\n".join(filter(None, [u.title, u.department, u.location, plain_text(u.bio_html)])))
-            for u in db.session.scalars(select(User).where(User.id.in_(ids), User.is_disabled.is_(False)))}
+    return {
+        u.id: _Source(u, "\n".join(filter(None, [u.title, u.department, u.location, plain_text(u.bio_html)])))
+        for u in db.session.scalars(select(User).where(User.id.in_(ids), User.is_disabled.is_(False)))
+    }
 
 
-LOADERS = {"thread": _load_threads, "resource": _load_resources, "community": _load_communities,
-           "person": _load_people}
+LOADERS = {"thread": _load_threads, "resource": _load_resources, "community": _load_communities, "person": _load_people}
 
 
 def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
@@ -164,8 +187,10 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
     by_type: dict[str, list[int]] = {}
     for doc_type, doc_id in keys:
         by_type.setdefault(doc_type, []).append(doc_id)
-    sources = {doc_type: LOADERS[doc_type](user, ids, readable, {i: known[(doc_type, i)] for i in ids}, terms)
-               for doc_type, ids in by_type.items()}
+    sources = {
+        doc_type: LOADERS[doc_type](user, ids, readable, {i: known[(doc_type, i)] for i in ids}, terms)
+        for doc_type, ids in by_type.items()
+    }
     hits = []
     for hit, key in zip(results, keys):
         source = sources[key[0]].get(key[1])

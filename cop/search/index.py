@@ -27,6 +27,7 @@ How changes reach the index:
 Nothing here raises into a page: index failures are logged and the outbox
 keeps the change until a later ``catch_up`` (or ``flask cop search reindex``).
 """
+
 import copy
 import fcntl
 import gc
@@ -47,14 +48,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session, selectinload, undefer
-from whoosh import index as whoosh_index
+from whoosh import columns, index as whoosh_index
 from whoosh.analysis import StemmingAnalyzer
-from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, TEXT, Schema
 
 from cop.accounts.models import User
-from cop.database import rowcount
 from cop.communities.models import Community
+from cop.database import rowcount
 from cop.discussions.models import Post, Thread
 from cop.extensions import db, utcnow
 from cop.library.models import Resource, ResourceVersion
@@ -88,14 +88,14 @@ class _ViewIO:
 
     def read(self, size: int = -1) -> bytes:
         end = len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
-        data = bytes(self._view[self._pos:end])
+        data = bytes(self._view[self._pos : end])
         self._pos = end
         return data
 
     def readline(self, size: int = -1) -> bytes:
-        rest = bytes(self._view[self._pos:] if size is None or size < 0 else self._view[self._pos:self._pos + size])
+        rest = bytes(self._view[self._pos :] if size is None or size < 0 else self._view[self._pos : self._pos + size])
         cut = rest.find(b"\n")
-        line = rest if cut < 0 else rest[:cut + 1]
+        line = rest if cut < 0 else rest[: cut + 1]
         self._pos += len(line)
         return line
 
@@ -150,16 +150,16 @@ class IndexUnavailable(Exception):
 def make_schema() -> Schema:
     stem = StemmingAnalyzer()
     return Schema(
-        key=ID(unique=True, stored=True),            # "thread:12"
+        key=ID(unique=True, stored=True),  # "thread:12"
         type=ID(stored=True, sortable=True),
         community_id=ID(stored=True, sortable=True),
         author_id=ID(stored=True, sortable=True),
         kind=ID(stored=True, sortable=True),
         status=ID(stored=True, sortable=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=True),
-        tag_list=COLUMN(columns.VarBytesColumn()),   # the same tags, read per hit for the tag facet
+        tag_list=COLUMN(columns.VarBytesColumn()),  # the same tags, read per hit for the tag facet
         title=TEXT(analyzer=stem, stored=True, field_boost=2.0, spelling=True),
-        body=TEXT(analyzer=stem, spelling=True),     # not stored: snippets come from the database
+        body=TEXT(analyzer=stem, spelling=True),  # not stored: snippets come from the database
         tagtext=TEXT(analyzer=stem),
         created=DATETIME(stored=True, sortable=True),
         updated=DATETIME(stored=True, sortable=True),
@@ -171,6 +171,7 @@ def index_dir(app=None) -> str:
 
 
 # --- the mark and the lock --------------------------------------------------------------------
+
 
 def read_mark(path: str) -> int:
     try:
@@ -247,73 +248,144 @@ def thread_docs(session: Session, ids) -> dict[int, dict]:
     One document per thread: its title and the text of every visible post
     (hidden and deleted posts are left out).
     """
-    threads = session.scalars(select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
-                              .options(selectinload(Thread.tags))).unique().all()
+    threads = (
+        session.scalars(
+            select(Thread).where(Thread.id.in_(ids), Thread.is_deleted.is_(False)).options(selectinload(Thread.tags))
+        )
+        .unique()
+        .all()
+    )
     bodies: dict[int, list[str]] = {}
     for thread_id, body in session.execute(
-            select(Post.thread_id, Post.body_html).where(Post.thread_id.in_([t.id for t in threads]),
-                                                       Post.is_deleted.is_(False), Post.is_hidden.is_(False))
-            .order_by(Post.thread_id, Post.path)):
+        select(Post.thread_id, Post.body_html)
+        .where(Post.thread_id.in_([t.id for t in threads]), Post.is_deleted.is_(False), Post.is_hidden.is_(False))
+        .order_by(Post.thread_id, Post.path)
+    ):
         bodies.setdefault(thread_id, []).append(plain_text(body))
-    return {t.id: _clean({
-        "key": f"thread:{t.id}", "type": "thread", "community_id": str(t.community_id),
-        "author_id": str(t.author_id) if t.author_id else None, "kind": t.kind, "status": t.status,
-        "tags": ",".join(tag.name for tag in t.tags), "tagtext": " ".join(tag.name for tag in t.tags),
-        "title": t.title, "body": "\n\n".join(bodies.get(t.id, [])),
-        "created": t.created_at, "updated": t.last_activity_at,
-    }) for t in threads}
+    return {
+        t.id: _clean(
+            {
+                "key": f"thread:{t.id}",
+                "type": "thread",
+                "community_id": str(t.community_id),
+                "author_id": str(t.author_id) if t.author_id else None,
+                "kind": t.kind,
+                "status": t.status,
+                "tags": ",".join(tag.name for tag in t.tags),
+                "tagtext": " ".join(tag.name for tag in t.tags),
+                "title": t.title,
+                "body": "\n\n".join(bodies.get(t.id, [])),
+                "created": t.created_at,
+                "updated": t.last_activity_at,
+            }
+        )
+        for t in threads
+    }
 
 
 def resource_docs(session: Session, ids) -> dict[int, dict]:
     """Documents for resources: title, description, and the latest version's text (document or file)."""
-    resources = session.scalars(select(Resource).where(Resource.id.in_(ids), Resource.is_deleted.is_(False))
-                                .options(selectinload(Resource.tags))).unique().all()
+    resources = (
+        session.scalars(
+            select(Resource)
+            .where(Resource.id.in_(ids), Resource.is_deleted.is_(False))
+            .options(selectinload(Resource.tags))
+        )
+        .unique()
+        .all()
+    )
     texts: dict[int, str] = {}
     for version in session.scalars(
-            select(ResourceVersion).join(Resource, and_(Resource.id == ResourceVersion.resource_id,
-                                                        Resource.latest_version == ResourceVersion.number))
-            .where(ResourceVersion.resource_id.in_([r.id for r in resources]))
-            .options(undefer(ResourceVersion.text_content))):
-        texts[version.resource_id] = (plain_text(version.body_html) if version.body_html
-                                      else version.text_content or "")[:RESOURCE_TEXT_LIMIT]
-    return {r.id: _clean({
-        "key": f"resource:{r.id}", "type": "resource", "community_id": str(r.community_id),
-        "author_id": str(r.author_id) if r.author_id else None, "kind": r.kind,
-        "tags": ",".join(tag.name for tag in r.tags), "tagtext": " ".join(tag.name for tag in r.tags),
-        "title": r.title, "body": "\n\n".join(filter(None, [plain_text(r.description_html), texts.get(r.id, "")])),
-        "created": r.created_at, "updated": r.updated_at,
-    }) for r in resources}
+        select(ResourceVersion)
+        .join(
+            Resource,
+            and_(Resource.id == ResourceVersion.resource_id, Resource.latest_version == ResourceVersion.number),
+        )
+        .where(ResourceVersion.resource_id.in_([r.id for r in resources]))
+        .options(undefer(ResourceVersion.text_content))
+    ):
+        texts[version.resource_id] = (
+            plain_text(version.body_html) if version.body_html else version.text_content or ""
+        )[:RESOURCE_TEXT_LIMIT]
+    return {
+        r.id: _clean(
+            {
+                "key": f"resource:{r.id}",
+                "type": "resource",
+                "community_id": str(r.community_id),
+                "author_id": str(r.author_id) if r.author_id else None,
+                "kind": r.kind,
+                "tags": ",".join(tag.name for tag in r.tags),
+                "tagtext": " ".join(tag.name for tag in r.tags),
+                "title": r.title,
+                "body": "\n\n".join(filter(None, [plain_text(r.description_html), texts.get(r.id, "")])),
+                "created": r.created_at,
+                "updated": r.updated_at,
+            }
+        )
+        for r in resources
+    }
 
 
 def community_docs(session: Session, ids) -> dict[int, dict]:
     """Communities by name and domain statement (what anyone who may know of it can read)."""
-    communities = session.scalars(select(Community).where(Community.id.in_(ids))
-                                  .options(selectinload(Community.domain_tags))).unique().all()
-    return {c.id: _clean({
-        "key": f"community:{c.id}", "type": "community", "community_id": str(c.id),
-        "tags": ",".join(t.name for t in c.domain_tags), "tagtext": " ".join(t.name for t in c.domain_tags),
-        "title": c.name, "body": c.domain, "created": c.created_at, "updated": c.updated_at,
-    }) for c in communities}
+    communities = (
+        session.scalars(select(Community).where(Community.id.in_(ids)).options(selectinload(Community.domain_tags)))
+        .unique()
+        .all()
+    )
+    return {
+        c.id: _clean(
+            {
+                "key": f"community:{c.id}",
+                "type": "community",
+                "community_id": str(c.id),
+                "tags": ",".join(t.name for t in c.domain_tags),
+                "tagtext": " ".join(t.name for t in c.domain_tags),
+                "title": c.name,
+                "body": c.domain,
+                "created": c.created_at,
+                "updated": c.updated_at,
+            }
+        )
+        for c in communities
+    }
 
 
 def person_docs(session: Session, ids) -> dict[int, dict]:
     """People by name, handle, role, department, location, bio and expertise (not disabled accounts)."""
-    users = session.scalars(select(User).where(User.id.in_(ids), User.is_disabled.is_(False))
-                            .options(selectinload(User.expertise))).unique().all()
-    return {u.id: _clean({
-        "key": f"person:{u.id}", "type": "person",
-        "tags": ",".join(t.name for t in u.expertise), "tagtext": " ".join(t.name for t in u.expertise),
-        "title": u.display_name,
-        "body": "\n".join(filter(None, [u.handle, u.title, u.department, u.location, plain_text(u.bio_html)])),
-        "created": u.created_at, "updated": u.created_at,
-    }) for u in users}
+    users = (
+        session.scalars(
+            select(User).where(User.id.in_(ids), User.is_disabled.is_(False)).options(selectinload(User.expertise))
+        )
+        .unique()
+        .all()
+    )
+    return {
+        u.id: _clean(
+            {
+                "key": f"person:{u.id}",
+                "type": "person",
+                "tags": ",".join(t.name for t in u.expertise),
+                "tagtext": " ".join(t.name for t in u.expertise),
+                "title": u.display_name,
+                "body": "\n".join(filter(None, [u.handle, u.title, u.department, u.location, plain_text(u.bio_html)])),
+                "created": u.created_at,
+                "updated": u.created_at,
+            }
+        )
+        for u in users
+    }
 
 
 # Each document type's model and the function building its documents from a list of ids.
 Builder = Callable[[Session, list[int]], dict[int, dict]]
 BUILDERS: dict[str, tuple[type[Thread] | type[Resource] | type[Community] | type[User], Builder]] = {
-    "thread": (Thread, thread_docs), "resource": (Resource, resource_docs),
-    "community": (Community, community_docs), "person": (User, person_docs)}
+    "thread": (Thread, thread_docs),
+    "resource": (Resource, resource_docs),
+    "community": (Community, community_docs),
+    "person": (User, person_docs),
+}
 
 
 def _apply(session: Session, rows, upsert, delete) -> None:
@@ -326,7 +398,7 @@ def _apply(session: Session, rows, upsert, delete) -> None:
         _model, build = BUILDERS[doc_type]
         ordered = sorted(ids)
         for start in range(0, len(ordered), BATCH):
-            chunk = ordered[start:start + BATCH]
+            chunk = ordered[start : start + BATCH]
             docs = build(session, chunk)
             for doc_id in chunk:
                 doc = docs.get(doc_id)
@@ -337,6 +409,7 @@ def _apply(session: Session, rows, upsert, delete) -> None:
 
 
 # --- applying the outbox ------------------------------------------------------------------------
+
 
 def open_index(path: str):
     """Open the index at ``path``.
@@ -428,8 +501,13 @@ def prune_outbox(app=None, keep: timedelta = OUTBOX_RETENTION) -> int | None:
         mark = read_mark(path)
         with Session(db.engine) as session:
             newest = select(func.max(SearchOutbox.id)).scalar_subquery()
-            deleted = rowcount(session.execute(delete(SearchOutbox).where(
-                SearchOutbox.id <= mark, SearchOutbox.id < newest, SearchOutbox.created_at < utcnow() - keep)))
+            deleted = rowcount(
+                session.execute(
+                    delete(SearchOutbox).where(
+                        SearchOutbox.id <= mark, SearchOutbox.id < newest, SearchOutbox.created_at < utcnow() - keep
+                    )
+                )
+            )
             session.commit()
     except Exception:
         log.warning("pruning the search outbox failed", exc_info=True)
@@ -448,9 +526,11 @@ def _apply_pending(path: str, limit: int) -> tuple[int, int]:
         while True:
             mark = read_mark(path)
             rows = session.execute(
-                select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id,
-                       SearchOutbox.created_at)
-                .where(SearchOutbox.id > mark).order_by(SearchOutbox.id).limit(limit)).all()
+                select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id, SearchOutbox.created_at)
+                .where(SearchOutbox.id > mark)
+                .order_by(SearchOutbox.id)
+                .limit(limit)
+            ).all()
             if not rows:
                 break
             apply(session, [(r.doc_type, r.doc_id) for r in rows])
@@ -478,6 +558,7 @@ def _refresh_related(engine, path: str, session: Session, thread_ids) -> None:
 
 
 # --- rebuilding -------------------------------------------------------------------------------------
+
 
 def count_documents_to_build(session: Session) -> int:
     return sum(session.scalar(select(func.count()).select_from(model)) or 0 for model, _ in BUILDERS.values())
@@ -508,8 +589,7 @@ def rebuild(app=None, progress=None, limitmb: int = 256, procs: int = 1) -> int:
             for model, build in BUILDERS.values():
                 last = 0
                 while True:
-                    ids = list(session.scalars(select(model.id).where(model.id > last)
-                                               .order_by(model.id).limit(BATCH)))
+                    ids = list(session.scalars(select(model.id).where(model.id > last).order_by(model.id).limit(BATCH)))
                     if not ids:
                         break
                     for doc in build(session, ids).values():
@@ -542,8 +622,9 @@ def status(app=None) -> dict:
     except Exception as exc:  # missing or broken: report it
         info["error"] = f"{type(exc).__name__}: {exc}"
     with Session(db.engine) as session:
-        info["backlog"] = session.scalar(select(func.count()).select_from(SearchOutbox)
-                                         .where(SearchOutbox.id > mark)) or 0
+        info["backlog"] = (
+            session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.id > mark)) or 0
+        )
         info["last_applied_at"] = session.scalar(select(SearchOutbox.created_at).where(SearchOutbox.id == mark))
     return info
 
@@ -619,8 +700,9 @@ def _refresh(searcher):
 
     ix = searcher._ix
     toc = ix._read_toc()
-    old = {r.segment().segment_id(): r for r, _offset in searcher.reader().leaf_readers()
-           if isinstance(r, SegmentReader)}
+    old = {
+        r.segment().segment_id(): r for r, _offset in searcher.reader().leaf_readers() if isinstance(r, SegmentReader)
+    }
     readers = []
     for segment in toc.segments:
         previous = old.pop(segment.segment_id(), None)

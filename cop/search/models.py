@@ -5,7 +5,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cop.extensions import Model, in_list, utcnow
 
-
 DOC_TYPES = ("thread", "resource", "community", "person")
 OUTBOX_ACTIONS = ("upsert", "delete")
 

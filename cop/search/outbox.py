@@ -6,6 +6,7 @@ the rows commit (or roll back) with the change. ``after_commit`` then asks
 the indexer to catch up, in-process, unless ``SEARCH_INDEX_ON_COMMIT`` is off
 (another process, or ``flask cop search catch-up``, applies them then).
 """
+
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import DateTime, event, inspect, literal, select
@@ -21,8 +22,7 @@ _PENDING = "search_outbox_written"
 
 # Attributes whose change alters a document (a login's last_login_at or a
 # join's member_count does not, and would otherwise rewrite a document each time).
-_PERSON_FIELDS = ("display_name", "handle", "title", "department", "location", "bio_md", "is_disabled",
-                  "expertise")
+_PERSON_FIELDS = ("display_name", "handle", "title", "department", "location", "bio_md", "is_disabled", "expertise")
 _COMMUNITY_FIELDS = ("name", "domain", "domain_tags")
 _RESOURCE_IGNORED = ("use_count", "is_featured")
 
@@ -73,9 +73,13 @@ def _after_flush(session, _flush_context) -> None:
     if not entries:
         return
     now = utcnow()
-    session.connection().execute(SearchOutbox.__table__.insert(), [
-        {"doc_type": doc_type, "doc_id": doc_id, "action": action, "created_at": now}
-        for (doc_type, doc_id), action in sorted(entries.items())])
+    session.connection().execute(
+        SearchOutbox.__table__.insert(),
+        [
+            {"doc_type": doc_type, "doc_id": doc_id, "action": action, "created_at": now}
+            for (doc_type, doc_id), action in sorted(entries.items())
+        ],
+    )
     session.info[_PENDING] = True
 
 
@@ -87,10 +91,14 @@ def enqueue_owners(session, table, owner: str, doc_type: str, where) -> None:
     it): one INSERT … SELECT in the caller's transaction, whatever the count.
     """
     owner_column = table.c[owner]
-    session.execute(SearchOutbox.__table__.insert().from_select(
-        ["doc_type", "doc_id", "action", "created_at"],
-        select(literal(doc_type), owner_column, literal("upsert"), literal(utcnow(), DateTime))
-        .where(where).distinct()))
+    session.execute(
+        SearchOutbox.__table__.insert().from_select(
+            ["doc_type", "doc_id", "action", "created_at"],
+            select(literal(doc_type), owner_column, literal("upsert"), literal(utcnow(), DateTime))
+            .where(where)
+            .distinct(),
+        )
+    )
     session.info[_PENDING] = True
 
 
@@ -107,8 +115,11 @@ def _after_soft_rollback(session, _previous_transaction) -> None:
     session.info.pop(_PENDING, None)
 
 
-_LISTENERS = (("after_flush", _after_flush), ("after_commit", _after_commit),
-              ("after_soft_rollback", _after_soft_rollback))
+_LISTENERS = (
+    ("after_flush", _after_flush),
+    ("after_commit", _after_commit),
+    ("after_soft_rollback", _after_soft_rollback),
+)
 
 
 def register() -> None:

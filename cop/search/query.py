@@ -3,12 +3,20 @@
 The user's text is only ever parsed over the content fields (title, body, tags), so it can neither
 name another field nor widen the permission filter (``cop.search.filters``).
 """
+
 import logging
 import re
 
 from whoosh import query as wq
-from whoosh.qparser import (AndGroup, BoostPlugin, EveryPlugin, FieldsPlugin, MultifieldParser, RangePlugin,
-                            WildcardPlugin)
+from whoosh.qparser import (
+    AndGroup,
+    BoostPlugin,
+    EveryPlugin,
+    FieldsPlugin,
+    MultifieldParser,
+    RangePlugin,
+    WildcardPlugin,
+)
 
 from cop.errors import DomainError
 from cop.search.index import make_schema
@@ -81,8 +89,9 @@ def parse_query(text: str):
     return q
 
 
-
 def _terms_of(q) -> set[str]:
-    return {text if isinstance(text, str) else text.decode("utf-8", "replace")
-            for fieldname, text in _positive_terms(q) if fieldname in CONTENT_FIELDS}
-
+    return {
+        text if isinstance(text, str) else text.decode("utf-8", "replace")
+        for fieldname, text in _positive_terms(q)
+        if fieldname in CONTENT_FIELDS
+    }

@@ -7,6 +7,7 @@ changes neither), and then the lists of the threads it found most related, so th
 thread learns of a newer one like it. Lists hold candidates from every community, best
 first; what a viewer may read is checked on every load (``services.related_threads``).
 """
+
 import hashlib
 import logging
 
@@ -30,10 +31,17 @@ def signature(title: str, tags) -> str:
 
 def _sources(session: Session, ids) -> dict[int, tuple[str, list[str]]]:
     """(title, tag names) of the live threads among ``ids``."""
-    found: dict[int, tuple[str, list[str]]] = {tid: (title, []) for tid, title in session.execute(
-        select(Thread.id, Thread.title).where(Thread.id.in_(ids), Thread.is_deleted.is_(False)))}
-    for tid, name in session.execute(select(thread_tags.c.thread_id, Tag.name).join(Tag, Tag.id == thread_tags.c.tag_id)
-                                     .where(thread_tags.c.thread_id.in_(list(found)))):
+    found: dict[int, tuple[str, list[str]]] = {
+        tid: (title, [])
+        for tid, title in session.execute(
+            select(Thread.id, Thread.title).where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
+        )
+    }
+    for tid, name in session.execute(
+        select(thread_tags.c.thread_id, Tag.name)
+        .join(Tag, Tag.id == thread_tags.c.tag_id)
+        .where(thread_tags.c.thread_id.in_(list(found)))
+    ):
         found[tid][1].append(name)
     return found
 
@@ -59,8 +67,10 @@ def _recompute(session: Session, find, thread_ids: list[int], only_changed: bool
     if not thread_ids:
         return {}
     sources = _sources(session, thread_ids)
-    stored = {row.thread_id: row for row in session.scalars(
-        select(RelatedThread).where(RelatedThread.thread_id.in_(thread_ids)))}
+    stored = {
+        row.thread_id: row
+        for row in session.scalars(select(RelatedThread).where(RelatedThread.thread_id.in_(thread_ids)))
+    }
     written = {}
     for thread_id in thread_ids:
         source = sources.get(thread_id)

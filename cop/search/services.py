@@ -13,28 +13,65 @@ that do the work:
 * ``cop.search.similar`` finds similar and related threads;
 * ``cop.search.gaps`` keeps the search log and the knowledge gaps read from it.
 """
+
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from cop.permissions import Viewer
-
 from cop.search.engine import get_engine
 from cop.search.facets import FACET_COMMUNITIES, FACET_NAMES, Facet, _facets
 from cop.search.filters import _readable_ids, permission_filter
 from cop.search.gaps import GAP_WINDOW, KnowledgeGap, close_gap, knowledge_gaps, record_search
 from cop.search.hits import Hit, _load_hits
 from cop.search.index import IndexUnavailable
-from cop.search.query import (_SCHEMA, CONTENT_FIELDS, DATE_RANGES, MAX_QUERY_CHARS, MAX_TERMS, TYPE_LABELS,
-                              QueryError, SearchUnavailable, make_parser, normalize_query, parse_query)
+from cop.search.query import (
+    _SCHEMA,
+    CONTENT_FIELDS,
+    DATE_RANGES,
+    MAX_QUERY_CHARS,
+    MAX_TERMS,
+    TYPE_LABELS,
+    QueryError,
+    SearchUnavailable,
+    make_parser,
+    normalize_query,
+    parse_query,
+)
 from cop.search.similar import related_threads, similar_threads
 from cop.search.whoosh_engine import spelling_candidates
 
-__all__ = ["CONTENT_FIELDS", "DATE_RANGES", "FACET_COMMUNITIES", "FACET_NAMES", "GAP_WINDOW",
-           "MAX_QUERY_CHARS", "MAX_TERMS", "PER_PAGE", "PHRASE_CANDIDATES", "SORTS", "TYPE_LABELS", "_SCHEMA",
-           "Facet", "Hit", "KnowledgeGap", "QueryError", "SearchResults", "SearchUnavailable", "close_gap",
-           "knowledge_gaps", "make_parser", "normalize_query", "parse_query", "permission_filter",
-           "record_search", "related_threads", "search", "similar_threads", "spelling_candidates"]
+__all__ = [
+    "CONTENT_FIELDS",
+    "DATE_RANGES",
+    "FACET_COMMUNITIES",
+    "FACET_NAMES",
+    "GAP_WINDOW",
+    "MAX_QUERY_CHARS",
+    "MAX_TERMS",
+    "PER_PAGE",
+    "PHRASE_CANDIDATES",
+    "SORTS",
+    "TYPE_LABELS",
+    "_SCHEMA",
+    "Facet",
+    "Hit",
+    "KnowledgeGap",
+    "QueryError",
+    "SearchResults",
+    "SearchUnavailable",
+    "close_gap",
+    "knowledge_gaps",
+    "make_parser",
+    "normalize_query",
+    "parse_query",
+    "permission_filter",
+    "record_search",
+    "related_threads",
+    "search",
+    "similar_threads",
+    "spelling_candidates",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +94,9 @@ class SearchResults:
     capped: bool = False
 
 
-
-def search(user: Viewer, text: str, *, page: int = 1, sort: str = "relevance", per_page: int = PER_PAGE,
-           **selected: Any) -> SearchResults:
+def search(
+    user: Viewer, text: str, *, page: int = 1, sort: str = "relevance", per_page: int = PER_PAGE, **selected: Any
+) -> SearchResults:
     """One page of what ``user`` may see that matches ``text``, with facets and a suggestion.
 
     ``selected`` narrows by facet: type, community_id, tag, author (user id),
@@ -78,8 +115,9 @@ def search(user: Viewer, text: str, *, page: int = 1, sort: str = "relevance", p
         hits = _load_hits(user, found.hits, q, readable) if found.hits else []
         # Only when nothing was found: a search with hits needs no correction.
         suggestion = engine.suggest(text, flt, found.total) if found.total == 0 else None
-        return SearchResults(text, found.total, found.page, found.pages, hits, _facets(found.facet_counts),
-                             suggestion, found.capped)
+        return SearchResults(
+            text, found.total, found.page, found.pages, hits, _facets(found.facet_counts), suggestion, found.capped
+        )
     except IndexUnavailable as exc:
         log.warning("search unavailable: %s", exc)
         raise SearchUnavailable() from None

@@ -1,4 +1,5 @@
 """Similar threads (the new-thread form) and related threads (the thread page), within permissions."""
+
 import logging
 import time
 from collections import OrderedDict
@@ -8,9 +9,9 @@ from sqlalchemy import select
 from cop.communities.models import Community
 from cop.discussions.models import Thread
 from cop.extensions import db
+from cop.search.engine import get_engine
 from cop.search.filters import _lru_get, _lru_put, _readable_ids, permission_filter
 from cop.search.index import index_dir
-from cop.search.engine import get_engine
 from cop.search.query import _SCHEMA, MAX_TERMS
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,7 @@ def distinctive(frequency: dict[str, int]) -> list[str]:
     return chosen
 
 
-def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5,
-                    cache_key=None) -> list:
+def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5, cache_key=None) -> list:
     """Threads ``user`` may read whose title or text share words with ``text`` (any of them), best first.
 
     With ``cache_key``, the ids found are kept for ``SIMILAR_TTL`` seconds per key and set of
@@ -88,10 +88,15 @@ def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: in
     if not ids:
         return []
     # Shown as title, status and community name: plain rows, checked against the readable communities.
-    found = {row.id: row for row in db.session.execute(
-        select(Thread.id, Thread.title, Thread.status, Thread.community_id, Community.name.label("community_name"))
-        .join(Community, Community.id == Thread.community_id)
-        .where(Thread.id.in_(ids), Thread.is_deleted.is_(False))) if row.community_id in readable}
+    found = {
+        row.id: row
+        for row in db.session.execute(
+            select(Thread.id, Thread.title, Thread.status, Thread.community_id, Community.name.label("community_name"))
+            .join(Community, Community.id == Thread.community_id)
+            .where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
+        )
+        if row.community_id in readable
+    }
     return [found[i] for i in ids if i in found]
 
 
@@ -106,8 +111,13 @@ def related_threads(user, thread, limit: int = 5) -> list:
 
     stored = db.session.get(RelatedThread, thread.id)
     if stored is None:
-        return similar_threads(user, " ".join([thread.title, *(t.name for t in thread.tags)]),
-                               exclude_id=thread.id, limit=limit, cache_key=("related", thread.id))
+        return similar_threads(
+            user,
+            " ".join([thread.title, *(t.name for t in thread.tags)]),
+            exclude_id=thread.id,
+            limit=limit,
+            cache_key=("related", thread.id),
+        )
     readable = _readable_ids(user)
     ids = [i for i in stored.ids if i != thread.id]
     if not ids or not readable:
@@ -118,9 +128,12 @@ def related_threads(user, thread, limit: int = 5) -> list:
 def _thread_rows(ids: list[int], readable: frozenset) -> list:
     """Rows (id, title, status, community_id, community_name) of the live threads ``ids`` in ``readable``
     communities, in the order of ``ids``."""
-    found = {row.id: row for row in db.session.execute(
-        select(Thread.id, Thread.title, Thread.status, Thread.community_id, Community.name.label("community_name"))
-        .join(Community, Community.id == Thread.community_id)
-        .where(Thread.id.in_(ids), Thread.is_deleted.is_(False), Thread.community_id.in_(readable)))}
+    found = {
+        row.id: row
+        for row in db.session.execute(
+            select(Thread.id, Thread.title, Thread.status, Thread.community_id, Community.name.label("community_name"))
+            .join(Community, Community.id == Thread.community_id)
+            .where(Thread.id.in_(ids), Thread.is_deleted.is_(False), Thread.community_id.in_(readable))
+        )
+    }
     return [found[i] for i in ids if i in found]
-

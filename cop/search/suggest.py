@@ -6,6 +6,7 @@ user may see (a word that exists only where the user may not look is never shown
 the candidates with bounded work (Whoosh: a Levenshtein automaton walk, ``spelling_candidates`` in
 ``cop.search.whoosh_engine``; Tantivy: the word's edits looked up in the term dictionary).
 """
+
 import re
 from collections.abc import Callable
 
@@ -15,8 +16,9 @@ SUGGEST_FIELDS = ("title", "body")
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
 
 
-def suggest_correction(text: str, candidates: Callable[[str], list[str]],
-                       finds_more: Callable[[str], bool]) -> str | None:
+def suggest_correction(
+    text: str, candidates: Callable[[str], list[str]], finds_more: Callable[[str], bool]
+) -> str | None:
     """``text`` with one word replaced by a candidate (``candidates(lowercased word)``) such that
     ``finds_more(corrected text)``; None when no candidate does. Failures count as finding nothing."""
     words = [w for w in _WORD.findall(text) if w.upper() not in OPERATORS]

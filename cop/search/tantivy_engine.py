@@ -18,6 +18,7 @@ the same documents; only the writing and reading differ:
   insertions: about 70 per letter) in the dictionary of an unstemmed field: bounded by the word's
   length, never a walk over every indexed word.
 """
+
 import calendar
 import gc
 import html
@@ -42,12 +43,18 @@ from cop.search.suggest import suggest_correction
 
 log = logging.getLogger(__name__)
 
-STEMMED = "cop_stemmed"   # title, body, tagtext: as Whoosh's StemmingAnalyzer, minus its stop words
-PLAIN = "cop_plain"       # the spelling words: lowercase, unstemmed
+STEMMED = "cop_stemmed"  # title, body, tagtext: as Whoosh's StemmingAnalyzer, minus its stop words
+PLAIN = "cop_plain"  # the spelling words: lowercase, unstemmed
 KEYWORD_FIELDS = ("key", "type", "community_id", "author_id", "kind", "status")
 TEXT_FIELDS = ("title", "body", "tagtext")
-FACET_FIELDS = {"type": "type", "community": "community_id", "author": "author_id", "kind": "kind",
-                "status": "status", "tag": "tags"}
+FACET_FIELDS = {
+    "type": "type",
+    "community": "community_id",
+    "author": "author_id",
+    "kind": "kind",
+    "status": "status",
+    "tag": "tags",
+}
 TITLE_BOOST = 2.0  # Whoosh's field_boost on the title
 WRITER_HEAP = 50_000_000
 BUILD_HEAP = 200_000_000
@@ -57,8 +64,11 @@ SPELLING_MIN_LENGTH = 3  # no suggestion for shorter words (every short word is 
 
 
 def _analyzer(stem: bool):
-    builder = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.lowercase())
-               .filter(tantivy.Filter.remove_long(40)))
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.remove_long(40))
+    )
     return (builder.filter(tantivy.Filter.stemmer("english")) if stem else builder).build()
 
 
@@ -123,6 +133,7 @@ def _document(doc: dict) -> Document:
 
 # --- query objects ------------------------------------------------------------------------------------
 
+
 def _tokens(text: str) -> list[str]:
     return list(_STEMMER.analyze(text))
 
@@ -165,8 +176,7 @@ def translate(q):
         return _words_query(q.fieldname, list(q.words))
     if isinstance(q, wq.Not):
         inner = translate(q.query)
-        return None if inner is None else Query.boolean_query([(Occur.Must, Query.all_query()),
-                                                               (Occur.MustNot, inner)])
+        return None if inner is None else Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, inner)])
     if isinstance(q, wq.AndNot):
         positive, negative = translate(q.a), translate(q.b)
         if positive is None or negative is None:
@@ -234,17 +244,18 @@ def filter_query(flt: PermissionFilter):
     if flt.listed:
         kind = term("type", "community")
         parts.append(kind if flt.everything else _all([kind, communities(flt.listed)]))
-    narrowing = [term(fieldname, value.lower() if fieldname == "tags" else value)
-                 for fieldname, value in flt.narrowing]
+    narrowing = [term(fieldname, value.lower() if fieldname == "tags" else value) for fieldname, value in flt.narrowing]
     if flt.since is not None:
-        narrowing.append(Query.range_query(SCHEMA, "created", tantivy.FieldType.Unsigned,
-                                           lower_bound=_micros(flt.since)))
+        narrowing.append(
+            Query.range_query(SCHEMA, "created", tantivy.FieldType.Unsigned, lower_bound=_micros(flt.since))
+        )
     built = _all([_any(parts), *narrowing])
     _lru_put(_FILTERS, flt.key, built, 64)
     return built
 
 
 # --- hits and snippets --------------------------------------------------------------------------------
+
 
 class TantivyHit:
     """A Tantivy hit as the engine interface's ``EngineHit``; snippets from the search's generators."""
@@ -284,13 +295,14 @@ def _marked(fragment: str, ranges: list[tuple[int, int]]) -> str:
 
 # --- the engine -------------------------------------------------------------------------------------------
 
+
 class TantivyEngine:
     name = "tantivy"
 
     def __init__(self):
-        self._readers: dict[str, tuple] = {}   # path -> (inode, Index, checked_at, local writes)
+        self._readers: dict[str, tuple] = {}  # path -> (inode, Index, checked_at, local writes)
         self._lock = threading.Lock()
-        self._writing = threading.Lock()      # one writer per process (the file lock keeps it one per host)
+        self._writing = threading.Lock()  # one writer per process (the file lock keeps it one per host)
         self._writes = 0
 
     # --- writing ---
@@ -403,11 +415,13 @@ class TantivyEngine:
     def _facet_counts(self, searcher, permitted) -> dict[str, dict]:
         """Counts per facet value over every permitted match, by one aggregation over the fast fields."""
         now = time.time()
-        aggregations: dict[str, dict] = {name: {"terms": {"field": fieldname, "size": FACET_BUCKETS}}
-                                         for name, fieldname in FACET_FIELDS.items()}
+        aggregations: dict[str, dict] = {
+            name: {"terms": {"field": fieldname, "size": FACET_BUCKETS}} for name, fieldname in FACET_FIELDS.items()
+        }
         for key, (_label, days) in DATE_RANGES.items():
-            aggregations[f"date_{key}"] = {"range": {"field": "created",
-                                                     "ranges": [{"from": float((int(now) - days * 86400) * 1_000_000)}]}}
+            aggregations[f"date_{key}"] = {
+                "range": {"field": "created", "ranges": [{"from": float((int(now) - days * 86400) * 1_000_000)}]}
+            }
         result = searcher.aggregate(permitted, aggregations)
         counts: dict[str, dict] = {name: {} for name in (*FACET_FIELDS, "date")}
         for name in FACET_FIELDS:

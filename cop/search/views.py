@@ -36,8 +36,11 @@ HIT_FRAGMENTS = 4096  # rendered hits kept per worker
 def facets_fragment(args: dict, facets: list, caller):
     """The facet panel from the fragment cache, keyed by the search's arguments and every option shown
     (the options are counted from what the viewer may read, so the key carries that)."""
-    key = (request.script_root, tuple(sorted(args.items())),
-           tuple((facet.name, facet.label, tuple(facet.options)) for facet in facets))
+    key = (
+        request.script_root,
+        tuple(sorted(args.items())),
+        tuple((facet.name, facet.label, tuple(facet.options)) for facet in facets),
+    )
     return caching.fragments("search-facets", FACET_FRAGMENTS)(key, caller)
 
 
@@ -47,8 +50,12 @@ def hit_fragment(hit, caller):
     against the viewer's communities when it was loaded)."""
     obj, post = hit.obj, hit.post
     if hit.type == "thread":
-        shown = (obj.kind, obj.status, obj.community.name,
-                 (post.id, post.author.display_name if post.author else None) if post is not None else None)
+        shown = (
+            obj.kind,
+            obj.status,
+            obj.community.name,
+            (post.id, post.author.display_name if post.author else None) if post is not None else None,
+        )
     elif hit.type == "resource":
         shown = (obj.kind, obj.community.name)
     elif hit.type == "community":
@@ -62,34 +69,57 @@ def hit_fragment(hit, caller):
 @bp.route("/search")
 def search():
     # Control characters (a NUL byte cannot even be stored in PostgreSQL) become spaces.
-    args = {name: "".join(c if c.isprintable() else " " for c in (request.args.get(name) or "")[:300]).strip()
-            for name in ARGS}
+    args = {
+        name: "".join(c if c.isprintable() else " " for c in (request.args.get(name) or "")[:300]).strip()
+        for name in ARGS
+    }
     community = _scope(args["community"])
     text = args["q"]
-    context = dict(args=args, community=community, results=None, message=None, facet_url=_facet_url,
-                   type_labels=services.TYPE_LABELS, phrase_candidates=f"{services.PHRASE_CANDIDATES:,}")
+    context = dict(
+        args=args,
+        community=community,
+        results=None,
+        message=None,
+        facet_url=_facet_url,
+        type_labels=services.TYPE_LABELS,
+        phrase_candidates=f"{services.PHRASE_CANDIDATES:,}",
+    )
     if not text:
         return render_template("search/results.html", **context)
     page = page_arg(request)
     sort = args["sort"] if args["sort"] in services.SORTS else "relevance"
     author = args["author"] if args["author"].isdigit() else None
     try:
-        results = services.search(current_user, text, page=page, sort=sort, type=args["type"] or None,
-                                  community_id=community.id if community else None, tag=args["tag"].lower(),
-                                  author=author, date=args["date"], kind=args["kind"], status=args["status"])
+        results = services.search(
+            current_user,
+            text,
+            page=page,
+            sort=sort,
+            type=args["type"] or None,
+            community_id=community.id if community else None,
+            tag=args["tag"].lower(),
+            author=author,
+            date=args["date"],
+            kind=args["kind"],
+            status=args["status"],
+        )
     except services.QueryError as exc:
         return render_template("search/results.html", **dict(context, message=exc.message)), 400
     except services.SearchUnavailable:
-        return render_template("search/results.html", **dict(
-            context, message="Search is temporarily unavailable. Everything else works; please try again "
-                             "in a few minutes.", unavailable=True)), 503
+        return render_template(
+            "search/results.html",
+            **dict(
+                context,
+                message="Search is temporarily unavailable. Everything else works; please try again in a few minutes.",
+                unavailable=True,
+            ),
+        ), 503
     # Rendered before the log is written: its commit expires every loaded hit, and the page
     # would then reload each one (three queries per hit).
     page_html = render_template("search/results.html", **dict(context, results=results, sort=sort))
     if page == 1:
         services.record_search(current_user, text, community, results.total)
     return page_html
-
 
 
 @bp.app_template_global()

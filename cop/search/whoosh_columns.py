@@ -5,6 +5,7 @@ readable community; Whoosh's own matcher over it took minutes on 170,000 documen
 document numbers are computed with set operations on the columns, per segment, and cached per searcher.
 The facet counts are read from the same columns.
 """
+
 from collections import Counter, OrderedDict
 from datetime import timedelta
 
@@ -16,8 +17,7 @@ from cop.search.index import NO_VALUE
 from cop.search.query import _SCHEMA, CONTENT_TYPES, DATE_RANGES
 
 # Facet name -> the index column it counts.
-FACET_COLUMNS = {"type": "type", "community": "community_id", "author": "author_id", "kind": "kind",
-                 "status": "status"}
+FACET_COLUMNS = {"type": "type", "community": "community_id", "author": "author_id", "kind": "kind", "status": "status"}
 # Built Whoosh filters by permission filter. One is ~2,000 small objects (a term per community), so few are kept.
 _QUERIES: OrderedDict = OrderedDict()
 _QUERIES_KEPT = 64
@@ -210,12 +210,11 @@ def _leaves(searcher) -> list:
     """(segment data, offset, deleted local docnums) per segment of the searcher, in order."""
     cache = _searcher_cache(searcher)
     if "leaves" not in cache:
-        cache["leaves"] = [(_segment_data(reader), offset,
-                            set(reader.segment().deleted_docs()) if reader.has_deletions() else set())
-                           for reader, offset in searcher.reader().leaf_readers()]
+        cache["leaves"] = [
+            (_segment_data(reader), offset, set(reader.segment().deleted_docs()) if reader.has_deletions() else set())
+            for reader, offset in searcher.reader().leaf_readers()
+        ]
     return cache["leaves"]
-
-
 
 
 def _columns(searcher) -> dict[str, list]:

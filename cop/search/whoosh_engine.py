@@ -4,13 +4,12 @@ The index itself (schema, documents, the one writer, searchers per thread) is ``
 the permission filter's document sets and the facet counts come from the index's columns
 (``cop.search.whoosh_columns``). This module answers the engine interface (``cop.search.engine``).
 """
+
 import logging
 from collections import OrderedDict
 from contextlib import contextmanager
 
-from whoosh import index as whoosh_index
-from whoosh import query as wq
-from whoosh import sorting
+from whoosh import index as whoosh_index, query as wq, sorting
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 
 from cop.search import index
@@ -19,8 +18,14 @@ from cop.search.filters import PermissionFilter
 from cop.search.query import _SCHEMA, MAX_TERMS, parse_query
 from cop.search.similar import distinctive
 from cop.search.suggest import SUGGEST_FIELDS, suggest_correction
-from cop.search.whoosh_columns import (_allowed_docs, _count_facets, _docs_matching, _query_key, _searcher_cache,
-                                       whoosh_filter)
+from cop.search.whoosh_columns import (
+    _allowed_docs,
+    _count_facets,
+    _docs_matching,
+    _query_key,
+    _searcher_cache,
+    whoosh_filter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +60,12 @@ class WhooshEngine:
         def apply(session, rows) -> None:
             writer = ix.writer()
             try:
-                index._apply(session, rows, upsert=lambda doc: writer.update_document(**doc),
-                             delete=lambda key: writer.delete_by_term("key", key))
+                index._apply(
+                    session,
+                    rows,
+                    upsert=lambda doc: writer.update_document(**doc),
+                    delete=lambda key: writer.delete_by_term("key", key),
+                )
             except BaseException:
                 writer.cancel()
                 raise
@@ -73,8 +82,9 @@ class WhooshEngine:
         try:
             # procs > 1: one sub-process per core indexes its share into its own segment, so the
             # final single-process merge of every sorted run (most of a large build) never happens.
-            writer = (ix.writer(limitmb=limitmb, procs=procs, multisegment=True) if procs > 1
-                      else ix.writer(limitmb=limitmb))
+            writer = (
+                ix.writer(limitmb=limitmb, procs=procs, multisegment=True) if procs > 1 else ix.writer(limitmb=limitmb)
+            )
             try:
                 yield lambda doc: writer.add_document(**doc)
             except BaseException:
@@ -131,8 +141,9 @@ class WhooshEngine:
                 best = _top(searcher, loose, allowed, phrase_candidates(), None)
                 candidates = [docnum for _score, docnum in best.top_n]
                 capped = len(candidates) >= phrase_candidates()
-                matched = (set(searcher.docs_for_query(wq.And([DocSet(searcher, candidates), q])))
-                           if candidates else set())
+                matched = (
+                    set(searcher.docs_for_query(wq.And([DocSet(searcher, candidates), q]))) if candidates else set()
+                )
                 query_for_page = loose  # a phrase scores as its words
             else:
                 # Every permitted match, unscored (fast), for the total and the facet counts...
@@ -142,8 +153,13 @@ class WhooshEngine:
             pages = max(1, -(-total // per_page))
             page = min(max(1, page), pages)
             # ...and only the requested page scored and sorted.
-            results = (_top(searcher, query_for_page, matched if query_for_page is not q else allowed,
-                            page * per_page, sortedby) if matched else None)
+            results = (
+                _top(
+                    searcher, query_for_page, matched if query_for_page is not q else allowed, page * per_page, sortedby
+                )
+                if matched
+                else None
+            )
             # The facet counts are kept with the results: counting a common word's tens of thousands
             # of matches cost more than the rest of the page.
             counts = _count_facets(searcher, matched)
@@ -155,7 +171,7 @@ class WhooshEngine:
             results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
             results.formatter = HtmlFormatter(tagname="mark", classname="hl", between=" … ")
             # A slice, not list(results): list() asks len(), which counts every match again.
-            hits = [WhooshHit(hit) for hit in results[(page - 1) * per_page:page * per_page]]
+            hits = [WhooshHit(hit) for hit in results[(page - 1) * per_page : page * per_page]]
         return EngineResults(total, page, pages, hits, counts, capped)
 
     def suggest(self, text: str, flt: PermissionFilter, total: int) -> str | None:
@@ -283,8 +299,6 @@ def _phrase_words(q):
     return q
 
 
-
-
 SPELLING_PREFIX = 1  # a suggestion shares the misspelt word's first letter (most typos keep it)
 SPELLING_MAX_DISTANCE = 2
 
@@ -333,5 +347,3 @@ def spelling_candidates(searcher, fieldname: str, word: str, limit: int = 2, sta
         stats["visited"] = stats.get("visited", 0) + visited
     ranked = sorted(found, key=lambda w: (found[w], -reader.doc_frequency(spellfield, w), w))
     return ranked[:limit]
-
-

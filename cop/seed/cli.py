@@ -1,4 +1,5 @@
 """``flask cop seed``: load a synthetic data set, then build the search index."""
+
 import time
 
 import click
@@ -20,11 +21,22 @@ class _Bar:
 
 
 @click.command("seed")
-@click.option("--size", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True,
-              help="small: 150 people, 3,000 posts; medium: 2,000 people, 100,000 posts; "
-                   "large: 20,000 people, 1,000 communities, 1,000,000 posts, 50,000 resources.")
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True,
-              help="Random seed: the same seed gives the same data.")
+@click.option(
+    "--size",
+    type=click.Choice(["small", "medium", "large"]),
+    default="small",
+    show_default=True,
+    help="small: 150 people, 3,000 posts; medium: 2,000 people, 100,000 posts; "
+    "large: 20,000 people, 1,000 communities, 1,000,000 posts, 50,000 resources.",
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Random seed: the same seed gives the same data.",
+)
 @click.option("--force", is_flag=True, help="Delete every row of a non-empty database first.")
 @click.option("--no-index", is_flag=True, help="Skip building the search index (run `cop search reindex` later).")
 @with_appcontext
@@ -54,5 +66,7 @@ def seed_command(size, seed_value, force, no_index):
         documents = index.rebuild(progress=bar.update, limitmb=1024 if size == "large" else 256)
     indexed = time.perf_counter() - started
     click.echo(f"Indexed {documents} documents in {indexed:.1f} s.")
-    click.echo(f"Seed {size}: data {loaded:.1f} s, index {indexed:.1f} s, total {loaded + indexed:.1f} s. "
-               f"Log in as {data.ADMIN_EMAIL} / {data.SEED_PASSWORD}.")
+    click.echo(
+        f"Seed {size}: data {loaded:.1f} s, index {indexed:.1f} s, total {loaded + indexed:.1f} s. "
+        f"Log in as {data.ADMIN_EMAIL} / {data.SEED_PASSWORD}."
+    )

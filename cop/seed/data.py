@@ -15,6 +15,7 @@ never fires and no outbox rows are written: the index is built afterwards in
 one pass (``cop.search.index.rebuild``). Ids are assigned here (a post's path
 is made of ids); on PostgreSQL the sequences are moved past them at the end.
 """
+
 import bisect
 import random
 import time
@@ -25,8 +26,13 @@ from sqlalchemy import func, select, text, update
 from werkzeug.security import generate_password_hash
 
 from cop.accounts.models import User, user_expertise
-from cop.communities.models import (Community, Membership, bump_visibility_version, community_domain_tags,
-                                    community_sponsors)
+from cop.communities.models import (
+    Community,
+    Membership,
+    bump_visibility_version,
+    community_domain_tags,
+    community_sponsors,
+)
 from cop.discussions import sentiment
 from cop.discussions.models import MAX_DEPTH, PATH_STEP, Post, Thread, thread_tags
 from cop.events.models import Event, Rsvp
@@ -56,12 +62,29 @@ class Size:
 
 
 SIZES = {
-    "small": Size(users=150, communities=8, threads=250, posts=3_000, resources=100, events=40,
-                  search_logs=400, tags=40),
-    "medium": Size(users=2_000, communities=100, threads=10_000, posts=100_000, resources=5_000, events=1_000,
-                   search_logs=20_000, tags=200),
-    "large": Size(users=20_000, communities=1_000, threads=100_000, posts=1_000_000, resources=50_000,
-                  events=10_000, search_logs=200_000, tags=600),
+    "small": Size(
+        users=150, communities=8, threads=250, posts=3_000, resources=100, events=40, search_logs=400, tags=40
+    ),
+    "medium": Size(
+        users=2_000,
+        communities=100,
+        threads=10_000,
+        posts=100_000,
+        resources=5_000,
+        events=1_000,
+        search_logs=20_000,
+        tags=200,
+    ),
+    "large": Size(
+        users=20_000,
+        communities=1_000,
+        threads=100_000,
+        posts=1_000_000,
+        resources=50_000,
+        events=10_000,
+        search_logs=200_000,
+        tags=600,
+    ),
 }
 
 # Always present, whatever the size: the benchmark's long threads.
@@ -73,23 +96,81 @@ Maya Mei Mohammed Nadia Noah Olga Oliver Omar Priya Rahul Rosa Samuel Sara Sofia
 LAST_NAMES = """Adeyemi Alvarez Becker Carter Chen Costa Dlamini Dubois Fischer Garcia Hansen Ivanova Johansson
 Kim Khan Kowalski Larsen Lopez Martin Mehta Moreau Nair Novak Nwosu Okafor Petrov Popescu Raman Rossi Santos
 Schmidt Silva Smith Tanaka Watanabe Weber Williams Yilmaz Zahra Nakamura Haddad Eriksson Murphy Bianchi""".split()
-DEPARTMENTS = ["Engineering", "Data Science", "IT Operations", "Security", "Product", "Design", "Sales",
-               "Marketing", "Finance", "Legal", "Human Resources", "Manufacturing", "Quality", "Logistics",
-               "Customer Support", "Research", "Sustainability", "Procurement"]
-TITLES = ["Engineer", "Senior Engineer", "Analyst", "Specialist", "Manager", "Lead", "Consultant", "Architect",
-          "Coordinator", "Scientist", "Associate", "Principal"]
+DEPARTMENTS = [
+    "Engineering",
+    "Data Science",
+    "IT Operations",
+    "Security",
+    "Product",
+    "Design",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "Legal",
+    "Human Resources",
+    "Manufacturing",
+    "Quality",
+    "Logistics",
+    "Customer Support",
+    "Research",
+    "Sustainability",
+    "Procurement",
+]
+TITLES = [
+    "Engineer",
+    "Senior Engineer",
+    "Analyst",
+    "Specialist",
+    "Manager",
+    "Lead",
+    "Consultant",
+    "Architect",
+    "Coordinator",
+    "Scientist",
+    "Associate",
+    "Principal",
+]
 SPONSOR_TITLES = ["Director", "Vice President", "Head of Department", "Chief Officer"]
-LOCATIONS = ["London", "Berlin", "Paris", "Madrid", "Lisbon", "Dublin", "Stockholm", "Warsaw", "New York",
-             "Toronto", "Mexico City", "São Paulo", "Lagos", "Johannesburg", "Dubai", "Bangalore", "Pune",
-             "Singapore", "Shenzhen", "Tokyo", "Seoul", "Sydney"]
+LOCATIONS = [
+    "London",
+    "Berlin",
+    "Paris",
+    "Madrid",
+    "Lisbon",
+    "Dublin",
+    "Stockholm",
+    "Warsaw",
+    "New York",
+    "Toronto",
+    "Mexico City",
+    "São Paulo",
+    "Lagos",
+    "Johannesburg",
+    "Dubai",
+    "Bangalore",
+    "Pune",
+    "Singapore",
+    "Shenzhen",
+    "Tokyo",
+    "Seoul",
+    "Sydney",
+]
 TAG_NAMES = """python java javascript kubernetes security privacy gdpr testing test-automation architecture
 data-quality machine-learning statistics sql spark cloud networking observability accessibility design-systems
 user-research lean six-sigma safety forecasting excel ifrs contracts compliance onboarding coaching leadership
 agile scrum product-discovery roadmaps customer-experience troubleshooting sustainability carbon-accounting
 esg procurement logistics writing seo negotiation enterprise-sales api devops incident-management
 documentation""".split()
-COMMUNITY_SUFFIXES = ["Guild", "Circle", "Network", "Community of Practice", "Forum", "Chapter", "Collective",
-                      "Working Group"]
+COMMUNITY_SUFFIXES = [
+    "Guild",
+    "Circle",
+    "Network",
+    "Community of Practice",
+    "Forum",
+    "Chapter",
+    "Collective",
+    "Working Group",
+]
 KIND_WEIGHTS = (("question", 40), ("discussion", 28), ("problem", 12), ("idea", 15), ("announcement", 5))
 STAGE_CHOICES = ("potential", "coalescing", "maturing", "maturing", "stewardship", "transformation")
 MEMBER_STATES = (("active", 88), ("left", 4), ("pending", 3), ("invited", 2), ("declined", 2), ("removed", 1))
@@ -122,7 +203,7 @@ class Loader:
     def insert(self, table, rows):
         table = getattr(table, "__table__", table)
         for start in range(0, len(rows), BATCH):
-            self.conn.execute(table.insert(), rows[start:start + BATCH])
+            self.conn.execute(table.insert(), rows[start : start + BATCH])
 
     def commit(self):
         self.conn.commit()
@@ -144,9 +225,17 @@ class Loader:
 
     def run(self, connection) -> dict[str, float]:
         self.conn = connection
-        for step in (self.load_tags, self.load_users, self.load_communities, self.load_memberships,
-                     self.load_threads, self.load_resources, self.load_expert_evidence, self.load_events,
-                     self.load_search_logs):
+        for step in (
+            self.load_tags,
+            self.load_users,
+            self.load_communities,
+            self.load_memberships,
+            self.load_threads,
+            self.load_resources,
+            self.load_expert_evidence,
+            self.load_events,
+            self.load_search_logs,
+        ):
             started = time.perf_counter()
             step()
             self.commit()
@@ -162,7 +251,7 @@ class Loader:
                 break
             if word.isalpha() and word not in names:
                 names.append(word)
-        names = names[:self.size.tags]
+        names = names[: self.size.tags]
         self.tag_names = names
         self.tag_ids = list(range(1, len(names) + 1))
         # Zipf popularity: a few tags are everywhere, most are rare.
@@ -190,19 +279,28 @@ class Loader:
                 email = f"{handle}@example.com"
             used_handles.add(handle)
             department = rng.choice(DEPARTMENTS)
-            title = (rng.choice(SPONSOR_TITLES) + ", " + department if uid in self.sponsor_ids
-                     else rng.choice(TITLES))
+            title = rng.choice(SPONSOR_TITLES) + ", " + department if uid in self.sponsor_ids else rng.choice(TITLES)
             bio = " ".join(self.text.paragraphs(rng.randint(20, 40))) if rng.random() < 0.3 else ""
-            rows.append({
-                "id": uid, "email": email, "handle": handle[:40], "display_name": f"{first} {last}",
-                "password_hash": password_hash, "is_admin": uid == 1,
-                "is_disabled": rng.random() < 0.01 and uid > 1 and uid not in self.sponsor_ids,
-                "session_token": "%032x" % rng.getrandbits(128), "title": title, "department": department,
-                "location": rng.choice(LOCATIONS), "bio_md": bio, "bio_html": f"<p>{bio}</p>" if bio else "",
-                "feed_token": "%048x" % rng.getrandbits(192),
-                "created_at": self._at(self.start - timedelta(days=60), self.now - timedelta(days=30)),
-                "last_login_at": self._at(self.now - timedelta(days=60), self.now),
-            })
+            rows.append(
+                {
+                    "id": uid,
+                    "email": email,
+                    "handle": handle[:40],
+                    "display_name": f"{first} {last}",
+                    "password_hash": password_hash,
+                    "is_admin": uid == 1,
+                    "is_disabled": rng.random() < 0.01 and uid > 1 and uid not in self.sponsor_ids,
+                    "session_token": "%032x" % rng.getrandbits(128),
+                    "title": title,
+                    "department": department,
+                    "location": rng.choice(LOCATIONS),
+                    "bio_md": bio,
+                    "bio_html": f"<p>{bio}</p>" if bio else "",
+                    "feed_token": "%048x" % rng.getrandbits(192),
+                    "created_at": self._at(self.start - timedelta(days=60), self.now - timedelta(days=30)),
+                    "last_login_at": self._at(self.now - timedelta(days=60), self.now),
+                }
+            )
             for tag_id in self._some_tags(rng.randint(0, 3)):
                 expertise.append({"user_id": uid, "tag_id": tag_id})
         self.user_created = {r["id"]: r["created_at"] for r in rows}
@@ -226,26 +324,44 @@ class Loader:
             visibility = _weighted(rng, (("open", 75), ("restricted", 18), ("private", 7)))
             if cid == 1:
                 visibility = "open"  # the largest community, shown in the benchmark, is open
-            domain = (f"How we do {topic.lower()} well across the company: "
-                      + " ".join(self.text.paragraphs(rng.randint(12, 25))))[:500]
+            domain = (
+                f"How we do {topic.lower()} well across the company: "
+                + " ".join(self.text.paragraphs(rng.randint(12, 25)))
+            )[:500]
             charter = self.text.paragraphs(rng.randint(40, 90))
-            guidelines = ["Be kind and assume good intent.", "Search before you ask.",
-                          "Share what you learn, including what did not work."]
-            created = self._at(self.start, self.start + timedelta(days=240)) if cid > size.communities // 10 \
+            guidelines = [
+                "Be kind and assume good intent.",
+                "Search before you ask.",
+                "Share what you learn, including what did not work.",
+            ]
+            created = (
+                self._at(self.start, self.start + timedelta(days=240))
+                if cid > size.communities // 10
                 else self.start + timedelta(days=rng.randint(0, 10))
-            rows.append({
-                "id": cid, "slug": slug, "name": name, "domain": domain,
-                "charter_md": paragraphs_markdown(charter), "charter_html": paragraphs_html(charter),
-                "guidelines_md": "\n".join(f"- {g}" for g in guidelines),
-                "guidelines_html": "<ul>\n" + "\n".join(f"<li>{g}</li>" for g in guidelines) + "\n</ul>",
-                "visibility": visibility, "stage": rng.choice(STAGE_CHOICES), "member_count": 0,
-                "created_at": created, "updated_at": created,
-            })
+            )
+            rows.append(
+                {
+                    "id": cid,
+                    "slug": slug,
+                    "name": name,
+                    "domain": domain,
+                    "charter_md": paragraphs_markdown(charter),
+                    "charter_html": paragraphs_html(charter),
+                    "guidelines_md": "\n".join(f"- {g}" for g in guidelines),
+                    "guidelines_html": "<ul>\n" + "\n".join(f"<li>{g}</li>" for g in guidelines) + "\n</ul>",
+                    "visibility": visibility,
+                    "stage": rng.choice(STAGE_CHOICES),
+                    "member_count": 0,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
             domain_tags += [{"community_id": cid, "tag_id": t} for t in tag_ids]
             for sponsor in {rng.choice(self.sponsor_ids) for _ in range(1 if rng.random() < 0.8 else 2)}:
                 sponsors.append({"community_id": cid, "user_id": sponsor})
-            self.communities.append({"id": cid, "created_at": created, "tags": sorted(tag_ids),
-                                     "visibility": visibility})
+            self.communities.append(
+                {"id": cid, "created_at": created, "tags": sorted(tag_ids), "visibility": visibility}
+            )
         self.insert(Community, rows)
         self.insert(community_domain_tags, domain_tags)
         self.insert(community_sponsors, sponsors)
@@ -254,7 +370,7 @@ class Loader:
     def load_memberships(self):
         """Zipf community sizes; coordinators are the founders; member_count counts the active ones."""
         rng, size = self.rng, self.size
-        weights = [1.0 / (rank ** 0.9) for rank in range(1, size.communities + 1)]
+        weights = [1.0 / (rank**0.9) for rank in range(1, size.communities + 1)]
         total = size.users * (5 if size.communities >= 100 else 2.5)  # memberships per person, on average
         scale = total / sum(weights)
         candidates = [u for u in range(2, size.users + 1) if u not in self.disabled]
@@ -267,7 +383,7 @@ class Loader:
             people = rng.sample(candidates, n)
             created = community["created_at"]
             members = []  # (joined_at, user_id) of active members
-            coordinators = people[:rng.randint(1, 3)]
+            coordinators = people[: rng.randint(1, 3)]
             active = 0
             for uid in people:
                 is_coordinator = uid in coordinators
@@ -275,16 +391,22 @@ class Loader:
                 if is_coordinator:
                     joined = created
                 else:
-                    joined = min(self.now - timedelta(hours=1),
-                                 created + timedelta(days=rng.expovariate(1 / 150)))
-                row = {"id": mid, "community_id": community["id"], "user_id": uid, "status": status,
-                       "role": "coordinator" if is_coordinator else "member",
-                       "guidelines_accepted_at": joined if status in ("active", "left", "removed", "pending") else None,
-                       "request_message": "I would like to learn from you." if status == "pending" else "",
-                       "decision_message": "", "invited_by_id": coordinators[0] if status == "invited" else None,
-                       "decided_by_id": coordinators[0] if status in ("declined", "removed") else None,
-                       "created_at": joined, "updated_at": joined,
-                       "joined_at": joined if status in ("active", "left", "removed") else None}
+                    joined = min(self.now - timedelta(hours=1), created + timedelta(days=rng.expovariate(1 / 150)))
+                row = {
+                    "id": mid,
+                    "community_id": community["id"],
+                    "user_id": uid,
+                    "status": status,
+                    "role": "coordinator" if is_coordinator else "member",
+                    "guidelines_accepted_at": joined if status in ("active", "left", "removed", "pending") else None,
+                    "request_message": "I would like to learn from you." if status == "pending" else "",
+                    "decision_message": "",
+                    "invited_by_id": coordinators[0] if status == "invited" else None,
+                    "decided_by_id": coordinators[0] if status in ("declined", "removed") else None,
+                    "created_at": joined,
+                    "updated_at": joined,
+                    "joined_at": joined if status in ("active", "left", "removed") else None,
+                }
                 rows.append(row)
                 mid += 1
                 if status == "active":
@@ -297,8 +419,10 @@ class Loader:
             community["member_count"] = active
             counts.append({"cid": community["id"], "n": active})
         self.insert(Membership, rows)
-        self.conn.execute(update(Community.__table__).where(Community.__table__.c.id == _bind("cid"))
-                          .values(member_count=_bind("n")), counts)
+        self.conn.execute(
+            update(Community.__table__).where(Community.__table__.c.id == _bind("cid")).values(member_count=_bind("n")),
+            counts,
+        )
 
     def _author(self, community, when):
         """An active member who had joined by ``when`` (early joiners write more)."""
@@ -336,24 +460,43 @@ class Loader:
                 if index < len(SHOWCASE_REPLIES):
                     created = self.now - timedelta(days=40 + index)
                 kind = rng.choices(kinds, weights=kind_weights)[0]
-                author = (rng.choice(community["coordinators"]) if kind == "announcement"
-                          else self._author(community, created))
+                author = (
+                    rng.choice(community["coordinators"])
+                    if kind == "announcement"
+                    else self._author(community, created)
+                )
                 title = self.text.title()
                 post_id += 1
                 opening_id = post_id
                 md, html = self._body()
                 opening_path = str(opening_id).zfill(PATH_STEP)
                 mood, mood_label = sentiment.score(md)
-                posts.append({"id": opening_id, "thread_id": tid, "author_id": author, "parent_id": None,
-                              "path": opening_path, "depth": 0, "body_md": md, "body_html": html,
-                              "created_at": created, "edited_at": None, "is_deleted": False, "is_hidden": False,
-                              "sentiment": mood, "sentiment_label": mood_label})
+                posts.append(
+                    {
+                        "id": opening_id,
+                        "thread_id": tid,
+                        "author_id": author,
+                        "parent_id": None,
+                        "path": opening_path,
+                        "depth": 0,
+                        "body_md": md,
+                        "body_html": html,
+                        "created_at": created,
+                        "edited_at": None,
+                        "is_deleted": False,
+                        "is_hidden": False,
+                        "sentiment": mood,
+                        "sentiment_label": mood_label,
+                    }
+                )
                 replies = []  # (id, path, depth, author)
                 when = created
                 first_reply_at = None
                 for _ in range(n_replies):
-                    when = min(self.now - timedelta(minutes=1),
-                               when + timedelta(minutes=rng.expovariate(1 / (60 * 18 if n_replies > 30 else 60 * 9))))
+                    when = min(
+                        self.now - timedelta(minutes=1),
+                        when + timedelta(minutes=rng.expovariate(1 / (60 * 18 if n_replies > 30 else 60 * 9))),
+                    )
                     post_id += 1
                     if not replies or rng.random() < 0.45:
                         parent_id, parent_path, parent_depth = opening_id, opening_path, 0
@@ -372,10 +515,24 @@ class Loader:
                     mood, mood_label = sentiment.score(md)
                     hidden = rng.random() < 0.002
                     deleted = not hidden and rng.random() < 0.003
-                    posts.append({"id": post_id, "thread_id": tid, "author_id": replier, "parent_id": parent_id,
-                                  "path": path, "depth": depth, "body_md": md, "body_html": html,
-                                  "created_at": when, "edited_at": None, "is_deleted": deleted,
-                                  "is_hidden": hidden, "sentiment": mood, "sentiment_label": mood_label})
+                    posts.append(
+                        {
+                            "id": post_id,
+                            "thread_id": tid,
+                            "author_id": replier,
+                            "parent_id": parent_id,
+                            "path": path,
+                            "depth": depth,
+                            "body_md": md,
+                            "body_html": html,
+                            "created_at": when,
+                            "edited_at": None,
+                            "is_deleted": deleted,
+                            "is_hidden": hidden,
+                            "sentiment": mood,
+                            "sentiment_label": mood_label,
+                        }
+                    )
                     replies.append((post_id, path, depth, replier))
                     if first_reply_at is None and replier != author:
                         first_reply_at = when
@@ -383,20 +540,33 @@ class Loader:
                 if kind == "question" and replies and rng.random() < 0.55:
                     answers = [r[0] for r in replies if r[3] != author] or [r[0] for r in replies]
                     accepted = rng.choice(answers[:8])
-                    hidden_or_deleted = {p["id"] for p in posts[-len(replies):] if p["is_hidden"] or p["is_deleted"]}
+                    hidden_or_deleted = {p["id"] for p in posts[-len(replies) :] if p["is_hidden"] or p["is_deleted"]}
                     if accepted in hidden_or_deleted:
                         accepted = None
                     else:
                         status = "answered"
                 if rng.random() < 0.05:
                     status = "closed"
-                threads.append({
-                    "id": tid, "community_id": community["id"], "author_id": author, "title": title, "kind": kind,
-                    "priority": rng.choices((1, 2, 3), weights=(1, 3, 8))[0], "status": status,
-                    "is_pinned": rng.random() < 0.01, "is_locked": rng.random() < 0.005, "is_deleted": False,
-                    "created_at": created, "last_activity_at": when, "reply_count": n_replies,
-                    "first_reply_at": first_reply_at, "opening_post_id": None, "accepted_post_id": None,
-                })
+                threads.append(
+                    {
+                        "id": tid,
+                        "community_id": community["id"],
+                        "author_id": author,
+                        "title": title,
+                        "kind": kind,
+                        "priority": rng.choices((1, 2, 3), weights=(1, 3, 8))[0],
+                        "status": status,
+                        "is_pinned": rng.random() < 0.01,
+                        "is_locked": rng.random() < 0.005,
+                        "is_deleted": False,
+                        "created_at": created,
+                        "last_activity_at": when,
+                        "reply_count": n_replies,
+                        "first_reply_at": first_reply_at,
+                        "opening_post_id": None,
+                        "accepted_post_id": None,
+                    }
+                )
                 pointers.append({"tid": tid, "opening": opening_id, "accepted": accepted})
                 pool = community["tags"]
                 chosen = set()
@@ -406,9 +576,12 @@ class Loader:
             self.insert(Thread, threads)
             self.insert(Post, posts)
             table = Thread.__table__
-            self.conn.execute(update(table).where(table.c.id == _bind("tid"))
-                              .values(opening_post_id=_bind("opening"), accepted_post_id=_bind("accepted")),
-                              pointers)
+            self.conn.execute(
+                update(table)
+                .where(table.c.id == _bind("tid"))
+                .values(opening_post_id=_bind("opening"), accepted_post_id=_bind("accepted")),
+                pointers,
+            )
             self.insert(thread_tags, tags)
             self.commit()
             if bar:
@@ -436,24 +609,50 @@ class Loader:
                 for number in range(1, latest + 1):
                     vid += 1
                     md, html = self._body(rng.randint(100, 400))
-                    versions.append({
-                        "id": vid, "resource_id": rid, "number": number,
-                        "author_id": author if number == 1 else self._author(community, when),
-                        "created_at": when, "change_note": "First version" if number == 1 else "Updated",
-                        "sha256": None, "size": None, "original_filename": None, "mime_type": None,
-                        "has_text": False, "text_content": None, "body_md": md, "body_html": html})
+                    versions.append(
+                        {
+                            "id": vid,
+                            "resource_id": rid,
+                            "number": number,
+                            "author_id": author if number == 1 else self._author(community, when),
+                            "created_at": when,
+                            "change_note": "First version" if number == 1 else "Updated",
+                            "sha256": None,
+                            "size": None,
+                            "original_filename": None,
+                            "mime_type": None,
+                            "has_text": False,
+                            "text_content": None,
+                            "body_md": md,
+                            "body_html": html,
+                        }
+                    )
                     updated = when
                     when = min(self.now, when + timedelta(days=rng.expovariate(1 / 30)))
-            resources.append({
-                "id": rid, "community_id": community["id"], "kind": kind, "title": self.text.title(),
-                "description_md": paragraphs_markdown(description), "description_html": paragraphs_html(description),
-                "url": f"https://intranet.example.com/{self.text.content_words(1)[0]}/{rid}" if kind == "link" else None,
-                "author_id": author, "created_at": created, "updated_at": updated,
-                "is_featured": rng.random() < 0.03, "is_deleted": rng.random() < 0.01,
-                "use_count": int(rng.paretovariate(1.2)) - 1, "latest_version": latest,
-            })
-            tags += [{"resource_id": rid, "tag_id": t}
-                     for t in {rng.choice(community["tags"]) for _ in range(rng.randint(0, 2))}]
+            resources.append(
+                {
+                    "id": rid,
+                    "community_id": community["id"],
+                    "kind": kind,
+                    "title": self.text.title(),
+                    "description_md": paragraphs_markdown(description),
+                    "description_html": paragraphs_html(description),
+                    "url": f"https://intranet.example.com/{self.text.content_words(1)[0]}/{rid}"
+                    if kind == "link"
+                    else None,
+                    "author_id": author,
+                    "created_at": created,
+                    "updated_at": updated,
+                    "is_featured": rng.random() < 0.03,
+                    "is_deleted": rng.random() < 0.01,
+                    "use_count": int(rng.paretovariate(1.2)) - 1,
+                    "latest_version": latest,
+                }
+            )
+            tags += [
+                {"resource_id": rid, "tag_id": t}
+                for t in {rng.choice(community["tags"]) for _ in range(rng.randint(0, 2))}
+            ]
             if len(resources) >= BATCH:
                 self._flush_resources(resources, versions, tags)
                 resources, versions, tags = [], [], []
@@ -484,22 +683,39 @@ class Loader:
             starts = self._at(community["created_at"] + timedelta(days=7), self.now + timedelta(days=60))
             starts = starts.replace(minute=0, second=0)
             agenda = self.text.paragraphs(rng.randint(20, 50))
-            events.append({
-                "id": eid, "community_id": community["id"], "organiser_id": rng.choice(community["coordinators"]),
-                "title": f"{rng.choice(('Monthly call', 'Show and tell', 'Workshop', 'Lunch and learn'))}: "
-                         f"{self.text.title()}"[:200],
-                "agenda_md": paragraphs_markdown(agenda), "agenda_html": paragraphs_html(agenda),
-                "starts_at": starts, "ends_at": starts + timedelta(minutes=rng.choice((30, 60, 90))),
-                "timezone": "UTC", "location": rng.choice(LOCATIONS), "meeting_url": "", "notes_md": "",
-                "notes_html": "", "notes_updated_at": None, "is_cancelled": rng.random() < 0.03, "sequence": 0,
-                "created_at": starts - timedelta(days=rng.randint(3, 30)),
-                "updated_at": starts - timedelta(days=2),
-            })
+            events.append(
+                {
+                    "id": eid,
+                    "community_id": community["id"],
+                    "organiser_id": rng.choice(community["coordinators"]),
+                    "title": f"{rng.choice(('Monthly call', 'Show and tell', 'Workshop', 'Lunch and learn'))}: "
+                    f"{self.text.title()}"[:200],
+                    "agenda_md": paragraphs_markdown(agenda),
+                    "agenda_html": paragraphs_html(agenda),
+                    "starts_at": starts,
+                    "ends_at": starts + timedelta(minutes=rng.choice((30, 60, 90))),
+                    "timezone": "UTC",
+                    "location": rng.choice(LOCATIONS),
+                    "meeting_url": "",
+                    "notes_md": "",
+                    "notes_html": "",
+                    "notes_updated_at": None,
+                    "is_cancelled": rng.random() < 0.03,
+                    "sequence": 0,
+                    "created_at": starts - timedelta(days=rng.randint(3, 30)),
+                    "updated_at": starts - timedelta(days=2),
+                }
+            )
             members = community["members"]
             for uid in rng.sample(members, min(len(members), rng.randint(0, 25))):
-                rsvps.append({"event_id": eid, "user_id": uid,
-                              "response": rng.choices(("yes", "maybe", "no"), weights=(6, 2, 2))[0],
-                              "updated_at": starts - timedelta(days=1)})
+                rsvps.append(
+                    {
+                        "event_id": eid,
+                        "user_id": uid,
+                        "response": rng.choices(("yes", "maybe", "no"), weights=(6, 2, 2))[0],
+                        "updated_at": starts - timedelta(days=1),
+                    }
+                )
         self.insert(Event, events)
         self.insert(Rsvp, rsvps)
 
@@ -512,11 +728,18 @@ class Loader:
             community = rng.choice(self.communities) if scoped else None
             zero = rng.random() < 0.08
             when = self._at(self.start, self.now)
-            rows.append({"id": lid, "user_id": rng.randint(1, size.users), "query": words,
-                         "normalized_query": words.lower(), "community_id": community["id"] if community else None,
-                         "result_count": 0 if zero else int(rng.paretovariate(0.8)),
-                         "created_at": when,
-                         "closed_at": when + timedelta(days=3) if zero and rng.random() < 0.2 else None})
+            rows.append(
+                {
+                    "id": lid,
+                    "user_id": rng.randint(1, size.users),
+                    "query": words,
+                    "normalized_query": words.lower(),
+                    "community_id": community["id"] if community else None,
+                    "result_count": 0 if zero else int(rng.paretovariate(0.8)),
+                    "created_at": when,
+                    "closed_at": when + timedelta(days=3) if zero and rng.random() < 0.2 else None,
+                }
+            )
             if len(rows) >= BATCH:
                 self.insert(SearchLog, rows)
                 rows = []
@@ -530,8 +753,12 @@ class Loader:
             if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement is not False:
                 sequence = self.conn.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
                 if sequence:
-                    self.conn.execute(text(f"SELECT setval('{sequence}', COALESCE((SELECT max(id) FROM "
-                                           f"\"{table.name}\"), 0) + 1, false)"))
+                    self.conn.execute(
+                        text(
+                            f"SELECT setval('{sequence}', COALESCE((SELECT max(id) FROM "
+                            f'"{table.name}"), 0) + 1, false)'
+                        )
+                    )
 
 
 def _bind(name):
@@ -568,8 +795,9 @@ def load(size: str = "small", seed: int = 1, force: bool = False, echo=print, pr
     with db.engine.connect() as connection:
         if not is_empty(connection):
             if not force:
-                raise SeedError("The database is not empty. Seed an empty database, or pass --force to "
-                                "delete every row first.")
+                raise SeedError(
+                    "The database is not empty. Seed an empty database, or pass --force to delete every row first."
+                )
             wipe(connection)
         if connection.dialect.name == "sqlite":
             # Bulk load: the file is worthless if the machine dies halfway anyway.

@@ -8,6 +8,7 @@ Markdown rendering is exactly ``<p>...</p>`` per paragraph; ``paragraphs_html``
 produces it directly (``render_markdown`` on a million posts would take hours;
 a test checks both agree on samples).
 """
+
 import bisect
 import itertools
 import random
@@ -48,8 +49,10 @@ zone failover rollback canary rollout flag toggle configuration secret variable 
 staging production development branch merge commit build artifact package dependency
 """.split()
 
-_SYLLABLES = ("ka ri to mu le sa vo ne di po ra ti lo ma ze ku fa ni be go ha ju se ro ve "
-              "tal mor ken dra vin sel pur gan lis dor mek fal bru nor sti gle pra thon").split()
+_SYLLABLES = (
+    "ka ri to mu le sa vo ne di po ra ti lo ma ze ku fa ni be go ha ju se ro ve "
+    "tal mor ken dra vin sel pur gan lis dor mek fal bru nor sti gle pra thon"
+).split()
 
 
 def _made_up_words(count: int, rng: random.Random) -> list[str]:
@@ -71,13 +74,11 @@ class TextGenerator:
         vocabulary = list(dict.fromkeys(FUNCTION_WORDS + [w for w in CONTENT_WORDS if "'" not in w]))
         vocabulary += _made_up_words(vocabulary_size - len(vocabulary), random.Random(20240101))
         self.vocabulary = vocabulary
-        self.cum_weights = list(itertools.accumulate(1.0 / (rank ** exponent)
-                                                     for rank in range(1, len(vocabulary) + 1)))
+        self.cum_weights = list(itertools.accumulate(1.0 / (rank**exponent) for rank in range(1, len(vocabulary) + 1)))
         self._total = self.cum_weights[-1]
         content = [w for w in vocabulary if w not in set(FUNCTION_WORDS)]
         self.content = content
-        self.content_cum = list(itertools.accumulate(1.0 / (rank ** exponent)
-                                                     for rank in range(1, len(content) + 1)))
+        self.content_cum = list(itertools.accumulate(1.0 / (rank**exponent) for rank in range(1, len(content) + 1)))
 
     def words(self, n: int) -> list[str]:
         vocabulary, cum, total, rnd = self.vocabulary, self.cum_weights, self._total, self.rng.random
@@ -99,13 +100,16 @@ class TextGenerator:
         paragraph_left = rng.randint(2, 5)
         while start < n_words:
             length = min(n_words - start, rng.randint(5, 18))
-            sentence = words[start:start + length]
+            sentence = words[start : start + length]
             start += length
             if length > 8 and rng.random() < 0.3:
                 cut = rng.randint(3, length - 3)
                 sentence[cut] = sentence[cut] + ","
-            sentences.append(sentence[0].capitalize() + " " + " ".join(sentence[1:]) + "." if length > 1
-                             else sentence[0].capitalize() + ".")
+            sentences.append(
+                sentence[0].capitalize() + " " + " ".join(sentence[1:]) + "."
+                if length > 1
+                else sentence[0].capitalize() + "."
+            )
             paragraph_left -= 1
             if paragraph_left == 0 or start >= n_words:
                 paragraphs.append(" ".join(sentences))

@@ -1,4 +1,5 @@
 """``flask cop experts ...``: the precomputed evidence behind "People who know #tag"."""
+
 import time
 
 import click
@@ -11,8 +12,9 @@ def experts_cli():
 
 
 @experts_cli.command("rebuild")
-@click.option("--chunk", type=click.IntRange(1, 1000), default=20, show_default=True,
-              help="Tags recomputed per transaction.")
+@click.option(
+    "--chunk", type=click.IntRange(1, 1000), default=20, show_default=True, help="Tags recomputed per transaction."
+)
 @with_appcontext
 def experts_rebuild(chunk):
     """Recompute every evidence row from the posts, reactions and resources (safe to run again at any time)."""

@@ -29,6 +29,7 @@ other's post. Writes the ORM does not see (a tag merge) call ``rebuild_tags``; `
 rebuild`` recomputes every row and bound from scratch (idempotent; it also makes the bounds tight again,
 which writes only ever loosen).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -37,8 +38,29 @@ from typing import Any
 
 from flask import has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import (CheckConstraint, ColumnElement, Connection, Float, ForeignKey, Index, Integer, Select, String, and_,
-                        bindparam, case, cast, delete, event, extract, func, inspect, literal, select, union_all)
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    event,
+    extract,
+    func,
+    inspect,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -119,40 +141,59 @@ def month_of(column: Any) -> ColumnElement[int]:
 
 # --- where evidence comes from --------------------------------------------------------------------
 
+
 def _thread_sources(where: Callable[[], list[ColumnElement[bool]]]) -> list[Select[Any]]:
     """The three thread kinds, grouped by key; ``where()`` narrows them (threads or tags)."""
-    visible = and_(Post.is_deleted.is_(False), Post.is_hidden.is_(False), Post.author_id.is_not(None),
-                   Thread.is_deleted.is_(False))
+    visible = and_(
+        Post.is_deleted.is_(False), Post.is_hidden.is_(False), Post.author_id.is_not(None), Thread.is_deleted.is_(False)
+    )
 
     def grouped(kind: str, when: Any, stmt: Select[Any]) -> Select[Any]:
         month = month_of(when)
-        return (stmt.add_columns(thread_tags.c.tag_id, Thread.community_id, Post.author_id, literal(kind), month,
-                                 func.count())
-                .join(thread_tags, thread_tags.c.thread_id == Thread.id).where(visible, *where())
-                .group_by(thread_tags.c.tag_id, Thread.community_id, Post.author_id, month))
+        return (
+            stmt.add_columns(
+                thread_tags.c.tag_id, Thread.community_id, Post.author_id, literal(kind), month, func.count()
+            )
+            .join(thread_tags, thread_tags.c.thread_id == Thread.id)
+            .where(visible, *where())
+            .group_by(thread_tags.c.tag_id, Thread.community_id, Post.author_id, month)
+        )
 
     return [
         grouped("post", Post.created_at, select().select_from(Post).join(Thread, Thread.id == Post.thread_id)),
-        grouped("accepted", Post.created_at,
-                select().select_from(Thread).join(Post, Post.id == Thread.accepted_post_id)),
-        grouped("helpful", Reaction.created_at,
-                select().select_from(Reaction).join(Post, Post.id == Reaction.post_id)
-                .join(Thread, Thread.id == Post.thread_id)
-                .where(Reaction.kind == "helpful", Reaction.user_id != Post.author_id)),
+        grouped(
+            "accepted", Post.created_at, select().select_from(Thread).join(Post, Post.id == Thread.accepted_post_id)
+        ),
+        grouped(
+            "helpful",
+            Reaction.created_at,
+            select()
+            .select_from(Reaction)
+            .join(Post, Post.id == Reaction.post_id)
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(Reaction.kind == "helpful", Reaction.user_id != Post.author_id),
+        ),
     ]
 
 
 def _resource_source(where: Callable[[], list[ColumnElement[bool]]]) -> Select[Any]:
     month = month_of(Resource.created_at)
-    return (select(resource_tags.c.tag_id, Resource.community_id, Resource.author_id, literal("resource"), month,
-                   func.count())
-            .join(resource_tags, resource_tags.c.resource_id == Resource.id)
-            .where(Resource.is_deleted.is_(False), Resource.author_id.is_not(None), *where())
-            .group_by(resource_tags.c.tag_id, Resource.community_id, Resource.author_id, month))
+    return (
+        select(
+            resource_tags.c.tag_id, Resource.community_id, Resource.author_id, literal("resource"), month, func.count()
+        )
+        .join(resource_tags, resource_tags.c.resource_id == Resource.id)
+        .where(Resource.is_deleted.is_(False), Resource.author_id.is_not(None), *where())
+        .group_by(resource_tags.c.tag_id, Resource.community_id, Resource.author_id, month)
+    )
 
 
-def sources(*, thread_ids: Iterable[int] | None = None, resource_ids: Iterable[int] | None = None,
-            tag_ids: Iterable[int] | None = None) -> list[Select[Any]]:
+def sources(
+    *,
+    thread_ids: Iterable[int] | None = None,
+    resource_ids: Iterable[int] | None = None,
+    tag_ids: Iterable[int] | None = None,
+) -> list[Select[Any]]:
     """Selects of ``(tag_id, community_id, user_id, kind, month, count)`` computed from the rows.
 
     Narrowed to the threads and resources given (scopes; ``None`` for one kind: none of it), or to tags
@@ -181,12 +222,12 @@ def _read(connection: Connection, selects: list[Select[Any]]) -> Counter[Key]:
 
 # --- applying changes ----------------------------------------------------------------------------
 
+
 def _upsert(connection: Connection, model: Any, key: list[str], total: str) -> Any:
     """INSERT, or add to ``total`` of the row with the same ``key``."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(model)
-    return stmt.on_conflict_do_update(index_elements=key,
-                                      set_={total: getattr(model, total) + stmt.excluded[total]})
+    return stmt.on_conflict_do_update(index_elements=key, set_={total: getattr(model, total) + stmt.excluded[total]})
 
 
 def apply_delta(connection: Connection, delta: Counter[Key]) -> None:
@@ -209,22 +250,26 @@ def apply_delta(connection: Connection, delta: Counter[Key]) -> None:
         for c in added:
             weights[(c["tag_id"], c["user_id"])] += c["count"] * WEIGHTS[c["kind"]]
         month = current_month()
-        connection.execute(_upsert(connection, ExpertBound, ["tag_id", "user_id"], "bound"),
-                           [{"tag_id": t, "user_id": u, "bound": float(n), "as_of": month}
-                            for (t, u), n in sorted(weights.items())])
-    removed = [{f"k_{name}": c[name] for name in KEY} | {"k_taken": -c["count"], "k_weight": WEIGHTS[c["kind"]]}
-               for c in changes if c["count"] < 0]
+        connection.execute(
+            _upsert(connection, ExpertBound, ["tag_id", "user_id"], "bound"),
+            [{"tag_id": t, "user_id": u, "bound": float(n), "as_of": month} for (t, u), n in sorted(weights.items())],
+        )
+    removed = [
+        {f"k_{name}": c[name] for name in KEY} | {"k_taken": -c["count"], "k_weight": WEIGHTS[c["kind"]]}
+        for c in changes
+        if c["count"] < 0
+    ]
     if removed:
         match = [table.c[name] == bindparam(f"k_{name}") for name in KEY]
         held = func.coalesce(select(table.c["count"]).where(*match).scalar_subquery(), 0)
         taken = case((held < bindparam("k_taken"), held), else_=bindparam("k_taken"))
         # An item taken away weighs its recency as of the bound's month: never more than it was added with.
-        weighed = (taken * bindparam("k_weight", type_=Float)
-                   * recency_at(bindparam("k_month", type_=Integer), bounds.c.as_of))
+        weighed = (
+            taken * bindparam("k_weight", type_=Float) * recency_at(bindparam("k_month", type_=Integer), bounds.c.as_of)
+        )
         on_bound = [bounds.c.tag_id == bindparam("k_tag_id"), bounds.c.user_id == bindparam("k_user_id")]
         connection.execute(bounds.update().where(*on_bound).values(bound=bounds.c.bound - weighed), removed)
-        connection.execute(table.update().where(*match).values(count=table.c["count"] - bindparam("k_taken")),
-                           removed)
+        connection.execute(table.update().where(*match).values(count=table.c["count"] - bindparam("k_taken")), removed)
         keys = [{f"k_{name}": r[f"k_{name}"] for name in KEY} for r in removed]
         connection.execute(delete(table).where(*match, table.c["count"] <= 0), keys)
         connection.execute(delete(bounds).where(*on_bound, bounds.c.bound <= BOUND_EPSILON), keys)
@@ -278,8 +323,7 @@ def _scopes(session: Any, connection: Connection) -> tuple[set[int], set[int], l
                     threads.add(obj.id)
             elif isinstance(obj, Reaction):
                 if obj.kind == "helpful" and (change != "dirty" or _changed(obj, ("post_id", "user_id", "kind"))):
-                    reacted |= {v for v in (obj.post_id, *inspect(obj).attrs.post_id.history.deleted)
-                                if v is not None}
+                    reacted |= {v for v in (obj.post_id, *inspect(obj).attrs.post_id.history.deleted) if v is not None}
             elif isinstance(obj, Resource):
                 if change == "new":
                     pending.append(obj)
@@ -299,11 +343,13 @@ def _lock(connection: Connection, threads: set[int], resources: set[int]) -> Non
     """
     if connection.dialect.name == "postgresql":
         if threads:
-            connection.execute(select(Thread.id).where(Thread.id.in_(sorted(threads))).order_by(Thread.id)
-                               .with_for_update())
+            connection.execute(
+                select(Thread.id).where(Thread.id.in_(sorted(threads))).order_by(Thread.id).with_for_update()
+            )
         if resources:
-            connection.execute(select(Resource.id).where(Resource.id.in_(sorted(resources))).order_by(Resource.id)
-                               .with_for_update())
+            connection.execute(
+                select(Resource.id).where(Resource.id.in_(sorted(resources))).order_by(Resource.id).with_for_update()
+            )
     elif connection.dialect.name == "sqlite":
         raw = connection.connection.dbapi_connection
         if raw is not None and not raw.in_transaction:
@@ -348,8 +394,11 @@ def _after_soft_rollback(session: Any, _previous_transaction: Any) -> None:
     session.info.pop(_STATE, None)
 
 
-_LISTENERS = (("before_flush", _before_flush), ("after_flush", _after_flush),
-              ("after_soft_rollback", _after_soft_rollback))
+_LISTENERS = (
+    ("before_flush", _before_flush),
+    ("after_flush", _after_flush),
+    ("after_soft_rollback", _after_soft_rollback),
+)
 
 
 def register() -> None:
@@ -360,6 +409,7 @@ def register() -> None:
 
 
 # --- from scratch --------------------------------------------------------------------------------
+
 
 def rebuild_tags(connection: Connection, tag_ids: Iterable[int]) -> int:
     """Recompute every row of ``tag_ids`` from the rows, in the caller's transaction; the rows written.
@@ -388,13 +438,15 @@ def _bounds_of(tag_ids: list[int] | None = None, as_of: Any = None) -> Select[An
     ev = ExpertEvidence
     as_of = literal(current_month(), Integer) if as_of is None else as_of
     weight = case(*((ev.kind == kind, float(WEIGHTS[kind])) for kind in KINDS))
-    stmt = (select(ev.tag_id, ev.user_id, func.sum(ev.count * weight * recency_at(ev.month, as_of)), as_of)
-            .group_by(ev.tag_id, ev.user_id))
+    stmt = select(ev.tag_id, ev.user_id, func.sum(ev.count * weight * recency_at(ev.month, as_of)), as_of).group_by(
+        ev.tag_id, ev.user_id
+    )
     return stmt.where(ev.tag_id.in_(tag_ids)) if tag_ids is not None else stmt
 
 
-def rebuild(connection: Connection, *, chunk: int = 20, progress: Callable[[int], Any] | None = None,
-            commit: bool = True) -> int:
+def rebuild(
+    connection: Connection, *, chunk: int = 20, progress: Callable[[int], Any] | None = None, commit: bool = True
+) -> int:
     """Recompute the whole table, ``chunk`` tags per transaction (idempotent); the rows written.
 
     Also removes the rows of tags that no longer exist. ``progress(n)`` is told of each chunk's tags.
@@ -407,7 +459,7 @@ def rebuild(connection: Connection, *, chunk: int = 20, progress: Callable[[int]
     connection.execute(delete(ExpertBound.__table__).where(ExpertBound.__table__.c.tag_id.not_in(select(Tag.id))))
     written = 0
     for start in range(0, len(tag_ids), chunk):
-        part = tag_ids[start:start + chunk]
+        part = tag_ids[start : start + chunk]
         written += rebuild_tags(connection, part)
         if commit:
             connection.commit()
@@ -421,24 +473,30 @@ def rebuild(connection: Connection, *, chunk: int = 20, progress: Callable[[int]
 def stored(connection: Connection) -> Counter[Key]:
     """Every stored row as key -> count (for tests and checks)."""
     table = ExpertEvidence.__table__
-    return Counter({(t, c, u, k, m): n for t, c, u, k, m, n in connection.execute(
-        select(*(table.c[name] for name in KEY), table.c["count"]))})
+    return Counter(
+        {
+            (t, c, u, k, m): n
+            for t, c, u, k, m, n in connection.execute(select(*(table.c[name] for name in KEY), table.c["count"]))
+        }
+    )
 
 
 def bounds_hold(connection: Connection) -> bool:
     """Is every stored bound at least what the stored evidence rows give as of its ``as_of`` (and is there
     one for everyone with evidence)? For tests and checks."""
     table = ExpertBound.__table__
-    stored_bounds = {(t, u): (b, a) for t, u, b, a in connection.execute(
-        select(table.c.tag_id, table.c.user_id, table.c.bound, table.c.as_of))}
+    stored_bounds = {
+        (t, u): (b, a)
+        for t, u, b, a in connection.execute(select(table.c.tag_id, table.c.user_id, table.c.bound, table.c.as_of))
+    }
     ev = ExpertEvidence
     weight = case(*((ev.kind == kind, float(WEIGHTS[kind])) for kind in KINDS))
     truth = connection.execute(
         select(ev.tag_id, ev.user_id, func.sum(ev.count * weight * recency_at(ev.month, table.c.as_of)))
         .join(table, and_(table.c.tag_id == ev.tag_id, table.c.user_id == ev.user_id), isouter=True)
-        .group_by(ev.tag_id, ev.user_id, table.c.as_of))
-    return all((t, u) in stored_bounds and stored_bounds[(t, u)][0] >= worth - BOUND_EPSILON
-               for t, u, worth in truth)
+        .group_by(ev.tag_id, ev.user_id, table.c.as_of)
+    )
+    return all((t, u) in stored_bounds and stored_bounds[(t, u)][0] >= worth - BOUND_EPSILON for t, u, worth in truth)
 
 
 def computed(connection: Connection) -> Counter[Key]:

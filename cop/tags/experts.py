@@ -26,6 +26,7 @@ Read in SQL from ``cop.tags.evidence``'s tables, usually in three small queries 
 people with the highest bounds on the tag, their evidence rows in the viewer's readable communities
 with the declared expertise, summed per person; more people only when one left out could still win.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -60,9 +61,12 @@ class Expert:
     def why(self) -> str:
         """The evidence in words: "3 accepted answers, 1 resource, declared expertise"."""
         parts = []
-        for count, one, many in ((self.accepted, "accepted answer", "accepted answers"),
-                                 (self.helpful, "helpful mark", "helpful marks"),
-                                 (self.resources, "resource", "resources"), (self.posts, "post", "posts")):
+        for count, one, many in (
+            (self.accepted, "accepted answer", "accepted answers"),
+            (self.helpful, "helpful mark", "helpful marks"),
+            (self.resources, "resource", "resources"),
+            (self.posts, "post", "posts"),
+        ):
             if count:
                 parts.append(f"{count} {one if count == 1 else many}")
         if self.declared:
@@ -88,8 +92,15 @@ def _readable(viewer) -> list[int]:
     return sorted(permissions.readable_community_ids(viewer))
 
 
-def ranking(viewer, tag_ids, *, limit: int = EXPERTS_SHOWN, now: datetime | None = None,
-            exclude_user_id: int | None = None, department: str = "") -> list[Expert]:
+def ranking(
+    viewer,
+    tag_ids,
+    *,
+    limit: int = EXPERTS_SHOWN,
+    now: datetime | None = None,
+    exclude_user_id: int | None = None,
+    department: str = "",
+) -> list[Expert]:
     """The people who know the tags ``tag_ids`` best as ``viewer`` may see it, best first (ties by name).
 
     Exact, read in steps: the ``CANDIDATES`` people with the highest bounds on each tag (``ExpertBound``:
@@ -125,8 +136,12 @@ def _candidates(tag_ids: list[int], size: int, people) -> tuple[list[int], float
     threshold, beyond = 0.0, False
     for tag_id in tag_ids:
         rows = db.session.execute(
-            select(ExpertBound.user_id, ExpertBound.bound).join(User, User.id == ExpertBound.user_id)
-            .where(ExpertBound.tag_id == tag_id, *people).order_by(ExpertBound.bound.desc()).limit(size + 1)).all()
+            select(ExpertBound.user_id, ExpertBound.bound)
+            .join(User, User.id == ExpertBound.user_id)
+            .where(ExpertBound.tag_id == tag_id, *people)
+            .order_by(ExpertBound.bound.desc())
+            .limit(size + 1)
+        ).all()
         found.update(uid for uid, _b in rows[:size])
         if len(rows) > size:
             threshold, beyond = threshold + rows[-1][1], True
@@ -136,44 +151,73 @@ def _candidates(tag_ids: list[int], size: int, people) -> tuple[list[int], float
 def _ranked(viewer, tag_ids: list[int], now: datetime, people, limit: int, only: list[int] | None) -> list[Expert]:
     """The ranking among ``only`` (None: everyone with evidence or a declaration) in one query."""
     ev = ExpertEvidence
-    weight = case(*((ev.kind == kind, float(WEIGHTS[kind])) for kind in ("accepted", "helpful", "resource")),
-                  else_=float(WEIGHTS["post"]))
+    weight = case(
+        *((ev.kind == kind, float(WEIGHTS[kind])) for kind in ("accepted", "helpful", "resource")),
+        else_=float(WEIGHTS["post"]),
+    )
 
     def counted(kind):
         return func.sum(case((ev.kind == kind, ev.count), else_=0))
 
-    evidence = (select(ev.user_id.label("uid"), func.sum(ev.count * weight * recency(ev.month, now)).label("w"),
-                       counted("accepted").label("accepted"), counted("helpful").label("helpful"),
-                       counted("resource").label("resource"), counted("post").label("post"),
-                       literal(0).label("declared"))
-                # ``+ 0``: the readable communities are checked row by row, never looked up one by one for
-                # each person (a product of the two lists).
-                .where(ev.tag_id.in_(tag_ids), (ev.community_id + 0).in_(_readable(viewer))).group_by(ev.user_id))
-    declared = select(user_expertise.c.user_id, literal(0.0, Float), literal(0), literal(0), literal(0), literal(0),
-                      literal(1)).where(user_expertise.c.tag_id.in_(tag_ids)).distinct()
+    evidence = (
+        select(
+            ev.user_id.label("uid"),
+            func.sum(ev.count * weight * recency(ev.month, now)).label("w"),
+            counted("accepted").label("accepted"),
+            counted("helpful").label("helpful"),
+            counted("resource").label("resource"),
+            counted("post").label("post"),
+            literal(0).label("declared"),
+        )
+        # ``+ 0``: the readable communities are checked row by row, never looked up one by one for
+        # each person (a product of the two lists).
+        .where(ev.tag_id.in_(tag_ids), (ev.community_id + 0).in_(_readable(viewer)))
+        .group_by(ev.user_id)
+    )
+    declared = (
+        select(
+            user_expertise.c.user_id, literal(0.0, Float), literal(0), literal(0), literal(0), literal(0), literal(1)
+        )
+        .where(user_expertise.c.tag_id.in_(tag_ids))
+        .distinct()
+    )
     if only is not None:
         evidence = evidence.where(ev.user_id.in_(only))
         declared = declared.where(user_expertise.c.user_id.in_(only))
     rows = union_all(evidence, declared).subquery()
     is_declared = func.max(rows.c.declared)
     score = func.coalesce(func.sum(rows.c.w), 0.0) + case((is_declared > 0, float(WEIGHTS["declared"])), else_=0.0)
-    stmt = (select(User.id, User.display_name, User.handle, score.label("score"), func.sum(rows.c.accepted),
-                   func.sum(rows.c.helpful), func.sum(rows.c.resource), func.sum(rows.c.post), is_declared)
-            .join(rows, rows.c.uid == User.id).where(*people)
-            .group_by(User.id, User.display_name, User.handle)
-            .order_by(score.desc(), User.display_name, User.id).limit(limit))
-    return [Expert(uid, name, handle, round(float(s or 0), 3), int(a or 0), int(h or 0), int(r or 0), int(p or 0),
-                   bool(d))
-            for uid, name, handle, s, a, h, r, p, d in db.session.execute(stmt)]
+    stmt = (
+        select(
+            User.id,
+            User.display_name,
+            User.handle,
+            score.label("score"),
+            func.sum(rows.c.accepted),
+            func.sum(rows.c.helpful),
+            func.sum(rows.c.resource),
+            func.sum(rows.c.post),
+            is_declared,
+        )
+        .join(rows, rows.c.uid == User.id)
+        .where(*people)
+        .group_by(User.id, User.display_name, User.handle)
+        .order_by(score.desc(), User.display_name, User.id)
+        .limit(limit)
+    )
+    return [
+        Expert(uid, name, handle, round(float(s or 0), 3), int(a or 0), int(h or 0), int(r or 0), int(p or 0), bool(d))
+        for uid, name, handle, s, a, h, r, p, d in db.session.execute(stmt)
+    ]
 
 
 def experts_on(viewer, tag, limit: int = EXPERTS_SHOWN, department: str = "") -> list[Expert]:
-    """"People who know #tag" on its page, and the people directory sorted by who knows a tag best."""
+    """ "People who know #tag" on its page, and the people directory sorted by who knows a tag best."""
     return ranking(viewer, [tag.id], limit=limit, department=department)
 
 
 def suggest_for_question(asker, tag_names: list[str], limit: int = ASK_LIMIT) -> list[Expert]:
-    """"Ask an expert": up to ``limit`` people (not the asker) who know the question's tags best."""
+    """ "Ask an expert": up to ``limit`` people (not the asker) who know the question's tags best."""
     from cop.tags.models import Tag
 
     if not tag_names:

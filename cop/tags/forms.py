@@ -10,5 +10,7 @@ class RenameTagForm(FlaskForm):
 
 
 class MergeTagForm(FlaskForm):
-    target = StringField("Merge into (an existing tag)",
-                         validators=[DataRequired("Enter the tag to merge into."), Length(max=TAG_MAX_LENGTH * 2)])
+    target = StringField(
+        "Merge into (an existing tag)",
+        validators=[DataRequired("Enter the tag to merge into."), Length(max=TAG_MAX_LENGTH * 2)],
+    )

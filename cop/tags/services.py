@@ -7,6 +7,7 @@ queries as the items it counts: threads and resources only from
 whose every use is hidden from the viewer reads as unknown (404), and is never
 suggested, so a private community's vocabulary does not leak either.
 """
+
 import heapq
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,8 +40,7 @@ ASSOCIATIONS = (
     (community_domain_tags, "community_id"),
 )
 # The search document type each association's owner is indexed as.
-DOCUMENT_TYPES = {"thread_id": "thread", "resource_id": "resource", "user_id": "person",
-                  "community_id": "community"}
+DOCUMENT_TYPES = {"thread_id": "thread", "resource_id": "resource", "user_id": "person", "community_id": "community"}
 
 
 def _reindex_tagged(tag_id: int) -> None:
@@ -50,6 +50,7 @@ def _reindex_tagged(tag_id: int) -> None:
 
 
 # --- visibility-filtered building blocks ----------------------------------------------
+
 
 def _visible_community_ids(user):
     return permissions.visible_communities(user).with_only_columns(Community.id)
@@ -64,7 +65,8 @@ def tagged_threads(user, tag: Tag):
     return select(Thread).where(
         Thread.is_deleted.is_(False),
         Thread.community_id.in_(_visible_community_ids(user)),
-        Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag.id)))
+        Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag.id)),
+    )
 
 
 def tagged_resources(user, tag: Tag):
@@ -72,20 +74,25 @@ def tagged_resources(user, tag: Tag):
     return select(Resource).where(
         Resource.is_deleted.is_(False),
         Resource.community_id.in_(_visible_community_ids(user)),
-        Resource.id.in_(select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag.id)))
+        Resource.id.in_(select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag.id)),
+    )
 
 
 def _visible_uses(user):
     """One row (``tag_id``) per use of a tag that ``user`` may see, across all four kinds of use."""
     visible = _visible_community_ids(user)
     return union_all(
-        select(thread_tags.c.tag_id).join(Thread, Thread.id == thread_tags.c.thread_id)
+        select(thread_tags.c.tag_id)
+        .join(Thread, Thread.id == thread_tags.c.thread_id)
         .where(Thread.is_deleted.is_(False), Thread.community_id.in_(visible)),
-        select(resource_tags.c.tag_id).join(Resource, Resource.id == resource_tags.c.resource_id)
+        select(resource_tags.c.tag_id)
+        .join(Resource, Resource.id == resource_tags.c.resource_id)
         .where(Resource.is_deleted.is_(False), Resource.community_id.in_(visible)),
-        select(community_domain_tags.c.tag_id)
-        .where(community_domain_tags.c.community_id.in_(_listed_community_ids(user))),
-        select(user_expertise.c.tag_id).join(User, User.id == user_expertise.c.user_id)
+        select(community_domain_tags.c.tag_id).where(
+            community_domain_tags.c.community_id.in_(_listed_community_ids(user))
+        ),
+        select(user_expertise.c.tag_id)
+        .join(User, User.id == user_expertise.c.user_id)
         .where(User.is_disabled.is_(False)),
     ).subquery()
 
@@ -122,6 +129,7 @@ def suggest(user, typed: str, limit: int = SUGGEST_LIMIT) -> list[str]:
 
 
 # --- the tag page ------------------------------------------------------------------------
+
 
 @dataclass
 class Section:
@@ -181,21 +189,32 @@ def _compute_facts(tag_id: int) -> _TagFacts:
     # One read per kind: every live item's (id, community, time), counted per community and its newest
     # picked here. A kind's count and its newest used to be two reads of the same rows (the busiest tag:
     # 16,536 threads, each looked up by id), and the people two reads too.
-    threads = db.session.execute(select(Thread.id, Thread.community_id, Thread.last_activity_at).where(
-        Thread.is_deleted.is_(False),
-        Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag_id)))).all()
-    resources = db.session.execute(select(Resource.id, Resource.community_id, Resource.updated_at).where(
-        Resource.is_deleted.is_(False),
-        Resource.id.in_(select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag_id)))).all()
+    threads = db.session.execute(
+        select(Thread.id, Thread.community_id, Thread.last_activity_at).where(
+            Thread.is_deleted.is_(False),
+            Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag_id)),
+        )
+    ).all()
+    resources = db.session.execute(
+        select(Resource.id, Resource.community_id, Resource.updated_at).where(
+            Resource.is_deleted.is_(False),
+            Resource.id.in_(select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag_id)),
+        )
+    ).all()
     people = db.session.scalars(tagged_people_ids(tag_id).order_by(User.display_name, User.id)).all()
     return _TagFacts(
         threads_by_community=dict(Counter(community_id for _id, community_id, _at in threads)),
         newest_threads=_newest(threads),
         resources_by_community=dict(Counter(community_id for _id, community_id, _at in resources)),
         newest_resources=_newest(resources),
-        domain_communities=tuple(db.session.scalars(
-            select(Community.id).join(community_domain_tags, community_domain_tags.c.community_id == Community.id)
-            .where(community_domain_tags.c.tag_id == tag_id).order_by(Community.name, Community.id))),
+        domain_communities=tuple(
+            db.session.scalars(
+                select(Community.id)
+                .join(community_domain_tags, community_domain_tags.c.community_id == Community.id)
+                .where(community_domain_tags.c.tag_id == tag_id)
+                .order_by(Community.name, Community.id)
+            )
+        ),
         people_total=len(people),
         first_people=tuple(people[:SECTION_LIMIT]),
     )
@@ -204,13 +223,17 @@ def _compute_facts(tag_id: int) -> _TagFacts:
 def _newest(rows) -> tuple[tuple[int, int], ...]:
     """(id, community id) of the ``CANDIDATES`` latest of ``(id, community id, time)`` rows, latest (then
     highest id) first: the order of ``ORDER BY time DESC, id DESC`` (the times are never NULL)."""
-    return tuple((item_id, community_id) for item_id, community_id, _at
-                 in heapq.nlargest(CANDIDATES, rows, key=lambda row: (row[2], row[0])))
+    return tuple(
+        (item_id, community_id)
+        for item_id, community_id, _at in heapq.nlargest(CANDIDATES, rows, key=lambda row: (row[2], row[0]))
+    )
 
 
 def tagged_people_ids(tag_id: int):
-    return select(User.id).where(User.is_disabled.is_(False), User.id.in_(
-        select(user_expertise.c.user_id).where(user_expertise.c.tag_id == tag_id)))
+    return select(User.id).where(
+        User.is_disabled.is_(False),
+        User.id.in_(select(user_expertise.c.user_id).where(user_expertise.c.tag_id == tag_id)),
+    )
 
 
 class Viewer:
@@ -232,8 +255,11 @@ class Viewer:
 
 
 def _load_in_order(model, ids: list[int], *options) -> list:
-    found = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))} \
-        if ids else {}
+    found = (
+        {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
+        if ids
+        else {}
+    )
     return [found[i] for i in ids if i in found]
 
 
@@ -242,8 +268,17 @@ def _readable_counts(by_community: dict[int, int], viewer: Viewer) -> list[tuple
     return sorted(((cid, n) for cid, n in by_community.items() if viewer.reads(cid)), key=lambda r: (-r[1], r[0]))
 
 
-def _section(model, viewer: Viewer, counts: list[tuple[int, int]], communities: dict[int, Community], newest,
-             live, order, limit: int, *options) -> Section:
+def _section(
+    model,
+    viewer: Viewer,
+    counts: list[tuple[int, int]],
+    communities: dict[int, Community],
+    newest,
+    live,
+    order,
+    limit: int,
+    *options,
+) -> Section:
     """One section from cached facts: per-community counts and the first ``limit`` items the viewer may read.
 
     ``counts``: ``_readable_counts`` of the section; ``communities``: at least its first ``COMMUNITY_LIMIT``,
@@ -254,13 +289,23 @@ def _section(model, viewer: Viewer, counts: list[tuple[int, int]], communities: 
     ids = [item_id for item_id, cid in newest if viewer.reads(cid)][:limit]
     if len(ids) < min(limit, total):  # the candidates ran out before a page of readable ones: ask the database
         ids = list(db.session.scalars(live().with_only_columns(model.id).order_by(*order).limit(limit)))
-    return Section(items=_load_in_order(model, ids, *options), total=total,
-                   by_community=[(communities[cid], n) for cid, n in top], more_communities=len(counts) - len(top))
+    return Section(
+        items=_load_in_order(model, ids, *options),
+        total=total,
+        by_community=[(communities[cid], n) for cid, n in top],
+        more_communities=len(counts) - len(top),
+    )
 
 
 # The community columns the tag page shows (its per-community links and ``community_card``).
-_SHOWN_COMMUNITY_COLUMNS = (Community.slug, Community.name, Community.domain, Community.visibility,
-                            Community.stage, Community.member_count)
+_SHOWN_COMMUNITY_COLUMNS = (
+    Community.slug,
+    Community.name,
+    Community.domain,
+    Community.visibility,
+    Community.stage,
+    Community.member_count,
+)
 
 
 def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
@@ -273,20 +318,43 @@ def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
     # Every community the page names (the sections' busiest, the domain cards) in one query.
     wanted = {cid for cid, _n in thread_counts[:COMMUNITY_LIMIT] + resource_counts[:COMMUNITY_LIMIT]}
     # Only what the links and the cards show: the charters and guidelines (a kilobyte a community) stay unread.
-    communities = {c.id: c for c in db.session.scalars(
-        select(Community).where(Community.id.in_(wanted | set(known[:limit])))
-        .options(load_only(*_SHOWN_COMMUNITY_COLUMNS), selectinload(Community.domain_tags)))} if wanted or known else {}
+    communities = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                select(Community)
+                .where(Community.id.in_(wanted | set(known[:limit])))
+                .options(load_only(*_SHOWN_COMMUNITY_COLUMNS), selectinload(Community.domain_tags))
+            )
+        }
+        if wanted or known
+        else {}
+    )
     return TagPage(
         tag=tag,
-        threads=_section(Thread, viewer, thread_counts, communities, facts.newest_threads,
-                         lambda: tagged_threads(user, tag), (Thread.last_activity_at.desc(), Thread.id.desc()), limit),
-        resources=_section(Resource, viewer, resource_counts, communities, facts.newest_resources,
-                           lambda: tagged_resources(user, tag), (Resource.updated_at.desc(), Resource.id.desc()),
-                           limit, lazyload(Resource.community)),
-        communities=Section(items=[communities[cid] for cid in known[:limit] if cid in communities],
-                            total=len(known)),
-        people=Section(items=_load_in_order(User, list(facts.first_people[:limit])),
-                       total=facts.people_total),
+        threads=_section(
+            Thread,
+            viewer,
+            thread_counts,
+            communities,
+            facts.newest_threads,
+            lambda: tagged_threads(user, tag),
+            (Thread.last_activity_at.desc(), Thread.id.desc()),
+            limit,
+        ),
+        resources=_section(
+            Resource,
+            viewer,
+            resource_counts,
+            communities,
+            facts.newest_resources,
+            lambda: tagged_resources(user, tag),
+            (Resource.updated_at.desc(), Resource.id.desc()),
+            limit,
+            lazyload(Resource.community),
+        ),
+        communities=Section(items=[communities[cid] for cid in known[:limit] if cid in communities], total=len(known)),
+        people=Section(items=_load_in_order(User, list(facts.first_people[:limit])), total=facts.people_total),
     )
 
 
@@ -299,17 +367,21 @@ def visible_tag_or_none(user, name: str) -> Tag | None:
     if facts.people_total:
         return tag
     viewer = Viewer(user)
-    seen = (any(viewer.reads(cid) for cid in facts.threads_by_community)
-            or any(viewer.reads(cid) for cid in facts.resources_by_community)
-            or any(viewer.knows(cid) for cid in facts.domain_communities))
+    seen = (
+        any(viewer.reads(cid) for cid in facts.threads_by_community)
+        or any(viewer.reads(cid) for cid in facts.resources_by_community)
+        or any(viewer.knows(cid) for cid in facts.domain_communities)
+    )
     return tag if seen else None
 
 
 # --- watching ------------------------------------------------------------------------------
 
+
 def is_watching(user, tag: Tag) -> bool:
-    return db.session.scalar(select(TagWatch.id).where(TagWatch.user_id == user.id, TagWatch.tag_id == tag.id)) \
-        is not None
+    return (
+        db.session.scalar(select(TagWatch.id).where(TagWatch.user_id == user.id, TagWatch.tag_id == tag.id)) is not None
+    )
 
 
 def watch(user, tag: Tag) -> None:
@@ -331,11 +403,15 @@ def unwatch(user, tag: Tag) -> None:
 
 def watched_tags(user) -> list[Tag]:
     """The tags ``user`` watches, by name."""
-    return list(db.session.scalars(
-        select(Tag).join(TagWatch, TagWatch.tag_id == Tag.id).where(TagWatch.user_id == user.id).order_by(Tag.name)))
+    return list(
+        db.session.scalars(
+            select(Tag).join(TagWatch, TagWatch.tag_id == Tag.id).where(TagWatch.user_id == user.id).order_by(Tag.name)
+        )
+    )
 
 
 # --- administration --------------------------------------------------------------------------
+
 
 @dataclass
 class TagUsage:
@@ -362,11 +438,17 @@ def admin_tag_list(query: str = "", page: int = 1, per_page: int = 50):
         stmt = stmt.where(Tag.name.like("%" + _escape_like(fragment) + "%", escape="\\"))
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     usages = {tag.id: TagUsage(tag) for tag in pagination.items}
-    counted = ((thread_tags, "threads"), (resource_tags, "resources"), (user_expertise, "people"),
-               (community_domain_tags, "communities"), (TagWatch.__table__, "watchers"))
+    counted = (
+        (thread_tags, "threads"),
+        (resource_tags, "resources"),
+        (user_expertise, "people"),
+        (community_domain_tags, "communities"),
+        (TagWatch.__table__, "watchers"),
+    )
     for table, attribute in counted:
-        rows = db.session.execute(select(table.c.tag_id, func.count()).where(table.c.tag_id.in_(usages.keys()))
-                                  .group_by(table.c.tag_id))
+        rows = db.session.execute(
+            select(table.c.tag_id, func.count()).where(table.c.tag_id.in_(usages.keys())).group_by(table.c.tag_id)
+        )
         for tag_id, count in rows:
             setattr(usages[tag_id], attribute, count)
     return pagination, [usages[tag.id] for tag in pagination.items]
@@ -382,9 +464,11 @@ def _repoint(table, owner: str, source: Tag, target: Tag, extra: tuple[str, ...]
     owner_column = table.c[owner]
     already = select(owner_column).where(table.c.tag_id == target.id)
     columns = [owner_column, literal(target.id, Integer), *(table.c[name] for name in extra)]
-    db.session.execute(insert(table).from_select(
-        [owner, "tag_id", *extra],
-        select(*columns).where(table.c.tag_id == source.id, owner_column.not_in(already))))
+    db.session.execute(
+        insert(table).from_select(
+            [owner, "tag_id", *extra], select(*columns).where(table.c.tag_id == source.id, owner_column.not_in(already))
+        )
+    )
     db.session.execute(delete(table).where(table.c.tag_id == source.id))
 
 

@@ -1,4 +1,5 @@
 """Tag pages, watching, suggestions (``tags``) and the administrators' tag list (``tags_admin``)."""
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -45,9 +46,14 @@ def tag(name):
     if found.name != name:  # "Machine Learning" -> the canonical machine-learning page
         return redirect(url_for(".tag", name=found.name))
     level = watch_level(current_user, tag=found)  # "watch" (a tag watch), "mute" or None
-    return render_template("tags/tag.html", page=services.tag_page(current_user, found), tag=found,
-                           watching=level == "watch", muted=level == "mute",
-                           experts=experts.experts_on(current_user, found))
+    return render_template(
+        "tags/tag.html",
+        page=services.tag_page(current_user, found),
+        tag=found,
+        watching=level == "watch",
+        muted=level == "mute",
+        experts=experts.experts_on(current_user, found),
+    )
 
 
 @bp.route("/<name>/watch", methods=["POST"])
@@ -73,6 +79,7 @@ def unwatch(name):
 
 # --- administrators -------------------------------------------------------------------------
 
+
 @admin_bp.before_request
 def _require_admin():
     """Renaming and merging tags changes every community's vocabulary: administrators only (others 403)."""
@@ -82,8 +89,15 @@ def _require_admin():
 
 def _admin_page(query="", rename_form=None, merge_form=None, failed_tag=None, status=200):
     pagination, usages = services.admin_tag_list(query, page=page_arg(request))
-    return render_template("tags/admin.html", pagination=pagination, usages=usages, query=query,
-                           rename_form=rename_form, merge_form=merge_form, failed_tag=failed_tag), status
+    return render_template(
+        "tags/admin.html",
+        pagination=pagination,
+        usages=usages,
+        query=query,
+        rename_form=rename_form,
+        merge_form=merge_form,
+        failed_tag=failed_tag,
+    ), status
 
 
 def _existing_tag(tag_id):

@@ -22,12 +22,22 @@ CYCLE_LABELS = {
     "realized": "Realized value: a measurable result (hours saved, incidents avoided, revenue...)",
     "reframing": "Reframing value: a goal, strategy or way of measuring success changed",
 }
-CYCLE_TITLES = {"immediate": "Immediate", "potential": "Potential", "applied": "Applied", "realized": "Realized",
-                "reframing": "Reframing"}
+CYCLE_TITLES = {
+    "immediate": "Immediate",
+    "potential": "Potential",
+    "applied": "Applied",
+    "realized": "Realized",
+    "reframing": "Reframing",
+}
 # The units a realized result may be measured in; "custom" names its own.
 UNITS = ("hours_saved", "cost_avoided", "incidents_avoided", "revenue", "custom")
-UNIT_LABELS = {"hours_saved": "hours saved", "cost_avoided": "cost avoided", "incidents_avoided": "incidents avoided",
-               "revenue": "revenue", "custom": "another unit (name it)"}
+UNIT_LABELS = {
+    "hours_saved": "hours saved",
+    "cost_avoided": "cost avoided",
+    "incidents_avoided": "incidents avoided",
+    "revenue": "revenue",
+    "custom": "another unit (name it)",
+}
 SUBJECT_KINDS = ("community", "thread", "resource", "event")
 TEXT_MAX = 2000
 CUSTOM_UNIT_MAX = 40

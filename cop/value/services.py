@@ -1,4 +1,5 @@
 """Recording and confirming value stories. Each function owns its transaction."""
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,18 @@ def _amount(value: object) -> float | None:
     return round(amount, 2)
 
 
-def record_story(author: User, community: Community, *, cycle: str, text: str, amount: object = None, unit: str | None = "", custom_unit: str = "",
-                 subject_kind: str = "community", subject_id: str | int | None = None) -> ValueStory:
+def record_story(
+    author: User,
+    community: Community,
+    *,
+    cycle: str,
+    text: str,
+    amount: object = None,
+    unit: str | None = "",
+    custom_unit: str = "",
+    subject_kind: str = "community",
+    subject_id: str | int | None = None,
+) -> ValueStory:
     """Record a value story told by ``author`` (an active member) about ``community`` or one of its items.
 
     :raise NotAllowed: the author is not an active member.
@@ -78,8 +89,9 @@ def record_story(author: User, community: Community, *, cycle: str, text: str, a
     if unit is not None and unit not in UNITS:
         raise DomainError("Choose the unit from the list.", field="unit")
     if (amount is not None or unit is not None) and cycle != "realized":
-        raise DomainError("Only a realized-value story has a measured result; choose Realized or clear the amount.",
-                          field="amount")
+        raise DomainError(
+            "Only a realized-value story has a measured result; choose Realized or clear the amount.", field="amount"
+        )
     if amount is not None and unit is None:
         raise DomainError("Say what the amount measures: choose a unit.", field="unit")
     if unit is not None and amount is None:
@@ -91,9 +103,17 @@ def record_story(author: User, community: Community, *, cycle: str, text: str, a
     if subject_kind not in SUBJECT_KINDS:
         subject_kind = "community"
     item = subject_of(community, subject_kind, subject_id)
-    story = ValueStory(community_id=community.id, author_id=author.id, cycle=cycle, text=text, amount=amount,
-                       unit=unit, custom_unit=custom_unit if unit == "custom" else "",
-                       subject_kind=subject_kind if item is not None else "community", created_at=utcnow())
+    story = ValueStory(
+        community_id=community.id,
+        author_id=author.id,
+        cycle=cycle,
+        text=text,
+        amount=amount,
+        unit=unit,
+        custom_unit=custom_unit if unit == "custom" else "",
+        subject_kind=subject_kind if item is not None else "community",
+        created_at=utcnow(),
+    )
     if item is not None:
         setattr(story, f"{subject_kind}_id", item.id)
     db.session.add(story)
@@ -120,5 +140,11 @@ def get_story(community: Community, story_id: int) -> ValueStory | None:
 
 def stories_of(community: Community, limit: int = STORIES_SHOWN) -> list[ValueStory]:
     """The community's stories, newest first (the page's readers may read the community)."""
-    return list(db.session.scalars(select(ValueStory).where(ValueStory.community_id == community.id)
-                                   .order_by(ValueStory.created_at.desc(), ValueStory.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(ValueStory)
+            .where(ValueStory.community_id == community.id)
+            .order_by(ValueStory.created_at.desc(), ValueStory.id.desc())
+            .limit(limit)
+        )
+    )

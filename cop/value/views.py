@@ -14,10 +14,14 @@ bp = Blueprint("value", __name__)
 @bp.route("/c/<slug>/stories")
 def stories(slug):
     community = permissions.get_readable_community_or_404(slug, current_user)
-    return render_template("value/stories.html", community=community, stories=services.stories_of(community),
-                           cycle_titles=CYCLE_TITLES,
-                           can_record=permissions.can_record_story(current_user, community),
-                           can_confirm=permissions.can_confirm_story(current_user, community))
+    return render_template(
+        "value/stories.html",
+        community=community,
+        stories=services.stories_of(community),
+        cycle_titles=CYCLE_TITLES,
+        can_record=permissions.can_record_story(current_user, community),
+        can_confirm=permissions.can_confirm_story(current_user, community),
+    )
 
 
 @bp.route("/c/<slug>/stories/new", methods=["GET", "POST"])
@@ -39,8 +43,7 @@ def new_story(slug):
             services.record_story(current_user, community, **form.values())
             flash("Thank you: your story is recorded. A coordinator will confirm it.", "success")
             return redirect(url_for(".stories", slug=community.slug))
-    return render_template("value/new_story.html", community=community, form=form, subject=subject), \
-        form_status(form)
+    return render_template("value/new_story.html", community=community, form=form, subject=subject), form_status(form)
 
 
 @bp.route("/c/<slug>/stories/<int:story_id>/confirm", methods=["POST"])

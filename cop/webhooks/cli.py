@@ -1,4 +1,5 @@
 """``flask cop webhooks run``: send due deliveries (retries, and whatever a crash or another host left)."""
+
 import time
 
 import click
@@ -23,8 +24,10 @@ def run_command(loop, interval):
     while True:
         counts = deliver_due()
         pruned = prune()
-        click.echo(f"Delivered {counts['delivered']}, to retry {counts['retry']}, given up {counts['failed']}"
-                   + (f"; removed {pruned} log entries older than 30 days." if pruned else "."))
+        click.echo(
+            f"Delivered {counts['delivered']}, to retry {counts['retry']}, given up {counts['failed']}"
+            + (f"; removed {pruned} log entries older than 30 days." if pruned else ".")
+        )
         db.session.remove()
         if not loop:
             return

@@ -1,4 +1,5 @@
 """Webhook endpoints (per community) and their deliveries (the durable queue and the delivery log)."""
+
 from datetime import datetime
 from typing import TYPE_CHECKING
 

@@ -6,14 +6,22 @@ Restricted and private communities' deliveries carry titles and links but no tex
 descriptions, agendas) unless the endpoint's coordinator ticked "include content";
 ``content_included`` says which a delivery is.
 """
+
 import marshmallow as ma
 
 from cop.api.schemas import UTCDateTime
 
 F = ma.fields
 
-EVENTS = ("thread.created", "reply.created", "answer.accepted", "resource.created", "resource.versioned",
-          "meeting.created", "meeting.changed")
+EVENTS = (
+    "thread.created",
+    "reply.created",
+    "answer.accepted",
+    "resource.created",
+    "resource.versioned",
+    "meeting.created",
+    "meeting.changed",
+)
 EVENT_LABELS = {
     "thread.created": "A thread is started",
     "reply.created": "A reply is posted",
@@ -81,8 +89,12 @@ class _Meeting(ma.Schema):
 class WebhookEvent(ma.Schema):
     """The body of every webhook delivery (``Content-Type: application/json``)."""
 
-    id = F.String(metadata={"description": "The delivery's unique id (also the Cop-Webhook-Id header): a retry "
-                                           "carries the same id, so receivers de-duplicate by it."})
+    id = F.String(
+        metadata={
+            "description": "The delivery's unique id (also the Cop-Webhook-Id header): a retry "
+            "carries the same id, so receivers de-duplicate by it."
+        }
+    )
     event = F.String(metadata={"enum": list(EVENTS)})
     created_at = UTCDateTime(metadata={"description": "When the change happened (ISO 8601, UTC)."})
     community = F.Nested(_Community)
@@ -99,19 +111,24 @@ _HEADERS_DOC = (
     f"`{TIMESTAMP_HEADER}` (Unix seconds) and `{SIGNATURE_HEADER}: sha256=<hex>`, the HMAC-SHA256 of "
     f"`<timestamp>.<raw body>` keyed with the endpoint's secret. Check the signature with a constant-time "
     "comparison and refuse timestamps more than 5 minutes old. Answer 2xx within 10 seconds; anything else "
-    "is retried with exponential backoff for a day (redirects are not followed).")
+    "is retried with exponential backoff for a day (redirects are not followed)."
+)
 
 WEBHOOKS_DOC = {
-    name: {"post": {
-        "summary": label,
-        "description": _HEADERS_DOC,
-        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookEvent"}}}},
-        "responses": {"2XX": {"description": "Received (anything else is retried)."}},
-    }} for name, label in EVENT_LABELS.items()
+    name: {
+        "post": {
+            "summary": label,
+            "description": _HEADERS_DOC,
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookEvent"}}}},
+            "responses": {"2XX": {"description": "Received (anything else is retried)."}},
+        }
+    }
+    for name, label in EVENT_LABELS.items()
 }
 
 
 # --- building ---------------------------------------------------------------------------------------
+
 
 def _url(endpoint: str, **values) -> str:
     from cop.notifications.mail import absolute_url
@@ -119,33 +136,78 @@ def _url(endpoint: str, **values) -> str:
     return absolute_url(endpoint, **values)
 
 
-def build(event: str, delivery_id: str, community, actor, *, include_content: bool, created_at, thread=None,
-          post=None, resource=None, version=None, meeting=None, change: str = "") -> dict:
+def build(
+    event: str,
+    delivery_id: str,
+    community,
+    actor,
+    *,
+    include_content: bool,
+    created_at,
+    thread=None,
+    post=None,
+    resource=None,
+    version=None,
+    meeting=None,
+    change: str = "",
+) -> dict:
     """The payload of one delivery (``WebhookEvent``), with text only when ``include_content``."""
+
     def text(value):
         return value if include_content else None
 
     data = {
-        "id": delivery_id, "event": event, "created_at": created_at, "content_included": include_content,
-        "community": {"slug": community.slug, "name": community.name, "visibility": community.visibility,
-                      "url": _url("communities.community_home", slug=community.slug)},
+        "id": delivery_id,
+        "event": event,
+        "created_at": created_at,
+        "content_included": include_content,
+        "community": {
+            "slug": community.slug,
+            "name": community.name,
+            "visibility": community.visibility,
+            "url": _url("communities.community_home", slug=community.slug),
+        },
         "actor": {"handle": actor.handle, "name": actor.display_name} if actor is not None else None,
-        "thread": None, "post": None, "resource": None, "meeting": None,
+        "thread": None,
+        "post": None,
+        "resource": None,
+        "meeting": None,
     }
     if thread is not None:
-        data["thread"] = {"id": thread.id, "title": thread.title, "kind": thread.kind, "status": thread.status,
-                          "url": _url("discussions.thread", thread_id=thread.id)}
+        data["thread"] = {
+            "id": thread.id,
+            "title": thread.title,
+            "kind": thread.kind,
+            "status": thread.status,
+            "url": _url("discussions.thread", thread_id=thread.id),
+        }
     if post is not None:
-        data["post"] = {"id": post.id, "parent_id": post.parent_id, "url": _url("discussions.post_link", post_id=post.id),
-                        "body_markdown": text(post.body_md)}
+        data["post"] = {
+            "id": post.id,
+            "parent_id": post.parent_id,
+            "url": _url("discussions.post_link", post_id=post.id),
+            "body_markdown": text(post.body_md),
+        }
     if resource is not None:
-        data["resource"] = {"id": resource.id, "kind": resource.kind, "title": resource.title,
-                            "version": version.number if version is not None else (resource.latest_version or None),
-                            "url": _url("library.resource", resource_id=resource.id),
-                            "description_markdown": text(resource.description_md)}
+        data["resource"] = {
+            "id": resource.id,
+            "kind": resource.kind,
+            "title": resource.title,
+            "version": version.number if version is not None else (resource.latest_version or None),
+            "url": _url("library.resource", resource_id=resource.id),
+            "description_markdown": text(resource.description_md),
+        }
     if meeting is not None:
-        data["meeting"] = {"id": meeting.id, "title": meeting.title, "change": change, "starts_at": meeting.starts_at,
-                           "ends_at": meeting.ends_at, "timezone": meeting.timezone, "location": meeting.location,
-                           "is_cancelled": meeting.is_cancelled, "url": _url("events.meeting", event_id=meeting.id),
-                           "agenda_markdown": text(meeting.agenda_md)}
+        data["meeting"] = {
+            "id": meeting.id,
+            "title": meeting.title,
+            "change": change,
+            "starts_at": meeting.starts_at,
+            "ends_at": meeting.ends_at,
+            "timezone": meeting.timezone,
+            "location": meeting.location,
+            "is_cancelled": meeting.is_cancelled,
+            "url": _url("events.meeting", event_id=meeting.id),
+            "agenda_markdown": text(meeting.agenda_md),
+        }
     return WebhookEvent().dump(data)

@@ -8,38 +8,49 @@ commit, the request sends what it queued once its response has gone out
 ``WEBHOOKS_ON_COMMIT`` is off; ``flask cop webhooks run`` sends anything left (a crash, a
 retry, another process's deliveries).
 """
+
 import json
 import uuid
 
 from flask import current_app, g, has_app_context, has_request_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event as orm_events
-from sqlalchemy import select
+from sqlalchemy import event as orm_events, select
 
 from cop import signals
 from cop.extensions import db, utcnow
 from cop.webhooks import payloads
 from cop.webhooks.models import WebhookDelivery, WebhookEndpoint
 
-_DUE = "cop_webhooks_due"      # session.info: ids of deliveries flushed in this transaction
-_G_DUE = "_cop_webhooks_due"   # g: ids committed, for the end of the request
+_DUE = "cop_webhooks_due"  # session.info: ids of deliveries flushed in this transaction
+_G_DUE = "_cop_webhooks_due"  # g: ids committed, for the end of the request
 
 
 def enqueue(event: str, community, actor, **objects) -> list[WebhookDelivery]:
     """Queue ``event`` for every active endpoint of ``community`` that asked for it (no commit)."""
-    endpoints = [e for e in db.session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.community_id == community.id, WebhookEndpoint.is_active.is_(True)))
-        if event in e.event_set]
+    endpoints = [
+        e
+        for e in db.session.scalars(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.community_id == community.id, WebhookEndpoint.is_active.is_(True)
+            )
+        )
+        if event in e.event_set
+    ]
     queued = []
     now = utcnow()
     for endpoint in endpoints:
         delivery_id = str(uuid.uuid4())
         include = community.visibility == "open" or endpoint.include_content
-        body = payloads.build(event, delivery_id, community, actor, include_content=include, created_at=now,
-                              **objects)
-        delivery = WebhookDelivery(endpoint_id=endpoint.id, delivery_id=delivery_id, event=event,
-                                   payload=json.dumps(body, separators=(",", ":"), sort_keys=True),
-                                   status="pending", created_at=now, next_attempt_at=now)
+        body = payloads.build(event, delivery_id, community, actor, include_content=include, created_at=now, **objects)
+        delivery = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            delivery_id=delivery_id,
+            event=event,
+            payload=json.dumps(body, separators=(",", ":"), sort_keys=True),
+            status="pending",
+            created_at=now,
+            next_attempt_at=now,
+        )
         db.session.add(delivery)
         queued.append(delivery)
     return queued
@@ -66,8 +77,13 @@ def on_resource_versioned(actor, resource, version, **_):
 
 
 def on_meeting_saved(actor, event, change, **_):
-    enqueue("meeting.created" if change == "new" else "meeting.changed", event.community, actor, meeting=event,
-            change=change)
+    enqueue(
+        "meeting.created" if change == "new" else "meeting.changed",
+        event.community,
+        actor,
+        meeting=event,
+        change=change,
+    )
 
 
 RECEIVERS = (
@@ -81,6 +97,7 @@ RECEIVERS = (
 
 
 # --- after the commit ------------------------------------------------------------------------------------
+
 
 def _after_flush(session, _flush_context) -> None:
     due = [obj.id for obj in session.new if isinstance(obj, WebhookDelivery)]
@@ -98,8 +115,11 @@ def _after_soft_rollback(session, _previous_transaction) -> None:
     session.info.pop(_DUE, None)
 
 
-_SESSION_LISTENERS = (("after_flush", _after_flush), ("after_commit", _after_commit),
-                      ("after_soft_rollback", _after_soft_rollback))
+_SESSION_LISTENERS = (
+    ("after_flush", _after_flush),
+    ("after_commit", _after_commit),
+    ("after_soft_rollback", _after_soft_rollback),
+)
 
 
 def _send_after_response(response):

@@ -12,6 +12,7 @@ The request goes out with ``http.client`` to the address ``ssrf.resolve`` checke
 connects to that IP; TLS still verifies the host name), never follows a redirect (a 3xx is a
 failure), and reads at most ``MAX_RESPONSE_BYTES`` of the answer.
 """
+
 import hashlib
 import hmac
 import http.client
@@ -91,8 +92,9 @@ def post(url: str, body: bytes, headers: dict) -> int:
     address = ssrf.resolve(parts.hostname or "", port, allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")))[0]
     connection: http.client.HTTPConnection
     if https:
-        connection = _PinnedHTTPSConnection(parts.hostname, port, address=address, timeout=TIMEOUT,
-                                            context=ssl.create_default_context())
+        connection = _PinnedHTTPSConnection(
+            parts.hostname, port, address=address, timeout=TIMEOUT, context=ssl.create_default_context()
+        )
     else:
         connection = _PinnedHTTPConnection(parts.hostname, port, address=address, timeout=TIMEOUT)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -106,8 +108,9 @@ def post(url: str, body: bytes, headers: dict) -> int:
     finally:
         connection.close()
     if not 200 <= status < 300:
-        raise DeliveryError(f"the endpoint answered HTTP {status}" + (" (redirects are not followed)"
-                                                                      if 300 <= status < 400 else ""))
+        raise DeliveryError(
+            f"the endpoint answered HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else "")
+        )
     return status
 
 
@@ -116,17 +119,25 @@ def prune(now=None) -> int:
     from sqlalchemy import delete
 
     now = now or utcnow()
-    result = db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.status.in_(("delivered", "failed")),
-                                                              WebhookDelivery.created_at < now - KEEP_LOG))
+    result = db.session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.status.in_(("delivered", "failed")), WebhookDelivery.created_at < now - KEEP_LOG
+        )
+    )
     db.session.commit()
     return rowcount(result)
 
 
 def _claim(delivery_id: int, now) -> bool:
-    result = db.session.execute(update(WebhookDelivery).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-        or_(WebhookDelivery.claimed_at.is_(None), WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT),
-    ).values(claimed_at=now))
+    result = db.session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            or_(WebhookDelivery.claimed_at.is_(None), WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT),
+        )
+        .values(claimed_at=now)
+    )
     db.session.commit()
     return rowcount(result) == 1
 
@@ -134,11 +145,18 @@ def _claim(delivery_id: int, now) -> bool:
 def due_ids(now=None, ids=None, limit: int = 200) -> list[int]:
     """Pending deliveries of active endpoints whose time has come, oldest first."""
     now = now or utcnow()
-    stmt = (select(WebhookDelivery.id).join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-                   WebhookEndpoint.is_active.is_(True),
-                   or_(WebhookDelivery.claimed_at.is_(None), WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT))
-            .order_by(WebhookDelivery.id).limit(limit))
+    stmt = (
+        select(WebhookDelivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookEndpoint.is_active.is_(True),
+            or_(WebhookDelivery.claimed_at.is_(None), WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT),
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+    )
     if ids is not None:
         stmt = stmt.where(WebhookDelivery.id.in_(list(ids)))
     return list(db.session.scalars(stmt))
@@ -167,10 +185,14 @@ def deliver(delivery_id: int, now=None) -> str | None:
     endpoint = delivery.endpoint
     body = delivery.payload.encode()
     timestamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               payloads.ID_HEADER: delivery.delivery_id, payloads.EVENT_HEADER: delivery.event,
-               payloads.TIMESTAMP_HEADER: timestamp,
-               payloads.SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        payloads.ID_HEADER: delivery.delivery_id,
+        payloads.EVENT_HEADER: delivery.event,
+        payloads.TIMESTAMP_HEADER: timestamp,
+        payloads.SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
+    }
     try:
         status = post(endpoint.url, body, headers)
     except (DeliveryError, ssrf.UnsafeAddress) as exc:
@@ -220,10 +242,14 @@ def _tell_coordinators(endpoint) -> None:
                 if user.is_disabled:
                     continue
                 context = {"user": user, "endpoint": endpoint, "link": link}
-                mailer.send(build_message(
-                    user, subject=f"Webhook switched off in {endpoint.community.name}",
-                    text=render_template("webhooks/mail/disabled.txt", **context),
-                    html=render_template("webhooks/mail/disabled.html", **context),
-                    message_key=f"webhook-{endpoint.id}-disabled-{int(endpoint.disabled_at.timestamp())}"))
+                mailer.send(
+                    build_message(
+                        user,
+                        subject=f"Webhook switched off in {endpoint.community.name}",
+                        text=render_template("webhooks/mail/disabled.txt", **context),
+                        html=render_template("webhooks/mail/disabled.html", **context),
+                        message_key=f"webhook-{endpoint.id}-disabled-{int(endpoint.disabled_at.timestamp())}",
+                    )
+                )
     except MailError:
         log.warning("could not tell the coordinators that webhook %s was switched off", endpoint.id, exc_info=True)

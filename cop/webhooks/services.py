@@ -4,6 +4,7 @@ Each public function is one decision: it checks the actor's right through ``cop.
 validates (the address through ``ssrf.check_url``), writes the row and its audit entry, and
 commits. Broken rules raise ``DomainError``; missing rights ``NotAllowed``.
 """
+
 import secrets
 from collections.abc import Iterable
 
@@ -34,8 +35,13 @@ def _new_secret() -> str:
 
 
 def endpoints_of(community: Community) -> list[WebhookEndpoint]:
-    return list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.community_id == community.id)
-                                   .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)))
+    return list(
+        db.session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.community_id == community.id)
+            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        )
+    )
 
 
 def get_endpoint(community: Community, endpoint_id: int) -> WebhookEndpoint | None:
@@ -45,13 +51,19 @@ def get_endpoint(community: Community, endpoint_id: int) -> WebhookEndpoint | No
 
 def delivery_log(endpoint: WebhookEndpoint, limit: int = LOG_LENGTH) -> list[WebhookDelivery]:
     """The endpoint's newest deliveries, newest first."""
-    return list(db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-                                   .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-                                   .limit(limit)))
+    return list(
+        db.session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def create_endpoint(actor: User, community: Community, *, url: str, events: Iterable[str] | None,
-                    include_content: bool = False) -> tuple[WebhookEndpoint, str]:
+def create_endpoint(
+    actor: User, community: Community, *, url: str, events: Iterable[str] | None, include_content: bool = False
+) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its signing secret (shown once).
 
     :raise NotAllowed: not a coordinator or administrator.
@@ -60,22 +72,35 @@ def create_endpoint(actor: User, community: Community, *, url: str, events: Iter
     """
     _require(actor, community)
     config = current_app.config
-    url = ssrf.check_url(url, allow_http=bool(config.get("WEBHOOK_ALLOW_HTTP")),
-                         allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")))
+    url = ssrf.check_url(
+        url, allow_http=bool(config.get("WEBHOOK_ALLOW_HTTP")), allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE"))
+    )
     chosen = [e for e in EVENTS if e in set(events or ())]
     if not chosen or set(events or ()) - set(EVENTS):
         raise DomainError("Choose the events to send.", field="events")
-    count = db.session.execute(select(func.count()).select_from(WebhookEndpoint)
-                               .where(WebhookEndpoint.community_id == community.id)).scalar_one()
+    count = db.session.execute(
+        select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.community_id == community.id)
+    ).scalar_one()
     if count >= MAX_ENDPOINTS:
         raise DomainError(f"A community has at most {MAX_ENDPOINTS} webhook endpoints.", field="url")
     secret = _new_secret()
-    endpoint = WebhookEndpoint(community_id=community.id, url=url, secret=secret, events=",".join(chosen),
-                               include_content=bool(include_content), created_by_id=actor.id)
+    endpoint = WebhookEndpoint(
+        community_id=community.id,
+        url=url,
+        secret=secret,
+        events=",".join(chosen),
+        include_content=bool(include_content),
+        created_by_id=actor.id,
+    )
     db.session.add(endpoint)
     db.session.flush()
-    audit.record(actor, "webhook.create", endpoint, community,
-                 detail=f"{url} ({', '.join(chosen)}{'; with content' if include_content else ''})"[:1000])
+    audit.record(
+        actor,
+        "webhook.create",
+        endpoint,
+        community,
+        detail=f"{url} ({', '.join(chosen)}{'; with content' if include_content else ''})"[:1000],
+    )
     db.session.commit()
     return endpoint, secret
 

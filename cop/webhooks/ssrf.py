@@ -7,6 +7,7 @@ resolves to must be public: loopback, private (RFC 1918, unique local), link-loc
 metadata service at 169.254.169.254 included), shared, multicast, reserved and unspecified
 addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE`` is on.
 """
+
 import ipaddress
 import socket
 from urllib.parse import urlsplit
@@ -23,9 +24,14 @@ def _kind(ip) -> str | None:
     """What makes ``ip`` internal, or None for a public address."""
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for name, flag in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
-                       ("private", ip.is_private), ("multicast", ip.is_multicast), ("reserved", ip.is_reserved),
-                       ("unspecified", ip.is_unspecified)):
+    for name, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("private", ip.is_private),
+        ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved),
+        ("unspecified", ip.is_unspecified),
+    ):
         if flag:
             return name
     return None if ip.is_global else "non-public"
@@ -45,8 +51,9 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     for address in addresses:
         kind = _kind(ipaddress.ip_address(address.split("%", 1)[0]))
         if kind and not allow_private:
-            raise UnsafeAddress(f"“{host}” resolves to {address}, a {kind} address: webhooks go to public "
-                                "addresses only.", field="url")
+            raise UnsafeAddress(
+                f"“{host}” resolves to {address}, a {kind} address: webhooks go to public addresses only.", field="url"
+            )
     if not addresses:
         raise UnsafeAddress(f"“{host}” could not be resolved.", field="url")
     return addresses
@@ -60,8 +67,9 @@ def check_url(raw: str, *, allow_http: bool, allow_private: bool) -> str:
     """
     url = (raw or "").strip()
     if not url or len(url) > URL_MAX or any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise UnsafeAddress("Enter the endpoint's full address, for example https://hooks.example.com/cop.",
-                            field="url")
+        raise UnsafeAddress(
+            "Enter the endpoint's full address, for example https://hooks.example.com/cop.", field="url"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -69,8 +77,9 @@ def check_url(raw: str, *, allow_http: bool, allow_private: bool) -> str:
         raise UnsafeAddress("That address has an invalid port.", field="url") from None
     schemes = ("https", "http") if allow_http else ("https",)
     if parts.scheme.lower() not in schemes:
-        raise UnsafeAddress("The address must start with https://" + (" or http://" if allow_http else "")
-                            + ".", field="url")
+        raise UnsafeAddress(
+            "The address must start with https://" + (" or http://" if allow_http else "") + ".", field="url"
+        )
     if not parts.hostname or parts.username is not None or parts.password is not None or "\\" in parts.netloc:
         raise UnsafeAddress("The address needs a host name and no user name or password in it.", field="url")
     resolve(parts.hostname, port or (443 if parts.scheme.lower() == "https" else 80), allow_private=allow_private)

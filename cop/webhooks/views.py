@@ -1,4 +1,5 @@
 """The webhooks pages of a community, for its coordinators: endpoints, their secrets and delivery logs."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -15,14 +16,17 @@ bp = Blueprint("webhooks", __name__)
 
 
 class EndpointForm(FlaskForm):
-    url = StringField("Endpoint address", validators=[DataRequired("Enter the endpoint's address."),
-                                                      Length(max=2000)])
-    events = SelectMultipleField("Send these events", choices=[SelectChoice(e, f"{EVENT_LABELS[e]} ({e})")
-                                                               for e in EVENTS],
-                                 default=list(EVENTS), widget=ListWidget(prefix_label=False),
-                                 option_widget=CheckboxInput())
-    include_content = BooleanField("Include content (post text, descriptions, agendas) even though the community "
-                                   "is not open")
+    url = StringField("Endpoint address", validators=[DataRequired("Enter the endpoint's address."), Length(max=2000)])
+    events = SelectMultipleField(
+        "Send these events",
+        choices=[SelectChoice(e, f"{EVENT_LABELS[e]} ({e})") for e in EVENTS],
+        default=list(EVENTS),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    include_content = BooleanField(
+        "Include content (post text, descriptions, agendas) even though the community is not open"
+    )
 
 
 def _community(slug):
@@ -45,21 +49,36 @@ def index(slug):
     form = EndpointForm()
     if form.validate_on_submit():
         with showing_errors(form):
-            endpoint, secret = services.create_endpoint(current_user, community, url=form.url.data,
-                                                        events=form.events.data,
-                                                        include_content=form.include_content.data)
-            return render_template("webhooks/secret.html", community=community, endpoint=endpoint, secret=secret,
-                                   created=True)
-    return render_template("webhooks/index.html", community=community, form=form,
-                           endpoints=services.endpoints_of(community), labels=EVENT_LABELS), form_status(form)
+            endpoint, secret = services.create_endpoint(
+                current_user,
+                community,
+                url=form.url.data,
+                events=form.events.data,
+                include_content=form.include_content.data,
+            )
+            return render_template(
+                "webhooks/secret.html", community=community, endpoint=endpoint, secret=secret, created=True
+            )
+    return render_template(
+        "webhooks/index.html",
+        community=community,
+        form=form,
+        endpoints=services.endpoints_of(community),
+        labels=EVENT_LABELS,
+    ), form_status(form)
 
 
 @bp.route("/c/<slug>/webhooks/<int:endpoint_id>")
 def endpoint(slug, endpoint_id):
     community = _community(slug)
     found = _endpoint(community, endpoint_id)
-    return render_template("webhooks/endpoint.html", community=community, endpoint=found,
-                           deliveries=services.delivery_log(found), labels=EVENT_LABELS)
+    return render_template(
+        "webhooks/endpoint.html",
+        community=community,
+        endpoint=found,
+        deliveries=services.delivery_log(found),
+        labels=EVENT_LABELS,
+    )
 
 
 @bp.route("/c/<slug>/webhooks/<int:endpoint_id>/secret", methods=["POST"])

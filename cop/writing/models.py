@@ -5,7 +5,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cop.extensions import Model, utcnow
 
-
 PLACE_KINDS = ("thread", "reply", "edit")
 
 

@@ -1,4 +1,5 @@
 """Writing aids: preview, drafts and suggestions. Services own their transactions."""
+
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,10 +11,10 @@ from sqlalchemy import ColumnElement, case, delete, func, select
 from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Community, Membership
+from cop.database import rowcount
 from cop.discussions import services as discussions
 from cop.discussions.models import FIVE_WS, FIVE_WS_MAX, Post
 from cop.errors import DomainError
-from cop.database import rowcount
 from cop.extensions import db, utcnow
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, candidate_mentions, render_markdown
 from cop.permissions import Viewer
@@ -21,12 +22,18 @@ from cop.writing.models import PLACE_KINDS, Draft
 
 MAX_DRAFTS_PER_USER = 100
 TITLE_MAX = 200
-EXTRA_FIELDS = {"kind": 12, "priority": 1, "tags": 500, "parent_id": 12,
-                **{key: FIVE_WS_MAX for key, _label in FIVE_WS}}
+EXTRA_FIELDS = {
+    "kind": 12,
+    "priority": 1,
+    "tags": 500,
+    "parent_id": 12,
+    **{key: FIVE_WS_MAX for key, _label in FIVE_WS},
+}
 MENTION_SUGGESTIONS = 8
 
 
 # --- Preview ---------------------------------------------------------------------------------------
+
 
 def preview(text: str, limit: int = MAX_MARKDOWN_CHARS) -> str:
     """The HTML that saving ``text`` would store: same renderer, sanitiser and limits, @mentions of
@@ -41,8 +48,9 @@ def preview(text: str, limit: int = MAX_MARKDOWN_CHARS) -> str:
     handles = candidate_mentions(text)
     links = {}
     if handles:
-        rows = db.session.scalars(select(User.handle).where(func.lower(User.handle).in_(handles),
-                                                            User.is_disabled.is_(False)))
+        rows = db.session.scalars(
+            select(User.handle).where(func.lower(User.handle).in_(handles), User.is_disabled.is_(False))
+        )
         links = {handle.lower(): url_for("accounts.profile", handle=handle) for handle in rows}
     try:
         return render_markdown(text, mentions=links)
@@ -51,6 +59,7 @@ def preview(text: str, limit: int = MAX_MARKDOWN_CHARS) -> str:
 
 
 # --- Drafts ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Place:
@@ -70,23 +79,31 @@ def resolve_place(user: Viewer, key: str) -> Place | None:
     object_id = int(raw_id)
     if kind == "thread":
         community = db.session.get(Community, object_id)
-        if community is None or not permissions.can_view(user, community) \
-                or not permissions.can_post(user, community):
+        if community is None or not permissions.can_view(user, community) or not permissions.can_post(user, community):
             return None
-        return Place(key, community, f"New thread in {community.name}",
-                     url_for("discussions.new_thread", slug=community.slug))
+        return Place(
+            key, community, f"New thread in {community.name}", url_for("discussions.new_thread", slug=community.slug)
+        )
     if kind == "reply":
         thread = discussions.get_thread_or_none(object_id)
-        if thread is None or not permissions.can_view(user, thread.community) \
-                or not permissions.can_post(user, thread.community):
+        if (
+            thread is None
+            or not permissions.can_view(user, thread.community)
+            or not permissions.can_post(user, thread.community)
+        ):
             return None
-        return Place(key, thread.community, f"Reply to “{thread.title}”",
-                     url_for("discussions.reply", thread_id=thread.id))
+        return Place(
+            key, thread.community, f"Reply to “{thread.title}”", url_for("discussions.reply", thread_id=thread.id)
+        )
     post = db.session.get(Post, object_id)
     if post is None or not permissions.can_edit_post(user, post) or post.thread.is_deleted:
         return None
-    return Place(key, post.thread.community, f"Edit of your post in “{post.thread.title}”",
-                 url_for("discussions.edit_post", post_id=post.id))
+    return Place(
+        key,
+        post.thread.community,
+        f"Edit of your post in “{post.thread.title}”",
+        url_for("discussions.edit_post", post_id=post.id),
+    )
 
 
 def place_key(kind: str, object_id: int) -> str:
@@ -108,7 +125,9 @@ def draft_extra(draft: Draft) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else {}
 
 
-def save_draft(user: Viewer, place: Place, *, body: str, title: str = "", extra: dict[str, Any] | None = None) -> Draft | None:
+def save_draft(
+    user: Viewer, place: Place, *, body: str, title: str = "", extra: dict[str, Any] | None = None
+) -> Draft | None:
     """Keep what ``user`` typed at ``place`` (one draft per person and place, replaced each time).
 
     An empty draft (no title, no text) deletes the one kept, and returns None.
@@ -169,20 +188,28 @@ def drafts_of(user: Viewer, limit: int = 20) -> list[DraftRow]:
     readable = permissions.readable_community_ids(user)
     if not readable:
         return []
-    drafts = db.session.scalars(select(Draft).where(Draft.user_id == user.id, Draft.community_id.in_(readable))
-                                .order_by(Draft.updated_at.desc()).limit(limit))
+    drafts = db.session.scalars(
+        select(Draft)
+        .where(Draft.user_id == user.id, Draft.community_id.in_(readable))
+        .order_by(Draft.updated_at.desc())
+        .limit(limit)
+    )
     rows = []
     for draft in drafts:
         place = resolve_place(user, draft.place)
         if place is None:
             continue
         text = " ".join((draft.title or draft.body).split())
-        rows.append(DraftRow(draft.place, place.label, place.url,
-                             text[:120] + ("…" if len(text) > 120 else ""), draft.updated_at))
+        rows.append(
+            DraftRow(
+                draft.place, place.label, place.url, text[:120] + ("…" if len(text) > 120 else ""), draft.updated_at
+            )
+        )
     return rows
 
 
 # --- Mentions ----------------------------------------------------------------------------------------
+
 
 def mention_suggestions(viewer: Viewer, prefix: str, community: Community | None = None) -> list[dict[str, str]]:
     """People whose handle or name starts with ``prefix``, for ``@`` autocomplete.
@@ -197,13 +224,19 @@ def mention_suggestions(viewer: Viewer, prefix: str, community: Community | None
     pattern = prefix.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
     query = select(User.handle, User.display_name).where(
         User.is_disabled.is_(False),
-        func.lower(User.handle).like(pattern, escape="\\") | func.lower(User.display_name).like(pattern, escape="\\")
-        | func.lower(User.display_name).like("% " + pattern, escape="\\"))
+        func.lower(User.handle).like(pattern, escape="\\")
+        | func.lower(User.display_name).like(pattern, escape="\\")
+        | func.lower(User.display_name).like("% " + pattern, escape="\\"),
+    )
     order: list[ColumnElement[int | str]] = [func.lower(User.display_name)]
     if community is not None and permissions.can_view(viewer, community):
-        member = select(Membership.id).where(Membership.community_id == community.id,
-                                              Membership.user_id == User.id,
-                                              Membership.status == "active").exists()
+        member = (
+            select(Membership.id)
+            .where(
+                Membership.community_id == community.id, Membership.user_id == User.id, Membership.status == "active"
+            )
+            .exists()
+        )
         order.insert(0, case((member, 0), else_=1))
     rows = db.session.execute(query.order_by(*order).limit(MENTION_SUGGESTIONS))
     return [{"handle": handle, "name": name} for handle, name in rows]

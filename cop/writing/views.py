@@ -1,5 +1,6 @@
 """Endpoints behind the writing aids. All answer JSON to the scripts in static/ (drafts.js, markdown.js,
 similar.js, mentions.js); the no-JavaScript paths go through the forms' own views (see cop.forms.WritingForm)."""
+
 from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -49,13 +50,19 @@ def save_draft():
     if place is None:
         return jsonify(error="You cannot write there."), 404
     try:
-        draft = services.save_draft(current_user, place, body=request.form.get("body", ""),
-                                    title=request.form.get("title", ""), extra=_extra(request.form))
+        draft = services.save_draft(
+            current_user,
+            place,
+            body=request.form.get("body", ""),
+            title=request.form.get("title", ""),
+            extra=_extra(request.form),
+        )
     except DomainError as exc:
         db.session.rollback()
         return jsonify(error=exc.message), 400
-    return jsonify(saved=draft is not None,
-                   updated_at=draft.updated_at.isoformat() + "Z" if draft is not None else None)
+    return jsonify(
+        saved=draft is not None, updated_at=draft.updated_at.isoformat() + "Z" if draft is not None else None
+    )
 
 
 @bp.route("/drafts/discard", methods=["POST"])
@@ -74,8 +81,17 @@ def similar():
     """Threads like ``title`` the signed-in person may read (as they type a new thread's title)."""
     title = request.form.get("title", "")[:MAX_SIMILAR_TITLE]
     threads = search_services.similar_threads(current_user, title) if title.strip() else []
-    return jsonify(threads=[{"title": t.title, "url": url_for("discussions.thread", thread_id=t.id),
-                             "community": t.community_name, "status": t.status.title()} for t in threads])
+    return jsonify(
+        threads=[
+            {
+                "title": t.title,
+                "url": url_for("discussions.thread", thread_id=t.id),
+                "community": t.community_name,
+                "status": t.status.title(),
+            }
+            for t in threads
+        ]
+    )
 
 
 @bp.route("/writing/people")

@@ -8,6 +8,7 @@ pushes an app context per request in the server's threads; the tests'
 thread only pushes one briefly (to seed, or to look a row up), never while
 Playwright is driving the browser.
 """
+
 import contextlib
 import threading
 from dataclasses import dataclass, field
@@ -27,8 +28,15 @@ from tests.builders import PASSWORD, add_membership, make_community, make_user
 from tests.conftest import IN_CI, make_config
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 OPEN_GUIDELINES = "Share **working code** when you ask for help, and credit the people who helped you."
 
@@ -88,9 +96,11 @@ class LiveServer:
         """The status of ``email``'s membership of ``slug`` as stored, or None."""
         with self.app.app_context():
             status = db.session.scalar(
-                select(Membership.status).join(User, User.id == Membership.user_id)
+                select(Membership.status)
+                .join(User, User.id == Membership.user_id)
                 .join(Community, Community.id == Membership.community_id)
-                .where(User.email == email, Community.slug == slug))
+                .where(User.email == email, Community.slug == slug)
+            )
             db.session.remove()
         return status
 
@@ -99,19 +109,40 @@ def _seed(server: LiveServer) -> None:
     """Coordinator Casey runs a restricted and a private community and belongs to the open one;
     Morgan is a member of the open one and invited to the private one; Riley's request to join
     the restricted one is pending; Olive belongs to nothing."""
-    people = {role: make_user(p.email, p.name, department="Engineering")
-              for role, p in (("coordinator", server.coordinator), ("member", server.member),
-                              ("outsider", server.outsider), ("requester", server.requester))}
-    make_community(server.open_slug, name=server.open_name, visibility="open",
-                   domain="Writing, testing and shipping Python in production.",
-                   guidelines_md=OPEN_GUIDELINES, guidelines_html=render_markdown(OPEN_GUIDELINES),
-                   coordinators=[people["coordinator"]], members=[people["member"]])
-    restricted = make_community(server.restricted_slug, name=server.restricted_name, visibility="restricted",
-                                domain="Threat modelling and secure design reviews.",
-                                coordinators=[people["coordinator"]])
+    people = {
+        role: make_user(p.email, p.name, department="Engineering")
+        for role, p in (
+            ("coordinator", server.coordinator),
+            ("member", server.member),
+            ("outsider", server.outsider),
+            ("requester", server.requester),
+        )
+    }
+    make_community(
+        server.open_slug,
+        name=server.open_name,
+        visibility="open",
+        domain="Writing, testing and shipping Python in production.",
+        guidelines_md=OPEN_GUIDELINES,
+        guidelines_html=render_markdown(OPEN_GUIDELINES),
+        coordinators=[people["coordinator"]],
+        members=[people["member"]],
+    )
+    restricted = make_community(
+        server.restricted_slug,
+        name=server.restricted_name,
+        visibility="restricted",
+        domain="Threat modelling and secure design reviews.",
+        coordinators=[people["coordinator"]],
+    )
     add_membership(restricted, people["requester"], "pending").request_message = "I review our auth code."
-    private = make_community(server.private_slug, name="Leadership Circle", visibility="private",
-                             domain="Leading engineering teams.", coordinators=[people["coordinator"]])
+    private = make_community(
+        server.private_slug,
+        name="Leadership Circle",
+        visibility="private",
+        domain="Leading engineering teams.",
+        coordinators=[people["coordinator"]],
+    )
     add_membership(private, people["member"], "invited")
     db.session.commit()
 

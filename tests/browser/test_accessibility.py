@@ -3,6 +3,7 @@
 Only "serious" and "critical" violations fail a test; each failure lists the
 rule, its help text and the offending elements so they can be fixed.
 """
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect

@@ -1,5 +1,6 @@
 """The daily feel in real Chromium: reactions (count, who, never twice), unread markers and the jump to
 the first unread post, times in the viewer's zone, and the phone layout. axe-core checks the pages."""
+
 from datetime import datetime
 
 import pytest
@@ -58,8 +59,9 @@ def test_reactions_show_count_and_who_and_count_once(page_as, live_server, answe
     own.get_by_role("button", name="Thumbs up").click()
     expect(morgan.locator(f"#reactions-{answer_id}").get_by_role("button", name="Thumbs up 1")).to_be_visible()
     morgan.locator(f"#reactions-{answer_id}").get_by_role("button", name="Thumbs up 1").click()
-    expect(morgan.locator(f"#reactions-{answer_id}").get_by_role("button", name="Thumbs up", exact=True)) \
-        .to_have_attribute("aria-pressed", "false")
+    expect(
+        morgan.locator(f"#reactions-{answer_id}").get_by_role("button", name="Thumbs up", exact=True)
+    ).to_have_attribute("aria-pressed", "false")
 
 
 def test_unread_marker_and_jump_to_the_first_unread_post(page_as, live_server, answered):
@@ -141,8 +143,13 @@ def test_phone_layout_has_a_menu_and_never_scrolls_sideways(page_as, live_server
     menu.get_by_text("Menu").click()
     expect(menu.get_by_role("link", name="Communities")).to_be_visible()
     assert_no_serious_violations(casey)
-    for path in ("/", f"/c/{live_server.open_slug}", f"/t/{answered[0]}", "/search?q=linter",
-                 f"/c/{live_server.open_slug}/report"):
+    for path in (
+        "/",
+        f"/c/{live_server.open_slug}",
+        f"/t/{answered[0]}",
+        "/search?q=linter",
+        f"/c/{live_server.open_slug}/report",
+    ):
         casey.goto(live_server.url + path)
         assert casey.evaluate(NO_SIDEWAYS_SCROLL), f"{path} scrolls sideways at 390 px"
     assert_no_serious_violations(casey)  # the report's wide tables scroll inside themselves

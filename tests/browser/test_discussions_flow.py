@@ -1,6 +1,7 @@
 """A question's life in real Chromium: asked, answered, discussed in nested replies, quoted,
 a member mentioned, the answer accepted, an off-topic reply flagged and hidden by the
 coordinator. axe-core checks the discussion pages along the way."""
+
 import re
 
 import pytest
@@ -29,8 +30,14 @@ def devi(live_server):
         community = db.session.scalar(select(Community).filter_by(slug=live_server.open_slug))
         user = make_user(DEVI.email, DEVI.name, department="Engineering")
         add_membership(community, user)
-        services.create_thread(user, community, title="CI run hangs after the upgrade", kind="problem",
-                               priority=1, body="Since Tuesday the test job never finishes.")
+        services.create_thread(
+            user,
+            community,
+            title="CI run hangs after the upgrade",
+            kind="problem",
+            priority=1,
+            body="Since Tuesday the test job never finishes.",
+        )
         db.session.remove()
     return DEVI
 
@@ -52,7 +59,8 @@ def test_question_is_answered_quoted_accepted_and_an_off_topic_reply_hidden(page
     expect(morgan.get_by_role("alert")).to_contain_text("Please correct the fields marked below.")
     expect(morgan.get_by_label("Title")).to_have_accessible_description("Give the thread a title.")
     expect(morgan.get_by_label("Your message")).to_have_accessible_description(
-        "Write something first: the text cannot be empty.")
+        "Write something first: the text cannot be empty."
+    )
     assert_no_serious_violations(morgan)
 
     morgan.get_by_label("Title").fill(TITLE)
@@ -83,8 +91,7 @@ def test_question_is_answered_quoted_accepted_and_an_off_topic_reply_hidden(page
 
     # Morgan replies to Devi's answer (the form opens in place): the reply is nested in the answer's list item.
     morgan.goto(thread_url)
-    morgan.get_by_role("article", name=f"Post by {DEVI.name}").get_by_role(
-        "link", name=f"Reply to {DEVI.name}").click()
+    morgan.get_by_role("article", name=f"Post by {DEVI.name}").get_by_role("link", name=f"Reply to {DEVI.name}").click()
     expect(morgan.get_by_text(f"Replying to {DEVI.name}.")).to_be_visible()
     morgan.get_by_label("Your reply").fill(OFF_TOPIC)
     morgan.get_by_role("button", name="Post reply").click()
@@ -108,8 +115,7 @@ def test_question_is_answered_quoted_accepted_and_an_off_topic_reply_hidden(page
 
     # Morgan accepts Devi's answer: it is shown under the question, which now reads "Answered".
     morgan.goto(thread_url)
-    morgan.get_by_role("article", name=f"Post by {DEVI.name}").get_by_role(
-        "button", name="Accept this answer").click()
+    morgan.get_by_role("article", name=f"Post by {DEVI.name}").get_by_role("button", name="Accept this answer").click()
     expect(morgan.get_by_role("status")).to_contain_text("Accepted answer marked.")
     accepted = morgan.get_by_role("region", name="Accepted answer", exact=True)
     expect(accepted).to_contain_text("Put it in conftest.py at the package root")

@@ -1,5 +1,6 @@
 """Meetings in real Chromium: a coordinator schedules one (after fixing the form's errors), a member
 answers and finds it on the home page; axe on the form (with errors), the meeting and the list."""
+
 from datetime import date
 from pathlib import Path
 

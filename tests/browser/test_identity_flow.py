@@ -1,6 +1,7 @@
 """Single sign-on in real Chromium: from a page that needs sign-in, "Sign in with Test SSO", sign in at
 the provider (tests/identity_servers/oidc_provider.py), land back on that page signed in, with the
 department from the provider on the profile and the community membership the group mapping grants."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -17,9 +18,16 @@ GROUP_MAP = '[[group]]\nname = "cop-python-guild"\ncommunity = "python-guild"\nr
 @pytest.fixture(scope="module")
 def provider():
     with RunningProvider() as running:
-        running.add_user("sam", "sam-provider-pass", name="Sam Single", email="sam.single@example.com",
-                         email_verified=True, department="Platform Engineering", title="Staff Engineer",
-                         groups=["cop-python-guild"])
+        running.add_user(
+            "sam",
+            "sam-provider-pass",
+            name="Sam Single",
+            email="sam.single@example.com",
+            email_verified=True,
+            department="Platform Engineering",
+            title="Staff Engineer",
+            groups=["cop-python-guild"],
+        )
         yield running
 
 

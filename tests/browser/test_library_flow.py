@@ -1,5 +1,6 @@
 """The library in real Chromium: upload a file, download it, upload a new version, write a
 document, edit it and compare the versions; and axe on the library's pages."""
+
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,9 @@ def test_upload_download_new_version_then_write_edit_and_diff_a_document(page_as
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("status")).to_contain_text("“Sprint retro notes” added to the library.")
     expect(page.get_by_role("heading", name="Sprint retro notes", level=1)).to_be_visible()
-    expect(page.get_by_text(f"Text · {len(NOTES_V1)} bytes · retro-notes.md · text indexed for search").first).to_be_visible()
+    expect(
+        page.get_by_text(f"Text · {len(NOTES_V1)} bytes · retro-notes.md · text indexed for search").first
+    ).to_be_visible()
 
     name, data = _downloaded(page, page.get_by_role("link", name="Download retro-notes.md"))
     assert (name, data) == ("retro-notes.md", NOTES_V1)
@@ -83,7 +86,9 @@ def test_upload_download_new_version_then_write_edit_and_diff_a_document(page_as
     changes = page.get_by_role("region", name="Changes between version 1 and version 2")
     expect(changes.locator("ins")).to_have_text("- Join the Python Guild")
     expect(changes.locator("del")).to_have_count(0)
-    expect(changes.get_by_role("row").filter(has_text="Join the Python Guild").get_by_role("cell").nth(2)).to_have_text("5")
+    expect(changes.get_by_role("row").filter(has_text="Join the Python Guild").get_by_role("cell").nth(2)).to_have_text(
+        "5"
+    )
     assert_no_serious_violations(page)
     name, unified = _downloaded(page, page.get_by_role("link", name="Download as a unified diff"))
     assert name.endswith("-v1-v2.diff") and "+- Join the Python Guild" in unified.decode().splitlines()
@@ -103,8 +108,14 @@ def _seed_library(server) -> dict:
         community = db.session.scalar(select(Community).where(Community.slug == server.open_slug))
         member = db.session.scalar(select(User).where(User.email == server.member.email))
         coordinator = db.session.scalar(select(User).where(User.email == server.coordinator.email))
-        upload = library.add_file(member, community, stream=io.BytesIO(b"name,score\nada,3\n"),
-                                  filename="scores.csv", title="Kata scores", tags="katas")
+        upload = library.add_file(
+            member,
+            community,
+            stream=io.BytesIO(b"name,score\nada,3\n"),
+            filename="scores.csv",
+            title="Kata scores",
+            tags="katas",
+        )
         library.add_link(member, community, title="Python docs", url="https://docs.python.org/3/", tags="python")
         document = library.add_document(coordinator, community, title="Pairing guide", body="# Pairing\n\nSwap often.")
         library.save_document(member, document, body="# Pairing\n\nSwap every 25 minutes.", change_note="Timing")
@@ -135,7 +146,8 @@ def test_library_pages_have_no_serious_accessibility_problems(page_as, live_serv
     page.get_by_role("button", name="Share link").click()
     expect(page.get_by_role("alert")).to_contain_text("Please correct the field marked below.")
     expect(page.get_by_label("Address")).to_have_accessible_description(
-        "Only web addresses starting with http:// or https:// (with a host name and no password in them) can be shared.")
+        "Only web addresses starting with http:// or https:// (with a host name and no password in them) can be shared."
+    )
     expect(page.get_by_label("Title")).to_have_value("Sneaky")
     assert_no_serious_violations(page)
 

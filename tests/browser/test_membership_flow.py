@@ -1,5 +1,6 @@
 """The membership journey in real Chromium: register, join an open community, ask to join a
 restricted one, and the coordinator approves the request."""
+
 import email
 import email.policy
 import re

@@ -1,6 +1,7 @@
 """A mention in real Chromium: Morgan mentions Casey in a reply; Casey logs in, sees the unread
 count in the header, opens the notification and lands on the post. axe-core checks the
 notifications page and the settings page."""
+
 import re
 
 import pytest
@@ -31,7 +32,8 @@ def thread_id(live_server):
 
 
 def test_a_mentioned_colleague_sees_the_count_opens_the_notification_and_lands_on_the_post(
-        page_as, live_server, thread_id):
+    page_as, live_server, thread_id
+):
     server = live_server
     morgan = page_as(server.member)
     morgan.goto(f"{server.url}/t/{thread_id}")

@@ -1,5 +1,6 @@
 """Oversight in real Chromium: a sponsor opens the portfolio, a community's report, switches the
 period and downloads the CSV; axe checks the portfolio and the report (with its SVG charts)."""
+
 import csv
 import io
 import re
@@ -33,18 +34,32 @@ def sponsored(live_server):
         db.session.commit()
         member = db.session.scalar(select(User).filter_by(email=live_server.member.email))
         coordinator = db.session.scalar(select(User).filter_by(email=live_server.coordinator.email))
-        thread = discussions.create_thread(member, community, title="How do we pin dependencies?", body="pip?",
-                                           kind="question", priority=2, tags="python")
+        thread = discussions.create_thread(
+            member,
+            community,
+            title="How do we pin dependencies?",
+            body="pip?",
+            kind="question",
+            priority=2,
+            tags="python",
+        )
         answer = discussions.reply(coordinator, thread, thread.opening_post, "Use a lock file.")
         discussions.set_accepted(member, thread, answer)
-        oversight.create_objective(stella, community, title="Questions get answered", business_goal="Less rework",
-                                   metric="answered_share", baseline=40, target=80, due_on="2099-12-31")
+        oversight.create_objective(
+            stella,
+            community,
+            title="Questions get answered",
+            business_goal="Less rework",
+            metric="answered_share",
+            baseline=40,
+            target=80,
+            due_on="2099-12-31",
+        )
         db.session.remove()
     return SPONSOR
 
 
-def test_a_sponsor_opens_the_portfolio_and_a_report_switches_the_period_and_exports(page_as, live_server,
-                                                                                  sponsored):
+def test_a_sponsor_opens_the_portfolio_and_a_report_switches_the_period_and_exports(page_as, live_server, sponsored):
     page = page_as(sponsored)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Portfolio").click()
     expect(page.get_by_role("heading", name="Your portfolio", level=1)).to_be_visible()

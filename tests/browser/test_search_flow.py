@@ -1,5 +1,6 @@
 """Search in real Chromium: search from the header, narrow by a facet, open a result; start a
 thread and see a similar one suggested; axe-core on the results page."""
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -23,10 +24,17 @@ def searchable(live_server):
         open_c = db.session.scalar(select(Community).filter_by(slug=live_server.open_slug))
         private = db.session.scalar(select(Community).filter_by(slug=live_server.private_slug))
         casey = db.session.scalar(select(User).filter_by(email=live_server.coordinator.email))
-        services.create_thread(casey, open_c, title=THREAD_TITLE, kind="problem",
-                               body="Our flaky tests fail one run in ten.", tags="testing, ci")
-        library.add_document(casey, open_c, title="Quarantining flaky tests", body="Move flaky tests aside.",
-                             tags="testing")
+        services.create_thread(
+            casey,
+            open_c,
+            title=THREAD_TITLE,
+            kind="problem",
+            body="Our flaky tests fail one run in ten.",
+            tags="testing, ci",
+        )
+        library.add_document(
+            casey, open_c, title="Quarantining flaky tests", body="Move flaky tests aside.", tags="testing"
+        )
         services.create_thread(casey, private, title="Flaky zqsecretbrowser reorganisation", body="flaky")
         db.session.remove()
 

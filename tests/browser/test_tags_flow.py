@@ -1,5 +1,6 @@
 """Tags in real Chromium: a tag chip leads to the tag page, the tag and admin pages pass axe,
 and the tag inputs' autocomplete fills its datalist as the user types (progressive enhancement)."""
+
 import re
 
 import pytest
@@ -27,8 +28,9 @@ def tagged(live_server):
         make_user(ADA.email, ADA.name, admin=True)
         community = db.session.scalar(select(Community).filter_by(slug=live_server.open_slug))
         coordinator = db.session.scalar(select(User).filter_by(email=live_server.coordinator.email))
-        services.create_thread(coordinator, community, title=TITLE, body="pytest or unittest?",
-                               tags="python-testing, tooling")
+        services.create_thread(
+            coordinator, community, title=TITLE, body="pytest or unittest?", tags="python-testing, tooling"
+        )
         db.session.remove()
     return ADA
 
@@ -65,9 +67,10 @@ def test_autocomplete_fills_the_datalist(page_as, live_server, tagged):
     field = page.get_by_label("Tags (comma-separated)")
     field.press_sequentially("Flask, pyth", delay=30)
     page.wait_for_function(
-        "() => { const l = document.querySelector('input[data-tag-input]').list;"
-        " return l && l.options.length > 0; }")
-    values = page.evaluate("() => Array.from(document.querySelector('input[data-tag-input]').list.options,"
-                           " o => o.value)")
+        "() => { const l = document.querySelector('input[data-tag-input]').list; return l && l.options.length > 0; }"
+    )
+    values = page.evaluate(
+        "() => Array.from(document.querySelector('input[data-tag-input]').list.options, o => o.value)"
+    )
     assert values == ["Flask, python-testing"]
     assert_no_serious_violations(page)

@@ -1,5 +1,6 @@
 """Value stories in real Chromium: a member records a realized-value story, the coordinator confirms it,
 the sponsor sees the sum in the report and the portfolio; axe checks the story form and list."""
+
 import re
 
 import pytest

@@ -1,6 +1,7 @@
 """Writing in real Chromium: Write/Preview with and without JavaScript, drafts that survive leaving the
 page and signing in elsewhere, inline Reply and Quote of a selection, @mention autocomplete by keyboard
 only, and the similar-threads check with a 20 KB draft. axe-core checks the pages along the way."""
+
 import re
 
 import pytest

@@ -8,6 +8,7 @@ vectors all try to set ``window.__xss``. The CSP would block inline script on
 its own, so the test also requires that the sanitizer left nothing for it to
 block (no violation at all) and reads the DOM for handlers and script URLs.
 """
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -69,10 +70,23 @@ HOSTILE_VECTORS = [
     '<math><mtext><table><mglyph><style><img src=x onerror="window.__xss = 1">',
 ]
 HOSTILE_BODY = "\n\n".join([START_MARKER, *HOSTILE_VECTORS])
-LINK_TEXTS = ["markdown javascript link", "mixed case link", "entity link", "hex entity link", "tab entity link",
-              "vbscript link", "data link", "reference link", "title breakout", "raw javascript link",
-              "spaced javascript link", "tabbed javascript link", "entity javascript link", "raw data link",
-              "raw link with handlers"]
+LINK_TEXTS = [
+    "markdown javascript link",
+    "mixed case link",
+    "entity link",
+    "hex entity link",
+    "tab entity link",
+    "vbscript link",
+    "data link",
+    "reference link",
+    "title breakout",
+    "raw javascript link",
+    "spaced javascript link",
+    "tabbed javascript link",
+    "entity javascript link",
+    "raw data link",
+    "raw link with handlers",
+]
 
 # Runs in every document before its own content: the traps, and a click guard that keeps
 # ordinary links (http, https, mailto) from navigating away. Any other scheme is let
@@ -122,8 +136,9 @@ def hostile_thread(live_server):
     with live_server.app.app_context():
         author = db.session.scalar(select(User).filter_by(email=live_server.coordinator.email))
         community = db.session.scalar(select(Community).filter_by(slug=live_server.open_slug))
-        thread = services.create_thread(author, community, title="Hostile markup", body=HOSTILE_BODY,
-                                        kind="discussion", tags="security")
+        thread = services.create_thread(
+            author, community, title="Hostile markup", body=HOSTILE_BODY, kind="discussion", tags="security"
+        )
         reply = services.reply(author, thread, thread.opening_post, HOSTILE_BODY)
         ids = thread.id, reply.id
         db.session.remove()
@@ -148,11 +163,14 @@ def trapped_page(page_as, live_server):
 def poke_everything(page, within: str) -> None:
     """Fire mouse and focus events at everything in the ``within`` elements, then click each of
     their links and summaries with the real mouse (which moves there first: a hover)."""
-    page.evaluate("""within => {
+    page.evaluate(
+        """within => {
       for (const el of document.querySelectorAll(within.split(",").map(s => `${s} *`).join(","))) {
         for (const type of ["mouseover", "mouseenter", "focus", "toggle"]) el.dispatchEvent(new Event(type));
       }
-    }""", within)
+    }""",
+        within,
+    )
     targets = page.locator(within).locator("a, summary")
     for index in range(targets.count()):
         targets.nth(index).click(timeout=2000, no_wait_after=True)
@@ -194,8 +212,9 @@ def test_hostile_post_runs_nothing_when_quoted_or_flagged(trapped_page, live_ser
     url = f"{live_server.url}/t/{thread_id}/reply?to={reply_id}&quote=1"
     page.goto(url)
     body = page.get_by_label("Your reply")
-    assert body.input_value().startswith(f"> **Casey Coordinator** wrote:\n>\n> {START_MARKER}\n> \n"
-                                         f"> {HOSTILE_VECTORS[0]}\n")
+    assert body.input_value().startswith(
+        f"> **Casey Coordinator** wrote:\n>\n> {START_MARKER}\n> \n> {HOSTILE_VECTORS[0]}\n"
+    )
     expect(page.locator("blockquote.replying-to").get_by_text(START_MARKER)).to_be_visible()
     poke_everything(page, "blockquote.replying-to")
     assert_nothing_ran(page, url)
@@ -214,7 +233,9 @@ def test_the_traps_would_catch_a_dialog_and_a_csp_violation(trapped_page, live_s
     page.goto(f"{live_server.url}/")
     page.evaluate("() => alert('probe')")
     assert page.dialogs == ["alert: probe"]
-    page.evaluate("() => { const img = document.createElement('img'); img.src = 'https://blocked.example/x.png';"
-                  " document.body.append(img); }")
+    page.evaluate(
+        "() => { const img = document.createElement('img'); img.src = 'https://blocked.example/x.png';"
+        " document.body.append(img); }"
+    )
     page.wait_for_function("window.__cspViolations.length > 0")
     assert page.evaluate("window.__cspViolations")[0].startswith("img-src https://blocked.example/x.png")

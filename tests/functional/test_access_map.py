@@ -36,6 +36,7 @@ that every other endpoint sends an anonymous visitor to the login page. The clas
 * ``xhr-post-only`` — a script's POST with no GET answered in JSON (preview, draft autosave, similar
   threads: cop.writing): anonymous to the login page; signed in, JSON (an empty form: 200 or a 4xx).
 """
+
 from datetime import time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -188,21 +189,89 @@ ACCESS = {
     "writing.discard_draft": "user-post-only",
     "writing.people": "login",
     "writing.quote": "login",
-    **{f"api.{name}": "api" for name in (
-        "me", "community_list", "community", "members", "community_threads", "thread", "thread_posts", "post",
-        "community_resources", "resource", "resource_versions", "tag_list", "tag", "search", "meeting_list",
-        "meeting", "notification_list", "report", "portfolio")},
-    **{f"api.{name}": "api-write" for name in (
-        "join", "request_to_join", "leave", "accept", "rsvp", "notification_read", "notifications_read_all")},
+    **{
+        f"api.{name}": "api"
+        for name in (
+            "me",
+            "community_list",
+            "community",
+            "members",
+            "community_threads",
+            "thread",
+            "thread_posts",
+            "post",
+            "community_resources",
+            "resource",
+            "resource_versions",
+            "tag_list",
+            "tag",
+            "search",
+            "meeting_list",
+            "meeting",
+            "notification_list",
+            "report",
+            "portfolio",
+        )
+    },
+    **{
+        f"api.{name}": "api-write"
+        for name in (
+            "join",
+            "request_to_join",
+            "leave",
+            "accept",
+            "rsvp",
+            "notification_read",
+            "notifications_read_all",
+        )
+    },
 }
-CLASSES = {"static", "public", "login", "admin", "post-only", "admin-post-only", "user-post-only", "feed",
-           "calendar", "token-calendar", "health", "signed-link", "api", "api-write", "docs", "form-post-only",
-           "sign-in", "sign-in-post-only", "xhr-post-only", "sign-out"}
-NO_LOGIN = {"static", "public", "feed", "calendar", "token-calendar", "health", "signed-link", "sign-in",
-            "sign-in-post-only", "docs", "sign-out"}
+CLASSES = {
+    "static",
+    "public",
+    "login",
+    "admin",
+    "post-only",
+    "admin-post-only",
+    "user-post-only",
+    "feed",
+    "calendar",
+    "token-calendar",
+    "health",
+    "signed-link",
+    "api",
+    "api-write",
+    "docs",
+    "form-post-only",
+    "sign-in",
+    "sign-in-post-only",
+    "xhr-post-only",
+    "sign-out",
+}
+NO_LOGIN = {
+    "static",
+    "public",
+    "feed",
+    "calendar",
+    "token-calendar",
+    "health",
+    "signed-link",
+    "sign-in",
+    "sign-in-post-only",
+    "docs",
+    "sign-out",
+}
 TOKEN_ONLY = {"api", "api-write"}
-POST_ONLY = {"post-only", "admin-post-only", "user-post-only", "api-write", "form-post-only", "sign-in-post-only",
-             "xhr-post-only", "sign-out"}
+POST_ONLY = {
+    "post-only",
+    "admin-post-only",
+    "user-post-only",
+    "api-write",
+    "form-post-only",
+    "sign-in-post-only",
+    "xhr-post-only",
+    "sign-out",
+}
 
 
 def _login(client, user):
@@ -220,34 +289,74 @@ def world(app):
     community = make_community("open-circle", coordinators=[coordinator], members=[member])
     requester = make_user("requester@example.com")
     request_row = add_membership(community, requester, "pending")
-    thread = discussions.create_thread(member, community, title="A question", body="Why?", kind="question",
-                                       tags="python")
+    thread = discussions.create_thread(
+        member, community, title="A question", body="Why?", kind="question", tags="python"
+    )
     answer = discussions.reply(coordinator, thread, thread.opening_post, "Because.")
     flag = discussions.flag_post(coordinator, thread.opening_post, "add-value")
     # A document with two versions: every library route (download, diff, go...) applies to it.
     document = library.add_document(member, community, title="Checklist", body="- one")
     library.save_document(member, document, body="- one\n- two")
-    meeting = events.schedule_meeting(coordinator, community, events.MeetingDetails(
-        title="Monthly sync", date=(utcnow() + timedelta(days=7)).date(), start_time=time(10), end_time=time(11),
-        timezone="UTC", location="Room 1"))
-    objective = oversight.create_objective(coordinator, community, title="Answers within a day",
-                                           business_goal="Onboarding", metric="median_first_reply_hours",
-                                           baseline=24, target=8, due_on="2099-12-31")
+    meeting = events.schedule_meeting(
+        coordinator,
+        community,
+        events.MeetingDetails(
+            title="Monthly sync",
+            date=(utcnow() + timedelta(days=7)).date(),
+            start_time=time(10),
+            end_time=time(11),
+            timezone="UTC",
+            location="Room 1",
+        ),
+    )
+    objective = oversight.create_objective(
+        coordinator,
+        community,
+        title="Answers within a day",
+        business_goal="Onboarding",
+        metric="median_first_reply_hours",
+        baseline=24,
+        target=8,
+        due_on="2099-12-31",
+    )
     story = value_stories.record_story(member, community, cycle="immediate", text="It helped.")
-    endpoint = WebhookEndpoint(community_id=community.id, url="https://hooks.example.com/cop", secret="whsec_x",
-                               events="thread.created")
+    endpoint = WebhookEndpoint(
+        community_id=community.id, url="https://hooks.example.com/cop", secret="whsec_x", events="thread.created"
+    )
     db.session.add(endpoint)
     db.session.commit()
     outsider_token, _secret = tokens.create_token(outsider, name="laptop", scopes=["read"], expires_in_days=30)
-    url_values = {"slug": community.slug, "handle": member.handle, "membership_id": request_row.id,
-                  "user_id": member.id, "filename": "cop.css", "thread_id": thread.id, "post_id": answer.id,
-                  "flag_id": flag.id, "resource_id": document.id, "number": 1, "kind": "file",
-                  "name": "python", "tag_id": thread.tags[0].id,
-                  "event_id": meeting.id, "token": "forged-token", "objective_id": objective.id,
-                  "notification_id": 1, "token_id": outsider_token.id, "endpoint_id": endpoint.id, "mapping_id": 1,
-                  "story_id": story.id}
-    return dict(admin=admin, coordinator=coordinator, member=member, outsider=outsider, community=community,
-                url_values=url_values)
+    url_values = {
+        "slug": community.slug,
+        "handle": member.handle,
+        "membership_id": request_row.id,
+        "user_id": member.id,
+        "filename": "cop.css",
+        "thread_id": thread.id,
+        "post_id": answer.id,
+        "flag_id": flag.id,
+        "resource_id": document.id,
+        "number": 1,
+        "kind": "file",
+        "name": "python",
+        "tag_id": thread.tags[0].id,
+        "event_id": meeting.id,
+        "token": "forged-token",
+        "objective_id": objective.id,
+        "notification_id": 1,
+        "token_id": outsider_token.id,
+        "endpoint_id": endpoint.id,
+        "mapping_id": 1,
+        "story_id": story.id,
+    }
+    return dict(
+        admin=admin,
+        coordinator=coordinator,
+        member=member,
+        outsider=outsider,
+        community=community,
+        url_values=url_values,
+    )
 
 
 def _url(app, endpoint, url_values):
@@ -304,10 +413,29 @@ def test_login_rule_allowlist_is_the_apps(app):
 
 
 # Any values: the login rule answers before a view looks anything up.
-ANY_URL_VALUES = {"slug": "any", "handle": "any", "membership_id": 1, "user_id": 1, "filename": "cop.css",
-                  "thread_id": 1, "post_id": 1, "flag_id": 1, "resource_id": 1, "number": 1, "kind": "file",
-                  "name": "any", "tag_id": 1, "event_id": 1, "token": "any", "objective_id": 1,
-                  "notification_id": 1, "token_id": 1, "endpoint_id": 1, "mapping_id": 1, "story_id": 1}
+ANY_URL_VALUES = {
+    "slug": "any",
+    "handle": "any",
+    "membership_id": 1,
+    "user_id": 1,
+    "filename": "cop.css",
+    "thread_id": 1,
+    "post_id": 1,
+    "flag_id": 1,
+    "resource_id": 1,
+    "number": 1,
+    "kind": "file",
+    "name": "any",
+    "tag_id": 1,
+    "event_id": 1,
+    "token": "any",
+    "objective_id": 1,
+    "notification_id": 1,
+    "token_id": 1,
+    "endpoint_id": 1,
+    "mapping_id": 1,
+    "story_id": 1,
+}
 
 
 @pytest.mark.parametrize("endpoint", sorted(e for e in ACCESS if not is_public(e)))
@@ -430,10 +558,19 @@ def test_post_only_route_access(app, client, world, endpoint):
         return
     # Signed in but neither administrator nor coordinator: refused, nothing changed.
     _login(client, world["outsider"])
-    refused = client.post(path, data={"sponsors": "outsider@example.com", "coordinator": "outsider@example.com",
-                                      "decision": "approve", "reason": "none", "action": "pin",
-                                      "post_id": str(world["url_values"]["post_id"]), "kind": "idea",
-                                      "priority": "1"})
+    refused = client.post(
+        path,
+        data={
+            "sponsors": "outsider@example.com",
+            "coordinator": "outsider@example.com",
+            "decision": "approve",
+            "reason": "none",
+            "action": "pin",
+            "post_id": str(world["url_values"]["post_id"]),
+            "kind": "idea",
+            "priority": "1",
+        },
+    )
     assert refused.status_code == 403, f"outsider POST {path}: {refused.status_code}"
     db.session.expire_all()
     community = world["community"]
@@ -441,11 +578,18 @@ def test_post_only_route_access(app, client, world, endpoint):
     assert community.sponsors == []
     rows = db.session.scalars(select(Membership).where(Membership.community_id == community.id))
     assert {m.user.email: (m.status, m.role) for m in rows} == {
-        "coord@example.com": ("active", "coordinator"), "member@example.com": ("active", "member"),
-        "requester@example.com": ("pending", "member")}
+        "coord@example.com": ("active", "coordinator"),
+        "member@example.com": ("active", "member"),
+        "requester@example.com": ("pending", "member"),
+    }
     thread = db.session.get(discussions.Thread, world["url_values"]["thread_id"])
     assert (thread.status, thread.is_pinned, thread.is_locked, thread.kind, thread.is_deleted) == (
-        "open", False, False, "question", False)
+        "open",
+        False,
+        False,
+        "question",
+        False,
+    )
     assert not db.session.get(discussions.Post, world["url_values"]["post_id"]).is_deleted
     assert db.session.get(discussions.Flag, world["url_values"]["flag_id"]).status == "open"
     document = db.session.get(library.Resource, world["url_values"]["resource_id"])
@@ -462,8 +606,7 @@ def test_anonymous_feeds_show_open_content_only(app, client, world, visibility):
     """Without a session or a token, a feed never shows a closed community, nor its threads under a tag."""
     coordinator = world["coordinator"]
     closed = make_community(f"closed-{visibility}", visibility=visibility, coordinators=[coordinator])
-    discussions.create_thread(coordinator, closed, title="Canary closed thread", body="canary body",
-                              tags="python")
+    discussions.create_thread(coordinator, closed, title="Canary closed thread", body="canary body", tags="python")
     assert client.get(f"/c/{closed.slug}/feed.atom").status_code == 404
     open_feed = client.get("/c/open-circle/feed.atom")
     assert open_feed.status_code == 200 and b"A question" in open_feed.data

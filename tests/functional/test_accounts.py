@@ -1,4 +1,5 @@
 """Accounts through the views: registration, sessions, passwords, profiles, people."""
+
 import re
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
@@ -70,6 +71,7 @@ def _signed_in(client) -> bool:
 
 
 # --- registration -----------------------------------------------------------
+
 
 def _mails(app, to: str) -> list:
     """The e-mails written to the instance folder (no SMTP server in these tests) for ``to``."""
@@ -166,6 +168,7 @@ def test_register_outside_allowed_domains_is_refused(client, app_config):
 
 # --- login, logout, sessions --------------------------------------------------
 
+
 def test_login_success_and_failure(client):
     user = make_user("grace@example.com")
     wrong = _login(client, "Grace@Example.com", "not-the-password")
@@ -214,8 +217,9 @@ def test_login_starts_a_new_session(client):
 def test_change_password_wrong_current_password(client):
     user = make_user("alan@example.com")
     _login(client, user.email)
-    response = client.post("/account/password", data={"current_password": "wrong-password!",
-                                                      "new_password": NEW_PASSWORD})
+    response = client.post(
+        "/account/password", data={"current_password": "wrong-password!", "new_password": NEW_PASSWORD}
+    )
     assert response.status_code == 400
     assert "not right" in _fields(response).errors["current_password"]
     assert _user(user.email).check_password(PASSWORD)
@@ -263,8 +267,8 @@ OPEN_REDIRECTS = [
     "https://evil.example",
     "/\\evil.example",
     "\\\\evil.example",
-    "/%09/evil.example",   # sent as-is: a literal percent sign
-    "/\t/evil.example",    # what /%09/evil.example decodes to
+    "/%09/evil.example",  # sent as-is: a literal percent sign
+    "/\t/evil.example",  # what /%09/evil.example decodes to
     "javascript:alert(1)",
     "http:evil.example",
     "/\x00/x",
@@ -320,6 +324,7 @@ def test_login_redirect_from_protected_page_round_trip(client):
 
 # --- rate limits --------------------------------------------------------------
 
+
 def _limit_count(setting: str) -> int:
     return int(setting.split()[0])
 
@@ -366,20 +371,31 @@ def test_login_rate_limit_per_ip(app, client):
 
 # --- profile and people -------------------------------------------------------
 
+
 def test_edit_profile(client):
     user = make_user("rosalind@example.com", "Rosalind Franklin")
     _login(client, user.email)
-    response = client.post("/account/profile", data={
-        "display_name": "Rosalind E. Franklin", "title": "Crystallographer", "department": "Biophysics",
-        "location": "London", "expertise": "X-Ray  Diffraction, python, Python, , #DNA!",
-        "bio": "I work on **fibres**.\n\n<script>alert('x')</script>\n\n[site](javascript:alert(2))",
-    })
+    response = client.post(
+        "/account/profile",
+        data={
+            "display_name": "Rosalind E. Franklin",
+            "title": "Crystallographer",
+            "department": "Biophysics",
+            "location": "London",
+            "expertise": "X-Ray  Diffraction, python, Python, , #DNA!",
+            "bio": "I work on **fibres**.\n\n<script>alert('x')</script>\n\n[site](javascript:alert(2))",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/people/{user.handle}"
 
     saved = _user(user.email)
     assert (saved.display_name, saved.title, saved.department, saved.location) == (
-        "Rosalind E. Franklin", "Crystallographer", "Biophysics", "London")
+        "Rosalind E. Franklin",
+        "Crystallographer",
+        "Biophysics",
+        "London",
+    )
     assert [t.name for t in saved.expertise] == ["#dna", "python", "x-ray-diffraction"]
     assert "<script" not in saved.bio_html and "javascript:" not in saved.bio_html
 
@@ -388,7 +404,8 @@ def test_edit_profile(client):
     assert "Crystallographer" in page and "Biophysics" in page
     # The only scripts on the page are the site's own (static/), never the bio's.
     assert "<script" not in page.replace('<script src="/static/tags.js" defer></script>', "").replace(
-        '<script src="/static/timezone.js" defer></script>', "")
+        '<script src="/static/timezone.js" defer></script>', ""
+    )
     assert "alert(" not in page
     assert "x-ray-diffraction" in page
 
@@ -419,15 +436,20 @@ def test_people_directory_filters(client):
     make_user("mary@example.com", "Mary Jackson", title="Engineer", department="Flight Research")
     make_user("ghost@example.com", "Ghost Flight", department="Flight Research", disabled=True)
     _login(client, viewer.email)
-    client.post("/account/profile", data={"display_name": "Viewer", "department": "Finance",
-                                          "expertise": "budgets"})
-    for email, tags in [("katherine@example.com", "Orbital Mechanics, fortran"),
-                        ("dorothy@example.com", "fortran")]:
+    client.post("/account/profile", data={"display_name": "Viewer", "department": "Finance", "expertise": "budgets"})
+    for email, tags in [("katherine@example.com", "Orbital Mechanics, fortran"), ("dorothy@example.com", "fortran")]:
         other = client.application.test_client()
         _login(other, email)
         person = _user(email)
-        saved = other.post("/account/profile", data={"display_name": person.display_name, "title": person.title,
-                                                     "department": person.department, "expertise": tags})
+        saved = other.post(
+            "/account/profile",
+            data={
+                "display_name": person.display_name,
+                "title": person.title,
+                "department": person.department,
+                "expertise": tags,
+            },
+        )
         assert saved.status_code == 302
 
     assert _people(client) == {"viewer", "katherine", "dorothy", "mary"}  # not the disabled account
@@ -495,8 +517,11 @@ def test_sign_out_everywhere_lists_and_ends_every_session(app, client):
     laptop = app.test_client()
     assert _login(laptop, user.email).status_code == 302
     laptop_copy = _copy_cookies(app, laptop)
-    client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"},
-                headers={"User-Agent": "PhoneBrowser/1.0"})
+    client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "remember": "y"},
+        headers={"User-Agent": "PhoneBrowser/1.0"},
+    )
     page = client.get(f"/people/{user.handle}").get_data(as_text=True)
     assert "Where you are signed in" in page and page.count("This browser") == 1
     assert "PhoneBrowser/1.0" in page and "kept signed in" in page

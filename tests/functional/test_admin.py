@@ -1,4 +1,5 @@
 """Administration through the views and the ``flask cop`` commands."""
+
 import re
 
 import pytest
@@ -67,8 +68,7 @@ def test_admin_actions_are_forbidden_to_non_admins(client, login_as):
     login_as(user)
     assert client.post(f"/admin/users/{victim.id}/disable").status_code == 403
     assert client.post("/admin/communities/forge/sponsors", data={"sponsors": user.email}).status_code == 403
-    assert client.post("/admin/communities/forge/coordinators",
-                       data={"coordinator": victim.email}).status_code == 403
+    assert client.post("/admin/communities/forge/coordinators", data={"coordinator": victim.email}).status_code == 403
     assert client.post("/admin/communities/new", data=_new_community(coordinators=user.email)).status_code == 403
     db.session.expire_all()
     assert victim.is_disabled is False
@@ -79,30 +79,43 @@ def test_admin_actions_are_forbidden_to_non_admins(client, login_as):
 
 # --- creating a community --------------------------------------------------------------
 
+
 def _new_community(**overrides):
     data = {
-        "name": "Tide Watchers", "slug": "tide-watchers", "domain": "Reading the sea to plan work on the coast.",
-        "domain_tags": "Ocean Science, TIDES,  tides , c++ ", "charter": "## Purpose\n\nWe **watch** tides.",
-        "guidelines": "- Share your charts", "visibility": "restricted", "stage": "coalescing",
-        "sponsors": "", "coordinators": "",
+        "name": "Tide Watchers",
+        "slug": "tide-watchers",
+        "domain": "Reading the sea to plan work on the coast.",
+        "domain_tags": "Ocean Science, TIDES,  tides , c++ ",
+        "charter": "## Purpose\n\nWe **watch** tides.",
+        "guidelines": "- Share your charts",
+        "visibility": "restricted",
+        "stage": "coalescing",
+        "sponsors": "",
+        "coordinators": "",
     }
     return {**data, **overrides}
 
 
 @pytest.fixture
 def staff(app):
-    return dict(sponsor=make_user("sam.sponsor@example.com", name="Sam Sponsor"),
-                sponsor2=make_user("sue.sponsor@example.com", name="Sue Sponsor"),
-                coordinator=make_user("cora.coord@example.com", name="Cora Coord"),
-                coordinator2=make_user("carl.coord@example.com", name="Carl Coord"))
+    return dict(
+        sponsor=make_user("sam.sponsor@example.com", name="Sam Sponsor"),
+        sponsor2=make_user("sue.sponsor@example.com", name="Sue Sponsor"),
+        coordinator=make_user("cora.coord@example.com", name="Cora Coord"),
+        coordinator2=make_user("carl.coord@example.com", name="Carl Coord"),
+    )
 
 
 def test_admin_creates_a_community_with_everything_chosen(client, login_as, admin, staff):
     login_as(admin)
     assert client.get("/admin/communities/new").status_code == 200
-    response = client.post("/admin/communities/new", data=_new_community(
-        sponsors="sam.sponsor@example.com, SUE.sponsor@example.com",
-        coordinators="cora.coord@example.com carl.coord@example.com"))
+    response = client.post(
+        "/admin/communities/new",
+        data=_new_community(
+            sponsors="sam.sponsor@example.com, SUE.sponsor@example.com",
+            coordinators="cora.coord@example.com carl.coord@example.com",
+        ),
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/c/tide-watchers")
 
@@ -116,11 +129,17 @@ def test_admin_creates_a_community_with_everything_chosen(client, login_as, admi
     assert {u.email for u in community.sponsors} == {"sam.sponsor@example.com", "sue.sponsor@example.com"}
     memberships = db.session.scalars(select(Membership).where(Membership.community_id == community.id)).all()
     assert {(m.user_id, m.status, m.role) for m in memberships} == {
-        (staff["coordinator"].id, "active", "coordinator"), (staff["coordinator2"].id, "active", "coordinator")}
+        (staff["coordinator"].id, "active", "coordinator"),
+        (staff["coordinator2"].id, "active", "coordinator"),
+    }
     assert community.member_count == 2
     assert actions(community_id=community.id) == [
-        "community.create", "community.appoint_sponsor", "community.appoint_sponsor",
-        "community.appoint_coordinator", "community.appoint_coordinator"]
+        "community.create",
+        "community.appoint_sponsor",
+        "community.appoint_sponsor",
+        "community.appoint_coordinator",
+        "community.appoint_coordinator",
+    ]
 
     page = text(client.get("/c/tide-watchers"))
     assert "Sam Sponsor" in page and "Sue Sponsor" in page
@@ -131,19 +150,29 @@ def test_a_left_empty_address_is_suggested_from_the_name(client, login_as, admin
     login_as(admin)
     page = text(client.get("/admin/communities/new"))
     assert 'data-slug-source="slug"' in page and "js/slug.js" in page
-    first = client.post("/admin/communities/new", data=_new_community(name="Café & Data Ops!", slug="", coordinators="carl.coord@example.com"))
+    first = client.post(
+        "/admin/communities/new",
+        data=_new_community(name="Café & Data Ops!", slug="", coordinators="carl.coord@example.com"),
+    )
     assert first.status_code == 302, re.findall(r"class=\"error\"[^<]*>([^<]*)", text(first))
     assert first.headers["Location"].endswith("/c/cafe-data-ops")
-    second = client.post("/admin/communities/new", data=_new_community(name="Cafe data OPS", slug=" ", coordinators="carl.coord@example.com"))
+    second = client.post(
+        "/admin/communities/new",
+        data=_new_community(name="Cafe data OPS", slug=" ", coordinators="carl.coord@example.com"),
+    )
     assert second.headers["Location"].endswith("/c/cafe-data-ops-2")
-    nothing = client.post("/admin/communities/new", data=_new_community(name="!!!", slug="", coordinators="carl.coord@example.com"))
+    nothing = client.post(
+        "/admin/communities/new", data=_new_community(name="!!!", slug="", coordinators="carl.coord@example.com")
+    )
     assert nothing.status_code == 400 and "Choose an address." in text(nothing)
 
 
 def test_the_new_community_appears_on_the_admin_index(client, login_as, admin, staff):
     login_as(admin)
-    client.post("/admin/communities/new", data=_new_community(sponsors="sam.sponsor@example.com",
-                                                              coordinators="cora.coord@example.com"))
+    client.post(
+        "/admin/communities/new",
+        data=_new_community(sponsors="sam.sponsor@example.com", coordinators="cora.coord@example.com"),
+    )
     page = text(client.get("/admin/"))
     assert "Tide Watchers" in page
     assert "/admin/communities/tide-watchers" in page
@@ -153,8 +182,12 @@ def test_the_new_community_appears_on_the_admin_index(client, login_as, admin, s
 def test_a_slug_clash_is_an_error_next_to_the_slug_keeping_what_was_typed(client, login_as, admin, staff):
     make_community("tide-watchers", name="The Original", coordinators=[staff["coordinator"]])
     login_as(admin)
-    response = client.post("/admin/communities/new", data=_new_community(
-        name="Second Tide Watchers", coordinators="cora.coord@example.com", sponsors="sam.sponsor@example.com"))
+    response = client.post(
+        "/admin/communities/new",
+        data=_new_community(
+            name="Second Tide Watchers", coordinators="cora.coord@example.com", sponsors="sam.sponsor@example.com"
+        ),
+    )
     assert response.status_code == 400
     page = text(response)
     assert '<p class="error" id="slug-error">Another community already uses this address.</p>' in page
@@ -169,8 +202,9 @@ def test_a_slug_clash_is_an_error_next_to_the_slug_keeping_what_was_typed(client
 
 def test_an_unknown_coordinator_address_is_refused(client, login_as, admin, staff):
     login_as(admin)
-    response = client.post("/admin/communities/new", data=_new_community(
-        coordinators="cora.coord@example.com, ghost@example.com"))
+    response = client.post(
+        "/admin/communities/new", data=_new_community(coordinators="cora.coord@example.com, ghost@example.com")
+    )
     assert response.status_code == 400
     page = text(response)
     assert '<p class="error" id="coordinators-error">No account for: ghost@example.com</p>' in page
@@ -182,8 +216,10 @@ def test_an_unknown_coordinator_address_is_refused(client, login_as, admin, staf
 
 def test_an_unknown_sponsor_address_is_refused(client, login_as, admin, staff):
     login_as(admin)
-    response = client.post("/admin/communities/new", data=_new_community(
-        sponsors="nobody@example.com", coordinators="cora.coord@example.com"))
+    response = client.post(
+        "/admin/communities/new",
+        data=_new_community(sponsors="nobody@example.com", coordinators="cora.coord@example.com"),
+    )
     assert response.status_code == 400
     assert "No account for: nobody@example.com" in text(response)
     assert community_by_slug("tide-watchers") is None
@@ -199,21 +235,26 @@ def test_a_community_needs_a_coordinator(client, login_as, admin, staff, coordin
     assert count(Community) == 0
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("name", "", "A community needs a name."),
-    ("slug", "Not A Slug!", "Use 1–60 lowercase letters, digits and hyphens for the address."),
-    ("domain", "", "State the domain."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("name", "", "A community needs a name."),
+        ("slug", "Not A Slug!", "Use 1–60 lowercase letters, digits and hyphens for the address."),
+        ("domain", "", "State the domain."),
+    ],
+)
 def test_invalid_community_fields_are_refused(client, login_as, admin, staff, field, value, message):
     login_as(admin)
-    response = client.post("/admin/communities/new",
-                           data=_new_community(coordinators="cora.coord@example.com", **{field: value}))
+    response = client.post(
+        "/admin/communities/new", data=_new_community(coordinators="cora.coord@example.com", **{field: value})
+    )
     assert response.status_code == 400
     assert message in text(response)
     assert count(Community) == 0
 
 
 # --- sponsors and coordinators of an existing community ----------------------------
+
 
 def test_admin_sets_sponsors(client, login_as, admin, staff):
     community = make_community("forge", coordinators=[staff["coordinator"]], sponsors=[staff["sponsor"]])
@@ -247,8 +288,10 @@ def test_admin_appoints_a_coordinator(client, login_as, admin, staff):
         response = client.post("/admin/communities/forge/coordinators", data={"coordinator": person.email})
         assert response.status_code == 302
     db.session.expire_all()
-    roles = {m.user_id: (m.status, m.role) for m in
-             db.session.scalars(select(Membership).where(Membership.community_id == community.id))}
+    roles = {
+        m.user_id: (m.status, m.role)
+        for m in db.session.scalars(select(Membership).where(Membership.community_id == community.id))
+    }
     assert roles[outsider.id] == ("active", "coordinator")
     assert roles[member.id] == ("active", "coordinator")
     assert community.member_count == 3
@@ -269,6 +312,7 @@ def test_appointing_an_unknown_coordinator_is_refused(client, login_as, admin, s
 
 # --- accounts ------------------------------------------------------------------------
 
+
 def test_admin_disables_and_re_enables_an_account(client, login_as, admin):
     user = make_user("dan@example.com", name="Dan Disabled")
     login_as(admin)
@@ -285,7 +329,9 @@ def test_admin_disables_and_re_enables_an_account(client, login_as, admin):
     assert user.is_disabled is False
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [(e.action, e.actor_id, e.target_type, e.target_id) for e in entries] == [
-        ("account.disable", admin.id, "user", user.id), ("account.enable", admin.id, "user", user.id)]
+        ("account.disable", admin.id, "user", user.id),
+        ("account.enable", admin.id, "user", user.id),
+    ]
 
 
 def test_a_disabled_account_cannot_log_in(client, login_as, admin):
@@ -313,6 +359,7 @@ def test_disabling_an_unknown_account_is_not_found(client, login_as, admin):
 
 
 # --- the audit log --------------------------------------------------------------------
+
 
 def test_audit_log_lists_entries_and_filters_by_action(client, login_as, admin, staff):
     community = make_community("forge", name="The Forge", coordinators=[staff["coordinator"]])
@@ -345,8 +392,12 @@ def test_audit_log_lists_entries_and_filters_by_action(client, login_as, admin, 
 
 def test_audit_log_names_the_system_for_cli_actions(client, login_as, admin, runner):
     make_user("promote.me@example.com")
-    assert runner.invoke(args=["cop", "create-admin", "promote.me@example.com"], env={"COP_ADMIN_PASSWORD": None}
-                         ).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["cop", "create-admin", "promote.me@example.com"], env={"COP_ADMIN_PASSWORD": None}
+        ).exit_code
+        == 0
+    )
     login_as(admin)
     page = text(client.get("/admin/audit?action=account.make_admin"))
     assert "<code>account.make_admin</code>" in page
@@ -354,6 +405,7 @@ def test_audit_log_names_the_system_for_cli_actions(client, login_as, admin, run
 
 
 # --- the command line ----------------------------------------------------------------------
+
 
 def _create_admin(runner, *args):
     return runner.invoke(args=["cop", "create-admin", *args], env={"COP_ADMIN_PASSWORD": None})
@@ -401,8 +453,11 @@ def test_create_admin_refuses_a_short_password(runner):
 def _demo_counts() -> dict:
     db.session.expire_all()
     return {
-        "users": count(User), "communities": count(Community), "memberships": count(Membership),
-        "audit": count(AuditEntry), "tags": count(Tag),
+        "users": count(User),
+        "communities": count(Community),
+        "memberships": count(Membership),
+        "audit": count(AuditEntry),
+        "tags": count(Tag),
         "member_counts": sorted(db.session.execute(select(Community.slug, Community.member_count)).all()),
     }
 
@@ -422,11 +477,18 @@ def test_demo_loads_communities_people_and_memberships(runner):
     admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
     assert admin.is_admin
     for community in communities:
-        active = db.session.scalar(select(func.count()).select_from(Membership).where(
-            Membership.community_id == community.id, Membership.status == "active"))
-        coordinators = db.session.scalar(select(func.count()).select_from(Membership).where(
-            Membership.community_id == community.id, Membership.status == "active",
-            Membership.role == "coordinator"))
+        active = db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.community_id == community.id, Membership.status == "active")
+        )
+        coordinators = db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.community_id == community.id, Membership.status == "active", Membership.role == "coordinator"
+            )
+        )
         assert community.member_count == active
         assert coordinators >= 1
         assert community.sponsors

@@ -3,6 +3,7 @@ pages (the search tests' leak canaries), writes through the services, convention
 
 The API against its own OpenAPI document (schemathesis, a live server) is ``test_api_schema.py``.
 """
+
 import io
 import json
 import re
@@ -49,20 +50,24 @@ def _problem(response, status):
 
 
 def _counts():
-    return (db.session.scalar(select(func.count()).select_from(Thread)),
-            db.session.scalar(select(func.count()).select_from(Post)),
-            db.session.scalar(select(func.count()).select_from(Resource)))
+    return (
+        db.session.scalar(select(func.count()).select_from(Thread)),
+        db.session.scalar(select(func.count()).select_from(Post)),
+        db.session.scalar(select(func.count()).select_from(Resource)),
+    )
 
 
 # --- tokens -------------------------------------------------------------------------------------------
+
 
 def test_a_token_is_created_on_the_profile_shown_once_and_revoked(client, login_as, world):
     member = world["member"]
     login_as(member)
     profile = client.get("/account/profile").get_data(as_text=True)
     assert "API tokens" in profile and 'action="/account/tokens"' in profile
-    created = client.post("/account/tokens", data={"name": "Team dashboard", "scopes": ["read", "write"],
-                                                   "expires_in_days": "30"})
+    created = client.post(
+        "/account/tokens", data={"name": "Team dashboard", "scopes": ["read", "write"], "expires_in_days": "30"}
+    )
     assert created.status_code == 200
     secret = re.search(r'value="(cop_[A-Za-z0-9_-]{40,})"', created.get_data(as_text=True)).group(1)
     token = db.session.scalar(select(ApiToken))
@@ -127,24 +132,41 @@ def test_disabled_accounts_and_expired_tokens_stop_at_once(api, world):
 
 # --- the same permissions: leak canaries ---------------------------------------------------------------
 
+
 def _leaks(api, headers, world) -> list[str]:
     """Every API read an outsider might use to find the canaries; what each one showed of them."""
     found = []
     paths = [f"/api/v1/search?q={word}" for word in CANARIES]
-    paths += ["/api/v1/search?q=kettle", "/api/v1/search?q=kettle&type=thread", "/api/v1/communities",
-              "/api/v1/communities?mine=true", "/api/v1/tags", "/api/v1/tags?prefix=zq",
-              "/api/v1/communities/priv-circle", "/api/v1/communities/priv-circle/threads",
-              "/api/v1/communities/rest-circle/threads", "/api/v1/communities/priv-circle/resources",
-              "/api/v1/communities/rest-circle/resources", "/api/v1/communities/priv-circle/members",
-              f"/api/v1/threads/{world['secret'].id}", f"/api/v1/threads/{world['secret'].id}/posts",
-              f"/api/v1/threads/{world['restricted_thread'].id}", "/api/v1/tags/zqprivtag",
-              "/api/v1/communities/priv-circle/meetings", "/api/v1/notifications",
-              "/api/v1/search?q=kettle&community=priv-circle", "/api/v1/communities/priv-circle/report",
-              "/api/v1/portfolio"]
+    paths += [
+        "/api/v1/search?q=kettle",
+        "/api/v1/search?q=kettle&type=thread",
+        "/api/v1/communities",
+        "/api/v1/communities?mine=true",
+        "/api/v1/tags",
+        "/api/v1/tags?prefix=zq",
+        "/api/v1/communities/priv-circle",
+        "/api/v1/communities/priv-circle/threads",
+        "/api/v1/communities/rest-circle/threads",
+        "/api/v1/communities/priv-circle/resources",
+        "/api/v1/communities/rest-circle/resources",
+        "/api/v1/communities/priv-circle/members",
+        f"/api/v1/threads/{world['secret'].id}",
+        f"/api/v1/threads/{world['secret'].id}/posts",
+        f"/api/v1/threads/{world['restricted_thread'].id}",
+        "/api/v1/tags/zqprivtag",
+        "/api/v1/communities/priv-circle/meetings",
+        "/api/v1/notifications",
+        "/api/v1/search?q=kettle&community=priv-circle",
+        "/api/v1/communities/priv-circle/report",
+        "/api/v1/portfolio",
+    ]
     for path in paths:
         response = api.get(path, headers=headers)
-        text = response.get_data(as_text=True).replace(path.split("q=")[-1], "") if "q=" in path else \
-            response.get_data(as_text=True)
+        text = (
+            response.get_data(as_text=True).replace(path.split("q=")[-1], "")
+            if "q=" in path
+            else response.get_data(as_text=True)
+        )
         if response.status_code >= 500:
             found.append(f"{path}: {response.status_code}")
         leaked = [w for w in (*CANARIES, "Priv Circle", "priv-circle", "Budget") if w in text]
@@ -185,19 +207,36 @@ def test_members_do_find_the_canaries(api, world):
 
 # --- scopes ---------------------------------------------------------------------------------------------
 
+
 def test_a_read_token_cannot_write_and_a_write_token_cannot_read(api, world):
     reader = bearer(make_token(world["member"], scopes=("read",)))
     before = _counts()
-    body = _problem(api.post("/api/v1/communities/open-circle/threads", headers=reader,
-                                json={"title": "From a read token", "body": "no"}), 403)
+    body = _problem(
+        api.post(
+            "/api/v1/communities/open-circle/threads", headers=reader, json={"title": "From a read token", "body": "no"}
+        ),
+        403,
+    )
     assert "write" in body["detail"]
-    _problem(api.post("/api/v1/communities/open-circle/resources", headers=reader,
-                         json={"kind": "link", "title": "x", "url": "https://example.com"}), 403)
+    _problem(
+        api.post(
+            "/api/v1/communities/open-circle/resources",
+            headers=reader,
+            json={"kind": "link", "title": "x", "url": "https://example.com"},
+        ),
+        403,
+    )
     assert _counts() == before
     writer = bearer(make_token(world["member"], scopes=("write",)))
     _problem(api.get("/api/v1/communities", headers=writer), 403)
-    assert api.post("/api/v1/communities/open-circle/threads", headers=writer,
-                       json={"title": "From a write token", "body": "yes"}).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/communities/open-circle/threads",
+            headers=writer,
+            json={"title": "From a write token", "body": "yes"},
+        ).status_code
+        == 201
+    )
 
 
 def test_reports_need_the_report_scope_and_an_overseer(api, app):
@@ -208,8 +247,9 @@ def test_reports_need_the_report_scope_and_an_overseer(api, app):
     make_community("secret", visibility="private", coordinators=[coordinator])
     discussions.create_thread(member, guild, title="Counted", body="one post")
     # A write (and read) token of the sponsor: no report scope, no report.
-    _problem(api.get("/api/v1/communities/guild/report",
-                        headers=bearer(make_token(sponsor, scopes=("read", "write")))), 403)
+    _problem(
+        api.get("/api/v1/communities/guild/report", headers=bearer(make_token(sponsor, scopes=("read", "write")))), 403
+    )
     # A report token of a plain member: the community is open (403), a private one is unknown (404).
     members_token = bearer(make_token(member, scopes=("report",)))
     _problem(api.get("/api/v1/communities/guild/report", headers=members_token), 403)
@@ -231,38 +271,61 @@ def test_reports_need_the_report_scope_and_an_overseer(api, app):
 
 # --- writes through the services --------------------------------------------------------------------
 
+
 def test_threads_replies_edits_answers_and_deletes(api, world):
     member, outsider = world["member"], world["outsider"]
     db.session.add(Watch(user_id=outsider.id, community_id=world["open"].id, level="watch"))
     db.session.commit()
     headers = bearer(make_token(member, scopes=("read", "write")))
-    created = api.post("/api/v1/communities/open-circle/threads", headers=headers, json={
-        "title": "  How do we   descale?", "body": "Asking for **a friend**", "kind": "question", "priority": 2,
-        "tags": ["Kettle Care", "tips"]})
+    created = api.post(
+        "/api/v1/communities/open-circle/threads",
+        headers=headers,
+        json={
+            "title": "  How do we   descale?",
+            "body": "Asking for **a friend**",
+            "kind": "question",
+            "priority": 2,
+            "tags": ["Kettle Care", "tips"],
+        },
+    )
     assert created.status_code == 201
     thread = created.get_json()
     assert thread["title"] == "How do we descale?" and thread["tags"] == ["kettle-care", "tips"]
     assert "<strong>a friend</strong>" in thread["opening_post"]["body_html"]
     assert created.headers["Location"].endswith(f"/api/v1/threads/{thread['id']}")
     # The same outbox and notifications as the form.
-    assert db.session.scalar(select(SearchOutbox.id).where(SearchOutbox.doc_type == "thread",
-                                                           SearchOutbox.doc_id == thread["id"])) is not None
+    assert (
+        db.session.scalar(
+            select(SearchOutbox.id).where(SearchOutbox.doc_type == "thread", SearchOutbox.doc_id == thread["id"])
+        )
+        is not None
+    )
     assert db.session.scalar(select(Notification.kind).where(Notification.user_id == outsider.id)) == "new_thread"
 
     outsider_headers = bearer(make_token(outsider, scopes=("read", "write")))
-    reply = api.post(f"/api/v1/threads/{thread['id']}/posts", headers=outsider_headers,
-                        json={"body": "Vinegar <script>alert(1)</script>"})
+    reply = api.post(
+        f"/api/v1/threads/{thread['id']}/posts",
+        headers=outsider_headers,
+        json={"body": "Vinegar <script>alert(1)</script>"},
+    )
     assert reply.status_code == 201
     answer = reply.get_json()
     assert "<script>" not in answer["body_html"] and answer["parent_id"] == thread["opening_post"]["id"]
     edited = api.patch(f"/api/v1/posts/{answer['id']}", headers=outsider_headers, json={"body": "Citric acid"})
     assert edited.status_code == 200 and edited.get_json()["edited_at"].endswith("Z")
     _problem(api.patch(f"/api/v1/posts/{answer['id']}", headers=headers, json={"body": "not mine"}), 403)
-    accepted = api.put(f"/api/v1/threads/{thread['id']}/accepted-answer", headers=headers,
-                          json={"post_id": answer["id"]})
+    accepted = api.put(
+        f"/api/v1/threads/{thread['id']}/accepted-answer", headers=headers, json={"post_id": answer["id"]}
+    )
     assert accepted.get_json()["status"] == "answered" and accepted.get_json()["accepted_post_id"] == answer["id"]
-    assert db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == outsider.id, Notification.kind == "accepted")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == outsider.id, Notification.kind == "accepted")
+        )
+        == 1
+    )
     posts = api.get(f"/api/v1/threads/{thread['id']}/posts", headers=headers).get_json()["items"]
     assert [p["body_markdown"] for p in posts] == ["Citric acid"]
     assert api.delete(f"/api/v1/posts/{answer['id']}", headers=outsider_headers).status_code == 204
@@ -274,50 +337,101 @@ def test_writes_refused_by_the_rules_change_nothing(api, world):
     outsider = bearer(make_token(world["outsider"], scopes=("read", "write")))
     removed = bearer(make_token(world["removed"], scopes=("read", "write")))
     before = _counts()
-    _problem(api.post("/api/v1/communities/priv-circle/threads", headers=removed,
-                         json={"title": "x", "body": "y"}), 404)
-    body = _problem(api.post("/api/v1/communities/open-circle/threads", headers=outsider,
-                                json={"title": "x", "body": "y", "kind": "announcement"}), 422)
+    _problem(
+        api.post("/api/v1/communities/priv-circle/threads", headers=removed, json={"title": "x", "body": "y"}), 404
+    )
+    body = _problem(
+        api.post(
+            "/api/v1/communities/open-circle/threads",
+            headers=outsider,
+            json={"title": "x", "body": "y", "kind": "announcement"},
+        ),
+        422,
+    )
     assert body["errors"] == [{"field": "kind", "message": "Only coordinators can post announcements."}]
-    body = _problem(api.post("/api/v1/communities/open-circle/threads", headers=outsider,
-                                json={"title": "x", "body": "[" * 600}), 422)
+    body = _problem(
+        api.post("/api/v1/communities/open-circle/threads", headers=outsider, json={"title": "x", "body": "[" * 600}),
+        422,
+    )
     assert body["errors"][0]["field"] == "body"
-    _problem(api.post(f"/api/v1/threads/{world['common'].id}/posts", headers=outsider,
-                         json={"body": "x", "parent_id": world["secret"].opening_post_id}), 422)
+    _problem(
+        api.post(
+            f"/api/v1/threads/{world['common'].id}/posts",
+            headers=outsider,
+            json={"body": "x", "parent_id": world["secret"].opening_post_id},
+        ),
+        422,
+    )
     assert _counts() == before
 
 
 def test_library_meetings_memberships_and_notifications(api, world):
     member, outsider = world["member"], world["outsider"]
     headers = bearer(make_token(member, scopes=("read", "write")))
-    link = api.post("/api/v1/communities/open-circle/resources", headers=headers, json={
-        "kind": "link", "title": "Descaling guide", "url": "https://example.com/descale", "tags": ["kettle"]})
+    link = api.post(
+        "/api/v1/communities/open-circle/resources",
+        headers=headers,
+        json={"kind": "link", "title": "Descaling guide", "url": "https://example.com/descale", "tags": ["kettle"]},
+    )
     assert link.status_code == 201 and link.get_json()["link"] == "https://example.com/descale"
-    bad = _problem(api.post("/api/v1/communities/open-circle/resources", headers=headers, json={
-        "kind": "link", "title": "Bad", "url": "javascript:alert(1)"}), 422)
+    bad = _problem(
+        api.post(
+            "/api/v1/communities/open-circle/resources",
+            headers=headers,
+            json={"kind": "link", "title": "Bad", "url": "javascript:alert(1)"},
+        ),
+        422,
+    )
     assert bad["errors"][0]["field"] == "url"
-    document = api.post("/api/v1/communities/open-circle/resources", headers=headers, json={
-        "kind": "document", "title": "Checklist", "body": "- one"}).get_json()
+    document = api.post(
+        "/api/v1/communities/open-circle/resources",
+        headers=headers,
+        json={"kind": "document", "title": "Checklist", "body": "- one"},
+    ).get_json()
     assert document["latest_version"] == 1
     versions = api.get(f"/api/v1/resources/{document['id']}/versions", headers=headers).get_json()["items"]
     assert versions[0]["body_markdown"] == "- one"
     upload = library.add_file(member, world["open"], stream=io.BytesIO(b"first\n"), filename="notes.txt")
-    uploaded = api.post(f"/api/v1/resources/{upload.id}/versions", headers=headers,
-                           data={"change_note": "second", "file": (io.BytesIO(b"second text\n"), "notes.txt")},
-                           content_type="multipart/form-data")
+    uploaded = api.post(
+        f"/api/v1/resources/{upload.id}/versions",
+        headers=headers,
+        data={"change_note": "second", "file": (io.BytesIO(b"second text\n"), "notes.txt")},
+        content_type="multipart/form-data",
+    )
     assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
     assert uploaded.get_json()["number"] == 2 and uploaded.get_json()["change_note"] == "second"
-    assert db.session.scalar(select(func.count()).select_from(ResourceVersion)
-                             .where(ResourceVersion.resource_id == upload.id)) == 2
-    _problem(api.post(f"/api/v1/resources/{document['id']}/versions", headers=headers,
-                         data={"file": (io.BytesIO(b"x"), "x.txt")}, content_type="multipart/form-data"), 409)
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(ResourceVersion).where(ResourceVersion.resource_id == upload.id)
+        )
+        == 2
+    )
+    _problem(
+        api.post(
+            f"/api/v1/resources/{document['id']}/versions",
+            headers=headers,
+            data={"file": (io.BytesIO(b"x"), "x.txt")},
+            content_type="multipart/form-data",
+        ),
+        409,
+    )
     listed = api.get("/api/v1/communities/open-circle/resources?kind=link", headers=headers).get_json()
     assert [r["title"] for r in listed["items"]] == ["Descaling guide"]
 
     from datetime import time
-    event = events.schedule_meeting(member, world["open"], events.MeetingDetails(
-        title="Sync", date=(utcnow() + timedelta(days=3)).date(), start_time=time(9), end_time=time(10),
-        timezone="Europe/Berlin", location="Room 2"))
+
+    event = events.schedule_meeting(
+        member,
+        world["open"],
+        events.MeetingDetails(
+            title="Sync",
+            date=(utcnow() + timedelta(days=3)).date(),
+            start_time=time(9),
+            end_time=time(10),
+            timezone="Europe/Berlin",
+            location="Room 2",
+        ),
+    )
     outsider_headers = bearer(make_token(outsider, scopes=("read", "write")))
     answered = api.put(f"/api/v1/meetings/{event.id}/rsvp", headers=outsider_headers, json={"response": "yes"})
     assert answered.status_code == 200 and answered.get_json()["response"] == "yes"
@@ -334,23 +448,31 @@ def test_library_meetings_memberships_and_notifications(api, world):
 
     newcomer = make_user("newcomer@example.com")
     new_headers = bearer(make_token(newcomer, scopes=("read", "write")))
-    _problem(api.post("/api/v1/communities/open-circle/join", headers=new_headers,
-                         json={"accept_guidelines": False}), 422)
-    joined = api.post("/api/v1/communities/open-circle/join", headers=new_headers,
-                         json={"accept_guidelines": True})
+    _problem(
+        api.post("/api/v1/communities/open-circle/join", headers=new_headers, json={"accept_guidelines": False}), 422
+    )
+    joined = api.post("/api/v1/communities/open-circle/join", headers=new_headers, json={"accept_guidelines": True})
     assert joined.get_json() == {"status": "active", "role": "member"}
-    requested = api.post("/api/v1/communities/rest-circle/join-requests", headers=new_headers,
-                            json={"accept_guidelines": True, "message": "Please"})
+    requested = api.post(
+        "/api/v1/communities/rest-circle/join-requests",
+        headers=new_headers,
+        json={"accept_guidelines": True, "message": "Please"},
+    )
     assert requested.status_code == 201 and requested.get_json()["status"] == "pending"
-    _problem(api.post("/api/v1/communities/priv-circle/join", headers=new_headers,
-                         json={"accept_guidelines": True}), 404)
+    _problem(
+        api.post("/api/v1/communities/priv-circle/join", headers=new_headers, json={"accept_guidelines": True}), 404
+    )
     assert api.post("/api/v1/communities/open-circle/leave", headers=new_headers, json={}).status_code == 200
-    statuses = dict(db.session.execute(select(Membership.community_id, Membership.status)
-                                       .where(Membership.user_id == newcomer.id)).all())
+    statuses = dict(
+        db.session.execute(
+            select(Membership.community_id, Membership.status).where(Membership.user_id == newcomer.id)
+        ).all()
+    )
     assert statuses == {world["open"].id: "left", world["restricted"].id: "pending"}
 
 
 # --- conventions -----------------------------------------------------------------------------------------
+
 
 def test_cursor_pagination_with_link_headers(api, world):
     headers = bearer(make_token(world["member"]))
@@ -364,11 +486,13 @@ def test_cursor_pagination_with_link_headers(api, world):
     while link:
         page = api.get(link, headers=headers)
         seen += [t["id"] for t in page.get_json()["items"]]
-        link = re.match(r'<([^>]+)>', page.headers["Link"]).group(1) if "Link" in page.headers else None
+        link = re.match(r"<([^>]+)>", page.headers["Link"]).group(1) if "Link" in page.headers else None
     everything = api.get("/api/v1/communities/open-circle/threads?limit=100", headers=headers).get_json()
     assert seen == [t["id"] for t in everything["items"]] and len(seen) == len(set(seen)) >= 6
-    assert everything["next_cursor"] is None and "Link" not in api.get(
-        "/api/v1/communities/open-circle/threads?limit=100", headers=headers).headers
+    assert (
+        everything["next_cursor"] is None
+        and "Link" not in api.get("/api/v1/communities/open-circle/threads?limit=100", headers=headers).headers
+    )
     # Tampered, forged and moved cursors are refused.
     cursor = body["next_cursor"]
     for bad in (cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB"), "not-a-cursor", "x" * 400):
@@ -412,8 +536,9 @@ def test_bad_input_is_a_problem_document_and_writes_nothing(api, world):
     headers = bearer(make_token(world["member"], scopes=("read", "write")))
     path = "/api/v1/communities/open-circle/threads"
     before = _counts()
-    body = _problem(api.post(path, headers={**headers, "Content-Type": "application/json"},
-                                data='{"title": "x", "body": '), 400)
+    body = _problem(
+        api.post(path, headers={**headers, "Content-Type": "application/json"}, data='{"title": "x", "body": '), 400
+    )
     assert "JSON" in body["detail"]
     body = _problem(api.post(path, headers=headers, json={"title": 42, "body": ["x"], "priority": "1"}), 422)
     assert {e["field"] for e in body["errors"]} == {"title", "body", "priority"}
@@ -438,8 +563,15 @@ def test_openapi_document_and_human_page(api, world):
     document = spec.get_json()
     assert document["openapi"] == "3.1.0"
     assert "/api/v1/threads/{thread_id}/posts" in document["paths"]
-    assert set(document["webhooks"]) >= {"thread.created", "reply.created", "answer.accepted", "resource.created",
-                                         "resource.versioned", "meeting.created", "meeting.changed"}
+    assert set(document["webhooks"]) >= {
+        "thread.created",
+        "reply.created",
+        "answer.accepted",
+        "resource.created",
+        "resource.versioned",
+        "meeting.created",
+        "meeting.changed",
+    }
     assert "WebhookEvent" in document["components"]["schemas"]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     page = api.get("/api")

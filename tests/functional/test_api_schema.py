@@ -6,18 +6,22 @@ the document's links: create a thread, read it, reply to it, read and edit the r
 ``max_examples`` so the module stays within about a minute on two busy cores (SQLite only: the
 functional tests cover PostgreSQL through the test client).
 """
+
 import io
 import threading
 from datetime import time, timedelta
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from werkzeug.serving import make_server
 
 from cop import create_app
@@ -28,32 +32,49 @@ from cop.library import services as library
 from tests.builders import make_community, make_token, make_user
 from tests.conftest import make_config
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 EXAMPLES = 6
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The app served by a real WSGI server on 127.0.0.1 (SQLite file), with data and a member's token."""
     base = tmp_path_factory.mktemp("api-live")
-    app = create_app(make_config(f"sqlite:///{base / 'live.db'}", str(base / "instance"),
-                                 API_RATE_LIMIT="100000 per minute"))
+    app = create_app(
+        make_config(f"sqlite:///{base / 'live.db'}", str(base / "instance"), API_RATE_LIMIT="100000 per minute")
+    )
     with app.app_context():
         db.create_all()
         member = make_user("member@example.com", "Mo Member")
         sponsor = make_user("sponsor@example.com", "Sam Sponsor")
         guild = make_community("guild", coordinators=[member], sponsors=[sponsor])
         make_community("secret", visibility="private", coordinators=[sponsor])
-        thread = discussions.create_thread(member, guild, title="Kettle practice", body="Descale monthly",
-                                           kind="question", tags="kettle")
+        thread = discussions.create_thread(
+            member, guild, title="Kettle practice", body="Descale monthly", kind="question", tags="kettle"
+        )
         discussions.reply(member, thread, thread.opening_post, "With vinegar")
         library.add_file(member, guild, stream=io.BytesIO(b"notes\n"), filename="notes.txt")
-        events.schedule_meeting(member, guild, events.MeetingDetails(
-            title="Sync", date=(utcnow() + timedelta(days=2)).date(), start_time=time(9), end_time=time(10),
-            timezone="UTC", location="Room 1"))
+        events.schedule_meeting(
+            member,
+            guild,
+            events.MeetingDetails(
+                title="Sync",
+                date=(utcnow() + timedelta(days=2)).date(),
+                start_time=time(9),
+                end_time=time(10),
+                timezone="UTC",
+                location="Room 1",
+            ),
+        )
         token = make_token(member, scopes=("read", "write", "report"))
         from cop.search import index
 
@@ -90,6 +111,7 @@ def test_every_operation_matches_its_document(live, api_schema, mode):
     assert len(operations) == 32  # every operation of the document (a new one must be tested too)
     failures = []
     for operation in operations:
+
         @given(case=operation.as_strategy(generation_mode=mode))
         @SETTINGS
         def check(case):
@@ -117,8 +139,11 @@ def test_stateful_links_create_read_reply(live, api_schema):
     list and post replies, and from a reply's 201 read and edit it, each with generated data and validated."""
     base_url, token = live
     headers = {"Authorization": f"Bearer {token}"}
-    create = next(op for op in _operations(api_schema)
-                  if op.path == "/api/v1/communities/{slug}/threads" and op.method.lower() == "post")
+    create = next(
+        op
+        for op in _operations(api_schema)
+        if op.path == "/api/v1/communities/{slug}/threads" and op.method.lower() == "post"
+    )
     followed = []
 
     def call(case):
@@ -137,8 +162,7 @@ def test_stateful_links_create_read_reply(live, api_schema):
                 follow(data, target, answer, depth + 1)
 
     @given(data=st.data())
-    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
     def scenario(data):
         response = call(data.draw(create.as_strategy(path_parameters={"slug": "guild"}), label="create"))
         if response.status_code == 201:

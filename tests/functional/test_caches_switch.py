@@ -5,6 +5,7 @@ Each page that uses a cache of ``cop.caching`` is rendered twice by the caching 
 time from its caches) and once by the other, and the pages must be identical but for the CSRF
 token. The caches must have been used by one and left empty by the other.
 """
+
 import re
 
 import pytest
@@ -28,9 +29,15 @@ def apps(tmp_path_factory):
     folder = tmp_path_factory.mktemp("caches")
     made = {}
     for name, off in (("on", False), ("off", True)):
-        made[name] = create_app(make_config(f"sqlite:///{folder / 'cop.db'}", str(folder / f"instance-{name}"),
-                                            SEARCH_INDEX_DIR=str(folder / "index"), CACHES_OFF=off,
-                                            RATELIMIT_ENABLED=False))
+        made[name] = create_app(
+            make_config(
+                f"sqlite:///{folder / 'cop.db'}",
+                str(folder / f"instance-{name}"),
+                SEARCH_INDEX_DIR=str(folder / "index"),
+                CACHES_OFF=off,
+                RATELIMIT_ENABLED=False,
+            )
+        )
         made[name].test_client_class = CSRFClient
     with made["on"].app_context():
         db.create_all()
@@ -51,19 +58,29 @@ def _pages(app):
     from cop.tags.models import Tag
 
     with app.app_context():
-        community = db.session.scalar(select(Community).where(Community.visibility == "open")
-                                      .order_by(Community.member_count.desc()))
-        thread = db.session.scalar(select(Thread.id).where(Thread.community_id == community.id,
-                                                           Thread.is_deleted.is_(False))
-                                   .order_by(Thread.reply_count.desc()))
+        community = db.session.scalar(
+            select(Community).where(Community.visibility == "open").order_by(Community.member_count.desc())
+        )
+        thread = db.session.scalar(
+            select(Thread.id)
+            .where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
+            .order_by(Thread.reply_count.desc())
+        )
         tag = db.session.scalar(select(Tag.name).order_by(Tag.id))
         busiest = db.session.scalar(select(func.max(Thread.reply_count)))
     assert busiest and busiest > 5
     # ?page=1: the same person reads the thread through both apps, and a thread opened before opens at its
     # first unread post (cop.reading) - a redirect, not a page.
-    return [f"/t/{thread}?page=1", f"/c/{community.slug}/threads", f"/c/{community.slug}/library", f"/tags/{tag}",
-            "/search?q=data", "/search?q=data&type=thread", f"/c/{community.slug}/report?period=30",
-            "/oversight?period=90"]
+    return [
+        f"/t/{thread}?page=1",
+        f"/c/{community.slug}/threads",
+        f"/c/{community.slug}/library",
+        f"/tags/{tag}",
+        "/search?q=data",
+        "/search?q=data&type=thread",
+        f"/c/{community.slug}/report?period=30",
+        "/oversight?period=90",
+    ]
 
 
 def _signed_in(app):
@@ -86,8 +103,17 @@ def test_each_cached_page_is_the_same_with_caches_on_and_off(apps):
 
     used = {name: len(c._entries) for name, c in apps["on"].extensions["cop_caches"].items()}
     used.update({name: len(f) for name, f in apps["on"].extensions["cop_fragments"].items()})
-    assert {"posts", "reply-trees", "thread-rows", "resource-rows", "search-hits", "search-facets", "reports",
-            "portfolios", "tag-facts"} <= {name for name, n in used.items() if n}
+    assert {
+        "posts",
+        "reply-trees",
+        "thread-rows",
+        "resource-rows",
+        "search-hits",
+        "search-facets",
+        "reports",
+        "portfolios",
+        "tag-facts",
+    } <= {name for name, n in used.items() if n}
     hits = sum(f.hits for f in apps["on"].extensions["cop_fragments"].values())
     assert hits > 0
     left_empty = {name: len(c._entries) for name, c in apps["off"].extensions.get("cop_caches", {}).items()}

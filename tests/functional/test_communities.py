@@ -1,4 +1,5 @@
 """Communities through the views: directory, home page, joining, requests, invitations, leaving, managing."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -12,20 +13,24 @@ GUIDELINES_ERROR = "Please read and accept the guidelines to join."
 
 # --- helpers -------------------------------------------------------------------
 
+
 @pytest.fixture
 def act_as(client, login_as):
     """``act_as(user)`` logs out whoever is signed in, then logs in as ``user``."""
+
     def switch(user):
         client.post("/logout")
         login_as(user)
+
     return switch
 
 
 def membership(community, user) -> Membership | None:
     """The membership row as the database has it now."""
     db.session.expire_all()
-    return db.session.scalar(select(Membership).where(
-        Membership.community_id == community.id, Membership.user_id == user.id))
+    return db.session.scalar(
+        select(Membership).where(Membership.community_id == community.id, Membership.user_id == user.id)
+    )
 
 
 def member_count(community) -> int:
@@ -34,8 +39,13 @@ def member_count(community) -> int:
 
 
 def audit_entries(community, action: str) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(
-        AuditEntry.community_id == community.id, AuditEntry.action == action).order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.community_id == community.id, AuditEntry.action == action)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def text(response) -> str:
@@ -49,21 +59,48 @@ def card(slug: str) -> str:
 
 # --- the directory -----------------------------------------------------------------
 
+
 @pytest.fixture
 def directory_world(app):
-    coordinator, member, invitee, outsider = (make_user(name=n) for n in
-                                              ("Cora Coordinator", "Mia Member", "Ivan Invitee", "Otto Outsider"))
-    open_c = make_community("harbour-pilots", name="Harbour Pilots", visibility="open", stage="maturing",
-                            domain="Bringing ships safely into port.", coordinators=[coordinator], members=[member])
-    restricted = make_community("glassblowers", name="Glassblowers Guild", visibility="restricted",
-                                stage="coalescing", domain="Shaping molten glass by breath.",
-                                coordinators=[coordinator])
-    private = make_community("quiet-cartographers", name="Quiet Cartographers", visibility="private",
-                             stage="maturing", domain="Mapping places nobody may know about.",
-                             coordinators=[coordinator], members=[member])
+    coordinator, member, invitee, outsider = (
+        make_user(name=n) for n in ("Cora Coordinator", "Mia Member", "Ivan Invitee", "Otto Outsider")
+    )
+    open_c = make_community(
+        "harbour-pilots",
+        name="Harbour Pilots",
+        visibility="open",
+        stage="maturing",
+        domain="Bringing ships safely into port.",
+        coordinators=[coordinator],
+        members=[member],
+    )
+    restricted = make_community(
+        "glassblowers",
+        name="Glassblowers Guild",
+        visibility="restricted",
+        stage="coalescing",
+        domain="Shaping molten glass by breath.",
+        coordinators=[coordinator],
+    )
+    private = make_community(
+        "quiet-cartographers",
+        name="Quiet Cartographers",
+        visibility="private",
+        stage="maturing",
+        domain="Mapping places nobody may know about.",
+        coordinators=[coordinator],
+        members=[member],
+    )
     add_membership(private, invitee, "invited")
-    return dict(coordinator=coordinator, member=member, invitee=invitee, outsider=outsider,
-                open=open_c, restricted=restricted, private=private)
+    return dict(
+        coordinator=coordinator,
+        member=member,
+        invitee=invitee,
+        outsider=outsider,
+        open=open_c,
+        restricted=restricted,
+        private=private,
+    )
 
 
 def test_directory_lists_open_and_restricted_but_not_private_to_a_non_member(client, login_as, directory_world):
@@ -84,16 +121,19 @@ def test_directory_lists_a_private_community_to_its_members_and_invitees(client,
     assert "3 communities" in page
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("q=harbour", {"harbour-pilots"}),                       # by name, case-insensitive
-    ("q=MOLTEN", {"glassblowers"}),                          # by domain
-    ("q=nothing+matches+this", set()),
-    ("visibility=restricted", {"glassblowers"}),
-    ("visibility=private", set()),                           # the outsider never sees private ones
-    ("stage=maturing", {"harbour-pilots"}),
-    ("stage=coalescing", {"glassblowers"}),
-    ("visibility=open&stage=coalescing", set()),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("q=harbour", {"harbour-pilots"}),  # by name, case-insensitive
+        ("q=MOLTEN", {"glassblowers"}),  # by domain
+        ("q=nothing+matches+this", set()),
+        ("visibility=restricted", {"glassblowers"}),
+        ("visibility=private", set()),  # the outsider never sees private ones
+        ("stage=maturing", {"harbour-pilots"}),
+        ("stage=coalescing", {"glassblowers"}),
+        ("visibility=open&stage=coalescing", set()),
+    ],
+)
 def test_directory_filters_for_a_non_member(client, login_as, directory_world, query, expected):
     login_as(directory_world["outsider"])
     page = text(client.get(f"/communities?{query}"))
@@ -127,12 +167,19 @@ def test_directory_filters_private_for_members(client, login_as, directory_world
 
 # --- the community home page -------------------------------------------------------
 
+
 def test_community_home_shows_the_three_elements_roles_and_member_count(client, login_as):
     sponsor = make_user(name="Sybil Sponsor")
     coordinator = make_user(name="Conrad Coordinator")
     members = [make_user(name=f"Member {n}") for n in range(2)]
-    make_community("bridges", name="Bridge Builders", domain="Spanning rivers with steel.",
-                   coordinators=[coordinator], members=members, sponsors=[sponsor])
+    make_community(
+        "bridges",
+        name="Bridge Builders",
+        domain="Spanning rivers with steel.",
+        coordinators=[coordinator],
+        members=members,
+        sponsors=[sponsor],
+    )
     login_as(members[0])
     response = client.get("/c/bridges")
     page = text(response)
@@ -147,8 +194,14 @@ def test_community_home_shows_the_three_elements_roles_and_member_count(client, 
 
 def test_restricted_home_to_a_non_member_shows_listing_but_not_members(client, login_as, act_as):
     coordinator, member, outsider = make_user(name="Cleo Coord"), make_user(name="Max Member"), make_user()
-    make_community("locksmiths", name="Locksmiths", visibility="restricted", domain="Opening what is closed.",
-                   coordinators=[coordinator], members=[member])
+    make_community(
+        "locksmiths",
+        name="Locksmiths",
+        visibility="restricted",
+        domain="Opening what is closed.",
+        coordinators=[coordinator],
+        members=[member],
+    )
     login_as(outsider)
     page = text(client.get("/c/locksmiths"))
     assert "Locksmiths" in page
@@ -184,6 +237,7 @@ def test_pages_need_a_login(client, app):
 
 
 # --- joining an open community ---------------------------------------------------
+
 
 @pytest.fixture
 def open_community(app):
@@ -234,13 +288,15 @@ def test_join_is_not_the_way_into_a_restricted_community(client, login_as):
 
 # --- requests to join a restricted community --------------------------------------
 
+
 @pytest.fixture
 def restricted(app):
     coordinator = make_user(name="Rita Restrictor")
     member = make_user(name="Mo Member")
     requester = make_user(name="Quentin Requester")
-    community = make_community("surgeons", name="Surgeons", visibility="restricted",
-                               coordinators=[coordinator], members=[member])
+    community = make_community(
+        "surgeons", name="Surgeons", visibility="restricted", coordinators=[coordinator], members=[member]
+    )
     return dict(coordinator=coordinator, member=member, requester=requester, community=community)
 
 
@@ -300,8 +356,9 @@ def test_coordinator_declines_a_request_and_the_requester_sees_why(client, login
     row_id = membership(community, requester).id
 
     act_as(coordinator)
-    response = client.post(f"/c/surgeons/requests/{row_id}",
-                           data={"decision": "decline", "message": "Surgeons only, sorry."})
+    response = client.post(
+        f"/c/surgeons/requests/{row_id}", data={"decision": "decline", "message": "Surgeons only, sorry."}
+    )
     assert response.status_code == 302
     row = membership(community, requester)
     assert row.status == "declined"
@@ -343,19 +400,35 @@ def test_a_non_coordinator_cannot_decide_a_request(client, login_as, act_as, res
 
 # --- private communities and invitations -------------------------------------------
 
+
 @pytest.fixture
 def private(app):
     coordinator = make_user(name="Petra Private")
     invitee = make_user("ines@example.com", name="Ines Invitee")
     outsider = make_user(name="Oscar Outsider")
-    community = make_community("inner-circle", name="Inner Circle", visibility="private",
-                               domain="Things we do not talk about.", coordinators=[coordinator])
+    community = make_community(
+        "inner-circle",
+        name="Inner Circle",
+        visibility="private",
+        domain="Things we do not talk about.",
+        coordinators=[coordinator],
+    )
     return dict(coordinator=coordinator, invitee=invitee, outsider=outsider, community=community)
 
 
-@pytest.mark.parametrize("path", ["/c/inner-circle", "/c/inner-circle/join", "/c/inner-circle/request",
-                                  "/c/inner-circle/members", "/c/inner-circle/invitation",
-                                  "/c/inner-circle/leave", "/c/inner-circle/edit", "/c/inner-circle/invite"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/c/inner-circle",
+        "/c/inner-circle/join",
+        "/c/inner-circle/request",
+        "/c/inner-circle/members",
+        "/c/inner-circle/invitation",
+        "/c/inner-circle/leave",
+        "/c/inner-circle/edit",
+        "/c/inner-circle/invite",
+    ],
+)
 def test_a_private_community_is_not_found_by_a_non_member(client, login_as, private, path):
     login_as(private["outsider"])
     assert client.get(path).status_code == 404
@@ -376,8 +449,12 @@ def test_inviting_an_unknown_address_is_a_form_error(client, login_as, private):
     page = text(response)
     assert "No colleague has an account with that e-mail address." in page
     assert 'value="nobody@example.com"' in page
-    assert db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.community_id == private["community"].id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Membership).where(Membership.community_id == private["community"].id)
+        )
+        == 1
+    )
 
 
 def test_a_non_coordinator_cannot_invite(client, login_as, private):
@@ -391,8 +468,7 @@ def test_a_non_coordinator_cannot_invite(client, login_as, private):
 
 def _invite(client, act_as, private):
     act_as(private["coordinator"])
-    response = client.post("/c/inner-circle/invite",
-                           data={"email": "Ines@Example.com ", "message": "Join us, Ines."})
+    response = client.post("/c/inner-circle/invite", data={"email": "Ines@Example.com ", "message": "Join us, Ines."})
     assert response.status_code == 302
     act_as(private["invitee"])
 
@@ -449,6 +525,7 @@ def test_inviting_someone_already_invited_is_a_form_error(client, login_as, priv
 
 # --- leaving ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def team(app):
     coordinator = make_user(name="Lara Lead")
@@ -501,6 +578,7 @@ def test_the_last_coordinator_leaves_naming_a_successor(client, login_as, team):
 
 
 # --- coordinators manage members ---------------------------------------------------
+
 
 def test_a_coordinator_removes_a_member_who_cannot_rejoin(client, login_as, act_as, team):
     community, member = team["community"], team["member"]
@@ -566,10 +644,15 @@ def test_a_member_cannot_manage_members(client, login_as, team):
 
 # --- editing a community ----------------------------------------------------------------
 
+
 def _edit_data(**overrides):
     data = {
-        "name": "Rowers United", "slug": "rowers", "domain": "Moving boats with oars.",
-        "domain_tags": "Rowing, Boats", "stage": "coalescing", "visibility": "open",
+        "name": "Rowers United",
+        "slug": "rowers",
+        "domain": "Moving boats with oars.",
+        "domain_tags": "Rowing, Boats",
+        "stage": "coalescing",
+        "visibility": "open",
         "charter": "## Our aim\n\n<script>alert('x')</script>\n\n[x](javascript:alert(1)) and **strong** words",
         "guidelines": "- Be *kind*\n- <img src=x onerror=alert(1)>",
     }
@@ -604,8 +687,9 @@ def test_a_coordinator_edits_charter_and_guidelines_sanitised(client, login_as, 
 def test_a_coordinator_cannot_change_visibility_stage_or_address(client, login_as, team):
     community = team["community"]
     login_as(team["coordinator"])
-    response = client.post("/c/rowers/edit",
-                           data=_edit_data(visibility="private", stage="stewardship", slug="rowers-secret"))
+    response = client.post(
+        "/c/rowers/edit", data=_edit_data(visibility="private", stage="stewardship", slug="rowers-secret")
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert (community.visibility, community.stage, community.slug) == ("open", "coalescing", "rowers")

@@ -5,11 +5,11 @@ database) and posts replies to one thread through the views, as separate gunicor
 Afterwards every acknowledged reply is on the thread page its permalink names, and every
 denormalised counter equals what the rows say.
 """
+
 import multiprocessing
 import re
 
 import pytest
-
 from sqlalchemy import func, select
 
 from cop import create_app
@@ -29,6 +29,8 @@ WORKERS, REPLIES_EACH = 4, 10
 def app_config():
     """Indexing and mail wait for their commands: only the replies and their counters are under test."""
     return {"SEARCH_INDEX_ON_COMMIT": False, "MAIL_ON_COMMIT": False}
+
+
 _POST_ID = re.compile(r"#post-(\d+)$")
 
 
@@ -61,8 +63,7 @@ def test_concurrent_replies_from_several_processes_all_stay_reachable(app, clien
     asker = make_user("asker@example.com")
     writers = [make_user(f"writer{i}@example.com") for i in range(WORKERS)]
     community = make_community("guild", members=[asker, *writers])
-    thread = services.create_thread(asker, community, title="Busy thread", body="Reply here, everyone",
-                                    tags="busy")
+    thread = services.create_thread(asker, community, title="Busy thread", body="Reply here, everyone", tags="busy")
     thread_id, opening_id = thread.id, thread.opening_post_id
     member_count, community_id, emails = community.member_count, community.id, [w.email for w in writers]
     url = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -71,9 +72,12 @@ def test_concurrent_replies_from_several_processes_all_stay_reachable(app, clien
 
     context = multiprocessing.get_context("fork")
     start, results = context.Barrier(WORKERS), context.Queue()
-    workers = [context.Process(target=_post_replies, args=(url, str(tmp_path / f"worker{i}"), email,
-                                                               thread_id, opening_id, start, results))
-               for i, email in enumerate(emails)]
+    workers = [
+        context.Process(
+            target=_post_replies, args=(url, str(tmp_path / f"worker{i}"), email, thread_id, opening_id, start, results)
+        )
+        for i, email in enumerate(emails)
+    ]
     for worker in workers:
         worker.start()
     outcomes = [results.get(timeout=120) for _ in workers]
@@ -112,8 +116,10 @@ def test_pages_list_every_reply_whatever_the_counter_says(app, client):
     asker, helper = make_user(), make_user()
     community = make_community(members=[asker, helper])
     thread = services.create_thread(asker, community, title="Long thread", body="Start")
-    ids = [services.reply(helper, thread, thread.opening_post, f"Answer {i}").id
-           for i in range(services.POSTS_PER_PAGE + 3)]
+    ids = [
+        services.reply(helper, thread, thread.opening_post, f"Answer {i}").id
+        for i in range(services.POSTS_PER_PAGE + 3)
+    ]
     thread.reply_count = 2  # as lost updates left it before the counters were atomic
     db.session.commit()
 
@@ -136,8 +142,13 @@ def test_repair_counters_recomputes_every_counter(app, runner):
     thread.reply_count, thread.first_reply_at, thread.last_activity_at = 0, None, thread.created_at
     community.member_count = 7
     db.session.commit()
-    assert counters.wrong_counters() == {"reply_count": 1, "last_activity_at": 1, "first_reply_at": 1,
-                                         "member_count": 1, "latest_version": 0}
+    assert counters.wrong_counters() == {
+        "reply_count": 1,
+        "last_activity_at": 1,
+        "first_reply_at": 1,
+        "member_count": 1,
+        "latest_version": 0,
+    }
 
     result = runner.invoke(args=["cop", "repair-counters"])
 

@@ -1,6 +1,7 @@
 """What the new-user run found, fixed: a sponsor's home, coordinators' counts, communities to explore,
 the moderation queue in the community's nav, triage tabs' state, one objective rule on report and
 portfolio, names in the audit log (tests/functional/test_admin.py)."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -53,9 +54,16 @@ def test_sponsor_and_coordinator_homes_and_community_nav(client, login_as):
 def test_a_new_objective_is_not_started_on_report_and_portfolio_alike(client, login_as):
     sam = make_user("sam@example.com", name="Sam")
     forge = make_community("forge", name="The Forge", sponsors=[sam])
-    oversight.create_objective(sam, forge, title="Faster answers", business_goal="Less waiting",
-                               metric="posts", baseline=0, target=50,
-                               due_on=date.today() + timedelta(days=180))
+    oversight.create_objective(
+        sam,
+        forge,
+        title="Faster answers",
+        business_goal="Less waiting",
+        metric="posts",
+        baseline=0,
+        target=50,
+        due_on=date.today() + timedelta(days=180),
+    )
     login_as(sam)
     report = client.get("/c/forge/report").get_data(as_text=True)
     assert "Not started" in report and "At risk" not in report.split("How the status is set")[0]

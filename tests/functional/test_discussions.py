@@ -5,6 +5,7 @@ The service rules themselves are tested in ``tests/unit/test_discussions.py``;
 here every behaviour under test goes through HTTP. Setup may call the
 services directly (``create_thread``, ``reply``) or insert posts in bulk.
 """
+
 import html as html_lib
 import re
 import time
@@ -22,8 +23,8 @@ from cop.discussions.models import MAX_DEPTH, PATH_STEP, Flag, Post, Thread
 from cop.extensions import db, utcnow
 from tests.builders import add_membership, make_community, make_user
 
-
 # --- helpers -------------------------------------------------------------------
+
 
 def text(response) -> str:
     return response.get_data(as_text=True)
@@ -44,12 +45,14 @@ def sign_in(app, client):
     it: /login is tested in test_accounts.py, and its deliberately slow password
     hashing (about 0.1 s a login) would otherwise dominate this file's runtime.
     """
+
     def new_client(user):
         other = app.test_client()  # a CSRFClient: the ``client`` fixture set the class
         with other.session_transaction() as session:
             session["_user_id"] = start_session(user)
             session["_fresh"] = True
         return other
+
     return new_client
 
 
@@ -113,9 +116,16 @@ def add_replies(thread, authors, count_, *, nested=True) -> list[int]:
     """
     opening = thread.opening_post
     now = utcnow()
-    posts = [Post(thread_id=thread.id, author_id=authors[i % len(authors)].id, body_md=f"Reply number {i}",
-                  body_html=f"<p>Reply number {i}</p>", created_at=now + timedelta(microseconds=i))
-             for i in range(count_)]
+    posts = [
+        Post(
+            thread_id=thread.id,
+            author_id=authors[i % len(authors)].id,
+            body_md=f"Reply number {i}",
+            body_html=f"<p>Reply number {i}</p>",
+            created_at=now + timedelta(microseconds=i),
+        )
+        for i in range(count_)
+    ]
     db.session.add_all(posts)
     db.session.flush()  # ids first: the path is made of them
     for i, post in enumerate(posts):
@@ -157,8 +167,19 @@ def queries_for(client, url):
 
 # --- the access matrix ---------------------------------------------------------------
 
-ROLES = ("anonymous", "non-member", "pending", "invited", "member", "author", "coordinator",
-         "other-coordinator", "sponsor", "admin", "removed")
+ROLES = (
+    "anonymous",
+    "non-member",
+    "pending",
+    "invited",
+    "member",
+    "author",
+    "coordinator",
+    "other-coordinator",
+    "sponsor",
+    "admin",
+    "removed",
+)
 VISIBILITIES = ("open", "restricted", "private")
 
 # Who may do what, per community visibility. One column per role, in ROLES order:
@@ -168,31 +189,42 @@ VISIBILITIES = ("open", "restricted", "private")
 # coordinator removed them, just before the requests checked.
 _TABLE = {
     # Reading: open communities for anyone signed in; the others for members, sponsors, admins.
-    "read": {"open":       "login ok  ok  ok  ok  ok ok ok  ok  ok ok",
-             "restricted": "login 404 404 404 ok  ok ok 404 ok  ok 404",
-             "private":    "login 404 404 404 ok  ok ok 404 ok  ok 404"},
+    "read": {
+        "open": "login ok  ok  ok  ok  ok ok ok  ok  ok ok",
+        "restricted": "login 404 404 404 ok  ok ok 404 ok  ok 404",
+        "private": "login 404 404 404 ok  ok ok 404 ok  ok 404",
+    },
     # Writing (new thread, reply, flag): active members only.
-    "post": {"open":       "login 403 403 403 ok  ok ok 403 403 403 403",
-             "restricted": "login 404 404 404 ok  ok ok 404 403 403 404",
-             "private":    "login 404 404 404 ok  ok ok 404 403 403 404"},
+    "post": {
+        "open": "login 403 403 403 ok  ok ok 403 403 403 403",
+        "restricted": "login 404 404 404 ok  ok ok 404 403 403 404",
+        "private": "login 404 404 404 ok  ok ok 404 403 403 404",
+    },
     # Editing a post: its author only.
-    "edit": {"open":       "login 403 403 403 403 ok 403 403 403 403 403",
-             "restricted": "login 404 404 404 403 ok 403 404 403 403 404",
-             "private":    "login 404 404 404 403 ok 403 404 403 403 404"},
+    "edit": {
+        "open": "login 403 403 403 403 ok 403 403 403 403 403",
+        "restricted": "login 404 404 404 403 ok 403 404 403 403 404",
+        "private": "login 404 404 404 403 ok 403 404 403 403 404",
+    },
     # Deleting a post, accepting an answer: its author (the asker), or the community's managers.
     "author-or-coordinator": {
-             "open":       "login 403 403 403 403 ok ok 403 403 ok 403",
-             "restricted": "login 404 404 404 403 ok ok 404 403 ok 404",
-             "private":    "login 404 404 404 403 ok ok 404 403 ok 404"},
+        "open": "login 403 403 403 403 ok ok 403 403 ok 403",
+        "restricted": "login 404 404 404 403 ok ok 404 403 ok 404",
+        "private": "login 404 404 404 403 ok ok 404 403 ok 404",
+    },
     # Moderation: coordinators of this community and admins.
-    "moderate": {"open":       "login 403 403 403 403 403 ok 403 403 ok 403",
-                 "restricted": "login 404 404 404 403 403 ok 404 403 ok 404",
-                 "private":    "login 404 404 404 403 403 ok 404 403 ok 404"},
+    "moderate": {
+        "open": "login 403 403 403 403 403 ok 403 403 ok 403",
+        "restricted": "login 404 404 404 403 403 ok 404 403 ok 404",
+        "private": "login 404 404 404 403 403 ok 404 403 ok 404",
+    },
     # Pages about the user's own doings.
     "signed-in": {v: "login " + " ".join(["ok"] * (len(ROLES) - 1)) for v in VISIBILITIES},
 }
-EXPECTED = {access: {visibility: dict(zip(ROLES, row.split(), strict=True)) for visibility, row in rows.items()}
-            for access, rows in _TABLE.items()}
+EXPECTED = {
+    access: {visibility: dict(zip(ROLES, row.split(), strict=True)) for visibility, row in rows.items()}
+    for access, rows in _TABLE.items()
+}
 
 # (name, method, url, form data, access). ``{...}`` names objects of the community under
 # test (see ``_access_world``). The pages come before the actions, so a role's own allowed
@@ -210,8 +242,13 @@ ROUTES = [
     ("triage", "GET", "/c/{slug}/triage", None, "moderate"),
     ("flag_queue", "GET", "/c/{slug}/flags", None, "moderate"),
     ("my_flags", "GET", "/account/flags", None, "signed-in"),
-    ("new_thread", "POST", "/c/{slug}/threads/new",
-     {"title": "A new question", "body": "Hello", "kind": "question", "priority": "3", "tags": ""}, "post"),
+    (
+        "new_thread",
+        "POST",
+        "/c/{slug}/threads/new",
+        {"title": "A new question", "body": "Hello", "kind": "question", "priority": "3", "tags": ""},
+        "post",
+    ),
     ("reply", "POST", "/t/{thread}/reply", {"parent_id": "{answer}", "body": "Me too"}, "post"),
     ("flag", "POST", "/p/{answer}/flag", {"guideline": "add-value", "note": ""}, "post"),
     ("edit_post", "POST", "/p/{opening}/edit", {"body": "The opening post, edited."}, "edit"),
@@ -240,24 +277,46 @@ def _access_world(visibility):
     Objects an allowed action changes for good (the post to delete, the thread
     to move, the flag to decide) exist once per role, so each role acts on its own.
     """
-    users = {role: make_user(f"{role.replace('-', '_')}@example.com", name=role.replace("-", " ").title(),
-                             admin=role == "admin")
-             for role in ROLES if role != "anonymous"}
+    users = {
+        role: make_user(
+            f"{role.replace('-', '_')}@example.com", name=role.replace("-", " ").title(), admin=role == "admin"
+        )
+        for role in ROLES
+        if role != "anonymous"
+    }
     helper = make_user("helper@example.com", name="Helper")
     elsewhere = make_community("elsewhere", coordinators=[users["other-coordinator"], users["coordinator"]])
-    community = make_community(f"{visibility}-circle", visibility=visibility, coordinators=[users["coordinator"]],
-                               members=[users["member"], users["author"], users["removed"], helper],
-                               sponsors=[users["sponsor"]])
+    community = make_community(
+        f"{visibility}-circle",
+        visibility=visibility,
+        coordinators=[users["coordinator"]],
+        members=[users["member"], users["author"], users["removed"], helper],
+        sponsors=[users["sponsor"]],
+    )
     add_membership(community, users["pending"], "pending", commit=False)
     add_membership(community, users["invited"], "invited")
-    thread = services.create_thread(users["author"], community, title=f"A question in {visibility}",
-                                    body="The opening post.", kind="question")
+    thread = services.create_thread(
+        users["author"], community, title=f"A question in {visibility}", body="The opening post.", kind="question"
+    )
     answer = services.reply(helper, thread, thread.opening_post, "An answer.")
-    shared = {"slug": community.slug, "thread": thread.id, "opening": thread.opening_post_id, "answer": answer.id,
-              "elsewhere": elsewhere.id}
+    shared = {
+        "slug": community.slug,
+        "thread": thread.id,
+        "opening": thread.opening_post_id,
+        "answer": answer.id,
+        "elsewhere": elsewhere.id,
+    }
     own_posts = add_replies(thread, [users["author"]], len(ROLES), nested=False)
-    flags = [Flag(post_id=post_id, community_id=community.id, flagger_id=helper.id, guideline="think-first",
-                  guideline_title="Think before you post") for post_id in own_posts]
+    flags = [
+        Flag(
+            post_id=post_id,
+            community_id=community.id,
+            flagger_id=helper.id,
+            guideline="think-first",
+            guideline_title="Think before you post",
+        )
+        for post_id in own_posts
+    ]
     db.session.add_all(flags)
     db.session.commit()
     per_role = {}
@@ -305,7 +364,8 @@ def test_access_matrix(app, sign_in, visibility):
             assert client.get(f"/c/{values[role]['slug']}/threads/new").status_code == 200
             removal = sign_in(users["coordinator"]).post(
                 f"/c/{values[role]['slug']}/members/{users['removed'].id}/remove",
-                data={"reason": "Off topic, repeatedly."})
+                data={"reason": "Off topic, repeatedly."},
+            )
             assert removal.status_code == 302
         for name, method, url, data, access in ROUTES:
             path = url.format(**values[role])
@@ -322,6 +382,7 @@ def test_access_matrix(app, sign_in, visibility):
 
 # --- bounded queries ----------------------------------------------------------------------
 
+
 @pytest.fixture
 def crowd(app):
     """A restricted community: a coordinator, an asker, a helper, three more members, an outsider."""
@@ -330,11 +391,16 @@ def crowd(app):
     helper = make_user("helper@example.com", name="Hal Helper")
     others = [make_user(f"member{i}@example.com", name=f"Member {i}") for i in range(3)]
     outsider = make_user("otto@example.com", name="Otto Outsider")
-    community = make_community("guild", visibility="restricted", coordinators=[coordinator],
-                               members=[asker, helper, *others],
-                               guidelines_md="- Be precise\n- No vendor pitches\n")
-    return dict(coordinator=coordinator, asker=asker, helper=helper, others=others, outsider=outsider,
-                community=community)
+    community = make_community(
+        "guild",
+        visibility="restricted",
+        coordinators=[coordinator],
+        members=[asker, helper, *others],
+        guidelines_md="- Be precise\n- No vendor pitches\n",
+    )
+    return dict(
+        coordinator=coordinator, asker=asker, helper=helper, others=others, outsider=outsider, community=community
+    )
 
 
 def _question(crowd, title="How do I test Flask views?", body="Any tips?", **fields):
@@ -389,6 +455,7 @@ def test_thread_list_queries_do_not_grow_with_the_list(crowd, sign_in):
 
 # --- long threads ----------------------------------------------------------------------------
 
+
 def test_a_long_thread_paginates_and_post_links_find_the_page(crowd, sign_in):
     thread = _question(crowd)
     ids = add_replies(thread, [crowd["helper"], *crowd["others"]], 120, nested=False)
@@ -411,9 +478,16 @@ def test_a_long_thread_paginates_and_post_links_find_the_page(crowd, sign_in):
 
 # --- bad input ----------------------------------------------------------------------------------
 
+
 def _thread_form(**fields):
-    return {"title": "Why is the build slow?", "body": "It takes an hour.", "kind": "question", "priority": "2",
-            "tags": "", **fields}
+    return {
+        "title": "Why is the build slow?",
+        "body": "It takes an hour.",
+        "kind": "question",
+        "priority": "2",
+        "tags": "",
+        **fields,
+    }
 
 
 def test_a_new_thread_with_bad_input_is_refused_keeping_what_was_typed(crowd, sign_in):
@@ -447,8 +521,11 @@ def test_a_new_thread_with_bad_input_is_refused_keeping_what_was_typed(crowd, si
     assert too_long.status_code == 400
     assert "65536" in text(too_long)
 
-    for fields, message in [({"priority": "9"}, "Not a valid choice"), ({"kind": "rant"}, "Not a valid choice"),
-                            ({"kind": "announcement"}, "Not a valid choice")]:
+    for fields, message in [
+        ({"priority": "9"}, "Not a valid choice"),
+        ({"kind": "rant"}, "Not a valid choice"),
+        ({"kind": "announcement"}, "Not a valid choice"),
+    ]:
         response = member.post(url, data=_thread_form(**fields))
         assert response.status_code == 400, fields
         assert message in text(response), fields
@@ -525,6 +602,7 @@ def test_posts_without_the_csrf_token_change_nothing(crowd, sign_in):
 
 # --- threads and replies --------------------------------------------------------------------------
 
+
 def test_replies_nest_under_the_post_they_answer(crowd, sign_in):
     thread = _question(crowd)
     thread_id, opening_id = thread.id, thread.opening_post_id
@@ -566,8 +644,9 @@ def test_mentions_link_known_people_only(crowd, sign_in):
     thread_id, opening_id = thread.id, thread.opening_post_id
     member = sign_in(crowd["others"][0])
 
-    response = member.post(f"/t/{thread_id}/reply",
-                           data={"parent_id": opening_id, "body": "Ask @helper or @nobody_here about it."})
+    response = member.post(
+        f"/t/{thread_id}/reply", data={"parent_id": opening_id, "body": "Ask @helper or @nobody_here about it."}
+    )
     assert response.status_code == 302
     page = text(member.get(f"/t/{thread_id}"))
     assert 'href="/people/helper"' in page
@@ -578,8 +657,9 @@ def test_mentions_link_known_people_only(crowd, sign_in):
 def test_edits_keep_a_history_with_a_diff_visible_to_members_only(app, sign_in):
     author, reader, outsider = (make_user(name=n) for n in ("Ann Author", "Rita Reader", "Otto Outsider"))
     coordinator, invitee = make_user(name="Cora Coordinator"), make_user(name="Ivo Invitee")
-    community = make_community("inner-circle", visibility="private", coordinators=[coordinator],
-                               members=[author, reader])
+    community = make_community(
+        "inner-circle", visibility="private", coordinators=[coordinator], members=[author, reader]
+    )
     add_membership(community, invitee, "invited")
     thread = services.create_thread(author, community, title="Notes", body="alpha\nbeta")
     post_id, thread_id = thread.opening_post_id, thread.id
@@ -643,7 +723,7 @@ def test_the_asker_accepts_and_unaccepts_an_answer(crowd, sign_in):
 def _article(page: str, post_id: int) -> str:
     """The markup of one reply's ``<article>`` on a thread page."""
     start = page.index(f'id="post-{post_id}"')
-    return page[start:page.index("</article>", start)]
+    return page[start : page.index("</article>", start)]
 
 
 def test_cached_posts_follow_every_change_and_each_viewers_rights(app, crowd, sign_in):
@@ -705,7 +785,7 @@ def test_cached_thread_rows_follow_every_change(app, crowd, sign_in):
     def row():
         page = text(member.get("/c/guild/threads"))
         start = page.index(f'href="/t/{thread_id}"')
-        return page[start:page.index("</li>\n", start)]
+        return page[start : page.index("</li>\n", start)]
 
     assert "Flaky test runs" in row() and "0 replies" in row() and ">ci<" in row()
     rows = app.extensions["cop_fragments"]["thread-rows"]
@@ -720,6 +800,7 @@ def test_cached_thread_rows_follow_every_change(app, crowd, sign_in):
 
 # --- coordinator tools ---------------------------------------------------------------------------
 
+
 def test_coordinator_actions_are_audited(crowd, sign_in):
     target = make_community("sister-guild", coordinators=[crowd["coordinator"]])
     foreign = make_community("foreign-guild", coordinators=[crowd["outsider"]])
@@ -731,8 +812,10 @@ def test_coordinator_actions_are_audited(crowd, sign_in):
         assert coordinator.post(f"/t/{thread_id}/moderate", data={"action": action}).status_code == 302, action
     thread = refreshed(Thread, thread_id)
     assert (thread.is_pinned, thread.is_locked, thread.status) == (True, True, "open")
-    for bad, message in (({"kind": "rant", "priority": "1"}, "Choose what kind of thread this is."),
-                         ({"kind": "problem", "priority": "9"}, "Choose a priority")):
+    for bad, message in (
+        ({"kind": "rant", "priority": "1"}, "Choose what kind of thread this is."),
+        ({"kind": "problem", "priority": "9"}, "Choose a priority"),
+    ):
         refused = coordinator.post(f"/t/{thread_id}/classify", data=bad)
         assert refused.status_code == 302, bad
         assert message in text(coordinator.get(location(refused))), bad
@@ -752,8 +835,15 @@ def test_coordinator_actions_are_audited(crowd, sign_in):
     assert refreshed(Thread, thread_id).community_id == target_id
 
     entries = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
-    assert [e.action for e in entries] == ["thread.pin", "thread.lock", "thread.close", "thread.reopen",
-                                           "thread.classify", "thread.move", "thread.move"]
+    assert [e.action for e in entries] == [
+        "thread.pin",
+        "thread.lock",
+        "thread.close",
+        "thread.reopen",
+        "thread.classify",
+        "thread.move",
+        "thread.move",
+    ]
     assert {(e.actor_id, e.target_type, e.target_id) for e in entries} == {(coordinator_id, "thread", thread_id)}
     assert entries[4].detail == "question/2 → problem/1"
     assert {e.detail for e in entries[5:]} == {"to sister-guild", "from guild"}
@@ -828,6 +918,7 @@ def test_the_thread_list_filters_and_sorts(crowd, sign_in):
 
 # --- flags ------------------------------------------------------------------------------------------
 
+
 def _flag_row(page_html: str, post_id: int) -> str:
     """The table row of /account/flags about the post ``post_id``."""
     rows = [row for row in page_html.split("<tr>") if f'href="/p/{post_id}"' in row]
@@ -872,10 +963,13 @@ def test_flags_reach_the_coordinators_who_hide_or_dismiss(crowd, sign_in):
     assert "hidden" in _flag_row(outcomes, rude_id) and "No vendor pitches" in _flag_row(outcomes, rude_id)
     assert "Dismissed" in _flag_row(outcomes, chatty_id)
     assert [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))] == [
-        "flag.hide", "flag.dismiss"]
+        "flag.hide",
+        "flag.dismiss",
+    ]
 
 
 # --- privacy ---------------------------------------------------------------------------------------
+
 
 def test_the_home_page_lists_threads_of_my_active_communities_only(app, sign_in):
     reader, coordinator = make_user(name="Rita Reader"), make_user(name="Cora Coordinator")
@@ -899,13 +993,15 @@ def test_the_home_page_lists_threads_of_my_active_communities_only(app, sign_in)
 
 def test_a_removed_member_loses_the_threads_and_flags_of_the_community(client, login_as, sign_in):
     reader, coordinator, helper = (make_user(name=n) for n in ("Rita Reader", "Cora Coordinator", "Hal Helper"))
-    communities = {visibility: make_community(f"{visibility}-club", visibility=visibility,
-                                              coordinators=[coordinator], members=[reader, helper])
-                   for visibility in VISIBILITIES}
+    communities = {
+        visibility: make_community(
+            f"{visibility}-club", visibility=visibility, coordinators=[coordinator], members=[reader, helper]
+        )
+        for visibility in VISIBILITIES
+    }
     threads, flagged = {}, {}
     for visibility, community in communities.items():
-        thread = services.create_thread(coordinator, community, title=f"News of the {visibility} club",
-                                        body="Hello.")
+        thread = services.create_thread(coordinator, community, title=f"News of the {visibility} club", body="Hello.")
         post = services.reply(helper, thread, thread.opening_post, "A post to flag.")
         services.flag_post(reader, post, "add-value")
         threads[visibility], flagged[visibility] = thread.id, post.id

@@ -1,5 +1,6 @@
 """Meetings through the views (both backends): the scheduling form's errors, RSVPs, cancelling,
 the home pages, and the iCalendar feeds with their secret tokens."""
+
 from datetime import date, time, timedelta
 
 import pytest
@@ -28,12 +29,27 @@ BEFORE, AFTER = SPRING - timedelta(days=2), SPRING + timedelta(days=1)
 def world(app):
     people = {n: make_user(f"{n}@example.com", n.title()) for n in ("coord", "member", "outsider")}
     guild = make_community("guild", name="Python Guild", coordinators=[people["coord"]], members=[people["member"]])
-    restricted = make_community("sec", name="Security Circle", visibility="restricted",
-                                coordinators=[people["coord"]], members=[people["member"]])
+    restricted = make_community(
+        "sec",
+        name="Security Circle",
+        visibility="restricted",
+        coordinators=[people["coord"]],
+        members=[people["member"]],
+    )
     private = make_community("hidden", name="Hidden Circle", visibility="private", coordinators=[people["coord"]])
     meeting = lambda community, title, day, **kw: services.schedule_meeting(  # noqa: E731
-        people["coord"], community, MeetingDetails(title=title, date=day, start_time=time(10), end_time=time(11),
-                                                   timezone="Europe/Berlin", location="Room 1", **kw))
+        people["coord"],
+        community,
+        MeetingDetails(
+            title=title,
+            date=day,
+            start_time=time(10),
+            end_time=time(11),
+            timezone="Europe/Berlin",
+            location="Room 1",
+            **kw,
+        ),
+    )
     events = {
         "before": meeting(guild, "Guild before the change", BEFORE),
         "after": meeting(guild, "Guild after the change", AFTER),
@@ -43,8 +59,17 @@ def world(app):
     return people, events
 
 
-FORM = {"title": "Threat modelling clinic", "date": "", "start_time": "10:00", "end_time": "11:30",
-        "end_date": "", "timezone": "Europe/Berlin", "location": "Room 2", "meeting_url": "", "agenda": "- STRIDE"}
+FORM = {
+    "title": "Threat modelling clinic",
+    "date": "",
+    "start_time": "10:00",
+    "end_time": "11:30",
+    "end_date": "",
+    "timezone": "Europe/Berlin",
+    "location": "Room 2",
+    "meeting_url": "",
+    "agenda": "- STRIDE",
+}
 
 
 def _text(response) -> str:
@@ -77,8 +102,10 @@ def test_schedule_answer_and_cancel_through_the_pages(client, world, app):
     form_page = _text(client.get("/c/guild/meetings/new"))
     assert 'value="Europe/Berlin"' in form_page  # the zone last used in this community
     assert '<option value="America/New_York">' in form_page
-    response = client.post("/c/guild/meetings/new", data={**FORM, "date": BEFORE.isoformat(),
-                                                          "meeting_url": "https://meet.example.com/clinic"})
+    response = client.post(
+        "/c/guild/meetings/new",
+        data={**FORM, "date": BEFORE.isoformat(), "meeting_url": "https://meet.example.com/clinic"},
+    )
     assert response.status_code == 302
     event = db.session.scalar(select(Event).where(Event.title == "Threat modelling clinic"))
     assert response.headers["Location"].endswith(f"/meetings/{event.id}")
@@ -157,7 +184,10 @@ def test_calendar_feeds_utc_times_and_tokens(client, world):
     _calendar(client, "/account/meetings.ics?token=", 404)
     _calendar(client, "/account/meetings.ics?token=wrong", 404)
     assert sorted(_summaries(_calendar(client, f"/account/meetings.ics?token={token}"))) == [
-        "CanaryRestricted review", "Guild after the change", "Guild before the change"]
+        "CanaryRestricted review",
+        "Guild after the change",
+        "Guild before the change",
+    ]
 
     login(client, "outsider@example.com")
     _calendar(client, "/c/sec/meetings.ics", 404)
@@ -186,9 +216,14 @@ def test_closed_meetings_are_404_for_outsiders(client, world):
     people, events = world
     login(client, "outsider@example.com")
     for event in (events["restricted"], events["private"]):
-        for path in (f"/meetings/{event.id}", f"/meetings/{event.id}.ics", f"/meetings/{event.id}/notes",
-                     f"/meetings/{event.id}/edit", f"/c/{event.community.slug}/meetings",
-                     f"/c/{event.community.slug}/meetings/new"):
+        for path in (
+            f"/meetings/{event.id}",
+            f"/meetings/{event.id}.ics",
+            f"/meetings/{event.id}/notes",
+            f"/meetings/{event.id}/edit",
+            f"/c/{event.community.slug}/meetings",
+            f"/c/{event.community.slug}/meetings/new",
+        ):
             assert client.get(path).status_code == 404, path
         for path in (f"/meetings/{event.id}/rsvp", f"/meetings/{event.id}/cancel", f"/meetings/{event.id}/notes"):
             assert client.post(path, data={"response": "yes", "notes": "x"}).status_code == 404, path

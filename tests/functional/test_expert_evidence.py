@@ -4,6 +4,7 @@ rebuild (``flask cop experts rebuild``) computes the same rows (SQLite and Postg
 After each write the table is compared with the rows it summarises *and* with the change expected, so
 a write whose hook is missing (the table left behind) fails twice over.
 """
+
 from collections import Counter
 from datetime import timedelta
 
@@ -45,10 +46,8 @@ def world(app):
     coordinator = make_user(name="Coord")
     guild = make_community("guild", members=[asker, ann, bob], coordinators=[coordinator])
     other = make_community("other", members=[asker, ann, bob], coordinators=[coordinator])
-    question = discussions.create_thread(asker, guild, title="Fixtures?", body="How?", kind="question",
-                                         tags="pytest")
-    return dict(asker=asker, ann=ann, bob=bob, coordinator=coordinator, guild=guild, other=other,
-                question=question)
+    question = discussions.create_thread(asker, guild, title="Fixtures?", body="How?", kind="question", tags="pytest")
+    return dict(asker=asker, ann=ann, bob=bob, coordinator=coordinator, guild=guild, other=other, question=question)
 
 
 def test_posts_answers_and_helpful_marks(world):

@@ -1,4 +1,5 @@
 """Who knows what through the views: the tag page, the people directory, "Ask an expert"; never a leak."""
+
 import html
 
 import pytest
@@ -19,13 +20,13 @@ def world(app):
     insider = make_user(name="Insider")
     guild = make_community("guild", members=[asker, ann, eve])
     secret = make_community("secret", visibility="private", members=[insider, eve])
-    question = discussions.create_thread(asker, guild, title="Fixtures?", body="How?", kind="question",
-                                         tags="pytest")
+    question = discussions.create_thread(asker, guild, title="Fixtures?", body="How?", kind="question", tags="pytest")
     answer = discussions.reply(ann, question, question.opening_post, "Use a fixture.")
     discussions.set_accepted(asker, question, answer)
     for n in range(3):  # Eve answers three times in the private community only
-        hidden = discussions.create_thread(insider, secret, title=f"Secret {n}", body="?", kind="question",
-                                           tags="pytest")
+        hidden = discussions.create_thread(
+            insider, secret, title=f"Secret {n}", body="?", kind="question", tags="pytest"
+        )
         reply = discussions.reply(eve, hidden, hidden.opening_post, "Here.")
         discussions.set_accepted(insider, hidden, reply)
     return dict(asker=asker, ann=ann, eve=eve, insider=insider)
@@ -43,7 +44,7 @@ def _experts(page: str) -> str:
 def test_tag_page_shows_who_knows_and_why_without_private_evidence(client, world):
     _login(client, world["asker"])
     experts = _experts(client.get("/tags/pytest").get_data(as_text=True))
-    assert "Ann</a> <span class=\"muted expert-why\">· 1 accepted answer, 1 post</span>" in experts
+    assert 'Ann</a> <span class="muted expert-why">· 1 accepted answer, 1 post</span>' in experts
     assert "Eve<" not in experts
     _login(client, world["insider"])
     experts = _experts(client.get("/tags/pytest").get_data(as_text=True))
@@ -63,9 +64,17 @@ def test_directory_sorted_by_who_knows_a_tag(client, world):
 
 def test_ask_an_expert_suggests_people_for_the_chosen_tags(client, world):
     _login(client, world["asker"])
-    response = client.post("/c/guild/threads/new", data={"title": "Parametrize?", "kind": "question",
-                                                         "priority": "3", "tags": "pytest", "body": "Draft text",
-                                                         "experts": "1"})
+    response = client.post(
+        "/c/guild/threads/new",
+        data={
+            "title": "Parametrize?",
+            "kind": "question",
+            "priority": "3",
+            "tags": "pytest",
+            "body": "Draft text",
+            "experts": "1",
+        },
+    )
     page = html.unescape(response.get_data(as_text=True))
     box = page.split('id="suggested-experts"')[1].split("</section>")[0]
     assert f"@{world['ann'].handle}" in box and "Asker<" not in box and "Eve<" not in box

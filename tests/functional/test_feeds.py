@@ -1,4 +1,5 @@
 """Atom feeds through the views (both backends): valid XML, the right entries, private content only with a token."""
+
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -17,15 +18,27 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def world(app):
     people = {n: make_user(f"{n}@example.com", n.title()) for n in ("coord", "member", "outsider")}
     open_c = make_community("open-c", name="Open Guild", coordinators=[people["coord"]])
-    private = make_community("private-c", name="Private Circle", visibility="private",
-                             coordinators=[people["coord"]], members=[people["member"]])
-    restricted = make_community("restricted-c", name="Restricted Guild", visibility="restricted",
-                                coordinators=[people["coord"]], members=[people["member"]])
+    private = make_community(
+        "private-c",
+        name="Private Circle",
+        visibility="private",
+        coordinators=[people["coord"]],
+        members=[people["member"]],
+    )
+    restricted = make_community(
+        "restricted-c",
+        name="Restricted Guild",
+        visibility="restricted",
+        coordinators=[people["coord"]],
+        members=[people["member"]],
+    )
     discussions.create_thread(people["coord"], open_c, title="Open thread", body="Open **body**", tags="python")
-    discussions.create_thread(people["coord"], private, title="CanaryPrivate thread", body="CanaryPrivateBody",
-                              tags="python")
-    discussions.create_thread(people["coord"], restricted, title="CanaryRestricted thread",
-                              body="CanaryRestrictedBody", tags="python")
+    discussions.create_thread(
+        people["coord"], private, title="CanaryPrivate thread", body="CanaryPrivateBody", tags="python"
+    )
+    discussions.create_thread(
+        people["coord"], restricted, title="CanaryRestricted thread", body="CanaryRestrictedBody", tags="python"
+    )
     return people
 
 
@@ -90,8 +103,16 @@ def test_session_user_reads_feeds_as_themselves(client, login_as, world):
     assert _titles(_feed(client, "/c/private-c/feed.atom")) == ["CanaryPrivate thread"]
 
 
-@pytest.mark.parametrize("path", ["/c/open-c/feed.atom", "/tags/python/feed.atom", "/search/feed.atom?q=x",
-                                  "/c/open-c/meetings.ics", "/account/meetings.ics"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/c/open-c/feed.atom",
+        "/tags/python/feed.atom",
+        "/search/feed.atom?q=x",
+        "/c/open-c/meetings.ics",
+        "/account/meetings.ics",
+    ],
+)
 @pytest.mark.parametrize("token", ["made-up", ""])
 def test_invalid_token_is_a_404_for_every_feed(client, world, path, token):
     """One answer for Atom and iCalendar feeds: a token of no enabled account is a 404, even for open
@@ -134,10 +155,13 @@ def test_account_without_a_token_gets_one_on_request(client, login_as, world):
 def test_removed_member_token_stops_showing_the_community(client, world):
     token = _token(world["member"])
     assert client.get(f"/c/private-c/feed.atom?token={token}").status_code == 200
-    membership = db.session.scalar(select(Membership).where(Membership.user_id == world["member"].id,
-                                                            Membership.community_id == db.session.scalar(
-                                                                select(discussions.Community.id)
-                                                                .where(discussions.Community.slug == "private-c"))))
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == world["member"].id,
+            Membership.community_id
+            == db.session.scalar(select(discussions.Community.id).where(discussions.Community.slug == "private-c")),
+        )
+    )
     membership.status = "removed"
     db.session.commit()
     assert client.get(f"/c/private-c/feed.atom?token={token}").status_code == 404

@@ -1,4 +1,5 @@
 """The 5 W's template on the new-thread form: saved, shown as a block in the post, searchable, bad input."""
+
 import html
 
 import pytest
@@ -14,9 +15,13 @@ def backend():
     return "sqlite"
 
 
-ANSWERS = {"who": "Night-shift operators in Lyon", "what": "The VPN drops every 20 minutes",
-           "happened_when": "Since the release of 2 March", "happened_where": "Zqlyonsite gateway | remote access",
-           "why": "Orders cannot be confirmed"}
+ANSWERS = {
+    "who": "Night-shift operators in Lyon",
+    "what": "The VPN drops every 20 minutes",
+    "happened_when": "Since the release of 2 March",
+    "happened_where": "Zqlyonsite gateway | remote access",
+    "why": "Orders cannot be confirmed",
+}
 
 
 def _new_thread(client, **fields):
@@ -35,8 +40,10 @@ def test_a_problem_opened_with_the_5_ws_keeps_them_shows_them_and_finds_them(cli
     assert {key: getattr(saved, key) for key in ANSWERS} == ANSWERS
     page = html.unescape(client.get(f"/t/{thread.id}").get_data(as_text=True))
     assert "<th>The 5 W's</th>" in page
-    for label, answer in (("Who is affected?", ANSWERS["who"]), ("Where? (system, site, process)",
-                                                                 "Zqlyonsite gateway | remote access")):
+    for label, answer in (
+        ("Who is affected?", ANSWERS["who"]),
+        ("Where? (system, site, process)", "Zqlyonsite gateway | remote access"),
+    ):
         assert f"<td><strong>{label}</strong></td>\n<td>{answer}</td>" in page
     found = client.get("/search", query_string={"q": "zqlyonsite"}).get_data(as_text=True)
     assert "1 result" in found and "VPN keeps dropping" in found

@@ -1,5 +1,6 @@
 """Directory groups mapped to community roles: applied at every sign-in (added and removed), marked,
 not changeable by hand, audited; and access follows them (real slapd and the test OpenID Provider)."""
+
 import pytest
 from sqlalchemy import select
 
@@ -55,16 +56,21 @@ def _fresh_provider(provider):
 
 @pytest.fixture
 def app_config(slapd, provider, group_map):
-    return {**oidc_config(provider), **ldap_config(slapd), "AUTH_MODES": ("oidc", "ldap", "local"),
-            "GROUP_MAP_FILE": group_map}
+    return {
+        **oidc_config(provider),
+        **ldap_config(slapd),
+        "AUTH_MODES": ("oidc", "ldap", "local"),
+        "GROUP_MAP_FILE": group_map,
+    }
 
 
 @pytest.fixture
 def world(app):
     lead = make_user("lena.lead@example.com", "Lena Lead")
     python = make_community("python-guild", name="Python Guild", coordinators=[lead])
-    security = make_community("security-champions", name="Security Champions", visibility="restricted",
-                              coordinators=[lead])
+    security = make_community(
+        "security-champions", name="Security Champions", visibility="restricted", coordinators=[lead]
+    )
     finance = make_community("finance-circle", name="Finance Circle", visibility="private", coordinators=[lead])
     return {"lead": lead, "python": python, "security": security, "finance": finance}
 
@@ -82,22 +88,27 @@ def _memberships(email) -> dict[str, tuple[str, str, str | None]]:
 
 
 def _actions(prefix: str) -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like(prefix + "%"))
-                                   .order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like(prefix + "%")).order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_groups_grant_marked_memberships_roles_and_sponsorships_at_sign_in(app, client, world):
     ldap_sign_in(client, "bob", "bob-pass")
     assert _memberships("bob@example.com") == {
         "python-guild": ("active", "member", "cop-python-guild"),
-        "security-champions": ("active", "coordinator", "cop-sec-champions-leads")}
+        "security-champions": ("active", "coordinator", "cop-sec-champions-leads"),
+    }
     db.session.expire_all()
     assert db.session.get(Community, world["python"].id).member_count == 2
     assert _actions("membership.directory") == ["membership.directory_add"] * 2
     ldap_sign_in(app.test_client(), "carol", "carol-pass")
     sponsor_rows = db.session.execute(select(community_sponsors)).all()
-    assert [(r.community_id, r.directory_group) for r in sponsor_rows] == [(world["finance"].id,
-                                                                            "cop-sponsors-finance")]
+    assert [(r.community_id, r.directory_group) for r in sponsor_rows] == [
+        (world["finance"].id, "cop-sponsors-finance")
+    ]
     assert _actions("community.directory") == ["community.directory_add_sponsor"]
 
 
@@ -107,8 +118,10 @@ def test_leaving_a_group_ends_the_membership_at_the_next_sign_in(app, client, sl
     slapd.set_group_members("cop-python-guild", ["alice"])
     slapd.set_group_members("cop-sec-champions-leads", [])
     ldap_sign_in(client, "bob", "bob-pass")
-    assert _memberships("bob@example.com") == {"python-guild": ("left", "member", None),
-                                               "security-champions": ("left", "member", None)}
+    assert _memberships("bob@example.com") == {
+        "python-guild": ("left", "member", None),
+        "security-champions": ("left", "member", None),
+    }
     assert db.session.get(Community, world["python"].id).member_count == 1
     assert _actions("membership.directory_remove") == ["membership.directory_remove"] * 2
     # Signing in again with nothing changed changes nothing and audits nothing.
@@ -136,8 +149,9 @@ def test_coordinators_cannot_remove_or_change_a_directory_member_and_the_page_sa
     assert "Managed by the company directory (group cop-python-guild)" in page
     assert f"/c/python-guild/members/{alice.id}/remove" not in page
     for action in ("remove", "coordinator"):
-        answer = client.post(f"/c/python-guild/members/{alice.id}/{action}", data={"reason": "x"},
-                             follow_redirects=True)
+        answer = client.post(
+            f"/c/python-guild/members/{alice.id}/{action}", data={"reason": "x"}, follow_redirects=True
+        )
         assert "comes from the company directory (group cop-python-guild)" in answer.get_data(as_text=True)
     assert _memberships("alice@example.com")["python-guild"] == ("active", "member", "cop-python-guild")
     assert not _actions("membership.remove") and not _actions("membership.make_coordinator")
@@ -165,9 +179,10 @@ def test_access_follows_the_directory(app, client, slapd, world):
     admin = make_user("root@example.com", admin=True)
     admin_client = app.test_client()
     admin_client.post("/login", data={"email": admin.email, "password": PASSWORD})
-    answer = admin_client.post("/admin/identity/groups", data={"group_name": "cop-python-guild",
-                                                               "community": str(world["finance"].id),
-                                                               "role": "member"})
+    answer = admin_client.post(
+        "/admin/identity/groups",
+        data={"group_name": "cop-python-guild", "community": str(world["finance"].id), "role": "member"},
+    )
     assert answer.status_code == 302
     ldap_sign_in(client, "alice", "alice-pass")
     assert client.get("/c/finance-circle").status_code == 200
@@ -186,14 +201,17 @@ def test_the_admin_page_lists_adds_and_removes_mappings(app, client, world):
     assert page.count("Configuration file") == 4 and "No community at “no-such-community”" in page
     bad = client.post("/admin/identity/groups", data={"group_name": "", "community": "0", "role": "member"})
     assert bad.status_code == 400
-    answer = client.post("/admin/identity/groups", data={"group_name": "cop-empty", "community": str(world["python"].id),
-                                                         "role": "coordinator"})
+    answer = client.post(
+        "/admin/identity/groups",
+        data={"group_name": "cop-empty", "community": str(world["python"].id), "role": "coordinator"},
+    )
     assert answer.status_code == 302
     mapping = db.session.scalar(select(GroupMapping))
     assert (mapping.group_name, mapping.role) == ("cop-empty", "coordinator")
-    duplicate = client.post("/admin/identity/groups", data={"group_name": "cop-empty",
-                                                            "community": str(world["python"].id),
-                                                            "role": "coordinator"})
+    duplicate = client.post(
+        "/admin/identity/groups",
+        data={"group_name": "cop-empty", "community": str(world["python"].id), "role": "coordinator"},
+    )
     assert duplicate.status_code == 400 and "already has that role" in duplicate.get_data(as_text=True)
     assert client.post(f"/admin/identity/groups/{mapping.id}/delete", data={}).status_code == 302
     assert db.session.scalar(select(GroupMapping)) is None
@@ -201,8 +219,14 @@ def test_the_admin_page_lists_adds_and_removes_mappings(app, client, world):
 
 
 def test_oidc_groups_claim_grants_and_its_absence_removes(app, client, provider, world):
-    provider.add_user("olga", "provider-pass", email="olga@example.com", email_verified=True, name="Olga",
-                      groups=["cop-python-guild", "unmapped-group"])
+    provider.add_user(
+        "olga",
+        "provider-pass",
+        email="olga@example.com",
+        email_verified=True,
+        name="Olga",
+        groups=["cop-python-guild", "unmapped-group"],
+    )
     sign_in_oidc(client, provider, "olga")
     assert _memberships("olga@example.com") == {"python-guild": ("active", "member", "cop-python-guild")}
     client.post("/logout", data={})

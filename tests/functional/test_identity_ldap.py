@@ -1,4 +1,5 @@
 """LDAP sign-in against a real OpenLDAP (Debian's slapd, tests/identity_servers/slapd.py)."""
+
 import shutil
 import subprocess
 
@@ -34,7 +35,12 @@ def test_first_sign_in_makes_the_account_from_the_directory(app, client, slapd):
     assert answer.status_code == 302 and answer.headers["Location"] == "/people"
     user = _user("alice@example.com")
     assert (user.display_name, user.department, user.title, user.location, user.auth_source) == (
-        "Alice Archer", "Platform Engineering", "Staff Engineer", "Lisbon", "ldap")
+        "Alice Archer",
+        "Platform Engineering",
+        "Staff Engineer",
+        "Lisbon",
+        "ldap",
+    )
     identity = db.session.scalar(select(ExternalIdentity).where(ExternalIdentity.user_id == user.id))
     assert identity.provider == "ldap" and len(identity.subject) == 36  # entryUUID
     assert identity.directory_dn == person_dn("alice")
@@ -61,8 +67,12 @@ def test_a_wrong_password_is_the_login_page_again_with_the_name_kept(app, client
 def test_an_empty_password_is_never_an_anonymous_bind(app, client, slapd):
     # The server itself accepts an unauthenticated bind (a DN with an empty password) ...
     if shutil.which("ldapwhoami"):
-        whoami = subprocess.run(["ldapwhoami", "-x", "-H", slapd.url, "-D", person_dn("alice"), "-w", ""],
-                                capture_output=True, text=True, timeout=10)
+        whoami = subprocess.run(
+            ["ldapwhoami", "-x", "-H", slapd.url, "-D", person_dn("alice"), "-w", ""],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         assert whoami.returncode == 0 and "anonymous" in whoami.stdout
     # ... but cop never sends one.
     for password in ("", None):
@@ -72,16 +82,19 @@ def test_an_empty_password_is_never_an_anonymous_bind(app, client, slapd):
     assert counts() == (0, 0) and signed_in_as(client) is None
 
 
-@pytest.mark.parametrize("username", ["al*", "*", "alice)(uid=*", "*)(|(uid=*", "alice\x00", "\\", "(", "a" * 300,
-                                      "alice\\2a"])
+@pytest.mark.parametrize(
+    "username", ["al*", "*", "alice)(uid=*", "*)(|(uid=*", "alice\x00", "\\", "(", "a" * 300, "alice\\2a"]
+)
 def test_filter_metacharacters_in_the_name_match_nobody_else(app, client, username):
     answer = ldap_sign_in(client, username, "alice-pass")
     assert answer.status_code == 400
     assert counts() == (0, 0) and signed_in_as(client) is None
 
 
-@pytest.mark.parametrize("username, password, email", [("o(brien)*", "obrien-pass", "orla@example.com"),
-                                                       ("back\\slash", "backslash-pass", "bea@example.com")])
+@pytest.mark.parametrize(
+    "username, password, email",
+    [("o(brien)*", "obrien-pass", "orla@example.com"), ("back\\slash", "backslash-pass", "bea@example.com")],
+)
 def test_people_whose_names_hold_metacharacters_sign_in(app, client, username, password, email):
     assert ldap_sign_in(client, username, password).status_code == 302
     assert signed_in_as(client) == email

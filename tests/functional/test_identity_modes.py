@@ -1,5 +1,6 @@
 """COP_AUTH_MODES: which ways to sign in exist, in which order; with local off only the break-glass
 administrator from ``flask cop create-admin`` has a password."""
+
 import pytest
 from sqlalchemy import select
 
@@ -19,8 +20,7 @@ BREAK_GLASS_PASSWORD = "break-glass-passphrase-1"
 @pytest.fixture(scope="module")
 def provider():
     with RunningProvider() as running:
-        running.add_user("alice", "provider-pass", name="Alice Archer", email="alice@example.com",
-                         email_verified=True)
+        running.add_user("alice", "provider-pass", name="Alice Archer", email="alice@example.com", email_verified=True)
         yield running
 
 
@@ -39,8 +39,10 @@ def _break_glass(runner, email="root@example.com"):
 def test_without_local_there_is_no_registration_or_password_reset(app, client):
     for path in ("/register", "/account/forgot-password", "/account/reset-password/some-token"):
         assert client.get(path).status_code == 404, path
-    assert client.post("/register", data={"email": "x@example.com", "display_name": "X",
-                                          "password": PASSWORD}).status_code == 404
+    assert (
+        client.post("/register", data={"email": "x@example.com", "display_name": "X", "password": PASSWORD}).status_code
+        == 404
+    )
     assert db.session.scalar(select(User)) is None
 
 
@@ -68,8 +70,10 @@ def test_break_glass_works_while_the_provider_is_down(app, client, runner):
     app.config["OIDC_ISSUER"] = "http://127.0.0.1:9"
     admin = _break_glass(runner)
     assert client.post("/login/oidc", data={}).status_code == 503
-    assert client.post("/login?method=password",
-                       data={"email": admin.email, "password": BREAK_GLASS_PASSWORD}).status_code == 302
+    assert (
+        client.post("/login?method=password", data={"email": admin.email, "password": BREAK_GLASS_PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_directory_accounts_have_no_password_pages(app, client, provider):
@@ -79,21 +83,28 @@ def test_directory_accounts_have_no_password_pages(app, client, provider):
 
 
 def test_the_login_page_shows_the_ways_in_the_configured_order(app, client):
-    app.config.update(AUTH_MODES=("ldap", "local", "oidc"), LDAP_URL="ldap://127.0.0.1:9",
-                      LDAP_USER_BASE="ou=people,dc=example,dc=com", LDAP_LABEL="Example account")
+    app.config.update(
+        AUTH_MODES=("ldap", "local", "oidc"),
+        LDAP_URL="ldap://127.0.0.1:9",
+        LDAP_USER_BASE="ou=people,dc=example,dc=com",
+        LDAP_LABEL="Example account",
+    )
     page = client.get("/login").get_data(as_text=True)
     positions = [page.index(marker) for marker in ('action="/login/ldap', 'name="email"', 'action="/login/oidc')]
     assert positions == sorted(positions)
     assert "Sign in with your Example account" in page and "Create an account" in page
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"AUTH_MODES": ("local", "saml")}, "unknown ['saml']"),
-    ({"AUTH_MODES": ("oidc",)}, "COP_OIDC_ISSUER, COP_OIDC_CLIENT_ID"),
-    ({"AUTH_MODES": ("ldap",)}, "COP_LDAP_URL, COP_LDAP_USER_BASE"),
-    ({"AUTH_MODES": ("oidc",), "OIDC_ISSUER": "http://sso.example.com", "OIDC_CLIENT_ID": "cop"}, "https"),
-    ({"GROUP_MAP_FILE": "/nonexistent/groups.toml"}, "does not exist"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"AUTH_MODES": ("local", "saml")}, "unknown ['saml']"),
+        ({"AUTH_MODES": ("oidc",)}, "COP_OIDC_ISSUER, COP_OIDC_CLIENT_ID"),
+        ({"AUTH_MODES": ("ldap",)}, "COP_LDAP_URL, COP_LDAP_USER_BASE"),
+        ({"AUTH_MODES": ("oidc",), "OIDC_ISSUER": "http://sso.example.com", "OIDC_CLIENT_ID": "cop"}, "https"),
+        ({"GROUP_MAP_FILE": "/nonexistent/groups.toml"}, "does not exist"),
+    ],
+)
 def test_settings_that_cannot_work_stop_the_start(tmp_path, settings, message):
     with pytest.raises((IdentityConfigError, GroupMapFileError)) as caught:
         create_app(make_config(f"sqlite:///{tmp_path / 'x.db'}", str(tmp_path / "instance"), **settings))

@@ -2,6 +2,7 @@
 
 Every attack and failure is a clear page with a 4xx (503 when the provider is down), nothing created.
 """
+
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,17 +14,23 @@ from cop.admin.models import AuditEntry
 from cop.extensions import db
 from cop.identity.models import ExternalIdentity
 from tests.builders import PASSWORD, make_user
-from tests.identity_servers.helpers import (callback_path, counts, oidc_config, sign_in_oidc, signed_in_as,
-                                            start_oidc)
+from tests.identity_servers.helpers import callback_path, counts, oidc_config, sign_in_oidc, signed_in_as, start_oidc
 from tests.identity_servers.oidc_provider import TAMPER_MODES, RunningProvider
 
 
 @pytest.fixture(scope="module")
 def provider():
     with RunningProvider() as running:
-        running.add_user("alice", "provider-pass", name="Alice Archer", email="alice@example.com",
-                         email_verified=True, department="Platform Engineering", title="Staff Engineer",
-                         locality="Lisbon")
+        running.add_user(
+            "alice",
+            "provider-pass",
+            name="Alice Archer",
+            email="alice@example.com",
+            email_verified=True,
+            department="Platform Engineering",
+            title="Staff Engineer",
+            locality="Lisbon",
+        )
         yield running
 
 
@@ -56,7 +63,12 @@ def test_first_sign_in_makes_the_account_from_the_claims_and_lands_where_it_star
     assert answer.status_code == 302 and answer.headers["Location"] == "/people?q=lisbon"
     user = _user("alice@example.com")
     assert (user.display_name, user.department, user.title, user.location, user.auth_source) == (
-        "Alice Archer", "Platform Engineering", "Staff Engineer", "Lisbon", "oidc")
+        "Alice Archer",
+        "Platform Engineering",
+        "Staff Engineer",
+        "Lisbon",
+        "oidc",
+    )
     assert user.password_hash == "" and not user.check_password("")
     identity = db.session.scalar(select(ExternalIdentity).where(ExternalIdentity.user_id == user.id))
     assert (identity.provider, identity.subject) == ("oidc", "sub-alice")
@@ -67,8 +79,17 @@ def test_first_sign_in_makes_the_account_from_the_claims_and_lands_where_it_star
 
 def test_later_sign_ins_refresh_the_directory_fields_but_keep_bio_and_expertise(app, client, provider):
     sign_in_oidc(client, provider, "alice")
-    client.post("/account/profile", data={"display_name": "Ali", "title": "x", "department": "x", "location": "x",
-                                          "bio": "I *love* compilers.", "expertise": "rust, compilers"})
+    client.post(
+        "/account/profile",
+        data={
+            "display_name": "Ali",
+            "title": "x",
+            "department": "x",
+            "location": "x",
+            "bio": "I *love* compilers.",
+            "expertise": "rust, compilers",
+        },
+    )
     client.post("/logout", data={})
     provider.users["alice"].claims["department"] = "Developer Experience"
     try:
@@ -76,8 +97,11 @@ def test_later_sign_ins_refresh_the_directory_fields_but_keep_bio_and_expertise(
     finally:
         provider.users["alice"].claims["department"] = "Platform Engineering"
     user = _user("alice@example.com")
-    assert (user.display_name, user.department, user.title) == ("Alice Archer", "Developer Experience",
-                                                                "Staff Engineer")
+    assert (user.display_name, user.department, user.title) == (
+        "Alice Archer",
+        "Developer Experience",
+        "Staff Engineer",
+    )
     assert user.bio_md == "I *love* compilers." and [t.name for t in user.expertise] == ["compilers", "rust"]
     assert counts() == (1, 1)
 
@@ -94,10 +118,13 @@ def test_an_existing_account_is_linked_on_a_verified_address_at_an_allowed_domai
     assert client.post("/login", data={"email": "bob@example.com", "password": PASSWORD}).status_code == 400
 
 
-@pytest.mark.parametrize("claims, reason", [
-    ({"email_verified": False}, "did not confirm that this address is verified"),
-    ({"email": "carol@other.example.org", "email_verified": True}, "only addresses at example.com are linked"),
-])
+@pytest.mark.parametrize(
+    "claims, reason",
+    [
+        ({"email_verified": False}, "did not confirm that this address is verified"),
+        ({"email": "carol@other.example.org", "email_verified": True}, "only addresses at example.com are linked"),
+    ],
+)
 def test_an_existing_account_is_not_linked_otherwise_and_the_page_says_why(app, client, provider, claims, reason):
     email = claims.get("email", "carol@example.com")
     carol = make_user(email, "Carol Local")
@@ -163,8 +190,12 @@ def test_the_provider_refusing_the_sign_in_is_a_clear_page(app, client, provider
     start = start_oidc(client)
     with __import__("requests").Session() as browser:
         browser.get(start.headers["Location"], timeout=10)
-        denied = browser.post(start.headers["Location"], data={"username": "alice", "password": "provider-pass",
-                                                               "action": "deny"}, allow_redirects=False, timeout=10)
+        denied = browser.post(
+            start.headers["Location"],
+            data={"username": "alice", "password": "provider-pass", "action": "deny"},
+            allow_redirects=False,
+            timeout=10,
+        )
     answer = client.get(callback_path(denied.headers["Location"]))
     assert answer.status_code == 403 and "did not sign you in" in answer.get_data(as_text=True)
     assert counts() == (0, 0)
@@ -191,17 +222,25 @@ def test_a_provider_that_is_down_is_a_clear_page_and_passwords_still_work(app, c
     assert client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example", "/\\evil.example",
-                                    "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/phish", "//evil.example", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_the_return_address_cannot_leave_the_site(app, client, provider, target):
     answer = sign_in_oidc(client, provider, "alice", next_url=target)
     assert answer.status_code == 302 and answer.headers["Location"] == "/"
 
 
 def test_huge_and_control_character_claims_are_cleaned(app, client, provider):
-    provider.add_user("dave", "provider-pass", email="dave@example.com", email_verified=True,
-                      name="D" * 10_000, department="Ops\x00\x1b[31m\u202e team\n\tnorth", title=["Lead", "x"],
-                      locality={"nested": "object"})
+    provider.add_user(
+        "dave",
+        "provider-pass",
+        email="dave@example.com",
+        email_verified=True,
+        name="D" * 10_000,
+        department="Ops\x00\x1b[31m\u202e team\n\tnorth",
+        title=["Lead", "x"],
+        locality={"nested": "object"},
+    )
     assert sign_in_oidc(client, provider, "dave").status_code == 302
     user = _user("dave@example.com")
     assert user.display_name == "D" * 80 and user.department == "Ops [31m team north"
@@ -249,28 +288,32 @@ def test_back_channel_logout_ends_every_session_of_that_person(app, client, prov
     assert sign_in_oidc(client, provider, "alice").status_code == 302
     other_device = app.test_client()
     assert sign_in_oidc(other_device, provider, "alice").status_code == 302
-    answer = client.post("/login/oidc/backchannel-logout", csrf=False,
-                         data={"logout_token": provider.logout_token("sub-alice")})
+    answer = client.post(
+        "/login/oidc/backchannel-logout", csrf=False, data={"logout_token": provider.logout_token("sub-alice")}
+    )
     assert answer.status_code == 200
     assert signed_in_as(client) is None and signed_in_as(other_device) is None
     assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "account.sessions_ended"))
 
 
-@pytest.mark.parametrize("forgery", ["other-key", "wrong-aud", "wrong-iss", "no-event", "nonce", "old", "no-jti",
-                                     "garbage"])
+@pytest.mark.parametrize(
+    "forgery", ["other-key", "wrong-aud", "wrong-iss", "no-event", "nonce", "old", "no-jti", "garbage"]
+)
 def test_a_forged_back_channel_logout_ends_nothing(app, client, provider, forgery):
     from joserfc.jwk import RSAKey
 
     assert sign_in_oidc(client, provider, "alice").status_code == 302
     now = int(time.time())
-    token = {"other-key": lambda: provider.logout_token("sub-alice", key=RSAKey.generate_key(2048, private=True)),
-             "wrong-aud": lambda: provider.logout_token("sub-alice", aud="another-client"),
-             "wrong-iss": lambda: provider.logout_token("sub-alice", iss="http://evil.example"),
-             "no-event": lambda: provider.logout_token("sub-alice", events={}),
-             "nonce": lambda: provider.logout_token("sub-alice", nonce="n"),
-             "old": lambda: provider.logout_token("sub-alice", iat=now - 3600, exp=now + 60),
-             "no-jti": lambda: provider.logout_token("sub-alice", jti=None),
-             "garbage": lambda: "not.a.token"}[forgery]()
+    token = {
+        "other-key": lambda: provider.logout_token("sub-alice", key=RSAKey.generate_key(2048, private=True)),
+        "wrong-aud": lambda: provider.logout_token("sub-alice", aud="another-client"),
+        "wrong-iss": lambda: provider.logout_token("sub-alice", iss="http://evil.example"),
+        "no-event": lambda: provider.logout_token("sub-alice", events={}),
+        "nonce": lambda: provider.logout_token("sub-alice", nonce="n"),
+        "old": lambda: provider.logout_token("sub-alice", iat=now - 3600, exp=now + 60),
+        "no-jti": lambda: provider.logout_token("sub-alice", jti=None),
+        "garbage": lambda: "not.a.token",
+    }[forgery]()
     answer = client.post("/login/oidc/backchannel-logout", csrf=False, data={"logout_token": token})
     assert answer.status_code == 400
     assert signed_in_as(client) == "alice@example.com"
@@ -280,8 +323,22 @@ def test_directory_fields_are_read_only_on_the_profile_form(app, client, provide
     sign_in_oidc(client, provider, "alice")
     form = client.get("/account/profile").get_data(as_text=True)
     assert form.count("From the company directory") == 4 and form.count("readonly") == 4
-    client.post("/account/profile", data={"display_name": "Mallory", "title": "CEO", "department": "Board",
-                                          "location": "Moon", "bio": "Mine.", "expertise": ""})
+    client.post(
+        "/account/profile",
+        data={
+            "display_name": "Mallory",
+            "title": "CEO",
+            "department": "Board",
+            "location": "Moon",
+            "bio": "Mine.",
+            "expertise": "",
+        },
+    )
     user = _user("alice@example.com")
     assert (user.display_name, user.title, user.department, user.location, user.bio_md) == (
-        "Alice Archer", "Staff Engineer", "Platform Engineering", "Lisbon", "Mine.")
+        "Alice Archer",
+        "Staff Engineer",
+        "Platform Engineering",
+        "Lisbon",
+        "Mine.",
+    )

@@ -1,5 +1,6 @@
 """``flask cop sync-directory`` against a real slapd: leavers disabled (every session ended), profiles
 and group memberships refreshed, a summary; safe to run twice; refuses a run that looks wrong."""
+
 import pytest
 from sqlalchemy import select
 
@@ -45,17 +46,28 @@ def test_sync_disables_leavers_and_refreshes_everyone_else(app, runner, slapd, s
     result = runner.invoke(args=["cop", "sync-directory"])
     assert result.exit_code == 0, result.output
     assert "Checking directory entries" in result.output
-    assert ("4 directory entries checked: 1 accounts updated, 3 membership changes, 1 accounts disabled "
-            "(no longer in the directory), 2 people without a cop account yet.") in result.output
+    assert (
+        "4 directory entries checked: 1 accounts updated, 3 membership changes, 1 accounts disabled "
+        "(no longer in the directory), 2 people without a cop account yet."
+    ) in result.output
     assert _user("bob@example.com").is_disabled and signed_in_as(signed_in["bob"]) is None
     assert signed_in_as(signed_in["alice"]) == "alice@example.com"
     assert _user("alice@example.com").department == "Developer Experience"
-    memberships = {m.user.email: (m.status, m.directory_group) for m in db.session.scalars(
-        select(Membership).where(Membership.directory_group.is_not(None) | (Membership.status == "left")))}
-    assert memberships == {"alice@example.com": ("left", None), "bob@example.com": ("left", None),
-                           "carol@example.com": ("active", "cop-python-guild")}
-    assert db.session.scalar(select(AuditEntry.detail).where(AuditEntry.action == "account.directory_disable")) \
+    memberships = {
+        m.user.email: (m.status, m.directory_group)
+        for m in db.session.scalars(
+            select(Membership).where(Membership.directory_group.is_not(None) | (Membership.status == "left"))
+        )
+    }
+    assert memberships == {
+        "alice@example.com": ("left", None),
+        "bob@example.com": ("left", None),
+        "carol@example.com": ("active", "cop-python-guild"),
+    }
+    assert (
+        db.session.scalar(select(AuditEntry.detail).where(AuditEntry.action == "account.directory_disable"))
         == "ldap: no longer matches the directory's user filter (sync-directory)"
+    )
 
     again = runner.invoke(args=["cop", "sync-directory"])
     assert again.exit_code == 0

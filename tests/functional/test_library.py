@@ -1,5 +1,6 @@
 """The library through its views, on SQLite and PostgreSQL: uploads and their limits, safe
 downloads, who may see and do what, links, documents with versions and diffs."""
+
 import io
 import os
 import re
@@ -31,12 +32,20 @@ def app_config():
 
 @pytest.fixture
 def people(app):
-    people = {n: make_user(email=f"{n}@example.com", name=n.title()) for n in
-              ("coord", "author", "member", "outsider", "sponsor")}
-    people["guild"] = make_community("guild", coordinators=[people["coord"]],
-                                     members=[people["author"], people["member"]])
-    people["secret"] = make_community("secret", visibility="private", coordinators=[people["coord"]],
-                                      members=[people["author"]], sponsors=[people["sponsor"]])
+    people = {
+        n: make_user(email=f"{n}@example.com", name=n.title())
+        for n in ("coord", "author", "member", "outsider", "sponsor")
+    }
+    people["guild"] = make_community(
+        "guild", coordinators=[people["coord"]], members=[people["author"], people["member"]]
+    )
+    people["secret"] = make_community(
+        "secret",
+        visibility="private",
+        coordinators=[people["coord"]],
+        members=[people["author"]],
+        sponsors=[people["sponsor"]],
+    )
     people["closed"] = make_community("closed", visibility="restricted", coordinators=[people["coord"]])
     return people
 
@@ -52,8 +61,14 @@ def _multipart(client, fields: dict, data: bytes, disposition_filename: str) -> 
     body = b""
     for name, value in {"csrf_token": client.csrf_token(), **fields}.items():
         body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; {disposition_filename}\r\n'
-             "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    body += (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; {disposition_filename}\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return dict(data=body, csrf=False, content_type=f"multipart/form-data; boundary={boundary}")
 
 
@@ -63,16 +78,20 @@ def _upload(client, slug, data: bytes, filename="notes.txt", **fields):
 
 
 def _upload_version(client, resource_id, data: bytes, filename="notes.txt", change_note=""):
-    return client.post(f"/r/{resource_id}/new-version",
-                       **_multipart(client, {"change_note": change_note}, data, f'filename="{filename}"'))
+    return client.post(
+        f"/r/{resource_id}/new-version",
+        **_multipart(client, {"change_note": change_note}, data, f'filename="{filename}"'),
+    )
 
 
 @pytest.fixture
 def sign_in(client):
     """``sign_in(user)``: log the client out (if need be) and in as ``user``."""
+
     def switch(user):
         client.post("/logout")
         login(client, user)
+
     return switch
 
 
@@ -116,6 +135,7 @@ def _file_resource(owner, community, data: bytes, filename: str) -> Resource:
 
 # --- the size limit ----------------------------------------------------------------------------------
 
+
 def test_upload_at_the_limit_succeeds_one_byte_more_is_413_and_leaves_nothing(app, client, sign_in, people):
     sign_in(people["author"])
     resource_id = _resource_id(_upload(client, "guild", b"a" * MB, filename="exactly-one-megabyte.txt"))
@@ -143,17 +163,25 @@ def test_upload_at_the_limit_succeeds_one_byte_more_is_413_and_leaves_nothing(ap
 
 # --- file names and safe downloads ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("disposition_filename, expected", [
-    ('filename="../../../etc/passwd"', "passwd"),
-    ('filename="..\\\\..\\\\boot.ini"', "boot.ini"),
-    ("filename*=UTF-8''" + quote("../../evil\r\nX-Injected: 1\x07\x1b.txt", safe=""), "evilX-Injected 1.txt"),
-    ("filename*=UTF-8''" + quote("/tmp/Übersicht\u202efdp.exe", safe=""), "Übersichtfdp.exe"),
-])
+
+@pytest.mark.parametrize(
+    "disposition_filename, expected",
+    [
+        ('filename="../../../etc/passwd"', "passwd"),
+        ('filename="..\\\\..\\\\boot.ini"', "boot.ini"),
+        ("filename*=UTF-8''" + quote("../../evil\r\nX-Injected: 1\x07\x1b.txt", safe=""), "evilX-Injected 1.txt"),
+        ("filename*=UTF-8''" + quote("/tmp/Übersicht\u202efdp.exe", safe=""), "Übersichtfdp.exe"),
+    ],
+)
 def test_hostile_filenames_are_stored_safely_and_sent_back_as_one_attachment_name(
-        app, client, sign_in, people, disposition_filename, expected):
+    app, client, sign_in, people, disposition_filename, expected
+):
     sign_in(people["author"])
-    resource_id = _resource_id(client.post("/c/guild/library/new/file",
-                                           **_multipart(client, {"title": ""}, b"plain text", disposition_filename)))
+    resource_id = _resource_id(
+        client.post(
+            "/c/guild/library/new/file", **_multipart(client, {"title": ""}, b"plain text", disposition_filename)
+        )
+    )
     version = services.get_version(db.session.get(Resource, resource_id), 1)
     assert version.original_filename == expected
     # Stored by content hash only: the name never reached the disk.
@@ -189,8 +217,11 @@ def test_binary_downloads_keep_their_type_but_are_still_attachments(client, sign
 
 def test_refused_file_types_get_a_form_error_and_nothing_is_stored(app, client, sign_in, people):
     sign_in(people["author"])
-    for data, name in ((files.WINDOWS_EXE, "tool.exe"), (files.ELF_BINARY, "report.pdf"),
-                       (b"\x00\x01binary", "data.bin")):
+    for data, name in (
+        (files.WINDOWS_EXE, "tool.exe"),
+        (files.ELF_BINARY, "report.pdf"),
+        (b"\x00\x01binary", "data.bin"),
+    ):
         response = _upload(client, "guild", data, filename=name, title="Keep this title")
         page = response.get_data(as_text=True)
         assert response.status_code == 400
@@ -216,13 +247,24 @@ def test_text_is_extracted_from_uploads_or_flagged_as_none(client, sign_in, peop
 
 # --- who may see --------------------------------------------------------------------------------------
 
+
 def test_private_files_and_their_old_versions_are_404_for_non_members(client, sign_in, people):
     resource = _file_resource(people["author"], people["secret"], b"version one", "plan.txt")
     services.upload_version(people["author"], resource, stream=io.BytesIO(b"version two"), filename="plan.txt")
     rid = resource.id
-    paths = [f"/r/{rid}", f"/r/{rid}/download", f"/r/{rid}/v/1/download", f"/r/{rid}/v/2/download",
-             f"/r/{rid}/v/1", f"/r/{rid}/go", f"/r/{rid}/diff", f"/r/{rid}/edit", f"/r/{rid}/new-version",
-             "/c/secret/library", "/c/secret/library/new/file"]
+    paths = [
+        f"/r/{rid}",
+        f"/r/{rid}/download",
+        f"/r/{rid}/v/1/download",
+        f"/r/{rid}/v/2/download",
+        f"/r/{rid}/v/1",
+        f"/r/{rid}/go",
+        f"/r/{rid}/diff",
+        f"/r/{rid}/edit",
+        f"/r/{rid}/new-version",
+        "/c/secret/library",
+        "/c/secret/library/new/file",
+    ]
     for who in ("outsider", "member"):  # "member" belongs to the open guild only
         sign_in(people[who])
         for path in paths:
@@ -254,7 +296,9 @@ def test_only_members_add_and_the_open_library_is_readable(client, sign_in, peop
     assert page.status_code == 200 and "Upload a file" not in page.get_data(as_text=True)
     for kind in ("file", "link", "document"):
         assert client.get(f"/c/guild/library/new/{kind}").status_code == 403
-    assert client.post("/c/guild/library/new/link", data={"title": "x", "url": "https://example.com"}).status_code == 403
+    assert (
+        client.post("/c/guild/library/new/link", data={"title": "x", "url": "https://example.com"}).status_code == 403
+    )
     assert client.get("/c/guild/library/new/script").status_code == 404
     sign_in(people["member"])
     assert "Upload a file" in client.get("/c/guild/library").get_data(as_text=True)
@@ -274,13 +318,23 @@ def test_deleted_resources_are_gone_for_everyone(client, sign_in, people):
 
 # --- links ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", "JAVASCRIPT:alert(1)",
-                                 "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
-                                 "vbscript:msgbox(1)", "file:///etc/passwd", "ftp://files.example.com/a"])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        "JAVASCRIPT:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "ftp://files.example.com/a",
+    ],
+)
 def test_links_with_other_schemes_are_refused_with_a_form_error(client, sign_in, people, url):
     sign_in(people["author"])
-    response = client.post("/c/guild/library/new/link", data={"title": "Handy tool", "url": url,
-                                                              "description": "Try it", "tags": "tools"})
+    response = client.post(
+        "/c/guild/library/new/link", data={"title": "Handy tool", "url": url, "description": "Try it", "tags": "tools"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'id="url-error"' in page and "Only web addresses starting with http:// or https://" in page
@@ -291,8 +345,9 @@ def test_links_with_other_schemes_are_refused_with_a_form_error(client, sign_in,
 def test_editing_a_link_to_another_scheme_is_refused(client, sign_in, people):
     link = services.add_link(people["author"], people["guild"], title="Docs", url="https://example.com")
     sign_in(people["author"])
-    response = client.post(f"/r/{link.id}/edit", data={"title": "Docs", "url": "javascript:alert(1)",
-                                                       "description": "", "tags": ""})
+    response = client.post(
+        f"/r/{link.id}/edit", data={"title": "Docs", "url": "javascript:alert(1)", "description": "", "tags": ""}
+    )
     assert response.status_code == 400 and 'id="url-error"' in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Resource, link.id).url == "https://example.com"
@@ -319,11 +374,19 @@ def test_links_are_shown_and_followed_only_while_they_are_http(client, sign_in, 
 
 # --- documents ----------------------------------------------------------------------------------------------------
 
+
 def test_documents_are_written_edited_compared_and_downloaded(client, sign_in, people):
     sign_in(people["author"])
-    created = client.post("/c/guild/library/new/document", data={
-        "title": "Code review checklist", "body": "# Checklist\n\n- Tests pass\n", "description": "How we review",
-        "tags": "reviews, Python", "change_note": ""})
+    created = client.post(
+        "/c/guild/library/new/document",
+        data={
+            "title": "Code review checklist",
+            "body": "# Checklist\n\n- Tests pass\n",
+            "description": "How we review",
+            "tags": "reviews, Python",
+            "change_note": "",
+        },
+    )
     rid = _resource_id(created)
     page = client.get(f"/r/{rid}").get_data(as_text=True)
     assert "<h1>Checklist</h1>" in page and "reviews" in page and "Version" in page
@@ -331,12 +394,15 @@ def test_documents_are_written_edited_compared_and_downloaded(client, sign_in, p
     sign_in(people["member"])  # documents are written together
     editor = client.get(f"/r/{rid}/new-version").get_data(as_text=True)
     assert "- Tests pass" in editor and 'name="base_version" type="hidden" value="1"' in editor
-    saved = client.post(f"/r/{rid}/new-version", data={
-        "base_version": "1", "body": "# Checklist\n\n- Tests pass\n- Docs updated\n", "change_note": "Docs"})
+    saved = client.post(
+        f"/r/{rid}/new-version",
+        data={"base_version": "1", "body": "# Checklist\n\n- Tests pass\n- Docs updated\n", "change_note": "Docs"},
+    )
     assert saved.status_code == 302
 
-    stale = client.post(f"/r/{rid}/new-version", data={
-        "base_version": "1", "body": "# Checklist\n\n- Lint clean\n", "change_note": ""})
+    stale = client.post(
+        f"/r/{rid}/new-version", data={"base_version": "1", "body": "# Checklist\n\n- Lint clean\n", "change_note": ""}
+    )
     text = stale.get_data(as_text=True)
     assert stale.status_code == 409 and "Someone saved version 2" in text and "- Lint clean" in text
     assert 'name="base_version" type="hidden" value="2"' in text
@@ -367,11 +433,15 @@ def test_documents_are_written_edited_compared_and_downloaded(client, sign_in, p
 
 def test_bad_document_input_is_refused_and_kept(client, sign_in, people):
     sign_in(people["author"])
-    response = client.post("/c/guild/library/new/document", data={"title": "Draft", "body": "  ", "tags": "",
-                                                                  "description": "", "change_note": ""})
+    response = client.post(
+        "/c/guild/library/new/document",
+        data={"title": "Draft", "body": "  ", "tags": "", "description": "", "change_note": ""},
+    )
     assert response.status_code == 400 and 'value="Draft"' in response.get_data(as_text=True)
-    response = client.post("/c/guild/library/new/document", data={"title": "Brackets", "body": "[" * 5000,
-                                                                  "tags": "", "description": "", "change_note": ""})
+    response = client.post(
+        "/c/guild/library/new/document",
+        data={"title": "Brackets", "body": "[" * 5000, "tags": "", "description": "", "change_note": ""},
+    )
     assert response.status_code == 400 and "unclosed brackets" in response.get_data(as_text=True)
     assert db.session.scalar(select(Resource)) is None
 
@@ -388,12 +458,14 @@ def test_file_versions_by_the_author_and_coordinators(client, sign_in, people):
     assert "Typos" in page and f"/r/{resource.id}/v/1/download" in page
     assert _fetch(client, f"/r/{resource.id}/v/1/download").get_data() == b"first"
     assert _fetch(client, f"/r/{resource.id}/download").get_data() == b"second"
-    missing = client.post(f"/r/{resource.id}/new-version", content_type="multipart/form-data",
-                          data={"change_note": "no file"})
+    missing = client.post(
+        f"/r/{resource.id}/new-version", content_type="multipart/form-data", data={"change_note": "no file"}
+    )
     assert missing.status_code == 400 and "Choose a file to upload." in missing.get_data(as_text=True)
 
 
 # --- curation and the community page --------------------------------------------------------------------------------
+
 
 def test_coordinators_feature_resources_shown_on_the_community_page(client, sign_in, people):
     doc = services.add_document(people["author"], people["guild"], title="Onboarding guide", body="Welcome")
@@ -403,14 +475,16 @@ def test_coordinators_feature_resources_shown_on_the_community_page(client, sign
     sign_in(people["coord"])
     assert client.post(f"/r/{doc.id}/feature", data={"featured": "1"}).status_code == 302
     home = client.get("/c/guild").get_data(as_text=True)
-    practice = home[home.index('id="practice-h"'):]
+    practice = home[home.index('id="practice-h"') :]
     assert "Featured" in practice and "Onboarding guide" in practice and "Style guide" in practice
     assert 'href="/c/guild/library"' in practice
     library = client.get("/c/guild/library?sort=title").get_data(as_text=True)
     assert library.index("Onboarding guide") < library.index("Style guide")  # featured first
     assert client.post(f"/r/{doc.id}/feature", data={"featured": "0"}).status_code == 302
     assert [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))] == [
-        "resource.feature", "resource.unfeature"]
+        "resource.feature",
+        "resource.unfeature",
+    ]
     sign_in(people["outsider"])
     assert "Onboarding guide" in client.get("/c/guild").get_data(as_text=True)  # open community
 
@@ -418,15 +492,16 @@ def test_coordinators_feature_resources_shown_on_the_community_page(client, sign
 def test_cached_library_rows_follow_every_change(app, client, sign_in, people):
     """Library rows come from the fragment cache, yet a retitle, featuring, a new tag or a renamed author
     shows on the next view."""
-    doc = services.add_document(people["author"], people["guild"], title="Onboarding guide", body="Welcome",
-                                tags="onboarding")
+    doc = services.add_document(
+        people["author"], people["guild"], title="Onboarding guide", body="Welcome", tags="onboarding"
+    )
     doc_id = doc.id
     sign_in(people["member"])
 
     def row():
         page = client.get("/c/guild/library").get_data(as_text=True)
         start = page.index(f'href="/r/{doc_id}"')
-        return page[start:page.index("</li>\n", start)]
+        return page[start : page.index("</li>\n", start)]
 
     assert "Onboarding guide" in row() and ">onboarding<" in row()
     rows = app.extensions["cop_fragments"]["resource-rows"]
@@ -435,16 +510,22 @@ def test_cached_library_rows_follow_every_change(app, client, sign_in, people):
     resource.title, resource.is_featured, author.display_name = "Onboarding handbook", True, "Ann Author"
     db.session.commit()
     assert "Onboarding handbook" in row() and "Featured" in row() and "Ann Author" in row()
-    services.update_resource(people["author"], db.session.get(Resource, doc_id), title="Onboarding handbook",
-                             tags="onboarding, hr")
+    services.update_resource(
+        people["author"], db.session.get(Resource, doc_id), title="Onboarding handbook", tags="onboarding, hr"
+    )
     assert ">hr<" in row() and ">onboarding<" in row()
     assert rows.misses == 3  # one rendering per state of the row, whoever looked
 
 
 def test_library_filters_and_pagination(client, sign_in, people):
     for n in range(23):
-        services.add_link(people["author"], people["guild"], title=f"Link {n:02d}", url=f"https://example.com/{n}",
-                          tags="even" if n % 2 == 0 else "odd")
+        services.add_link(
+            people["author"],
+            people["guild"],
+            title=f"Link {n:02d}",
+            url=f"https://example.com/{n}",
+            tags="even" if n % 2 == 0 else "odd",
+        )
     services.add_document(people["author"], people["guild"], title="The only document", body="x")
     sign_in(people["member"])
     page = client.get("/c/guild/library").get_data(as_text=True)
@@ -459,10 +540,15 @@ def test_library_filters_and_pagination(client, sign_in, people):
 
 def test_threads_linking_to_a_resource_are_listed_when_readable(client, sign_in, people):
     doc = services.add_document(people["author"], people["guild"], title="Guide", body="text")
-    discussions.create_thread(people["member"], people["guild"], title="Open discussion of the guide",
-                              body=f"Read http://localhost/r/{doc.id} first")
-    discussions.create_thread(people["author"], people["secret"], title="Private take on the guide",
-                              body=f"Compare with /r/{doc.id}")
+    discussions.create_thread(
+        people["member"],
+        people["guild"],
+        title="Open discussion of the guide",
+        body=f"Read http://localhost/r/{doc.id} first",
+    )
+    discussions.create_thread(
+        people["author"], people["secret"], title="Private take on the guide", body=f"Compare with /r/{doc.id}"
+    )
     sign_in(people["member"])
     page = client.get(f"/r/{doc.id}").get_data(as_text=True)
     assert "Open discussion of the guide" in page and "Private take on the guide" not in page
@@ -485,7 +571,8 @@ def test_demo_data_fills_the_python_guild_library_once(app, runner):
     assert [(r.kind, r.latest_version) for r in resources] == [("link", 0), ("document", 2), ("file", 1)]
     assert {r.community.slug for r in resources} == {"python-guild"}
     upload = services.get_version(resources[2], 1)
-    assert upload.has_text and os.path.isfile(os.path.join(app.instance_path, "uploads", upload.sha256[:2],
-                                                           upload.sha256[2:4], upload.sha256))
+    assert upload.has_text and os.path.isfile(
+        os.path.join(app.instance_path, "uploads", upload.sha256[:2], upload.sha256[2:4], upload.sha256)
+    )
     assert runner.invoke(args=["cop", "demo"]).exit_code == 0
     assert len(db.session.scalars(select(Resource)).all()) == 3

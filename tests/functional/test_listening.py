@@ -1,4 +1,5 @@
 """The report's sentiment section through the views: figures, limits stated, Needs attention, CSV, print."""
+
 import csv
 import io
 
@@ -22,9 +23,13 @@ def _login(client, user):
 def test_a_sponsor_sees_the_mood_and_what_needs_attention(app, client):
     sponsor, author, helper = make_user(name="Sam"), make_user(name="Ann"), make_user(name="Hal")
     guild = make_community("guild", sponsors=[sponsor], members=[author, helper])
-    angry = discussions.create_thread(author, guild, title="Deploys keep failing",
-                                      body="The deploy failed again and the logs are useless. Very frustrating.",
-                                      kind="problem")
+    angry = discussions.create_thread(
+        author,
+        guild,
+        title="Deploys keep failing",
+        body="The deploy failed again and the logs are useless. Very frustrating.",
+        kind="problem",
+    )
     fine = discussions.create_thread(author, guild, title="Room booking", body="This is not good at all.")
     discussions.reply(helper, fine, fine.opening_post, "Thanks a lot, this fixed it! Great answer.")
     _login(client, sponsor)

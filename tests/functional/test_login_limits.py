@@ -3,6 +3,7 @@
 The default storage (``cop.ratelimits``, a SQLite file in the instance folder) is shared by every
 process that opens it; ``memory://`` counted per worker, so N workers allowed N times the attempts.
 """
+
 import json
 import os
 import subprocess
@@ -50,9 +51,22 @@ def app_config(tmp_path):
 
 def _other_worker(app, email: str, count: int) -> list[int]:
     result = subprocess.run(
-        [sys.executable, "-c", _OTHER_WORKER, app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path,
-         app.config["RATELIMIT_STORAGE_URI"], email, str(count)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+        [
+            sys.executable,
+            "-c",
+            _OTHER_WORKER,
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            app.instance_path,
+            app.config["RATELIMIT_STORAGE_URI"],
+            email,
+            str(count),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -61,21 +75,21 @@ def test_account_limit_counts_failures_made_in_every_worker(app, client):
     allowed = int(app.config["LOGIN_RATE_LIMIT_ACCOUNT"].split()[0])
     here = allowed // 2
     for _ in range(here):
-        assert client.post("/login", data={"email": "shared@example.com",
-                                           "password": "wrong-guess-123"}).status_code == 400
+        assert (
+            client.post("/login", data={"email": "shared@example.com", "password": "wrong-guess-123"}).status_code
+            == 400
+        )
     # The other process sees this one's failures: it may fail only the rest, then it is limited.
     assert _other_worker(app, "shared@example.com", allowed - here + 1) == [400] * (allowed - here) + [429]
     # And this process sees the other's.
-    assert client.post("/login", data={"email": "shared@example.com",
-                                       "password": "wrong-guess-123"}).status_code == 429
+    assert client.post("/login", data={"email": "shared@example.com", "password": "wrong-guess-123"}).status_code == 429
 
 
 def test_default_storage_is_the_shared_file_in_the_instance_folder(tmp_path):
     from cop import create_app
     from tests.conftest import make_config
 
-    app = create_app(make_config(f"sqlite:///{tmp_path / 'x.db'}", str(tmp_path / "inst"),
-                                 RATELIMIT_STORAGE_URI=None))
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'x.db'}", str(tmp_path / "inst"), RATELIMIT_STORAGE_URI=None))
     assert app.config["RATELIMIT_STORAGE_URI"] == "cop-sqlite://" + str(tmp_path / "inst" / "ratelimits.sqlite")
 
 
@@ -101,10 +115,24 @@ def test_behind_a_proxy_each_client_address_counts_apart(app, client, app_config
     allowed = int(app.config["LOGIN_RATE_LIMIT_ACCOUNT"].split()[0])
     attacker = {"X-Forwarded-For": "203.0.113.9"}
     for _ in range(allowed):
-        assert client.post("/login", headers=attacker, data={"email": "proxied@example.com",
-                                                             "password": "wrong-guess-123"}).status_code == 400
-    assert client.post("/login", headers=attacker, data={"email": "proxied@example.com",
-                                                         "password": "wrong-guess-123"}).status_code == 429
+        assert (
+            client.post(
+                "/login", headers=attacker, data={"email": "proxied@example.com", "password": "wrong-guess-123"}
+            ).status_code
+            == 400
+        )
+    assert (
+        client.post(
+            "/login", headers=attacker, data={"email": "proxied@example.com", "password": "wrong-guess-123"}
+        ).status_code
+        == 429
+    )
     owner = app.test_client()
-    assert owner.post("/login", headers={"X-Forwarded-For": "198.51.100.7"},
-                      data={"email": "proxied@example.com", "password": PASSWORD}).status_code == 302
+    assert (
+        owner.post(
+            "/login",
+            headers={"X-Forwarded-For": "198.51.100.7"},
+            data={"email": "proxied@example.com", "password": PASSWORD},
+        ).status_code
+        == 302
+    )

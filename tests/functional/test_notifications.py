@@ -1,5 +1,6 @@
 """Notifications through the views: the header's unread count, the list, opening one (a POST),
 settings, watch and mute buttons, and unsubscribing from a mail's link without logging in."""
+
 import re
 
 import pytest
@@ -8,8 +9,7 @@ from sqlalchemy import event, select
 from cop.communities import services as communities
 from cop.discussions import services as discussions
 from cop.extensions import db
-from cop.notifications import mail
-from cop.notifications import services as notifications
+from cop.notifications import mail, services as notifications
 from cop.notifications.models import Notification
 from tests.builders import make_community, make_user
 
@@ -20,8 +20,9 @@ UNREAD = re.compile(r'<span class="unread-count">(\d+)<span class="visually-hidd
 def scene(app):
     people = {n: make_user(f"{n}@example.com", n.title()) for n in ("coord", "asker", "helper")}
     guild = make_community("guild", coordinators=[people["coord"]], members=[people["asker"], people["helper"]])
-    vault = make_community("vault", visibility="restricted", coordinators=[people["coord"]],
-                           members=[people["asker"], people["helper"]])
+    vault = make_community(
+        "vault", visibility="restricted", coordinators=[people["coord"]], members=[people["asker"], people["helper"]]
+    )
     thread = discussions.create_thread(people["helper"], guild, title="Release checklist", body="Draft")
     answer = discussions.reply(people["asker"], thread, thread.opening_post, "Looks good, @helper!")
     secret = discussions.create_thread(people["asker"], vault, title="Vault audit", body="@helper see this")
@@ -54,8 +55,11 @@ def test_unread_count_list_open_and_mark_all_read(app, client, login_as, scene):
     assert listing.status_code == 200
     assert "Asker mentioned you in “Release checklist”" in text and "Asker mentioned you in “Vault audit”" in text
 
-    mention = db.session.scalar(select(Notification).where(Notification.user_id == people["helper"].id,
-                                                           Notification.post_id == scene["answer"].id))
+    mention = db.session.scalar(
+        select(Notification).where(
+            Notification.user_id == people["helper"].id, Notification.post_id == scene["answer"].id
+        )
+    )
     opened = client.post("/notifications/open", data={"id": mention.id})
     assert opened.status_code == 302
     assert opened.headers["Location"] == f"/p/{scene['answer'].id}#post-{scene['answer'].id}"
@@ -84,12 +88,24 @@ def test_settings_are_saved_and_bad_choices_come_back_with_a_message(app, client
     page = client.get("/account/notifications")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert 'Mentions of you' in text and '<option selected value="immediately">' in text
+    assert "Mentions of you" in text and '<option selected value="immediately">' in text
     assert "Weekly summary of the communities you sponsor" not in text  # not a sponsor
     assert "Release checklist" in text  # the thread the asker replied to is watched
 
-    form = {kind: "daily" for kind in ("reply", "accepted", "invitation", "decision", "join_request", "flag",
-                                      "meeting", "new_thread", "watched_thread")}
+    form = {
+        kind: "daily"
+        for kind in (
+            "reply",
+            "accepted",
+            "invitation",
+            "decision",
+            "join_request",
+            "flag",
+            "meeting",
+            "new_thread",
+            "watched_thread",
+        )
+    }
     bad = client.post("/account/notifications", data={**form, "mention": "hourly", "auto_watch": "y"})
     assert bad.status_code == 400
     assert b"Not a valid choice" in bad.data and b'<option selected value="daily">' in bad.data

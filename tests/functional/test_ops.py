@@ -1,4 +1,5 @@
 """Operations: the health check and the online backup (``flask cop backup``)."""
+
 import os
 import sqlite3
 import threading

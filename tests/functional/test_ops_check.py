@@ -1,5 +1,6 @@
 """``flask cop backup`` names the files it could not find, and ``flask cop check`` finds what is not whole
 (issue 14, item 10): database integrity, upload blobs, the search index against the outbox, counters."""
+
 import io
 import json
 import os
@@ -10,8 +11,7 @@ import pytest
 from cop.discussions import services as discussions
 from cop.discussions.models import Thread
 from cop.extensions import db
-from cop.library import services as library
-from cop.library import storage
+from cop.library import services as library, storage
 from cop.search import index as search_index
 from tests import files
 from tests.builders import make_community, make_user
@@ -66,9 +66,11 @@ def test_check_lists_each_kind_of_damage(app, runner, library_files):
     raw = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
     raw.execute("PRAGMA foreign_keys=OFF")
     raw.execute("INSERT INTO thread_tags (thread_id, tag_id) VALUES (?, 999)", (thread.id,))
-    raw.execute("INSERT INTO communities (slug, name, domain, charter_md, charter_html, guidelines_md, guidelines_html,"
-                " visibility, stage, member_count, created_at, updated_at) VALUES ('ghost', 'Ghost', '', '', '', '',"
-                " '', 'open', 'potential', 0, '2026-01-01', '2026-01-01')")  # no outbox row: never indexed
+    raw.execute(
+        "INSERT INTO communities (slug, name, domain, charter_md, charter_html, guidelines_md, guidelines_html,"
+        " visibility, stage, member_count, created_at, updated_at) VALUES ('ghost', 'Ghost', '', '', '', '',"
+        " '', 'open', 'potential', 0, '2026-01-01', '2026-01-01')"
+    )  # no outbox row: never indexed
     raw.commit()
     raw.close()
 

@@ -2,6 +2,7 @@
 
 The figures themselves are checked exactly in ``tests/unit/test_oversight_reports.py``.
 """
+
 import csv
 import html
 import io
@@ -18,8 +19,11 @@ from cop.oversight import services
 from cop.oversight.models import Objective
 from tests.builders import PASSWORD, make_community, make_user
 
-FIGURE_ROW = re.compile(r'<tr id="figure-(\w+)">.*?<td class="figure-value">(.*?)</td>\s*'
-                        r'<td class="figure-previous">(.*?)</td>', re.S)
+FIGURE_ROW = re.compile(
+    r'<tr id="figure-(\w+)">.*?<td class="figure-value">(.*?)</td>\s*'
+    r'<td class="figure-previous">(.*?)</td>',
+    re.S,
+)
 
 
 def _login(client, user_or_email):
@@ -46,15 +50,36 @@ def people(app):
     admin = make_user("admin@example.com", "Ada Admin", admin=True)
     communities = {}
     for visibility in ("open", "restricted", "private"):
-        communities[visibility] = make_community(f"{visibility}-guild", name=f"{visibility.title()} Guild",
-                                                 visibility=visibility, sponsors=[sponsor],
-                                                 coordinators=[coordinator], members=[member])
-    objectives = {v: services.create_objective(coordinator, c, title="Answers within a day", business_goal="Onboarding",
-                                               metric="median_first_reply_hours", baseline=24, target=8,
-                                               due_on="2099-12-31")
-                  for v, c in communities.items()}
-    return dict(sponsor=sponsor, coordinator=coordinator, member=member, outsider=outsider, admin=admin,
-                communities=communities, objectives=objectives)
+        communities[visibility] = make_community(
+            f"{visibility}-guild",
+            name=f"{visibility.title()} Guild",
+            visibility=visibility,
+            sponsors=[sponsor],
+            coordinators=[coordinator],
+            members=[member],
+        )
+    objectives = {
+        v: services.create_objective(
+            coordinator,
+            c,
+            title="Answers within a day",
+            business_goal="Onboarding",
+            metric="median_first_reply_hours",
+            baseline=24,
+            target=8,
+            due_on="2099-12-31",
+        )
+        for v, c in communities.items()
+    }
+    return dict(
+        sponsor=sponsor,
+        coordinator=coordinator,
+        member=member,
+        outsider=outsider,
+        admin=admin,
+        communities=communities,
+        objectives=objectives,
+    )
 
 
 def test_every_oversight_route_for_every_role(app, client, people):
@@ -67,8 +92,13 @@ def test_every_oversight_route_for_every_role(app, client, people):
     for visibility, community in people["communities"].items():
         objective = people["objectives"][visibility]
         slug = community.slug
-        pages = [f"/c/{slug}/report?period=7", f"/c/{slug}/report/print", f"/c/{slug}/report.csv",
-                 f"/c/{slug}/objectives/new", f"/c/{slug}/objectives/{objective.id}/edit"]
+        pages = [
+            f"/c/{slug}/report?period=7",
+            f"/c/{slug}/report/print",
+            f"/c/{slug}/report.csv",
+            f"/c/{slug}/objectives/new",
+            f"/c/{slug}/objectives/{objective.id}/edit",
+        ]
         refused = 404 if visibility == "private" else 403
         for role in roles:
             if role == "anonymous":
@@ -88,9 +118,16 @@ def test_every_oversight_route_for_every_role(app, client, people):
     # A missing community, and another community's objective, are 404 even to an administrator.
     _login(client, people["admin"])
     assert client.get("/c/no-such-guild/report").status_code == 404
-    other = services.create_objective(people["admin"], people["communities"]["open"], title="Elsewhere",
-                                      business_goal="Reuse", metric="posts", baseline=1, target=9,
-                                      due_on="2099-12-31").id
+    other = services.create_objective(
+        people["admin"],
+        people["communities"]["open"],
+        title="Elsewhere",
+        business_goal="Reuse",
+        metric="posts",
+        baseline=1,
+        target=9,
+        due_on="2099-12-31",
+    ).id
     assert client.get(f"/c/restricted-guild/objectives/{other}/edit").status_code == 404
     assert client.post(f"/c/restricted-guild/objectives/{other}/delete").status_code == 404
     assert client.get(f"/c/open-guild/objectives/{other}/edit").status_code == 200
@@ -124,8 +161,9 @@ def _queries(client, url):
 def test_a_sponsor_reads_compares_exports_and_sets_objectives(app, client, people):
     sponsor, coordinator, member = people["sponsor"], people["coordinator"], people["member"]
     community = people["communities"]["open"]
-    asked = discussions.create_thread(member, community, title="=SUM(A1:A9) breaks", body="Why?", kind="question",
-                                      priority=1)
+    asked = discussions.create_thread(
+        member, community, title="=SUM(A1:A9) breaks", body="Why?", kind="question", priority=1
+    )
     discussions.reply(member, asked, asked.opening_post, "More detail.")
     answer = discussions.reply(coordinator, asked, asked.opening_post, "Because.")
     discussions.set_accepted(member, asked, answer)
@@ -136,7 +174,10 @@ def test_a_sponsor_reads_compares_exports_and_sets_objectives(app, client, peopl
     body = portfolio.get_data(as_text=True)
     assert ">Portfolio</a>" in body
     assert [m for m in re.findall(r'<th scope="row"><a href="/c/([\w-]+)/report', body)] == [
-        "open-guild", "private-guild", "restricted-guild"]
+        "open-guild",
+        "private-guild",
+        "restricted-guild",
+    ]
     sponsor, member = db.session.merge(sponsor), db.session.merge(member)  # the request ended the session
     for i in range(4):  # the portfolio page costs the same however many communities there are
         make_community(f"more-{i}", sponsors=[sponsor], members=[member])
@@ -151,7 +192,7 @@ def test_a_sponsor_reads_compares_exports_and_sets_objectives(app, client, peopl
     shown = {key: (_text(value), _text(previous)) for key, value, previous in FIGURE_ROW.findall(page)}
     assert shown["posts"] == ("4", "0") and shown["answered_share"] == ("100.0", "")
     assert shown["unanswered_48h"] == ("0", "0")
-    assert 'role="img"' in page and "<title id=\"chart-posts-title\">Posts per week</title>" in page
+    assert 'role="img"' in page and '<title id="chart-posts-title">Posts per week</title>' in page
     assert "style=" not in page and "<script>" not in page
 
     # The CSV parses back to the figures on the page; a formula in a title does not survive.
@@ -166,21 +207,33 @@ def test_a_sponsor_reads_compares_exports_and_sets_objectives(app, client, peopl
 
     # Periods: a custom range works; bad dates are a form error and a 400, never a 500.
     assert client.get("/c/open-guild/report?period=custom&start=2026-01-01&end=2026-01-31").status_code == 200
-    for query in ("period=custom&start=2026-02-30&end=2026-03-01", "period=custom&start=&end=2026-03-01",
-                  "period=custom&start=2026-03-02&end=2026-03-01", "period=custom&start=2020-01-01&end=2023-01-01",
-                  "period=custom&start=2026-01-01&end=2999-01-01", "period=12"):
+    for query in (
+        "period=custom&start=2026-02-30&end=2026-03-01",
+        "period=custom&start=&end=2026-03-01",
+        "period=custom&start=2026-03-02&end=2026-03-01",
+        "period=custom&start=2020-01-01&end=2023-01-01",
+        "period=custom&start=2026-01-01&end=2999-01-01",
+        "period=12",
+    ):
         bad = client.get(f"/c/open-guild/report?{query}")
         assert bad.status_code == 400, query
         assert 'class="error"' in bad.get_data(as_text=True), query
         assert client.get(f"/c/open-guild/report.csv?{query}").status_code == 400
     assert 'value="2026-02-30"' in client.get(
-        "/c/open-guild/report?period=custom&start=2026-02-30&end=2026-03-01").get_data(as_text=True)
+        "/c/open-guild/report?period=custom&start=2026-02-30&end=2026-03-01"
+    ).get_data(as_text=True)
     printed = client.get("/c/open-guild/report/print?period=90")
     assert printed.status_code == 200 and b"Report: Open Guild" in printed.data and b"Show report" not in printed.data
 
     # Objectives: a bad value comes back with what was typed; then record, edit, remove (all audited).
-    form = {"title": "Questions get answered", "business_goal": "Less time lost", "metric": "answered_share",
-            "baseline": "fifty", "target": "90", "due_on": "2099-06-30"}
+    form = {
+        "title": "Questions get answered",
+        "business_goal": "Less time lost",
+        "metric": "answered_share",
+        "baseline": "fifty",
+        "target": "90",
+        "due_on": "2099-06-30",
+    }
     refused = client.post("/c/open-guild/objectives/new", data=form)
     assert refused.status_code == 400
     assert b"Give the baseline as a number" in refused.data and b'value="Questions get answered"' in refused.data
@@ -189,13 +242,21 @@ def test_a_sponsor_reads_compares_exports_and_sets_objectives(app, client, peopl
     objective_id = db.session.scalar(select(Objective.id).filter_by(title="Questions get answered"))
     report_page = client.get("/c/open-guild/report").get_data(as_text=True)
     assert "Questions get answered" in report_page and "On track" in report_page  # 100 % answered
-    assert client.post(f"/c/open-guild/objectives/{objective_id}/edit",
-                       data={**form, "baseline": "50", "target": "95"}).status_code == 302
+    assert (
+        client.post(
+            f"/c/open-guild/objectives/{objective_id}/edit", data={**form, "baseline": "50", "target": "95"}
+        ).status_code
+        == 302
+    )
     assert client.post(f"/c/open-guild/objectives/{objective_id}/delete").status_code == 302
     assert db.session.get(Objective, objective_id) is None
-    actions = list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "objective",
-                                                                       AuditEntry.target_id == objective_id)
-                                      .order_by(AuditEntry.id)))
+    actions = list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.target_type == "objective", AuditEntry.target_id == objective_id)
+            .order_by(AuditEntry.id)
+        )
+    )
     assert actions == ["objective.create", "objective.update", "objective.delete"]
 
     # The community page links the report for those who oversee it.

@@ -1,5 +1,6 @@
 """Reading state through the views: New and unread markers with counts, opening a thread at its first
 unread post, the Unread and New lists, Mark all read, privacy, and query counts that stay constant."""
+
 import re
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ def sign_in(app, client):
             session["_user_id"] = start_session(user)
             session["_fresh"] = True
         return other
+
     return new_client
 
 
@@ -125,8 +127,8 @@ def test_thread_list_queries_with_reading_state_stay_constant(guild, sign_in):
                     discussions.reply(guild["bob"], thread, thread.opening_post, "more")
     few, few_page = queries_for(ann, "/c/guild/threads")
     many, many_page = queries_for(ann, "/c/big/threads")
-    assert few_page.count("2 unread") == 1 and few_page.count("badge-new\">New") == 2
-    assert many_page.count("2 unread") + many_page.count("badge-new\">New") == 25
+    assert few_page.count("2 unread") == 1 and few_page.count('badge-new">New') == 2
+    assert many_page.count("2 unread") + many_page.count('badge-new">New') == 25
     assert many <= few, f"{few} queries for 3 threads, {many} for 40"
     for url in ("/unread", "/new", "/"):
         small = queries_for(ann, url)[0]

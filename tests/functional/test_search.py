@@ -1,5 +1,6 @@
 """The search page, knowledge gaps and similar threads, through the views (SQLite and PostgreSQL, each
 with both search engines)."""
+
 import re
 import shutil
 
@@ -112,8 +113,7 @@ def test_every_search_is_logged_and_zero_result_scoped_searches_become_gaps(clie
     login_as(world["outsider"])
     assert "0 results" in _page(client, q="How to descale", community="open-circle").get_data(as_text=True)
     _page(client, q="kettle")
-    rows = db.session.execute(select(SearchLog.normalized_query, SearchLog.result_count,
-                                     SearchLog.community_id)).all()
+    rows = db.session.execute(select(SearchLog.normalized_query, SearchLog.result_count, SearchLog.community_id)).all()
     assert ("how to descale", 0, world["open"].id) in rows and len(rows) == 2
     # A member sees the gap on the community page, with a link to answer it.
     client.post("/logout")
@@ -123,18 +123,25 @@ def test_every_search_is_logged_and_zero_result_scoped_searches_become_gaps(clie
     link = re.search(r'href="(/c/open-circle/threads/new\?[^"]+)"', page).group(1).replace("&amp;", "&")
     form = client.get(link).get_data(as_text=True)
     assert 'value="how to descale"' in form and 'name="gap"' in form
-    created = client.post("/c/open-circle/threads/new", data={
-        "title": "How to descale", "kind": "question", "priority": "3", "body": "Use vinegar.",
-        "gap": "how to descale"})
+    created = client.post(
+        "/c/open-circle/threads/new",
+        data={
+            "title": "How to descale",
+            "kind": "question",
+            "priority": "3",
+            "body": "Use vinegar.",
+            "gap": "how to descale",
+        },
+    )
     assert created.status_code == 302
     assert "how to descale" not in client.get("/c/open-circle").get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(SearchLog)
-                             .where(SearchLog.closed_at.is_not(None))) == 1
+    assert db.session.scalar(select(func.count()).select_from(SearchLog).where(SearchLog.closed_at.is_not(None))) == 1
 
 
 def test_non_members_do_not_see_gaps(client, login_as, world):
-    db.session.add(SearchLog(query="descale", normalized_query="descale", community_id=world["open"].id,
-                             result_count=0))
+    db.session.add(
+        SearchLog(query="descale", normalized_query="descale", community_id=world["open"].id, result_count=0)
+    )
     db.session.commit()
     login_as(world["removed"])
     assert "Knowledge gaps" not in client.get("/c/open-circle").get_data(as_text=True)
@@ -143,8 +150,10 @@ def test_non_members_do_not_see_gaps(client, login_as, world):
 def test_new_thread_form_suggests_similar_threads_without_javascript(client, login_as, world):
     login_as(world["member"])
     # A POST (the draft never goes into a URL); nothing is created, the text comes back.
-    response = client.post("/c/open-circle/threads/new", data={"title": "kettle practice", "body": "My draft",
-                                                                "kind": "question", "priority": "3", "check": "1"})
+    response = client.post(
+        "/c/open-circle/threads/new",
+        data={"title": "kettle practice", "body": "My draft", "kind": "question", "priority": "3", "check": "1"},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Similar threads already exist" in html and "Common kettle practice" in html
@@ -175,7 +184,7 @@ def test_cached_hits_and_facets_follow_changes(app, client, login_as, world):
 
     def hit():
         html = _page(client, q="tips").get_data(as_text=True)
-        return html[html.index('class="search-hit"'):html.index("</li>", html.index('class="search-hit"'))]
+        return html[html.index('class="search-hit"') : html.index("</li>", html.index('class="search-hit"'))]
 
     assert "· Open ·" in hit()
     hit()

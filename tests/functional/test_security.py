@@ -1,4 +1,5 @@
 """Cross-cutting protections: CSRF, body size limits, headers, cookies, hidden communities, error pages."""
+
 import re
 from html.parser import HTMLParser
 
@@ -62,6 +63,7 @@ def _cookie_attributes(response, name) -> dict[str, str]:
 
 # --- CSRF ---------------------------------------------------------------------
 
+
 def test_join_without_csrf_token_changes_nothing(client):
     user = make_user()
     community = make_community(visibility="open")
@@ -94,6 +96,7 @@ def test_wrong_csrf_token_is_refused(client):
 
 # --- body size ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/login", "/register"])
 def test_huge_form_body_is_413(client, path):
     body = f"csrf_token={client.csrf_token()}&email=a%40example.com&password=" + "x" * TEN_MB
@@ -105,6 +108,7 @@ def test_huge_form_body_is_413(client, path):
 
 
 # --- headers and cookies --------------------------------------------------------
+
 
 def _csp(response) -> dict[str, list[str]]:
     policy = response.headers["Content-Security-Policy"]
@@ -153,9 +157,13 @@ def test_secure_cookies_when_configured(client, app_config):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
     # Over HTTPS, Flask-WTF also wants a same-site Referer, as a browser sends.
-    login = client.post("/login", base_url="https://localhost", headers={"Referer": "https://localhost/login"},
-                        data={"email": user.email, "password": PASSWORD, "remember": "y",
-                              "csrf_token": _token_over_https(client)}, csrf=False)
+    login = client.post(
+        "/login",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+        data={"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": _token_over_https(client)},
+        csrf=False,
+    )
     assert login.status_code == 302
     assert "secure" in _cookie_attributes(login, "remember_token")
 
@@ -166,6 +174,7 @@ def _token_over_https(client) -> str:
 
 
 # --- hidden communities ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("subpath", ["", "/members", "/join", "/request", "/invitation", "/leave", "/edit", "/invite"])
 def test_private_community_reads_as_missing(client, subpath):
@@ -219,6 +228,7 @@ def test_anonymous_sees_no_difference_between_private_and_missing(client):
 
 
 # --- error pages ----------------------------------------------------------------
+
 
 def test_error_pages_show_no_traceback(app, client):
     def explode():

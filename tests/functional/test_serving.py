@@ -5,6 +5,7 @@ held both workers, and ``/healthz`` waited for them (23.5 s); a browser's specul
 caused worker timeouts. The bounds here are generous (the machine is shared): a stalled server
 answers only after the worker timeout (60 s), a healthy one at once.
 """
+
 import os
 import re
 import socket
@@ -39,13 +40,24 @@ def server(app, tmp_path):
     """gunicorn with the production config, one worker, on the ``app`` fixture's SQLite database.
 
     gunicorn binds port 0 itself (the OS picks a free one) and logs the address it listens at."""
-    env = {**os.environ, "COP_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "COP_INSTANCE_PATH": str(tmp_path / "instance"), "COP_SECRET_KEY": "x" * 32,
-           "COP_SEARCH_INDEX_DIR": str(tmp_path / "index"), "COP_RATELIMIT_STORAGE_URI": "memory://",
-           "COP_BIND": "127.0.0.1:0", "COP_WORKERS": "1"}
+    env = {
+        **os.environ,
+        "COP_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "COP_INSTANCE_PATH": str(tmp_path / "instance"),
+        "COP_SECRET_KEY": "x" * 32,
+        "COP_SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "COP_RATELIMIT_STORAGE_URI": "memory://",
+        "COP_BIND": "127.0.0.1:0",
+        "COP_WORKERS": "1",
+    }
     log = open(tmp_path / "gunicorn.log", "wb")
-    process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c",
-                                "python:cop.gunicorn_conf", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "python:cop.gunicorn_conf", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:

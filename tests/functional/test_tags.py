@@ -1,4 +1,5 @@
 """Tag pages, watching, suggestions and the administrators' rename and merge, through the views (both backends)."""
+
 import re
 
 import pytest
@@ -11,22 +12,40 @@ from cop.library import services as library
 from cop.tags.models import Tag, TagWatch, get_or_create_tags
 from tests.builders import add_membership, make_community, make_user
 
-CANARIES = ("CanaryPrivateThread", "CanaryRestrictedThread", "CanaryPrivateResource", "CanaryRestrictedResource",
-            "CanaryPrivateCommunity", "canary-private-domain")
+CANARIES = (
+    "CanaryPrivateThread",
+    "CanaryRestrictedThread",
+    "CanaryPrivateResource",
+    "CanaryRestrictedResource",
+    "CanaryPrivateCommunity",
+    "canary-private-domain",
+)
 
 
 @pytest.fixture
 def world(app):
     """#python is used in an open, a restricted and a private community (threads, resources, domains),
     and by people; private and restricted titles carry canary words."""
-    people = {n: make_user(f"{n}@example.com", n.title()) for n in
-              ("coord", "member", "outsider", "removed", "other_coord", "expert")}
+    people = {
+        n: make_user(f"{n}@example.com", n.title())
+        for n in ("coord", "member", "outsider", "removed", "other_coord", "expert")
+    }
     people["admin"] = make_user("admin@example.com", "Admin", admin=True)
     open_c = make_community("open-c", name="Open Guild", coordinators=[people["coord"]], members=[people["member"]])
-    restricted = make_community("restricted-c", name="Restricted Guild", visibility="restricted",
-                                coordinators=[people["coord"]], members=[people["member"]])
-    private = make_community("private-c", name="CanaryPrivateCommunity", visibility="private",
-                             coordinators=[people["coord"]], members=[people["member"]])
+    restricted = make_community(
+        "restricted-c",
+        name="Restricted Guild",
+        visibility="restricted",
+        coordinators=[people["coord"]],
+        members=[people["member"]],
+    )
+    private = make_community(
+        "private-c",
+        name="CanaryPrivateCommunity",
+        visibility="private",
+        coordinators=[people["coord"]],
+        members=[people["member"]],
+    )
     add_membership(private, people["removed"], "removed")
     add_membership(restricted, people["removed"], "removed")
     make_community("other-c", coordinators=[people["other_coord"]])
@@ -38,10 +57,10 @@ def world(app):
     discussions.create_thread(people["coord"], private, title="CanaryPrivateThread", body="x", tags="python")
     discussions.create_thread(people["coord"], restricted, title="CanaryRestrictedThread", body="x", tags="python")
     library.add_link(people["coord"], open_c, title="Open python link", url="https://example.com", tags="python")
-    library.add_link(people["coord"], private, title="CanaryPrivateResource", url="https://example.com",
-                     tags="python")
-    library.add_link(people["coord"], restricted, title="CanaryRestrictedResource", url="https://example.com",
-                     tags="python")
+    library.add_link(people["coord"], private, title="CanaryPrivateResource", url="https://example.com", tags="python")
+    library.add_link(
+        people["coord"], restricted, title="CanaryRestrictedResource", url="https://example.com", tags="python"
+    )
     return people
 
 
@@ -203,8 +222,9 @@ def test_admin_rename_and_merge(client, login_as, world):
     assert client.post(f"/admin/tags/{canary_id}/merge", data={"target": "py"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Tag, canary_id) is None
-    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
-               if e.action.startswith("tag.")]
+    actions = [
+        e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)) if e.action.startswith("tag.")
+    ]
     assert actions == ["tag.rename", "tag.merge", "tag.merge"]
     assert "tag.merge" in client.get("/admin/audit?action=tag.merge").get_data(as_text=True)
 

@@ -3,6 +3,7 @@ newline and tab in bodies; names and titles refuse invisible and direction-chang
 form error; NUL reaches neither PostgreSQL (which cannot store it) nor an e-mail header or a file name.
 Through the web forms and the API, on SQLite and PostgreSQL.
 """
+
 import unicodedata
 
 import pytest
@@ -28,8 +29,9 @@ def member(app, login_as):
 
 
 def _new_thread(client, title, body="Hello"):
-    return client.post("/c/guild/threads/new", data={"title": title, "body": body, "kind": "question",
-                                                     "priority": "3", "tags": ""})
+    return client.post(
+        "/c/guild/threads/new", data={"title": title, "body": body, "kind": "question", "priority": "3", "tags": ""}
+    )
 
 
 def test_bodies_and_titles_are_stored_clean_on_both_databases(client, member):
@@ -54,12 +56,20 @@ def test_a_title_with_invisible_or_bidi_characters_is_refused_with_the_form_kept
 
 def test_the_api_cleans_and_refuses_alike(client, member):
     secret = make_token(member, scopes=("read", "write"))
-    refused = client.post("/api/v1/communities/guild/threads", csrf=False, headers=bearer(secret),
-                          json={"title": "ad\u200bmin", "body": "x"})
+    refused = client.post(
+        "/api/v1/communities/guild/threads",
+        csrf=False,
+        headers=bearer(secret),
+        json={"title": "ad\u200bmin", "body": "x"},
+    )
     assert refused.status_code == 422 and "title" in refused.get_data(as_text=True)
 
-    created = client.post("/api/v1/communities/guild/threads", csrf=False, headers=bearer(secret),
-                          json={"title": "Clean\x00 me", "body": HOSTILE_BODY, "tags": ["a\x00b"]})
+    created = client.post(
+        "/api/v1/communities/guild/threads",
+        csrf=False,
+        headers=bearer(secret),
+        json={"title": "Clean\x00 me", "body": HOSTILE_BODY, "tags": ["a\x00b"]},
+    )
     assert created.status_code == 201, created.get_data(as_text=True)
     thread = db.session.get(Thread, created.json["id"])
     assert (thread.title, db.session.get(Post, thread.opening_post_id).body_md) == ("Clean me", CLEAN_BODY)
@@ -70,8 +80,9 @@ def test_the_api_cleans_and_refuses_alike(client, member):
 def test_nul_and_line_breaks_never_reach_a_mail_header_or_a_file_name(app, member):
     member.display_name = "Writer\x00\r\nBcc: victim@example.com"  # as an old row might hold
     with app.test_request_context():
-        message = build_message(member, subject="New reply\x00 in\r\nBcc: x@example.com", text="t",
-                                html="<p>t</p>", message_key="k-1")
+        message = build_message(
+            member, subject="New reply\x00 in\r\nBcc: x@example.com", text="t", html="<p>t</p>", message_key="k-1"
+        )
     assert "\x00" not in message.as_string() and message["Bcc"] is None
     assert message["Subject"] == "New reply in Bcc: x@example.com"
     assert message["To"].addresses[0].display_name == "Writer Bcc: victim@example.com"
@@ -89,12 +100,23 @@ def test_passwords_are_left_as_typed(client, app):
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_display_name_that_looks_like_another_is_refused_and_controls_are_dropped(client, member):
-    refused = client.post("/account/profile", data={"display_name": "ad\u200bmin", "title": "", "department": "",
-                                                    "location": "", "bio": "", "expertise": ""})
+    refused = client.post(
+        "/account/profile",
+        data={"display_name": "ad\u200bmin", "title": "", "department": "", "location": "", "bio": "", "expertise": ""},
+    )
     assert refused.status_code == 400 and "invisible or direction-changing" in refused.get_data(as_text=True)
 
-    saved = client.post("/account/profile", data={"display_name": "Ada\x00 Love\u0301lace", "title": "",
-                                                  "department": "", "location": "", "bio": "", "expertise": ""})
+    saved = client.post(
+        "/account/profile",
+        data={
+            "display_name": "Ada\x00 Love\u0301lace",
+            "title": "",
+            "department": "",
+            "location": "",
+            "bio": "",
+            "expertise": "",
+        },
+    )
     assert saved.status_code == 302
     db.session.refresh(member)
     assert member.display_name == "Ada Lovélace"

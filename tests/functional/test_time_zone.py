@@ -1,5 +1,6 @@
 """The personal time zone: chosen on the profile (a list of IANA zones), offered once from the browser,
 taken from the identity provider's ``zoneinfo`` claim; every time then reads in it with the zone named."""
+
 from datetime import datetime
 
 import pytest
@@ -35,8 +36,9 @@ def test_profile_zone_browser_guess_and_times_shown_in_it(client, login_as):
     assert client.post("/account/time-zone", data={"time_zone": "Asia/Tokyo"}).status_code == 204
     assert _zone("ann@example.com") == "Asia/Tokyo"
     page = client.get(f"/t/{thread.id}").get_data(as_text=True)
-    assert ('<time datetime="2026-01-15T09:30:00Z" title="2026-01-15 18:30 JST (Asia/Tokyo)">2026-01-15 18:30 JST'
-            '</time>') in page
+    assert (
+        '<time datetime="2026-01-15T09:30:00Z" title="2026-01-15 18:30 JST (Asia/Tokyo)">2026-01-15 18:30 JST</time>'
+    ) in page
     assert 'name="cop-time-zone-unset"' not in page
 
     form = {"display_name": "Ann", "title": "", "department": "", "location": "", "bio": "", "expertise": ""}
@@ -51,8 +53,7 @@ def test_profile_zone_browser_guess_and_times_shown_in_it(client, login_as):
 
 def test_the_identity_providers_zoneinfo_claim_is_taken_until_one_is_chosen(app):
     user = make_user("bo@example.com")
-    profile = ExternalProfile.from_claims({"email": "bo@example.com", "zoneinfo": "Europe/Paris"},
-                                          {"email": "email"})
+    profile = ExternalProfile.from_claims({"email": "bo@example.com", "zoneinfo": "Europe/Paris"}, {"email": "email"})
     _refresh_profile(user, profile, "bo@example.com")
     assert user.time_zone == "Europe/Paris"
     _refresh_profile(user, ExternalProfile.from_claims({"zoneinfo": "Asia/Tokyo"}, {}), "bo@example.com")

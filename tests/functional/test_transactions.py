@@ -1,5 +1,6 @@
 """How a request's transaction ends: a request that only read commits (on PostgreSQL, so psycopg
 keeps its prepared statements), anything that wrote and did not commit itself is rolled back."""
+
 from flask import abort
 from sqlalchemy import event, func, select, update
 

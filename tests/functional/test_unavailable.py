@@ -4,6 +4,7 @@ a moment", the form comes back with what the user typed, the cause is logged onc
 Real conditions: another connection holding SQLite's write lock, a connection that may only read, and
 an upload store on a 64 KB tmpfs (mounting needs root, as the test machines run; elsewhere it skips).
 """
+
 import html
 import io
 import logging
@@ -65,8 +66,7 @@ def _warnings(caplog):
     return [r for r in caplog.records if r.levelno == logging.WARNING and "answering 503" in r.getMessage()]
 
 
-def test_a_write_while_another_process_holds_the_lock_answers_503_and_keeps_the_text(app, client, member,
-                                                                                      caplog):
+def test_a_write_while_another_process_holds_the_lock_answers_503_and_keeps_the_text(app, client, member, caplog):
     token, key = client.csrf_token(), _form_key(client)
     holder = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process writing for a long time
@@ -79,7 +79,8 @@ def test_a_write_while_another_process_holds_the_lock_answers_503_and_keeps_the_
 
     _assert_form_kept(response)
     assert [r.getMessage() for r in _warnings(caplog)] == [
-        "answering 503 to POST /c/guild/threads/new: database is locked"]
+        "answering 503 to POST /c/guild/threads/new: database is locked"
+    ]
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 0
     assert f'value="{key}"' in response.get_data(as_text=True)  # the same one-time key, unused
     assert _new_thread(client, token, key).status_code == 302  # the lock gone, the same form goes through
@@ -121,14 +122,23 @@ def full_upload_store(tmp_path):
         subprocess.run(["umount", str(mount_point)], check=True)
 
 
-def test_an_upload_to_a_full_disk_answers_503_keeps_the_text_and_leaves_nothing(app, client, member,
-                                                                                 full_upload_store, caplog):
+def test_an_upload_to_a_full_disk_answers_503_keeps_the_text_and_leaves_nothing(
+    app, client, member, full_upload_store, caplog
+):
     app.config["UPLOAD_FOLDER"] = str(full_upload_store)
     upload = io.BytesIO(b"%PDF-1.4\n" + os.urandom(200_000))
     with caplog.at_level(logging.WARNING):
-        response = client.post("/c/guild/library/new/file", content_type="multipart/form-data", data={
-            "title": TITLE, "description": BODY, "tags": "", "change_note": "first",
-            "file": (upload, "report.pdf")})
+        response = client.post(
+            "/c/guild/library/new/file",
+            content_type="multipart/form-data",
+            data={
+                "title": TITLE,
+                "description": BODY,
+                "tags": "",
+                "change_note": "first",
+                "file": (upload, "report.pdf"),
+            },
+        )
 
     _assert_form_kept(response)
     assert len(_warnings(caplog)) == 1 and "No space left on device" in _warnings(caplog)[0].getMessage()
@@ -143,8 +153,9 @@ def test_a_busy_database_answers_the_api_with_a_503_problem(app, client, member)
     holder = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        response = client.post("/api/v1/communities/guild/threads", headers=bearer(secret), csrf=False,
-                               json={"title": TITLE, "body": BODY})
+        response = client.post(
+            "/api/v1/communities/guild/threads", headers=bearer(secret), csrf=False, json={"title": TITLE, "body": BODY}
+        )
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -1,4 +1,5 @@
 """Value stories through the views: recording, bad input, confirming, and who may see them."""
+
 import csv
 import html
 import io
@@ -21,9 +22,11 @@ def backend():
 @pytest.fixture
 def login_as(client):
     """Sign out first, so the next person is really signed in (the login page redirects a signed-in user)."""
+
     def switch(user):
         client.post("/logout")
         assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+
     return switch
 
 
@@ -31,13 +34,21 @@ def login_as(client):
 def people(app):
     sponsor, coordinator = make_user(name="Sam Sponsor"), make_user(name="Cora Coordinator")
     member, outsider = make_user(name="Mo Member"), make_user(name="Oz Outsider")
-    guild = make_community("guild", visibility="private", sponsors=[sponsor], coordinators=[coordinator],
-                           members=[member])
+    guild = make_community(
+        "guild", visibility="private", sponsors=[sponsor], coordinators=[coordinator], members=[member]
+    )
     return dict(sponsor=sponsor, coordinator=coordinator, member=member, outsider=outsider, guild=guild)
 
 
-STORY = {"cycle": "realized", "text": "The new runbook zqrunbook cut on-call handovers.", "amount": "12.5",
-         "unit": "hours_saved", "custom_unit": "", "subject_kind": "community", "subject_id": ""}
+STORY = {
+    "cycle": "realized",
+    "text": "The new runbook zqrunbook cut on-call handovers.",
+    "amount": "12.5",
+    "unit": "hours_saved",
+    "custom_unit": "",
+    "subject_kind": "community",
+    "subject_id": "",
+}
 
 
 def test_a_member_records_a_coordinator_confirms_a_sponsor_sees_the_sum(client, login_as, people):
@@ -45,8 +56,9 @@ def test_a_member_records_a_coordinator_confirms_a_sponsor_sees_the_sum(client, 
     login_as(people["member"])
     form = client.get(f"/c/guild/stories/new?on=thread&id={thread.id}").get_data(as_text=True)
     assert "On-call handovers" in form
-    response = client.post("/c/guild/stories/new", data=STORY | {"subject_kind": "thread",
-                                                                 "subject_id": str(thread.id)})
+    response = client.post(
+        "/c/guild/stories/new", data=STORY | {"subject_kind": "thread", "subject_id": str(thread.id)}
+    )
     assert response.status_code == 302
     story = db.session.scalars(select(ValueStory)).one()
     assert (story.thread_id, story.amount, story.unit, story.confirmed_at) == (thread.id, 12.5, "hours_saved", None)
@@ -70,15 +82,18 @@ def test_a_member_records_a_coordinator_confirms_a_sponsor_sees_the_sum(client, 
     assert '<td class="value-cell" id="value-guild">1 story<br>12.5 hours saved</td>' in portfolio
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"amount": "lots"}, "amount", "Give the amount as a number"),
-    ({"amount": "-3"}, "amount", "Give an amount of zero or more"),
-    ({"unit": ""}, "unit", "Say what the amount measures"),
-    ({"unit": "custom"}, "custom_unit", "Name the unit"),
-    ({"cycle": "applied"}, "amount", "Only a realized-value story has a measured result"),
-    ({"text": "x" * 2001}, "text", "Field cannot be longer than 2000 characters."),
-    ({"cycle": ""}, "cycle", "Choose the value cycle"),
-])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"amount": "lots"}, "amount", "Give the amount as a number"),
+        ({"amount": "-3"}, "amount", "Give an amount of zero or more"),
+        ({"unit": ""}, "unit", "Say what the amount measures"),
+        ({"unit": "custom"}, "custom_unit", "Name the unit"),
+        ({"cycle": "applied"}, "amount", "Only a realized-value story has a measured result"),
+        ({"text": "x" * 2001}, "text", "Field cannot be longer than 2000 characters."),
+        ({"cycle": ""}, "cycle", "Choose the value cycle"),
+    ],
+)
 def test_bad_input_comes_back_with_what_was_typed(client, login_as, people, changes, field, message):
     login_as(people["member"])
     response = client.post("/c/guild/stories/new", data=STORY | changes)

@@ -4,6 +4,7 @@ Registration by a coordinator, deliveries queued in the change's transaction and
 response, retries with the same delivery id, a day of failures switching an endpoint off, a process
 killed after its commit delivering on the next run, and the SSRF refusals.
 """
+
 import hashlib
 import hmac
 import json
@@ -43,8 +44,9 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver.plan.pop(0) if receiver.plan else 200
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                          "status": status})
+                receiver.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body, "status": status}
+                )
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "/elsewhere")
@@ -72,8 +74,9 @@ def verified(request: dict, secret: str) -> dict:
     """The payload of a received request after checking its signature (fails the test otherwise)."""
     headers = request["headers"]
     timestamp = headers["Cop-Webhook-Timestamp"]
-    expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + request["body"],
-                                    hashlib.sha256).hexdigest()
+    expected = (
+        "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + request["body"], hashlib.sha256).hexdigest()
+    )
     assert hmac.compare_digest(headers["Cop-Webhook-Signature"], expected), "bad signature"
     payload = json.loads(request["body"])
     assert payload["id"] == headers["Cop-Webhook-Id"] and payload["event"] == headers["Cop-Webhook-Event"]
@@ -103,8 +106,9 @@ def people(app):
 
 
 def _endpoint(people, url, community="guild", events=("thread.created", "reply.created"), include_content=False):
-    return services.create_endpoint(people["coordinator"], people[community], url=url, events=events,
-                                    include_content=include_content)
+    return services.create_endpoint(
+        people["coordinator"], people[community], url=url, events=events, include_content=include_content
+    )
 
 
 def test_a_coordinator_registers_an_endpoint_and_changes_arrive_signed(client, login_as, people, receiver):
@@ -121,8 +125,10 @@ def test_a_coordinator_registers_an_endpoint_and_changes_arrive_signed(client, l
 
     client.post("/logout")
     login_as(people["member"])
-    created = client.post("/c/guild/threads/new", data={"title": "Deploy on Fridays?", "kind": "question",
-                                                         "priority": "2", "body": "Asking **for real**"})
+    created = client.post(
+        "/c/guild/threads/new",
+        data={"title": "Deploy on Fridays?", "kind": "question", "priority": "2", "body": "Asking **for real**"},
+    )
     assert created.status_code == 302
     assert receiver.requests == []  # queued, sent once the response is out (the server closes it)
     created.close()
@@ -243,8 +249,14 @@ response = client.post("/api/v1/communities/guild/threads", headers={bearer(toke
 assert response.status_code == 201, response.get_data(as_text=True)
 os.kill(os.getpid(), signal.SIGKILL)  # committed; the response was never closed, so nothing was sent
 """
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert receiver.requests == []
     db.session.expire_all()
@@ -260,9 +272,19 @@ class TestSSRF:
     def app_config(self):
         return {"WEBHOOK_ALLOW_PRIVATE": False, "WEBHOOK_ALLOW_HTTP": False}
 
-    @pytest.mark.parametrize("url", ["https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://169.254.169.254/latest",
-                                     "https://localhost:8443/hook", "https://[::1]/hook", "https://192.168.0.10/",
-                                     "https://0.0.0.0/", "https://[::ffff:127.0.0.1]/"])
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://127.0.0.1/hook",
+            "https://10.1.2.3/hook",
+            "https://169.254.169.254/latest",
+            "https://localhost:8443/hook",
+            "https://[::1]/hook",
+            "https://192.168.0.10/",
+            "https://0.0.0.0/",
+            "https://[::ffff:127.0.0.1]/",
+        ],
+    )
     def test_internal_addresses_are_refused(self, people, url):
         with pytest.raises(UnsafeAddress) as refused:
             _endpoint(people, url)
@@ -287,12 +309,16 @@ class TestSSRF:
 def test_api_writes_queue_deliveries_too(people, receiver, app):
     from flask.testing import FlaskClient
 
-    _endpoint_row, secret = _endpoint(people, receiver.url, events=("resource.created", "resource.versioned",
-                                                                   "meeting.created"))
+    _endpoint_row, secret = _endpoint(
+        people, receiver.url, events=("resource.created", "resource.versioned", "meeting.created")
+    )
     api = FlaskClient(app, app.response_class)
     headers = bearer(make_token(people["member"], scopes=("read", "write")))
-    response = api.post("/api/v1/communities/guild/resources", headers=headers,
-                        json={"kind": "document", "title": "Runbook", "body": "step one"})
+    response = api.post(
+        "/api/v1/communities/guild/resources",
+        headers=headers,
+        json={"kind": "document", "title": "Runbook", "body": "step one"},
+    )
     assert response.status_code == 201
     response.close()
     (request,) = receiver.requests

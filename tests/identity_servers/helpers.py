@@ -1,4 +1,5 @@
 """Helpers for tests that sign in through the test OpenID Provider or OpenLDAP."""
+
 from urllib.parse import quote, urlsplit
 
 from sqlalchemy import func, select
@@ -11,9 +12,16 @@ from tests.identity_servers.oidc_provider import CLIENT_ID, CLIENT_SECRET
 
 def oidc_config(provider, **overrides) -> dict:
     """App settings for cop as a client of ``provider``."""
-    return {"AUTH_MODES": ("oidc", "local"), "OIDC_ISSUER": provider.issuer, "OIDC_CLIENT_ID": CLIENT_ID,
-            "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_PROVIDER_NAME": "Test SSO", "OIDC_TIMEOUT": 2,
-            "LINK_EMAIL_DOMAINS": ("example.com",), **overrides}
+    return {
+        "AUTH_MODES": ("oidc", "local"),
+        "OIDC_ISSUER": provider.issuer,
+        "OIDC_CLIENT_ID": CLIENT_ID,
+        "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "OIDC_PROVIDER_NAME": "Test SSO",
+        "OIDC_TIMEOUT": 2,
+        "LINK_EMAIL_DOMAINS": ("example.com",),
+        **overrides,
+    }
 
 
 def start_oidc(client, next_url=None):
@@ -37,8 +45,10 @@ def sign_in_oidc(client, provider, username, password="provider-pass", next_url=
 def counts() -> tuple[int, int]:
     """(accounts, external identities): what a refused sign-in must leave unchanged."""
     db.session.expire_all()
-    return (db.session.scalar(select(func.count()).select_from(User)),
-            db.session.scalar(select(func.count()).select_from(ExternalIdentity)))
+    return (
+        db.session.scalar(select(func.count()).select_from(User)),
+        db.session.scalar(select(func.count()).select_from(ExternalIdentity)),
+    )
 
 
 def signed_in_as(client) -> str | None:

@@ -8,6 +8,7 @@ what an attacker or a broken provider would — the ID token signed by another k
 expired, for another audience or issuer, without or with another nonce, a slow token endpoint — and
 rotate its signing key. cop's client is never patched: it meets these over HTTP.
 """
+
 import base64
 import json
 import secrets
@@ -29,8 +30,17 @@ from werkzeug.serving import make_server
 
 CLIENT_ID = "cop-test-client"
 CLIENT_SECRET = "cop-test-secret-" + "x" * 16
-TAMPER_MODES = ("other-key", "unknown-kid", "alg-none", "expired", "wrong-aud", "wrong-iss", "no-nonce",
-                "wrong-nonce", "slow")
+TAMPER_MODES = (
+    "other-key",
+    "unknown-kid",
+    "alg-none",
+    "expired",
+    "wrong-aud",
+    "wrong-iss",
+    "no-nonce",
+    "wrong-nonce",
+    "slow",
+)
 
 
 @dataclass
@@ -137,15 +147,22 @@ class OpenIDProvider:
     def rotate_key(self, keep_old: bool = False) -> None:
         """Sign with a new key (new ``kid``); the JWKS publishes it (and the old one with ``keep_old``)."""
         self._key_number += 1  # every key its own kid, however often tests rotate
-        new = RSAKey.generate_key(2048, parameters={"kid": f"key-{self._key_number}", "use": "sig"},
-                                  private=True)
+        new = RSAKey.generate_key(2048, parameters={"kid": f"key-{self._key_number}", "use": "sig"}, private=True)
         self.keys = [new, *self.keys] if keep_old else [new]
 
     def logout_token(self, sub: str, *, key=None, **claims) -> str:
         """A back-channel logout token for ``sub``, as the provider posts it to a client's logout URI."""
         now = int(time.time())
-        body = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 120, "jti": secrets.token_hex(8),
-                "sub": sub, "events": {"http://schemas.openid.net/event/backchannel-logout": {}}, **claims}
+        body = {
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_hex(8),
+            "sub": sub,
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+            **claims,
+        }
         body = {k: v for k, v in body.items() if v is not None}
         signing_key = key or self.keys[0]
         return jwt.encode({"alg": "RS256", "kid": self.keys[0].kid, "typ": "logout+jwt"}, body, signing_key)
@@ -161,8 +178,9 @@ class OpenIDProvider:
         with requests.Session() as browser:
             form = browser.get(authorization_url, timeout=10)
             assert form.status_code == 200, form.text
-            answer = browser.post(authorization_url, data={"username": username, "password": password},
-                                  allow_redirects=False, timeout=10)
+            answer = browser.post(
+                authorization_url, data={"username": username, "password": password}, allow_redirects=False, timeout=10
+            )
         assert answer.status_code == 302, f"provider answered {answer.status_code}: {answer.text[:500]}"
         return answer.headers["Location"]
 
@@ -182,10 +200,15 @@ class OpenIDProvider:
             def save_authorization_code(self, code, request):
                 payload = request.payload
                 provider.codes[code] = AuthorizationCode(
-                    code=code, client_id=request.client.client_id, redirect_uri=payload.redirect_uri,
-                    scope=payload.scope, user=request.user, nonce=payload.data.get("nonce"),
+                    code=code,
+                    client_id=request.client.client_id,
+                    redirect_uri=payload.redirect_uri,
+                    scope=payload.scope,
+                    user=request.user,
+                    nonce=payload.data.get("nonce"),
                     code_challenge=payload.data.get("code_challenge"),
-                    code_challenge_method=payload.data.get("code_challenge_method"))
+                    code_challenge_method=payload.data.get("code_challenge_method"),
+                )
 
             def query_authorization_code(self, code, client):
                 item = provider.codes.get(code)
@@ -226,12 +249,17 @@ class OpenIDProvider:
         def discovery():
             provider._count("discovery")
             document = {
-                "issuer": provider.issuer, "authorization_endpoint": provider.url + "/authorize",
-                "token_endpoint": provider.url + "/token", "userinfo_endpoint": provider.url + "/userinfo",
-                "jwks_uri": provider.url + "/jwks", "response_types_supported": ["code"],
-                "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+                "issuer": provider.issuer,
+                "authorization_endpoint": provider.url + "/authorize",
+                "token_endpoint": provider.url + "/token",
+                "userinfo_endpoint": provider.url + "/userinfo",
+                "jwks_uri": provider.url + "/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
                 "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"]}
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            }
             if provider.advertise_end_session:
                 document["end_session_endpoint"] = provider.url + "/logout"
             return jsonify(document)
@@ -316,20 +344,25 @@ class OpenIDProvider:
 
 
 def _page(title: str, body: str) -> str:
-    return f"<!doctype html><html lang='en'><head><title>{escape(title)}</title></head>" \
-           f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>"
+    return (
+        f"<!doctype html><html lang='en'><head><title>{escape(title)}</title></head>"
+        f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>"
+    )
 
 
 def _sign_in_form(client_id: str, error: str = "") -> str:
     error_html = f'<p role="alert">{escape(error)}</p>' if error else ""
-    return _page("Test provider sign-in", f"""{error_html}
+    return _page(
+        "Test provider sign-in",
+        f"""{error_html}
 <p>Signing in to {escape(client_id)}.</p>
 <form method="post">
   <p><label for="username">User name</label> <input id="username" name="username" autocomplete="username"></p>
   <p><label for="password">Password</label> <input id="password" name="password" type="password"></p>
   <p><button type="submit" name="action" value="allow">Sign in</button>
      <button type="submit" name="action" value="deny">Cancel</button></p>
-</form>""")
+</form>""",
+    )
 
 
 class RunningProvider:

@@ -9,6 +9,7 @@ filter excludes), ``ou=groups`` (groupOfNames) and a search account ``cn=cop-ser
 allows unauthenticated binds (a DN with an empty password, RFC 4513 5.1.2), as many servers do:
 cop must never send one.
 """
+
 import os
 import shutil
 import socket
@@ -56,12 +57,42 @@ access to *
 
 # (uid, password, given, surname, mail, department (ou), title, location (l), groups, employeeType)
 PEOPLE_ROWS = [
-    ("alice", "alice-pass", "Alice", "Archer", "alice@example.com", "Platform Engineering", "Staff Engineer",
-     "Lisbon", ["cop-python-guild"], None),
-    ("bob", "bob-pass", "Bob", "Builder", "bob@example.com", "Security", "Security Lead", "Berlin",
-     ["cop-python-guild", "cop-sec-champions-leads"], None),
-    ("carol", "carol-pass", "Carol", "Cole", "carol@example.com", "Finance", "Controller", "Paris",
-     ["cop-sponsors-finance"], None),
+    (
+        "alice",
+        "alice-pass",
+        "Alice",
+        "Archer",
+        "alice@example.com",
+        "Platform Engineering",
+        "Staff Engineer",
+        "Lisbon",
+        ["cop-python-guild"],
+        None,
+    ),
+    (
+        "bob",
+        "bob-pass",
+        "Bob",
+        "Builder",
+        "bob@example.com",
+        "Security",
+        "Security Lead",
+        "Berlin",
+        ["cop-python-guild", "cop-sec-champions-leads"],
+        None,
+    ),
+    (
+        "carol",
+        "carol-pass",
+        "Carol",
+        "Cole",
+        "carol@example.com",
+        "Finance",
+        "Controller",
+        "Paris",
+        ["cop-sponsors-finance"],
+        None,
+    ),
     ("dan", "dan-pass", "Dan", "Departed", "dan@example.com", "Sales", "Account Manager", "Madrid", [], "left"),
     ("o(brien)*", "obrien-pass", "Orla", "O'Brien", "orla@example.com", "Legal", "Counsel", "Dublin", [], None),
     ("back\\slash", "backslash-pass", "Bea", "Slash", "bea@example.com", "Ops", "SRE", "Oslo", [], None),
@@ -79,23 +110,29 @@ def person_dn(uid: str) -> str:
 
 
 def _ldif() -> str:
-    blocks = [f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example",
-              f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people",
-              f"dn: {GROUPS}\nobjectClass: organizationalUnit\nou: groups",
-              f"dn: ou=services,{SUFFIX}\nobjectClass: organizationalUnit\nou: services",
-              f"dn: {SERVICE_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n"
-              f"cn: cop-service\nuserPassword: {SERVICE_PASSWORD}"]
+    blocks = [
+        f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example",
+        f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people",
+        f"dn: {GROUPS}\nobjectClass: organizationalUnit\nou: groups",
+        f"dn: ou=services,{SUFFIX}\nobjectClass: organizationalUnit\nou: services",
+        f"dn: {SERVICE_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n"
+        f"cn: cop-service\nuserPassword: {SERVICE_PASSWORD}",
+    ]
     for uid, password, given, surname, mail, department, title, location, _groups, employee_type in PEOPLE_ROWS:
-        block = (f"dn: {person_dn(uid)}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {given} {surname}\n"
-                 f"givenName: {given}\nsn: {surname}\ndisplayName: {given} {surname}\nmail: {mail}\n"
-                 f"ou: {department}\ntitle: {title}\nl: {location}\nuserPassword: {password}")
+        block = (
+            f"dn: {person_dn(uid)}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {given} {surname}\n"
+            f"givenName: {given}\nsn: {surname}\ndisplayName: {given} {surname}\nmail: {mail}\n"
+            f"ou: {department}\ntitle: {title}\nl: {location}\nuserPassword: {password}"
+        )
         if employee_type:
             block += f"\nemployeeType: {employee_type}"
         blocks.append(block)
     for group in ALL_GROUPS:
         members = [person_dn(row[0]) for row in PEOPLE_ROWS if group in row[8]] or [SERVICE_DN]
-        blocks.append(f"dn: cn={group},{GROUPS}\nobjectClass: groupOfNames\ncn: {group}\n"
-                      + "\n".join(f"member: {m}" for m in members))
+        blocks.append(
+            f"dn: cn={group},{GROUPS}\nobjectClass: groupOfNames\ncn: {group}\n"
+            + "\n".join(f"member: {m}" for m in members)
+        )
     return "\n\n".join(blocks) + "\n"
 
 
@@ -132,11 +169,15 @@ class Slapd:
     def __enter__(self) -> "Slapd":
         (self.root / "data").mkdir(parents=True)
         config = self.root / "slapd.conf"
-        config.write_text(CONFIG.format(root=self.root, suffix=SUFFIX, admin_dn=ADMIN_DN,
-                                        admin_password=ADMIN_PASSWORD, service_dn=SERVICE_DN))
+        config.write_text(
+            CONFIG.format(
+                root=self.root, suffix=SUFFIX, admin_dn=ADMIN_DN, admin_password=ADMIN_PASSWORD, service_dn=SERVICE_DN
+            )
+        )
         (self.root / "people.ldif").write_text(_ldif())
-        subprocess.run([str(SLAPADD), "-f", str(config), "-l", str(self.root / "people.ldif")], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(SLAPADD), "-f", str(config), "-l", str(self.root / "people.ldif")], check=True, capture_output=True
+        )
         for _attempt in range(self.ATTEMPTS):
             self.port = _unused_port()
             self.url = f"ldap://127.0.0.1:{self.port}"
@@ -150,8 +191,9 @@ class Slapd:
         :raise RuntimeError: slapd failed for another reason, or did not listen within 15 s."""
         with open(self.root / "slapd.log", "wb") as log:
             # -d keeps slapd in the foreground (so the fixture owns the process); 0 logs nothing extra.
-            self._process = subprocess.Popen([str(SLAPD), "-h", self.url + "/", "-f", str(config), "-d", "0"],
-                                             stdout=log, stderr=subprocess.STDOUT)
+            self._process = subprocess.Popen(
+                [str(SLAPD), "-h", self.url + "/", "-f", str(config), "-d", "0"], stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -220,11 +262,22 @@ class Slapd:
 
 def ldap_config(server: Slapd, **overrides) -> dict:
     """App settings for cop against ``server``."""
-    return {"AUTH_MODES": ("ldap", "local"), "LDAP_URL": server.url, "LDAP_BIND_DN": SERVICE_DN,
-            "LDAP_BIND_PASSWORD": SERVICE_PASSWORD, "LDAP_USER_BASE": PEOPLE, "LDAP_USER_FILTER": USER_FILTER,
-            "LDAP_LOGIN_ATTRIBUTE": "uid", "LDAP_ID_ATTRIBUTE": "entryUUID", "LDAP_GROUP_BASE": GROUPS,
-            "LDAP_ATTRIBUTE_MAP": "department=ou", "LDAP_TIMEOUT": 2, "LDAP_LABEL": "company account",
-            "LINK_EMAIL_DOMAINS": ("example.com",), **overrides}
+    return {
+        "AUTH_MODES": ("ldap", "local"),
+        "LDAP_URL": server.url,
+        "LDAP_BIND_DN": SERVICE_DN,
+        "LDAP_BIND_PASSWORD": SERVICE_PASSWORD,
+        "LDAP_USER_BASE": PEOPLE,
+        "LDAP_USER_FILTER": USER_FILTER,
+        "LDAP_LOGIN_ATTRIBUTE": "uid",
+        "LDAP_ID_ATTRIBUTE": "entryUUID",
+        "LDAP_GROUP_BASE": GROUPS,
+        "LDAP_ATTRIBUTE_MAP": "department=ou",
+        "LDAP_TIMEOUT": 2,
+        "LDAP_LABEL": "company account",
+        "LINK_EMAIL_DOMAINS": ("example.com",),
+        **overrides,
+    }
 
 
 def running_slapd(tmp_path_factory):

@@ -4,6 +4,7 @@ Timings are not judged here (``make bench`` measures them on the large set); wha
 that the benchmark asks what users ask — distinct URLs, every page type, every one answering 200
 for the login it is asked with — and that its client counts each request once.
 """
+
 import pytest
 
 from bench import cold, harness, queries
@@ -17,8 +18,14 @@ from tests.conftest import CSRFClient, make_config
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cold")
-    app = create_app(make_config(f"sqlite:///{folder / 'bench.db'}", str(folder / "instance"),
-                                 SEARCH_INDEX_DIR=str(folder / "index"), RATELIMIT_ENABLED=False))
+    app = create_app(
+        make_config(
+            f"sqlite:///{folder / 'bench.db'}",
+            str(folder / "instance"),
+            SEARCH_INDEX_DIR=str(folder / "index"),
+            RATELIMIT_ENABLED=False,
+        )
+    )
     with app.app_context():
         db.create_all()
         data.load("small", seed=1, echo=lambda *_: None)
@@ -54,8 +61,9 @@ def test_every_drawn_page_answers_200_for_its_login(world):
         for item in items[:4]:
             if item.login not in clients:
                 clients[item.login] = app.test_client()
-                response = clients[item.login].post("/login", data={"email": emails.get(item.login, item.login),
-                                                                    "password": data.SEED_PASSWORD})
+                response = clients[item.login].post(
+                    "/login", data={"email": emails.get(item.login, item.login), "password": data.SEED_PASSWORD}
+                )
                 assert response.status_code == 302, item
             assert clients[item.login].get(item.path).status_code == 200, (name, item.path)
             checked += 1

@@ -4,6 +4,7 @@ No timing is judged here (CI machines are noisy); ``make bench`` measures on
 large data. The query bounds are the same in both modes, so a page that
 starts running a query per row fails here first.
 """
+
 import pytest
 
 from bench import harness
@@ -17,8 +18,14 @@ from tests.conftest import make_config
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bench")
-    app = create_app(make_config(f"sqlite:///{folder / 'bench.db'}", str(folder / "instance"),
-                                 SEARCH_INDEX_DIR=str(folder / "index"), COUNT_QUERIES=True))
+    app = create_app(
+        make_config(
+            f"sqlite:///{folder / 'bench.db'}",
+            str(folder / "instance"),
+            SEARCH_INDEX_DIR=str(folder / "index"),
+            COUNT_QUERIES=True,
+        )
+    )
     with app.app_context():
         db.create_all()
         data.load("small", seed=1, echo=lambda *_: None)
@@ -31,13 +38,28 @@ def report(tmp_path_factory):
 
 
 def test_every_page_answers_200(report):
-    failed = {m["name"]: m["note"] for m in report["measurements"]
-              if m["status"] != 200 and "not available" not in m["note"]}
+    failed = {
+        m["name"]: m["note"] for m in report["measurements"] if m["status"] != 200 and "not available" not in m["note"]
+    }
     assert not failed
     names = {m["name"] for m in report["measurements"]}
-    assert {"home", "directory", "community home", "thread list", "thread, 50 posts", "thread, 500 posts",
-            "library", "resource", "tag page", "search: common word", "search: rare word", "search: two words",
-            "search: phrase", "sponsor portfolio (90 d)", "community report (90 d)"} <= names
+    assert {
+        "home",
+        "directory",
+        "community home",
+        "thread list",
+        "thread, 50 posts",
+        "thread, 500 posts",
+        "library",
+        "resource",
+        "tag page",
+        "search: common word",
+        "search: rare word",
+        "search: two words",
+        "search: phrase",
+        "sponsor portfolio (90 d)",
+        "community report (90 d)",
+    } <= names
     floor = report["measurements"][0]
     assert floor["path"] == harness.FLOOR_PATH and floor["status"] == 200 and floor["queries"] == 0
 

@@ -1,4 +1,5 @@
 """The fragment cache: one rendering per key, least recently used entries evicted at the bound."""
+
 from markupsafe import Markup
 
 from cop.caching import FragmentCache
@@ -11,6 +12,7 @@ def test_each_key_is_rendered_once_and_the_least_recently_used_goes_first():
         def caller():
             rendered.append(text)
             return Markup(f"<p>{text}</p>")
+
         return caller
 
     assert cache(("a",), render("a")) == Markup("<p>a</p>")

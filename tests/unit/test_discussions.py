@@ -1,4 +1,5 @@
 """Discussion services against a real database: trees, answers, edits, moderation, flags."""
+
 from datetime import timedelta
 
 import pytest
@@ -14,16 +15,24 @@ from tests.builders import make_community, make_user
 
 @pytest.fixture
 def crowd(app):
-    people = {n: make_user(email=f"{n}@example.com", name=n.title()) for n in
-              ("coord", "asker", "helper", "outsider", "other_coord")}
-    community = make_community("guild", coordinators=[people["coord"]], members=[people["asker"], people["helper"]],
-                               guidelines_md="- Be precise\n- No vendor pitches\n")
+    people = {
+        n: make_user(email=f"{n}@example.com", name=n.title())
+        for n in ("coord", "asker", "helper", "outsider", "other_coord")
+    }
+    community = make_community(
+        "guild",
+        coordinators=[people["coord"]],
+        members=[people["asker"], people["helper"]],
+        guidelines_md="- Be precise\n- No vendor pitches\n",
+    )
     other = make_community("other", coordinators=[people["other_coord"], people["coord"]])
     return people, community, other
 
 
 def _question(people, community, **kw):
-    fields = dict(title="How do I test Flask views?", body="Any tips?", kind="question", priority=2, tags="Python, Flask")
+    fields = dict(
+        title="How do I test Flask views?", body="Any tips?", kind="question", priority=2, tags="Python, Flask"
+    )
     fields.update(kw)
     return services.create_thread(people["asker"], community, **fields)
 
@@ -36,9 +45,14 @@ def test_create_thread_validates_and_normalises(crowd):
     people, community, _ = crowd
     with pytest.raises(NotAllowed):
         services.create_thread(people["outsider"], community, title="x", body="y")
-    for bad, field in [(dict(title="  "), "title"), (dict(body="   "), "body"), (dict(kind="rant"), "kind"),
-                       (dict(priority=7), "priority"), (dict(kind="announcement"), "kind"),
-                       (dict(body="[" * 5000), "body")]:
+    for bad, field in [
+        (dict(title="  "), "title"),
+        (dict(body="   "), "body"),
+        (dict(kind="rant"), "kind"),
+        (dict(priority=7), "priority"),
+        (dict(kind="announcement"), "kind"),
+        (dict(body="[" * 5000), "body"),
+    ]:
         with pytest.raises(DomainError) as info:
             _question(people, community, **bad)
         assert info.value.field == field
@@ -48,8 +62,9 @@ def test_create_thread_validates_and_normalises(crowd):
     assert thread.status == "open" and thread.priority == 2
     assert thread.opening_post.parent_id is None
     # Coordinators may announce.
-    announcement = services.create_thread(people["coord"], community, title="Meetup", body="Friday",
-                                          kind="announcement")
+    announcement = services.create_thread(
+        people["coord"], community, title="Meetup", body="Friday", kind="announcement"
+    )
     assert announcement.kind == "announcement"
 
 
@@ -231,8 +246,11 @@ def test_lists_triage_and_latest(crowd):
     fresh = _question(people, community, title="Fresh whenever", priority=3)
     answered = _question(people, community, title="Answered soon", priority=2)
     services.reply(people["helper"], answered, answered.opening_post, "done")
-    assert [t.title for t in services.triage_queue(community).items] == ["Old urgent", "Answered soon",
-                                                                          "Fresh whenever"]
+    assert [t.title for t in services.triage_queue(community).items] == [
+        "Old urgent",
+        "Answered soon",
+        "Fresh whenever",
+    ]
     assert [t.title for t in services.triage_queue(community, "no-reply").items] == ["Old urgent", "Fresh whenever"]
     assert [t.title for t in services.triage_queue(community, "stale").items] == ["Old urgent"]
     assert services.thread_list(community, sort="unanswered").items[-1].id == answered.id
@@ -252,5 +270,4 @@ def test_page_of_finds_the_page(crowd):
     assert [services.page_of(p, per_page=3) for p in posts] == [1, 1, 1, 2, 2, 2, 3]
     assert services.page_of(thread.opening_post) == 1
     assert services.thread_page(thread, page=3, per_page=3)[0] == [posts[6]]
-    assert db.session.scalar(select(Post).where(Post.id == posts[0].id)).path.startswith(
-        thread.opening_post.path + ".")
+    assert db.session.scalar(select(Post).where(Post.id == posts[0].id)).path.startswith(thread.opening_post.path + ".")

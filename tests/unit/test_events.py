@@ -1,5 +1,6 @@
 """Meeting services and iCalendar output against a real database: local times across daylight-saving
 changes, the scheduling rules, RSVPs, notes, the lists pages show, and the signal notifications rely on."""
+
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -29,21 +30,34 @@ AUTUMN = last_sunday(YEAR, 10)
 
 
 def details(**overrides) -> MeetingDetails:
-    values = dict(title="Monthly sync", agenda="- intros\n- **demo**", date=SPRING - timedelta(days=2),
-                  start_time=time(10, 0), end_time=time(11, 0), timezone="Europe/Berlin", location="Room 4",
-                  meeting_url="https://meet.example.com/guild")
+    values = dict(
+        title="Monthly sync",
+        agenda="- intros\n- **demo**",
+        date=SPRING - timedelta(days=2),
+        start_time=time(10, 0),
+        end_time=time(11, 0),
+        timezone="Europe/Berlin",
+        location="Room 4",
+        meeting_url="https://meet.example.com/guild",
+    )
     values.update(overrides)
     return MeetingDetails(**values)
 
 
 @pytest.fixture
 def crowd(app):
-    people = {n: make_user(email=f"{n}@example.com", name=n.title()) for n in
-              ("coord", "member", "other", "outsider", "admin", "sponsor")}
+    people = {
+        n: make_user(email=f"{n}@example.com", name=n.title())
+        for n in ("coord", "member", "other", "outsider", "admin", "sponsor")
+    }
     people["admin"].is_admin = True
     db.session.commit()
-    guild = make_community("guild", coordinators=[people["coord"]], members=[people["member"], people["other"]],
-                           sponsors=[people["sponsor"]])
+    guild = make_community(
+        "guild",
+        coordinators=[people["coord"]],
+        members=[people["member"], people["other"]],
+        sponsors=[people["sponsor"]],
+    )
     secret = make_community("secret", visibility="private", coordinators=[people["coord"]])
     return people, guild, secret
 
@@ -55,6 +69,7 @@ def past_meeting(coord, community, days_ago=3, **overrides) -> Event:
 
 
 # --- times -----------------------------------------------------------------------------------------
+
 
 def test_local_times_become_utc_on_either_side_of_a_daylight_saving_change():
     berlin = services.resolve_zone("europe/berlin")  # names are matched case-insensitively
@@ -126,13 +141,23 @@ def test_only_coordinators_and_admins_schedule(crowd):
 def test_who_may_do_what(crowd):
     people, guild, _secret = crowd
     event = services.schedule_meeting(people["coord"], guild, details())
-    rules = {who: (permissions.can_schedule(user, guild), permissions.can_manage_event(user, event),
-                   permissions.can_rsvp(user, event), permissions.can_see_attendees(user, guild))
-             for who, user in people.items()}
+    rules = {
+        who: (
+            permissions.can_schedule(user, guild),
+            permissions.can_manage_event(user, event),
+            permissions.can_rsvp(user, event),
+            permissions.can_see_attendees(user, guild),
+        )
+        for who, user in people.items()
+    }
     assert rules == {
-        "coord": (True, True, True, True), "member": (False, False, True, True),
-        "other": (False, False, True, True), "outsider": (False, False, False, False),
-        "admin": (True, True, False, True), "sponsor": (False, False, False, True)}
+        "coord": (True, True, True, True),
+        "member": (False, False, True, True),
+        "other": (False, False, True, True),
+        "outsider": (False, False, False, False),
+        "admin": (True, True, False, True),
+        "sponsor": (False, False, False, True),
+    }
 
 
 def test_schedule_edit_cancel_send_the_signal_after_flush_before_commit(crowd, app):
@@ -145,14 +170,15 @@ def test_schedule_edit_cancel_send_the_signal_after_flush_before_commit(crowd, a
             committed = other.execute(text("SELECT sequence FROM events WHERE id = :id"), {"id": event.id}).scalar()
         received.append((sender.email, change, event.id, event.sequence, committed))
         # What a receiver adds lands in the same transaction as the meeting.
-        db.session.add(AuditEntry(actor_id=sender.id, action=f"test.{change}", target_type="event",
-                                  target_id=event.id))
+        db.session.add(AuditEntry(actor_id=sender.id, action=f"test.{change}", target_type="event", target_id=event.id))
 
     signals.meeting_saved.connect(receiver)
     try:
         event = services.schedule_meeting(people["coord"], guild, details())
-        assert (event.starts_at, event.ends_at) == (datetime.combine(SPRING - timedelta(days=2), time(9, 0)),
-                                                    datetime.combine(SPRING - timedelta(days=2), time(10, 0)))
+        assert (event.starts_at, event.ends_at) == (
+            datetime.combine(SPRING - timedelta(days=2), time(9, 0)),
+            datetime.combine(SPRING - timedelta(days=2), time(10, 0)),
+        )
         assert (event.timezone, event.location, event.sequence) == ("Europe/Berlin", "Room 4", 0)
         assert "<strong>demo</strong>" in event.agenda_html
         assert not services.update_meeting(people["coord"], event, services.details_of(event))  # nothing changed
@@ -162,11 +188,17 @@ def test_schedule_edit_cancel_send_the_signal_after_flush_before_commit(crowd, a
         services.cancel_meeting(people["admin"], event)
     finally:
         signals.meeting_saved.disconnect(receiver)
-    assert received == [("coord@example.com", "new", event.id, 0, None),
-                        ("coord@example.com", "changed", event.id, 1, 0),
-                        ("admin@example.com", "cancelled", event.id, 2, 1)]
+    assert received == [
+        ("coord@example.com", "new", event.id, 0, None),
+        ("coord@example.com", "changed", event.id, 1, 0),
+        ("admin@example.com", "cancelled", event.id, 2, 1),
+    ]
     assert db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all() == [
-        "test.new", "test.changed", "meeting.cancel", "test.cancelled"]
+        "test.new",
+        "test.changed",
+        "meeting.cancel",
+        "test.cancelled",
+    ]
     assert (event.is_cancelled, event.sequence) == (True, 2)
     with pytest.raises(DomainError, match="already cancelled"):
         services.cancel_meeting(people["coord"], event)
@@ -178,8 +210,14 @@ def test_schedule_edit_cancel_send_the_signal_after_flush_before_commit(crowd, a
 
 def test_details_of_gives_back_the_local_values(crowd):
     people, guild, _secret = crowd
-    night = details(date=SPRING + timedelta(days=5), start_time=time(22, 0), end_time=time(1, 30),
-                    end_date=SPRING + timedelta(days=6), timezone="America/New_York", meeting_url="")
+    night = details(
+        date=SPRING + timedelta(days=5),
+        start_time=time(22, 0),
+        end_time=time(1, 30),
+        end_date=SPRING + timedelta(days=6),
+        timezone="America/New_York",
+        meeting_url="",
+    )
     event = services.schedule_meeting(people["coord"], guild, night)
     assert services.details_of(event) == night
     assert services.default_timezone(guild) == "America/New_York"
@@ -187,6 +225,7 @@ def test_details_of_gives_back_the_local_values(crowd):
 
 
 # --- RSVPs and notes -----------------------------------------------------------------------------------
+
 
 def test_members_answer_and_change_their_answer(crowd):
     people, guild, _secret = crowd
@@ -197,7 +236,10 @@ def test_members_answer_and_change_their_answer(crowd):
     services.respond(people["coord"], event, "no")
     assert services.rsvp_counts(event) == {"yes": 1, "maybe": 1, "no": 1}
     assert {r: [u.email for u in users] for r, users in services.attendees(event).items()} == {
-        "yes": ["other@example.com"], "maybe": ["member@example.com"], "no": ["coord@example.com"]}
+        "yes": ["other@example.com"],
+        "maybe": ["member@example.com"],
+        "no": ["coord@example.com"],
+    }
     assert services.response_of(people["member"], event) == "maybe"
     assert services.response_of(people["outsider"], event) is None
 
@@ -236,6 +278,7 @@ def test_notes_once_the_meeting_has_started(crowd):
 
 # --- lists ------------------------------------------------------------------------------------------------
 
+
 def test_upcoming_and_past_lists(crowd):
     people, guild, secret = crowd
     in_two_days = (utcnow() + timedelta(days=2)).date()
@@ -261,14 +304,17 @@ def test_upcoming_and_past_lists(crowd):
 
 # --- iCalendar ------------------------------------------------------------------------------------------
 
+
 def test_icalendar_has_utc_times_across_the_change_and_marks_changes(crowd):
     people, guild, _secret = crowd
     before = services.schedule_meeting(people["coord"], guild, details(title="Before the change, ok; yes\x07"))
-    after = services.schedule_meeting(people["coord"], guild, details(title="After", date=SPRING + timedelta(days=1),
-                                                                      location=""))
+    after = services.schedule_meeting(
+        people["coord"], guild, details(title="After", date=SPRING + timedelta(days=1), location="")
+    )
     services.cancel_meeting(people["coord"], after)
-    body = ical.calendar([before, after], name="Guild meetings",
-                         page_url=lambda e: f"https://cop.example/meetings/{e.id}")
+    body = ical.calendar(
+        [before, after], name="Guild meetings", page_url=lambda e: f"https://cop.example/meetings/{e.id}"
+    )
 
     assert f"DTSTART:{(SPRING - timedelta(days=2)):%Y%m%d}T090000Z".encode() in body
     assert f"DTSTART:{(SPRING + timedelta(days=1)):%Y%m%d}T080000Z".encode() in body
@@ -276,12 +322,17 @@ def test_icalendar_has_utc_times_across_the_change_and_marks_changes(crowd):
     assert calendar["X-WR-CALNAME"] == "Guild meetings"
     first, second = calendar.walk("VEVENT")
     assert first.decoded("DTSTART") == datetime.combine(SPRING - timedelta(days=2), time(9, 0)).replace(
-        tzinfo=first.decoded("DTSTART").tzinfo)
+        tzinfo=first.decoded("DTSTART").tzinfo
+    )
     assert first.decoded("DTSTART").utcoffset() == timedelta(0)
     assert second.decoded("DTSTART").utcoffset() == timedelta(0) and second.decoded("DTSTART").hour == 8
     assert second.decoded("DTEND").hour == 9
     assert (str(first["UID"]), str(first["SUMMARY"]), int(first["SEQUENCE"]), str(first["STATUS"])) == (
-        f"event-{before.id}@cop", "Before the change, ok; yes", 0, "CONFIRMED")
+        f"event-{before.id}@cop",
+        "Before the change, ok; yes",
+        0,
+        "CONFIRMED",
+    )
     assert str(first["LOCATION"]) == "Room 4" and str(first["URL"]) == f"https://cop.example/meetings/{before.id}"
     assert "- **demo**" in str(first["DESCRIPTION"]) and "https://meet.example.com/guild" in str(first["DESCRIPTION"])
     assert "DTSTAMP" in first

@@ -8,8 +8,8 @@ weight, d the age of its month's midpoint in months of 30.44 days:
 * 180 days ago (2 October 2025, 5 months back): d = 5.484 * 30.44 = 166.9 days, weight 0.519
 * 360 days ago (5 April 2025, 11 months back): d = 11.484 * 30.44 = 349.5 days, weight 0.340
 """
-from datetime import datetime, timedelta
 
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -38,8 +38,14 @@ def world(request, tmp_path_factory):
 
 
 def _thread(community, author, created, tags=("pytest",)):
-    t = Thread(community_id=community.id, author_id=author.id, title="t", kind="question", created_at=created,
-               last_activity_at=created)
+    t = Thread(
+        community_id=community.id,
+        author_id=author.id,
+        title="t",
+        kind="question",
+        created_at=created,
+        last_activity_at=created,
+    )
     t.tags = get_or_create_tags(list(tags))
     db.session.add(t)
     db.session.flush()
@@ -49,8 +55,15 @@ def _thread(community, author, created, tags=("pytest",)):
 
 
 def _post(t, author, created, hidden=False):
-    post = Post(thread_id=t.id, author_id=author.id, parent_id=t.opening_post_id, body_md="x", body_html="x",
-                created_at=created, is_hidden=hidden)
+    post = Post(
+        thread_id=t.id,
+        author_id=author.id,
+        parent_id=t.opening_post_id,
+        body_md="x",
+        body_html="x",
+        created_at=created,
+        is_hidden=hidden,
+    )
     db.session.add(post)
     db.session.flush()
     return post
@@ -58,7 +71,8 @@ def _post(t, author, created, hidden=False):
 
 def _build():
     asker, ann, bob, cat, dan, eve, insider, viewer = (
-        make_user(name=n) for n in ("Asker", "Ann", "Bob", "Cat", "Dan", "Eve", "Insider", "Viewer"))
+        make_user(name=n) for n in ("Asker", "Ann", "Bob", "Cat", "Dan", "Eve", "Insider", "Viewer")
+    )
     gone = make_user(name="Gone", disabled=True)
     open_c = make_community("open-c", members=[asker, ann, bob, cat, dan, eve, viewer, gone])
     secret = make_community("secret", visibility="private", members=[insider, eve])
@@ -69,8 +83,16 @@ def _build():
     db.session.add(Reaction(post_id=answer.id, user_id=asker.id, kind="helpful", created_at=days_ago(0)))
     db.session.add(Reaction(post_id=answer.id, user_id=ann.id, kind="helpful", created_at=days_ago(0)))  # own
     # Bob: a resource today (3) and two posts 180 days ago (2 x 0.5): 4.
-    db.session.add(Resource(community_id=open_c.id, author_id=bob.id, title="Fixtures guide", kind="document",
-                            created_at=days_ago(0), tags=get_or_create_tags(["pytest"])))
+    db.session.add(
+        Resource(
+            community_id=open_c.id,
+            author_id=bob.id,
+            title="Fixtures guide",
+            kind="document",
+            created_at=days_ago(0),
+            tags=get_or_create_tags(["pytest"]),
+        )
+    )
     t2 = _thread(open_c, bob, days_ago(180))
     _post(t2, bob, days_ago(180))
     # Cat: declared expertise only: 4 (ties with Bob: by name, Bob first).
@@ -91,16 +113,24 @@ def _build():
     db.session.commit()
     tag_id = get_or_create_tags(["pytest"])[0].id
     db.session.commit()
-    return dict(tag_id=tag_id, viewer=viewer, insider=insider, asker=asker,
-                names={u.id: u.display_name for u in db.session.query(User)})
+    return dict(
+        tag_id=tag_id,
+        viewer=viewer,
+        insider=insider,
+        asker=asker,
+        names={u.id: u.display_name for u in db.session.query(User)},
+    )
 
 
 def _order(world, viewer, **kwargs):
     return [(e.name, e.score) for e in ranking(viewer, [world["tag_id"]], now=NOW, **kwargs)]
 
 
-W_NOW, W_180, W_360 = 12 / (12 + 0.4838710 * 365.2425 / 180), 12 / (12 + 5.4838710 * 365.2425 / 180), \
-    12 / (12 + 11.4838710 * 365.2425 / 180)
+W_NOW, W_180, W_360 = (
+    12 / (12 + 0.4838710 * 365.2425 / 180),
+    12 / (12 + 5.4838710 * 365.2425 / 180),
+    12 / (12 + 11.4838710 * 365.2425 / 180),
+)
 
 
 def test_month_weights():
@@ -111,8 +141,12 @@ def test_exact_order_and_why(world):
     # Ann 8 x 0.924 = 7.395; Cat 4 (declared); Bob 3 x 0.924 + 2 x 0.519 = 3.811 (tied with Cat before months);
     # Dan (1 + 5) x 0.340 = 2.040; the asker: two opening posts on the tag, this month and 360 days ago.
     assert _order(world, world["viewer"], limit=10) == [
-        ("Ann", round(8 * W_NOW, 3)), ("Cat", 4.0), ("Bob", round(3 * W_NOW + 2 * W_180, 3)),
-        ("Dan", round(6 * W_360, 3)), ("Asker", round(W_NOW + W_360, 3))]
+        ("Ann", round(8 * W_NOW, 3)),
+        ("Cat", 4.0),
+        ("Bob", round(3 * W_NOW + 2 * W_180, 3)),
+        ("Dan", round(6 * W_360, 3)),
+        ("Asker", round(W_NOW + W_360, 3)),
+    ]
     assert [s for _n, s in _order(world, world["viewer"], limit=10)] == [7.395, 4.0, 3.811, 2.04, 1.264]
     ann = ranking(world["viewer"], [world["tag_id"]], now=NOW)[0]
     assert ann.why == "1 accepted answer, 1 helpful mark, 1 post"
@@ -126,13 +160,17 @@ def test_private_evidence_never_changes_what_an_outsider_sees(world):
     # A member of the private community sees Eve's three answers there: 3 x (1 + 5) x 0.924 = 16.638.
     assert _order(world, world["insider"], limit=10)[0] == ("Eve", round(18 * W_NOW, 3))
     # ... and everyone else exactly as the outsider does (the insider also has the secret threads' questions).
-    assert [row for row in _order(world, world["insider"], limit=10) if row[0] not in ("Eve", "Insider")] \
-        == outsider_view
+    assert [
+        row for row in _order(world, world["insider"], limit=10) if row[0] not in ("Eve", "Insider")
+    ] == outsider_view
 
 
 def test_ask_an_expert_leaves_the_asker_out(world):
     assert [n for n, _s in _order(world, world["asker"], limit=3, exclude_user_id=world["asker"].id)] == [
-        "Ann", "Cat", "Bob"]
+        "Ann",
+        "Cat",
+        "Bob",
+    ]
 
 
 def test_the_maintained_table_equals_a_rebuild(world):

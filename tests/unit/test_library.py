@@ -1,4 +1,5 @@
 """Library services, storage, type sniffing and text extraction against a real database and disk."""
+
 import io
 import os
 
@@ -19,13 +20,20 @@ from tests.builders import make_community, make_user
 
 @pytest.fixture
 def crowd(app):
-    people = {n: make_user(email=f"{n}@example.com", name=n.title()) for n in
-              ("coord", "author", "member", "outsider", "sponsor", "admin")}
+    people = {
+        n: make_user(email=f"{n}@example.com", name=n.title())
+        for n in ("coord", "author", "member", "outsider", "sponsor", "admin")
+    }
     people["admin"].is_admin = True
     db.session.commit()
     community = make_community("guild", coordinators=[people["coord"]], members=[people["author"], people["member"]])
-    secret = make_community("secret", visibility="private", coordinators=[people["coord"]],
-                            members=[people["author"]], sponsors=[people["sponsor"]])
+    secret = make_community(
+        "secret",
+        visibility="private",
+        coordinators=[people["coord"]],
+        members=[people["author"]],
+        sponsors=[people["sponsor"]],
+    )
     return people, community, secret
 
 
@@ -44,6 +52,7 @@ def _write(tmp_path, data: bytes, name="sample") -> str:
 
 
 # --- storage -------------------------------------------------------------------------------------
+
 
 def test_blobs_are_stored_by_content_hash_and_deduplicated(app):
     import hashlib
@@ -86,23 +95,27 @@ def test_blob_paths_are_only_ever_built_from_a_hash(app):
 
 # --- file names -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    ("report.pdf", "report.pdf"),
-    ("../../etc/passwd", "passwd"),
-    ("..\\..\\Windows\\system32\\evil.dll", "evil.dll"),
-    ("C:\\Users\\me\\plan.docx", "plan.docx"),
-    ("bad\r\nX-Header: 1.txt", "badX-Header 1.txt"),
-    ("tab\there\x1b[31m.txt", "tabhere[31m.txt"),
-    ("report.pdf\x00.html", "report.pdf"),  # a NUL ends the name (issue 14, item 7): never "report.pdf.html"
-    ("invoice\u202etxt.exe", "invoicetxt.exe"),
-    ('quote"s<and>pipes|?*.md', "quotesandpipes.md"),
-    (".htaccess", "htaccess"),
-    ("...", "download"),
-    ("", "download"),
-    (None, "download"),
-    ("  spaced   out  .txt ", "spaced out .txt"),
-    ("Übersicht – Plan.pdf", "Übersicht – Plan.pdf"),
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\Windows\\system32\\evil.dll", "evil.dll"),
+        ("C:\\Users\\me\\plan.docx", "plan.docx"),
+        ("bad\r\nX-Header: 1.txt", "badX-Header 1.txt"),
+        ("tab\there\x1b[31m.txt", "tabhere[31m.txt"),
+        ("report.pdf\x00.html", "report.pdf"),  # a NUL ends the name (issue 14, item 7): never "report.pdf.html"
+        ("invoice\u202etxt.exe", "invoicetxt.exe"),
+        ('quote"s<and>pipes|?*.md', "quotesandpipes.md"),
+        (".htaccess", "htaccess"),
+        ("...", "download"),
+        ("", "download"),
+        (None, "download"),
+        ("  spaced   out  .txt ", "spaced out .txt"),
+        ("Übersicht – Plan.pdf", "Übersicht – Plan.pdf"),
+    ],
+)
 def test_safe_filename(raw, expected):
     assert services.safe_filename(raw) == expected
 
@@ -115,30 +128,41 @@ def test_safe_filename_caps_length_and_keeps_the_extension():
 
 # --- type sniffing ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("data, mime", [
-    (files.pdf_bytes("Hi"), filetypes.PDF),
-    (files.docx_bytes("Hi"), filetypes.DOCX),
-    (files.docx_late_parts_bytes(), filetypes.DOCX),
-    (files.xlsx_bytes(), filetypes.XLSX),
-    (files.pptx_bytes(), filetypes.PPTX),
-    (files.odt_bytes(), filetypes.ODT),
-    (files.plain_zip_bytes(), filetypes.ZIP),
-    (files.PNG_1X1, "image/png"),
-    (b"# Notes\n\nSome *Markdown*.\n", "text/plain"),
-    ("Grüße, naïve café\n".encode(), "text/plain"),
-    (b"name,score\nada,3\n", "text/plain"),
-    (b"BMW fleet report\n", "text/plain"),
-    (files.HTML_WITH_SCRIPT, "text/plain"),
-    (files.SVG_WITH_SCRIPT, "text/plain"),
-])
+
+@pytest.mark.parametrize(
+    "data, mime",
+    [
+        (files.pdf_bytes("Hi"), filetypes.PDF),
+        (files.docx_bytes("Hi"), filetypes.DOCX),
+        (files.docx_late_parts_bytes(), filetypes.DOCX),
+        (files.xlsx_bytes(), filetypes.XLSX),
+        (files.pptx_bytes(), filetypes.PPTX),
+        (files.odt_bytes(), filetypes.ODT),
+        (files.plain_zip_bytes(), filetypes.ZIP),
+        (files.PNG_1X1, "image/png"),
+        (b"# Notes\n\nSome *Markdown*.\n", "text/plain"),
+        ("Grüße, naïve café\n".encode(), "text/plain"),
+        (b"name,score\nada,3\n", "text/plain"),
+        (b"BMW fleet report\n", "text/plain"),
+        (files.HTML_WITH_SCRIPT, "text/plain"),
+        (files.SVG_WITH_SCRIPT, "text/plain"),
+    ],
+)
 def test_detect_by_content(tmp_path, data, mime):
     assert filetypes.detect(_write(tmp_path, data)).mime == mime
 
 
-@pytest.mark.parametrize("data", [
-    files.WINDOWS_EXE, files.ELF_BINARY, b"text with a NUL\x00 byte", b"\xff\xfe\xfa not utf-8",
-    b"PK\x03\x04 a truncated archive", b"",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        files.WINDOWS_EXE,
+        files.ELF_BINARY,
+        b"text with a NUL\x00 byte",
+        b"\xff\xfe\xfa not utf-8",
+        b"PK\x03\x04 a truncated archive",
+        b"",
+    ],
+)
 def test_detect_refuses_executables_binaries_and_damaged_archives(tmp_path, data):
     with pytest.raises(DomainError) as info:
         filetypes.detect(_write(tmp_path, data))
@@ -147,6 +171,7 @@ def test_detect_refuses_executables_binaries_and_damaged_archives(tmp_path, data
 
 # --- text extraction ---------------------------------------------------------------------------------------
 
+
 def test_extracts_text_from_a_pdf(tmp_path):
     path = _write(tmp_path, files.pdf_bytes("Quarterly retrospective", "Action items (three)"))
     text = extract.extract_text(path, filetypes.PDF)
@@ -154,8 +179,10 @@ def test_extracts_text_from_a_pdf(tmp_path):
 
 
 def test_extracts_text_from_a_docx(tmp_path):
-    path = _write(tmp_path, files.docx_bytes("Onboarding guide", "Step two: pair up.",
-                                            table=[["Owner", "Lena"], ["Due", "Friday"]]))
+    path = _write(
+        tmp_path,
+        files.docx_bytes("Onboarding guide", "Step two: pair up.", table=[["Owner", "Lena"], ["Due", "Friday"]]),
+    )
     text = extract.extract_text(path, filetypes.DOCX)
     assert "Onboarding guide" in text and "Step two: pair up." in text
     assert "Owner\tLena" in text and "Due\tFriday" in text
@@ -177,12 +204,28 @@ def test_unparseable_or_textless_files_have_no_text(tmp_path):
 
 # --- links ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
-    "data:text/html,<script>alert(1)</script>", "vbscript:msgbox", "file:///etc/passwd", "ftp://example.com/x",
-    "mailto:a@example.com", "//example.com/x", "http://", "https:///path", "https://user:secret@example.com/",
-    "example.com", "http://exa mple.com", "https://example.com/\x00",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox",
+        "file:///etc/passwd",
+        "ftp://example.com/x",
+        "mailto:a@example.com",
+        "//example.com/x",
+        "http://",
+        "https:///path",
+        "https://user:secret@example.com/",
+        "example.com",
+        "http://exa mple.com",
+        "https://example.com/\x00",
+    ],
+)
 def test_unsafe_link_urls_are_refused(url):
     assert not is_safe_link(url)
     with pytest.raises(DomainError) as info:
@@ -191,18 +234,23 @@ def test_unsafe_link_urls_are_refused(url):
 
 
 def test_http_and_https_links_are_accepted():
-    assert clean_link_url("  https://docs.python.org/3/library/unittest.html#module-unittest ") == \
-        "https://docs.python.org/3/library/unittest.html#module-unittest"
+    assert (
+        clean_link_url("  https://docs.python.org/3/library/unittest.html#module-unittest ")
+        == "https://docs.python.org/3/library/unittest.html#module-unittest"
+    )
     assert clean_link_url("HTTP://Example.com:8080/a?b=c") == "HTTP://Example.com:8080/a?b=c"
 
 
 def test_resource_ids_in_post_text():
-    text = ("See /r/12, (/r/13) and [the guide](https://cop.example/r/14?x=1) or <http://localhost:5000/r/15>. "
-            "Not /docs/r/16, example.com/r/17 or /r/18abc.")
+    text = (
+        "See /r/12, (/r/13) and [the guide](https://cop.example/r/14?x=1) or <http://localhost:5000/r/15>. "
+        "Not /docs/r/16, example.com/r/17 or /r/18abc."
+    )
     assert resource_ids_in(text) == {12, 13, 14, 15}
 
 
 # --- services -------------------------------------------------------------------------------------------------
+
 
 def test_only_members_add_resources(crowd):
     people, community, secret = crowd
@@ -223,10 +271,20 @@ def test_add_link_validates_and_tags(crowd):
         services.add_link(people["author"], community, title="  ", url="https://example.com")
     assert info.value.field == "title"
     db.session.rollback()
-    link = services.add_link(people["author"], community, title="  Pytest   docs ", url="https://docs.pytest.org",
-                             description="The **manual**.", tags="Testing, python")
-    assert (link.kind, link.title, link.latest_version, link.safe_url) == ("link", "Pytest docs", 0,
-                                                                          "https://docs.pytest.org")
+    link = services.add_link(
+        people["author"],
+        community,
+        title="  Pytest   docs ",
+        url="https://docs.pytest.org",
+        description="The **manual**.",
+        tags="Testing, python",
+    )
+    assert (link.kind, link.title, link.latest_version, link.safe_url) == (
+        "link",
+        "Pytest docs",
+        0,
+        "https://docs.pytest.org",
+    )
     assert "<strong>manual</strong>" in link.description_html
     assert [t.name for t in link.tags] == ["python", "testing"]
 
@@ -241,8 +299,14 @@ def test_a_stored_url_that_is_not_http_is_never_offered(crowd):
 
 def test_add_file_keeps_metadata_text_and_versions(crowd):
     people, community, _ = crowd
-    resource = _upload(people, community, files.pdf_bytes("Incident review template"), filename="../x/review.pdf",
-                       title="", tags="incidents")
+    resource = _upload(
+        people,
+        community,
+        files.pdf_bytes("Incident review template"),
+        filename="../x/review.pdf",
+        title="",
+        tags="incidents",
+    )
     assert resource.title == "review.pdf" and resource.latest_version == 1
     first = services.get_version(resource, 1)
     assert (first.original_filename, first.mime_type, first.has_text) == ("review.pdf", filetypes.PDF, True)
@@ -250,8 +314,13 @@ def test_add_file_keeps_metadata_text_and_versions(crowd):
     assert os.path.isfile(storage.blob_path(first.sha256))
 
     broken = b"%PDF-1.7\n this will not parse"
-    second = services.upload_version(people["author"], resource, stream=io.BytesIO(broken), filename="review-v2.pdf",
-                                     change_note="Added the timeline")
+    second = services.upload_version(
+        people["author"],
+        resource,
+        stream=io.BytesIO(broken),
+        filename="review-v2.pdf",
+        change_note="Added the timeline",
+    )
     assert (second.number, second.has_text, second.text_content, second.size) == (2, False, None, len(broken))
     assert resource.latest_version == 2
     assert [v.number for v in services.versions(resource)] == [2, 1]
@@ -289,11 +358,13 @@ def test_who_may_upload_a_new_file_version(crowd):
 
 def test_documents_are_written_together_with_versions_and_diffs(crowd):
     people, community, _ = crowd
-    doc = services.add_document(people["author"], community, title="Review checklist",
-                                body="# Checklist\n- tests pass\n", tags="reviews")
+    doc = services.add_document(
+        people["author"], community, title="Review checklist", body="# Checklist\n- tests pass\n", tags="reviews"
+    )
     assert doc.latest_version == 1 and services.get_version(doc, 1).change_note == "First version"
-    v2 = services.save_document(people["member"], doc, body="# Checklist\n- tests pass\n- docs updated\n",
-                                change_note="Docs", base_version=1)
+    v2 = services.save_document(
+        people["member"], doc, body="# Checklist\n- tests pass\n- docs updated\n", change_note="Docs", base_version=1
+    )
     assert (v2.number, v2.author_id, doc.latest_version) == (2, people["member"].id, 2)
     assert "<li>docs updated</li>" in v2.body_html
 
@@ -348,7 +419,9 @@ def test_coordinators_feature_and_soft_delete_with_audit(crowd):
     assert services.featured(community) == [] and services.library_page(community).total == 0
     entries = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
     assert [(e.action, e.target_type, e.target_id, e.community_id) for e in entries] == [
-        ("resource.feature", "resource", doc.id, community.id), ("resource.delete", "resource", doc.id, community.id)]
+        ("resource.feature", "resource", doc.id, community.id),
+        ("resource.delete", "resource", doc.id, community.id),
+    ]
 
 
 def test_library_page_filters_sorts_and_paginates(crowd):
@@ -381,8 +454,12 @@ def test_library_page_filters_sorts_and_paginates(crowd):
 def test_posts_linking_to_a_resource_are_listed_for_those_who_may_read_them(crowd):
     people, community, secret = crowd
     doc = services.add_document(people["author"], community, title="Guide", body="text")
-    open_thread = discussions.create_thread(people["member"], community, title="Using the guide",
-                                            body=f"Start with [the guide](http://localhost/r/{doc.id}).")
+    open_thread = discussions.create_thread(
+        people["member"],
+        community,
+        title="Using the guide",
+        body=f"Start with [the guide](http://localhost/r/{doc.id}).",
+    )
     secret_thread = discussions.create_thread(people["author"], secret, title="Secret plans", body="Nothing yet.")
     reply = discussions.reply(people["coord"], secret_thread, secret_thread.opening_post, f"See /r/{doc.id} and /r/999")
     other = discussions.create_thread(people["member"], community, title="Unrelated", body="No links")

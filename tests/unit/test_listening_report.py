@@ -6,6 +6,7 @@ previous [2026-01-30 12:00, 2026-03-01 12:00); the trend window is the 12 weeks
 from 2026-01-06 12:00, so week 5 starts 02-10 12:00, week 7 02-24, week 8 03-03,
 week 9 03-10, week 10 03-17 and week 11 03-24.
 """
+
 import csv
 import io
 from datetime import datetime, timedelta
@@ -30,13 +31,27 @@ def at(month, day, hour=12):
 
 
 def thread(community, author, created, score, label, kind="question", status="open", tags=()):
-    t = Thread(community_id=community.id, author_id=author.id, title=f"{kind} {score}", kind=kind, status=status,
-               created_at=created, last_activity_at=created)
+    t = Thread(
+        community_id=community.id,
+        author_id=author.id,
+        title=f"{kind} {score}",
+        kind=kind,
+        status=status,
+        created_at=created,
+        last_activity_at=created,
+    )
     t.tags = get_or_create_tags(list(tags))
     db.session.add(t)
     db.session.flush()
-    opening = Post(thread_id=t.id, author_id=author.id, body_md="q", body_html="<p>q</p>", created_at=created,
-                   sentiment=score, sentiment_label=label)
+    opening = Post(
+        thread_id=t.id,
+        author_id=author.id,
+        body_md="q",
+        body_html="<p>q</p>",
+        created_at=created,
+        sentiment=score,
+        sentiment_label=label,
+    )
     db.session.add(opening)
     db.session.flush()
     t.opening_post_id = opening.id
@@ -44,9 +59,19 @@ def thread(community, author, created, score, label, kind="question", status="op
 
 
 def reply(t, author, created, score, label, deleted=False):
-    db.session.add(Post(thread_id=t.id, author_id=author.id, parent_id=t.opening_post_id, body_md="a",
-                        body_html="<p>a</p>", created_at=created, is_deleted=deleted, sentiment=score,
-                        sentiment_label=label))
+    db.session.add(
+        Post(
+            thread_id=t.id,
+            author_id=author.id,
+            parent_id=t.opening_post_id,
+            body_md="a",
+            body_html="<p>a</p>",
+            created_at=created,
+            is_deleted=deleted,
+            sentiment=score,
+            sentiment_label=label,
+        )
+    )
     t.reply_count += 1
     if not deleted and author.id != t.author_id and t.first_reply_at is None:
         t.first_reply_at = created
@@ -87,9 +112,14 @@ def _build():
     thread(secret, insider, at(3, 15), -0.7, "negative", tags=["python"])
     # The 5 W's, in a community of their own.
     asks = make_community("asks")
-    for created, kind, with_ws, reply_hours in ((at(3, 2), "question", True, 2), (at(3, 3), "problem", True, 4),
-                                                 (at(3, 4), "question", False, 10), (at(3, 5), "question", False, None),
-                                                 (at(3, 6), "idea", False, 1), (at(2, 20), "question", True, None)):
+    for created, kind, with_ws, reply_hours in (
+        (at(3, 2), "question", True, 2),
+        (at(3, 3), "problem", True, 4),
+        (at(3, 4), "question", False, 10),
+        (at(3, 5), "question", False, None),
+        (at(3, 6), "idea", False, 1),
+        (at(2, 20), "question", True, None),
+    ):
         t = thread(asks, ann, created, 0.0, "neutral", kind=kind)
         if with_ws:
             db.session.add(ThreadFiveWs(thread_id=t.id, who="Night shift", what="VPN drops"))
@@ -106,18 +136,29 @@ def test_distribution_and_comparison(world):
     assert (before.negative, before.neutral, before.positive, before.unscored) == (2, 0, 1, 0)
     assert (now.mean, before.mean) == (-0.11, -0.25)  # -0.9 / 8 and -0.75 / 3
     figures = {f.key: (f.value, f.previous, f.change, f.verdict) for f in report.figures}
-    assert figures == {"sentiment_positive": (37.5, 33.3, 4.2, "better"),
-                       "sentiment_negative": (50.0, 66.7, -16.7, "better"),
-                       "sentiment_mean": (-0.11, -0.25, 0.14, "better")}
+    assert figures == {
+        "sentiment_positive": (37.5, 33.3, 4.2, "better"),
+        "sentiment_negative": (50.0, 66.7, -16.7, "better"),
+        "sentiment_mean": (-0.11, -0.25, 0.14, "better"),
+    }
 
 
 def test_weekly_trend(world):
     trend = listening_report(world["guild"], PERIOD).trend
     assert len(trend) == 12 and trend[0].start == datetime(2026, 1, 6, 12) and trend[-1].end == NOW
-    by_week = {i: (w.mix.negative, w.mix.neutral, w.mix.positive, w.mix.unscored)
-               for i, w in enumerate(trend) if w.mix.scored or w.mix.unscored}
-    assert by_week == {5: (2, 0, 1, 0), 7: (0, 0, 1, 0), 8: (1, 0, 0, 0), 9: (1, 0, 1, 0), 10: (0, 1, 1, 0),
-                       11: (2, 0, 0, 1)}
+    by_week = {
+        i: (w.mix.negative, w.mix.neutral, w.mix.positive, w.mix.unscored)
+        for i, w in enumerate(trend)
+        if w.mix.scored or w.mix.unscored
+    }
+    assert by_week == {
+        5: (2, 0, 1, 0),
+        7: (0, 0, 1, 0),
+        8: (1, 0, 0, 0),
+        9: (1, 0, 1, 0),
+        10: (0, 1, 1, 0),
+        11: (2, 0, 0, 1),
+    }
     assert [w.mix.share("negative") for w in trend] == [None] * 5 + [66.7, None, 0.0, 100.0, 50.0, 0.0, 100.0]
 
 
@@ -157,8 +198,9 @@ def test_voice_sentiment_is_folded_from_the_share_of_voice_without_a_query(world
         assert statements == []
         assert folded == voice_sentiment(world["guild"], PERIOD, viewer)
         assert folded.everywhere.scored > 0
-    inside = listening_report(world["guild"], PERIOD, world["insider"],
-                              share_of_voice(world["guild"], PERIOD, world["insider"])).voice
+    inside = listening_report(
+        world["guild"], PERIOD, world["insider"], share_of_voice(world["guild"], PERIOD, world["insider"])
+    ).voice
     assert (inside.everywhere.negative, inside.everywhere.positive, inside.everywhere.mean) == (2, 1, -0.13)
 
 

@@ -4,6 +4,7 @@ Immediate mails, digests (idempotent, resumed after the server fails halfway), u
 followed with the test client, and the rule that a restricted or private community's post body
 never leaves the site.
 """
+
 import email
 import email.policy
 import os
@@ -20,8 +21,7 @@ from sqlalchemy import func, select
 from cop.communities import services as communities
 from cop.discussions import services as discussions
 from cop.extensions import db, utcnow
-from cop.notifications import digests, receivers
-from cop.notifications import services as notifications
+from cop.notifications import digests, receivers, services as notifications
 from cop.notifications.mail import MailError
 from cop.notifications.models import Digest, Notification
 from tests.builders import make_community, make_user
@@ -84,10 +84,12 @@ def app_config(smtp):
 def people(app):
     names = ("coord", "asker", "helper", "watcher", "outsider")
     found = {n: make_user(f"{n}@example.com", n.title()) for n in names}
-    found["open"] = make_community("guild", coordinators=[found["coord"]],
-                                   members=[found["asker"], found["helper"], found["watcher"]])
-    found["private"] = make_community("circle", visibility="private", coordinators=[found["coord"]],
-                                      members=[found["asker"], found["helper"]])
+    found["open"] = make_community(
+        "guild", coordinators=[found["coord"]], members=[found["asker"], found["helper"], found["watcher"]]
+    )
+    found["private"] = make_community(
+        "circle", visibility="private", coordinators=[found["coord"]], members=[found["asker"], found["helper"]]
+    )
     return found
 
 
@@ -126,10 +128,15 @@ def send_committed():
 
 
 def test_an_immediate_mail_has_both_parts_headers_and_working_links(app, client, smtp, people):
-    thread = discussions.create_thread(people["asker"], people["open"], title="Fixtures across modules",
-                                       body="How do I share one?")
-    discussions.reply(people["helper"], thread, thread.opening_post,
-                      "Use **conftest.py**, @asker — and <script>alert(1)</script> is not a tag here.")
+    thread = discussions.create_thread(
+        people["asker"], people["open"], title="Fixtures across modules", body="How do I share one?"
+    )
+    discussions.reply(
+        people["helper"],
+        thread,
+        thread.opening_post,
+        "Use **conftest.py**, @asker — and <script>alert(1)</script> is not a tag here.",
+    )
     result = send_committed()
     assert result.sent == 1
     [message] = smtp.to("asker@example.com")
@@ -168,8 +175,9 @@ def test_an_immediate_mail_has_both_parts_headers_and_working_links(app, client,
 
 
 def test_a_private_communitys_post_body_is_never_mailed(app, smtp, people):
-    thread = discussions.create_thread(people["asker"], people["private"], title="Reorg plans",
-                                       body="Opening " + SECRET)
+    thread = discussions.create_thread(
+        people["asker"], people["private"], title="Reorg plans", body="Opening " + SECRET
+    )
     discussions.reply(people["helper"], thread, thread.opening_post, f"@asker {SECRET} in the reply")
     send_committed()
     [message] = smtp.to("asker@example.com")
@@ -259,8 +267,9 @@ def test_a_removed_member_gets_no_more_mail_about_the_community(app, smtp, peopl
 
 def test_without_an_smtp_host_mail_is_written_to_the_instance_folder(app, people):
     app.config["SMTP_HOST"] = None
-    communities.invite(people["coord"], make_community("another", coordinators=[people["coord"]]),
-                       "outsider@example.com")
+    communities.invite(
+        people["coord"], make_community("another", coordinators=[people["coord"]]), "outsider@example.com"
+    )
     assert send_committed().sent == 1
     folder = os.path.join(app.instance_path, "mail")
     [name] = os.listdir(folder)
@@ -272,8 +281,9 @@ def test_without_an_smtp_host_mail_is_written_to_the_instance_folder(app, people
 
 def test_sponsors_get_one_weekly_summary_of_their_communities(app, runner, smtp, people):
     sponsor = make_user("sponsor@example.com", "Sam Sponsor")
-    funded = make_community("funded", name="Funded Guild", coordinators=[people["coord"]],
-                            members=[people["asker"]], sponsors=[sponsor])
+    funded = make_community(
+        "funded", name="Funded Guild", coordinators=[people["coord"]], members=[people["asker"]], sponsors=[sponsor]
+    )
     thread = discussions.create_thread(people["asker"], funded, title="Kick-off", body="Hello")
     discussions.reply(people["coord"], thread, thread.opening_post, "Welcome")
     smtp.clear()
@@ -310,5 +320,7 @@ def test_a_password_reset_link_works_once(app, client, smtp, people):
     assert "Asker" in client.get("/").get_data(as_text=True)  # logged in
     assert client.get(path_of(link)).status_code == 404  # used once
     client.post("/logout")
-    assert client.post("/login", data={"email": "asker@example.com", "password": "a brand new passphrase"}
-                       ).status_code == 302
+    assert (
+        client.post("/login", data={"email": "asker@example.com", "password": "a brand new passphrase"}).status_code
+        == 302
+    )

@@ -5,23 +5,28 @@ import pytest
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, render_markdown
 
 
-@pytest.mark.parametrize("source, forbidden", [
-    ("<script>alert(1)</script>", "<script"),
-    ("[x](javascript:alert(1))", "javascript:"),
-    ("[x](data:text/html;base64,PHNjcmlwdD4=)", "data:"),
-    ("[x](vbscript:msgbox)", "vbscript:"),
-    ('<a href="javascript:alert(1)">x</a>', "javascript:"),
-    ('<img src=x onerror="alert(1)">', "onerror"),
-    ('<p style="position:fixed">x</p>', "style="),
-    ("<iframe src='https://evil.example'></iframe>", "<iframe"),
-])
+@pytest.mark.parametrize(
+    "source, forbidden",
+    [
+        ("<script>alert(1)</script>", "<script"),
+        ("[x](javascript:alert(1))", "javascript:"),
+        ("[x](data:text/html;base64,PHNjcmlwdD4=)", "data:"),
+        ("[x](vbscript:msgbox)", "vbscript:"),
+        ('<a href="javascript:alert(1)">x</a>', "javascript:"),
+        ('<img src=x onerror="alert(1)">', "onerror"),
+        ('<p style="position:fixed">x</p>', "style="),
+        ("<iframe src='https://evil.example'></iframe>", "<iframe"),
+    ],
+)
 def test_dangerous_markup_is_removed(source, forbidden):
     assert forbidden not in render_markdown(source).lower()
 
 
 def test_markdown_features_and_safe_links():
-    html = render_markdown("**bold** [site](https://example.com) [mail](mailto:a@example.com)\n\n"
-                           "```python\nprint(1)\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    html = render_markdown(
+        "**bold** [site](https://example.com) [mail](mailto:a@example.com)\n\n"
+        "```python\nprint(1)\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    )
     assert "<strong>bold</strong>" in html
     assert 'href="https://example.com"' in html
     assert 'rel="noopener noreferrer nofollow"' in html

@@ -1,4 +1,5 @@
 """The migrations build the whole schema from empty, on SQLite and PostgreSQL, with no drift."""
+
 import os
 
 import pytest

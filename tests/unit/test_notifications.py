@@ -1,5 +1,6 @@
 """Notification services against a real database: who is told what, de-duplication, watches and
 mutes, preferences, and the read-time filter (a removed member no longer sees old notifications)."""
+
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,7 @@ from cop.discussions import services as discussions
 from cop.errors import DomainError, NotAllowed
 from cop.events.models import Event
 from cop.extensions import db, utcnow
-from cop.notifications import mail
-from cop.notifications import services as notifications
+from cop.notifications import mail, services as notifications
 from cop.notifications.models import Notification, NotificationPreference, Watch
 from cop.tags.models import Tag, TagWatch
 from tests.builders import make_community, make_user
@@ -20,13 +20,17 @@ from tests.builders import make_community, make_user
 
 @pytest.fixture
 def crowd(app):
-    people = {n: make_user(f"{n}@example.com", n.title()) for n in
-              ("coord", "asker", "helper", "watcher", "outsider", "admin")}
+    people = {
+        n: make_user(f"{n}@example.com", n.title())
+        for n in ("coord", "asker", "helper", "watcher", "outsider", "admin")
+    }
     people["admin"].is_admin = True
-    open_c = make_community("guild", coordinators=[people["coord"]],
-                            members=[people["asker"], people["helper"], people["watcher"]])
-    restricted = make_community("vault", visibility="restricted", coordinators=[people["coord"]],
-                                members=[people["asker"], people["helper"]])
+    open_c = make_community(
+        "guild", coordinators=[people["coord"]], members=[people["asker"], people["helper"], people["watcher"]]
+    )
+    restricted = make_community(
+        "vault", visibility="restricted", coordinators=[people["coord"]], members=[people["asker"], people["helper"]]
+    )
     return people, open_c, restricted
 
 
@@ -37,8 +41,9 @@ def told(user) -> list[tuple[str, str]]:
 
 
 def stored(user) -> list[str]:
-    return list(db.session.scalars(select(Notification.kind).where(Notification.user_id == user.id)
-                                   .order_by(Notification.id)))
+    return list(
+        db.session.scalars(select(Notification.kind).where(Notification.user_id == user.id).order_by(Notification.id))
+    )
 
 
 def test_a_reply_that_mentions_the_asker_is_one_mention_and_never_told_to_its_author(crowd):
@@ -90,8 +95,12 @@ def test_only_people_who_may_read_the_community_are_told(crowd):
     python = Tag(name="python")
     db.session.add(python)
     db.session.flush()
-    db.session.add_all([TagWatch(user_id=people["outsider"].id, tag_id=python.id),
-                        TagWatch(user_id=people["watcher"].id, tag_id=python.id)])
+    db.session.add_all(
+        [
+            TagWatch(user_id=people["outsider"].id, tag_id=python.id),
+            TagWatch(user_id=people["watcher"].id, tag_id=python.id),
+        ]
+    )
     db.session.commit()
     discussions.create_thread(people["asker"], vault, title="Secret", body="@outsider @watcher look", tags="python")
     assert stored(people["outsider"]) == [] and stored(people["watcher"]) == []
@@ -151,8 +160,13 @@ def test_watching_and_muting_communities_threads_and_tags(crowd):
     # Muting the community: no new threads, no meetings.
     notifications.set_community_watch(watcher, guild, "mute")
     discussions.create_thread(asker, guild, title="Four", body="x")
-    meeting = Event(community_id=guild.id, organiser_id=people["coord"].id, title="Retro",
-                    starts_at=utcnow() + timedelta(days=1), ends_at=utcnow() + timedelta(days=1, hours=1))
+    meeting = Event(
+        community_id=guild.id,
+        organiser_id=people["coord"].id,
+        title="Retro",
+        starts_at=utcnow() + timedelta(days=1),
+        ends_at=utcnow() + timedelta(days=1, hours=1),
+    )
     db.session.add(meeting)
     db.session.flush()
     signals.meeting_saved.send(people["coord"], event=meeting, change="new")

@@ -7,6 +7,7 @@ with fixed timestamps around one period:
     previous period  [2026-01-30 12:00, 2026-03-01 12:00)
     current period   [2026-03-01 12:00, 2026-03-31 12:00)   (``Period.last(30, NOW)``)
 """
+
 import contextlib
 import csv
 import io
@@ -15,6 +16,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
+from cop import create_app
 from cop.admin.models import AuditEntry
 from cop.discussions import services as discussions
 from cop.discussions.models import Post, Thread
@@ -24,8 +26,8 @@ from cop.extensions import db
 from cop.library.models import Resource, ResourceVersion
 from cop.oversight import services
 from cop.oversight.export import neutralise, report_csv
-from cop.oversight.models import Objective
 from cop.oversight.metrics import core_figures
+from cop.oversight.models import Objective
 from cop.oversight.objectives import objective_status
 from cop.oversight.periods import Period
 from cop.oversight.portfolio import portfolio, sort_portfolio
@@ -33,7 +35,6 @@ from cop.oversight.reports import community_report
 from cop.oversight.sql import medians, seconds_between, whole_weeks
 from cop.search.models import SearchLog
 from cop.tags.models import get_or_create_tags
-from cop import create_app
 from tests.builders import add_membership, make_community, make_user
 from tests.conftest import make_config, temporary_postgres_database
 
@@ -46,13 +47,23 @@ def at(month, day, hour=12, minute=0, second=0):
 
 
 def thread(community, author, created, kind="question", priority=2, status="open", deleted=False, tags=()):
-    t = Thread(community_id=community.id, author_id=author.id, title=f"{kind} at {created}", kind=kind,
-               priority=priority, status=status, created_at=created, last_activity_at=created, is_deleted=deleted)
+    t = Thread(
+        community_id=community.id,
+        author_id=author.id,
+        title=f"{kind} at {created}",
+        kind=kind,
+        priority=priority,
+        status=status,
+        created_at=created,
+        last_activity_at=created,
+        is_deleted=deleted,
+    )
     t.tags = get_or_create_tags(list(tags))
     db.session.add(t)
     db.session.flush()
-    opening = Post(thread_id=t.id, author_id=author.id, body_md="q", body_html="<p>q</p>", created_at=created,
-                   is_deleted=deleted)
+    opening = Post(
+        thread_id=t.id, author_id=author.id, body_md="q", body_html="<p>q</p>", created_at=created, is_deleted=deleted
+    )
     db.session.add(opening)
     db.session.flush()
     t.opening_post_id = opening.id
@@ -61,8 +72,16 @@ def thread(community, author, created, kind="question", priority=2, status="open
 
 def reply(t, author, created, deleted=False, hidden=False):
     """A reply with ``first_reply_at`` kept as the discussion services keep it."""
-    post = Post(thread_id=t.id, author_id=author.id, parent_id=t.opening_post_id, body_md="a", body_html="<p>a</p>",
-                created_at=created, is_deleted=deleted, is_hidden=hidden)
+    post = Post(
+        thread_id=t.id,
+        author_id=author.id,
+        parent_id=t.opening_post_id,
+        body_md="a",
+        body_html="<p>a</p>",
+        created_at=created,
+        is_deleted=deleted,
+        is_hidden=hidden,
+    )
     db.session.add(post)
     db.session.flush()
     t.reply_count += 1
@@ -81,14 +100,25 @@ def member(community, user, joined, status="active", left=None):
 
 
 def resource(community, author, created, deleted=False, versions=()):
-    r = Resource(community_id=community.id, kind="document" if versions else "link", title="R",
-                 url=None if versions else "https://example.com/", author_id=author.id, created_at=created,
-                 updated_at=created, is_deleted=deleted, latest_version=len(versions))
+    r = Resource(
+        community_id=community.id,
+        kind="document" if versions else "link",
+        title="R",
+        url=None if versions else "https://example.com/",
+        author_id=author.id,
+        created_at=created,
+        updated_at=created,
+        is_deleted=deleted,
+        latest_version=len(versions),
+    )
     db.session.add(r)
     db.session.flush()
     for number, (who, when) in enumerate(versions, 1):
-        db.session.add(ResourceVersion(resource_id=r.id, number=number, author_id=who.id, created_at=when,
-                                       body_md="x", body_html="<p>x</p>"))
+        db.session.add(
+            ResourceVersion(
+                resource_id=r.id, number=number, author_id=who.id, created_at=when, body_md="x", body_html="<p>x</p>"
+            )
+        )
     return r
 
 
@@ -168,32 +198,77 @@ def _build_world():
     resource(guild, ann, at(2, 20), versions=[(ann, at(2, 20)), (eve, at(3, 15))])
 
     for starts, cancelled in ((at(3, 12), False), (at(3, 14), True), (at(2, 20), False), (NOW, False)):
-        db.session.add(Event(community_id=guild.id, organiser_id=ann.id, title="Meeting", starts_at=starts,
-                             ends_at=starts + timedelta(hours=1), is_cancelled=cancelled))
+        db.session.add(
+            Event(
+                community_id=guild.id,
+                organiser_id=ann.id,
+                title="Meeting",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1),
+                is_cancelled=cancelled,
+            )
+        )
 
     for query, results, when, closed in (
-            ("kubernetes", 0, at(3, 3), None), ("kubernetes", 0, at(3, 4), None), ("kubernetes", 0, at(3, 9), at(3, 9)),
-            ("=cmd|' /c calc'!a0", 0, at(3, 5), None), ("=cmd|' /c calc'!a0", 0, at(3, 6), None),
-            ("flaky tests", 0, at(3, 7), at(3, 8)), ("pytest", 5, at(3, 7), None), ("helm", 0, at(2, 7), None),
-            ("late", 0, NOW, None)):
-        db.session.add(SearchLog(query=query, normalized_query=query, community_id=guild.id, result_count=results,
-                                 created_at=when, closed_at=closed))
+        ("kubernetes", 0, at(3, 3), None),
+        ("kubernetes", 0, at(3, 4), None),
+        ("kubernetes", 0, at(3, 9), at(3, 9)),
+        ("=cmd|' /c calc'!a0", 0, at(3, 5), None),
+        ("=cmd|' /c calc'!a0", 0, at(3, 6), None),
+        ("flaky tests", 0, at(3, 7), at(3, 8)),
+        ("pytest", 5, at(3, 7), None),
+        ("helm", 0, at(2, 7), None),
+        ("late", 0, NOW, None),
+    ):
+        db.session.add(
+            SearchLog(
+                query=query,
+                normalized_query=query,
+                community_id=guild.id,
+                result_count=results,
+                created_at=when,
+                closed_at=closed,
+            )
+        )
     for metric, baseline, target, due_on, created_at in (
-            ("answered_share", 20, 80, date(2026, 6, 30), datetime(2026, 1, 1)),
-            ("median_first_reply_hours", 10, 2, date(2026, 12, 31), datetime(2026, 3, 1)),
-            ("posts", 10, 14, date(2026, 4, 30), datetime(2026, 1, 31)),
-            ("new_members", 0, 5, date(2026, 3, 15), datetime(2026, 2, 1))):
-        db.session.add(Objective(community_id=guild.id, title=f"{metric} goal", business_goal="Faster delivery",
-                                 metric=metric, baseline=baseline, target=target, due_on=due_on,
-                                 created_at=created_at))
+        ("answered_share", 20, 80, date(2026, 6, 30), datetime(2026, 1, 1)),
+        ("median_first_reply_hours", 10, 2, date(2026, 12, 31), datetime(2026, 3, 1)),
+        ("posts", 10, 14, date(2026, 4, 30), datetime(2026, 1, 31)),
+        ("new_members", 0, 5, date(2026, 3, 15), datetime(2026, 2, 1)),
+    ):
+        db.session.add(
+            Objective(
+                community_id=guild.id,
+                title=f"{metric} goal",
+                business_goal="Faster delivery",
+                metric=metric,
+                baseline=baseline,
+                target=target,
+                due_on=due_on,
+                created_at=created_at,
+            )
+        )
     db.session.flush()
     db.session.scalar(select(Objective).filter_by(metric="posts")).title = '=HYPERLINK("http://x")'
     db.session.commit()
-    return dict(guild=guild, other=other, secret=secret, sponsor=sponsor, admin=admin, ann=ann, bob=bob, cat=cat,
-                dan=dan, eve=eve, fay=fay, out=out)
+    return dict(
+        guild=guild,
+        other=other,
+        secret=secret,
+        sponsor=sponsor,
+        admin=admin,
+        ann=ann,
+        bob=bob,
+        cat=cat,
+        dan=dan,
+        eve=eve,
+        fay=fay,
+        out=out,
+    )
 
 
 # --- periods, the status rule and portable SQL --------------------------------------------------
+
 
 def test_periods_are_half_open_and_compare_with_the_same_length_before():
     assert Period(datetime(2026, 3, 1, 12), NOW) == PERIOD
@@ -228,27 +303,52 @@ def test_objective_status_rule():
 
 def test_portable_durations_and_weeks(world):
     later = datetime(2026, 3, 15, 12, 0, 30)
-    row = db.session.execute(select(seconds_between(later, datetime(2026, 3, 1, 12)),
-                                    whole_weeks(later, datetime(2026, 3, 1, 12)),
-                                    whole_weeks(later, datetime(2026, 3, 1, 12, 1)))).one()
+    row = db.session.execute(
+        select(
+            seconds_between(later, datetime(2026, 3, 1, 12)),
+            whole_weeks(later, datetime(2026, 3, 1, 12)),
+            whole_weeks(later, datetime(2026, 3, 1, 12, 1)),
+        )
+    ).one()
     assert round(row[0], 3) == 14 * 86400 + 30
     assert (row[1], row[2]) == (2, 1)
 
 
 # --- the figures --------------------------------------------------------------------------------
 
+
 def test_every_core_figure_on_the_hand_built_data(world):
     current, previous = core_figures([world["guild"].id], PERIOD, NOW)[world["guild"].id]
     assert current == {
-        "new_threads": 6, "posts": 12, "resources": 2, "resource_versions": 3, "events": 1,
-        "members": 4, "new_members": 2, "contributors": 4, "outside_contributors": 2,
-        "replies_per_thread": 1.2, "reply_share": 80.0, "answered_share": 33.3, "median_first_reply_hours": 3.0,
+        "new_threads": 6,
+        "posts": 12,
+        "resources": 2,
+        "resource_versions": 3,
+        "events": 1,
+        "members": 4,
+        "new_members": 2,
+        "contributors": 4,
+        "outside_contributors": 2,
+        "replies_per_thread": 1.2,
+        "reply_share": 80.0,
+        "answered_share": 33.3,
+        "median_first_reply_hours": 3.0,
         "unanswered_48h": 2,
     }
     assert previous == {
-        "new_threads": 2, "posts": 3, "resources": 1, "resource_versions": 1, "events": 1,
-        "members": 3, "new_members": 1, "contributors": 3, "outside_contributors": 0,
-        "replies_per_thread": 1.0, "reply_share": 100.0, "answered_share": 100.0, "median_first_reply_hours": 4.0,
+        "new_threads": 2,
+        "posts": 3,
+        "resources": 1,
+        "resource_versions": 1,
+        "events": 1,
+        "members": 3,
+        "new_members": 1,
+        "contributors": 3,
+        "outside_contributors": 0,
+        "replies_per_thread": 1.0,
+        "reply_share": 100.0,
+        "answered_share": 100.0,
+        "median_first_reply_hours": 4.0,
         "unanswered_48h": 0,
     }
 
@@ -281,7 +381,11 @@ def test_the_report_beyond_the_core_figures(world):
     assert figures["answered_share"].change == -66.7 and figures["answered_share"].verdict == "worse"
 
     assert [(p.name, p.posts, p.accepted_answers, p.resources) for p in report.top_contributors] == [
-        ("@Ann", 6, 0, 1), ("Cat", 2, 1, 1), ("Bob", 3, 0, 0), ("Eve", 1, 0, 0)]
+        ("@Ann", 6, 0, 1),
+        ("Cat", 2, 1, 1),
+        ("Bob", 3, 0, 0),
+        ("Eve", 1, 0, 0),
+    ]
     # The private community's accepted answer is not the sponsor's to see.
     assert [(p.name, p.accepted_answers) for p in report.accepted_elsewhere] == [("Bob", 1)]
     sov = report.share_of_voice
@@ -290,12 +394,22 @@ def test_the_report_beyond_the_core_figures(world):
 
     grid = {(c.kind, c.priority): (c.threads, c.open_threads, c.median_open_age_hours) for c in report.grid}
     assert grid == {
-        ("question", 1): (1, 0, None), ("question", 2): (2, 2, 612.0), ("question", 3): (0, 0, None),
-        ("problem", 1): (1, 1, 264.0), ("problem", 2): (0, 0, None), ("problem", 3): (0, 0, None),
-        ("idea", 1): (0, 0, None), ("idea", 2): (0, 0, None), ("idea", 3): (1, 1, 1.0)}
+        ("question", 1): (1, 0, None),
+        ("question", 2): (2, 2, 612.0),
+        ("question", 3): (0, 0, None),
+        ("problem", 1): (1, 1, 264.0),
+        ("problem", 2): (0, 0, None),
+        ("problem", 3): (0, 0, None),
+        ("idea", 1): (0, 0, None),
+        ("idea", 2): (0, 0, None),
+        ("idea", 3): (1, 1, 1.0),
+    }
 
     assert [(g.query, g.times, g.answered) for g in report.gaps] == [
-        ("kubernetes", 3, False), ("=cmd|' /c calc'!a0", 2, False), ("flaky tests", 1, True)]
+        ("kubernetes", 3, False),
+        ("=cmd|' /c calc'!a0", 2, False),
+        ("flaky tests", 1, True),
+    ]
 
     assert len(report.trends) == 12 and report.trends[-1].end == NOW
     assert report.trends[0].start == NOW - timedelta(weeks=12)
@@ -330,8 +444,13 @@ def test_scorecard_and_portfolio_on_the_hand_built_data(world):
     assert [r.slug for r in rows] == ["guild"]
     row = rows[0]
     assert [(f.key, f.value, f.previous) for f in row.figures] == [
-        ("members", 4, 3), ("contributors", 4, 3), ("posts", 12, 3), ("median_first_reply_hours", 3.0, 4.0),
-        ("answered_share", 33.3, 100.0), ("objectives_on_track", 1, 2)]
+        ("members", 4, 3),
+        ("contributors", 4, 3),
+        ("posts", 12, 3),
+        ("median_first_reply_hours", 3.0, 4.0),
+        ("answered_share", 33.3, 100.0),
+        ("objectives_on_track", 1, 2),
+    ]
     assert row.objectives_total == 4
     # Over 7 days the figures change, but objectives are still measured over the 30 days to the end.
     week = portfolio(world["sponsor"], Period.last(7, NOW), now=NOW)[0]
@@ -352,13 +471,21 @@ def test_csv_neutralises_formulas_and_keeps_numbers(world):
     assert ["Top contributors", "'@Ann", "6", "0", "1", "0"] in rows
     assert ["Knowledge gaps", "'=cmd|' /c calc'!a0", "2", "no"] in rows
     objective = next(r for r in rows if r[:1] == ["Objectives"] and r[4] == "10.0")
-    assert objective[1] == "'=HYPERLINK(\"http://x\")" and objective[7] == "12" and objective[10] == "At risk"
+    assert objective[1] == '\'=HYPERLINK("http://x")' and objective[7] == "12" and objective[10] == "At risk"
     assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
     assert [neutralise(v) for v in ("-1", -1, "\tx", "\x01y", "ok", None, 2.5)] == [
-        "'-1", -1, "'\tx", "'\x01y", "ok", None, 2.5]
+        "'-1",
+        -1,
+        "'\tx",
+        "'\x01y",
+        "ok",
+        None,
+        2.5,
+    ]
 
 
 # --- tests that add rows (after the read-only ones, where those do not look) -------------------------
+
 
 def test_portfolio_queries_do_not_grow_with_the_number_of_communities(world):
     sue = make_user("sue@example.com", "Sue Sponsor")
@@ -384,9 +511,18 @@ def test_portfolio_queries_do_not_grow_with_the_number_of_communities(world):
     for i in range(6):
         community = make_community(f"sue-{i}", sponsors=[sue], members=[world["ann"]])
         thread(community, world["ann"], at(3, 28))
-        db.session.add(Objective(community_id=community.id, title="More posts", business_goal="Reuse",
-                                 metric="posts", baseline=1, target=5, due_on=date(2026, 12, 31),
-                                 created_at=datetime(2026, 1, 1)))
+        db.session.add(
+            Objective(
+                community_id=community.id,
+                title="More posts",
+                business_goal="Reuse",
+                metric="posts",
+                baseline=1,
+                target=5,
+                due_on=date(2026, 12, 31),
+                created_at=datetime(2026, 1, 1),
+            )
+        )
     db.session.commit()
     many, rows = count_queries()
     assert [(r.posts.value, r.objectives_on_track.value) for r in rows[1:]] == [(1, 0)] * 6
@@ -421,16 +557,27 @@ def test_medians_of_odd_and_even_groups(world):
 
 def test_objective_services_check_rights_rules_and_audit(world):
     other, admin, bob = world["other"], world["admin"], world["bob"]
-    fields = dict(title="Answers within a day", business_goal="Faster onboarding", metric="median_first_reply_hours",
-                  baseline="10", target="2,5", due_on="2099-12-31")
+    fields = dict(
+        title="Answers within a day",
+        business_goal="Faster onboarding",
+        metric="median_first_reply_hours",
+        baseline="10",
+        target="2,5",
+        due_on="2099-12-31",
+    )
     objective = services.create_objective(admin, other, **fields)
     assert (objective.baseline, objective.target, objective.due_on) == (10.0, 2.5, date(2099, 12, 31))
     with pytest.raises(NotAllowed):
         services.create_objective(bob, other, **fields)
-    for change, field in ((dict(metric="nope"), "metric"), (dict(baseline="ten"), "baseline"),
-                          (dict(target="10"), "target"), (dict(due_on="2020-01-01"), "due_on"),
-                          (dict(due_on="31/12/2099"), "due_on"), (dict(title="  "), "title"),
-                          (dict(metric="answered_share", target="120"), "target")):
+    for change, field in (
+        (dict(metric="nope"), "metric"),
+        (dict(baseline="ten"), "baseline"),
+        (dict(target="10"), "target"),
+        (dict(due_on="2020-01-01"), "due_on"),
+        (dict(due_on="31/12/2099"), "due_on"),
+        (dict(title="  "), "title"),
+        (dict(metric="answered_share", target="120"), "target"),
+    ):
         with pytest.raises(DomainError) as raised:
             services.create_objective(admin, other, **{**fields, **change})
         assert raised.value.field == field, change
@@ -442,9 +589,14 @@ def test_objective_services_check_rights_rules_and_audit(world):
     services.update_objective(admin, objective, **{**fields, "target": "4"})
     services.update_objective(admin, objective, **{**fields, "target": "4"})  # no change: nothing recorded
     services.delete_objective(admin, objective)
-    entries = [(e.action, e.detail) for e in db.session.scalars(
-        select(AuditEntry).where(AuditEntry.target_id == objective.id, AuditEntry.target_type == "objective")
-        .order_by(AuditEntry.id))]
+    entries = [
+        (e.action, e.detail)
+        for e in db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.target_id == objective.id, AuditEntry.target_type == "objective")
+            .order_by(AuditEntry.id)
+        )
+    ]
     assert [action for action, _detail in entries] == ["objective.create", "objective.update", "objective.delete"]
     assert entries[1][1] == "target: 2.5 → 4"
     assert len(services.objectives(other)) == 4
@@ -491,15 +643,26 @@ def test_the_objectives_window_is_computed_only_for_objectives(world):
     db.session.commit()
     quarter = Period.custom(date(2026, 1, 1), date(2026, 3, 30))
     without, plain = _statements(lambda: community_report(quiet, quarter, viewer=admin, now=NOW))
-    month_count, _month = _statements(lambda: community_report(quiet, Period.custom(date(2026, 3, 1), date(2026, 3, 30)),
-                                                                viewer=admin, now=NOW))
+    month_count, _month = _statements(
+        lambda: community_report(quiet, Period.custom(date(2026, 3, 1), date(2026, 3, 30)), viewer=admin, now=NOW)
+    )
     assert plain.objectives == [] and plain.figures["new_threads"].value == 1
     assert without == month_count  # no second set of figures for the objectives' window
 
     reused = reused_report(quiet, quarter, admin, recent=False)
     assert reused.objectives == []
-    db.session.add(Objective(community_id=quiet.id, title="Threads", business_goal="Reuse", metric="new_threads",
-                             baseline=0, target=2, due_on=date(2026, 12, 31), created_at=datetime(2026, 1, 1)))
+    db.session.add(
+        Objective(
+            community_id=quiet.id,
+            title="Threads",
+            business_goal="Reuse",
+            metric="new_threads",
+            baseline=0,
+            target=2,
+            due_on=date(2026, 12, 31),
+            created_at=datetime(2026, 1, 1),
+        )
+    )
     db.session.commit()
     with_objective, scored = _statements(lambda: community_report(quiet, quarter, viewer=admin, now=NOW))
     assert with_objective == without + 4

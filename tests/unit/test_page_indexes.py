@@ -1,4 +1,5 @@
 """Indexes that keep pages from scanning whole tables on the large data set (checked on SQLite's plan)."""
+
 from sqlalchemy import text
 
 from cop.extensions import db

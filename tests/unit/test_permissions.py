@@ -1,4 +1,5 @@
 """Each visibility × each role, for every predicate, and every SQL helper against its Python twin."""
+
 import pytest
 
 from cop import permissions
@@ -6,31 +7,59 @@ from cop.communities.models import Community
 from cop.extensions import db
 from tests.builders import add_membership, make_community, make_user
 
-ROLES = ["anonymous", "non_member", "invited", "pending", "member", "coordinator", "other_coordinator", "sponsor",
-         "admin"]
+ROLES = [
+    "anonymous",
+    "non_member",
+    "invited",
+    "pending",
+    "member",
+    "coordinator",
+    "other_coordinator",
+    "sponsor",
+    "admin",
+]
 
 # role -> (can_see_listing, can_view) per visibility
 EXPECTED = {
     "open": {
-        "anonymous": (True, True), "non_member": (True, True), "invited": (True, True), "pending": (True, True),
-        "member": (True, True), "coordinator": (True, True), "other_coordinator": (True, True),
-        "sponsor": (True, True), "admin": (True, True),
+        "anonymous": (True, True),
+        "non_member": (True, True),
+        "invited": (True, True),
+        "pending": (True, True),
+        "member": (True, True),
+        "coordinator": (True, True),
+        "other_coordinator": (True, True),
+        "sponsor": (True, True),
+        "admin": (True, True),
     },
     "restricted": {
-        "anonymous": (False, False), "non_member": (True, False), "invited": (True, False),
-        "pending": (True, False), "member": (True, True), "coordinator": (True, True),
-        "other_coordinator": (True, False), "sponsor": (True, True), "admin": (True, True),
+        "anonymous": (False, False),
+        "non_member": (True, False),
+        "invited": (True, False),
+        "pending": (True, False),
+        "member": (True, True),
+        "coordinator": (True, True),
+        "other_coordinator": (True, False),
+        "sponsor": (True, True),
+        "admin": (True, True),
     },
     "private": {
-        "anonymous": (False, False), "non_member": (False, False), "invited": (True, False),
-        "pending": (False, False), "member": (True, True), "coordinator": (True, True),
-        "other_coordinator": (False, False), "sponsor": (True, True), "admin": (True, True),
+        "anonymous": (False, False),
+        "non_member": (False, False),
+        "invited": (True, False),
+        "pending": (False, False),
+        "member": (True, True),
+        "coordinator": (True, True),
+        "other_coordinator": (False, False),
+        "sponsor": (True, True),
+        "admin": (True, True),
     },
 }
 
 
 class Anonymous:
     """As flask-login's anonymous user."""
+
     is_anonymous = True
     is_authenticated = False
     is_active = False
@@ -45,8 +74,13 @@ def world(app):
     other = make_community("elsewhere", coordinators=[users["other_coordinator"]])
     communities = {}
     for visibility in ("open", "restricted", "private"):
-        c = make_community(f"{visibility}-c", visibility=visibility, coordinators=[users["coordinator"]],
-                           members=[users["member"]], sponsors=[users["sponsor"]])
+        c = make_community(
+            f"{visibility}-c",
+            visibility=visibility,
+            coordinators=[users["coordinator"]],
+            members=[users["member"]],
+            sponsors=[users["sponsor"]],
+        )
         add_membership(c, users["invited"], "invited")
         add_membership(c, users["pending"], "pending")
         communities[visibility] = c
@@ -95,9 +129,13 @@ def test_sql_helpers_agree_with_python_predicates(world, backend):
         for community in every_community:
             see, view = permissions.can_see_listing(user, community), permissions.can_view(user, community)
             if community.id in {c.id for c in communities.values()}:
-                expected = (False, False) if role == "disabled" else \
-                    (community.visibility != "private", community.visibility == "open") if role == "removed" else \
-                    EXPECTED[community.visibility][role]
+                expected = (
+                    (False, False)
+                    if role == "disabled"
+                    else (community.visibility != "private", community.visibility == "open")
+                    if role == "removed"
+                    else EXPECTED[community.visibility][role]
+                )
                 assert (see, view) == expected, (role, community.visibility)
             assert (community.id in listed) is see, (role, community.slug)
             assert (community.id in visible) is view, (role, community.slug)
@@ -105,7 +143,8 @@ def test_sql_helpers_agree_with_python_predicates(world, backend):
                 assert (user.id in knowers[community.id]) is see, (role, community.slug)
                 assert (user.id in readers[community.id]) is view, (role, community.slug)
             assert permissions.is_sponsor(user, community) is (
-                role != "anonymous" and role != "disabled" and user.id in sponsors[community.id]), role
+                role != "anonymous" and role != "disabled" and user.id in sponsors[community.id]
+            ), role
 
 
 def test_sponsorship_is_read_with_the_memberships_not_per_community(world):
@@ -158,7 +197,11 @@ def test_a_commit_forgets_the_memberships_the_request_read(world):
     from cop.communities.models import community_sponsors
 
     users, communities_by_visibility, _ = world
-    newcomer, open_c, private = users["non_member"], communities_by_visibility["open"], communities_by_visibility["private"]
+    newcomer, open_c, private = (
+        users["non_member"],
+        communities_by_visibility["open"],
+        communities_by_visibility["private"],
+    )
     assert not permissions.is_member(newcomer, open_c)
     assert private.id not in permissions.readable_community_ids(newcomer)
     communities.join_community(newcomer, open_c, accepted_guidelines=True)
@@ -180,7 +223,9 @@ def test_action_predicates(world, visibility, role):
     assert permissions.can_answer_invitation(user, community) is (role == "invited")
     joinable = visibility == "open" and signed_in and role not in ("member", "coordinator")
     assert permissions.can_join(user, community) is joinable
-    requestable = visibility == "restricted" and signed_in and role not in ("member", "coordinator", "pending", "invited")
+    requestable = (
+        visibility == "restricted" and signed_in and role not in ("member", "coordinator", "pending", "invited")
+    )
     assert permissions.can_request_to_join(user, community) is requestable
 
 

@@ -4,6 +4,7 @@ Every test gets its own index directory (``<tmp>/instance/search_index``, from t
 every test of the app runs on both engines (``search_engine``: Whoosh and Tantivy); the tests of Whoosh's
 own machinery (segments, its spelling automaton, its phrase candidates) run on Whoosh only.
 """
+
 import io
 import os
 import shutil
@@ -22,8 +23,7 @@ from cop.discussions import services as discussions
 from cop.discussions.models import Post, Thread
 from cop.extensions import db
 from cop.library import services as library
-from cop.search import index
-from cop.search import services as search
+from cop.search import index, services as search
 from cop.search.engine import ENGINES, get_engine
 from cop.search.models import SearchLog, SearchOutbox
 from tests.builders import add_membership, make_community, make_user
@@ -31,8 +31,17 @@ from tests.builders import add_membership, make_community, make_user
 ROOT = Path(__file__).resolve().parents[2]
 
 # Unique words hidden where only members of the private or restricted community may look.
-CANARIES = ("zqprivtitle", "zqprivpost", "zqprivtag", "zqprivfile", "zqprivdesc",
-            "zqrestitle", "zqrespost", "zqresdesc", "zqresdoc")
+CANARIES = (
+    "zqprivtitle",
+    "zqprivpost",
+    "zqprivtag",
+    "zqprivfile",
+    "zqprivdesc",
+    "zqrestitle",
+    "zqrespost",
+    "zqresdesc",
+    "zqresdoc",
+)
 # Words no one may ever find: in a hidden (moderated) post and a deleted thread.
 BURIED = ("zqhiddenpost", "zqdeletedthread")
 
@@ -51,19 +60,28 @@ def build_world():
     add_membership(private, removed, "removed")
     add_membership(restricted, removed, "removed")
 
-    common = discussions.create_thread(member, open_c, title="Common kettle practice",
-                                       body="Everyone shares kettle tips here.", tags="kettle")
-    discussions.create_thread(member, private, title="Kettle zqprivtitle secrets", body="kettle plans",
-                              tags="zqprivtag")
+    common = discussions.create_thread(
+        member, open_c, title="Common kettle practice", body="Everyone shares kettle tips here.", tags="kettle"
+    )
+    discussions.create_thread(
+        member, private, title="Kettle zqprivtitle secrets", body="kettle plans", tags="zqprivtag"
+    )
     secret = discussions.create_thread(member, private, title="Budget", body="Budget talk")
     discussions.reply(member, secret, secret.opening_post, "The kettle zqprivpost figure")
-    library.add_file(member, private, stream=io.BytesIO(b"kettle notes zqprivfile inside\n"), filename="notes.txt",
-                     description="zqprivdesc kettle")
-    restricted_thread = discussions.create_thread(member, restricted, title="Kettle zqrestitle review",
-                                                  body="kettle review")
+    library.add_file(
+        member,
+        private,
+        stream=io.BytesIO(b"kettle notes zqprivfile inside\n"),
+        filename="notes.txt",
+        description="zqprivdesc kettle",
+    )
+    restricted_thread = discussions.create_thread(
+        member, restricted, title="Kettle zqrestitle review", body="kettle review"
+    )
     discussions.reply(member, restricted_thread, restricted_thread.opening_post, "zqrespost kettle")
-    library.add_document(member, restricted, title="Kettle checklist", body="zqresdoc kettle steps",
-                         description="zqresdesc")
+    library.add_document(
+        member, restricted, title="Kettle checklist", body="zqresdoc kettle steps", description="zqresdesc"
+    )
 
     hidden_thread = discussions.create_thread(member, open_c, title="Open talk", body="kettle zqopeners")
     bad = discussions.reply(outsider, hidden_thread, hidden_thread.opening_post, "zqhiddenpost kettle rant")
@@ -71,9 +89,19 @@ def build_world():
     discussions.decide_flag(member, flag, hide=True)
     gone = discussions.create_thread(member, open_c, title="zqdeletedthread kettle", body="to be removed")
     discussions.delete_post(member, gone.opening_post)
-    return dict(admin=admin, member=member, outsider=outsider, removed=removed, other_coord=other_coord,
-                open=open_c, restricted=restricted, private=private, common=common, secret=secret,
-                restricted_thread=restricted_thread)
+    return dict(
+        admin=admin,
+        member=member,
+        outsider=outsider,
+        removed=removed,
+        other_coord=other_coord,
+        open=open_c,
+        restricted=restricted,
+        private=private,
+        common=common,
+        secret=secret,
+        restricted_thread=restricted_thread,
+    )
 
 
 @pytest.fixture(params=ENGINES)
@@ -179,8 +207,12 @@ def test_snippets_escape_html(app, world):
     thread = world["common"]
     # Snippets are cut from the sanitized rendering: the script is gone, and markup shown as text
     # (the code span) is escaped again around the highlight.
-    discussions.reply(world["member"], thread, thread.opening_post,
-                      "zqescape <b>bold</b> <script>x()</script> `<img src=x onerror=alert(1)>`")
+    discussions.reply(
+        world["member"],
+        thread,
+        thread.opening_post,
+        "zqescape <b>bold</b> <script>x()</script> `<img src=x onerror=alert(1)>`",
+    )
     (hit,) = search.search(world["outsider"], "zqescape").hits
     snippet = str(hit.snippet)
     assert "<script>" not in snippet and "<img" not in snippet and "&lt;img" in snippet
@@ -193,11 +225,36 @@ def test_anonymous_users_get_nothing(world):
 
 
 INJECTIONS = [
-    "alpha) OR (community_id:1", "community_id:1", "type:person", "community_id:*", "*", "*ettle", "kett*",
-    '"unbalanced', "(unbalanced", "unbalanced)", "NOT NOT NOT", "AND", "OR OR", "kettle NOT", "NOT kettle",
-    "kettle AND (zqprivtitle OR community_id:3)", "title:zqprivtitle", "body:zqprivpost", "tags:zqprivtag",
-    "[a TO z]", "kettle^100", "key:thread*", "*:*", "zqprivtitle~2", "'kettle'", "kettle\x00", "ünïcödé ✓",
-    "a" * 199, "x " * 40, "b" * 500,
+    "alpha) OR (community_id:1",
+    "community_id:1",
+    "type:person",
+    "community_id:*",
+    "*",
+    "*ettle",
+    "kett*",
+    '"unbalanced',
+    "(unbalanced",
+    "unbalanced)",
+    "NOT NOT NOT",
+    "AND",
+    "OR OR",
+    "kettle NOT",
+    "NOT kettle",
+    "kettle AND (zqprivtitle OR community_id:3)",
+    "title:zqprivtitle",
+    "body:zqprivpost",
+    "tags:zqprivtag",
+    "[a TO z]",
+    "kettle^100",
+    "key:thread*",
+    "*:*",
+    "zqprivtitle~2",
+    "'kettle'",
+    "kettle\x00",
+    "ünïcödé ✓",
+    "a" * 199,
+    "x " * 40,
+    "b" * 500,
 ]
 
 
@@ -265,8 +322,9 @@ def test_facets_filter_and_sort(world):
     assert by_date.total == everything.total  # everything here was written in the past week
     dates = {v: n for f in everything.facets if f.name == "date" for v, _l, n in f.options}
     assert dates == {"week": everything.total, "month": everything.total, "year": everything.total}
-    newest_first = [hit.obj.last_activity_at for hit in search.search(member, "kettle", sort="date",
-                                                                       type="thread").hits]
+    newest_first = [
+        hit.obj.last_activity_at for hit in search.search(member, "kettle", sort="date", type="thread").hits
+    ]
     assert newest_first == sorted(newest_first, reverse=True)
     paged = search.search(member, "kettle", per_page=2, page=2)
     assert paged.page == 2 and len(paged.hits) == 2
@@ -296,15 +354,15 @@ def test_outbox_row_commits_with_the_change_and_rolls_back_with_it(app, world):
     before = db.session.scalar(select(func.max(SearchOutbox.id)))
     thread = world["common"]
     discussions.reply(world["member"], thread, thread.opening_post, "zqqueued reply")
-    rows = db.session.execute(select(SearchOutbox.doc_type, SearchOutbox.doc_id)
-                              .where(SearchOutbox.id > before)).all()
+    rows = db.session.execute(select(SearchOutbox.doc_type, SearchOutbox.doc_id).where(SearchOutbox.id > before)).all()
     assert ("thread", thread.id) in rows
     assert search.search(world["member"], "zqqueued").total == 0  # not applied yet
     db.session.add(Post(thread_id=thread.id, author_id=world["member"].id, body_md="x", body_html="x"))
     db.session.flush()
     db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.id > before)) \
-        == len(rows)
+    assert db.session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.id > before)) == len(
+        rows
+    )
     assert index.catch_up() >= 1
     assert search.search(world["member"], "zqqueued").total == 1
 
@@ -351,26 +409,30 @@ def _script(app, body: str) -> str:
         from tests.conftest import make_config
         from cop import create_app
         from cop.extensions import db
-        app = create_app(make_config({app.config['SQLALCHEMY_DATABASE_URI']!r}, {app.instance_path!r},
+        app = create_app(make_config({app.config["SQLALCHEMY_DATABASE_URI"]!r}, {app.instance_path!r},
                                      SEARCH_INDEX_ON_COMMIT=os.environ.get("ON_COMMIT") == "1",
-                                     SEARCH_ENGINE={app.config['SEARCH_ENGINE']!r}))
+                                     SEARCH_ENGINE={app.config["SEARCH_ENGINE"]!r}))
         with app.app_context():
     """) + textwrap.indent(textwrap.dedent(body), "    ")
 
 
 def test_a_crash_between_commit_and_index_write_loses_nothing(app, world):
     thread_id = world["common"].id
-    code = _script(app, f"""
+    code = _script(
+        app,
+        f"""
         from cop.discussions import services as d
         from cop.discussions.models import Thread
         from cop.accounts.models import User
         thread = db.session.get(Thread, {thread_id})
-        user = db.session.get(User, {world['member'].id})
+        user = db.session.get(User, {world["member"].id})
         d.reply(user, thread, thread.opening_post, "zqcrashproof reply")
         os._exit(3)  # dies after the commit, before any index write
-    """)
-    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "ON_COMMIT": "0"}, timeout=120,
-                          capture_output=True, text=True)
+    """,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, "ON_COMMIT": "0"}, timeout=120, capture_output=True, text=True
+    )
     assert done.returncode == 3, done.stderr
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Post).where(Post.body_md == "zqcrashproof reply")) == 1
@@ -381,21 +443,29 @@ def test_a_crash_between_commit_and_index_write_loses_nothing(app, world):
 
 def test_concurrent_writers_lose_no_post(app, world):
     writers, posts_each = 4, 10
-    thread_ids = [discussions.create_thread(world["member"], world["open"], title=f"Writer {n} thread",
-                                            body=f"zqwriter{n}").id for n in range(writers)]
+    thread_ids = [
+        discussions.create_thread(world["member"], world["open"], title=f"Writer {n} thread", body=f"zqwriter{n}").id
+        for n in range(writers)
+    ]
     processes = []
     for n, thread_id in enumerate(thread_ids):
-        code = _script(app, f"""
+        code = _script(
+            app,
+            f"""
             from cop.discussions import services as d
             from cop.discussions.models import Thread
             from cop.accounts.models import User
-            user = db.session.get(User, {world['member'].id})
+            user = db.session.get(User, {world["member"].id})
             for i in range({posts_each}):
                 thread = db.session.get(Thread, {thread_id})
                 d.reply(user, thread, thread.opening_post, f"zqw{n}p{{i}}x reply")
-        """)
-        processes.append(subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "ON_COMMIT": "1"},
-                                          stderr=subprocess.PIPE, text=True))
+        """,
+        )
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code], env={**os.environ, "ON_COMMIT": "1"}, stderr=subprocess.PIPE, text=True
+            )
+        )
     for process in processes:
         _out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
@@ -464,8 +534,7 @@ def test_renamed_and_merged_tags_are_found_by_their_new_name(app, world):
 
 
 def test_searcher_refresh_reuses_unchanged_segments_and_sees_new_deletions(tmp_path, monkeypatch):
-    from whoosh import index as whoosh_index
-    from whoosh import query as wq
+    from whoosh import index as whoosh_index, query as wq
 
     path = str(tmp_path / "ix")
     os.makedirs(path)
@@ -555,10 +624,21 @@ def test_a_post_committed_while_another_process_indexes_is_found_without_a_later
         discussions.reply(member, thread, thread.opening_post, " ".join(words[n::3]) * 3)
     app.config["SEARCH_INDEX_ON_COMMIT"] = True
     path = index.index_dir()
-    holder = subprocess.Popen([sys.executable, "-c", _script(app, """
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _script(
+                app,
+                """
         from cop.search import index
         assert index.catch_up()
-    """)], stderr=subprocess.PIPE, text=True)
+    """,
+            ),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     polls = 0
     while not _writer_lock_held(path) and holder.poll() is None:
         polls += 1
@@ -588,13 +668,15 @@ def test_did_you_mean_walks_an_automaton_not_every_word(tmp_path):
     os.makedirs(path)
     ix = whoosh_index.create_in(path, index.make_schema())
     syllables = ("ka", "ri", "to", "mu", "le", "sa", "vo", "ne", "di", "po", "ra", "ti", "lo", "ma", "ze")
-    vocabulary = sorted({a + b + c + d for a in syllables for b in syllables for c in syllables[:6]
-                         for d in syllables[:4]})
+    vocabulary = sorted(
+        {a + b + c + d for a in syllables for b in syllables for c in syllables[:6] for d in syllables[:4]}
+    )
     for segment in range(3):
         writer = ix.writer()
         for n, word in enumerate(vocabulary[segment::3]):
-            writer.add_document(**index._clean({"key": f"thread:{segment}-{n}", "type": "thread", "title": word,
-                                                "body": word}))
+            writer.add_document(
+                **index._clean({"key": f"thread:{segment}-{n}", "type": "thread", "title": word, "body": word})
+            )
         writer.commit(merge=False)
     searcher = index.get_searcher(path)
     assert len(list(searcher.reader().leaf_readers())) == 3
@@ -643,8 +725,12 @@ def test_related_threads_are_stored_by_the_indexer_and_updated_on_change(app, wo
 
 def test_snippets_come_from_the_rendered_text_not_the_markdown(world):
     member, thread = world["member"], world["common"]
-    discussions.reply(member, thread, thread.opening_post,
-                      "Use **zqboldword** with [the guide](https://example.com/zqlinked) & `x < y`")
+    discussions.reply(
+        member,
+        thread,
+        thread.opening_post,
+        "Use **zqboldword** with [the guide](https://example.com/zqlinked) & `x < y`",
+    )
     (hit,) = search.search(member, "zqboldword").hits
     snippet = str(hit.snippet)
     assert '<mark class="hl term0">zqboldword</mark>' in snippet
@@ -654,8 +740,10 @@ def test_snippets_come_from_the_rendered_text_not_the_markdown(world):
 
 def test_phrases_are_checked_among_the_best_candidates(app, world, monkeypatch, search_engine):
     member, open_c = world["member"], world["open"]
-    adjacent = [discussions.create_thread(member, open_c, title=f"Zqphrase{n}", body=f"zqdelta zqomega {n}").id
-                for n in range(3)]
+    adjacent = [
+        discussions.create_thread(member, open_c, title=f"Zqphrase{n}", body=f"zqdelta zqomega {n}").id
+        for n in range(3)
+    ]
     discussions.create_thread(member, open_c, title="Apart", body="zqomega then zqdelta, never together")
     results = search.search(member, '"zqdelta zqomega"')
     assert sorted(h.id for h in results.hits) == sorted(adjacent) and results.total == 3 and not results.capped
@@ -710,8 +798,9 @@ def test_the_outbox_is_pruned_of_applied_rows_past_the_retention_margin(app, run
     pending = db.session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > applied[-1])).all()
     old, recent = applied[:-2], applied[-2:]
     two_days_ago = index.utcnow() - timedelta(days=2)
-    db.session.execute(update(SearchOutbox).where(SearchOutbox.id.in_([*old, *pending]))
-                       .values(created_at=two_days_ago))
+    db.session.execute(
+        update(SearchOutbox).where(SearchOutbox.id.in_([*old, *pending])).values(created_at=two_days_ago)
+    )
     db.session.commit()
 
     assert index.prune_outbox() == len(old)
@@ -751,8 +840,9 @@ def test_tantivy_did_you_mean_looks_up_the_words_edits_not_every_word(app, world
     from cop.search import tantivy_engine
 
     member = world["member"]
-    discussions.create_thread(member, world["open"], title="Zqcalibrate", body=" ".join(
-        f"zq{n:05d}word" for n in range(3000)))
+    discussions.create_thread(
+        member, world["open"], title="Zqcalibrate", body=" ".join(f"zq{n:05d}word" for n in range(3000))
+    )
     engine = get_engine()
     real = engine._searcher
     lookups = []

@@ -1,4 +1,5 @@
 """The synthetic data set (``flask cop seed``) at ``small`` size: integrity, realism, determinism."""
+
 import collections
 import statistics
 
@@ -22,8 +23,9 @@ from tests.conftest import make_config
 def seeded(tmp_path_factory):
     """One small data set for the whole module (it takes about half a second)."""
     folder = tmp_path_factory.mktemp("seed")
-    app = create_app(make_config(f"sqlite:///{folder / 'seed.db'}", str(folder / "instance"),
-                                 SEARCH_INDEX_DIR=str(folder / "index")))
+    app = create_app(
+        make_config(f"sqlite:///{folder / 'seed.db'}", str(folder / "instance"), SEARCH_INDEX_DIR=str(folder / "index"))
+    )
     with app.app_context():
         db.create_all()
         timings = data.load("small", seed=3, echo=lambda *_: None)
@@ -75,10 +77,10 @@ def test_every_thread_and_post_author_was_an_active_member(seeded):
     posts = _rows(select(Thread.community_id, Post.author_id).join(Thread, Thread.id == Post.thread_id))
     assert all((c, a) in active for c, a in posts)
     # ... and had joined by the time they wrote.
-    joined = dict(((c, u), j) for c, u, j in _rows(
-        select(Membership.community_id, Membership.user_id, Membership.joined_at)))
-    for community_id, author_id, created_at in _rows(select(Thread.community_id, Thread.author_id,
-                                                             Thread.created_at)):
+    joined = dict(
+        ((c, u), j) for c, u, j in _rows(select(Membership.community_id, Membership.user_id, Membership.joined_at))
+    )
+    for community_id, author_id, created_at in _rows(select(Thread.community_id, Thread.author_id, Thread.created_at)):
         assert joined[(community_id, author_id)] <= created_at
 
 
@@ -116,13 +118,22 @@ def test_post_paths_are_built_as_the_discussion_service_builds_them(seeded):
 
 
 def test_member_counts_and_roles(seeded):
-    active = dict(_rows(select(Membership.community_id, func.count()).where(Membership.status == "active")
-                        .group_by(Membership.community_id)))
+    active = dict(
+        _rows(
+            select(Membership.community_id, func.count())
+            .where(Membership.status == "active")
+            .group_by(Membership.community_id)
+        )
+    )
     for community in db.session.scalars(select(Community)):
         assert community.member_count == active[community.id]
-    coordinators = dict(_rows(select(Membership.community_id, func.count())
-                              .where(Membership.status == "active", Membership.role == "coordinator")
-                              .group_by(Membership.community_id)))
+    coordinators = dict(
+        _rows(
+            select(Membership.community_id, func.count())
+            .where(Membership.status == "active", Membership.role == "coordinator")
+            .group_by(Membership.community_id)
+        )
+    )
     assert set(coordinators) == set(active) and all(1 <= n <= 3 for n in coordinators.values())
     statuses = {s for (s,) in _rows(select(Membership.status).distinct())}
     assert {"active", "left", "pending"} <= statuses
@@ -188,8 +199,11 @@ def test_same_seed_same_data_and_refuses_a_non_empty_database(seeded, tmp_path):
 
 
 def test_seed_command_builds_the_index(tmp_path):
-    app = create_app(make_config(f"sqlite:///{tmp_path / 'cli.db'}", str(tmp_path / "instance"),
-                                 SEARCH_INDEX_DIR=str(tmp_path / "index")))
+    app = create_app(
+        make_config(
+            f"sqlite:///{tmp_path / 'cli.db'}", str(tmp_path / "instance"), SEARCH_INDEX_DIR=str(tmp_path / "index")
+        )
+    )
     with app.app_context():
         db.create_all()
         result = app.test_cli_runner().invoke(args=["cop", "seed", "--size", "small"])
@@ -199,11 +213,12 @@ def test_seed_command_builds_the_index(tmp_path):
         assert again.exit_code == 1 and "not empty" in again.output
         from cop.search import index
 
-        assert index.status()["documents"] == (data.SIZES["small"].threads + data.SIZES["small"].communities
-                                               + db.session.scalar(select(func.count()).select_from(User)
-                                                                   .where(User.is_disabled.is_(False)))
-                                               + db.session.scalar(select(func.count()).select_from(Resource)
-                                                                   .where(Resource.is_deleted.is_(False))))
+        assert index.status()["documents"] == (
+            data.SIZES["small"].threads
+            + data.SIZES["small"].communities
+            + db.session.scalar(select(func.count()).select_from(User).where(User.is_disabled.is_(False)))
+            + db.session.scalar(select(func.count()).select_from(Resource).where(Resource.is_deleted.is_(False)))
+        )
         db.session.remove()
         db.engine.dispose()
 
@@ -221,9 +236,16 @@ def test_postgresql_gets_the_same_data_vacuumed_and_analysed(seeded, tmp_path):
             db.create_all()
             data.load("small", seed=3, echo=lambda *_: None)
             again = db.session.execute(select(Thread.title, Thread.reply_count).order_by(Thread.id).limit(20)).all()
-            vacuumed = db.session.execute(text(
-                "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('posts', 'threads', 'resources') "
-                "AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL ORDER BY relname")).scalars().all()
+            vacuumed = (
+                db.session.execute(
+                    text(
+                        "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('posts', 'threads', 'resources') "
+                        "AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL ORDER BY relname"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             db.session.remove()
             db.engine.dispose()
     assert again == first
@@ -234,8 +256,9 @@ def test_every_post_has_the_sentiment_the_analyser_gives_its_text(seeded):
     from cop.discussions import sentiment
 
     assert db.session.scalar(select(func.count()).select_from(Post).where(Post.sentiment.is_(None))) == 0
-    for body, score, label in db.session.execute(select(Post.body_md, Post.sentiment, Post.sentiment_label)
-                                                 .order_by(Post.id).limit(40)):
+    for body, score, label in db.session.execute(
+        select(Post.body_md, Post.sentiment, Post.sentiment_label).order_by(Post.id).limit(40)
+    ):
         assert (score, label) == sentiment.score(body)
     labels = {label for (label,) in db.session.execute(select(Post.sentiment_label).distinct())}
     assert labels == {"negative", "neutral", "positive"}

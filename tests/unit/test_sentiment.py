@@ -1,8 +1,8 @@
 """Post sentiment: exact labels for hand-written posts at write time and on edit, and the backfill."""
+
 from sqlalchemy import select
 
-from cop.discussions import sentiment
-from cop.discussions import services as discussions
+from cop.discussions import sentiment, services as discussions
 from cop.discussions.models import Post, Thread
 from cop.extensions import db
 from tests.builders import make_community, make_user
@@ -26,7 +26,14 @@ def test_hand_written_posts_get_exact_scores_and_labels():
 
 def test_labels_follow_the_vader_thresholds():
     assert [sentiment.label_for(x) for x in (-1, -0.05, -0.0499, 0, 0.0499, 0.05, 1)] == [
-        "negative", "negative", "neutral", "neutral", "neutral", "positive", "positive"]
+        "negative",
+        "negative",
+        "neutral",
+        "neutral",
+        "neutral",
+        "positive",
+        "positive",
+    ]
 
 
 def test_posts_are_scored_when_written_and_when_edited(app):
@@ -40,7 +47,9 @@ def test_posts_are_scored_when_written_and_when_edited(app):
     discussions.edit_post(author, opening, POSTS[2][0])
     db.session.expire_all()
     assert db.session.execute(select(Post.sentiment, Post.sentiment_label).where(Post.id == opening.id)).one() == (
-        0.0, "neutral")
+        0.0,
+        "neutral",
+    )
 
 
 def _unscored_posts(texts):
@@ -57,8 +66,12 @@ def _unscored_posts(texts):
 
 def _scores(ids):
     db.session.expire_all()
-    rows = dict((pid, (score, label)) for pid, score, label in db.session.execute(
-        select(Post.id, Post.sentiment, Post.sentiment_label).where(Post.id.in_(ids))))
+    rows = dict(
+        (pid, (score, label))
+        for pid, score, label in db.session.execute(
+            select(Post.id, Post.sentiment, Post.sentiment_label).where(Post.id.in_(ids))
+        )
+    )
     return [rows[i] for i in ids]
 
 

@@ -1,4 +1,5 @@
 """Account and membership services, called directly against a real SQLite database."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -18,12 +19,14 @@ def _actions():
 
 def _status(community, user):
     db.session.expire_all()
-    m = db.session.scalar(select(Membership).where(Membership.community_id == community.id,
-                                                   Membership.user_id == user.id))
+    m = db.session.scalar(
+        select(Membership).where(Membership.community_id == community.id, Membership.user_id == user.id)
+    )
     return (m.status, m.role) if m else None
 
 
 # --- accounts ------------------------------------------------------------------
+
 
 def test_register_normalises_email_and_makes_unique_handles(app):
     first = accounts.register_user("  Jane.Doe@Example.COM ", "Jane Doe", "long-enough-pw")
@@ -34,11 +37,14 @@ def test_register_normalises_email_and_makes_unique_handles(app):
     assert first.check_password("long-enough-pw") and not first.check_password("wrong")
 
 
-@pytest.mark.parametrize("email, name, password, field", [
-    ("not-an-email", "X", "long-enough-pw", "email"),
-    ("a@example.com", "   ", "long-enough-pw", "display_name"),
-    ("a@example.com", "X", "short", "password"),
-])
+@pytest.mark.parametrize(
+    "email, name, password, field",
+    [
+        ("not-an-email", "X", "long-enough-pw", "email"),
+        ("a@example.com", "   ", "long-enough-pw", "display_name"),
+        ("a@example.com", "X", "short", "password"),
+    ],
+)
 def test_register_rejects_bad_input(app, email, name, password, field):
     with pytest.raises(DomainError) as info:
         accounts.register_user(email, name, password)
@@ -127,6 +133,7 @@ def test_tags_are_normalised():
 
 
 # --- membership ----------------------------------------------------------------
+
 
 @pytest.fixture
 def people(app):
@@ -222,16 +229,25 @@ def test_remove_and_promote(people):
 def test_admin_creates_community_with_sponsors_and_coordinators(people):
     people["admin"].is_admin = True
     db.session.commit()
-    fields = dict(name="Lean", slug="lean", domain="Flow", charter="# Hi", guidelines="- be kind",
-                  visibility="restricted", stage="potential", domain_tags="Lean, Six Sigma")
+    fields = dict(
+        name="Lean",
+        slug="lean",
+        domain="Flow",
+        charter="# Hi",
+        guidelines="- be kind",
+        visibility="restricted",
+        stage="potential",
+        domain_tags="Lean, Six Sigma",
+    )
     with pytest.raises(NotAllowed):
         communities.create_community(people["alice"], coordinators="coord@example.com", **fields)
     with pytest.raises(DomainError) as info:
         communities.create_community(people["admin"], coordinators="ghost@example.com", **fields)
     assert info.value.field == "coordinators"
     db.session.rollback()
-    c = communities.create_community(people["admin"], sponsors="bob@example.com",
-                                     coordinators="coord@example.com", **fields)
+    c = communities.create_community(
+        people["admin"], sponsors="bob@example.com", coordinators="coord@example.com", **fields
+    )
     assert [u.email for u in c.sponsors] == ["bob@example.com"]
     assert [t.name for t in c.domain_tags] == ["lean", "six-sigma"]
     assert "<h1>Hi</h1>" in c.charter_html

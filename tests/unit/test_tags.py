@@ -1,4 +1,5 @@
 """Tag services against a real database: visibility-respecting pages and counts, suggestions, rename and merge."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -22,8 +23,9 @@ def world(app):
     people = {n: make_user(f"{n}@example.com", n.title()) for n in ("coord", "insider", "outsider", "admin")}
     people["admin"].is_admin = True
     open_c = make_community("open-c", coordinators=[people["coord"]])
-    private = make_community("secret-c", visibility="private", coordinators=[people["coord"]],
-                             members=[people["insider"]])
+    private = make_community(
+        "secret-c", visibility="private", coordinators=[people["coord"]], members=[people["insider"]]
+    )
     restricted = make_community("restricted-c", visibility="restricted", coordinators=[people["coord"]])
     private.domain_tags = get_or_create_tags(["python", "canaryprivatedomain"])
     restricted.domain_tags = get_or_create_tags(["python"])
@@ -199,8 +201,7 @@ def test_a_tag_used_in_many_communities_lists_the_busiest_and_counts_the_rest(wo
         for i in range(n):
             discussions.create_thread(people["coord"], community, title=f"T{n}.{i}", body="hi", tags="python")
     page = services.tag_page(people["outsider"], _python())
-    assert [(c.slug, count) for c, count in page.threads.by_community] == [("busy-4", 4), ("busy-3", 3),
-                                                                          ("busy-2", 2)]
+    assert [(c.slug, count) for c, count in page.threads.by_community] == [("busy-4", 4), ("busy-3", 3), ("busy-2", 2)]
     # busy-1 and open-c are left out of the list but not out of the total; private content is in neither.
     assert page.threads.more_communities == 2
     assert page.threads.total == 4 + 3 + 2 + 1 + 1
