@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from cop import caching
+from cop import caching, permissions
 from cop.extensions import utcnow
 from cop.oversight.metrics import EMPTY_FIGURES, METRICS, SECTIONS, Figure, core_figures, figure, main_departments
 from cop.oversight.models import Objective
@@ -29,7 +29,6 @@ from cop.oversight.sections import (
     top_contributors,
     trends,
 )
-from cop.oversight.sql import readable_community_ids
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def reused_report(community, period: Period, viewer, *, recent: bool) -> Communi
 
     The objectives are scored afresh from the reused window figures, so an edited objective shows at once.
     """
-    key = (community.id, None if recent else period.start, period.length, readable_community_ids(viewer))
+    key = (community.id, None if recent else period.start, period.length, permissions.readable_community_ids(viewer))
     mine = objectives_of([community.id])[community.id]
     computed = []
 

@@ -141,17 +141,12 @@ def readable_ids(viewer):
     return permissions.visible_communities(viewer).with_only_columns(Community.id)
 
 
-def readable_community_ids(viewer) -> frozenset[int]:
-    """``readable_ids`` as a set: from the permissions' per-request sets, no query for a signed-in viewer."""
-    return permissions.readable_community_ids(viewer)
-
-
 def readable_scope(viewer) -> tuple[bool, dict]:
     """How a statement built once with ``in_readable`` is told what ``viewer`` may read: (scoped, parameters).
     Not scoped for an administrator, who reads every community; else the ids bound as ``readable``."""
     if viewer is not None and permissions.is_admin(viewer):
         return False, {}
-    return True, {"readable": sorted(readable_community_ids(viewer))}
+    return True, {"readable": sorted(permissions.readable_community_ids(viewer))}
 
 
 def in_readable(column, scoped: bool):
