@@ -69,6 +69,26 @@ def base_url():
     return None
 
 
+def _closing(app):
+    """``app`` whose response is closed even when the browser drops the connection mid-response.
+
+    werkzeug's development server skips ``close()`` on a dropped connection (a page closed while its
+    favicon is sent), leaving the static file open: a ResourceWarning, an error under ``-W error``.
+    Iterating through a generator closes it in ``finally`` when the server lets go of the generator.
+    """
+
+    def wsgi(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @dataclass(frozen=True)
 class Person:
     email: str
@@ -158,7 +178,7 @@ def seeded_live_server(root, **config):
         _seed(server_info)
         db.session.remove()
 
-    http = make_server("127.0.0.1", 0, app, threaded=True)
+    http = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=http.serve_forever, name="live-server", daemon=True)
     thread.start()
     server_info.url = app.config["BASE_URL"] = f"http://127.0.0.1:{http.server_port}"
