@@ -10,7 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import has_request_context, url_for
-from sqlalchemy import bindparam, case, func, or_, select, union_all, update
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, union_all, update
 from sqlalchemy.orm import defer, joinedload, lazyload
 
 from cop import permissions, signals
@@ -221,7 +222,7 @@ def _announce_mentions(author, post, users, already: set[int] | frozenset[int] =
         signals.users_mentioned.send(author, post=post, users=new)
 
 
-def reply(author, thread, parent: Post, body: str) -> Post:
+def reply(author: User, thread: Thread, parent: Post | None, body: str) -> Post:
     """Answer ``parent`` (a post of ``thread``).
 
     :raise NotAllowed: the author is not an active member.
@@ -720,14 +721,23 @@ def page_of(post: Post, per_page: int = POSTS_PER_PAGE) -> int:
 
 
 def thread_list(
-    community, *, kind="", priority="", status="", tag="", sort="latest", page=1, per_page=THREADS_PER_PAGE
-):
+    community: Community,
+    *,
+    kind: str = "",
+    priority: int | str = "",
+    status: str = "",
+    tag: str = "",
+    sort: str = "latest",
+    page: int = 1,
+    per_page: int = THREADS_PER_PAGE,
+) -> Pagination:
     stmt = select(Thread).where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
     stmt = _filter(stmt, kind=kind, priority=priority, status=status, tag=tag)
-    order = {
+    orders: dict[str, list[ColumnElement[Any]]] = {
         "newest": [Thread.created_at.desc()],
         "unanswered": [case((Thread.reply_count == 0, 0), else_=1), Thread.last_activity_at.desc()],
-    }.get(sort, [Thread.last_activity_at.desc()])
+    }
+    order = orders.get(sort, [Thread.last_activity_at.desc()])
     stmt = stmt.order_by(Thread.is_pinned.desc(), *order, Thread.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 

@@ -452,7 +452,7 @@ def library_page(
     tag = normalize_tag(tag)
     if tag:
         stmt = stmt.where(Resource.id.in_(select(resource_tags.c.resource_id).join(Tag).where(Tag.name == tag)))
-    orders: dict[str, list[ColumnElement[Any]]] = {  # keys of several column types
+    orders: dict[str, list[ColumnElement[Any]]] = {
         "title": [func.lower(Resource.title)],
         "used": [Resource.use_count.desc(), Resource.updated_at.desc()],
     }
