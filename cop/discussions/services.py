@@ -471,7 +471,7 @@ def guideline_choices(community: Community) -> list[tuple[str, str]]:
     return choices
 
 
-def flag_post(flagger: User, post: Post, guideline: str, note: str | None = "") -> Flag:
+def flag_post(flagger: User, post: Post, guideline: str, note: str = "") -> Flag:
     """Report a post as breaking a guideline.
 
     :raise NotAllowed: the flagger is not a member.
