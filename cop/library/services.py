@@ -9,8 +9,10 @@ missing rights ``NotAllowed``; a file over the size limit raises
 
 import re
 import unicodedata
+from typing import Any
 
-from sqlalchemy import func, select, update
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import lazyload
 
 from cop import permissions, signals
@@ -402,7 +404,15 @@ def versions(resource) -> list[ResourceVersion]:
     )
 
 
-def library_page(community, *, kind="", tag="", sort="recent", page=1, per_page=RESOURCES_PER_PAGE):
+def library_page(
+    community: Community,
+    *,
+    kind: str = "",
+    tag: str = "",
+    sort: str = "recent",
+    page: int = 1,
+    per_page: int = RESOURCES_PER_PAGE,
+) -> Pagination:
     """A page of the community's resources: featured first, then by ``sort``
     (``recent`` changes, ``title``, most ``used``), filtered by kind and tag."""
     stmt = select(Resource).where(Resource.community_id == community.id, Resource.is_deleted.is_(False))
@@ -411,10 +421,11 @@ def library_page(community, *, kind="", tag="", sort="recent", page=1, per_page=
     tag = normalize_tag(tag)
     if tag:
         stmt = stmt.where(Resource.id.in_(select(resource_tags.c.resource_id).join(Tag).where(Tag.name == tag)))
-    order = {
+    orders: dict[str, list[ColumnElement[Any]]] = {
         "title": [func.lower(Resource.title)],
         "used": [Resource.use_count.desc(), Resource.updated_at.desc()],
-    }.get(sort, [Resource.updated_at.desc()])
+    }
+    order = orders.get(sort, [Resource.updated_at.desc()])
     stmt = stmt.order_by(Resource.is_featured.desc(), *order, Resource.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
