@@ -5,9 +5,11 @@ in this process has them); ``init_app`` adds the per-app parts.
 """
 
 import sqlite3
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from flask import Flask
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 
@@ -87,3 +89,13 @@ def rowcount(result: Result[Any]) -> int:
     ``Session.execute`` is typed as returning any ``Result``; for such a statement it is a ``CursorResult``.
     """
     return cast(CursorResult[Any], result).rowcount
+
+
+def attach_session_hooks(listeners: Iterable[tuple[str, Callable[..., Any]]]) -> None:
+    """Attach each ``(event name, listener)`` to Flask-SQLAlchemy's session class, once per process.
+
+    Every app made in the process (one a test) shares the class: a listener attached again would run twice.
+    """
+    for name, listener in listeners:
+        if not event.contains(FlaskSession, name, listener):
+            event.listen(FlaskSession, name, listener)
