@@ -10,13 +10,14 @@ import unicodedata
 from collections.abc import Iterable
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnExpressionArgument, Select, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, Select, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from cop import permissions, signals
 from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.models import STAGES, VISIBILITIES, Community, Membership, community_sponsors
+from cop.database import contains_text
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
 from cop.markup import MarkupError, render_markdown
@@ -58,14 +59,7 @@ def directory(
     """Communities listed for ``user``, filtered; a Flask-SQLAlchemy pagination."""
     stmt = permissions.listed_communities(user)
     if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Community.name).like(like),
-                func.lower(Community.domain).like(like),
-                func.lower(Community.slug).like(like),
-            )
-        )
+        stmt = stmt.where(contains_text(query, Community.name, Community.domain, Community.slug))
     if visibility in VISIBILITIES:
         stmt = stmt.where(Community.visibility == visibility)
     if stage in STAGES:
@@ -128,24 +122,13 @@ def coordination_counts(user: User, communities: Iterable[Community]) -> dict[in
     ids = [c.id for c in communities if permissions.can_manage(user, c)]
     if not ids:
         return {}
-    pending = dict(
-        db.session.execute(
-            select(Membership.community_id, func.count())
-            .where(Membership.community_id.in_(ids), Membership.status == "pending")
-            .group_by(Membership.community_id)
-        )
-        .tuples()
-        .all()
-    )
-    flags = dict(
-        db.session.execute(
-            select(Flag.community_id, func.count())
-            .where(Flag.community_id.in_(ids), Flag.status == "open")
-            .group_by(Flag.community_id)
-        )
-        .tuples()
-        .all()
-    )
+
+    def per_community(community_id: InstrumentedAttribute[int], condition: ColumnElement[bool]) -> dict[int, int]:
+        counted = select(community_id, func.count()).where(community_id.in_(ids), condition).group_by(community_id)
+        return dict(db.session.execute(counted).tuples().all())
+
+    pending = per_community(Membership.community_id, Membership.status == "pending")
+    flags = per_community(Flag.community_id, Flag.status == "open")
     return {cid: (pending.get(cid, 0), flags.get(cid, 0)) for cid in ids}
 
 

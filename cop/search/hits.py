@@ -8,6 +8,7 @@ database's text and kept per content version (``cop.caching``).
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -83,6 +84,23 @@ class _Source:
     post: Post | None = None  # for a thread: the post that matched best (linked from the hit)
 
 
+_Content = TypeVar("_Content", Thread, Resource)
+
+
+def _live(model: type[_Content], ids, readable) -> dict[int, _Content]:
+    """``model``'s rows among ``ids``, not deleted, in a ``readable`` community, by id (tags and author not
+    loaded: a hit shows neither)."""
+    return {
+        row.id: row
+        for row in db.session.scalars(
+            select(model)
+            .where(model.id.in_(ids), model.is_deleted.is_(False))
+            .options(lazyload(model.tags), lazyload(model.author))
+        )
+        if row.community_id in readable
+    }
+
+
 def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
     """Live threads in ``readable`` communities; a thread's snippet comes from its best visible post.
 
@@ -91,15 +109,7 @@ def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
     the text of every visible post, to pick the best one and cut its snippet; then the shown posts (with
     their authors, named in the hit) in one query.
     """
-    threads = {
-        thread.id: thread
-        for thread in db.session.scalars(
-            select(Thread)
-            .where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
-            .options(lazyload(Thread.tags), lazyload(Thread.author))
-        )
-        if thread.community_id in readable
-    }
+    threads = _live(Thread, ids, readable)
     unknown = [i for i in threads if known.get(i) is None]
     shown = (Post.is_deleted.is_(False), Post.is_hidden.is_(False))
     # Only the text of the unknown threads' posts (columns, not objects): one post per thread is shown.
@@ -138,15 +148,7 @@ def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
 
 def _load_resources(user, ids, readable, known, terms) -> dict[int, _Source]:
     """Live resources in ``readable`` communities; the snippet from the description and latest version's text."""
-    resources = {
-        resource.id: resource
-        for resource in db.session.scalars(
-            select(Resource)
-            .where(Resource.id.in_(ids), Resource.is_deleted.is_(False))
-            .options(lazyload(Resource.tags), lazyload(Resource.author))
-        )
-        if resource.community_id in readable
-    }
+    resources = _live(Resource, ids, readable)
     texts: dict[int, str] = {}
     rows = db.session.execute(
         select(
