@@ -9,6 +9,7 @@ from cop.forms import form_status, page_arg, showing_errors
 from cop.notifications.services import watch_level
 from cop.tags import experts, services
 from cop.tags.forms import MergeTagForm, RenameTagForm
+from cop.tags.models import Tag
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 admin_bp = Blueprint("tags_admin", __name__, url_prefix="/admin/tags")
@@ -103,7 +104,7 @@ def _admin_page(query="", rename_form=None, merge_form=None, failed_tag=None):
 
 
 def _existing_tag(tag_id):
-    found = db.session.get(services.Tag, tag_id)
+    found = db.session.get(Tag, tag_id)
     if found is None:
         abort(404)
     return found
