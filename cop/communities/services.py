@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, Select, func, select, update
+from sqlalchemy import ColumnExpressionArgument, Select, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from cop import permissions, signals
@@ -123,7 +123,9 @@ def coordination_counts(user: User, communities: Iterable[Community]) -> dict[in
     if not ids:
         return {}
 
-    def per_community(community_id: InstrumentedAttribute[int], condition: ColumnElement[bool]) -> dict[int, int]:
+    def per_community(
+        community_id: InstrumentedAttribute[int], condition: ColumnExpressionArgument[bool]
+    ) -> dict[int, int]:
         counted = select(community_id, func.count()).where(community_id.in_(ids), condition).group_by(community_id)
         return dict(db.session.execute(counted).tuples().all())
 
