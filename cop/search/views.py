@@ -50,6 +50,7 @@ def hit_fragment(hit, caller):
     """One search hit from the fragment cache, keyed by everything it shows (the hit was checked
     against the viewer's communities when it was loaded)."""
     obj, post = hit.obj, hit.post
+    shown: tuple[object, ...]
     if hit.type == "thread":
         shown = (
             obj.kind,
