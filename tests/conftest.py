@@ -149,10 +149,27 @@ def app(backend, tmp_path, request, app_config):
         yield application
         db.session.remove()
         if backend == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            empty_postgres_tables()
         db.engine.dispose()
+
+
+_POSTGRES_RESTART_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+    "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+)
+
+
+def empty_postgres_tables() -> None:
+    """Every table emptied and every sequence used started again, as ``TRUNCATE ... RESTART IDENTITY`` would.
+
+    Not TRUNCATE: it makes new files for each of the 46 tables and their indexes (1.03 s per test on a
+    busy 2-core machine); deleting the few rows a test wrote, and setting the used sequences, took 0.017 s.
+    """
+    # Children before parents; the one cycle (threads <-> posts) is broken by its ON DELETE SET NULL side.
+    emptying = ";".join(f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(emptying)
+        conn.execute(_POSTGRES_RESTART_SEQUENCES)
 
 
 class CSRFClient(FlaskClient):
