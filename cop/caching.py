@@ -88,6 +88,7 @@ class VersionedCache:
         self.max_age = max_age
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self.hits = self.misses = 0  # what the benchmark reads to say whether the cache pays
 
     def get(self, key: Hashable, compute: Callable[[], Any], version: int | None = None) -> Any:
         """The cached value for ``key`` at the current content version, computing it when missing or old."""
@@ -99,9 +100,11 @@ class VersionedCache:
             entry = self._entries.get(key)
             if entry is not None and entry[0] == version and now - entry[1] < self.max_age:
                 self._entries.move_to_end(key)
+                self.hits += 1
                 return entry[2]
         value = compute()
         with self._lock:
+            self.misses += 1
             self._entries[key] = (version, now, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
@@ -115,8 +118,10 @@ class VersionedCache:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != version or time.monotonic() - entry[1] >= self.max_age:
+                self.misses += 1
                 return None
             self._entries.move_to_end(key)
+            self.hits += 1
             return entry[2]
 
     def put(self, key: Hashable, version: int, value: Any) -> None:
@@ -128,9 +133,13 @@ class VersionedCache:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.hits = self.misses = 0
 
 
 class FragmentCache:

@@ -1,14 +1,18 @@
 """How cop uses its database connections: SQLite's settings, and PostgreSQL's read-only requests ending in COMMIT.
 
+Also the few query helpers the domains share: session hooks, a text filter, an UPDATE's row count.
+
 The engine listeners are registered when this module is imported (``cop`` imports it, so every engine made
 in this process has them); ``init_app`` adds the per-app parts.
 """
 
 import sqlite3
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import event
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import ColumnElement, event, func, or_
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 
 from cop.extensions import db
@@ -87,3 +91,22 @@ def rowcount(result: Result[Any]) -> int:
     ``Session.execute`` is typed as returning any ``Result``; for such a statement it is a ``CursorResult``.
     """
     return cast(CursorResult[Any], result).rowcount
+
+
+def attach_session_hooks(listeners: Iterable[tuple[str, Callable[..., Any]]]) -> None:
+    """Attach each ``(event name, listener)`` to Flask-SQLAlchemy's session class, once per process.
+
+    Every app made in the process (one a test) shares the class: a listener attached again would run twice.
+    """
+    for name, listener in listeners:
+        if not event.contains(FlaskSession, name, listener):
+            event.listen(FlaskSession, name, listener)
+
+
+def contains_text(query: str, *columns: Any) -> ColumnElement[bool]:
+    """Any of ``columns`` contains ``query`` (trimmed), ignoring case: a list page's free-text filter.
+
+    ``%`` and ``_`` in the query are not escaped: they act as LIKE wildcards.
+    """
+    like = f"%{query.strip().lower()}%"
+    return or_(*(func.lower(column).like(like) for column in columns))

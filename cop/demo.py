@@ -502,7 +502,7 @@ def _load_discussions(rng) -> bool:
             if accepted_index is not None and first_level:
                 discussions.set_accepted(author, thread, first_level[accepted_index])
             age = timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 20))
-            for post in db.session.scalars(select(discussions.Post).where(discussions.Post.thread_id == thread.id)):
+            for post in db.session.scalars(select(Post).where(Post.thread_id == thread.id)):
                 post.created_at -= age
             thread.created_at -= age
             thread.last_activity_at -= age
@@ -544,6 +544,7 @@ def _load_library() -> bool:
     import io
 
     from cop.discussions import services as discussions
+    from cop.discussions.models import Thread
     from cop.library import services as library
     from cop.library.models import Resource
 
@@ -583,9 +584,7 @@ def _load_library() -> bool:
     library.set_featured(lena, checklist, True)
     library.record_use(link)
     thread = db.session.scalar(
-        select(discussions.Thread).where(
-            discussions.Thread.community_id == community.id, discussions.Thread.title.like("A shared pre-commit%")
-        )
+        select(Thread).where(Thread.community_id == community.id, Thread.title.like("A shared pre-commit%"))
     )
     if thread is not None and thread.opening_post is not None and not thread.is_locked and thread.status != "closed":
         discussions.reply(lena, thread, thread.opening_post, f"It is in the library now: /r/{config.id}")

@@ -5,11 +5,12 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from cop.accounts.models import User, user_expertise
 from cop.admin import audit
+from cop.database import contains_text
 from cop.errors import DomainError
 from cop.extensions import db, utcnow
 from cop.markup import MarkupError, render_markdown
@@ -251,15 +252,8 @@ def people_directory(
     tag = normalize_tag(tag)
     stmt = select(User).where(User.is_disabled.is_(False))
     if query:
-        like = f"%{query.strip().lower()}%"
         stmt = stmt.where(
-            or_(
-                func.lower(User.display_name).like(like),
-                func.lower(User.title).like(like),
-                func.lower(User.department).like(like),
-                func.lower(User.location).like(like),
-                func.lower(User.handle).like(like),
-            )
+            contains_text(query, User.display_name, User.title, User.department, User.location, User.handle)
         )
     if department:
         stmt = stmt.where(User.department == department)

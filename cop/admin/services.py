@@ -3,12 +3,13 @@
 from collections.abc import Iterable
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cop.accounts.models import User
 from cop.admin.models import AuditEntry
 from cop.communities.models import Community
+from cop.database import contains_text
 from cop.extensions import db
 
 
@@ -50,6 +51,5 @@ def all_communities() -> list[Community]:
 def accounts(query: str = "", page: int = 1, per_page: int = 50) -> Pagination:
     stmt = select(User).order_by(User.display_name)
     if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.display_name).like(like)))
+        stmt = stmt.where(contains_text(query, User.email, User.display_name))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -8,11 +8,15 @@ the object's state forbids it, e.g. a locked thread).
 """
 
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from flask import abort, current_app, g, request, url_for
+import flask
+from flask import Response, abort, current_app, g, request, url_for
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from markupsafe import Markup
+from marshmallow import Schema
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized
 
@@ -21,18 +25,55 @@ from cop.accounts.models import User
 from cop.api import pagination, schemas, serialize, tokens
 from cop.api.errors import http_problem, problem
 from cop.communities import services as communities
+from cop.communities.models import Community
 from cop.discussions import services as discussions
-from cop.discussions.models import Post
+from cop.discussions.models import Post, Thread
 from cop.errors import DomainError, NotAllowed, Unavailable
 from cop.events import services as events
+from cop.events.models import Event
 from cop.extensions import db, limiter
 from cop.library import services as library, storage
+from cop.library.models import Resource
 from cop.notifications import services as notifications
+from cop.notifications.models import Notification
 from cop.oversight import periods, portfolio as portfolios, reports
+from cop.oversight.objectives import ObjectiveScore
 from cop.search import services as search
+from cop.search.hits import Hit
 from cop.tags import services as tags
 from cop.tags.models import normalize_tag
 from cop.viewer import readable_post, readable_thread
+
+Body = dict[str, Any]
+BodyStatusHeaders = tuple[Body, int, dict[str, str]]
+
+_T = TypeVar("_T")
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+
+    class Blueprint(flask.Blueprint):
+        """What mypy knows of flask-smorest's ``Blueprint`` (a ``flask.Blueprint``), which ships no type information:
+        the decorators used here. ``arguments`` adds the parsed arguments before the view's own parameters and
+        ``response`` serializes what the view returns, so both make a view of another signature."""
+
+        def __init__(self, name: str, import_name: str, *, description: str = "", **options: Any) -> None: ...
+
+        def route(self, rule: str, *, parameters: list[Any] | None = None, **options: Any) -> Callable[[_T], _T]: ...
+
+        def arguments(
+            self, schema: type[Schema] | Schema, *, location: str = "json", **kwargs: Any
+        ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
+
+        def response(
+            self, status_code: int, schema: type[Schema] | Schema | None = None, **kwargs: Any
+        ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
+
+        @staticmethod
+        def doc(**kwargs: Any) -> Callable[[_T], _T]: ...
+
+else:
+    from flask_smorest import Blueprint
 
 bp = Blueprint(
     "api",
@@ -70,25 +111,27 @@ def rate_limit_key() -> str:
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(bp)
 
 
-def requires(scope: str):
+def requires(scope: str) -> Callable[[_View], _View]:
     """Mark a view as needing ``scope`` (default: ``read`` for GET, ``write`` for anything else)."""
 
-    def mark(view):
-        view._api_scope = scope
+    def mark(view: _View) -> _View:
+        view._api_scope = scope  # type: ignore[attr-defined]  # a mark on the function, read back by _authenticate
         return view
 
     return mark
 
 
-def _refuse(exc_class, detail: str, error: str):
+def _refuse(exc_class: type[HTTPException], detail: str, error: str) -> NoReturn:
     exc = exc_class()
-    exc.api_detail = detail
-    exc.data = {"headers": {"WWW-Authenticate": f'Bearer realm="cop", error="{error}"'}}
+    # Read back by cop.api.errors.http_problem (getattr): werkzeug's exceptions do not declare them.
+    exc.api_detail = detail  # type: ignore[attr-defined]
+    challenge = f'Bearer realm="cop", error="{error}"'
+    exc.data = {"headers": {"WWW-Authenticate": challenge}}  # type: ignore[attr-defined]
     raise exc
 
 
 @bp.before_request
-def _authenticate():
+def _authenticate() -> None:
     """Only a bearer token authenticates: a session cookie is ignored, so there is nothing to forge."""
     raw = _bearer()
     if raw is None:
@@ -104,7 +147,7 @@ def _authenticate():
             "This token is not valid: unknown, revoked or expired, or its account is disabled.",
             "invalid_token",
         )
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     scope = getattr(view, "_api_scope", None) or ("read" if request.method in ("GET", "HEAD", "OPTIONS") else "write")
     if scope not in token.scope_set:
         _refuse(Forbidden, f"This token does not have the “{scope}” scope.", "insufficient_scope")
@@ -112,7 +155,7 @@ def _authenticate():
 
 
 @bp.after_request
-def _finish(response):
+def _finish(response: Response) -> Response:
     token = g.pop("api_token", None)
     if token is not None:
         try:
@@ -136,7 +179,7 @@ def _finish(response):
 
 
 @bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError):
+def _domain_error(exc: DomainError) -> Response:
     db.session.rollback()
     if isinstance(exc, Unavailable):
         return problem(503, exc.message)
@@ -146,26 +189,27 @@ def _domain_error(exc: DomainError):
 
 
 @bp.errorhandler(storage.UploadTooLarge)
-def _too_large(_exc):
+def _too_large(_exc: storage.UploadTooLarge) -> Response:
     db.session.rollback()
     return problem(413, f"The file is larger than {current_app.config['MAX_UPLOAD_MB']} MB.")
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(exc):
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
     db.session.rollback()
     return exc.response if exc.response is not None else http_problem(exc)
 
 
 def user() -> User:
-    return g.api_user
+    owner: User = g.api_user
+    return owner
 
 
-def _created(body: dict, endpoint: str, **values):
+def _created(body: Body, endpoint: str, **values: Any) -> BodyStatusHeaders:
     return body, 201, {"Location": url_for(endpoint, _external=True, **values)}
 
 
-def _field_error(field: str, message: str):
+def _field_error(field: str, message: str) -> NoReturn:
     db.session.rollback()
     abort(problem(422, message, errors=[{"field": field, "message": message}]))
 
@@ -175,7 +219,7 @@ def _field_error(field: str, message: str):
 
 @bp.route("/me")
 @bp.response(200, schemas.Me)
-def me():
+def me() -> Body:
     """The token's owner and what the token may do."""
     token, u = g.api_token, user()
     return {
@@ -192,18 +236,18 @@ def me():
 # --- communities ---------------------------------------------------------------------------------
 
 
-def _listed(slug):
+def _listed(slug: str) -> Community:
     return permissions.get_listed_community_or_404(slug[:60], user())
 
 
-def _readable(slug):
+def _readable(slug: str) -> Community:
     return permissions.get_readable_community_or_404(slug[:60], user())
 
 
 @bp.route("/communities")
 @bp.arguments(schemas.CommunityListArgs, location="query")
 @bp.response(200, CommunityPage)
-def community_list(args):
+def community_list(args: dict[str, Any]) -> BodyStatusHeaders:
     """Communities the owner may know about (as the directory), busiest first."""
     filters = {k: args[k] for k in ("q", "visibility", "stage", "mine")}
     body, headers = pagination.page(
@@ -225,7 +269,7 @@ def community_list(args):
 
 @bp.route("/communities/<slug>")
 @bp.response(200, schemas.CommunityDetail)
-def community(slug):
+def community(slug: str) -> Body:
     """One community's listing (its charter only for those who may read it)."""
     return serialize.community(_listed(slug), user(), detail=True)
 
@@ -233,7 +277,7 @@ def community(slug):
 @bp.route("/communities/<slug>/join", methods=["POST"])
 @bp.arguments(schemas.JoinIn)
 @bp.response(200, schemas.Membership)
-def join(data, slug):
+def join(data: dict[str, Any], slug: str) -> Body:
     """Join an open community, accepting its guidelines."""
     membership = communities.join_community(user(), _listed(slug), data["accept_guidelines"])
     return {"status": membership.status, "role": membership.role}
@@ -242,7 +286,7 @@ def join(data, slug):
 @bp.route("/communities/<slug>/join-requests", methods=["POST"])
 @bp.arguments(schemas.RequestIn)
 @bp.response(201, schemas.Membership)
-def request_to_join(data, slug):
+def request_to_join(data: dict[str, Any], slug: str) -> Body:
     """Ask to join a restricted community (its coordinators decide)."""
     membership = communities.request_to_join(user(), _listed(slug), data["accept_guidelines"], data["message"])
     return {"status": membership.status, "role": membership.role}
@@ -251,7 +295,7 @@ def request_to_join(data, slug):
 @bp.route("/communities/<slug>/leave", methods=["POST"])
 @bp.arguments(schemas.LeaveIn)
 @bp.response(200, schemas.Membership)
-def leave(data, slug):
+def leave(data: dict[str, Any], slug: str) -> Body:
     """Leave a community; its last coordinator names a successor by handle."""
     community = _listed(slug)
     successor = None
@@ -266,7 +310,7 @@ def leave(data, slug):
 @bp.route("/communities/<slug>/members")
 @bp.arguments(schemas.ListArgs, location="query")
 @bp.response(200, MemberPage)
-def members(args, slug):
+def members(args: dict[str, Any], slug: str) -> BodyStatusHeaders:
     """Active members, coordinators first, by name (for those who may read the community)."""
     community = _listed(slug)
     permissions.require(permissions.can_view(user(), community))
@@ -283,7 +327,7 @@ def members(args, slug):
 class CommunityThreads(MethodView):
     @bp.arguments(schemas.ThreadListArgs, location="query")
     @bp.response(200, ThreadPage)
-    def get(self, args, slug):
+    def get(self, args: dict[str, Any], slug: str) -> BodyStatusHeaders:
         """Threads with the thread list's filters and sorts (pinned first)."""
         community = _readable(slug)
         filters = {k: args[k] for k in ("kind", "priority", "status", "tag", "sort")}
@@ -326,7 +370,7 @@ class CommunityThreads(MethodView):
             }
         }
     )
-    def post(self, data, slug):
+    def post(self, data: dict[str, Any], slug: str) -> BodyStatusHeaders:
         """Start a thread (members; announcements: coordinators)."""
         community = _readable(slug)
         thread = discussions.create_thread(
@@ -341,17 +385,17 @@ class CommunityThreads(MethodView):
         return _created(serialize.thread_detail(thread), "api.thread", thread_id=thread.id)
 
 
-def _thread(thread_id):
+def _thread(thread_id: int) -> Thread:
     return readable_thread(user(), thread_id, for_page=True)
 
 
-def _post(post_id) -> Post:
+def _post(post_id: int) -> Post:
     return readable_post(user(), post_id)
 
 
 @bp.route("/threads/<int(max=2147483647):thread_id>")
 @bp.response(200, schemas.ThreadDetail)
-def thread(thread_id):
+def thread(thread_id: int) -> Body:
     """A thread with its opening post (replies: ``/threads/{id}/posts``)."""
     return serialize.thread_detail(_thread(thread_id))
 
@@ -360,11 +404,11 @@ def thread(thread_id):
 class ThreadPosts(MethodView):
     @bp.arguments(schemas.ListArgs, location="query")
     @bp.response(200, PostPage)
-    def get(self, args, thread_id):
+    def get(self, args: dict[str, Any], thread_id: int) -> BodyStatusHeaders:
         """The replies in tree order (``depth`` and ``parent_id`` give the tree), as the thread page pages them."""
         thread = _thread(thread_id)
 
-        def fetch(number, per_page):
+        def fetch(number: int, per_page: int) -> tuple[list[Post], bool]:
             posts, page, pages = discussions.replies_with_text(thread, number, per_page)
             return (posts if page == number else []), page < pages
 
@@ -390,7 +434,7 @@ class ThreadPosts(MethodView):
             }
         }
     )
-    def post(self, data, thread_id):
+    def post(self, data: dict[str, Any], thread_id: int) -> BodyStatusHeaders:
         """Reply to the thread (to its opening post unless ``parent_id`` names another post of it)."""
         thread = _thread(thread_id)
         parent = thread.opening_post
@@ -405,7 +449,7 @@ class ThreadPosts(MethodView):
 @bp.route("/threads/<int(max=2147483647):thread_id>/accepted-answer", methods=["PUT"])
 @bp.arguments(schemas.AcceptIn)
 @bp.response(200, schemas.Thread)
-def accept(data, thread_id):
+def accept(data: dict[str, Any], thread_id: int) -> Body:
     """Mark a reply as the accepted answer of a question, or unmark it with ``null`` (asker, coordinators)."""
     thread = _thread(thread_id)
     post = None
@@ -420,20 +464,20 @@ def accept(data, thread_id):
 @bp.route("/posts/<int(max=2147483647):post_id>", endpoint="post")
 class PostResource(MethodView):
     @bp.response(200, schemas.Post)
-    def get(self, post_id):
+    def get(self, post_id: int) -> Body:
         """One post (a removed one without its text)."""
         return serialize.post(_post(post_id))
 
     @bp.arguments(schemas.EditIn)
     @bp.response(200, schemas.Post)
-    def patch(self, data, post_id):
+    def patch(self, data: dict[str, Any], post_id: int) -> Body:
         """Replace your post's text (the previous version is kept in its history)."""
         post = _post(post_id)
         discussions.edit_post(user(), post, data["body"])
         return serialize.post(post)
 
     @bp.response(204)
-    def delete(self, post_id):
+    def delete(self, post_id: int) -> None:
         """Remove a post (its author or a coordinator); removing the opening post removes the thread."""
         post = _post(post_id)
         if not permissions.can_delete_post(user(), post):
@@ -449,7 +493,7 @@ class PostResource(MethodView):
 class CommunityResources(MethodView):
     @bp.arguments(schemas.ResourceListArgs, location="query")
     @bp.response(200, ResourcePage)
-    def get(self, args, slug):
+    def get(self, args: dict[str, Any], slug: str) -> BodyStatusHeaders:
         """The library: featured first, then by ``sort``, filtered by kind and tag."""
         community = _readable(slug)
         filters = {k: args[k] for k in ("kind", "tag", "sort")}
@@ -465,7 +509,7 @@ class CommunityResources(MethodView):
 
     @bp.arguments(schemas.ResourceIn)
     @bp.response(201, schemas.Resource)
-    def post(self, data, slug):
+    def post(self, data: dict[str, Any], slug: str) -> BodyStatusHeaders:
         """Share a link or start a document (members). Files: upload with the page, then versions here."""
         community = _readable(slug)
         fields = dict(title=data["title"], description=data["description"], tags=", ".join(data["tags"]))
@@ -478,13 +522,13 @@ class CommunityResources(MethodView):
         return _created(serialize.resource(resource), "api.resource", resource_id=resource.id)
 
 
-def _resource(resource_id):
+def _resource(resource_id: int) -> Resource:
     return permissions.readable_or_404(user(), library.get_resource_or_none(resource_id))
 
 
 @bp.route("/resources/<int(max=2147483647):resource_id>")
 @bp.response(200, schemas.Resource)
-def resource(resource_id):
+def resource(resource_id: int) -> Body:
     """One resource's metadata (its content: ``download_url`` with a session, or the versions)."""
     return serialize.resource(_resource(resource_id))
 
@@ -493,7 +537,7 @@ def resource(resource_id):
 class ResourceVersions(MethodView):
     @bp.arguments(schemas.ListArgs, location="query")
     @bp.response(200, VersionPage)
-    def get(self, args, resource_id):
+    def get(self, args: dict[str, Any], resource_id: int) -> BodyStatusHeaders:
         """Every version, newest first (a document's with its Markdown)."""
         resource = _resource(resource_id)
         rows = library.versions(resource)
@@ -504,7 +548,7 @@ class ResourceVersions(MethodView):
     @bp.arguments(schemas.VersionFormIn, location="form")
     @bp.arguments(schemas.VersionFileIn, location="files")
     @bp.response(201, schemas.Version)
-    def post(self, form, files, resource_id):
+    def post(self, form: dict[str, Any], files: dict[str, Any], resource_id: int) -> Response | BodyStatusHeaders:
         """Upload a file resource's next version (its author and the coordinators), as multipart/form-data."""
         resource = _resource(resource_id)
         if resource.kind != "file":
@@ -522,7 +566,7 @@ class ResourceVersions(MethodView):
 @bp.route("/tags")
 @bp.arguments(schemas.TagListArgs, location="query")
 @bp.response(200, schemas.TagList)
-def tag_list(args):
+def tag_list(args: dict[str, Any]) -> Body:
     """Tags by how often the owner can see them used, with that count."""
     found = tags.popular_tags(user(), prefix=normalize_tag(args["prefix"]), limit=args["limit"])
     return {"items": [{"name": tag.name, "uses": uses} for tag, uses in found]}
@@ -530,7 +574,7 @@ def tag_list(args):
 
 @bp.route("/tags/<name>")
 @bp.response(200, schemas.TagDetail)
-def tag(name):
+def tag(name: str) -> Body:
     """Everything with a tag the owner may see: totals and the newest threads and resources."""
     found = tags.visible_tag_or_none(user(), name[:60])
     if found is None:
@@ -556,7 +600,7 @@ _HIT_PAGES = {
 }
 
 
-def _hit(hit) -> dict:
+def _hit(hit: Hit) -> Body:
     endpoint, argument = _HIT_PAGES[hit.type]
     value = {"slug": getattr(hit.obj, "slug", None), "handle": getattr(hit.obj, "handle", None)}.get(argument, hit.id)
     community = getattr(hit.obj, "community", None) if hit.type in ("thread", "resource") else None
@@ -573,7 +617,7 @@ def _hit(hit) -> dict:
 @bp.route("/search", endpoint="search")
 @bp.arguments(schemas.SearchArgs, location="query")
 @bp.response(200, schemas.SearchResults)
-def search_(args):
+def search_(args: dict[str, Any]) -> Response | BodyStatusHeaders:
     """Search what the owner may read, with the search page's query language, facets and sorts."""
     community = _readable(args["community"]) if args["community"] else None
     filters = {k: args[k] for k in ("q", "type", "community", "tag", "author", "date", "kind", "status", "sort")}
@@ -622,11 +666,11 @@ def search_(args):
 # --- meetings ---------------------------------------------------------------------------------------
 
 
-def _event(event_id):
+def _event(event_id: int) -> Event:
     return permissions.readable_or_404(user(), events.get_event_or_none(event_id))
 
 
-def _meeting(event) -> dict:
+def _meeting(event: Event) -> Body:
     counts = events.rsvp_counts(event) if permissions.can_see_attendees(user(), event.community) else None
     return serialize.meeting(event, my_response=events.response_of(user(), event), counts=counts)
 
@@ -634,7 +678,7 @@ def _meeting(event) -> dict:
 @bp.route("/communities/<slug>/meetings")
 @bp.arguments(schemas.MeetingListArgs, location="query")
 @bp.response(200, MeetingPage)
-def meeting_list(args, slug):
+def meeting_list(args: dict[str, Any], slug: str) -> BodyStatusHeaders:
     """Upcoming meetings (soonest first, cancelled ones marked) or past ones (latest first)."""
     community = _readable(slug)
     body, headers = pagination.page(
@@ -646,7 +690,7 @@ def meeting_list(args, slug):
 
 @bp.route("/meetings/<int(max=2147483647):event_id>")
 @bp.response(200, schemas.Meeting)
-def meeting(event_id):
+def meeting(event_id: int) -> Body:
     """One meeting, your answer, and how many answered what (for the community's people)."""
     return _meeting(_event(event_id))
 
@@ -654,7 +698,7 @@ def meeting(event_id):
 @bp.route("/meetings/<int(max=2147483647):event_id>/rsvp", methods=["PUT"])
 @bp.arguments(schemas.RsvpIn)
 @bp.response(200, schemas.Rsvp)
-def rsvp(data, event_id):
+def rsvp(data: dict[str, Any], event_id: int) -> Body:
     """Answer a meeting: yes, maybe or no (members, before it is over)."""
     event = _event(event_id)
     answer = events.respond(user(), event, data["response"])
@@ -664,7 +708,7 @@ def rsvp(data, event_id):
 # --- notifications ----------------------------------------------------------------------------------
 
 
-def _notification(n) -> dict:
+def _notification(n: Notification) -> Body:
     endpoint, values = notifications.target_of(n)
     return {
         "id": n.id,
@@ -682,7 +726,7 @@ def _notification(n) -> dict:
 @bp.route("/notifications")
 @bp.arguments(schemas.ListArgs, location="query")
 @bp.response(200, NotificationPage)
-def notification_list(args):
+def notification_list(args: dict[str, Any]) -> BodyStatusHeaders:
     """The owner's notifications they may still see, newest first."""
     body, headers = pagination.page(args, {}, lambda p, n: notifications.notification_page(user(), p, n))
     body["items"] = [_notification(n) for n in body["items"]]
@@ -691,7 +735,7 @@ def notification_list(args):
 
 @bp.route("/notifications/<int(max=2147483647):notification_id>/read", methods=["POST"])
 @bp.response(200, schemas.Notification)
-def notification_read(notification_id):
+def notification_read(notification_id: int) -> Body:
     """Mark one notification read."""
     found = notifications.open_notification(user(), notification_id)
     if found is None:
@@ -701,7 +745,7 @@ def notification_read(notification_id):
 
 @bp.route("/notifications/read-all", methods=["POST"])
 @bp.response(200, schemas.ReadAll)
-def notifications_read_all():
+def notifications_read_all() -> Body:
     """Mark every notification read."""
     return {"marked": notifications.mark_all_read(user())}
 
@@ -709,7 +753,7 @@ def notifications_read_all():
 # --- reports (the ``report`` scope) -------------------------------------------------------------------
 
 
-def _score(s) -> dict:
+def _score(s: ObjectiveScore) -> Body:
     return {
         "title": s.title,
         "business_goal": s.business_goal,
@@ -727,7 +771,7 @@ def _score(s) -> dict:
 @requires("report")
 @bp.arguments(schemas.PeriodArgs, location="query")
 @bp.response(200, schemas.Report)
-def report(args, slug):
+def report(args: dict[str, Any], slug: str) -> Body:
     """The community report's figures over the last 7, 30 or 90 days (sponsors, coordinators, administrators)."""
     community = permissions.get_overseen_community_or_404(slug[:60], user())
     found = reports.reused_report(community, periods.Period.last(args["period"]), user(), recent=True)
@@ -750,7 +794,7 @@ def report(args, slug):
 @requires("report")
 @bp.arguments(schemas.PeriodArgs, location="query")
 @bp.response(200, schemas.Portfolio)
-def portfolio(args):
+def portfolio(args: dict[str, Any]) -> Body:
     """The sponsor's portfolio: one row per community sponsored (administrators: all)."""
     period = periods.Period.last(args["period"])
     rows = portfolios.portfolio(user(), period, reuse=True)

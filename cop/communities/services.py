@@ -7,17 +7,21 @@ the audit entry and commits. Rules broken raise ``DomainError`` (or
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import selectinload
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnExpressionArgument, Select, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from cop import permissions, signals
 from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.models import STAGES, VISIBILITIES, Community, Membership, community_sponsors
+from cop.database import contains_text
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
 from cop.markup import MarkupError, render_markdown
+from cop.permissions import Viewer
 from cop.tags.models import get_or_create_tags, parse_tags
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
@@ -43,7 +47,7 @@ def suggest_slug(name: str) -> str:
 
 
 def directory(
-    user,
+    user: Viewer,
     *,
     query: str = "",
     visibility: str = "",
@@ -51,18 +55,11 @@ def directory(
     mine: bool = False,
     page: int = 1,
     per_page: int = 24,
-):
+) -> Pagination:
     """Communities listed for ``user``, filtered; a Flask-SQLAlchemy pagination."""
     stmt = permissions.listed_communities(user)
     if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Community.name).like(like),
-                func.lower(Community.domain).like(like),
-                func.lower(Community.slug).like(like),
-            )
-        )
+        stmt = stmt.where(contains_text(query, Community.name, Community.domain, Community.slug))
     if visibility in VISIBILITIES:
         stmt = stmt.where(Community.visibility == visibility)
     if stage in STAGES:
@@ -77,7 +74,7 @@ def directory(
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def my_communities(user) -> list[Community]:
+def my_communities(user: User) -> list[Community]:
     return list(
         db.session.scalars(
             select(Community)
@@ -89,7 +86,7 @@ def my_communities(user) -> list[Community]:
     )
 
 
-def sponsored_communities(user) -> list[Community]:
+def sponsored_communities(user: User) -> list[Community]:
     """The communities ``user`` sponsors (member or not), by name: a sponsor's home lists them."""
     return list(
         db.session.scalars(
@@ -102,7 +99,7 @@ def sponsored_communities(user) -> list[Community]:
     )
 
 
-def suggested_communities(user, limit: int = 6) -> list[Community]:
+def suggested_communities(user: User, limit: int = 6) -> list[Community]:
     """Communities to explore: listed for ``user``, neither joined nor sponsored by them, largest first."""
     joined = select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
     sponsored = select(community_sponsors.c.community_id).where(community_sponsors.c.user_id == user.id)
@@ -117,7 +114,7 @@ def suggested_communities(user, limit: int = 6) -> list[Community]:
     )
 
 
-def coordination_counts(user, communities) -> dict[int, tuple[int, int]]:
+def coordination_counts(user: User, communities: Iterable[Community]) -> dict[int, tuple[int, int]]:
     """``(pending join requests, open flags)`` for each of ``communities`` that ``user`` may manage (two
     grouped queries, whatever their number)."""
     from cop.discussions.models import Flag
@@ -125,28 +122,19 @@ def coordination_counts(user, communities) -> dict[int, tuple[int, int]]:
     ids = [c.id for c in communities if permissions.can_manage(user, c)]
     if not ids:
         return {}
-    pending = dict(
-        db.session.execute(
-            select(Membership.community_id, func.count())
-            .where(Membership.community_id.in_(ids), Membership.status == "pending")
-            .group_by(Membership.community_id)
-        )
-        .tuples()
-        .all()
-    )
-    flags = dict(
-        db.session.execute(
-            select(Flag.community_id, func.count())
-            .where(Flag.community_id.in_(ids), Flag.status == "open")
-            .group_by(Flag.community_id)
-        )
-        .tuples()
-        .all()
-    )
+
+    def per_community(
+        community_id: InstrumentedAttribute[int], condition: ColumnExpressionArgument[bool]
+    ) -> dict[int, int]:
+        counted = select(community_id, func.count()).where(community_id.in_(ids), condition).group_by(community_id)
+        return dict(db.session.execute(counted).tuples().all())
+
+    pending = per_community(Membership.community_id, Membership.status == "pending")
+    flags = per_community(Flag.community_id, Flag.status == "open")
     return {cid: (pending.get(cid, 0), flags.get(cid, 0)) for cid in ids}
 
 
-def my_invitations(user) -> list[Membership]:
+def my_invitations(user: User) -> list[Membership]:
     return list(
         db.session.scalars(
             select(Membership)
@@ -156,7 +144,7 @@ def my_invitations(user) -> list[Membership]:
     )
 
 
-def members(community, status: str = "active", limit: int | None = None) -> list[Membership]:
+def members(community: Community, status: str = "active", limit: int | None = None) -> list[Membership]:
     order = (Membership.role.desc(), User.display_name)
     stmt = (
         select(Membership.id)
@@ -178,7 +166,7 @@ def members(community, status: str = "active", limit: int | None = None) -> list
     )
 
 
-def newest_members(community, limit: int = 12) -> list[Membership]:
+def newest_members(community: Community, limit: int = 12) -> list[Membership]:
     """The ``limit`` active members who joined most recently (an index range, however large the community)."""
     return list(
         db.session.scalars(
@@ -190,7 +178,7 @@ def newest_members(community, limit: int = 12) -> list[Membership]:
     )
 
 
-def coordinators(community) -> list[User]:
+def coordinators(community: Community) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
@@ -203,25 +191,25 @@ def coordinators(community) -> list[User]:
     )
 
 
-def pending_requests(community) -> list[Membership]:
+def pending_requests(community: Community) -> list[Membership]:
     return members(community, status="pending")
 
 
-def outstanding_invitations(community) -> list[Membership]:
+def outstanding_invitations(community: Community) -> list[Membership]:
     return members(community, status="invited")
 
 
 # --- membership decisions ------------------------------------------------------
 
 
-def find_membership(community, user) -> Membership | None:
+def find_membership(community: Community, user: User) -> Membership | None:
     """The membership row of ``user`` in ``community`` whatever its status (or the user's)."""
     return db.session.scalar(
         select(Membership).where(Membership.community_id == community.id, Membership.user_id == user.id)
     )
 
 
-def _refresh_member_count(community) -> None:
+def _refresh_member_count(community: Community) -> None:
     """Recount ``community``'s active members in the database, after locking its row.
 
     The lock (``FOR UPDATE`` on PostgreSQL; SQLite's single writer already holds it) makes a concurrent
@@ -239,7 +227,7 @@ def _refresh_member_count(community) -> None:
     db.session.expire(community, ["member_count"])
 
 
-def active_member_count_of(community_id):
+def active_member_count_of(community_id: int | ColumnExpressionArgument[int]) -> Select[tuple[int]]:
     """SELECT of the number of active memberships of ``community_id`` (a value or a correlated column)."""
     return (
         select(func.count())
@@ -248,7 +236,7 @@ def active_member_count_of(community_id):
     )
 
 
-def _commit_membership_change(community) -> None:
+def _commit_membership_change(community: Community) -> None:
     _refresh_member_count(community)
     db.session.commit()  # the request's membership sets are dropped by the commit (cop.permissions)
 
@@ -269,7 +257,7 @@ def _require_guidelines(accepted: bool) -> None:
         raise DomainError("Please read and accept the guidelines to join.", field="accept_guidelines")
 
 
-def join_community(user, community, accepted_guidelines: bool) -> Membership:
+def join_community(user: User, community: Community, accepted_guidelines: bool) -> Membership:
     """Join an open community; the guidelines must be accepted.
 
     :raise NotAllowed: not open, already a member, or removed by a coordinator.
@@ -288,7 +276,7 @@ def join_community(user, community, accepted_guidelines: bool) -> Membership:
     return membership
 
 
-def request_to_join(user, community, accepted_guidelines: bool, message: str = "") -> Membership:
+def request_to_join(user: User, community: Community, accepted_guidelines: bool, message: str = "") -> Membership:
     """Ask to join a restricted community; coordinators then decide.
 
     :raise NotAllowed: not restricted, already a member or pending, or removed.
@@ -313,7 +301,7 @@ def request_to_join(user, community, accepted_guidelines: bool, message: str = "
     return membership
 
 
-def decide_request(coordinator, membership: Membership, approve: bool, message: str = "") -> None:
+def decide_request(coordinator: User, membership: Membership, approve: bool, message: str = "") -> None:
     """Approve or decline a pending request, with an optional message to the requester.
 
     :raise NotAllowed: the actor does not manage the community.
@@ -342,7 +330,7 @@ def decide_request(coordinator, membership: Membership, approve: bool, message: 
     _commit_membership_change(community)
 
 
-def invite(coordinator, community, email: str, message: str = "") -> Membership:
+def invite(coordinator: User, community: Community, email: str, message: str = "") -> Membership:
     """Invite an existing account to the community (how private ones grow).
 
     :raise NotAllowed: the actor does not manage the community.
@@ -372,7 +360,7 @@ def invite(coordinator, community, email: str, message: str = "") -> Membership:
     return membership
 
 
-def answer_invitation(user, community, accept: bool, accepted_guidelines: bool = False) -> None:
+def answer_invitation(user: User, community: Community, accept: bool, accepted_guidelines: bool = False) -> None:
     """Accept (with the guidelines) or decline an invitation.
 
     :raise NotAllowed: there is no open invitation for this user.
@@ -391,7 +379,7 @@ def answer_invitation(user, community, accept: bool, accepted_guidelines: bool =
     _commit_membership_change(community)
 
 
-def _active_coordinator_count(community) -> int:
+def _active_coordinator_count(community: Community) -> int:
     return db.session.execute(
         select(func.count())
         .select_from(Membership)
@@ -399,7 +387,7 @@ def _active_coordinator_count(community) -> int:
     ).scalar_one()
 
 
-def leave_community(user, community, successor: User | None = None) -> None:
+def leave_community(user: User, community: Community, successor: User | None = None) -> None:
     """Leave a community. The last coordinator must name an active member as successor.
 
     :raise NotAllowed: not an active member.
@@ -428,7 +416,7 @@ def leave_community(user, community, successor: User | None = None) -> None:
     _commit_membership_change(community)
 
 
-def remove_member(coordinator, community, member: User, reason: str = "") -> None:
+def remove_member(coordinator: User, community: Community, member: User, reason: str = "") -> None:
     """Remove a member (they cannot rejoin on their own).
 
     :raise NotAllowed: the actor does not manage the community.
@@ -452,7 +440,7 @@ def remove_member(coordinator, community, member: User, reason: str = "") -> Non
     _commit_membership_change(community)
 
 
-def make_coordinator(actor, community, member: User) -> None:
+def make_coordinator(actor: User, community: Community, member: User) -> None:
     """Give an active member the coordinator role.
 
     :raise NotAllowed: the actor does not manage the community.
@@ -479,7 +467,18 @@ def _render(field: str, text: str) -> str:
         raise DomainError(exc.args[0], field=field) from None
 
 
-def _apply_fields(community, *, name, slug, domain, charter, guidelines, visibility, stage, domain_tags) -> None:
+def _apply_fields(
+    community: Community,
+    *,
+    name: str,
+    slug: str,
+    domain: str,
+    charter: str,
+    guidelines: str,
+    visibility: str,
+    stage: str,
+    domain_tags: str,
+) -> None:
     name = (name or "").strip()
     slug = (slug or "").strip().lower()
     if not name:
@@ -516,7 +515,7 @@ def _users_by_email(field: str, emails: str) -> list[User]:
     return [found[e] for e in dict.fromkeys(wanted)]
 
 
-def create_community(admin, *, sponsors: str = "", coordinators: str = "", **fields) -> Community:
+def create_community(admin: User, *, sponsors: str = "", coordinators: str = "", **fields: str) -> Community:
     """Create a community with its sponsors and first coordinators (by e-mail).
 
     :raise NotAllowed: the actor is not an administrator.
@@ -553,7 +552,7 @@ def create_community(admin, *, sponsors: str = "", coordinators: str = "", **fie
     return community
 
 
-def update_community(actor, community, **fields) -> None:
+def update_community(actor: User, community: Community, **fields: str) -> None:
     """Edit a community's descriptive fields (coordinators and administrators).
 
     Only administrators may change the address, visibility or stage.
@@ -574,7 +573,7 @@ def update_community(actor, community, **fields) -> None:
     db.session.commit()
 
 
-def set_sponsors(admin, community, sponsors: str) -> None:
+def set_sponsors(admin: User, community: Community, sponsors: str) -> None:
     """Replace the community's sponsors (comma-separated e-mails).
 
     :raise NotAllowed: not an administrator. :raise DomainError: an unknown address.
@@ -609,7 +608,7 @@ def set_sponsors(admin, community, sponsors: str) -> None:
     db.session.commit()
 
 
-def appoint_coordinator(admin, community, email: str) -> None:
+def appoint_coordinator(admin: User, community: Community, email: str) -> None:
     """Make a person a coordinator, adding them as an active member if needed.
 
     :raise NotAllowed: not an administrator. :raise DomainError: unknown address.
@@ -633,7 +632,7 @@ def appoint_coordinator(admin, community, email: str) -> None:
     _commit_membership_change(community)
 
 
-def public_memberships(user, viewer) -> list[Membership]:
+def public_memberships(user: User, viewer: Viewer) -> list[Membership]:
     """``user``'s active memberships in communities whose content ``viewer`` may read."""
     visible = permissions.visible_communities(viewer).with_only_columns(Community.id)
     return list(

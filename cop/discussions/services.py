@@ -6,11 +6,13 @@ actions) and commits. Broken rules raise ``DomainError``; missing rights
 raise ``NotAllowed``.
 """
 
-from datetime import timedelta
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
 
 from flask import has_request_context, url_for
-from sqlalchemy import bindparam, case, func, or_, select, union_all, update
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, or_, select, union_all, update
 from sqlalchemy.orm import defer, joinedload, lazyload
 
 from cop import permissions, signals
@@ -53,7 +55,7 @@ STALE_AFTER = timedelta(hours=48)
 # --- rules -------------------------------------------------------------------------
 
 
-def _require_post_rights(user, community):
+def _require_post_rights(user: User, community: Community) -> None:
     if not permissions.can_post(user, community):
         raise NotAllowed("Only members of this community can post here. Join it first.")
 
@@ -81,13 +83,13 @@ def _profile_url(handle: str) -> str:
     return url_for("accounts.profile", handle=handle) if has_request_context() else f"/people/{handle}"
 
 
-def _validate_kind_priority(user, community, kind, priority):
+def _validate_kind_priority(user: User, community: Community, kind: str, priority: int | str | None) -> int:
     if kind not in KINDS:
         raise DomainError("Choose what kind of thread this is.", field="kind")
     if kind == "announcement" and not permissions.can_manage(user, community):
         raise DomainError("Only coordinators can post announcements.", field="kind")
     try:
-        priority = int(priority)
+        priority = int(priority) if priority is not None else 0
     except (TypeError, ValueError):
         priority = 0
     if priority not in PRIORITIES:
@@ -110,7 +112,7 @@ def _set_path(post: Post, parent: Post | None) -> None:
 # --- threads and posts ----------------------------------------------------------------
 
 
-def clean_five_ws(kind: str, answers: dict | None) -> dict[str, str]:
+def clean_five_ws(kind: str, answers: Mapping[str, object] | None) -> dict[str, str]:
     """The 5 W's answers (keys of ``FIVE_WS``), each on one line; ``{}`` when none is given.
 
     :raise DomainError: an answer longer than ``FIVE_WS_MAX`` characters (on its field), or answers
@@ -142,7 +144,15 @@ def five_ws_markdown(answers: dict[str, str]) -> str:
 
 
 def create_thread(
-    author, community, *, title, body, kind="discussion", priority=3, tags="", five_ws: dict | None = None
+    author: User,
+    community: Community,
+    *,
+    title: str,
+    body: str,
+    kind: str = "discussion",
+    priority: int | str | None = 3,
+    tags: str = "",
+    five_ws: Mapping[str, object] | None = None,
 ) -> Thread:
     """Open a thread with its first post; ``five_ws`` (a question or problem's optional 5 W's, keyed as
     ``FIVE_WS``) open the post as a table and are kept for the report.
@@ -189,7 +199,7 @@ def create_thread(
     return thread
 
 
-def _refresh_first_reply(thread, removed: Post) -> None:
+def _refresh_first_reply(thread: Thread, removed: Post) -> None:
     """Keep ``thread.first_reply_at`` the first *visible* reply by someone other than the author
     after ``removed`` (just deleted or hidden) stops counting; the oversight reports' time to first reply reads it."""
     if removed.parent_id is None or removed.author_id == thread.author_id or thread.first_reply_at is None:
@@ -209,19 +219,21 @@ def _refresh_first_reply(thread, removed: Post) -> None:
     )
 
 
-def _record_mentions(post, users):
+def _record_mentions(post: Post, users: Sequence[User]) -> None:
     if users:
         db.session.execute(post_mentions.insert(), [{"post_id": post.id, "user_id": u.id} for u in users])
 
 
-def _announce_mentions(author, post, users, already: set[int] | frozenset[int] = frozenset()):
+def _announce_mentions(
+    author: User, post: Post, users: Sequence[User], already: set[int] | frozenset[int] = frozenset()
+) -> None:
     """Send ``users_mentioned`` for the users not mentioned in this post before (``already``: their ids)."""
     new = [u for u in users if u.id not in already]
     if new:
         signals.users_mentioned.send(author, post=post, users=new)
 
 
-def reply(author, thread, parent: Post, body: str) -> Post:
+def reply(author: User, thread: Thread, parent: Post | None, body: str) -> Post:
     """Answer ``parent`` (a post of ``thread``).
 
     :raise NotAllowed: the author is not an active member.
@@ -255,14 +267,14 @@ def reply(author, thread, parent: Post, body: str) -> Post:
     return post
 
 
-def _count_reply(thread, author, now) -> None:
+def _count_reply(thread: Thread, author: User, now: datetime) -> None:
     """One more reply in ``thread`` (reply count, last activity, first reply by someone else), in one UPDATE.
 
     Computed by the database from the row as it is when the UPDATE runs, never from values read
     earlier: concurrent replies each add their one (a value read and written back loses those committed
     in between). ``flask cop repair-counters`` recomputes the same figures from the posts.
     """
-    values = {
+    values: dict[str, ColumnElement[Any]] = {
         "reply_count": Thread.reply_count + 1,
         "last_activity_at": case((Thread.last_activity_at < now, now), else_=Thread.last_activity_at),
     }
@@ -285,7 +297,7 @@ def quote_text(post: Post) -> str:
     return f"> **{name}** wrote:\n>\n{quoted}\n\n"
 
 
-def edit_post(editor, post: Post, body: str) -> None:
+def edit_post(editor: User, post: Post, body: str) -> None:
     """Replace a post's text, keeping the previous version as a revision.
 
     :raise NotAllowed: not the author (or no longer a member), or the post is removed.
@@ -318,7 +330,7 @@ def edit_post(editor, post: Post, body: str) -> None:
     db.session.commit()
 
 
-def delete_post(actor, post: Post) -> None:
+def delete_post(actor: User, post: Post) -> None:
     """Soft-delete: the post stays in the tree as "post removed".
 
     Deleting the opening post removes the whole thread from lists.
@@ -339,7 +351,7 @@ def delete_post(actor, post: Post) -> None:
     db.session.commit()
 
 
-def set_accepted(actor, thread, post: Post | None) -> None:
+def set_accepted(actor: User, thread: Thread, post: Post | None) -> None:
     """Mark ``post`` as the accepted answer (``None`` unmarks it).
 
     :raise NotAllowed: neither the asker nor a coordinator, or not a question.
@@ -368,12 +380,12 @@ def set_accepted(actor, thread, post: Post | None) -> None:
 # --- coordinator tools -------------------------------------------------------------------
 
 
-def _require_moderator(actor, thread):
+def _require_moderator(actor: User, thread: Thread) -> None:
     if not permissions.can_moderate(actor, thread):
         raise NotAllowed("Only the community's coordinators can do that.")
 
 
-def moderate_thread(actor, thread, action: str) -> None:
+def moderate_thread(actor: User, thread: Thread, action: str) -> None:
     """Pin, unpin, lock, unlock, close or reopen a thread (audited).
 
     :raise NotAllowed: not a coordinator. :raise DomainError: unknown action.
@@ -398,7 +410,7 @@ def moderate_thread(actor, thread, action: str) -> None:
     db.session.commit()
 
 
-def classify(actor, thread, kind: str, priority) -> None:
+def classify(actor: User, thread: Thread, kind: str, priority: int | str | None) -> None:
     """Change a thread's kind and priority (coordinators; audited).
 
     :raise NotAllowed: not a coordinator. :raise DomainError: bad kind or priority.
@@ -413,7 +425,7 @@ def classify(actor, thread, kind: str, priority) -> None:
     db.session.commit()
 
 
-def move_thread(actor, thread, target: Community) -> None:
+def move_thread(actor: User, thread: Thread, target: Community | None) -> None:
     """Move a thread to another community the actor coordinates (audited in both).
 
     :raise NotAllowed: the actor does not coordinate both communities.
@@ -437,7 +449,7 @@ def move_thread(actor, thread, target: Community) -> None:
     db.session.commit()
 
 
-def move_targets(actor, thread) -> list[Community]:
+def move_targets(actor: User, thread: Thread) -> list[Community]:
     """Communities (other than the thread's) that ``actor`` coordinates."""
     stmt = select(Community).where(Community.id != thread.community_id).order_by(Community.name)
     if not permissions.is_admin(actor):
@@ -450,7 +462,7 @@ def move_targets(actor, thread) -> list[Community]:
 # --- flags ---------------------------------------------------------------------------------
 
 
-def guideline_choices(community) -> list[tuple[str, str]]:
+def guideline_choices(community: Community) -> list[tuple[str, str]]:
     """(key, title) for the platform guidelines and each item of the community's own."""
     choices = [(key, title) for key, title, _text in PLATFORM_GUIDELINES]
     lines = [line.strip() for line in (community.guidelines_md or "").splitlines()]
@@ -459,7 +471,7 @@ def guideline_choices(community) -> list[tuple[str, str]]:
     return choices
 
 
-def flag_post(flagger, post: Post, guideline: str, note: str = "") -> Flag:
+def flag_post(flagger: User, post: Post, guideline: str, note: str = "") -> Flag:
     """Report a post as breaking a guideline.
 
     :raise NotAllowed: the flagger is not a member.
@@ -495,7 +507,7 @@ def flag_post(flagger, post: Post, guideline: str, note: str = "") -> Flag:
     return flag
 
 
-def decide_flag(actor, flag: Flag, hide: bool) -> None:
+def decide_flag(actor: User, flag: Flag, hide: bool) -> None:
     """Dismiss a flag, or hide the post (closing every open flag on it). Audited.
 
     :raise NotAllowed: not a coordinator. :raise DomainError: already decided.
@@ -528,7 +540,7 @@ def decide_flag(actor, flag: Flag, hide: bool) -> None:
     db.session.commit()
 
 
-def open_flags(community) -> list[Flag]:
+def open_flags(community: Community) -> list[Flag]:
     return list(
         db.session.scalars(
             select(Flag).where(Flag.community_id == community.id, Flag.status == "open").order_by(Flag.created_at)
@@ -536,7 +548,7 @@ def open_flags(community) -> list[Flag]:
     )
 
 
-def flags_by(user) -> list[Flag]:
+def flags_by(user: User) -> list[Flag]:
     """A flagger's own flags with their outcome (only in communities still visible to them)."""
     visible = permissions.visible_communities(user).with_only_columns(Community.id)
     return list(
@@ -571,7 +583,7 @@ def get_thread_or_none(thread_id: int, *, for_page: bool = False) -> Thread | No
     return None if thread is None or thread.is_deleted else thread
 
 
-def _count_replies(thread) -> int:
+def _count_replies(thread: Thread) -> int:
     """The thread's replies, counted from the covering index (never ``reply_count``: a counter behind
     the posts must not leave a reply on no page)."""
     return (
@@ -582,7 +594,7 @@ def _count_replies(thread) -> int:
     )
 
 
-def _page_of_replies(thread, page: int, per_page: int):
+def _page_of_replies(thread: Thread, page: int, per_page: int) -> Select[tuple[Post]]:
     """Select of one page of ``thread``'s replies in tree order (one indexed range on the path)."""
     return (
         select(Post)
@@ -593,14 +605,16 @@ def _page_of_replies(thread, page: int, per_page: int):
     )
 
 
-def _reply_page(thread, page: int, per_page: int):
+def _reply_page(thread: Thread, page: int, per_page: int) -> tuple[int, int, Select[tuple[Post]]]:
     """``(page, pages, select of that page's replies in tree order)``, the page brought within range."""
     pages = max(1, -(-_count_replies(thread) // per_page))
     page = min(max(1, page), pages)
     return page, pages, _page_of_replies(thread, page, per_page)
 
 
-def thread_page(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
+def thread_page(
+    thread: Thread, page: int = 1, per_page: int = POSTS_PER_PAGE
+) -> tuple[list[Post], int, int, Post | None]:
     """One page of a thread's replies in tree order, with the accepted answer.
 
     Returns ``(posts, page, pages, accepted)``: a constant number of queries whatever the thread's size.
@@ -615,7 +629,7 @@ def thread_page(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     return posts, page, pages, accepted_post(thread)
 
 
-def replies_on_page(thread, page: int, per_page: int = POSTS_PER_PAGE) -> list[Post]:
+def replies_on_page(thread: Thread, page: int, per_page: int = POSTS_PER_PAGE) -> list[Post]:
     """The posts of a page already brought within range (``reply_shapes``), as ``thread_page`` loads them."""
     return list(
         db.session.scalars(
@@ -626,7 +640,7 @@ def replies_on_page(thread, page: int, per_page: int = POSTS_PER_PAGE) -> list[P
     )
 
 
-def replies_with_text(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
+def replies_with_text(thread: Thread, page: int = 1, per_page: int = POSTS_PER_PAGE) -> tuple[list[Post], int, int]:
     """One page of a thread's replies in tree order, whole (Markdown too) with their authors, for the API.
 
     Returns ``(posts, page, pages)``: two queries whatever the page's size.
@@ -635,11 +649,11 @@ def replies_with_text(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     return list(db.session.scalars(stmt.options(joinedload(Post.author)))), page, pages
 
 
-def accepted_post(thread) -> Post | None:
+def accepted_post(thread: Thread) -> Post | None:
     return db.session.get(Post, thread.accepted_post_id) if thread.accepted_post_id else None
 
 
-def reply_shapes(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
+def reply_shapes(thread: Thread, page: int = 1, per_page: int = POSTS_PER_PAGE) -> tuple[Sequence[Row[Any]], int, int]:
     """The page's replies as plain rows of what identifies how each looks, without their bodies.
 
     Returns ``(rows, page, pages)``; each row has the post's ``id``, ``parent_id``, ``path``,
@@ -659,7 +673,7 @@ def reply_shapes(thread, page: int = 1, per_page: int = POSTS_PER_PAGE):
     return rows, page, pages
 
 
-def _shape_rows(thread, page: int, per_page: int):
+def _shape_rows(thread: Thread, page: int, per_page: int) -> Sequence[Row[Any]]:
     # The page first, then its authors: joined before the offset, PostgreSQL hashed every user (10 ms).
     replies = (
         _page_of_replies(thread, page, per_page)
@@ -683,7 +697,15 @@ def _shape_rows(thread, page: int, per_page: int):
     ).all()
 
 
-def build_tree(posts: list[Post], opening_post_id: int | None) -> list[dict]:
+class TreeNode(TypedDict):
+    """One post of ``build_tree``'s nesting."""
+
+    post: Post
+    children: list["TreeNode"]
+    in_reply_to: int | None
+
+
+def build_tree(posts: list[Post], opening_post_id: int | None) -> list[TreeNode]:
     """Nest a page of posts (already in path order) for rendering.
 
     Each node is ``{"post", "children", "in_reply_to"}``. A post is nested
@@ -691,10 +713,10 @@ def build_tree(posts: list[Post], opening_post_id: int | None) -> list[dict]:
     the post it actually answers — its parent is on another page, or it was
     flattened at the depth cap — so the page can link to the real parent.
     """
-    by_path: dict[str, dict] = {}
-    roots: list[dict] = []
+    by_path: dict[str, TreeNode] = {}
+    roots: list[TreeNode] = []
     for post in posts:
-        node = {"post": post, "children": [], "in_reply_to": None}
+        node: TreeNode = {"post": post, "children": [], "in_reply_to": None}
         by_path[post.path] = node
         tree_parent = by_path.get(post.path.rsplit(".", 1)[0]) if "." in post.path else None
         (tree_parent["children"] if tree_parent else roots).append(node)
@@ -720,19 +742,30 @@ def page_of(post: Post, per_page: int = POSTS_PER_PAGE) -> int:
 
 
 def thread_list(
-    community, *, kind="", priority="", status="", tag="", sort="latest", page=1, per_page=THREADS_PER_PAGE
-):
+    community: Community,
+    *,
+    kind: str = "",
+    priority: int | str = "",
+    status: str = "",
+    tag: str = "",
+    sort: str = "latest",
+    page: int = 1,
+    per_page: int = THREADS_PER_PAGE,
+) -> Pagination:
     stmt = select(Thread).where(Thread.community_id == community.id, Thread.is_deleted.is_(False))
     stmt = _filter(stmt, kind=kind, priority=priority, status=status, tag=tag)
-    order = {
+    orders: dict[str, list[ColumnElement[Any]]] = {
         "newest": [Thread.created_at.desc()],
         "unanswered": [case((Thread.reply_count == 0, 0), else_=1), Thread.last_activity_at.desc()],
-    }.get(sort, [Thread.last_activity_at.desc()])
+    }
+    order = orders.get(sort, [Thread.last_activity_at.desc()])
     stmt = stmt.order_by(Thread.is_pinned.desc(), *order, Thread.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def _filter(stmt, *, kind="", priority="", status="", tag=""):
+def _filter(
+    stmt: Select[tuple[Thread]], *, kind: str = "", priority: int | str = "", status: str = "", tag: str = ""
+) -> Select[tuple[Thread]]:
     if kind in KINDS:
         stmt = stmt.where(Thread.kind == kind)
     if str(priority) in {str(p) for p in PRIORITIES}:
@@ -746,7 +779,9 @@ def _filter(stmt, *, kind="", priority="", status="", tag=""):
     return stmt
 
 
-def triage_queue(community, view: str = "all", page: int = 1, per_page: int = THREADS_PER_PAGE):
+def triage_queue(
+    community: Community, view: str = "all", page: int = 1, per_page: int = THREADS_PER_PAGE
+) -> Pagination:
     """Open threads by priority then age; ``no-reply`` and ``stale`` (no reply in 48 h) views."""
     stmt = select(Thread).where(
         Thread.community_id == community.id, Thread.is_deleted.is_(False), Thread.status == "open"
@@ -759,7 +794,7 @@ def triage_queue(community, view: str = "all", page: int = 1, per_page: int = TH
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def recent_threads(community, limit: int = 5) -> list[Thread]:
+def recent_threads(community: Community, limit: int = 5) -> list[Thread]:
     """The community page's compact list (title, kind, replies): without tags and authors."""
     return list(
         db.session.scalars(
@@ -772,7 +807,7 @@ def recent_threads(community, limit: int = 5) -> list[Thread]:
     )
 
 
-def latest_for(user, limit: int = 10) -> list[Thread]:
+def latest_for(user: User, limit: int = 10) -> list[Thread]:
     """Latest activity across the communities where ``user`` is an active member.
 
     Taken as the newest ``limit`` threads of each of those communities (one indexed range
@@ -829,7 +864,8 @@ def revisions(post: Post) -> list[dict[str, Any]]:
     return versions
 
 
-def thread_counts(community) -> dict:
+def thread_counts(community: Community) -> dict[str, int]:
+
     row = db.session.execute(
         select(func.count(), func.sum(case((or_(Thread.status == "open"), 1), else_=0))).where(
             Thread.community_id == community.id, Thread.is_deleted.is_(False)

@@ -21,9 +21,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import and_, func, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, and_, func, select
 
 from cop import permissions, signals
+from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.models import Community, Membership
 from cop.errors import DomainError, NotAllowed
@@ -31,6 +33,7 @@ from cop.events.models import RSVP_RESPONSES, Event, Rsvp
 from cop.extensions import db, utcnow
 from cop.library.urls import is_safe_link
 from cop.markup import MAX_MARKDOWN_CHARS, MarkupError, render_markdown
+from cop.permissions import Viewer
 from cop.validation import clean_title
 
 TITLE_MAX = 200
@@ -206,7 +209,7 @@ def details_of(event: Event) -> MeetingDetails:
     )
 
 
-def default_timezone(community) -> str:
+def default_timezone(community: Community) -> str:
     """The zone of the community's most recently scheduled meeting, else UTC."""
     return (
         db.session.scalar(
@@ -222,17 +225,17 @@ def default_timezone(community) -> str:
 # --- writing ------------------------------------------------------------------------------
 
 
-def _require_scheduler(actor, community):
+def _require_scheduler(actor: User, community: Community) -> None:
     if not permissions.can_schedule(actor, community):
         raise NotAllowed("Only the community's coordinators can schedule and change meetings.")
 
 
-def _saved(actor, event, change: str) -> None:
+def _saved(actor: User, event: Event, change: str) -> None:
     db.session.flush()
     signals.meeting_saved.send(actor, event=event, change=change)
 
 
-def schedule_meeting(organiser, community, details: MeetingDetails) -> Event:
+def schedule_meeting(organiser: User, community: Community, details: MeetingDetails) -> Event:
     """Schedule a meeting in ``community``, organised by ``organiser``.
 
     A meeting may be entered after the fact (to attach its notes).
@@ -251,7 +254,7 @@ def schedule_meeting(organiser, community, details: MeetingDetails) -> Event:
     return event
 
 
-def update_meeting(actor, event: Event, details: MeetingDetails) -> bool:
+def update_meeting(actor: User, event: Event, details: MeetingDetails) -> bool:
     """Change a meeting; calendars get the new version (its SEQUENCE goes up).
 
     Returns False (and changes nothing) when no value changed.
@@ -273,7 +276,7 @@ def update_meeting(actor, event: Event, details: MeetingDetails) -> bool:
     return True
 
 
-def cancel_meeting(actor, event: Event) -> None:
+def cancel_meeting(actor: User, event: Event) -> None:
     """Cancel a meeting: it stays listed (marked cancelled) and calendars show it cancelled. Audited.
 
     :raise NotAllowed: not a coordinator.
@@ -291,7 +294,7 @@ def cancel_meeting(actor, event: Event) -> None:
     db.session.commit()
 
 
-def respond(user, event: Event, response: str) -> Rsvp:
+def respond(user: User, event: Event, response: str) -> Rsvp:
     """Record (or change) ``user``'s answer to a meeting: yes, maybe or no.
 
     :raise NotAllowed: not an active member of the meeting's community.
@@ -315,7 +318,7 @@ def respond(user, event: Event, response: str) -> Rsvp:
     return rsvp
 
 
-def save_notes(actor, event: Event, notes: str) -> None:
+def save_notes(actor: User, event: Event, notes: str) -> None:
     """Write (or replace) a meeting's notes, in Markdown; empty text removes them.
 
     :raise NotAllowed: not a coordinator.
@@ -339,7 +342,9 @@ def get_event_or_none(event_id: int) -> Event | None:
     return db.session.get(Event, event_id)
 
 
-def meeting_list(community, when: str = "upcoming", page: int = 1, per_page: int = MEETINGS_PER_PAGE):
+def meeting_list(
+    community: Community, when: str = "upcoming", page: int = 1, per_page: int = MEETINGS_PER_PAGE
+) -> Pagination:
     """Upcoming meetings (not yet over, soonest first, cancelled ones included and marked) or past ones
     (latest first), paginated."""
     now = utcnow()
@@ -351,7 +356,7 @@ def meeting_list(community, when: str = "upcoming", page: int = 1, per_page: int
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def upcoming_in(community, limit: int = 3) -> list[Event]:
+def upcoming_in(community: Community, limit: int = 3) -> list[Event]:
     """The next meetings (not cancelled, not over) of a community, for its home page: one query."""
     return list(
         db.session.scalars(
@@ -363,7 +368,7 @@ def upcoming_in(community, limit: int = 3) -> list[Event]:
     )
 
 
-def upcoming_for(user, limit: int = 5) -> list[tuple[Event, str | None]]:
+def upcoming_for(user: User, limit: int = 5) -> list[tuple[Event, str | None]]:
     """The next meetings in the communities where ``user`` is an active member, each with the
     user's answer (or None): one query, for the user's home page."""
     mine = select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
@@ -391,9 +396,9 @@ def rsvp_counts(event: Event) -> dict[str, int]:
     return counts
 
 
-def attendees(event: Event) -> dict[str, list]:
+def attendees(event: Event) -> dict[str, list[User]]:
     """The people who answered, by answer, each list by name."""
-    groups: dict[str, list] = {response: [] for response in RSVP_RESPONSES}
+    groups: dict[str, list[User]] = {response: [] for response in RSVP_RESPONSES}
     for rsvp in db.session.scalars(select(Rsvp).where(Rsvp.event_id == event.id)):
         groups[rsvp.response].append(rsvp.user)
     for users in groups.values():
@@ -401,18 +406,18 @@ def attendees(event: Event) -> dict[str, list]:
     return groups
 
 
-def response_of(user, event: Event) -> str | None:
+def response_of(user: Viewer, event: Event) -> str | None:
     if not getattr(user, "is_authenticated", False):
         return None
     rsvp = db.session.get(Rsvp, (event.id, user.id))
     return rsvp.response if rsvp else None
 
 
-def _feed_window():
+def _feed_window() -> ColumnElement[bool]:
     return Event.ends_at > utcnow() - FEED_PAST
 
 
-def community_feed_events(community) -> list[Event]:
+def community_feed_events(community: Community) -> list[Event]:
     """A community's meetings for its calendar feed: every future one and the recent past."""
     return list(
         db.session.scalars(
@@ -424,7 +429,7 @@ def community_feed_events(community) -> list[Event]:
     )
 
 
-def personal_feed_events(user) -> list[Event]:
+def personal_feed_events(user: User) -> list[Event]:
     """The meetings of every community where ``user`` is an active member and may read (the personal feed)."""
     mine = select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
     readable = permissions.visible_communities(user).with_only_columns(Community.id)

@@ -16,16 +16,19 @@ stops showing the community immediately).
 
 import re
 import secrets
-from datetime import UTC
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Community, Membership
 from cop.discussions.models import Thread, thread_tags
 from cop.extensions import db, utcnow
+from cop.permissions import Viewer
+from cop.tags.models import Tag
 
 FEED_LENGTH = 20
 
@@ -34,7 +37,7 @@ FEED_LENGTH = 20
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
-def xml_text(text) -> str:
+def xml_text(text: str | None) -> str:
     """``text`` with the characters that would make the feed invalid XML removed."""
     return _NOT_XML.sub("", str(text or ""))
 
@@ -64,12 +67,12 @@ def reset_feed_token(user: User) -> str:
     return user.feed_token
 
 
-def _readable_ids(reader):
+def _readable_ids(reader: Viewer) -> Select[tuple[int]]:
     """The communities whose content ``reader`` (a user, or None: anonymous, the open ones) may read in a feed."""
     return permissions.visible_communities(reader).with_only_columns(Community.id)
 
 
-def member_communities(user) -> list[Community]:
+def member_communities(user: User) -> list[Community]:
     """The communities where ``user`` is an active member, by name (their feed links on the settings page)."""
     return list(
         db.session.scalars(
@@ -84,12 +87,12 @@ def member_communities(user) -> list[Community]:
     )
 
 
-def community_for_feed(reader, slug: str) -> Community | None:
+def community_for_feed(reader: Viewer, slug: str) -> Community | None:
     """The community if ``reader`` may read its content, else None (missing and forbidden alike)."""
     return db.session.scalar(permissions.visible_communities(reader).where(Community.slug == slug))
 
 
-def community_threads(community, limit: int = FEED_LENGTH) -> list[Thread]:
+def community_threads(community: Community, limit: int = FEED_LENGTH) -> list[Thread]:
     """The community's newest live threads."""
     return list(
         db.session.scalars(
@@ -101,7 +104,7 @@ def community_threads(community, limit: int = FEED_LENGTH) -> list[Thread]:
     )
 
 
-def tag_threads(reader, tag, limit: int = FEED_LENGTH) -> list[Thread]:
+def tag_threads(reader: Viewer, tag: Tag, limit: int = FEED_LENGTH) -> list[Thread]:
     """The newest live threads with ``tag`` in every community ``reader`` may read."""
     return list(
         db.session.scalars(
@@ -117,12 +120,19 @@ def tag_threads(reader, tag, limit: int = FEED_LENGTH) -> list[Thread]:
     )
 
 
-def _aware(moment):
+def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
 def atom_feed(
-    *, feed_id: str, title: str, subtitle: str, link: str, self_link: str, threads: list[Thread], thread_url
+    *,
+    feed_id: str,
+    title: str,
+    subtitle: str,
+    link: str,
+    self_link: str,
+    threads: list[Thread],
+    thread_url: Callable[[Thread], str],
 ) -> bytes:
     """An Atom document of ``threads`` (newest first), each with its opening post's HTML when visible.
 
@@ -156,4 +166,5 @@ def atom_feed(
             entry.content(xml_text(opening.body_html), type="html")
         else:
             entry.summary(xml_text(f"{thread.kind_label} in {thread.community.name}"))
-    return feed.atom_str(pretty=True)
+    document: bytes = feed.atom_str(pretty=True)  # feedgen has no type hints
+    return document

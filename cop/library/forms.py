@@ -23,11 +23,9 @@ class _ResourceFields(WritingForm, OnceForm):
     tags = StringField("Tags (comma-separated)", validators=[Length(max=500)])
 
 
-class LinkForm(_ResourceFields):
-    url = URLField("Address", validators=[DataRequired("Enter the address of the link."), Length(max=URL_MAX)])
+class _DocumentText:
+    """A written document's text and the note on what changed: a new document's, or a new version's."""
 
-
-class DocumentForm(_ResourceFields):
     body = TextAreaField(
         "Text",
         validators=[
@@ -36,6 +34,14 @@ class DocumentForm(_ResourceFields):
         ],
     )
     change_note = StringField("Change note", validators=[Length(max=NOTE_MAX)])
+
+
+class LinkForm(_ResourceFields):
+    url = URLField("Address", validators=[DataRequired("Enter the address of the link."), Length(max=URL_MAX)])
+
+
+class DocumentForm(_ResourceFields, _DocumentText):
+    """A new document written here in Markdown."""
 
 
 class FileForm(_ResourceFields):
@@ -54,16 +60,8 @@ class NewFileVersionForm(OnceForm):
     change_note = StringField("Change note", validators=[Length(max=NOTE_MAX)])
 
 
-class WriteForm(WritingForm):
+class WriteForm(WritingForm, _DocumentText):
     base_version = HiddenField()
-    body = TextAreaField(
-        "Text",
-        validators=[
-            DataRequired("Write something first: the document cannot be empty."),
-            Length(max=MAX_MARKDOWN_CHARS),
-        ],
-    )
-    change_note = StringField("Change note", validators=[Length(max=NOTE_MAX)])
 
 
 NEW_FORMS = {"file": FileForm, "link": LinkForm, "document": DocumentForm}

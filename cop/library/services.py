@@ -9,11 +9,14 @@ missing rights ``NotAllowed``; a file over the size limit raises
 
 import re
 import unicodedata
+from typing import IO, Any
 
-from sqlalchemy import func, select, update
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import lazyload
 
 from cop import permissions, signals
+from cop.accounts.models import User
 from cop.admin import audit
 from cop.communities.models import Community
 from cop.discussions.models import Post, Thread
@@ -23,6 +26,7 @@ from cop.library import extract, filetypes, storage
 from cop.library.models import KINDS, Resource, ResourceVersion, post_resource_links, resource_tags
 from cop.library.urls import clean_link_url, resource_ids_in
 from cop.markup import MarkupError, render_markdown
+from cop.permissions import Viewer
 from cop.tags.models import Tag, get_or_create_tags, normalize_tag, parse_tags
 from cop.textdiff import unified_diff
 from cop.validation import clean_title
@@ -90,7 +94,9 @@ def _clean_note(note: str) -> str:
     return note
 
 
-def _new_resource(author, community, kind, title, description, tags, **fields) -> Resource:
+def _new_resource(
+    author: User, community: Community, kind: str, title: str, description: str, tags: str, **fields: str | int
+) -> Resource:
     _require(
         permissions.can_add_resource(author, community),
         "Only members of this community can add to its library. Join it first.",
@@ -115,7 +121,9 @@ def _new_resource(author, community, kind, title, description, tags, **fields) -
 # --- adding ------------------------------------------------------------------------------
 
 
-def add_link(author, community, *, title, url, description="", tags="") -> Resource:
+def add_link(
+    author: User, community: Community, *, title: str, url: str, description: str = "", tags: str = ""
+) -> Resource:
     """Share a web link.
 
     :raise NotAllowed: the author is not an active member.
@@ -130,13 +138,22 @@ def add_link(author, community, *, title, url, description="", tags="") -> Resou
     return resource
 
 
-def _added(author, resource) -> None:
+def _added(author: User, resource: Resource) -> None:
     """Flush the new resource and tell receivers (webhooks), inside the transaction."""
     db.session.flush()
     signals.resource_added.send(author, resource=resource)
 
 
-def add_document(author, community, *, title, body, description="", tags="", change_note="") -> Resource:
+def add_document(
+    author: User,
+    community: Community,
+    *,
+    title: str,
+    body: str,
+    description: str = "",
+    tags: str = "",
+    change_note: str = "",
+) -> Resource:
     """Start a document written on the platform, with its first version.
 
     :raise NotAllowed: the author is not an active member.
@@ -147,7 +164,17 @@ def add_document(author, community, *, title, body, description="", tags="", cha
     return _save_new(author, resource, version)
 
 
-def add_file(author, community, *, stream, filename, title="", description="", tags="", change_note="") -> Resource:
+def add_file(
+    author: User,
+    community: Community,
+    *,
+    stream: IO[bytes],
+    filename: str | None,
+    title: str = "",
+    description: str = "",
+    tags: str = "",
+    change_note: str = "",
+) -> Resource:
     """Upload a file (read from ``stream``) as a new resource with its first version.
 
     The title defaults to the file's name.
@@ -168,7 +195,7 @@ def add_file(author, community, *, stream, filename, title="", description="", t
     return _save_new(author, resource, version)
 
 
-def _save_new(author, resource: Resource, version: ResourceVersion) -> Resource:
+def _save_new(author: User, resource: Resource, version: ResourceVersion) -> Resource:
     """Add a new resource with its first version (dated as the resource) and commit."""
     resource.versions.append(version)
     version.created_at = resource.created_at
@@ -178,7 +205,7 @@ def _save_new(author, resource: Resource, version: ResourceVersion) -> Resource:
     return resource
 
 
-def _file_version(author, stream, name: str, change_note: str, number: int) -> ResourceVersion:
+def _file_version(author: User, stream: IO[bytes], name: str, change_note: str, number: int) -> ResourceVersion:
     """Receive, check and store an upload; the version row for it (not yet added)."""
     note = _clean_note(change_note)
     with storage.receive(stream) as blob:
@@ -199,7 +226,7 @@ def _file_version(author, stream, name: str, change_note: str, number: int) -> R
     )
 
 
-def _document_version(author, body: str, change_note: str, number: int) -> ResourceVersion:
+def _document_version(author: User, body: str, change_note: str, number: int) -> ResourceVersion:
     if not (body or "").strip():
         raise DomainError("Write something first: the document cannot be empty.", field="body")
     html = _render(body, "body")
@@ -216,7 +243,9 @@ def _document_version(author, body: str, change_note: str, number: int) -> Resou
 # --- versions ------------------------------------------------------------------------------
 
 
-def upload_version(author, resource, *, stream, filename, change_note="") -> ResourceVersion:
+def upload_version(
+    author: User, resource: Resource, *, stream: IO[bytes], filename: str | None, change_note: str = ""
+) -> ResourceVersion:
     """Upload a new version of a file resource; older versions stay downloadable.
 
     :raise NotAllowed: not the author or a coordinator, or not a file resource.
@@ -231,7 +260,9 @@ def upload_version(author, resource, *, stream, filename, change_note="") -> Res
     return _append_version(author, resource, version)
 
 
-def save_document(author, resource, *, body, change_note="", base_version: int | None = None) -> ResourceVersion:
+def save_document(
+    author: User, resource: Resource, *, body: str, change_note: str = "", base_version: int | None = None
+) -> ResourceVersion:
     """Save a new version of a document (any active member: documents are written together).
 
     ``base_version`` is the version the writer started from: if someone
@@ -257,7 +288,7 @@ def save_document(author, resource, *, body, change_note="", base_version: int |
     return _append_version(author, resource, version)
 
 
-def _append_version(author, resource, version) -> ResourceVersion:
+def _append_version(author: User, resource: Resource, version: ResourceVersion) -> ResourceVersion:
     resource.versions.append(version)
     resource.latest_version = version.number
     resource.updated_at = version.created_at
@@ -270,7 +301,9 @@ def _append_version(author, resource, version) -> ResourceVersion:
 # --- editing and curation -------------------------------------------------------------------
 
 
-def update_resource(editor, resource, *, title, description="", tags="", url=None) -> None:
+def update_resource(
+    editor: User, resource: Resource, *, title: str, description: str = "", tags: str = "", url: str | None = None
+) -> None:
     """Change a resource's title, description, tags (and a link's URL).
 
     A coordinator's edit of someone else's resource is audited.
@@ -292,7 +325,7 @@ def update_resource(editor, resource, *, title, description="", tags="", url=Non
     db.session.commit()
 
 
-def set_featured(actor, resource, featured: bool) -> None:
+def set_featured(actor: User, resource: Resource, featured: bool) -> None:
     """Pin (or unpin) a resource at the top of the library and on the community page. Audited.
 
     :raise NotAllowed: not a coordinator.
@@ -311,7 +344,7 @@ def set_featured(actor, resource, featured: bool) -> None:
     db.session.commit()
 
 
-def delete_resource(actor, resource) -> None:
+def delete_resource(actor: User, resource: Resource) -> None:
     """Soft-delete: the resource disappears from every page (its files stay on disk). Audited.
 
     :raise NotAllowed: not a coordinator.
@@ -325,7 +358,7 @@ def delete_resource(actor, resource) -> None:
     db.session.commit()
 
 
-def record_use(resource) -> None:
+def record_use(resource: Resource) -> None:
     """Count one download or followed link (a single atomic UPDATE, so concurrent uses all count)."""
     db.session.execute(
         update(Resource)
@@ -339,7 +372,7 @@ def record_use(resource) -> None:
 # --- links from discussions ---------------------------------------------------------------------
 
 
-def record_post_links(post) -> None:
+def record_post_links(post: Post) -> None:
     """Remember which resources ``post`` links to (``/r/<id>`` URLs in its text).
 
     Called by the discussion services when a post is written or edited,
@@ -354,7 +387,7 @@ def record_post_links(post) -> None:
         db.session.execute(post_resource_links.insert(), [{"post_id": post.id, "resource_id": i} for i in existing])
 
 
-def linking_threads(resource, viewer, limit: int = 50) -> list[Thread]:
+def linking_threads(resource: Resource, viewer: Viewer, limit: int = 50) -> list[Thread]:
     """Threads with a visible post linking to ``resource``, in communities ``viewer`` may read."""
     visible = permissions.visible_communities(viewer).with_only_columns(Community.id)
     linking_posts = (
@@ -381,7 +414,7 @@ def get_resource_or_none(resource_id: int) -> Resource | None:
     return None if resource is None or resource.is_deleted else resource
 
 
-def get_version(resource, number) -> ResourceVersion | None:
+def get_version(resource: Resource, number: int | str) -> ResourceVersion | None:
     try:
         number = int(number)
     except (TypeError, ValueError):
@@ -391,7 +424,7 @@ def get_version(resource, number) -> ResourceVersion | None:
     )
 
 
-def versions(resource) -> list[ResourceVersion]:
+def versions(resource: Resource) -> list[ResourceVersion]:
     """Every version, newest first (without the extracted text)."""
     return list(
         db.session.scalars(
@@ -402,7 +435,15 @@ def versions(resource) -> list[ResourceVersion]:
     )
 
 
-def library_page(community, *, kind="", tag="", sort="recent", page=1, per_page=RESOURCES_PER_PAGE):
+def library_page(
+    community: Community,
+    *,
+    kind: str = "",
+    tag: str = "",
+    sort: str = "recent",
+    page: int = 1,
+    per_page: int = RESOURCES_PER_PAGE,
+) -> Pagination:
     """A page of the community's resources: featured first, then by ``sort``
     (``recent`` changes, ``title``, most ``used``), filtered by kind and tag."""
     stmt = select(Resource).where(Resource.community_id == community.id, Resource.is_deleted.is_(False))
@@ -411,10 +452,11 @@ def library_page(community, *, kind="", tag="", sort="recent", page=1, per_page=
     tag = normalize_tag(tag)
     if tag:
         stmt = stmt.where(Resource.id.in_(select(resource_tags.c.resource_id).join(Tag).where(Tag.name == tag)))
-    order = {
+    orders: dict[str, list[ColumnElement[Any]]] = {
         "title": [func.lower(Resource.title)],
         "used": [Resource.use_count.desc(), Resource.updated_at.desc()],
-    }.get(sort, [Resource.updated_at.desc()])
+    }
+    order = orders.get(sort, [Resource.updated_at.desc()])
     stmt = stmt.order_by(Resource.is_featured.desc(), *order, Resource.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
@@ -423,7 +465,7 @@ def library_page(community, *, kind="", tag="", sort="recent", page=1, per_page=
 _COMPACT = (lazyload(Resource.tags), lazyload(Resource.author))
 
 
-def featured(community, limit: int = 5) -> list[Resource]:
+def featured(community: Community, limit: int = 5) -> list[Resource]:
     return list(
         db.session.scalars(
             select(Resource)
@@ -437,7 +479,7 @@ def featured(community, limit: int = 5) -> list[Resource]:
     )
 
 
-def newest(community, limit: int = 5, exclude_featured: bool = True) -> list[Resource]:
+def newest(community: Community, limit: int = 5, exclude_featured: bool = True) -> list[Resource]:
     stmt = select(Resource).where(Resource.community_id == community.id, Resource.is_deleted.is_(False))
     if exclude_featured:
         stmt = stmt.where(Resource.is_featured.is_(False))
@@ -448,7 +490,9 @@ def newest(community, limit: int = 5, exclude_featured: bool = True) -> list[Res
     )
 
 
-def document_diff(resource, a, b) -> tuple[ResourceVersion, ResourceVersion, list[str]] | None:
+def document_diff(
+    resource: Resource, a: int | str, b: int | str
+) -> tuple[ResourceVersion, ResourceVersion, list[str]] | None:
     """Versions ``a`` and ``b`` of a document and the unified diff from one to the other,
     or None if either does not exist."""
     if resource.kind != "document":

@@ -39,7 +39,7 @@ def is_safe_link(url: str | None) -> bool:
     )
 
 
-def clean_link_url(raw: str) -> str:
+def clean_link_url(raw: str | None) -> str:
     """The URL a member typed, trimmed, if it is a safe http(s) link.
 
     :raise DomainError: (field ``url``) for any other scheme (``javascript:``,

@@ -17,13 +17,13 @@ Recipients are decided here, at creation time, in SQL:
 """
 
 from flask import current_app, g, has_app_context
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import and_, event as orm_events, exists, inspect, select
+from sqlalchemy import and_, exists, inspect, select
 from sqlalchemy.sql.selectable import SelectBase
 
 from cop import permissions, signals
 from cop.accounts.models import User
 from cop.communities.models import Membership
+from cop.database import attach_session_hooks
 from cop.extensions import db
 from cop.notifications.models import (
     DEFAULT_CADENCE,
@@ -331,7 +331,5 @@ def register(app) -> None:
     """Connect the signal receivers and session hooks (once per process) and the request hook."""
     for signal, receiver in RECEIVERS:
         signal.connect(receiver)
-    for name, listener in _SESSION_LISTENERS:
-        if not orm_events.contains(FlaskSession, name, listener):
-            orm_events.listen(FlaskSession, name, listener)
+    attach_session_hooks(_SESSION_LISTENERS)
     app.after_request(_deliver_after_request)

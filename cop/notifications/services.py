@@ -7,10 +7,13 @@ those about membership (an invitation to a private community) through
 ``permissions.listed_communities``, and never about a deleted thread.
 """
 
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from cop import permissions
 from cop.accounts.models import User
@@ -33,6 +36,7 @@ from cop.notifications.models import (
     NotificationSettings,
     Watch,
 )
+from cop.permissions import Viewer
 from cop.tags.models import Tag, TagWatch
 
 PER_PAGE = 25
@@ -44,7 +48,7 @@ SPONSOR_CADENCES = ("weekly", "never")
 # --- reading ------------------------------------------------------------------------------
 
 
-def _readable(user):
+def _readable(user: User) -> ColumnElement[bool]:
     """The condition a notification of ``user`` must meet to be shown to them now."""
     visible = permissions.visible_communities(user).with_only_columns(Community.id)
     listed = permissions.listed_communities(user).with_only_columns(Community.id)
@@ -61,12 +65,12 @@ def _readable(user):
     )
 
 
-def readable_notifications(user):
+def readable_notifications(user: User) -> Select[tuple[Notification]]:
     """A select of ``user``'s notifications that they may still see, newest first."""
     return select(Notification).where(_readable(user)).order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
-def unread_count(user) -> int:
+def unread_count(user: Viewer) -> int:
     """Unread notifications ``user`` may see, counted up to ``UNREAD_CAP`` (one indexed query)."""
     if not getattr(user, "is_authenticated", False):
         return 0
@@ -83,15 +87,17 @@ def unread_count(user) -> int:
     return db.session.scalar(select(func.count()).select_from(capped)) or 0
 
 
-def notification_page(user, page: int = 1, per_page: int = PER_PAGE):
+def notification_page(user: User, page: int = 1, per_page: int = PER_PAGE) -> Pagination:
     """One page of ``user``'s notifications (a Flask-SQLAlchemy pagination), related rows preloaded."""
     stmt = readable_notifications(user).options(selectinload(Notification.event), selectinload(Notification.flag))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def open_notification(user, notification_id) -> Notification | None:
+def open_notification(user: User, notification_id: int | str | None) -> Notification | None:
     """Mark one of ``user``'s notifications read and return it; None when it is not theirs or no
     longer visible to them (the caller shows the list again)."""
+    if notification_id is None:
+        return None
     try:
         notification_id = int(notification_id)
     except (TypeError, ValueError):
@@ -105,7 +111,7 @@ def open_notification(user, notification_id) -> Notification | None:
     return notification
 
 
-def mark_all_read(user) -> int:
+def mark_all_read(user: User) -> int:
     """Mark every unread notification ``user`` may see read; returns how many."""
     unread = select(Notification.id).where(_readable(user), Notification.read_at.is_(None))
     result = db.session.execute(update(Notification).where(Notification.id.in_(unread)).values(read_at=utcnow()))
@@ -113,8 +119,9 @@ def mark_all_read(user) -> int:
     return rowcount(result)
 
 
-def target_of(notification) -> tuple[str, dict]:
-    """(endpoint, values) of the page a notification leads to."""
+def target_of(notification: Notification) -> tuple[str, dict[str, Any]]:
+    """(endpoint, values) of the page a notification leads to (``values``: ``url_for``'s keyword arguments,
+    typed as its ``**values``)."""
     n = notification
     slug = n.community.slug
     if n.kind in ("reply", "mention", "accepted", "watched_thread") and n.post_id:
@@ -132,11 +139,11 @@ def target_of(notification) -> tuple[str, dict]:
     return "communities.community_home", {"slug": slug}
 
 
-def _actor_name(n) -> str:
+def _actor_name(n: Notification) -> str:
     return n.actor.display_name if n.actor else "Someone"
 
 
-def describe(notification) -> str:
+def describe(notification: Notification) -> str:
     """One plain sentence saying what happened (the page and the mails escape it as they need)."""
     n = notification
     who, community = _actor_name(n), n.community.name
@@ -169,7 +176,7 @@ def describe(notification) -> str:
     return f"Activity in {community}"
 
 
-def excerpt_of(notification) -> str:
+def excerpt_of(notification: Notification) -> str:
     """Up to ``EXCERPT_CHARS`` of the post's text, as plain text — only from an open community.
 
     A restricted or private community's post bodies never leave the site:
@@ -185,7 +192,7 @@ def excerpt_of(notification) -> str:
 # --- preferences --------------------------------------------------------------------------
 
 
-def cadences(user) -> dict[str, str]:
+def cadences(user: User) -> dict[str, str]:
     """Every kind's cadence for ``user`` (defaults filled in), the sponsor summary's included."""
     chosen = {**DEFAULT_CADENCE, SPONSOR_SUMMARY: "weekly"}
     chosen.update(
@@ -210,7 +217,7 @@ def cadence_of(user_id: int, kind: str) -> str:
     return stored or DEFAULT_CADENCE.get(kind, "weekly")
 
 
-def sponsors_anything(user) -> bool:
+def sponsors_anything(user: User) -> bool:
     """Does ``user`` sponsor a community (and so may want the weekly summary)?"""
     return (
         db.session.scalar(
@@ -225,7 +232,7 @@ def auto_watch_enabled(user_id: int) -> bool:
     return True if value is None else value
 
 
-def _store_cadence(user, kind: str, cadence: str) -> None:
+def _store_cadence(user: User, kind: str, cadence: str) -> None:
     default = DEFAULT_CADENCE.get(kind, "weekly")
     row = db.session.get(NotificationPreference, (user.id, kind))
     if cadence == default:
@@ -252,7 +259,7 @@ def _store_cadence(user, kind: str, cadence: str) -> None:
         )
 
 
-def save_preferences(user, chosen: dict[str, str], auto_watch: bool) -> None:
+def save_preferences(user: User, chosen: dict[str, str], auto_watch: bool) -> None:
     """Set ``user``'s cadence per kind and whether threads they start or reply to are watched.
 
     :raise DomainError: an unknown cadence (the sponsor summary: weekly or never).
@@ -296,7 +303,7 @@ def user_for_unsubscribe(token: str) -> tuple[User, str] | None:
     return (user, kind) if user is not None else None
 
 
-def unsubscribe(user, kind: str) -> None:
+def unsubscribe(user: User, kind: str) -> None:
     """Stop e-mails of one kind (``daily``/``weekly``: every kind sent in that digest).
 
     The notifications still appear in the app.
@@ -317,7 +324,9 @@ def unsubscribe(user, kind: str) -> None:
 WATCH_CHOICES = ("watch", "mute", "none")
 
 
-def watch_level(user, *, community=None, thread=None, tag=None) -> str | None:
+def watch_level(
+    user: Viewer, *, community: Community | None = None, thread: Thread | None = None, tag: Tag | None = None
+) -> str | None:
     """ "watch", "mute" or None for ``user`` and one community, thread or tag."""
     if not getattr(user, "is_authenticated", False):
         return None
@@ -328,6 +337,7 @@ def watch_level(user, *, community=None, thread=None, tag=None) -> str | None:
     elif thread is not None:
         column, value = Watch.thread_id, thread.id
     else:
+        assert community is not None, "watch_level needs a community, a thread or a tag"
         column, value = Watch.community_id, community.id
     return db.session.scalar(select(Watch.level).where(Watch.user_id == user.id, column == value))
 
@@ -337,7 +347,9 @@ def _require_level(level: str) -> None:
         raise DomainError("Choose to watch, mute, or neither.")
 
 
-def _set_row(user, column, value, level: str | None, **target) -> None:
+def _set_row(
+    user: User, column: InstrumentedAttribute[int | None], value: int, level: str | None, **target: int
+) -> None:
     row = db.session.scalar(select(Watch).where(Watch.user_id == user.id, column == value))
     if level is None:
         if row is not None:
@@ -355,7 +367,7 @@ def _commit_watch() -> None:
         db.session.rollback()
 
 
-def set_community_watch(user, community, level: str) -> None:
+def set_community_watch(user: User, community: Community, level: str) -> None:
     """Watch (every new thread is notified), mute (no thread or meeting notices) or neither.
 
     :raise NotAllowed: the user may not read the community (hidden: a 404). :raise DomainError: unknown level.
@@ -367,7 +379,7 @@ def set_community_watch(user, community, level: str) -> None:
     _commit_watch()
 
 
-def set_thread_watch(user, thread, level: str) -> None:
+def set_thread_watch(user: User, thread: Thread, level: str) -> None:
     """Watch (every reply is notified), mute (not even replies to the thread you started) or neither.
 
     :raise NotAllowed: the user may not read the thread (hidden: a 404). :raise DomainError: unknown level.
@@ -379,7 +391,7 @@ def set_thread_watch(user, thread, level: str) -> None:
     _commit_watch()
 
 
-def set_tag_watch(user, tag: Tag, level: str) -> None:
+def set_tag_watch(user: User, tag: Tag, level: str) -> None:
     """Watch a tag (``TagWatch``: new threads with it are notified), mute it (threads with it are
     not notified through a community you watch) or neither. The two exclude each other.
 
@@ -393,7 +405,7 @@ def set_tag_watch(user, tag: Tag, level: str) -> None:
     _commit_watch()
 
 
-def watches_of(user) -> dict[str, list]:
+def watches_of(user: User) -> dict[str, list[Watch]]:
     """The communities and threads ``user`` watches or mutes (those they may still read), and muted tags."""
     visible = permissions.visible_communities(user).with_only_columns(Community.id)
     rows = list(

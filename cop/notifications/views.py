@@ -3,13 +3,12 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from cop import permissions
-from cop.discussions import services as discussions
 from cop.forms import form_status, page_arg, showing_errors
 from cop.notifications import services
 from cop.notifications.forms import PreferencesForm, UnsubscribeForm
 from cop.notifications.models import SPONSOR_SUMMARY
 from cop.tags import services as tags
+from cop.viewer import readable_community, readable_thread
 
 bp = Blueprint("notifications", __name__)
 
@@ -118,7 +117,7 @@ def _set(setter, target, name: str, back: str):
 
 @bp.route("/c/<slug>/watch", methods=["POST"])
 def watch_community(slug):
-    community = permissions.get_readable_community_or_404(slug, current_user)
+    community = readable_community(slug)
     return _set(
         services.set_community_watch,
         community,
@@ -129,9 +128,7 @@ def watch_community(slug):
 
 @bp.route("/t/<int:thread_id>/watch", methods=["POST"])
 def watch_thread(thread_id):
-    thread = discussions.get_thread_or_none(thread_id)
-    if thread is None or not permissions.can_view(current_user, thread.community):
-        abort(404)
+    thread = readable_thread(current_user, thread_id)
     return _set(
         services.set_thread_watch, thread, f"“{thread.title}”", url_for("discussions.thread", thread_id=thread.id)
     )

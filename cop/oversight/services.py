@@ -9,12 +9,14 @@ raise ``DomainError`` (with the form field at fault); missing rights raise
 
 import math
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import func, select
 
 from cop import permissions
+from cop.accounts.models import User
 from cop.admin import audit
+from cop.communities.models import Community
 from cop.errors import DomainError, NotAllowed
 from cop.extensions import db, utcnow
 from cop.oversight.metrics import METRICS
@@ -25,7 +27,18 @@ GOAL_MAX = 300
 VALUE_MAX = 1e9
 
 
-def objectives(community) -> list[Objective]:
+class _Fields(TypedDict):
+    """An objective's checked fields, in the order the form shows them."""
+
+    title: str
+    business_goal: str
+    metric: str
+    baseline: float
+    target: float
+    due_on: date
+
+
+def objectives(community: Community) -> list[Objective]:
     """The community's objectives, soonest due first."""
     return list(
         db.session.scalars(
@@ -34,18 +47,18 @@ def objectives(community) -> list[Objective]:
     )
 
 
-def get_objective(community, objective_id: int) -> Objective | None:
+def get_objective(community: Community, objective_id: int) -> Objective | None:
     """The objective with this id if it belongs to ``community``."""
     objective = db.session.get(Objective, objective_id)
     return objective if objective is not None and objective.community_id == community.id else None
 
 
-def _require_right(actor, community):
+def _require_right(actor: User, community: Community) -> None:
     if not permissions.can_oversee(actor, community):
         raise NotAllowed("Only the community's sponsors and coordinators can set its objectives.")
 
 
-def _text(value, field: str, limit: int, missing: str) -> str:
+def _text(value: str | None, field: str, limit: int, missing: str) -> str:
     value = " ".join((value or "").split())
     if not value:
         raise DomainError(missing, field=field)
@@ -54,7 +67,7 @@ def _text(value, field: str, limit: int, missing: str) -> str:
     return value
 
 
-def _number(value, field: str, name: str) -> float:
+def _number(value: float | str | None, field: str, name: str) -> float:
     text = str(value if value is not None else "").strip().replace(",", ".").rstrip("%").strip()
     try:
         number = float(text)
@@ -65,7 +78,7 @@ def _number(value, field: str, name: str) -> float:
     return number
 
 
-def _due_date(value, *, must_be_future: bool) -> date:
+def _due_date(value: date | str | None, *, must_be_future: bool) -> date:
     if isinstance(value, date):
         due = value
     else:
@@ -80,7 +93,16 @@ def _due_date(value, *, must_be_future: bool) -> date:
     return due
 
 
-def _validated(title, business_goal, metric, baseline, target, due_on, *, new: bool) -> dict[str, Any]:
+def _validated(
+    title: str | None,
+    business_goal: str | None,
+    metric: str,
+    baseline: float | str | None,
+    target: float | str | None,
+    due_on: date | str | None,
+    *,
+    new: bool,
+) -> _Fields:
     """An objective's fields, checked in the order the form shows them (the audit lists changes in it too)."""
     checked_title = _text(title, "title", TITLE_MAX, "Say what the objective is.")
     goal = _text(business_goal, "business_goal", GOAL_MAX, "Name the business goal it serves.")
@@ -99,26 +121,37 @@ def _validated(title, business_goal, metric, baseline, target, due_on, *, new: b
         "title": checked_title,
         "business_goal": goal,
         "metric": metric,
-        **numbers,
+        "baseline": numbers["baseline"],
+        "target": numbers["target"],
         "due_on": _due_date(due_on, must_be_future=new),
     }
 
 
-def _describe(values: dict) -> str:
+def _describe(values: _Fields) -> str:
     metric = METRICS[values["metric"]].label
     return (
         f"{values['title']} — {metric}: {values['baseline']:g} → {values['target']:g} by {values['due_on'].isoformat()}"
     )[:1000]
 
 
-def _shown(value):
+def _shown(value: object) -> object:
     """A value as the audit trail shows it: dates in ISO form, numbers without trailing zeros."""
     if isinstance(value, date):
         return value.isoformat()
     return f"{value:g}" if isinstance(value, float) else value
 
 
-def create_objective(actor, community, *, title, business_goal, metric, baseline, target, due_on) -> Objective:
+def create_objective(
+    actor: User,
+    community: Community,
+    *,
+    title: str | None,
+    business_goal: str | None,
+    metric: str,
+    baseline: float | str | None,
+    target: float | str | None,
+    due_on: date | str | None,
+) -> Objective:
     """Record a new objective (at most five per community). Audited.
 
     :raise NotAllowed: the actor is not a sponsor, coordinator or administrator.
@@ -142,7 +175,15 @@ def create_objective(actor, community, *, title, business_goal, metric, baseline
 
 
 def update_objective(
-    actor, objective: Objective, *, title, business_goal, metric, baseline, target, due_on
+    actor: User,
+    objective: Objective,
+    *,
+    title: str | None,
+    business_goal: str | None,
+    metric: str,
+    baseline: float | str | None,
+    target: float | str | None,
+    due_on: date | str | None,
 ) -> Objective:
     """Change an objective; the audit entry lists what changed (nothing changed: nothing recorded).
 
@@ -166,14 +207,21 @@ def update_objective(
     return objective
 
 
-def delete_objective(actor, objective: Objective) -> None:
+def delete_objective(actor: User, objective: Objective) -> None:
     """Retire an objective (the audit entry keeps what it was).
 
     :raise NotAllowed: the actor may not oversee the community.
     """
     community = objective.community
     _require_right(actor, community)
-    values = {field: getattr(objective, field) for field in ("title", "metric", "baseline", "target", "due_on")}
+    values = _Fields(
+        title=objective.title,
+        business_goal=objective.business_goal,
+        metric=objective.metric,
+        baseline=objective.baseline,
+        target=objective.target,
+        due_on=objective.due_on,
+    )
     audit.record(actor, "objective.delete", objective, community, detail=_describe(values))
     db.session.delete(objective)
     db.session.commit()

@@ -77,9 +77,15 @@ def _report_page(slug, template: str):
     )
 
 
+def _week_axis(weeks) -> tuple[list[str], str]:
+    """The charts' labels for ``weeks`` (each with its ``end`` date) and the span they cover, for the
+    descriptions ("the 12 weeks to 07 Dec 2026"; empty without weeks)."""
+    labels = [week.end.strftime("%d %b") for week in weeks]
+    return labels, f"the {len(weeks)} weeks to {weeks[-1].end:%d %b %Y}" if weeks else ""
+
+
 def _charts(report) -> dict:
-    labels = [point.end.strftime("%d %b") for point in report.trends]
-    span = f"the {len(report.trends)} weeks to {report.trends[-1].end:%d %b %Y}" if report.trends else ""
+    labels, span = _week_axis(report.trends)
     return {
         "posts": charts.bar_chart(
             "chart-posts",
@@ -108,8 +114,7 @@ def _charts(report) -> dict:
 
 
 def _mood_charts(report, mood) -> dict:
-    labels = [week.end.strftime("%d %b") for week in mood.trend]
-    span = f"the {len(mood.trend)} weeks to {mood.trend[-1].end:%d %b %Y}" if mood.trend else ""
+    labels, span = _week_axis(mood.trend)
     return {
         "sentiment_negative": charts.line_chart(
             "chart-sentiment-negative",

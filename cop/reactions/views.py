@@ -1,12 +1,11 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from cop import permissions
 from cop.discussions import services as discussions
-from cop.discussions.models import Post
 from cop.errors import DomainError
 from cop.extensions import db
 from cop.reactions import services
+from cop.viewer import readable_post
 
 bp = Blueprint("reactions", __name__)
 
@@ -19,9 +18,7 @@ def react(post_id):
     post's updated reaction bar as an HTML fragment.
     :raise 404: no such post, or in a community the viewer may not read. :raise 403: not a member.
     """
-    post = db.session.get(Post, post_id)
-    if post is None or post.thread.is_deleted or not permissions.can_view(current_user, post.thread.community):
-        abort(404)
+    post = readable_post(current_user, post_id)
     fetch = request.headers.get("X-Requested-With") == "fetch"
     try:
         services.toggle(current_user, post, request.form.get("kind", "")[:20])

@@ -9,20 +9,32 @@ Every function here costs a constant number of statements, whatever the number o
 lists read their markers in one grouped query (``unread_counts``).
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeAlias
 
-from sqlalchemy import and_, case, exists, false, func, literal, or_, select, true, union_all
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, literal, or_, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy.sql.elements import KeyedColumnElement
 
-from cop.communities.models import Membership
+from cop.accounts.models import User
+from cop.communities.models import Community, Membership
 from cop.discussions.models import Post, Thread
 from cop.extensions import db, utcnow
+from cop.permissions import Viewer
 from cop.reading.models import CommunityRead, ThreadRead
 
 LIST_PER_PAGE = 25
 _EPOCH = datetime(1970, 1, 1)
 _NEVER = datetime(9999, 1, 1)
+
+# ``(marked all read at, joined at)`` for one community (``_horizons``).
+Horizon: TypeAlias = tuple[datetime | None, datetime | None]
+# An upsert's new value for a column, made from the row that would have been inserted (``excluded``).
+_Update: TypeAlias = Callable[[ReadOnlyColumnCollection[str, KeyedColumnElement[Any]]], ColumnElement[Any]]
 
 
 @dataclass(frozen=True)
@@ -33,7 +45,12 @@ class Unread:
     new: bool
 
 
-def _upsert(model, values: dict, keys: tuple[str, ...], update: dict) -> None:
+def _upsert(
+    model: type[ThreadRead | CommunityRead],
+    values: dict[str, object],
+    keys: tuple[str, ...],
+    update: dict[str, _Update],
+) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert
     stmt = insert(model).values(**values)
@@ -44,13 +61,13 @@ def _upsert(model, values: dict, keys: tuple[str, ...], update: dict) -> None:
     )
 
 
-def _visible_by_others(user):
+def _visible_by_others(user: User) -> ColumnElement[bool]:
     return and_(
         Post.is_deleted.is_(False), Post.is_hidden.is_(False), or_(Post.author_id.is_(None), Post.author_id != user.id)
     )
 
 
-def _horizons(user, community_ids) -> dict[int, tuple[datetime | None, datetime | None]]:
+def _horizons(user: User, community_ids: Iterable[int]) -> dict[int, Horizon]:
     """``(marked all read at, joined at)`` for ``user`` in each of ``community_ids``: one statement."""
     ids = list(community_ids)
     if not ids:
@@ -66,21 +83,20 @@ def _horizons(user, community_ids) -> dict[int, tuple[datetime | None, datetime 
             ),
         )
     )
-    found: dict[int, list] = {}
+    found: dict[int, Horizon] = {}
     for community_id, marked, joined in rows:
-        entry = found.setdefault(community_id, [None, None])
-        entry[0] = marked or entry[0]
-        entry[1] = joined or entry[1]
-    return {cid: tuple(found.get(cid, (None, None))) for cid in ids}
+        was_marked, was_joined = found.get(community_id, (None, None))
+        found[community_id] = (marked or was_marked, joined or was_joined)
+    return {cid: found.get(cid, (None, None)) for cid in ids}
 
 
-def _horizon(horizons: dict, opened):
+def _horizon(horizons: dict[int, Horizon], opened: ColumnElement[bool]) -> ColumnElement[datetime]:
     """The moment before which nothing in a thread's community is unread, as an SQL expression over
     ``threads``: when the person marked the community read; else, for a thread they never opened
     (``opened`` false), when they joined (never, for non-members); else the beginning of time.
     ``horizons``: ``_horizons`` for the communities concerned (literals: no subquery per row)."""
 
-    def one(marked, joined):
+    def one(marked: datetime | None, joined: datetime | None) -> ColumnElement[datetime]:
         if marked is not None:
             return literal(marked)
         return case((opened, literal(_EPOCH)), else_=literal(joined or _NEVER))
@@ -93,7 +109,7 @@ def _horizon(horizons: dict, opened):
     )
 
 
-def unread_counts(user, thread_ids) -> dict[int, Unread]:
+def unread_counts(user: Viewer, thread_ids: Iterable[int]) -> dict[int, Unread]:
     """Markers for the listed threads (only those with something unread): two statements whatever the
     number of threads (the person's horizons in their communities, then one grouped count)."""
     thread_ids = list(thread_ids)
@@ -118,13 +134,13 @@ def unread_counts(user, thread_ids) -> dict[int, Unread]:
     return {thread_id: Unread(int(n), bool(never)) for thread_id, n, never in db.session.execute(stmt)}
 
 
-def last_read_post_id(user, thread) -> int | None:
+def last_read_post_id(user: User, thread: Thread) -> int | None:
     return db.session.scalar(
         select(ThreadRead.last_read_post_id).where(ThreadRead.user_id == user.id, ThreadRead.thread_id == thread.id)
     )
 
 
-def first_unread_post(user, thread, last_read: int | None) -> Post | None:
+def first_unread_post(user: User, thread: Thread, last_read: int | None) -> Post | None:
     """The oldest post of ``thread`` that ``user`` has not read, if they opened it before and one is new."""
     if last_read is None:
         return None
@@ -141,7 +157,7 @@ def first_unread_post(user, thread, last_read: int | None) -> Post | None:
     )
 
 
-def _horizon_of(user, thread) -> datetime:
+def _horizon_of(user: User, thread: Thread) -> datetime:
     marked = db.session.scalar(
         select(CommunityRead.read_before).where(
             CommunityRead.user_id == user.id, CommunityRead.community_id == thread.community_id
@@ -150,7 +166,7 @@ def _horizon_of(user, thread) -> datetime:
     return marked or _EPOCH
 
 
-def mark_read(user, thread, up_to_post_id: int, known: int | None) -> None:
+def mark_read(user: User, thread: Thread, up_to_post_id: int, known: int | None) -> None:
     """Record that ``user`` has read ``thread`` up to the post ``up_to_post_id`` (never backwards).
 
     ``known``: the last post read as the caller read it (``last_read_post_id``): nothing is written when it
@@ -174,7 +190,7 @@ def mark_read(user, thread, up_to_post_id: int, known: int | None) -> None:
     db.session.commit()
 
 
-def mark_all_read(user, community) -> None:
+def mark_all_read(user: User, community: Community) -> None:
     """Everything in ``community`` posted until now is read for ``user``."""
     _upsert(
         CommunityRead,
@@ -185,15 +201,15 @@ def mark_all_read(user, community) -> None:
     db.session.commit()
 
 
-def _my_communities(user):
+def _my_communities(user: User) -> Select[tuple[int]]:
     return select(Membership.community_id).where(Membership.user_id == user.id, Membership.status == "active")
 
 
-def _mine(user) -> list[int]:
+def _mine(user: User) -> list[int]:
     return list(db.session.scalars(_my_communities(user)))
 
 
-def unread_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
+def unread_threads(user: User, page: int = 1, per_page: int = LIST_PER_PAGE) -> Pagination:
     """Threads in ``user``'s communities they opened before and that have new posts since, latest first."""
     mine = _mine(user)
     read = ThreadRead.__table__.alias("r")
@@ -214,7 +230,7 @@ def unread_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def new_threads(user, page: int = 1, per_page: int = LIST_PER_PAGE):
+def new_threads(user: User, page: int = 1, per_page: int = LIST_PER_PAGE) -> Pagination:
     """Threads started by others in ``user``'s communities since they joined (or marked all read), that they
     have not opened, newest first. Each community is one indexed range (community, created after its
     horizon), so the list never visits the threads from before."""

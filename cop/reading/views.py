@@ -4,6 +4,7 @@ from flask_login import current_user
 from cop import permissions
 from cop.forms import page_arg
 from cop.reading import services
+from cop.viewer import readable_community
 
 bp = Blueprint("reading", __name__)
 
@@ -35,7 +36,7 @@ def new():
 @bp.route("/c/<slug>/mark-read", methods=["POST"])
 def mark_all_read(slug):
     """:raise 404: a community the viewer may not read. :raise 403: not a member (nothing to mark)."""
-    community = permissions.get_readable_community_or_404(slug, current_user)
+    community = readable_community(slug)
     permissions.require(permissions.is_member(current_user, community))
     services.mark_all_read(current_user, community)
     flash(f"Everything in {community.name} is marked read.", "success")

@@ -14,6 +14,11 @@ from cop.search.query import DATE_RANGES, TYPE_LABELS
 
 FACET_NAMES = ("type", "community", "tag", "author", "date", "kind", "status")
 FACET_COMMUNITIES = 15  # communities listed in the community facet (the busiest)
+FACET_AUTHORS = 10  # authors listed (the most prolific in the matches)
+FACET_TAGS = 15  # tags listed
+# How many values of each many-valued facet the page lists: an engine may count only these many (with a
+# margin for ties and for values dropped when named) instead of every value of every match.
+FACET_SHOWN = {"community": FACET_COMMUNITIES, "author": FACET_AUTHORS, "tag": FACET_TAGS}
 
 
 @dataclass
@@ -48,7 +53,7 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
         if top_communities
         else {}
     )
-    top_authors = heapq.nsmallest(10, author_counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    top_authors = heapq.nsmallest(FACET_AUTHORS, author_counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     author_names: dict[int, str] = (
         {
             i: name
@@ -79,7 +84,7 @@ def _facets(all_counts: dict[str, dict]) -> list[Facet]:
             "Tag",
             [
                 (str(k), str(k), n)
-                for k, n in heapq.nsmallest(15, counts("tag").items(), key=lambda kv: (-kv[1], str(kv[0])))
+                for k, n in heapq.nsmallest(FACET_TAGS, counts("tag").items(), key=lambda kv: (-kv[1], str(kv[0])))
             ],
         ),
         Facet(

@@ -8,10 +8,11 @@ database's text and kept per content version (``cop.caching``).
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, selectinload
 
 from cop import caching, permissions
 from cop.accounts.models import User
@@ -47,16 +48,17 @@ def _stem(word: str) -> str:
     return stem(word)
 
 
-def _best_post(posts: list[Post], terms: set[str]) -> Post | None:
-    """The visible post of a thread that contains the most of the query's terms (first one on a tie).
+def _best_post(posts: list[tuple[int, str]], terms: set[str]) -> tuple[int, str] | None:
+    """Of a thread's visible posts as (id, text), the one containing the most of the query's terms (the
+    first on a tie).
 
     Each post's distinct words are stemmed (cached) rather than run through the analyzer token by
     token: a page of thread hits holds a few hundred posts.
     """
-    best: Post | None = None
+    best: tuple[int, str] | None = None
     best_score = 0
     for post in posts:
-        words = {_stem(word) for word in set(_TOKEN.findall(plain_text(post.body_html).lower()))}
+        words = {_stem(word) for word in set(_TOKEN.findall(post[1].lower()))}
         score = len(terms & words)
         if score > best_score:
             best, best_score = post, score
@@ -82,59 +84,71 @@ class _Source:
     post: Post | None = None  # for a thread: the post that matched best (linked from the hit)
 
 
+_Content = TypeVar("_Content", Thread, Resource)
+
+
+def _live(model: type[_Content], ids, readable) -> dict[int, _Content]:
+    """``model``'s rows among ``ids``, not deleted, in a ``readable`` community, by id (tags and author not
+    loaded: a hit shows neither)."""
+    return {
+        row.id: row
+        for row in db.session.scalars(
+            select(model)
+            .where(model.id.in_(ids), model.is_deleted.is_(False))
+            .options(lazyload(model.tags), lazyload(model.author))
+        )
+        if row.community_id in readable
+    }
+
+
 def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
     """Live threads in ``readable`` communities; a thread's snippet comes from its best visible post.
 
     A hit shows its thread's kind, status and community (not its tags or author). For a thread whose
     snippet is known only the remembered best post is read (to link it, if still shown); otherwise
-    every visible post, to pick the best one and cut its snippet.
+    the text of every visible post, to pick the best one and cut its snippet; then the shown posts (with
+    their authors, named in the hit) in one query.
     """
-    threads = {
-        thread.id: thread
-        for thread in db.session.scalars(
-            select(Thread)
-            .where(Thread.id.in_(ids), Thread.is_deleted.is_(False))
-            .options(lazyload(Thread.tags), lazyload(Thread.author))
-        )
-        if thread.community_id in readable
-    }
+    threads = _live(Thread, ids, readable)
     unknown = [i for i in threads if known.get(i) is None]
-    best_ids = {i: known[i][2] for i in threads if known.get(i) and known[i][2]}
     shown = (Post.is_deleted.is_(False), Post.is_hidden.is_(False))
-    posts_by_thread: dict[int, list[Post]] = {}
+    # Only the text of the unknown threads' posts (columns, not objects): one post per thread is shown.
+    texts: dict[int, list[tuple[int, str]]] = {}
     if unknown:
-        for post in db.session.scalars(
-            select(Post).where(Post.thread_id.in_(unknown), *shown).order_by(Post.thread_id, Post.path)
+        for post_id, thread_id, body_html in db.session.execute(
+            select(Post.id, Post.thread_id, Post.body_html)
+            .where(Post.thread_id.in_(unknown), *shown)
+            .order_by(Post.thread_id, Post.path)
         ):
-            posts_by_thread.setdefault(post.thread_id, []).append(post)
-    best_known = (
-        {post.id: post for post in db.session.scalars(select(Post).where(Post.id.in_(best_ids.values()), *shown))}
+            texts.setdefault(thread_id, []).append((post_id, plain_text(body_html)))
+    chosen: dict[int, tuple[int | None, str]] = {}  # thread id -> (best post id, snippet text)
+    for thread_id in threads:
+        if known.get(thread_id) is not None:
+            chosen[thread_id] = (known[thread_id][2], "")
+            continue
+        candidates = texts.get(thread_id, [])
+        best = _best_post(candidates, terms) or (candidates[0] if candidates else None)
+        chosen[thread_id] = (best[0], best[1]) if best else (None, "")
+    best_ids = [post_id for post_id, _text in chosen.values() if post_id is not None]
+    posts = (
+        {
+            post.id: post
+            for post in db.session.scalars(
+                select(Post).where(Post.id.in_(best_ids), *shown).options(selectinload(Post.author))
+            )
+        }
         if best_ids
         else {}
     )
-    sources = {}
-    for thread_id, thread in threads.items():
-        if thread_id in best_ids or known.get(thread_id) is not None:
-            best_id = best_ids.get(thread_id)
-            sources[thread_id] = _Source(thread, post=best_known.get(best_id) if best_id is not None else None)
-            continue
-        posts = posts_by_thread.get(thread_id, [])
-        best = _best_post(posts, terms) or (posts[0] if posts else None)
-        sources[thread_id] = _Source(thread, plain_text(best.body_html) if best else "", best)
-    return sources
+    return {
+        thread_id: _Source(thread, chosen[thread_id][1], posts.get(chosen[thread_id][0] or 0))
+        for thread_id, thread in threads.items()
+    }
 
 
 def _load_resources(user, ids, readable, known, terms) -> dict[int, _Source]:
     """Live resources in ``readable`` communities; the snippet from the description and latest version's text."""
-    resources = {
-        resource.id: resource
-        for resource in db.session.scalars(
-            select(Resource)
-            .where(Resource.id.in_(ids), Resource.is_deleted.is_(False))
-            .options(lazyload(Resource.tags), lazyload(Resource.author))
-        )
-        if resource.community_id in readable
-    }
+    resources = _live(Resource, ids, readable)
     texts: dict[int, str] = {}
     rows = db.session.execute(
         select(

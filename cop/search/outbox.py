@@ -8,11 +8,11 @@ the indexer to catch up, in-process, unless ``SEARCH_INDEX_ON_COMMIT`` is off
 """
 
 from flask import current_app, has_app_context
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import DateTime, event, inspect, literal, select
+from sqlalchemy import DateTime, inspect, literal, select
 
 from cop.accounts.models import User
 from cop.communities.models import Community
+from cop.database import attach_session_hooks
 from cop.discussions.models import Post, Thread
 from cop.extensions import utcnow
 from cop.library.models import Resource, ResourceVersion
@@ -124,6 +124,4 @@ _LISTENERS = (
 
 def register() -> None:
     """Attach the hooks to Flask-SQLAlchemy's session class (once per process)."""
-    for name, listener in _LISTENERS:
-        if not event.contains(FlaskSession, name, listener):
-            event.listen(FlaskSession, name, listener)
+    attach_session_hooks(_LISTENERS)

@@ -1,9 +1,10 @@
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from cop import caching, permissions
+from cop import caching
 from cop.forms import page_arg
 from cop.search import services
+from cop.viewer import readable_community
 
 bp = Blueprint("search", __name__)
 
@@ -17,7 +18,7 @@ def _scope(slug: str):
     """
     if not slug:
         return None
-    return permissions.get_readable_community_or_404(slug[:60], current_user)
+    return readable_community(slug[:60])
 
 
 def _facet_url(args: dict, name: str, value: str | None) -> str:

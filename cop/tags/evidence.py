@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import has_app_context
-from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import (
     CheckConstraint,
     ColumnElement,
@@ -53,7 +52,6 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    event,
     extract,
     func,
     inspect,
@@ -64,6 +62,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cop.database import attach_session_hooks
 from cop.discussions.models import Post, Thread, thread_tags
 from cop.extensions import Model, in_list, utcnow
 from cop.library.models import Resource, resource_tags
@@ -403,9 +402,7 @@ _LISTENERS = (
 
 def register() -> None:
     """Attach the hooks to Flask-SQLAlchemy's session class (once per process)."""
-    for name, listener in _LISTENERS:
-        if not event.contains(FlaskSession, name, listener):
-            event.listen(FlaskSession, name, listener)
+    attach_session_hooks(_LISTENERS)
 
 
 # --- from scratch --------------------------------------------------------------------------------

@@ -10,11 +10,29 @@ suggested, so a private community's vocabulary does not leak either.
 
 import heapq
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar, cast
 
-from sqlalchemy import Integer, delete, func, insert, literal, select, union_all
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Subquery,
+    Table,
+    UnaryExpression,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only, selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from cop import caching, permissions
 from cop.accounts.models import User, user_expertise
@@ -42,6 +60,9 @@ ASSOCIATIONS = (
 # The search document type each association's owner is indexed as.
 DOCUMENT_TYPES = {"thread_id": "thread", "resource_id": "resource", "user_id": "person", "community_id": "community"}
 
+# The kinds of item a tag page lists, each a model with an integer ``id``.
+_Item = TypeVar("_Item", Thread, Resource, Community, User)
+
 
 def _reindex_tagged(tag_id: int) -> None:
     """Queue every document carrying the tag for re-indexing (its ``tags`` field changes with the name)."""
@@ -52,15 +73,15 @@ def _reindex_tagged(tag_id: int) -> None:
 # --- visibility-filtered building blocks ----------------------------------------------
 
 
-def _visible_community_ids(user):
+def _visible_community_ids(user: permissions.Viewer) -> Select[tuple[int]]:
     return permissions.visible_communities(user).with_only_columns(Community.id)
 
 
-def _listed_community_ids(user):
+def _listed_community_ids(user: permissions.Viewer) -> Select[tuple[int]]:
     return permissions.listed_communities(user).with_only_columns(Community.id)
 
 
-def tagged_threads(user, tag: Tag):
+def tagged_threads(user: permissions.Viewer, tag: Tag) -> Select[tuple[Thread]]:
     """A select of the live threads with ``tag`` in communities ``user`` may read."""
     return select(Thread).where(
         Thread.is_deleted.is_(False),
@@ -69,7 +90,7 @@ def tagged_threads(user, tag: Tag):
     )
 
 
-def tagged_resources(user, tag: Tag):
+def tagged_resources(user: permissions.Viewer, tag: Tag) -> Select[tuple[Resource]]:
     """A select of the live resources with ``tag`` in communities ``user`` may read."""
     return select(Resource).where(
         Resource.is_deleted.is_(False),
@@ -78,7 +99,7 @@ def tagged_resources(user, tag: Tag):
     )
 
 
-def _visible_uses(user):
+def _visible_uses(user: permissions.Viewer) -> Subquery:
     """One row (``tag_id``) per use of a tag that ``user`` may see, across all four kinds of use."""
     visible = _visible_community_ids(user)
     return union_all(
@@ -101,7 +122,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def popular_tags(user, *, prefix: str = "", limit: int = 100) -> list[tuple[Tag, int]]:
+def popular_tags(user: permissions.Viewer, *, prefix: str = "", limit: int = 100) -> list[tuple[Tag, int]]:
     """Tags by how often ``user`` can see them used (most first, then by name), with that count.
 
     Tags the user sees no use of are left out. ``prefix`` (already
@@ -116,7 +137,7 @@ def popular_tags(user, *, prefix: str = "", limit: int = 100) -> list[tuple[Tag,
     return [(tag, count) for tag, count in db.session.execute(stmt)]
 
 
-def suggest(user, typed: str, limit: int = SUGGEST_LIMIT) -> list[str]:
+def suggest(user: permissions.Viewer, typed: str, limit: int = SUGGEST_LIMIT) -> list[str]:
     """Names of up to ``limit`` tags starting with the last comma-separated term of ``typed``.
 
     Most-used (as ``user`` sees them) first. Names only: the counts behind
@@ -132,10 +153,10 @@ def suggest(user, typed: str, limit: int = SUGGEST_LIMIT) -> list[str]:
 
 
 @dataclass
-class Section:
+class Section(Generic[_Item]):
     """The first items of one kind with a tag, how many there are in all, and per-community totals."""
 
-    items: list
+    items: list[_Item]
     total: int
     by_community: list[tuple[Community, int]] = field(default_factory=list)
     more_communities: int = 0  # communities with items beyond those in ``by_community``
@@ -148,10 +169,10 @@ class Section:
 @dataclass
 class TagPage:
     tag: Tag
-    threads: Section
-    resources: Section
-    communities: Section
-    people: Section
+    threads: Section[Thread]
+    resources: Section[Resource]
+    communities: Section[Community]
+    people: Section[User]
 
     @property
     def total(self) -> int:
@@ -182,7 +203,8 @@ class _TagFacts:
 
 
 def _tag_facts(tag: Tag) -> _TagFacts:
-    return caching.cache("tag-facts").get(tag.id, lambda: _compute_facts(tag.id))
+    # The cache holds any value: this one's are what _compute_facts gives.
+    return cast(_TagFacts, caching.cache("tag-facts").get(tag.id, lambda: _compute_facts(tag.id)))
 
 
 def _compute_facts(tag_id: int) -> _TagFacts:
@@ -220,7 +242,7 @@ def _compute_facts(tag_id: int) -> _TagFacts:
     )
 
 
-def _newest(rows) -> tuple[tuple[int, int], ...]:
+def _newest(rows: Sequence[Row[tuple[int, int, datetime]]]) -> tuple[tuple[int, int], ...]:
     """(id, community id) of the ``CANDIDATES`` latest of ``(id, community id, time)`` rows, latest (then
     highest id) first: the order of ``ORDER BY time DESC, id DESC`` (the times are never NULL)."""
     return tuple(
@@ -229,7 +251,7 @@ def _newest(rows) -> tuple[tuple[int, int], ...]:
     )
 
 
-def tagged_people_ids(tag_id: int):
+def tagged_people_ids(tag_id: int) -> Select[tuple[int]]:
     return select(User.id).where(
         User.is_disabled.is_(False),
         User.id.in_(select(user_expertise.c.user_id).where(user_expertise.c.tag_id == tag_id)),
@@ -242,7 +264,7 @@ class Viewer:
     Cheap to make more than once per request: the sets are ``permissions``' per-request ones.
     """
 
-    def __init__(self, user):
+    def __init__(self, user: permissions.Viewer) -> None:
         everything = permissions.is_admin(user)
         self.readable = None if everything else permissions.readable_community_ids(user)
         self.listed = None if everything else permissions.listed_community_ids(user)
@@ -254,7 +276,7 @@ class Viewer:
         return self.listed is None or community_id in self.listed
 
 
-def _load_in_order(model, ids: list[int], *options) -> list:
+def _load_in_order(model: type[_Item], ids: list[int], *options: ExecutableOption) -> list[_Item]:
     found = (
         {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
         if ids
@@ -269,16 +291,16 @@ def _readable_counts(by_community: dict[int, int], viewer: Viewer) -> list[tuple
 
 
 def _section(
-    model,
+    model: type[_Item],
     viewer: Viewer,
     counts: list[tuple[int, int]],
     communities: dict[int, Community],
-    newest,
-    live,
-    order,
+    newest: tuple[tuple[int, int], ...],
+    live: Callable[[], Select[tuple[_Item]]],
+    order: tuple[UnaryExpression[datetime], UnaryExpression[int]],
     limit: int,
-    *options,
-) -> Section:
+    *options: ExecutableOption,
+) -> Section[_Item]:
     """One section from cached facts: per-community counts and the first ``limit`` items the viewer may read.
 
     ``counts``: ``_readable_counts`` of the section; ``communities``: at least its first ``COMMUNITY_LIMIT``,
@@ -308,7 +330,7 @@ _SHOWN_COMMUNITY_COLUMNS = (
 )
 
 
-def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
+def tag_page(user: permissions.Viewer, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
     """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total."""
     facts = _tag_facts(tag)
     viewer = Viewer(user)
@@ -358,7 +380,7 @@ def tag_page(user, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
     )
 
 
-def visible_tag_or_none(user, name: str) -> Tag | None:
+def visible_tag_or_none(user: permissions.Viewer, name: str) -> Tag | None:
     """The tag if ``user`` can see at least one use of it; otherwise None (an unknown tag)."""
     tag = get_tag(name)
     if tag is None:
@@ -378,13 +400,13 @@ def visible_tag_or_none(user, name: str) -> Tag | None:
 # --- watching ------------------------------------------------------------------------------
 
 
-def is_watching(user, tag: Tag) -> bool:
+def is_watching(user: User, tag: Tag) -> bool:
     return (
         db.session.scalar(select(TagWatch.id).where(TagWatch.user_id == user.id, TagWatch.tag_id == tag.id)) is not None
     )
 
 
-def watch(user, tag: Tag) -> None:
+def watch(user: User, tag: Tag) -> None:
     """Start watching ``tag`` (watching it already is fine)."""
     if is_watching(user, tag):
         return
@@ -395,13 +417,13 @@ def watch(user, tag: Tag) -> None:
         db.session.rollback()
 
 
-def unwatch(user, tag: Tag) -> None:
+def unwatch(user: User, tag: Tag) -> None:
     """Stop watching ``tag`` (not watching it is fine)."""
     db.session.execute(delete(TagWatch).where(TagWatch.user_id == user.id, TagWatch.tag_id == tag.id))
     db.session.commit()
 
 
-def watched_tags(user) -> list[Tag]:
+def watched_tags(user: User) -> list[Tag]:
     """The tags ``user`` watches, by name."""
     return list(
         db.session.scalars(
@@ -427,7 +449,7 @@ class TagUsage:
         return self.threads + self.resources + self.people + self.communities
 
 
-def admin_tag_list(query: str = "", page: int = 1, per_page: int = 50):
+def admin_tag_list(query: str = "", page: int = 1, per_page: int = 50) -> tuple[Pagination, list[TagUsage]]:
     """A page of every tag (administrators: all uses, private ones too), by name, filtered by a name fragment.
 
     Returns ``(pagination, usages)`` where ``usages`` holds a ``TagUsage`` per tag on the page.
@@ -454,7 +476,7 @@ def admin_tag_list(query: str = "", page: int = 1, per_page: int = 50):
     return pagination, [usages[tag.id] for tag in pagination.items]
 
 
-def _repoint(table, owner: str, source: Tag, target: Tag, extra: tuple[str, ...] = ()) -> None:
+def _repoint(table: Table, owner: str, source: Tag, target: Tag, extra: tuple[str, ...] = ()) -> None:
     """Move ``table``'s rows from ``source`` to ``target``, skipping owners that already have ``target``.
 
     An INSERT … SELECT of the missing rows followed by a DELETE of the
@@ -472,7 +494,7 @@ def _repoint(table, owner: str, source: Tag, target: Tag, extra: tuple[str, ...]
     db.session.execute(delete(table).where(table.c.tag_id == source.id))
 
 
-def merge_tags(admin, source: Tag, target: Tag) -> Tag:
+def merge_tags(admin: User, source: Tag, target: Tag) -> Tag:
     """Fold ``source`` into ``target``: everything tagged ``source`` gets ``target``, then ``source`` is deleted.
 
     Threads, resources, people's expertise, community domains and watches
@@ -494,7 +516,7 @@ def merge_tags(admin, source: Tag, target: Tag) -> Tag:
     return target
 
 
-def rename_tag(admin, tag: Tag, new_name: str) -> tuple[Tag, bool]:
+def rename_tag(admin: User, tag: Tag, new_name: str) -> tuple[Tag, bool]:
     """Rename ``tag`` to ``new_name`` (normalised like every tag).
 
     If a tag already has that name, this is a merge into it (audited as

@@ -5,10 +5,11 @@ from flask_login import current_user
 
 from cop import permissions
 from cop.extensions import db
-from cop.forms import page_arg, showing_errors
+from cop.forms import form_status, page_arg, showing_errors
 from cop.notifications.services import watch_level
 from cop.tags import experts, services
 from cop.tags.forms import MergeTagForm, RenameTagForm
+from cop.tags.models import Tag
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 admin_bp = Blueprint("tags_admin", __name__, url_prefix="/admin/tags")
@@ -87,7 +88,9 @@ def _require_admin():
         abort(403)
 
 
-def _admin_page(query="", rename_form=None, merge_form=None, failed_tag=None, status=200):
+def _admin_page(query="", rename_form=None, merge_form=None, failed_tag=None):
+    """The tag list; with a failed rename or merge, its form shown again on ``failed_tag``'s row with what
+    was typed and the error (the caller answers its ``form_status``)."""
     pagination, usages = services.admin_tag_list(query, page=page_arg(request))
     return render_template(
         "tags/admin.html",
@@ -97,11 +100,11 @@ def _admin_page(query="", rename_form=None, merge_form=None, failed_tag=None, st
         rename_form=rename_form,
         merge_form=merge_form,
         failed_tag=failed_tag,
-    ), status
+    )
 
 
 def _existing_tag(tag_id):
-    found = db.session.get(services.Tag, tag_id)
+    found = db.session.get(Tag, tag_id)
     if found is None:
         abort(404)
     return found
@@ -125,7 +128,7 @@ def rename(tag_id):
             else:
                 flash(f"#{old_name} is now #{result.name}.", "success")
             return redirect(url_for(".index", q=request.args.get("q", "")))
-    return _admin_page(request.args.get("q", ""), rename_form=form, failed_tag=found, status=400)
+    return _admin_page(request.args.get("q", ""), rename_form=form, failed_tag=found), form_status(form)
 
 
 @admin_bp.route("/<int:tag_id>/merge", methods=["POST"])
@@ -142,4 +145,4 @@ def merge(tag_id):
                 services.merge_tags(current_user, found, target)
                 flash(f"#{source_name} was merged into #{target.name}.", "success")
                 return redirect(url_for(".index", q=request.args.get("q", "")))
-    return _admin_page(request.args.get("q", ""), merge_form=form, failed_tag=found, status=400)
+    return _admin_page(request.args.get("q", ""), merge_form=form, failed_tag=found), form_status(form)

@@ -7,13 +7,14 @@ from cop.forms import form_status, showing_errors
 from cop.value import services
 from cop.value.forms import StoryForm
 from cop.value.models import CYCLE_TITLES
+from cop.viewer import readable_community
 
 bp = Blueprint("value", __name__)
 
 
 @bp.route("/c/<slug>/stories")
 def stories(slug):
-    community = permissions.get_readable_community_or_404(slug, current_user)
+    community = readable_community(slug)
     return render_template(
         "value/stories.html",
         community=community,
@@ -26,7 +27,7 @@ def stories(slug):
 
 @bp.route("/c/<slug>/stories/new", methods=["GET", "POST"])
 def new_story(slug):
-    community = permissions.get_readable_community_or_404(slug, current_user)
+    community = readable_community(slug)
     permissions.require(permissions.can_record_story(current_user, community))
     form = StoryForm()
     if request.method == "GET":
@@ -48,7 +49,7 @@ def new_story(slug):
 
 @bp.route("/c/<slug>/stories/<int:story_id>/confirm", methods=["POST"])
 def confirm(slug, story_id):
-    community = permissions.get_readable_community_or_404(slug, current_user)
+    community = readable_community(slug)
     story = services.get_story(community, story_id)
     if story is None:
         abort(404)

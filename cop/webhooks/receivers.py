@@ -13,10 +13,10 @@ import json
 import uuid
 
 from flask import current_app, g, has_app_context, has_request_context
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event as orm_events, select
+from sqlalchemy import select
 
 from cop import signals
+from cop.database import attach_session_hooks
 from cop.extensions import db, utcnow
 from cop.webhooks import payloads
 from cop.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -142,7 +142,5 @@ def register(app) -> None:
     """Connect the receivers and session hooks (once per process) and the request hook."""
     for signal, receiver in RECEIVERS:
         signal.connect(receiver)
-    for name, listener in _SESSION_LISTENERS:
-        if not orm_events.contains(FlaskSession, name, listener):
-            orm_events.listen(FlaskSession, name, listener)
+    attach_session_hooks(_SESSION_LISTENERS)
     app.after_request(_send_after_response)

@@ -9,6 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from cop import permissions
 from cop.forms import form_status, showing_errors
+from cop.viewer import readable_community
 from cop.webhooks import services
 from cop.webhooks.payloads import EVENT_LABELS, EVENTS
 
@@ -31,7 +32,7 @@ class EndpointForm(FlaskForm):
 
 def _community(slug):
     """:raise 404: unknown or unreadable; :raise 403: not a coordinator or administrator."""
-    community = permissions.get_readable_community_or_404(slug, current_user)
+    community = readable_community(slug)
     permissions.require(permissions.can_manage_webhooks(current_user, community))
     return community
 

@@ -1,20 +1,19 @@
 """Endpoints behind the writing aids. All answer JSON to the scripts in static/ (drafts.js, markdown.js,
 similar.js, mentions.js); the no-JavaScript paths go through the forms' own views (see cop.forms.WritingForm)."""
 
-from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from cop import permissions
 from cop.accounts.views import safe_next
 from cop.communities.models import Community
 from cop.discussions import services as discussions
-from cop.discussions.models import Post
 from cop.errors import DomainError
 from cop.extensions import db
 from cop.markup import MAX_MARKDOWN_CHARS
 from cop.search import services as search_services
+from cop.viewer import readable_post
 from cop.writing import services
 
 bp = Blueprint("writing", __name__)
@@ -110,9 +109,7 @@ def quote(post_id):
 
     :raise 404: a missing post, or one in a community the signed-in person may not read.
     """
-    post = db.session.get(Post, post_id)
-    if post is None or post.thread.is_deleted or not permissions.can_view(current_user, post.thread.community):
-        abort(404)
+    post = readable_post(current_user, post_id)
     return jsonify(text=discussions.quote_text(post))
 
 

@@ -201,7 +201,9 @@ def test_admin_rename_and_merge(client, login_as, world):
     assert db.session.get(Tag, python_id).name == "python-3"
 
     bad = client.post(f"/admin/tags/{python_id}/rename", data={"name": "%%%"})
-    assert bad.status_code == 400 and "letters or digits" in bad.get_data(as_text=True)
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "letters or digits" in page
+    assert f'id="rename-{python_id}" name="name" value="%%%"' in page  # the form back with what was typed
 
     # Renaming to an existing name is a merge, and the page says so.
     member = db.session.get(type(world["member"]), world["member"].id)
@@ -215,7 +217,9 @@ def test_admin_rename_and_merge(client, login_as, world):
     assert [t.name for t in db.session.get(type(member), member.id).expertise] == ["py"]
 
     unknown = client.post(f"/admin/tags/{py_id}/merge", data={"target": "no-such-tag"})
-    assert unknown.status_code == 400 and "no tag by that name" in unknown.get_data(as_text=True)
+    page = unknown.get_data(as_text=True)
+    assert unknown.status_code == 400 and "no tag by that name" in page
+    assert f'id="merge-{py_id}" name="target" value="no-such-tag"' in page
     itself = client.post(f"/admin/tags/{py_id}/merge", data={"target": "py"})
     assert itself.status_code == 400
     canary_id = db.session.scalar(select(Tag.id).where(Tag.name == "canary-private-domain"))

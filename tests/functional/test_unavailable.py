@@ -20,6 +20,7 @@ from cop import create_app
 from cop.discussions.models import Thread
 from cop.extensions import db
 from cop.library.models import Resource
+from cop.tags.models import Tag, get_or_create_tags
 from tests.builders import make_community, make_user
 from tests.conftest import IN_CI, CSRFClient, make_config
 
@@ -85,6 +86,33 @@ def test_a_write_while_another_process_holds_the_lock_answers_503_and_keeps_the_
     assert f'value="{key}"' in response.get_data(as_text=True)  # the same one-time key, unused
     assert _new_thread(client, token, key).status_code == 302  # the lock gone, the same form goes through
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "field", "typed"), [("rename", "name", "Python <3>"), ("merge", "target", "py")], ids=["rename", "merge"]
+)
+def test_a_tag_rename_or_merge_while_the_lock_is_held_answers_503_and_keeps_the_name(
+    app, client, login_as, action, field, typed
+):
+    login_as(make_user("admin@example.com", admin=True))
+    python, _py = get_or_create_tags(["python", "py"])
+    db.session.commit()
+    python_id, token = python.id, client.csrf_token()
+    holder = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        response = client.post(f"/admin/tags/{python_id}/{action}", data={"csrf_token": token, field: typed})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "try again in a moment" in page
+    assert f'id="{action}-{python_id}" name="{field}" value="{html.escape(typed)}"' in page
+    db.session.expire_all()
+    assert db.session.get(Tag, python_id).name == "python"
 
 
 def test_a_read_only_database_answers_503_and_keeps_the_text(app, client, member, tmp_path, caplog):
