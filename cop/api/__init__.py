@@ -13,6 +13,8 @@ and writes through the same services as the pages.
 """
 
 import http
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app
@@ -27,12 +29,74 @@ API_VERSION = "1"
 
 
 class CopApi(Api):  # type: ignore[misc]  # flask-smorest ships no type information
-    """flask-smorest's ``Api`` documenting errors as problem documents, without taking over the app's error pages."""
+    """flask-smorest's ``Api`` documenting errors as problem documents, without taking over the app's error pages.
+
+    The OpenAPI document is completed on first use (``spec``: ``/api/v1/openapi.json``, ``/api``, the
+    ``flask openapi`` commands), not while the app is made: documenting every operation's schemas took
+    half of ``create_app``'s time, paid by every worker and every test's app, and only the documentation
+    reads it. The steps run once, in the order flask-smorest runs them eagerly, so the document is the same.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self._spec_lock = threading.RLock()
+        self._spec_steps: list[Callable[[], None]] = []
+        self._collecting_spec_steps = True  # until init_app has registered everything
+        self._applying_spec_steps = False
+        super().__init__(app)
+
+    @property
+    def spec(self) -> Any:
+        """The app's OpenAPI document (``apispec.APISpec``), its deferred steps applied on first use."""
+        if self._spec_steps and not self._collecting_spec_steps:
+            with self._spec_lock:
+                # The thread applying the steps reads ``spec`` too (flask-smorest's helpers): it gets the document.
+                if not self._applying_spec_steps:
+                    self._applying_spec_steps = True
+                    try:
+                        while self._spec_steps:
+                            self._spec_steps.pop(0)()
+                    finally:
+                        self._applying_spec_steps = False
+        return self._apispec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._apispec = value
+
+    def document(self, step: Callable[[], None]) -> None:
+        """Run ``step`` (which adds to ``spec``) when the document is first read, after the steps before it."""
+        self._spec_steps.append(step)
+
+    def registered(self) -> None:
+        """Everything is registered: the next read of ``spec`` applies the steps."""
+        self._collecting_spec_steps = False
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """Register ``blp`` on the app now and document its views later (flask-smorest does both at once)."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+
+        def document_views() -> None:
+            blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+            self.spec.tag({"name": name, "description": blp.description})
+
+        self.document(document_views)
 
     def _register_error_handlers(self) -> None:
         """Nothing app-wide: ``cop.register_errorhandlers`` answers API paths with problem documents."""
 
+    # flask-smorest's own steps of the document, deferred in the order it runs them.
     def _register_responses(self) -> None:
+        self.document(self._document_responses)
+
+    def _register_etag_headers(self) -> None:
+        self.document(super()._register_etag_headers)
+
+    def _register_pagination_header(self) -> None:
+        self.document(super()._register_pagination_header)
+
+    def _document_responses(self) -> None:
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
@@ -73,12 +137,17 @@ def init_app(app: Flask) -> None:
         },
     )
     api = CopApi(app)
-    api.spec.components.security_scheme(
-        "bearer", {"type": "http", "scheme": "bearer", "description": "A personal access token from Edit profile."}
-    )
-    api.spec.components.schema("WebhookEvent", schema=WebhookEvent)
+
+    def document_security_and_webhooks() -> None:
+        api.spec.components.security_scheme(
+            "bearer", {"type": "http", "scheme": "bearer", "description": "A personal access token from Edit profile."}
+        )
+        api.spec.components.schema("WebhookEvent", schema=WebhookEvent)
+
+    api.document(document_security_and_webhooks)
     csrf.exempt(views.bp)
     api.register_blueprint(views.bp)
+    api.registered()
     app.register_blueprint(docs.bp)
     app.register_blueprint(tokens_views.bp)
 
