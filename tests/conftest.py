@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable
 from types import CodeType
 
 import jinja2
@@ -22,7 +21,6 @@ from flask import Flask, current_app, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from werkzeug.routing import Rule
 
 from config import TestingConfig
 from cop import create_app
@@ -112,32 +110,6 @@ class SharedTemplateCode(jinja2.BytecodeCache):
 
 
 _TEMPLATE_CODE = SharedTemplateCode()
-
-
-_url_builders: dict[tuple, Callable[..., tuple[str, str]]] = {}
-_compile_url_builder = Rule._compile_builder
-
-
-def _shared_url_builder(self: Rule, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
-    """Werkzeug's URL builder of a rule, generated (Python source, ``compile``) once per test process.
-
-    Every app compiles a builder function for each of its ~160 rules: two thirds of ``create_app``'s time
-    once the API documents itself lazily, for functions identical from app to app. A builder depends only
-    on the rule's text, its parsed parts (``_trace``) and the names of its defaults, and reaches the rule's
-    converters through the rule it is bound to, so one function serves every app's copy of the rule. A rule
-    whose default fills one of its own variables (folded in through its converter) is compiled as usual.
-    """
-    defaults = self.defaults or {}
-    if any(is_dynamic and part in defaults for is_dynamic, part in self._trace):
-        return _compile_url_builder(self, append_unknown)
-    key = (append_unknown, self.rule, tuple(self._trace), tuple(defaults))
-    builder = _url_builders.get(key)
-    if builder is None:
-        builder = _url_builders[key] = _compile_url_builder(self, append_unknown)
-    return builder
-
-
-Rule._compile_builder = _shared_url_builder  # type: ignore[method-assign]
 
 
 def make_app(config) -> Flask:
