@@ -10,6 +10,8 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_login.config import EXEMPT_METHODS
 
+from cop.extensions import login_manager
+
 PUBLIC_ENDPOINTS = frozenset(
     {
         "static",
@@ -72,4 +74,4 @@ def register(app: Flask) -> None:
             return None
         if current_app.config.get("LOGIN_DISABLED"):
             return None
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()  # the one bound to every app (create_app)

@@ -8,7 +8,7 @@ raise ``NotAllowed``.
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 from flask import has_request_context, url_for
 from flask_sqlalchemy.pagination import Pagination
@@ -677,15 +677,31 @@ def _counted_replies(thread: Thread, page: int, per_page: int) -> Sequence[Row[t
     ).all()
 
 
-class TreeNode(TypedDict):
+class TreeItem(Protocol):
+    """What ``build_tree`` reads of a post."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def parent_id(self) -> int | None: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+ItemT = TypeVar("ItemT", bound=TreeItem)
+
+
+class TreeNode(TypedDict, Generic[ItemT]):
     """One post of ``build_tree``'s nesting."""
 
-    post: Post
-    children: list["TreeNode"]
+    post: ItemT
+    children: list["TreeNode[ItemT]"]
     in_reply_to: int | None
 
 
-def build_tree(posts: list[Post], opening_post_id: int | None) -> list[TreeNode]:
+def build_tree(posts: Sequence[ItemT], opening_post_id: int | None) -> list[TreeNode[ItemT]]:
     """Nest a page of posts (already in path order) for rendering.
 
     Each node is ``{"post", "children", "in_reply_to"}``. A post is nested
@@ -693,10 +709,10 @@ def build_tree(posts: list[Post], opening_post_id: int | None) -> list[TreeNode]
     the post it actually answers — its parent is on another page, or it was
     flattened at the depth cap — so the page can link to the real parent.
     """
-    by_path: dict[str, TreeNode] = {}
-    roots: list[TreeNode] = []
+    by_path: dict[str, TreeNode[ItemT]] = {}
+    roots: list[TreeNode[ItemT]] = []
     for post in posts:
-        node: TreeNode = {"post": post, "children": [], "in_reply_to": None}
+        node: TreeNode[ItemT] = {"post": post, "children": [], "in_reply_to": None}
         by_path[post.path] = node
         tree_parent = by_path.get(post.path.rsplit(".", 1)[0]) if "." in post.path else None
         (tree_parent["children"] if tree_parent else roots).append(node)

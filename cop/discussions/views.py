@@ -36,7 +36,15 @@ def thread_list(slug):
     community = readable_community(slug)
     filters = {name: request.args.get(name, "")[:40] for name in ("kind", "priority", "status", "tag")}
     sort = request.args.get("sort", "latest")
-    pagination = services.thread_list(community, sort=sort, page=page_arg(request), **filters)
+    pagination = services.thread_list(
+        community,
+        kind=filters["kind"],
+        priority=filters["priority"],
+        status=filters["status"],
+        tag=filters["tag"],
+        sort=sort,
+        page=page_arg(request),
+    )
     return render_template(
         "discussions/list.html",
         community=community,
@@ -349,8 +357,8 @@ def move(thread_id):
     if form.validate_on_submit():
         target = db.session.get(Community, form.target.data)
         with showing_errors(form):
-            services.move_thread(current_user, thread, target)
-            flash(f"Thread moved to {target.name}.", "success")
+            services.move_thread(current_user, thread, target)  # NotAllowed for a missing target
+            flash(f"Thread moved to {thread.community.name}.", "success")
             return redirect(url_for(".thread", thread_id=thread.id))
     return render_template(
         "discussions/move.html", thread=thread, community=thread.community, form=form, targets=targets
@@ -414,7 +422,7 @@ def decide_flag(flag_id):
     if flag is None:
         abort(404)
     community = db.session.get(Community, flag.community_id)
-    if not permissions.can_view(current_user, community):
+    if community is None or not permissions.can_view(current_user, community):
         abort(404)
     permissions.require(permissions.can_manage(current_user, community))
     hide = request.form.get("decision") == "hide"

@@ -6,6 +6,7 @@ reads a feed is ``_reader``'s answer, and ``services`` decides what that reader 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from cop.discussions.models import Thread
 from cop.events import ical, services as event_services
 from cop.feeds import services
 from cop.search import services as search_services
@@ -79,7 +80,9 @@ def tag_feed(name):
     """:raise 404: no such tag, or no thread with it is readable by the reader."""
     reader = _reader()
     tag = tag_services.get_tag(name)
-    threads = services.tag_threads(reader, tag) if tag is not None else []
+    if tag is None:
+        abort(404)
+    threads = services.tag_threads(reader, tag)
     if not threads:
         abort(404)
     return _atom(
@@ -105,7 +108,7 @@ def search_feed():
     """
     reader = _reader()
     text = " ".join(services.xml_text(request.args.get("q", "")).split())[: search_services.MAX_QUERY_CHARS]
-    threads = []
+    threads: list[Thread] = []
     if text:
         try:
             results = search_services.search(reader, text, sort="date", type="thread", per_page=services.FEED_LENGTH)
@@ -113,7 +116,7 @@ def search_feed():
             abort(400)
         except search_services.SearchUnavailable:
             abort(503)
-        threads = [hit.obj for hit in results.hits if hit.type == "thread"]
+        threads = [hit.obj for hit in results.hits if isinstance(hit.obj, Thread)]  # the hits of type "thread"
     return _atom(
         services.atom_feed(
             feed_id=url_for("search.search", q=text, _external=True) + "#feed",

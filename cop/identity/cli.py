@@ -4,6 +4,7 @@ import click
 from flask.cli import with_appcontext
 
 from cop.errors import DomainError
+from cop.identity.errors import SignInError
 
 
 @click.command("sync-directory")
@@ -22,7 +23,7 @@ def sync_directory_command(force):
             lambda total: click.progressbar(length=total, label="Checking directory entries"), force=force
         )
     except DomainError as exc:
-        raise click.ClickException(
-            getattr(exc, "reason", None) and f"{exc.message} ({exc.reason})" or exc.message
-        ) from None
+        # A sign-in error (the directory cannot be read) says why; the "too many leavers" refusal has no reason.
+        reason = exc.reason if isinstance(exc, SignInError) else ""
+        raise click.ClickException(f"{exc.message} ({reason})" if reason else exc.message) from None
     click.echo(str(summary))

@@ -81,11 +81,12 @@ def oidc_callback():
                 "started in another browser. Nothing was changed; please start again.",
                 "unknown or replayed state",
             )
-        if request.args.get("error"):
+        provider_error = request.args.get("error")
+        if provider_error:
             raise AccountRefused(
                 f"{provider_name()} did not sign you in. If your company account was recently closed or "
                 "changed, ask IT.",
-                f"provider error {request.args.get('error')[:100]!r}",
+                f"provider error {provider_error[:100]!r}",
             )
         code = request.args.get("code", "")
         if not code or len(code) > 2048:

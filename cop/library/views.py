@@ -241,7 +241,7 @@ def diff(resource_id):
         community=resource.community,
         older=older,
         newer=newer,
-        rows=side_by_side(older.body_md, newer.body_md),
+        rows=side_by_side(older.body_md or "", newer.body_md or ""),
         versions=services.versions(resource),
     )
 

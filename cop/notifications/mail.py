@@ -114,10 +114,10 @@ class Mailer:
         and retries later). :raise RecipientRefused: this address is refused.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.config = current_app.config
         self.folder = None if self.config.get("SMTP_HOST") else os.path.join(current_app.instance_path, "mail")
-        self.smtp = None
+        self.smtp: smtplib.SMTP | None = None
         self.sent = 0
 
     def __enter__(self):
@@ -134,10 +134,11 @@ class Mailer:
                 self.smtp.close()
             self.smtp = None
 
-    def _connect(self):
+    def _connect(self) -> smtplib.SMTP:
         config = self.config
         tls = (config.get("SMTP_TLS") or "").lower()
         host = config["SMTP_HOST"]
+        smtp: smtplib.SMTP  # SMTP_SSL is one
         try:
             if tls == "ssl":
                 smtp = smtplib.SMTP_SSL(
@@ -155,7 +156,7 @@ class Mailer:
 
     def send(self, message: EmailMessage) -> None:
         if self.folder is not None:
-            self._write(message)
+            self._write(self.folder, message)
         else:
             if self.smtp is None:
                 self.smtp = self._connect()
@@ -171,11 +172,11 @@ class Mailer:
                 raise MailError(f"the mail server failed: {exc}") from exc
         self.sent += 1
 
-    def _write(self, message: EmailMessage) -> None:
-        os.makedirs(self.folder, exist_ok=True)
+    def _write(self, folder: str, message: EmailMessage) -> None:
+        os.makedirs(folder, exist_ok=True)
         key = message["Message-ID"].strip("<>").partition("@")[0]
         name = f"{utcnow():%Y%m%d-%H%M%S-%f}-{key}.eml"
-        temporary = os.path.join(self.folder, "." + name)
+        temporary = os.path.join(folder, "." + name)
         with open(temporary, "wb") as handle:
             handle.write(bytes(message))
-        os.replace(temporary, os.path.join(self.folder, name))  # readers never see half a file
+        os.replace(temporary, os.path.join(folder, name))  # readers never see half a file

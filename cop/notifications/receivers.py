@@ -140,9 +140,10 @@ def on_thread_created(actor, thread, post, **_):
     community = thread.community
     tag_ids = [t.id for t in thread.tags]
     watchers = select(Watch.user_id).where(Watch.community_id == community.id, Watch.level == "watch")
+    candidates: SelectBase = watchers  # the union with the tags' watchers when the thread has tags
     exclude = [_muted(Watch.community_id, community.id)]
     if tag_ids:
-        watchers = watchers.union(select(TagWatch.user_id).where(TagWatch.tag_id.in_(tag_ids)))
+        candidates = watchers.union(select(TagWatch.user_id).where(TagWatch.tag_id.in_(tag_ids)))
         # A tag's mute (unless the person also watches that very tag) silences the community's watch.
         exclude.append(
             select(Watch.user_id).where(
@@ -153,7 +154,7 @@ def on_thread_created(actor, thread, post, **_):
         )
     notify(
         "new_thread",
-        watchers,
+        candidates,
         exclude=exclude,
         actor=actor,
         community=community,

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 from werkzeug.security import generate_password_hash
 
 from cop.accounts.models import User, user_expertise
@@ -195,8 +195,15 @@ class Loader:
         # Midnight UTC today: the same seed on the same day gives the same timestamps too.
         self.now = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         self.start = self.now - SPAN
-        self.conn = None
+        self._conn: Connection | None = None
         self.timings: dict[str, float] = {}
+
+    @property
+    def conn(self) -> Connection:
+        """The connection ``run`` loads through. :raise RuntimeError: before ``run``."""
+        if self._conn is None:
+            raise RuntimeError("Loader.run(connection) has not started")
+        return self._conn
 
     # --- plumbing ----------------------------------------------------------------------
 
@@ -223,8 +230,8 @@ class Loader:
 
     # --- the whole load --------------------------------------------------------------------
 
-    def run(self, connection) -> dict[str, float]:
-        self.conn = connection
+    def run(self, connection: Connection) -> dict[str, float]:
+        self._conn = connection
         for step in (
             self.load_tags,
             self.load_users,
@@ -489,7 +496,7 @@ class Loader:
                         "sentiment_label": mood_label,
                     }
                 )
-                replies = []  # (id, path, depth, author)
+                replies: list[tuple[int, str, int, int]] = []  # (id, path, depth, author)
                 when = created
                 first_reply_at = None
                 for _ in range(n_replies):

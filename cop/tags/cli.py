@@ -26,7 +26,7 @@ def experts_rebuild(chunk):
 
     started = time.perf_counter()
     with db.engine.connect() as connection:
-        total = connection.scalar(select(func.count()).select_from(Tag))
+        total = connection.execute(select(func.count()).select_from(Tag)).scalar_one()
         with click.progressbar(length=total, label="Rebuilding expert evidence") as bar:
             written = evidence.rebuild(connection, chunk=chunk, progress=bar.update)
     click.echo(f"Wrote {written} evidence rows for {total} tags in {time.perf_counter() - started:.1f} s.")

@@ -9,10 +9,11 @@ commit, the request sends what it queued once its response has gone out
 retry, another process's deliveries).
 """
 
+import functools
 import json
 import uuid
 
-from flask import current_app, g, has_app_context, has_request_context
+from flask import Flask, Response, g, has_app_context, has_request_context
 from sqlalchemy import select
 
 from cop import signals
@@ -122,11 +123,11 @@ _SESSION_LISTENERS = (
 )
 
 
-def _send_after_response(response):
-    """Send this request's committed deliveries once the response is out (the WSGI server closes it)."""
+def _send_after_response(app: Flask, response: Response) -> Response:
+    """Send this request's committed deliveries once the response is out (the WSGI server closes it);
+    ``app`` is the one whose request this is (``register`` binds it), for the app context of the send."""
     due = g.pop(_G_DUE, None)
-    if due and current_app.config.get("WEBHOOKS_ON_COMMIT", True):
-        app = current_app._get_current_object()
+    if due and app.config.get("WEBHOOKS_ON_COMMIT", True):
 
         def send():
             from cop.webhooks.sender import deliver_due
@@ -138,9 +139,9 @@ def _send_after_response(response):
     return response
 
 
-def register(app) -> None:
+def register(app: Flask) -> None:
     """Connect the receivers and session hooks (once per process) and the request hook."""
     for signal, receiver in RECEIVERS:
         signal.connect(receiver)
     attach_session_hooks(_SESSION_LISTENERS)
-    app.after_request(_send_after_response)
+    app.after_request(functools.partial(_send_after_response, app))

@@ -68,13 +68,14 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host, port, *, address, **kwargs):
-        super().__init__(host, port, **kwargs)
+    def __init__(self, host, port, *, address, context: ssl.SSLContext, **kwargs):
+        super().__init__(host, port, context=context, **kwargs)
         self._address = address
+        self._ssl_context = context  # kept here: the base class's own copy is private (not in its typing)
 
     def connect(self):
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._ssl_context.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url: str, body: bytes, headers: dict) -> int:
