@@ -74,10 +74,6 @@ def _fixture():
     return thread, nodes
 
 
-def _render_uncached(*_args, caller, **_keywords):
-    return caller()
-
-
 def register(app: Flask) -> None:
     thread, tree = _fixture()
 
@@ -86,9 +82,8 @@ def register(app: Flask) -> None:
     app.jinja_env.loader = ChoiceLoader([DictLoader({FLOOR_TEMPLATE: TEMPLATE}), app.jinja_env.loader])
 
     def floor():
-        # Every post rendered on every request: the fragment cache the thread page keeps its posts in
-        # (``cop.discussions.views.post_fragment``) is bypassed, so the floor is the cost of rendering.
-        return render_template(FLOOR_TEMPLATE, thread=thread, tree=tree, post_fragment=_render_uncached)
+        # Every post rendered on every request, as the thread page renders them: the cost of rendering.
+        return render_template(FLOOR_TEMPLATE, thread=thread, tree=tree)
 
     app.add_url_rule(FLOOR_PATH, "bench_floor", floor)
     access.allow(app, "bench_floor")  # asked without a session, like the bare Flask page it stands for

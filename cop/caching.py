@@ -1,25 +1,31 @@
-"""Per-process caches of values computed from content, valid for one *content version*.
+"""The one cache layer: per-process, named, bounded (LRU), locked caches of computed values.
 
-Every change to searchable content (threads, posts, resources, communities,
-people, tags) writes a search-outbox row in its own transaction
-(``cop.search.outbox``), so the newest outbox id only moves forward and moves
-whenever content changes: a value computed from content while the newest id was
-``v`` is still right while it is ``v``. Reading it is one indexed ``MAX(id)``.
+Two caches exist, both time-bound reuse of a report's figures (``cop.oversight``), keyed by
+everything the figures depend on (the community or scope, the period, the communities the reader
+may read) with the fixed version 0, so an entry lives ``REUSE_SECONDS`` (300 s):
 
-Only values that are the same for every viewer belong here (counts per
-community, candidate ids in order); what a viewer may see is filtered after
-the cache, on every request.
+* ``reports``: a community report's figures (~0.3 s of SQL for the largest community), reused by
+  its print view and CSV export, and by readers of the same communities, within the 300 s.
+* ``portfolios``: a sponsor's portfolio figures, reused the same way.
 
-This module is the one cache layer: every cache lives in the application's
-registry (``current_app.extensions["cop_caches"]`` / ``["cop_fragments"]``),
-is bounded (LRU), locked, and keyed explicitly (a content version, or a key
-holding everything a fragment shows). ``COP_CACHES_OFF=1`` (``CACHES_OFF``)
-turns every one of them off: values are computed and fragments rendered on
-every call, which a test compares with the cached output.
+Every other cache was removed (issue 15): on the cold run of the large data set (1M posts; each page
+type's 40 distinct URLs asked once, in process) they hit 0-2% of the time (most 0-0.4%) and cost
+more CPU than they saved. Hits/misses: search snippets 0/3,200; fragments: pages of replies 0/38,
+posts 0/279, thread rows 1/1,378, resource rows 18/933, search facets 0/200, search hits 5/3,195.
+Median CPU per page with caches on vs off: thread 21.5 vs 17.5 ms, community home 19.1 vs 12.7 ms,
+thread list 24.5 vs 22.6 ms, search about equal. The tag facts cache hit 40 times for 40 misses,
+every hit the same request reading a tag's facts a second time (tag page 41 vs 49 ms): a per-request
+memo does that now (``cop.tags.services._tag_facts``). And every cache keyed on the newest
+search-outbox id was emptied by any write anywhere, so under the write load they paid even less.
 
-On PostgreSQL ids come from a sequence when a row is inserted, so a transaction
-that took an id earlier but commits later does not move the maximum: entries
-therefore also expire after ``MAX_AGE`` seconds, which bounds that case.
+(Outside this layer, the search engine keeps its results and permission filters with the index
+searcher, and related-thread suggestions for 5 minutes: ``cop.search.filters``, ``cop.search.similar``;
+they were not part of that measurement.)
+
+Each cache lives in the application's registry (``current_app.extensions["cop_caches"]``) and
+counts its hits and misses (what a benchmark reads to say whether it pays). ``COP_CACHES_OFF=1``
+(``CACHES_OFF``) turns every one off: values are computed on every call, which a test compares with
+the cached output (``tests/functional/test_caches_switch.py``).
 """
 
 import threading
@@ -28,29 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import current_app, g, has_app_context
-from sqlalchemy import func, select
-
-from cop.extensions import db
-
-MAX_AGE = 30.0
-
-
-def content_version() -> int:
-    """The newest search-outbox id (0 before any change), read once per request (again after a commit)."""
-    from cop.search.models import SearchOutbox
-
-    known = g.get("_content_version") if has_app_context() else None
-    if known is None:
-        known = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
-        if has_app_context():
-            g._content_version = known
-    return known
-
-
-def forget_content_version() -> None:
-    if has_app_context():
-        g.pop("_content_version", None)
+from flask import current_app, has_app_context
 
 
 def enabled() -> bool:
@@ -58,43 +42,32 @@ def enabled() -> bool:
     return not (has_app_context() and current_app.config.get("CACHES_OFF"))
 
 
-def _registered(registry: str, name: str, make: Callable[[], Any]) -> Any:
-    """The application's cache ``name`` in ``registry`` (one per app: each app has its own database)."""
-    caches = current_app.extensions.setdefault(registry, {})
+def cache(name: str, size: int, max_age: float) -> "VersionedCache":
+    """The application's cache called ``name`` (one per app: each app has its own database)."""
+    caches = current_app.extensions.setdefault("cop_caches", {})
     found = caches.get(name)
     if found is None:
-        found = caches[name] = make()
+        found = caches[name] = VersionedCache(size, max_age)
     return found
 
 
-def cache(name: str, size: int = 256, max_age: float = MAX_AGE) -> "VersionedCache":
-    """The application's cache called ``name``.
-
-    A cache used with a fixed ``version`` (e.g. 0) is simply time-bounded: entries live ``max_age`` seconds.
-    """
-    return _registered("cop_caches", name, lambda: VersionedCache(size, max_age))
-
-
-def fragments(name: str, size: int) -> "FragmentCache":
-    """The application's fragment cache called ``name`` (see ``FragmentCache``)."""
-    return _registered("cop_fragments", name, lambda: FragmentCache(size))
-
-
 class VersionedCache:
-    """A bounded LRU mapping ``key -> value`` whose entries hold for one content version."""
+    """A bounded LRU mapping ``key -> value`` whose entries hold for one version and ``max_age`` seconds.
 
-    def __init__(self, size: int = 256, max_age: float = MAX_AGE):
+    The version is the caller's (a cache used with a fixed version is simply time-bound).
+    """
+
+    def __init__(self, size: int, max_age: float):
         self.size = size
         self.max_age = max_age
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0  # what the benchmark reads to say whether the cache pays
+        self.hits = self.misses = 0  # what a benchmark reads to say whether the cache pays
 
-    def get(self, key: Hashable, compute: Callable[[], Any], version: int | None = None) -> Any:
-        """The cached value for ``key`` at the current content version, computing it when missing or old."""
+    def get(self, key: Hashable, compute: Callable[[], Any], *, version: Hashable) -> Any:
+        """The cached value for ``key`` at ``version``, computing it when missing, of another version or old."""
         if not enabled():
             return compute()
-        version = content_version() if version is None else version
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -107,71 +80,6 @@ class VersionedCache:
             self.misses += 1
             self._entries[key] = (version, now, value)
             self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return value
-
-    def peek(self, key: Hashable, version: int) -> Any:
-        """The value cached for ``key`` at ``version`` (None when missing or old)."""
-        if not enabled():
-            return None
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] != version or time.monotonic() - entry[1] >= self.max_age:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return entry[2]
-
-    def put(self, key: Hashable, version: int, value: Any) -> None:
-        if not enabled():
-            return
-        with self._lock:
-            self._entries[key] = (version, time.monotonic(), value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
-
-
-class FragmentCache:
-    """A bounded LRU of rendered HTML fragments keyed by *everything the fragment shows*.
-
-    Called by a template global that builds the key (``post_fragment``, ``thread_row_fragment``, …)
-    as ``{% call post_fragment(…) %}…{% endcall %}``: on a miss the block is rendered and kept, on a
-    hit it is not rendered at all. The key must hold every value
-    the block reads (a post's body, author name, flags of what the viewer may do), so an entry can
-    never be stale or shown to someone it was not rendered for: a change to any input is a new key,
-    and the old entry simply ages out of the LRU. Nothing per-session (a CSRF token) may be inside.
-    """
-
-    def __init__(self, size: int):
-        self.size = size
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def __call__(self, key: Hashable, caller: Callable[[], str]) -> str:
-        if not enabled():
-            return caller()
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return found
-        value = caller()
-        with self._lock:
-            self.misses += 1
-            self._entries[key] = value
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return value

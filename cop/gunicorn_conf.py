@@ -25,7 +25,7 @@ graceful_timeout = 30
 # Seconds an idle kept-alive connection stays open (in the poller, holding no thread).
 keepalive = int(os.environ.get("COP_KEEPALIVE", "5"))
 # Recycle workers now and then so a slow leak never grows unbounded. Every cache of ours is bounded
-# (fragments, URLs, searcher results), and a recycled worker starts cold (its caches, the index
+# (report figures, searcher results), and a recycled worker starts cold (its caches, the index
 # searcher), so not too often: at 300 requests a second, 5,000 recycled each worker every 30 s.
 max_requests = int(os.environ.get("COP_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 10

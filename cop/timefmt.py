@@ -2,8 +2,7 @@
 
 Every timestamp is stored as naive UTC. ``localtime`` (a Jinja filter) renders one as
 ``<time datetime="…Z">`` with the UTC instant for machines, the viewer's local time for people ("3 hours
-ago" when recent, the exact local time on hover and on keyboard focus), and ``time_key`` is what the
-rendered text depends on, for the fragment caches' keys.
+ago" when recent, the exact local time on hover and on keyboard focus).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -72,13 +71,6 @@ def labels(moment: datetime) -> tuple[str, str]:
     age = _now() - moment
     shown = _relative(age) if timedelta(0) <= age < RECENT else precise
     return shown, f"{precise} ({tz.key})"
-
-
-def time_key(moment: datetime | None) -> tuple:
-    """What ``localtime(moment)`` renders depends on: the viewer's zone and the shown text."""
-    if moment is None:
-        return ()
-    return (viewer_zone().key, labels(moment)[0])
 
 
 def localtime(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> Markup:

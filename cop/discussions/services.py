@@ -629,17 +629,6 @@ def thread_page(
     return posts, page, pages, accepted_post(thread)
 
 
-def replies_on_page(thread: Thread, page: int, per_page: int = POSTS_PER_PAGE) -> list[Post]:
-    """The posts of a page already brought within range (``reply_shapes``), as ``thread_page`` loads them."""
-    return list(
-        db.session.scalars(
-            _page_of_replies(thread, page, per_page).options(
-                defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name)
-            )
-        )
-    )
-
-
 def replies_with_text(thread: Thread, page: int = 1, per_page: int = POSTS_PER_PAGE) -> tuple[list[Post], int, int]:
     """One page of a thread's replies in tree order, whole (Markdown too) with their authors, for the API.
 
@@ -653,52 +642,43 @@ def accepted_post(thread: Thread) -> Post | None:
     return db.session.get(Post, thread.accepted_post_id) if thread.accepted_post_id else None
 
 
-def reply_shapes(thread: Thread, page: int = 1, per_page: int = POSTS_PER_PAGE) -> tuple[Sequence[Row[Any]], int, int]:
-    """The page's replies as plain rows of what identifies how each looks, without their bodies.
+def reply_page(thread: Thread, page: int = 1, per_page: int = POSTS_PER_PAGE) -> tuple[list[Post], int, int]:
+    """One page of a thread's replies in tree order, as the thread page shows them (not their Markdown;
+    of each author only the handle and name).
 
-    Returns ``(rows, page, pages)``; each row has the post's ``id``, ``parent_id``, ``path``,
-    ``author_id``, dates, ``is_deleted``/``is_hidden`` and its author's ``handle`` and
-    ``display_name``. A body only changes with ``edited_at`` (``edit_post``), so the rows key the
-    rendered page of replies (``cop.discussions.views.replies_fragment``) without loading the posts.
+    Returns ``(posts, page, pages)``, the page brought within range: one query (two with no replies, or
+    past the end), the number of replies counted by the same query.
     """
     page = max(1, page)
-    rows = _shape_rows(thread, page, per_page)
+    rows = _counted_replies(thread, page, per_page)
     # Each row carries the number of replies (a window over the thread's replies, counted before the
     # offset): no query of its own, and never the denormalised ``reply_count``.
-    total = rows[0].replies if rows else _count_replies(thread)
+    total = rows[0][1] if rows else _count_replies(thread)
     pages = max(1, -(-total // per_page))
     if page > pages:  # past the end: the last page
         page = pages
-        rows = _shape_rows(thread, page, per_page)
-    return rows, page, pages
+        rows = _counted_replies(thread, page, per_page)
+    return [post for post, _replies in rows], page, pages
 
 
-def _shape_rows(thread: Thread, page: int, per_page: int) -> Sequence[Row[Any]]:
-    # The page first, then its authors: joined before the offset, PostgreSQL hashed every user (10 ms).
-    replies = (
+def _counted_replies(thread: Thread, page: int, per_page: int) -> Sequence[Row[tuple[Post, int]]]:
+    # The page's ids first, then their posts and authors: joined before the offset, PostgreSQL hashed
+    # every user (10 ms).
+    on_page = (
         _page_of_replies(thread, page, per_page)
-        .with_only_columns(
-            Post.id,
-            Post.parent_id,
-            Post.path,
-            Post.author_id,
-            Post.created_at,
-            Post.edited_at,
-            Post.is_deleted,
-            Post.is_hidden,
-            func.count().over().label("replies"),
-        )
+        .with_only_columns(Post.id, func.count().over().label("replies"))
         .subquery()
     )
     return db.session.execute(
-        select(replies, User.handle, User.display_name)
-        .outerjoin(User, User.id == replies.c.author_id)
-        .order_by(replies.c.path)
+        select(Post, on_page.c.replies)
+        .join(on_page, on_page.c.id == Post.id)
+        .options(defer(Post.body_md), joinedload(Post.author).load_only(User.handle, User.display_name))
+        .order_by(Post.path)
     ).all()
 
 
 class TreeItem(Protocol):
-    """What ``build_tree`` reads of a post: a ``Post``, or one of ``reply_shapes``' rows."""
+    """What ``build_tree`` reads of a post."""
 
     @property
     def id(self) -> int: ...
@@ -714,7 +694,7 @@ ItemT = TypeVar("ItemT", bound=TreeItem)
 
 
 class TreeNode(TypedDict, Generic[ItemT]):
-    """One post (or row) of ``build_tree``'s nesting."""
+    """One post of ``build_tree``'s nesting."""
 
     post: ItemT
     children: list["TreeNode[ItemT]"]
@@ -722,7 +702,7 @@ class TreeNode(TypedDict, Generic[ItemT]):
 
 
 def build_tree(posts: Sequence[ItemT], opening_post_id: int | None) -> list[TreeNode[ItemT]]:
-    """Nest a page of posts, or of ``reply_shapes``' rows (already in path order), for rendering.
+    """Nest a page of posts (already in path order) for rendering.
 
     Each node is ``{"post", "children", "in_reply_to"}``. A post is nested
     under the post its path names; ``in_reply_to`` is set when that is not

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from cop import caching, idempotency, permissions
+from cop import idempotency, permissions
 from cop.communities.guidelines import platform_guidelines_html
 from cop.communities.models import Community
 from cop.discussions import services
@@ -15,138 +15,11 @@ from cop.reading import services as reading
 from cop.search import services as search_services
 from cop.tags import experts
 from cop.tags.models import parse_tags
-from cop.timefmt import time_key
 from cop.viewer import readable_community, readable_post, readable_thread
 from cop.writing import services as drafts
 from cop.writing.views import keep_draft
 
 bp = Blueprint("discussions", __name__)
-
-POST_FRAGMENTS = 4096  # rendered posts kept per worker (~5 KB each with their key)
-REPLY_TREES = 256  # rendered pages of replies kept per worker (~150 KB each for 50 posts)
-
-
-def _rights(thread, can_post, moderator, can_accept, member_here) -> tuple:
-    """What the viewer may do to the replies of ``thread`` (besides their own posts)."""
-    return (
-        bool(can_post and not thread.is_locked and thread.status != "closed"),
-        bool(member_here),
-        bool(can_accept and thread.kind == "question"),
-        bool(moderator),
-    )
-
-
-def _post_key(post, in_reply_to, thread, viewer_id) -> tuple:
-    """Everything a reply's article shows: what it says, who wrote it, when, its state, whether it is
-    the viewer's own."""
-    author = post.author
-    return (
-        post.id,
-        post.body_html,
-        post.is_deleted,
-        post.is_hidden,
-        post.created_at,
-        post.edited_at,
-        author.handle if author else None,
-        author.display_name if author else None,
-        thread.accepted_post_id == post.id,
-        in_reply_to,
-        post.author_id == viewer_id,
-        time_key(post.created_at),
-    )
-
-
-@bp.app_template_global()
-def post_fragment(node, thread, can_post, moderator, can_accept, member_here, caller, reactions=None):
-    """A reply's rendered ``<article>`` from the fragment cache, keyed by everything it shows.
-
-    What the post says and who wrote it (body, author's handle and name, dates, removed/hidden,
-    accepted, where it replies to) and which of its actions this viewer gets (reply, edit, flag,
-    accept, delete): the same post looks the same to every viewer with the same rights, so readers
-    of a thread share its entries, and a change to any of these is a new key. Nothing in it is
-    per-session (its buttons submit the page's one form, ``post_action_form``). Its reactions (counts,
-    who, whether the viewer reacted: ``cop.reactions.services.summaries``) are part of the key.
-    """
-    post = node["post"]
-    key = (
-        request.script_root,
-        thread.id,
-        _rights(thread, can_post, moderator, can_accept, member_here),
-        _post_key(post, node["in_reply_to"], thread, getattr(current_user, "id", None)),
-        (reactions or {}).get(post.id, ()),
-    )
-    return caching.fragments("posts", POST_FRAGMENTS)(key, caller)
-
-
-def _shape_key(row, in_reply_to, thread, viewer_id) -> tuple:
-    """``_post_key`` from a reply's shape row (``services.reply_shapes``): its ``edited_at`` stands for its body."""
-    return (
-        row.id,
-        row.is_deleted,
-        row.is_hidden,
-        row.created_at,
-        row.edited_at,
-        row.handle,
-        row.display_name,
-        thread.accepted_post_id == row.id,
-        in_reply_to,
-        row.author_id == viewer_id,
-        time_key(row.created_at),
-    )
-
-
-@bp.app_template_global()
-def replies_fragment(shape, thread, can_post, moderator, can_accept, caller, reactions=None):
-    """A whole page of replies (``post_tree``) from the fragment cache, keyed by its shape: each reply's
-    ``_shape_key`` in tree order with its depth, and the viewer's rights. A new reply, an edit, hiding,
-    a rename or a move anywhere on the page is a new key; only then are the posts loaded and rendered
-    (mostly from ``post_fragment``). Each reply's reactions are in the key too."""
-    viewer_id = getattr(current_user, "id", None)
-    member_here = permissions.is_member(current_user, thread.community)
-    reactions = reactions or {}
-    flat = []
-
-    def walk(nodes, depth):
-        for node in nodes:
-            row = node["post"]
-            flat.append((depth, _shape_key(row, node["in_reply_to"], thread, viewer_id), reactions.get(row.id, ())))
-            walk(node["children"], depth + 1)
-
-    walk(shape, 0)
-    key = (request.script_root, thread.id, _rights(thread, can_post, moderator, can_accept, member_here), tuple(flat))
-    return caching.fragments("reply-trees", REPLY_TREES)(key, caller)
-
-
-THREAD_ROW_FRAGMENTS = 4096  # rendered thread rows kept per worker (~1 KB each with their key)
-
-
-@bp.app_template_global()
-def thread_row_fragment(t, show_community, caller, unread=None):
-    """A thread's row in a list (``thread_row``) from the fragment cache, keyed by everything it shows.
-
-    Rows are the same for every viewer allowed to list the thread; which threads are listed is
-    decided before (by the list's query and the viewer's communities), never by the cache. The viewer's
-    unread marker (``cop.reading.services.unread_counts``) is part of the key.
-    """
-    community, author = (t.community if show_community else None), t.author
-    key = (
-        request.script_root,
-        t.id,
-        t.title,
-        t.kind,
-        t.priority,
-        t.status,
-        t.is_pinned,
-        t.is_locked,
-        (community.slug, community.name) if community is not None else None,
-        author.display_name if author is not None else None,
-        t.reply_count,
-        t.last_activity_at,
-        time_key(t.last_activity_at),
-        tuple(tag.name for tag in t.tags),
-        unread,
-    )
-    return caching.fragments("thread-rows", THREAD_ROW_FRAGMENTS)(key, caller)
 
 
 def _thread(thread_id, *, for_page=False):
@@ -268,16 +141,12 @@ def thread(thread_id):
                 url_for(".thread", thread_id=thread.id, page=services.page_of(first_unread))
                 + f"#post-{first_unread.id}"
             )
-    shapes, page, pages = services.reply_shapes(thread, page_arg(request))
-
-    def replies():  # the posts themselves: only when this page of replies is not in the fragment cache
-        return services.build_tree(services.replies_on_page(thread, page), thread.opening_post_id)
-
+    replies, page, pages = services.reply_page(thread, page_arg(request))
     can_post, moderator = (
         permissions.can_post(current_user, thread.community),
         permissions.can_moderate(current_user, thread),
     )
-    post_reactions = reactions.summaries([thread.opening_post_id, *(row.id for row in shapes)], current_user.id)
+    post_reactions = reactions.summaries([thread.opening_post_id, *(post.id for post in replies)], current_user.id)
     reply_form = reply_draft = None
     if can_post:
         reply_form = ReplyForm(parent_id=thread.opening_post_id)
@@ -290,8 +159,7 @@ def thread(thread_id):
         thread=thread,
         community=thread.community,
         opening=thread.opening_post,
-        shape=services.build_tree(shapes, thread.opening_post_id),
-        replies=replies,
+        replies=services.build_tree(replies, thread.opening_post_id),
         page=page,
         pages=pages,
         accepted=services.accepted_post(thread),
@@ -307,7 +175,7 @@ def thread(thread_id):
     # Read as far as this page shows (after rendering: its commit would make the page read memberships again).
     # The one deliberate write on a GET: the read position is bookkeeping, not a state change (README,
     # "How views answer").
-    reading.mark_read(current_user, thread, max([thread.opening_post_id, *(row.id for row in shapes)]), last_read)
+    reading.mark_read(current_user, thread, max([thread.opening_post_id, *(post.id for post in replies)]), last_read)
     return page_html
 
 

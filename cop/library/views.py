@@ -4,7 +4,7 @@ import os
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from cop import caching, idempotency, permissions
+from cop import idempotency, permissions
 from cop.forms import form_status, page_arg, showing_errors
 from cop.library import services, storage
 from cop.library.filetypes import label_for
@@ -22,7 +22,6 @@ from cop.library.forms import (
 from cop.library.models import KIND_LABELS, KINDS, Resource
 from cop.search import services as search_services
 from cop.textdiff import side_by_side
-from cop.timefmt import time_key
 from cop.viewer import readable_community
 
 bp = Blueprint("library", __name__)
@@ -30,32 +29,6 @@ bp = Blueprint("library", __name__)
 # Whatever a download holds, the browser may only save it: no script, no
 # plugin, no same-origin document, even if it is opened in a tab.
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
-
-
-RESOURCE_ROW_FRAGMENTS = 4096  # rendered resource rows kept per worker (~1 KB each with their key)
-
-
-@bp.app_template_global()
-def resource_row_fragment(r, caller):
-    """A resource's row in a list (``resource_row``) from the fragment cache, keyed by everything it shows.
-
-    Which resources are listed is decided before (the list's query, the viewer's communities).
-    """
-    author = r.author
-    key = (
-        request.script_root,
-        r.id,
-        r.title,
-        r.kind,
-        r.is_featured,
-        author.display_name if author else None,
-        r.latest_version,
-        r.use_count,
-        r.updated_at,
-        time_key(r.updated_at),
-        tuple(tag.name for tag in r.tags),
-    )
-    return caching.fragments("resource-rows", RESOURCE_ROW_FRAGMENTS)(key, caller)
 
 
 def _resource(resource_id) -> Resource:

@@ -21,7 +21,6 @@ from flask import abort, current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import ColumnElement, Select, String, event, false, inspect, literal, or_, select, union_all
 
-from cop import caching
 from cop.communities.models import Community, Membership, VisibilityVersion, bump_visibility_version, community_sponsors
 from cop.extensions import db
 
@@ -119,9 +118,8 @@ def _count_visibility_changes(session: FlaskSession, _flush_context: Any) -> Non
 
 @event.listens_for(FlaskSession, "after_commit")
 def _forget_after_commit(_session: FlaskSession) -> None:
-    """A commit may have changed memberships, sponsors, visibility or content: the request reads them again."""
+    """A commit may have changed memberships, sponsors or visibility: the request reads them again."""
     forget_memberships()
-    caching.forget_content_version()
 
 
 def _visibility_sets() -> dict[str, frozenset[int]]:

@@ -26,7 +26,7 @@ NAMES_SHOWN = 12  # "who" lists at most this many names per kind, then "and N ot
 
 @dataclass(frozen=True)
 class Summary:
-    """One kind of reaction on one post, as a page shows it (hashable: it keys the fragment cache)."""
+    """One kind of reaction on one post, as a page shows it."""
 
     kind: str
     count: int

@@ -2,7 +2,7 @@
 
 One loader per document type reads the page's objects of that type in one or two queries and keeps
 those the user may see now (the index may be behind a visibility change); snippets are cut from the
-database's text and kept per content version (``cop.caching``).
+database's text.
 """
 
 import re
@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload, selectinload
 
-from cop import caching, permissions
+from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Community
 from cop.discussions.models import Post, Thread
@@ -80,7 +80,7 @@ class _Source:
     """A hit's object as loaded now, and what its snippet is cut from."""
 
     obj: object
-    body: str = ""  # the text a snippet is cut from (unused when the snippet is known)
+    body: str = ""  # the text a snippet is cut from
     post: Post | None = None  # for a thread: the post that matched best (linked from the hit)
 
 
@@ -101,31 +101,26 @@ def _live(model: type[_Content], ids, readable) -> dict[int, _Content]:
     }
 
 
-def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
+def _load_threads(user, ids, readable, terms) -> dict[int, _Source]:
     """Live threads in ``readable`` communities; a thread's snippet comes from its best visible post.
 
-    A hit shows its thread's kind, status and community (not its tags or author). For a thread whose
-    snippet is known only the remembered best post is read (to link it, if still shown); otherwise
-    the text of every visible post, to pick the best one and cut its snippet; then the shown posts (with
-    their authors, named in the hit) in one query.
+    A hit shows its thread's kind, status and community (not its tags or author). The text of every
+    visible post is read, to pick the best one and cut its snippet; then the shown posts (with their
+    authors, named in the hit) in one query.
     """
     threads = _live(Thread, ids, readable)
-    unknown = [i for i in threads if known.get(i) is None]
     shown = (Post.is_deleted.is_(False), Post.is_hidden.is_(False))
-    # Only the text of the unknown threads' posts (columns, not objects): one post per thread is shown.
+    # Only the posts' text (columns, not objects): one post per thread is shown.
     texts: dict[int, list[tuple[int, str]]] = {}
-    if unknown:
+    if threads:
         for post_id, thread_id, body_html in db.session.execute(
             select(Post.id, Post.thread_id, Post.body_html)
-            .where(Post.thread_id.in_(unknown), *shown)
+            .where(Post.thread_id.in_(list(threads)), *shown)
             .order_by(Post.thread_id, Post.path)
         ):
             texts.setdefault(thread_id, []).append((post_id, plain_text(body_html)))
     chosen: dict[int, tuple[int | None, str]] = {}  # thread id -> (best post id, snippet text)
     for thread_id in threads:
-        if known.get(thread_id) is not None:
-            chosen[thread_id] = (known[thread_id][2], "")
-            continue
         candidates = texts.get(thread_id, [])
         best = _best_post(candidates, terms) or (candidates[0] if candidates else None)
         chosen[thread_id] = (best[0], best[1]) if best else (None, "")
@@ -146,7 +141,7 @@ def _load_threads(user, ids, readable, known, terms) -> dict[int, _Source]:
     }
 
 
-def _load_resources(user, ids, readable, known, terms) -> dict[int, _Source]:
+def _load_resources(user, ids, readable, terms) -> dict[int, _Source]:
     """Live resources in ``readable`` communities; the snippet from the description and latest version's text."""
     resources = _live(Resource, ids, readable)
     texts: dict[int, str] = {}
@@ -165,7 +160,7 @@ def _load_resources(user, ids, readable, known, terms) -> dict[int, _Source]:
     }
 
 
-def _load_communities(user, ids, readable, known, terms) -> dict[int, _Source]:
+def _load_communities(user, ids, readable, terms) -> dict[int, _Source]:
     """Communities ``user`` may know of (``permissions.listed_communities``); the snippet from the domain."""
     return {
         c.id: _Source(c, c.domain)
@@ -173,7 +168,7 @@ def _load_communities(user, ids, readable, known, terms) -> dict[int, _Source]:
     }
 
 
-def _load_people(user, ids, readable, known, terms) -> dict[int, _Source]:
+def _load_people(user, ids, readable, terms) -> dict[int, _Source]:
     """Enabled accounts; the snippet from role, department, location and bio."""
     return {
         u.id: _Source(u, "\n".join(filter(None, [u.title, u.department, u.location, plain_text(u.bio_html)])))
@@ -189,32 +184,20 @@ def _load_hits(user, results: list, q, readable: frozenset) -> list[Hit]:
 
     ``results``: the engine's hits (``cop.search.engine.EngineHit``); ``q``: the parsed query.
     ``readable``: the communities the user may read, read in this request (every hit is checked again).
-    Snippets (highlighted title and text, the best post) are the same for everyone: kept per content
-    version (``cop.caching``), they spare loading and re-analysing every post of each thread hit.
+    Each hit's highlighted title and snippet are cut on every search.
     """
     keys = [(hit.doc_type, hit.doc_id) for hit in results]
     terms = _terms_of(q)
-    version = caching.content_version()
-    snippets = caching.cache("search-snippets", size=4000)
-    term_key = tuple(sorted(terms))
-    known = {key: snippets.peek((key, term_key), version) for key in keys}
     by_type: dict[str, list[int]] = {}
     for doc_type, doc_id in keys:
         by_type.setdefault(doc_type, []).append(doc_id)
-    sources = {
-        doc_type: LOADERS[doc_type](user, ids, readable, {i: known[(doc_type, i)] for i in ids}, terms)
-        for doc_type, ids in by_type.items()
-    }
+    sources = {doc_type: LOADERS[doc_type](user, ids, readable, terms) for doc_type, ids in by_type.items()}
     hits = []
     for hit, key in zip(results, keys):
         source = sources[key[0]].get(key[1])
         if source is None:
             continue  # deleted since it was indexed, or no longer visible
-        if known.get(key) is not None:
-            title, snippet, _post_id = known[key]
-        else:
-            title = _highlight(hit, "title", hit.title, hit.title)
-            snippet = _highlight(hit, "body", source.body, source.body)
-            snippets.put((key, term_key), version, (title, snippet, source.post.id if source.post else None))
+        title = _highlight(hit, "title", hit.title, hit.title)
+        snippet = _highlight(hit, "body", source.body, source.body)
         hits.append(Hit(key[0], key[1], source.obj, title, snippet, source.post))
     return hits

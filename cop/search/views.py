@@ -1,7 +1,6 @@
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from cop import caching
 from cop.forms import page_arg
 from cop.search import services
 from cop.viewer import readable_community
@@ -27,45 +26,6 @@ def _facet_url(args: dict, name: str, value: str | None) -> str:
     if value:
         merged[name] = value
     return url_for("search.search", **merged)
-
-
-FACET_FRAGMENTS = 512  # rendered facet panels kept per worker
-HIT_FRAGMENTS = 4096  # rendered hits kept per worker
-
-
-@bp.app_template_global()
-def facets_fragment(args: dict, facets: list, caller):
-    """The facet panel from the fragment cache, keyed by the search's arguments and every option shown
-    (the options are counted from what the viewer may read, so the key carries that)."""
-    key = (
-        request.script_root,
-        tuple(sorted(args.items())),
-        tuple((facet.name, facet.label, tuple(facet.options)) for facet in facets),
-    )
-    return caching.fragments("search-facets", FACET_FRAGMENTS)(key, caller)
-
-
-@bp.app_template_global()
-def hit_fragment(hit, caller):
-    """One search hit from the fragment cache, keyed by everything it shows (the hit was checked
-    against the viewer's communities when it was loaded)."""
-    obj, post = hit.obj, hit.post
-    shown: tuple[object, ...]
-    if hit.type == "thread":
-        shown = (
-            obj.kind,
-            obj.status,
-            obj.community.name,
-            (post.id, post.author.display_name if post.author else None) if post is not None else None,
-        )
-    elif hit.type == "resource":
-        shown = (obj.kind, obj.community.name)
-    elif hit.type == "community":
-        shown = (obj.slug,)
-    else:
-        shown = (obj.handle,)
-    key = (request.script_root, hit.type, hit.id, str(hit.title), str(hit.snippet), shown)
-    return caching.fragments("search-hits", HIT_FRAGMENTS)(key, caller)
 
 
 @bp.route("/search")

@@ -13,9 +13,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar, cast
+from typing import Generic, TypeVar
 
+from flask import g, has_app_context
 from flask_sqlalchemy.pagination import Pagination
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import (
     Integer,
     Row,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     Table,
     UnaryExpression,
     delete,
+    event,
     func,
     insert,
     literal,
@@ -34,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
-from cop import caching, permissions
+from cop import permissions
 from cop.accounts.models import User, user_expertise
 from cop.admin import audit
 from cop.communities.models import Community, community_domain_tags
@@ -186,8 +189,8 @@ def get_tag(name: str) -> Tag | None:
 
 
 # What a tag page shows is the same for everyone until it is filtered by what the viewer may see:
-# counts per community and the newest candidates are computed once per content version
-# (``cop.caching``) and the viewer's communities are applied to them on every request.
+# counts per community and the newest candidates are computed once per request (``_tag_facts``) and
+# the viewer's communities are applied to them.
 CANDIDATES = 200  # newest threads/resources kept per tag; fewer visible than a page needs -> a live query
 
 
@@ -203,8 +206,23 @@ class _TagFacts:
 
 
 def _tag_facts(tag: Tag) -> _TagFacts:
-    # The cache holds any value: this one's are what _compute_facts gives.
-    return cast(_TagFacts, caching.cache("tag-facts").get(tag.id, lambda: _compute_facts(tag.id)))
+    """``tag``'s facts, computed once per request (again after a commit): the tag view reads them twice,
+    to answer 404 (``visible_tag_or_none``) and for the page (``tag_page``).
+
+    Not across requests: a cross-request cache of them hit only within one request on the cold run
+    (``cop.caching``).
+    """
+    memo: dict[int, _TagFacts] = g.setdefault("_tag_facts", {}) if has_app_context() else {}
+    if tag.id not in memo:
+        memo[tag.id] = _compute_facts(tag.id)
+    return memo[tag.id]
+
+
+@event.listens_for(FlaskSession, "after_commit")
+def _forget_facts_after_commit(_session: FlaskSession) -> None:
+    """A commit may have changed what is tagged: the request computes the facts again."""
+    if has_app_context():
+        g.pop("_tag_facts", None)
 
 
 def _compute_facts(tag_id: int) -> _TagFacts:

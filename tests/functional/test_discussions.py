@@ -726,26 +726,21 @@ def _article(page: str, post_id: int) -> str:
     return page[start : page.index("</article>", start)]
 
 
-def test_cached_posts_follow_every_change_and_each_viewers_rights(app, crowd, sign_in):
-    """Replies come from the fragment caches (the page of replies, each reply): a second reader renders
-    none of them, yet an edit, a rename, hiding, accepting and each viewer's own actions show at once,
-    and no CSRF token is cached."""
+def test_replies_follow_every_change_and_each_viewers_rights(crowd, sign_in):
+    """Each viewer sees the replies with their own actions; an edit, a rename, hiding and accepting
+    show at once, and no reply's markup holds a CSRF token (the page's one action form does)."""
     thread = _question(crowd)
     answer = services.reply(crowd["helper"], thread, thread.opening_post, "Use the test client.")
     services.reply(crowd["others"][0], thread, answer, "Thanks, that helps.")
     thread_id, answer_id = thread.id, answer.id
 
     page = text(sign_in(crowd["others"][1]).get(f"/t/{thread_id}"))
-    fragments = app.extensions["cop_fragments"]
-    rendered = fragments["posts"].misses
-    assert rendered == 2 and f'href="/p/{answer_id}/flag"' in _article(page, answer_id)
+    assert f'href="/p/{answer_id}/flag"' in _article(page, answer_id)
     assert f"/p/{answer_id}/edit" not in _article(page, answer_id) and "Accept this answer" not in page
-    page = text(sign_in(crowd["others"][2]).get(f"/t/{thread_id}"))  # the same rights: nothing rendered
-    assert fragments["posts"].misses == rendered and fragments["reply-trees"].hits == 1
+    page = text(sign_in(crowd["others"][2]).get(f"/t/{thread_id}"))  # the same rights
     assert "Use the test client." in page
 
-    own = text(sign_in(crowd["helper"]).get(f"/t/{thread_id}"))  # their own post: another tree, one post anew
-    assert fragments["posts"].misses == rendered + 1 and fragments["posts"].hits >= 1
+    own = text(sign_in(crowd["helper"]).get(f"/t/{thread_id}"))  # their own post
     assert f'href="/p/{answer_id}/edit"' in _article(own, answer_id)
     assert f'formaction="/p/{answer_id}/delete"' in _article(own, answer_id)
     assert f"/p/{answer_id}/flag" not in _article(own, answer_id)
@@ -775,9 +770,9 @@ def test_cached_posts_follow_every_change_and_each_viewers_rights(app, crowd, si
     assert "Post hidden by a coordinator" in article and "pytest-flask" not in article
 
 
-def test_cached_thread_rows_follow_every_change(app, crowd, sign_in):
-    """Thread-list rows come from the fragment cache, yet a reply, a retitle, a new status, a renamed
-    author and a pin show on the next view."""
+def test_thread_rows_follow_every_change(crowd, sign_in):
+    """A reply, a retitle, a new status, a renamed author and a pin show in the thread list's row on the
+    next view."""
     thread = _question(crowd, title="Flaky test runs", tags="ci")
     thread_id = thread.id
     member = sign_in(crowd["others"][0])
@@ -788,8 +783,6 @@ def test_cached_thread_rows_follow_every_change(app, crowd, sign_in):
         return page[start : page.index("</li>\n", start)]
 
     assert "Flaky test runs" in row() and "0 replies" in row() and ">ci<" in row()
-    rows = app.extensions["cop_fragments"]["thread-rows"]
-    assert rows.misses == 1 and rows.hits >= 1
     services.reply(crowd["helper"], refreshed(Thread, thread_id), refreshed(Thread, thread_id).opening_post, "Retry.")
     assert "1 reply" in row()
     stored, asker = refreshed(Thread, thread_id), db.session.get(type(crowd["asker"]), crowd["asker"].id)

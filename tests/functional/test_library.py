@@ -489,9 +489,8 @@ def test_coordinators_feature_resources_shown_on_the_community_page(client, sign
     assert "Onboarding guide" in client.get("/c/guild").get_data(as_text=True)  # open community
 
 
-def test_cached_library_rows_follow_every_change(app, client, sign_in, people):
-    """Library rows come from the fragment cache, yet a retitle, featuring, a new tag or a renamed author
-    shows on the next view."""
+def test_library_rows_follow_every_change(client, sign_in, people):
+    """A retitle, featuring, a new tag or a renamed author shows in the library's row on the next view."""
     doc = services.add_document(
         people["author"], people["guild"], title="Onboarding guide", body="Welcome", tags="onboarding"
     )
@@ -504,8 +503,6 @@ def test_cached_library_rows_follow_every_change(app, client, sign_in, people):
         return page[start : page.index("</li>\n", start)]
 
     assert "Onboarding guide" in row() and ">onboarding<" in row()
-    rows = app.extensions["cop_fragments"]["resource-rows"]
-    assert rows.hits >= 1 and rows.misses == 1
     resource, author = db.session.get(Resource, doc_id), db.session.get(type(people["author"]), people["author"].id)
     resource.title, resource.is_featured, author.display_name = "Onboarding handbook", True, "Ann Author"
     db.session.commit()
@@ -514,7 +511,6 @@ def test_cached_library_rows_follow_every_change(app, client, sign_in, people):
         people["author"], db.session.get(Resource, doc_id), title="Onboarding handbook", tags="onboarding, hr"
     )
     assert ">hr<" in row() and ">onboarding<" in row()
-    assert rows.misses == 3  # one rendering per state of the row, whoever looked
 
 
 def test_library_filters_and_pagination(client, sign_in, people):

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from cop.admin.models import AuditEntry
+from cop.communities.models import Community
 from cop.discussions import services as discussions
 from cop.extensions import db
 from cop.library import services as library
@@ -110,6 +111,24 @@ def test_member_sees_everything_with_counts(client, login_as, world):
     assert _count_line(html, "threads") == 3 and _count_line(html, "resources") == 3
     assert _count_line(html, "communities") == 2
     assert client.get("/tags/canary-private-domain").status_code == 200
+
+
+def test_a_tag_pages_facts_are_computed_once_per_request_and_anew_for_the_next(client, login_as, world, monkeypatch):
+    """The view reads a tag's facts twice (``visible_tag_or_none`` for the 404, then ``tag_page``): one
+    computation per request, and none kept for the next request, which sees a new thread."""
+    from cop.tags import services
+
+    computed = []
+    compute = services._compute_facts
+    monkeypatch.setattr(services, "_compute_facts", lambda tag_id: computed.append(tag_id) or compute(tag_id))
+    login_as(world["member"])
+    status, html = _page(client)
+    assert status == 200 and _count_line(html, "threads") == 3
+    assert len(computed) == 1
+    open_c = db.session.scalar(select(Community).where(Community.slug == "open-c"))
+    discussions.create_thread(world["coord"], open_c, title="Another python question", body="x", tags="python")
+    status, html = _page(client)
+    assert len(computed) == 2 and _count_line(html, "threads") == 4 and "Another python question" in html
 
 
 def test_unknown_empty_and_odd_tag_names(client, login_as, world):

@@ -207,11 +207,12 @@ def test_a_tag_used_in_many_communities_lists_the_busiest_and_counts_the_rest(wo
     assert page.threads.total == 4 + 3 + 2 + 1 + 1
 
 
-def test_tag_page_follows_every_change_at_once_despite_its_cache(world):
-    """The per-tag facts are cached per content version: each change below must show on the next view."""
+def test_tag_page_follows_every_change_at_once_despite_its_memo(world):
+    """The per-tag facts are kept for the request until a commit (here the test's one app context): each
+    change below must show on the next view."""
     people, open_c, private, _restricted = world
     tag = _python()
-    assert services.tag_page(people["outsider"], tag).threads.total == 1  # now cached
+    assert services.tag_page(people["outsider"], tag).threads.total == 1  # now kept
     thread = discussions.create_thread(people["coord"], open_c, title="Fresh python", body="hi", tags="python")
     page = services.tag_page(people["outsider"], tag)
     assert page.threads.total == 2 and page.threads.items[0].title == "Fresh python"
@@ -224,7 +225,7 @@ def test_tag_page_follows_every_change_at_once_despite_its_cache(world):
     assert services.visible_tag_or_none(people["outsider"], "canarytag") is None
 
 
-def test_tag_page_asks_the_database_when_the_cached_candidates_are_all_hidden(world, monkeypatch):
+def test_tag_page_asks_the_database_when_the_newest_candidates_are_all_hidden(world, monkeypatch):
     """The newest candidates are all private: an outsider still gets the open threads, newest first."""
     people, open_c, private, _restricted = world
     monkeypatch.setattr(services, "CANDIDATES", 3)
