@@ -18,9 +18,11 @@ every hit the same request reading a tag's facts a second time (tag page 41 vs 4
 memo does that now (``cop.tags.services._tag_facts``). And every cache keyed on the newest
 search-outbox id was emptied by any write anywhere, so under the write load they paid even less.
 
-(Outside this layer, the search engine keeps its results and permission filters with the index
-searcher, and related-thread suggestions for 5 minutes: ``cop.search.filters``, ``cop.search.similar``;
-they were not part of that measurement.)
+(Outside this layer, search keeps two memos of query objects, not page content: the last 256 permission
+filters built (``cop.search.filters``, keyed by the communities and narrowing they stand for) and, with
+each Whoosh searcher, the permitted document sets (dropped with the searcher after any write). The
+related-threads suggestions of a thread with no stored list were kept for 5 minutes: that cache is gone
+too, since the indexer stores every thread's list, ``cop.search.related``.)
 
 Each cache lives in the application's registry (``current_app.extensions["cop_caches"]``) and
 counts its hits and misses (what a benchmark reads to say whether it pays). ``COP_CACHES_OFF=1``

@@ -1,8 +1,6 @@
 """Similar threads (the new-thread form) and related threads (the thread page), within permissions."""
 
 import logging
-import time
-from collections import OrderedDict
 
 from sqlalchemy import select
 
@@ -10,29 +8,10 @@ from cop.communities.models import Community
 from cop.discussions.models import Thread
 from cop.extensions import db
 from cop.search.engine import get_engine
-from cop.search.filters import _lru_get, _lru_put, _readable_ids, permission_filter
-from cop.search.index import index_dir
+from cop.search.filters import _readable_ids, permission_filter
 from cop.search.query import _SCHEMA, MAX_TERMS
 
 log = logging.getLogger(__name__)
-
-# Suggestions ("related threads") per key and permission filter, for SIMILAR_TTL seconds in this process.
-# Not tied to the searcher: under steady writes the searcher refreshes every few seconds, and
-# re-scoring every thread sharing a title word on each thread view cost ~1 s on 100,000 threads.
-# Staleness only affects which suggestions appear; visibility is re-checked in SQL on every load.
-SIMILAR_TTL = 300.0
-SIMILAR_CACHE_SIZE = 5000
-_SIMILAR: OrderedDict = OrderedDict()
-
-
-def _similar_cached(key):
-    if key is None:
-        return None
-    entry = _lru_get(_SIMILAR, key)
-    if entry is None or time.monotonic() - entry[0] > SIMILAR_TTL:
-        return None
-    return entry[1]
-
 
 SIMILAR_POSTINGS = 5000  # documents scored at most (roughly) to suggest similar threads
 
@@ -56,31 +35,23 @@ def distinctive(frequency: dict[str, int]) -> list[str]:
     return chosen
 
 
-def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5, cache_key=None) -> list:
+def similar_threads(user, text: str, *, exclude_id: int | None = None, limit: int = 5) -> list:
     """Threads ``user`` may read whose title or text share words with ``text`` (any of them), best first.
 
-    With ``cache_key``, the ids found are kept for ``SIMILAR_TTL`` seconds per key and set of
-    readable communities (``_SIMILAR``). Either way each thread is checked against the
-    user's readable communities when loaded, so a cached id never shows what the user may not read.
+    Each thread the engine finds is checked against the user's readable communities when loaded.
     Returns rows of ``id``, ``title``, ``status``, ``community_id`` and ``community_name``; [] when the
     index is unavailable: a suggestion is never worth an error.
     """
     words = list(dict.fromkeys(token.text for token in _SCHEMA["title"].analyzer(text or "")))[:MAX_TERMS]
     if not words:
         return []
-    # The communities the user may read (none when not signed in): the cache key (people who read the
-    # same communities share suggestions) and the check on every load. The engine's filter is built on a miss.
+    # The communities the user may read (none when not signed in): the engine's filter and the check on load.
     readable = _readable_ids(user)
     if not readable:
         return []
     try:
-        key = (index_dir(), cache_key, readable) if cache_key is not None else None
-        ids = _similar_cached(key)
-        if ids is None:
-            flt = permission_filter(user, readable=readable, type="thread")
-            ids = get_engine().similar(text, flt, limit + 1) if flt is not None else []
-            if key is not None:
-                _lru_put(_SIMILAR, key, (time.monotonic(), ids), SIMILAR_CACHE_SIZE)
+        flt = permission_filter(user, readable=readable, type="thread")
+        ids = get_engine().similar(text, flt, limit + 1) if flt is not None else []
     except Exception:
         log.warning("similar threads unavailable", exc_info=True)
         return []
@@ -116,7 +87,6 @@ def related_threads(user, thread, limit: int = 5) -> list:
             " ".join([thread.title, *(t.name for t in thread.tags)]),
             exclude_id=thread.id,
             limit=limit,
-            cache_key=("related", thread.id),
         )
     readable = _readable_ids(user)
     ids = [i for i in stored.ids if i != thread.id]
