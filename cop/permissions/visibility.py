@@ -172,6 +172,12 @@ def readable_community_ids(user: Viewer) -> frozenset[int]:
     return _community_ids(user, ("open",), ("active",))
 
 
+def known_community_ids() -> frozenset[int]:
+    """The ids of every community there is, as this request read them (with the visibility sets): what a
+    filter of the communities a user may *not* read is taken from (``cop.search.tantivy_engine``)."""
+    return _visibility_sets()["all"]
+
+
 def listed_community_ids(user: Viewer) -> frozenset[int]:
     """The ids of the communities ``user`` may know about: ``listed_communities`` as a set."""
     return _community_ids(user, ("open", "restricted"), ("active", "invited"))

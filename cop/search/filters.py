@@ -50,7 +50,10 @@ class PermissionFilter:
     ``everything``: an administrator (every community's content, every community). ``readable``: the
     communities whose threads and resources the user may read; ``listed``: those whose community
     document the user may see. ``narrowing``: (field, value) pairs every document must have
-    (type, community_id, tags, author_id, kind, status); ``since``: created at or after.
+    (type, community_id, tags, author_id, kind, status); ``since``: created at or after. ``known``: every
+    community there was when the filter was built: an engine may exclude the communities a user may not
+    see (``unreadable``, ``unlisted``) instead of including those they may, when that list is shorter,
+    and must then make sure that no other community's documents were found (``TantivyEngine.search``).
     """
 
     everything: bool
@@ -58,14 +61,25 @@ class PermissionFilter:
     listed: frozenset
     narrowing: tuple = ()
     since: datetime | None = None
+    known: frozenset = frozenset()
 
     @property
     def key(self) -> tuple:
-        return (self.everything, self.readable, self.listed, self.narrowing, self.since)
+        return (self.everything, self.readable, self.listed, self.narrowing, self.since, self.known)
 
     def allowed_only(self) -> "PermissionFilter":
         """The same reader's filter without the narrowing."""
-        return PermissionFilter(self.everything, self.readable, self.listed)
+        return PermissionFilter(self.everything, self.readable, self.listed, known=self.known)
+
+    @property
+    def unreadable(self) -> frozenset:
+        """The known communities whose threads and resources the user may not read."""
+        return self.known - self.readable
+
+    @property
+    def unlisted(self) -> frozenset:
+        """The known communities whose community document the user may not see."""
+        return self.known - self.listed
 
 
 # Filters by what they depend on, shared by everyone who reads the same communities: the object is
@@ -98,7 +112,8 @@ def permission_filter(user, *, readable: frozenset | None = None, **selected) ->
     if selected.get("date") in DATE_RANGES:
         # To the hour, so that one filter serves an hour of searches ("past week" may reach an hour further).
         since = (utcnow() - timedelta(days=DATE_RANGES[selected["date"]][1])).replace(minute=0, second=0, microsecond=0)
-    built = PermissionFilter(everything, readable, listed, tuple(narrowing_key), since)
+    known = frozenset() if everything else permissions.known_community_ids()
+    built = PermissionFilter(everything, readable, listed, tuple(narrowing_key), since, known)
     shared = _lru_get(_FILTERS, built.key)
     if shared is not None:
         return shared

@@ -1,4 +1,6 @@
-from flask import Blueprint, render_template, request, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, g, render_template, request, url_for
 from flask_login import current_user
 
 from cop.forms import page_arg
@@ -21,11 +23,17 @@ def _scope(slug: str):
 
 
 def _facet_url(args: dict, name: str, value: str | None) -> str:
-    """This search with one facet set (or cleared with ``None``), back on page 1."""
+    """This search with one facet set (or cleared with ``None``), back on page 1.
+
+    The path is built once per request: a results page links some 60 facet values, and ``url_for`` for
+    each was a tenth of the page's time in Python.
+    """
     merged = {k: v for k, v in args.items() if v and k != name}
     if value:
         merged[name] = value
-    return url_for("search.search", **merged)
+    if "_search_path" not in g:
+        g._search_path = url_for("search.search")
+    return f"{g._search_path}?{urlencode(merged)}" if merged else g._search_path
 
 
 @bp.route("/search")

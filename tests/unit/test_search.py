@@ -901,3 +901,106 @@ def test_changing_the_engine_needs_a_reindex_and_never_mixes_two_indexes(app, ru
     assert index.catch_up() is None  # refused: the outbox keeps the change
     assert runner.invoke(args=["cop", "search", "reindex"]).exit_code == 0
     assert search.search(world["member"], "zqafterswitch").total == 1
+
+
+def test_best_post_is_the_one_with_most_terms_as_the_stemmer_counts_them():
+    """The post a thread hit links to has the most of the query's terms, each word stemmed as the index
+    stems it; only words that could stem to a term are stemmed, with the same answer as stemming them all."""
+    import re
+
+    from cop.search.hits import _best_post, _stem
+
+    posts = list(
+        enumerate(
+            [
+                "Nothing to see here.",
+                "Our abilities grew; the ability to relate, relational thinking, happily.",
+                "Happiness and a happy team: teams running, ran, runner.",
+                "Sensibility is sensible; organization, organizing, organs.",
+                "Version 1.2.3 of e.g. the happy.path tool, and conflated conflation.",
+                "Connect, connected, connection, connections, connective, hopping, hopped.",
+            ],
+            start=1,
+        )
+    )
+    words = {w for _i, text in posts for w in re.findall(r"[\w*]+(?:\.?[\w*]+)*", text.lower())}
+
+    def reference(terms):  # every word of every post stemmed
+        best, best_score = None, 0
+        for post in posts:
+            found = {_stem(w) for w in re.findall(r"[\w*]+(?:\.?[\w*]+)*", post[1].lower())}
+            if len(terms & found) > best_score:
+                best, best_score = post, len(terms & found)
+        return best
+
+    checked = 0
+    for word in sorted(words):
+        for other in ("happi", "team", "abil", "connect", "organ", "zq"):
+            terms = {_stem(word), other}
+            assert _best_post(posts, terms) == reference(terms), terms
+            checked += 1
+    assert checked > 100
+    assert _best_post(posts, {_stem("happy"), _stem("teams")})[0] == 3
+    assert _best_post(posts, {"zqnothing"}) is None
+
+
+@pytest.mark.parametrize("search_engine", ["tantivy"])
+def test_tantivy_excludes_the_unreadable_communities_when_they_are_fewer(app, world):
+    """A reader of most communities is filtered by the few they may not read (a shorter term set); the
+    canaries stay hidden, and what they may read is found as before."""
+    from cop.search import tantivy_engine
+    from cop.search.filters import permission_filter
+
+    outsider = world["outsider"]
+    for n in range(4):  # the outsider now reads five communities and may not read two
+        extra = make_community(f"extra-{n}", visibility="open", coordinators=[world["member"]])
+        discussions.create_thread(world["member"], extra, title=f"Kettle extra {n}", body="kettle")
+    flt = permission_filter(outsider)
+    clauses = tantivy_engine.exclusion_clauses(flt)
+    assert clauses is not None and flt.unreadable == {world["restricted"].id, world["private"].id, _other(world)}
+    community_term = 'Term(field=2, type=Str, "{}")'  # field 2: community_id
+    excluded = " ".join(repr(q) for _occur, q in clauses)
+    assert community_term.format(world["private"].id) in excluded
+    assert community_term.format(world["open"].id) not in excluded
+    for word in CANARIES + BURIED:
+        results = search.search(outsider, word)
+        assert results.total == 0 and results.hits == [] and results.facets == [], word
+    results = search.search(outsider, "kettle")
+    assert results.total == 6  # the open community's two threads and four more
+    shown = _everything_shown(results)
+    assert not any(word in shown for word in CANARIES + BURIED)
+    community_values = {v for f in results.facets if f.name == "community" for v, _l, _n in f.options}
+    assert "priv-circle" not in community_values and "rest-circle" not in community_values
+    restricted = search.search(outsider, "circle", type="community")  # listed, not readable: its card only
+    assert world["restricted"].id in {hit.id for hit in restricted.hits}
+    assert "other-circle" not in _everything_shown(search.search(outsider, "circle"))
+
+
+def _other(world) -> int:
+    from cop.communities.models import Community
+
+    return db.session.scalar(select(Community.id).where(Community.slug == "other-circle"))
+
+
+@pytest.mark.parametrize("search_engine", ["tantivy"])
+def test_tantivy_exclusion_never_shows_a_community_the_filter_did_not_know(app, world):
+    """A private community created after a filter was built is not in its list of exclusions: the search
+    sees its documents among the counts and filters again by what the user may read."""
+    from cop.search import tantivy_engine
+    from cop.search.filters import permission_filter
+
+    for n in range(4):
+        make_community(f"extra-{n}", visibility="open", coordinators=[world["member"]])
+    flt = permission_filter(world["outsider"])
+    assert tantivy_engine.exclusion_clauses(flt) is not None
+    late = make_community("late-circle", visibility="private", coordinators=[world["member"]])
+    discussions.create_thread(world["member"], late, title="zqlatecanary", body="kettle zqlatecanary")
+    index.catch_up()
+
+    def found(text):
+        return get_engine().search(text, search.parse_query(text), flt, sort="relevance", page=1, per_page=20)
+
+    late_found = found("zqlatecanary")
+    assert late_found.total == 0 and late_found.hits == [] and not late_found.facet_counts["community"]
+    kettle = found("kettle")
+    assert str(late.id) not in kettle.facet_counts["community"] and kettle.total == 2
