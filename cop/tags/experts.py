@@ -30,10 +30,25 @@ with the declared expertise, summed per person; more people only when one left o
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, func, literal, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
 
 from cop import permissions
 from cop.accounts.models import User, user_expertise
@@ -81,15 +96,19 @@ def months_at(now: datetime) -> float:
     return now.year * 12 + now.month - 1 + (now - start).total_seconds() / length
 
 
-def recency(month, now: datetime):
-    """SQL for a month bucket's recency weight at ``now``: ``1 / (1 + days / 180)``, ``days`` the age of the
-    bucket's midpoint (0 while it is still ahead)."""
-    return recency_at(month, literal(months_at(now), Float))
-
-
-def _readable(viewer) -> list[int]:
-    """The communities whose evidence counts for ``viewer`` (this request's set, no query)."""
-    return sorted(permissions.readable_community_ids(viewer))
+def _scope(viewer) -> tuple[str, list[int]]:
+    """How the evidence is limited to the communities ``viewer`` may read (this request's sets, no query):
+    ``("all", [])`` for an administrator, else the shorter of ``("in", readable)`` and ``("not_in",
+    unreadable)`` (a member of the large set reads 748 of 1,000 communities)."""
+    if permissions.is_admin(viewer):
+        return "all", []
+    readable = permissions.readable_community_ids(viewer)
+    unreadable = permissions.known_community_ids() - readable
+    if not unreadable:
+        return "all", []
+    if len(unreadable) < len(readable):
+        return "not_in", sorted(unreadable)
+    return "in", sorted(readable)
 
 
 def ranking(
@@ -113,43 +132,67 @@ def ranking(
     if not tag_ids:
         return []
     now = now or utcnow()
-    people: list[ColumnElement[bool]] = [User.is_disabled.is_(False)]
-    if exclude_user_id is not None:
-        people.append(User.id != exclude_user_id)
-    if department:
-        people.append(User.department == department)
+    people = _People(exclude_user_id is not None, bool(department))
+    params = {"exclude": exclude_user_id or 0, "department": department}
+    scope, communities = _scope(viewer)
+    ranked_params = params | {"tags": tag_ids, "communities": communities, "months": months_at(now), "limit": limit}
     for size in CANDIDATES:
-        candidates, threshold = _candidates(tag_ids, size, people)
+        candidates, threshold = _candidates(tag_ids, size, people, params)
         if threshold is None:  # all the people with evidence are few: the full ranking reads no more
             break
-        ranked = _ranked(viewer, tag_ids, now, people, limit, candidates)
+        ranked = _ranked(_ranked_statement(scope, people, True), ranked_params | {"only": candidates})
         # Anyone left out has evidence worth ``threshold`` at most, and may have declared a tag.
         if len(ranked) == limit and ranked[-1].score > threshold + WEIGHTS["declared"] + 0.001:
             return ranked
-    return _ranked(viewer, tag_ids, now, people, limit, None)
+    return _ranked(_ranked_statement(scope, people, False), ranked_params)
 
 
-def _candidates(tag_ids: list[int], size: int, people) -> tuple[list[int], float | None]:
+@dataclass(frozen=True)
+class _People:
+    """Which conditions on the people ranked the statements carry (their values are bound)."""
+
+    exclude: bool  # everyone but one person (``exclude``: the asker)
+    department: bool  # people of one department (``department``)
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [User.is_disabled.is_(False)]
+        if self.exclude:
+            found.append(User.id != bindparam("exclude", type_=Integer))
+        if self.department:
+            found.append(User.department == bindparam("department", type_=String))
+        return found
+
+
+@functools.lru_cache(maxsize=8)
+def _candidates_statement(people: _People) -> Select[tuple[int, float]]:
+    return (
+        select(ExpertBound.user_id, ExpertBound.bound)
+        .join(User, User.id == ExpertBound.user_id)
+        .where(ExpertBound.tag_id == bindparam("tag", type_=Integer), *people.conditions())
+        .order_by(ExpertBound.bound.desc())
+        .limit(bindparam("size", type_=Integer))
+    )
+
+
+def _candidates(tag_ids: list[int], size: int, people: _People, params: dict) -> tuple[list[int], float | None]:
     """The ``size`` people with the highest bounds on each tag, and the most anyone else's evidence on
     the tags can be worth (the sum of the next bound of each tag); None when no one else has any."""
     found: set[int] = set()
     threshold, beyond = 0.0, False
     for tag_id in tag_ids:
-        rows = db.session.execute(
-            select(ExpertBound.user_id, ExpertBound.bound)
-            .join(User, User.id == ExpertBound.user_id)
-            .where(ExpertBound.tag_id == tag_id, *people)
-            .order_by(ExpertBound.bound.desc())
-            .limit(size + 1)
-        ).all()
+        rows = db.session.execute(_candidates_statement(people), params | {"tag": tag_id, "size": size + 1}).all()
         found.update(uid for uid, _b in rows[:size])
         if len(rows) > size:
             threshold, beyond = threshold + rows[-1][1], True
     return sorted(found), threshold if beyond else None
 
 
-def _ranked(viewer, tag_ids: list[int], now: datetime, people, limit: int, only: list[int] | None) -> list[Expert]:
-    """The ranking among ``only`` (None: everyone with evidence or a declaration) in one query."""
+@functools.lru_cache(maxsize=32)
+def _ranked_statement(scope: str, people: _People, only: bool) -> Select[Any]:
+    """The ranking's statement, built once per shape (its values bound): the tags ``tags``, the communities
+    ``communities`` (``scope``: "in", "not_in" or "all"), the time ``months`` (``months_at``), the people
+    ``only`` (when ``only``) and ``limit``. Building and compiling it with its lists as literals took most of
+    a tag page's ranking (7 of 9 ms)."""
     ev = ExpertEvidence
     weight = case(
         *((ev.kind == kind, float(WEIGHTS[kind])) for kind in ("accepted", "helpful", "resource")),
@@ -159,35 +202,40 @@ def _ranked(viewer, tag_ids: list[int], now: datetime, people, limit: int, only:
     def counted(kind):
         return func.sum(case((ev.kind == kind, ev.count), else_=0))
 
+    tags: BindParameter[Any] = bindparam("tags", expanding=True)
     evidence = (
         select(
             ev.user_id.label("uid"),
-            func.sum(ev.count * weight * recency(ev.month, now)).label("w"),
+            func.sum(ev.count * weight * recency_at(ev.month, bindparam("months", type_=Float))).label("w"),
             counted("accepted").label("accepted"),
             counted("helpful").label("helpful"),
             counted("resource").label("resource"),
             counted("post").label("post"),
             literal(0).label("declared"),
         )
-        # ``+ 0``: the readable communities are checked row by row, never looked up one by one for
-        # each person (a product of the two lists).
-        .where(ev.tag_id.in_(tag_ids), (ev.community_id + 0).in_(_readable(viewer)))
+        .where(ev.tag_id.in_(tags))
         .group_by(ev.user_id)
     )
+    # ``+ 0``: the communities are checked row by row, never looked up one by one for each person (a
+    # product of the two lists).
+    if scope == "in":
+        evidence = evidence.where((ev.community_id + 0).in_(bindparam("communities", expanding=True)))
+    elif scope == "not_in":
+        evidence = evidence.where((ev.community_id + 0).not_in(bindparam("communities", expanding=True)))
     declared = (
         select(
             user_expertise.c.user_id, literal(0.0, Float), literal(0), literal(0), literal(0), literal(0), literal(1)
         )
-        .where(user_expertise.c.tag_id.in_(tag_ids))
+        .where(user_expertise.c.tag_id.in_(tags))
         .distinct()
     )
-    if only is not None:
-        evidence = evidence.where(ev.user_id.in_(only))
-        declared = declared.where(user_expertise.c.user_id.in_(only))
+    if only:
+        evidence = evidence.where(ev.user_id.in_(bindparam("only", expanding=True)))
+        declared = declared.where(user_expertise.c.user_id.in_(bindparam("only", expanding=True)))
     rows = union_all(evidence, declared).subquery()
     is_declared = func.max(rows.c.declared)
     score = func.coalesce(func.sum(rows.c.w), 0.0) + case((is_declared > 0, float(WEIGHTS["declared"])), else_=0.0)
-    stmt = (
+    return (
         select(
             User.id,
             User.display_name,
@@ -200,14 +248,17 @@ def _ranked(viewer, tag_ids: list[int], now: datetime, people, limit: int, only:
             is_declared,
         )
         .join(rows, rows.c.uid == User.id)
-        .where(*people)
+        .where(*people.conditions())
         .group_by(User.id, User.display_name, User.handle)
         .order_by(score.desc(), User.display_name, User.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
+
+
+def _ranked(stmt: Select[Any], params: dict) -> list[Expert]:
     return [
         Expert(uid, name, handle, round(float(s or 0), 3), int(a or 0), int(h or 0), int(r or 0), int(p or 0), bool(d))
-        for uid, name, handle, s, a, h, r, p, d in db.session.execute(stmt)
+        for uid, name, handle, s, a, h, r, p, d in db.session.execute(stmt, params)
     ]
 
 

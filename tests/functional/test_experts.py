@@ -10,7 +10,7 @@ from tests.builders import PASSWORD, make_community, make_user
 
 @pytest.fixture
 def backend():
-    """The ranking itself is checked on both databases in tests/unit/test_experts.py."""
+    """The ranking itself is checked on both databases in tests/functional/test_expert_evidence.py."""
     return "sqlite"
 
 
@@ -79,3 +79,18 @@ def test_ask_an_expert_suggests_people_for_the_chosen_tags(client, world):
     box = page.split('id="suggested-experts"')[1].split("</section>")[0]
     assert f"@{world['ann'].handle}" in box and "Asker<" not in box and "Eve<" not in box
     assert "Draft text" in page  # nothing typed is lost
+
+
+def test_a_reader_of_most_communities_is_ranked_without_the_ones_they_may_not_read(client, world):
+    """With more communities open to the asker than closed, the ranking excludes the few they may not read
+    (``_scope``: "not_in") instead of listing the many they may: the private answers still do not count."""
+    from cop.tags import experts
+
+    make_community("open-two")
+    make_community("open-three")
+    _login(client, world["asker"])
+    scope, ids = experts._scope(world["asker"])
+    assert scope == "not_in" and len(ids) == 1
+    page = _experts(client.get("/tags/pytest").get_data(as_text=True))
+    assert 'Ann</a> <span class="muted expert-why">· 1 accepted answer, 1 post</span>' in page
+    assert "Eve<" not in page
