@@ -1,8 +1,10 @@
 """How a request's transaction ends: a request that only read commits (on PostgreSQL, so psycopg
-keeps its prepared statements), anything that wrote and did not commit itself is rolled back."""
+keeps its prepared statements), anything that wrote and did not commit itself is rolled back. And the
+settings PostgreSQL sessions start with."""
 
+import pytest
 from flask import abort
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
 from cop.accounts.models import User
 from cop.extensions import db
@@ -57,3 +59,10 @@ def test_what_a_failed_request_wrote_is_never_committed(app, client):
         db.session.rollback()  # what closing the request's session does (the test keeps one session)
         assert db.session.scalar(select(User.display_name).where(User.id == user_id)) == "Before", path
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_postgresql_sessions_plan_without_parallel_workers(app):
+    """``COP_POSTGRES_OPTIONS``' default: no statement forks parallel workers (cop.database)."""
+    assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
