@@ -31,8 +31,9 @@ class Config:
     # SQLite: seconds a write waits for another's lock before the request answers 503 "try again".
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("COP_SQLITE_BUSY_TIMEOUT", "5"))
     # PostgreSQL: settings of every session the app opens (libpq's "options"; empty: the server's own).
-    # No parallel workers by default: requests already keep every core busy (cop.database).
-    POSTGRES_OPTIONS = os.environ.get("COP_POSTGRES_OPTIONS", "-c max_parallel_workers_per_gather=0")
+    # By default no parallel workers and no JIT compilation: requests already keep every core busy, and
+    # compiling a report's statement cost more than running it (cop.database).
+    POSTGRES_OPTIONS = os.environ.get("COP_POSTGRES_OPTIONS", "-c max_parallel_workers_per_gather=0 -c jit=off")
     # Rate-limit counters: default a SQLite file in the instance folder that every worker on this
     # host shares (cop.ratelimits); redis://host:6379 for several hosts.
     RATELIMIT_STORAGE_URI = os.environ.get("COP_RATELIMIT_STORAGE_URI") or None

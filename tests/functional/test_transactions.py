@@ -63,6 +63,7 @@ def test_what_a_failed_request_wrote_is_never_committed(app, client):
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgresql"])
-def test_postgresql_sessions_plan_without_parallel_workers(app):
-    """``COP_POSTGRES_OPTIONS``' default: no statement forks parallel workers (cop.database)."""
+def test_postgresql_sessions_plan_without_parallel_workers_or_jit(app):
+    """``COP_POSTGRES_OPTIONS``' default: no statement forks parallel workers or is compiled (cop.database)."""
     assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+    assert db.session.scalar(text("SHOW jit")) == "off"
