@@ -174,7 +174,8 @@ def _build_world():
     t4 = thread(guild, ann, at(3, 31, 11), "idea", 3)
     reply(t4, cat, NOW)  # at the very end: not a post of the period, but t4's first reply (1 h)
     thread(guild, ann, at(3, 5), "announcement", 3)
-    thread(guild, dan, at(3, 6), "discussion", deleted=True)
+    gone = thread(guild, dan, at(3, 6), "discussion", deleted=True, tags=["python"])
+    reply(gone, ann, at(3, 7))  # a live reply in a deleted thread: no figure counts it, nor the share of voice
     t7 = thread(guild, eve, PERIOD.start, "question", 2)  # exactly at the start: in the period
     reply(t7, ann, at(3, 1, 14))  # 2 h
     t8 = thread(guild, ann, at(2, 15), "question", 1, status="answered", tags=["python"])
