@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from flask import Flask
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import ColumnElement, event, func, or_
+from sqlalchemy import ARRAY, ColumnElement, Integer, all_, any_, bindparam, event, func, or_
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 
 from cop.extensions import db
@@ -120,6 +120,22 @@ def attach_session_hooks(listeners: Iterable[tuple[str, Callable[..., Any]]]) ->
     for name, listener in listeners:
         if not event.contains(FlaskSession, name, listener):
             event.listen(FlaskSession, name, listener)
+
+
+def in_bound_ids(column: Any, name: str, dialect: str, *, negate: bool = False) -> ColumnElement[bool]:
+    """``column`` is one of the integers bound as ``name`` when the statement runs (``negate``: none of them),
+    for a statement built once per ``dialect``.
+
+    On PostgreSQL one array parameter (``= ANY``, ``<> ALL``): an expanding ``IN`` binds every value as a
+    parameter of its own, and with hundreds of them (the communities a reader may or may not read) psycopg
+    parsed the statement's text again on every run (it caches none with over 50 parameters), PostgreSQL
+    parsed and planned it, and no two lengths were the same prepared statement. Elsewhere an expanding ``IN``.
+    """
+    if dialect == "postgresql":
+        values = bindparam(name, type_=ARRAY(Integer))
+        return column != all_(values) if negate else column == any_(values)
+    expanding = bindparam(name, expanding=True)
+    return column.not_in(expanding) if negate else column.in_(expanding)
 
 
 def contains_text(query: str, *columns: Any) -> ColumnElement[bool]:

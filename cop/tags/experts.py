@@ -52,6 +52,7 @@ from sqlalchemy import (
 
 from cop import permissions
 from cop.accounts.models import User, user_expertise
+from cop.database import in_bound_ids
 from cop.extensions import db, utcnow
 from cop.tags.evidence import WEIGHTS, ExpertBound, ExpertEvidence, recency_at
 
@@ -135,16 +136,17 @@ def ranking(
     people = _People(exclude_user_id is not None, bool(department))
     params = {"exclude": exclude_user_id or 0, "department": department}
     scope, communities = _scope(viewer)
+    dialect = db.session.get_bind().dialect.name
     ranked_params = params | {"tags": tag_ids, "communities": communities, "months": months_at(now), "limit": limit}
     for size in CANDIDATES:
         candidates, threshold = _candidates(tag_ids, size, people, params)
         if threshold is None:  # all the people with evidence are few: the full ranking reads no more
             break
-        ranked = _ranked(_ranked_statement(scope, people, True), ranked_params | {"only": candidates})
+        ranked = _ranked(_ranked_statement(dialect, scope, people, True), ranked_params | {"only": candidates})
         # Anyone left out has evidence worth ``threshold`` at most, and may have declared a tag.
         if len(ranked) == limit and ranked[-1].score > threshold + WEIGHTS["declared"] + 0.001:
             return ranked
-    return _ranked(_ranked_statement(scope, people, False), ranked_params)
+    return _ranked(_ranked_statement(dialect, scope, people, False), ranked_params)
 
 
 @dataclass(frozen=True)
@@ -188,11 +190,12 @@ def _candidates(tag_ids: list[int], size: int, people: _People, params: dict) ->
 
 
 @functools.lru_cache(maxsize=32)
-def _ranked_statement(scope: str, people: _People, only: bool) -> Select[Any]:
-    """The ranking's statement, built once per shape (its values bound): the tags ``tags``, the communities
-    ``communities`` (``scope``: "in", "not_in" or "all"), the time ``months`` (``months_at``), the people
-    ``only`` (when ``only``) and ``limit``. Building and compiling it with its lists as literals took most of
-    a tag page's ranking (7 of 9 ms)."""
+def _ranked_statement(dialect: str, scope: str, people: _People, only: bool) -> Select[Any]:
+    """The ranking's statement, built once per database dialect and shape (its values bound): the tags
+    ``tags``, the communities ``communities`` (``scope``: "in", "not_in" or "all"), the time ``months``
+    (``months_at``), the people ``only`` (when ``only``) and ``limit``. Building and compiling it with its
+    lists as literals took most of a tag page's ranking (7 of 9 ms); the long lists (communities, people)
+    are one array each on PostgreSQL (``in_bound_ids``)."""
     ev = ExpertEvidence
     weight = case(
         *((ev.kind == kind, float(WEIGHTS[kind])) for kind in ("accepted", "helpful", "resource")),
@@ -218,10 +221,8 @@ def _ranked_statement(scope: str, people: _People, only: bool) -> Select[Any]:
     )
     # ``+ 0``: the communities are checked row by row, never looked up one by one for each person (a
     # product of the two lists).
-    if scope == "in":
-        evidence = evidence.where((ev.community_id + 0).in_(bindparam("communities", expanding=True)))
-    elif scope == "not_in":
-        evidence = evidence.where((ev.community_id + 0).not_in(bindparam("communities", expanding=True)))
+    if scope in ("in", "not_in"):
+        evidence = evidence.where(in_bound_ids(ev.community_id + 0, "communities", dialect, negate=scope == "not_in"))
     declared = (
         select(
             user_expertise.c.user_id, literal(0.0, Float), literal(0), literal(0), literal(0), literal(0), literal(1)
@@ -230,8 +231,8 @@ def _ranked_statement(scope: str, people: _People, only: bool) -> Select[Any]:
         .distinct()
     )
     if only:
-        evidence = evidence.where(ev.user_id.in_(bindparam("only", expanding=True)))
-        declared = declared.where(user_expertise.c.user_id.in_(bindparam("only", expanding=True)))
+        evidence = evidence.where(in_bound_ids(ev.user_id, "only", dialect))
+        declared = declared.where(in_bound_ids(user_expertise.c.user_id, "only", dialect))
     rows = union_all(evidence, declared).subquery()
     is_declared = func.max(rows.c.declared)
     score = func.coalesce(func.sum(rows.c.w), 0.0) + case((is_declared > 0, float(WEIGHTS["declared"])), else_=0.0)
