@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from flask import Flask
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import ARRAY, ColumnElement, Integer, all_, any_, bindparam, event, func, or_
+from sqlalchemy import ARRAY, BindParameter, ColumnElement, Integer, all_, any_, bindparam, event, func, or_
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 
 from cop.extensions import db
@@ -134,7 +134,7 @@ def in_bound_ids(column: Any, name: str, dialect: str, *, negate: bool = False) 
     if dialect == "postgresql":
         values = bindparam(name, type_=ARRAY(Integer))
         return column != all_(values) if negate else column == any_(values)
-    expanding = bindparam(name, expanding=True)
+    expanding: BindParameter[Any] = bindparam(name, expanding=True)
     return column.not_in(expanding) if negate else column.in_(expanding)
 
 
