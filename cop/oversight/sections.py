@@ -164,7 +164,7 @@ def _accepted_elsewhere_statement(dialect: str, scoped: bool, limit: int):
             within(Post.created_at, period),
             Thread.is_deleted.is_(False),
             Thread.community_id != cid,
-            in_readable(Thread.community_id, scoped),
+            in_readable(Thread.community_id, scoped, dialect),
         )
         .group_by(User.id, User.display_name, User.handle)
         .order_by(answers.desc(), User.display_name, User.id)
@@ -240,7 +240,7 @@ def _share_of_voice_statement(dialect: str, scoped: bool):
     own = flag(rows.c.owner == cid)
     return (
         select(rows.c.w, own, rows.c.label, func.sum(rows.c.n), func.sum(rows.c.score))
-        .where(rows.c.owner.is_not(None), or_(rows.c.owner == cid, in_readable(rows.c.owner, scoped)))
+        .where(rows.c.owner.is_not(None), or_(rows.c.owner == cid, in_readable(rows.c.owner, scoped, dialect)))
         .group_by(rows.c.w, own, rows.c.label)
     )
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 
 from cop import permissions
 from cop.communities.models import Community
+from cop.database import in_bound_ids
 from cop.discussions.models import Post, Thread
 from cop.extensions import db
 from cop.oversight.periods import Period
@@ -149,6 +150,7 @@ def readable_scope(viewer) -> tuple[bool, dict]:
     return True, {"readable": sorted(permissions.readable_community_ids(viewer))}
 
 
-def in_readable(column, scoped: bool):
-    """``column`` is a community the viewer may read (``readable_scope``): the ids bound as ``readable``."""
-    return column.in_(bindparam("readable", expanding=True)) if scoped else true()
+def in_readable(column, scoped: bool, dialect: str):
+    """``column`` is a community the viewer may read (``readable_scope``): the ids bound as ``readable`` (on
+    PostgreSQL one array, not hundreds of parameters: ``cop.database.in_bound_ids``)."""
+    return in_bound_ids(column, "readable", dialect) if scoped else true()
