@@ -100,3 +100,18 @@ def test_idle_and_slow_connections_do_not_stall_healthz(server):
     finally:
         for sock in idle + slow:
             sock.close()
+
+
+def test_a_worker_freezes_what_it_loaded_out_of_the_collectors_sight():
+    """After loading the app a worker freezes its objects: a full collection then walks only what requests
+    made since (on the large set, ~100 ms pauses in requests became 7-17 ms)."""
+    import gc
+
+    from cop import gunicorn_conf
+
+    assert gc.get_freeze_count() == 0
+    try:
+        gunicorn_conf.post_worker_init(None)
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
