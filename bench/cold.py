@@ -632,7 +632,8 @@ def render(label: str, report: dict) -> str:
     lines = [
         f"### {label}",
         "",
-        f"- Date: {report['date']}; backend: {report['backend']}; gunicorn {report['workers']} workers (gthread, production configuration); "
+        f"- Date: {report['date']}; backend: {report['backend']}; "
+        f"gunicorn {report['workers']} workers (gthread, production configuration); "
         f"concurrency {report['concurrency']}; {report['per_type']} distinct URLs per page type, each once "
         f"(seed {report['seed']})",
         f"- Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory_gb', '?')} GB; "
