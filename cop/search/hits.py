@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from cop import permissions
 from cop.accounts.models import User
@@ -99,13 +99,17 @@ _Content = TypeVar("_Content", Thread, Resource)
 
 def _live(model: type[_Content], ids, readable) -> dict[int, _Content]:
     """``model``'s rows among ``ids``, not deleted, in a ``readable`` community, by id (tags and author not
-    loaded: a hit shows neither)."""
+    loaded: a hit shows neither; of its community, only the name)."""
     return {
         row.id: row
         for row in db.session.scalars(
             select(model)
             .where(model.id.in_(ids), model.is_deleted.is_(False))
-            .options(lazyload(model.tags), lazyload(model.author))
+            .options(
+                lazyload(model.tags),
+                lazyload(model.author),
+                joinedload(model.community).load_only(Community.id, Community.slug, Community.name),
+            )
         )
         if row.community_id in readable
     }
@@ -149,7 +153,12 @@ def _load_threads(user, ids, readable, terms) -> dict[int, _Source]:
         {
             post.id: post
             for post in db.session.scalars(
-                select(Post).where(Post.id.in_(best_ids), *shown).options(selectinload(Post.author))
+                select(Post)
+                .where(Post.id.in_(best_ids), *shown)
+                .options(
+                    load_only(Post.id, Post.thread_id, Post.author_id),
+                    joinedload(Post.author).load_only(User.id, User.handle, User.display_name),
+                )
             )
         }
         if best_ids
