@@ -1,7 +1,7 @@
 """The cold benchmark: every page type as users meet it, distinct URLs each asked once.
 
 ``python -m bench.cold`` (what ``make bench`` runs) serves the app with
-gunicorn (2 sync workers, production configuration) and, for each page type,
+gunicorn (2 workers of 8 threads: the production configuration) and, for each page type,
 requests a set of *distinct* URLs drawn from the data — random threads across
 the whole set, random communities, tags and directory pages, random
 communities and periods for the sponsor report, one sponsor each for the
@@ -632,7 +632,8 @@ def render(label: str, report: dict) -> str:
     lines = [
         f"### {label}",
         "",
-        f"- Date: {report['date']}; backend: {report['backend']}; gunicorn {report['workers']} sync workers; "
+        f"- Date: {report['date']}; backend: {report['backend']}; "
+        f"gunicorn {report['workers']} workers (gthread, production configuration); "
         f"concurrency {report['concurrency']}; {report['per_type']} distinct URLs per page type, each once "
         f"(seed {report['seed']})",
         f"- Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory_gb', '?')} GB; "

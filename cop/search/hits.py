@@ -11,8 +11,8 @@ from functools import lru_cache
 from typing import TypeVar
 
 from markupsafe import Markup
-from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from cop import permissions
 from cop.accounts.models import User
@@ -99,13 +99,17 @@ _Content = TypeVar("_Content", Thread, Resource)
 
 def _live(model: type[_Content], ids, readable) -> dict[int, _Content]:
     """``model``'s rows among ``ids``, not deleted, in a ``readable`` community, by id (tags and author not
-    loaded: a hit shows neither)."""
+    loaded: a hit shows neither; of its community, only the name)."""
     return {
         row.id: row
         for row in db.session.scalars(
             select(model)
             .where(model.id.in_(ids), model.is_deleted.is_(False))
-            .options(lazyload(model.tags), lazyload(model.author))
+            .options(
+                lazyload(model.tags),
+                lazyload(model.author),
+                joinedload(model.community).load_only(Community.id, Community.slug, Community.name),
+            )
         )
         if row.community_id in readable
     }
@@ -114,21 +118,31 @@ def _live(model: type[_Content], ids, readable) -> dict[int, _Content]:
 def _load_threads(user, ids, readable, terms) -> dict[int, _Source]:
     """Live threads in ``readable`` communities; a thread's snippet comes from its best visible post.
 
-    A hit shows its thread's kind, status and community (not its tags or author). The text of every
-    visible post is read, to pick the best one and cut its snippet; then the shown posts (with their
-    authors, named in the hit) in one query.
+    A hit shows its thread's kind, status and community (not its tags or author). The text of the
+    visible posts that may hold a term (that contain the start of one: ``_best_post``, tested by the
+    database) and of each opening post is read, to pick the best one and cut its snippet; then the
+    shown posts (with their authors, named in the hit) in one query.
     """
     threads = _live(Thread, ids, readable)
     shown = (Post.is_deleted.is_(False), Post.is_hidden.is_(False))
     # Only the posts' text (columns, not objects): one post per thread is shown.
     texts: dict[int, list[tuple[int, str]]] = {}
-    if threads:
+
+    def read(*where: ColumnElement[bool]) -> None:
         for post_id, thread_id, body_html in db.session.execute(
-            select(Post.id, Post.thread_id, Post.body_html)
-            .where(Post.thread_id.in_(list(threads)), *shown)
-            .order_by(Post.thread_id, Post.path)
+            select(Post.id, Post.thread_id, Post.body_html).where(*where, *shown).order_by(Post.thread_id, Post.path)
         ):
             texts.setdefault(thread_id, []).append((post_id, plain_text(body_html)))
+
+    if threads:
+        openings = [t.opening_post_id for t in threads.values() if t.opening_post_id is not None]
+        starts = [_words_starting(term[: max(1, len(term) - 2)])[0] for term in terms]
+        read(
+            Post.thread_id.in_(list(threads)),
+            or_(Post.id.in_(openings), *(Post.body_html.icontains(start, autoescape=True) for start in starts)),
+        )
+        if missing := [thread_id for thread_id in threads if thread_id not in texts]:  # opening post hidden
+            read(Post.thread_id.in_(missing))
     chosen: dict[int, tuple[int | None, str]] = {}  # thread id -> (best post id, snippet text)
     for thread_id in threads:
         candidates = texts.get(thread_id, [])
@@ -139,7 +153,12 @@ def _load_threads(user, ids, readable, terms) -> dict[int, _Source]:
         {
             post.id: post
             for post in db.session.scalars(
-                select(Post).where(Post.id.in_(best_ids), *shown).options(selectinload(Post.author))
+                select(Post)
+                .where(Post.id.in_(best_ids), *shown)
+                .options(
+                    load_only(Post.id, Post.thread_id, Post.author_id),
+                    joinedload(Post.author).load_only(User.id, User.handle, User.display_name),
+                )
             )
         }
         if best_ids

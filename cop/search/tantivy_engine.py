@@ -525,10 +525,15 @@ class TantivyEngine:
         if every_community:
             aggregations["community"]["terms"]["size"] = EVERY_COMMUNITY
             aggregations["community"]["terms"]["segment_size"] = EVERY_COMMUNITY
-        for key, (_label, days) in DATE_RANGES.items():
-            aggregations[f"date_{key}"] = {
-                "range": {"field": "created", "ranges": [{"from": float((int(now) - days * 86400) * 1_000_000)}]}
-            }
+        # One range aggregation (Tantivy's ranges may not overlap): the matches between each date range's start
+        # and the next shorter one's, summed below; three aggregations walked the matches three times.
+        starts = sorted(((int(now) - days * 86400) * 1_000_000, key) for key, (_label, days) in DATE_RANGES.items())
+        ranges: list[dict] = []
+        for i, (start, key) in enumerate(starts):
+            ranges.append({"key": key, "from": float(start)})
+            if i + 1 < len(starts):
+                ranges[-1]["to"] = float(starts[i + 1][0])
+        aggregations["date"] = {"range": {"field": "created", "ranges": ranges}}
         result = searcher.aggregate(permitted, aggregations)
         counts: dict[str, dict] = {name: {} for name in (*FACET_FIELDS, "date")}
         seen = _Seen({}, int(result.get("community", {}).get("sum_other_doc_count", 0)))
@@ -538,10 +543,12 @@ class TantivyEngine:
                     seen.communities[str(bucket["key"])] = bucket["doc_count"]
                 if bucket["key"] not in (NO_VALUE, "") and bucket["doc_count"]:
                     counts[name][str(bucket["key"])] = bucket["doc_count"]
-        for key in DATE_RANGES:
-            n = sum(b["doc_count"] for b in result.get(f"date_{key}", {}).get("buckets", []) if "from" in b)
-            if n:
-                counts["date"][key] = n
+        since = {bucket.get("key"): bucket["doc_count"] for bucket in result.get("date", {}).get("buckets", [])}
+        total = 0
+        for _start, key in reversed(starts):  # the shortest range first: each longer one includes it
+            total += since.get(key, 0)
+            if total:
+                counts["date"][key] = total
         return counts, seen
 
     def suggest(self, text: str, flt: PermissionFilter, total: int) -> str | None:

@@ -1004,3 +1004,19 @@ def test_tantivy_exclusion_never_shows_a_community_the_filter_did_not_know(app, 
     assert late_found.total == 0 and late_found.hits == [] and not late_found.facet_counts["community"]
     kettle = found("kettle")
     assert str(late.id) not in kettle.facet_counts["community"] and kettle.total == 2
+
+
+def test_a_thread_hit_whose_opening_post_is_hidden_shows_its_first_visible_post(world):
+    """Only the posts that may hold a term and the opening post are read for a thread hit; when neither
+    gives a visible post (the opening post hidden, the word only in the title), the first visible one does."""
+    member, open_c = world["member"], world["open"]
+    thread = discussions.create_thread(member, open_c, title="Zqtitleonly notes", body="an opening rant")
+    reply = discussions.reply(world["outsider"], thread, thread.opening_post, "a calm answer")
+    flag = discussions.flag_post(member, thread.opening_post, "add-value")
+    discussions.decide_flag(member, flag, hide=True)
+    [hit] = search.search(member, "zqtitleonly").hits
+    assert hit.post is not None and hit.post.id == reply.id and "calm answer" in str(hit.snippet)
+    other = discussions.create_thread(member, open_c, title="Kettle care", body="start")
+    best = discussions.reply(world["outsider"], other, other.opening_post, "descaling kettles monthly")
+    hits = {h.id: h for h in search.search(member, "descaling").hits}
+    assert hits[other.id].post.id == best.id
