@@ -23,6 +23,10 @@ user_expertise = db.Table(
 
 class User(UserMixin, Model):
     __tablename__ = "users"
+    # People read by id for their department (a community's main department, contributors from outside
+    # it), from the index alone: PostgreSQL otherwise hashed all 20,000 users for a few communities'
+    # members (portfolio 6.9 -> 2.9 ms). SQLite's indexes carry the row id, PostgreSQL's do not.
+    __table_args__ = (Index("ix_users_id_department", "id", "department"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
