@@ -118,7 +118,9 @@ class Post(Model):
     __tablename__ = "posts"
     __table_args__ = (
         Index("ix_posts_thread_path", "thread_id", "path"),
-        Index("ix_posts_author_created", "author_id", "created_at"),
+        # A person's posts by date, with their ids (SQLite's indexes carry the row id, PostgreSQL's do not):
+        # "which of these members' posts were accepted elsewhere" reads no post rows (5.4 -> 2.0 ms).
+        Index("ix_posts_author_created", "author_id", "created_at", "id"),
         # Oversight reports: a community's posts in a period, found thread by thread. Covering (visibility,
         # author, reply or not, sentiment), so counting posts never reads their rows (replaces
         # ix_posts_thread_created, then ix_posts_thread_created_cover, which lacked the sentiment: the share of
