@@ -188,7 +188,8 @@ def test_people_read_by_bound_give_the_full_ranking(world, monkeypatch):
     full = _order(world, world["viewer"], limit=10)
     calls = []
     real = experts._ranked
-    monkeypatch.setattr(experts, "_ranked", lambda *args: calls.append(args[-1]) or real(*args))
+    # Each ranking records the people it was limited to (None: everyone).
+    monkeypatch.setattr(experts, "_ranked", lambda stmt, params: calls.append(params.get("only")) or real(stmt, params))
     monkeypatch.setattr(experts, "CANDIDATES", (4,))  # Eve, Ann, Dan, Bob; the rest: 2 + 4 (declared) at most
     assert _order(world, world["viewer"], limit=1) == full[:1]
     assert len(calls) == 1 and calls[0] is not None  # Ann's 7.395 beats anyone left out: done
