@@ -34,7 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload, load_only, selectinload
+from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from cop import permissions
@@ -381,6 +381,9 @@ def tag_page(user: permissions.Viewer, tag: Tag, limit: int = SECTION_LIMIT) -> 
             lambda: tagged_threads(user, tag),
             (Thread.last_activity_at.desc(), Thread.id.desc()),
             limit,
+            # What a thread row shows of its community and author (not a community's charter, a person's bio).
+            joinedload(Thread.community).load_only(Community.id, Community.slug, Community.name),
+            joinedload(Thread.author).load_only(User.id, User.handle, User.display_name),
         ),
         resources=_section(
             Resource,
@@ -392,6 +395,7 @@ def tag_page(user: permissions.Viewer, tag: Tag, limit: int = SECTION_LIMIT) -> 
             (Resource.updated_at.desc(), Resource.id.desc()),
             limit,
             lazyload(Resource.community),
+            joinedload(Resource.author).load_only(User.id, User.handle, User.display_name),
         ),
         communities=Section(items=[communities[cid] for cid in known[:limit] if cid in communities], total=len(known)),
         people=Section(items=_load_in_order(User, list(facts.first_people[:limit])), total=facts.people_total),
