@@ -91,3 +91,35 @@ def test_the_query_set_is_the_one_kept_in_bench():
     assert all(q.startswith('"') and q.endswith('"') for q in kept["phrase"])
     assert not set(kept["common"]) & set(kept["rare"])
     assert len(set(kept["two"])) == len(kept["two"]) == queries.PER_CLASS
+
+
+def test_each_row_is_also_compared_with_the_runs_pooled_floor():
+    """Beside each row's own floor, the median of every row's floor: one row's floor swings by 2x."""
+
+    def phase(name, median, floor):
+        return dict(
+            name=name, requests=40, median_ms=median, p95_ms=median, p99_ms=median, floor_median_ms=floor, errors=0
+        )
+
+    report = dict(
+        machine={"cores": 2},
+        date="2026-12-07",
+        backend="sqlite",
+        workers=2,
+        concurrency=8,
+        per_type=40,
+        seed=15,
+        load_before="0.1",
+        counts={"posts": 1},
+        cold=[phase("thread", 80.0, 20.0), phase("tag page", 120.0, 40.0), phase("portfolio", 90.0, 60.0)],
+        warm=[],
+        single=[],
+        first={},
+        memory_after_cold=[],
+        seed_and_index={},
+    )
+    assert cold.run_floor(report) == 40.0
+    text = cold.render("x", report)
+    assert "| thread | 40 | 80.0 | 80.0 | 80.0 | 20.0 | 4.0 | 2.0 | ≤ 2.5x MISSED |" in text
+    assert "| tag page | 40 | 120.0 | 120.0 | 120.0 | 40.0 | 3.0 | 3.0 |" in text
+    assert "median of the rows' floors, 40.0 ms" in text
