@@ -54,25 +54,29 @@ def _best_post(posts: list[tuple[int, str]], terms: set[str]) -> tuple[int, str]
     "happy" -> "happi"), found by a regular expression after a substring test. A page of thread hits holds
     a few hundred posts, and stemming every word of each was most of a search's time in Python.
     """
-    patterns = [(term, _words_starting(term[: max(1, len(term) - 2)])) for term in terms]
+    patterns = [(term, start, _words_starting(start)) for term in terms for start in [_term_start(term)]]
     best: tuple[int, str] | None = None
     best_score = 0
     for post in posts:
         text = post[1].lower()
         score = sum(
             1
-            for term, (prefix, words) in patterns
-            if prefix in text and any(_stem(word) == term for word in words.findall(text))
+            for term, start, words in patterns
+            if start in text and any(_stem(word) == term for word in words.findall(text))
         )
         if score > best_score:
             best, best_score = post, score
     return best
 
 
-@lru_cache(maxsize=1_000)
-def _words_starting(prefix: str) -> tuple[str, re.Pattern[str]]:
-    """``prefix`` and the pattern of the body analyzer's tokens that start with it."""
-    return prefix, re.compile(r"(?<![\w*.])" + re.escape(prefix) + r"[\w*]*(?:\.?[\w*]+)*")
+def _term_start(term: str) -> str:
+    """What every word that stems to ``term`` starts with: the term less its last two letters (one at least)."""
+    return term[: max(1, len(term) - 2)]
+
+
+def _words_starting(start: str) -> re.Pattern[str]:
+    """The body analyzer's tokens that begin with ``start`` (``re`` keeps the compiled patterns)."""
+    return re.compile(r"(?<![\w*.])" + re.escape(start) + r"[\w*]*(?:\.?[\w*]+)*")
 
 
 def _highlight(hit, fieldname, text, fallback="") -> Markup:
@@ -136,7 +140,7 @@ def _load_threads(user, ids, readable, terms) -> dict[int, _Source]:
 
     if threads:
         openings = [t.opening_post_id for t in threads.values() if t.opening_post_id is not None]
-        starts = [_words_starting(term[: max(1, len(term) - 2)])[0] for term in terms]
+        starts = [_term_start(term) for term in terms]
         read(
             Post.thread_id.in_(list(threads)),
             or_(Post.id.in_(openings), *(Post.body_html.icontains(start, autoescape=True) for start in starts)),

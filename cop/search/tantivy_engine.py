@@ -286,9 +286,6 @@ def exclusion_clauses(flt: PermissionFilter) -> list | None:
     """
     if flt.everything or not flt.known or len(flt.unreadable) >= len(flt.readable):
         return None
-    built = _lru_get(_EXCLUSIONS, flt.key)
-    if built is not None:
-        return built
 
     def communities(ids):
         return Query.term_set_query(SCHEMA, "community_id", [str(i) for i in sorted(ids)])
@@ -306,11 +303,9 @@ def exclusion_clauses(flt: PermissionFilter) -> list | None:
         listing = Query.term_query(SCHEMA, "type", "community")
         clauses.append((Occur.MustNot, _all([listing, communities(listing_only)])))
     clauses.extend((Occur.Must, q) for q in _narrowing(flt))
-    _lru_put(_EXCLUSIONS, flt.key, clauses, 64)
     return clauses
 
 
-_EXCLUSIONS: OrderedDict = OrderedDict()
 # Community buckets counted when every community's matches are checked (``_only_known``): more than there are
 # communities, so that one the filter did not know shows up (or in ``sum_other_doc_count``).
 EVERY_COMMUNITY = 65_000
