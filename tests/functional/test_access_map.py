@@ -50,12 +50,13 @@ from cop.api import tokens
 from cop.communities.models import Membership
 from cop.discussions import services as discussions
 from cop.events import services as events
-from cop.extensions import db, utcnow
+from cop.extensions import db, limiter, utcnow
 from cop.library import services as library
 from cop.oversight import services as oversight
 from cop.value import services as value_stories
 from cop.webhooks.models import WebhookEndpoint
 from tests.builders import PASSWORD, add_membership, make_community, make_user
+from tests.conftest import CSRFClient, fresh_app_context
 
 ACCESS = {
     "static": "static",
@@ -279,9 +280,8 @@ def _login(client, user):
     assert response.status_code == 302, f"could not log in {user.email}"
 
 
-@pytest.fixture
-def world(app):
-    """An open community with a coordinator and a member, an outsider, an admin."""
+def _build_world() -> dict:
+    """An open community with a coordinator and a member, an outsider, an admin (in the current app)."""
     admin = make_user("root@example.com", admin=True)
     coordinator = make_user("coord@example.com")
     member = make_user("member@example.com")
@@ -359,6 +359,36 @@ def world(app):
     )
 
 
+@pytest.fixture
+def world(app):
+    """A world of the test's own: for the checks that try to change it (the POSTs) or add to it."""
+    return _build_world()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def _shared(request, tmp_path_factory):
+    """One app and one world per backend for the checks that only read: the GETs of every route, and
+    the anonymous requests the login rule turns away before any view runs. Building an app, a
+    database and the world for each of those 430 checks took most of this module's time."""
+    with fresh_app_context(request.param, tmp_path_factory.mktemp("access-map")) as shared_app:
+        shared_app.test_client_class = CSRFClient
+        yield shared_app, _build_world()
+
+
+@pytest.fixture
+def shared_app(_shared):
+    """The module's app for one test: rate limits counted from zero (each check signs in afresh, as on an
+    app of its own), and the test's reads ended afterwards."""
+    limiter.reset()
+    yield _shared[0]
+    db.session.rollback()
+
+
+@pytest.fixture
+def shared_world(_shared, shared_app):
+    return _shared[1]
+
+
 def _url(app, endpoint, url_values):
     """The URL of ``endpoint`` with its arguments filled from real objects."""
     rules = list(app.url_map.iter_rules(endpoint))
@@ -412,36 +442,38 @@ def test_login_rule_allowlist_is_the_apps(app):
     assert token_only == {e for e, a in ACCESS.items() if a in TOKEN_ONLY}
 
 
-# Any values: the login rule answers before a view looks anything up.
+# Any values naming nothing in the shared world (ids and names it never uses): the login rule answers before
+# a view looks anything up.
 ANY_URL_VALUES = {
-    "slug": "any",
-    "handle": "any",
-    "membership_id": 1,
-    "user_id": 1,
+    "slug": "no-such-community",
+    "handle": "no_such_person",
+    "membership_id": 999_999,
+    "user_id": 999_999,
     "filename": "cop.css",
-    "thread_id": 1,
-    "post_id": 1,
-    "flag_id": 1,
-    "resource_id": 1,
+    "thread_id": 999_999,
+    "post_id": 999_999,
+    "flag_id": 999_999,
+    "resource_id": 999_999,
     "number": 1,
     "kind": "file",
-    "name": "any",
-    "tag_id": 1,
-    "event_id": 1,
-    "token": "any",
-    "objective_id": 1,
-    "notification_id": 1,
-    "token_id": 1,
-    "endpoint_id": 1,
-    "mapping_id": 1,
-    "story_id": 1,
+    "name": "no-such-tag",
+    "tag_id": 999_999,
+    "event_id": 999_999,
+    "token": "no-such-token",
+    "objective_id": 999_999,
+    "notification_id": 999_999,
+    "token_id": 999_999,
+    "endpoint_id": 999_999,
+    "mapping_id": 999_999,
+    "story_id": 999_999,
 }
 
 
 @pytest.mark.parametrize("endpoint", sorted(e for e in ACCESS if not is_public(e)))
-def test_anonymous_sent_to_login(app, client, endpoint):
+def test_anonymous_sent_to_login(shared_app, endpoint):
     """Default deny: every endpoint off the app's list sends an anonymous visitor to log in, whatever
     the method, before its view runs (nothing there exists)."""
+    app, client = shared_app, shared_app.test_client()
     path = _url(app, endpoint, ANY_URL_VALUES)
     method = "GET" if "GET" in _methods(app, endpoint) else "POST"
     _assert_login_redirect(client.get(path) if method == "GET" else client.post(path, data={}), path)  # CSRF-valid
@@ -455,7 +487,8 @@ def _get(client, path) -> int:
 
 
 @pytest.mark.parametrize("endpoint", sorted(e for e, a in ACCESS.items() if a not in POST_ONLY))
-def test_get_route_access(app, client, world, endpoint):
+def test_get_route_access(shared_app, shared_world, endpoint):
+    app, client, world = shared_app, shared_app.test_client(), shared_world
     access = ACCESS[endpoint]
     path = _url(app, endpoint, world["url_values"])
 
