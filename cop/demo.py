@@ -19,6 +19,7 @@ from cop.extensions import db, utcnow
 from cop.markup import render_markdown
 from cop.notifications.demo import load_demo_notifications
 from cop.oversight.demo import load_demo_objectives
+from cop.search import outbox
 from cop.tags.models import get_or_create_tags
 
 DEMO_PASSWORD = "practice-makes-perfect"
@@ -191,7 +192,13 @@ def _email(name: str) -> str:
 
 
 def load(if_empty: bool = False) -> bool:
-    """Create the demo data that is missing; return False if nothing was done."""
+    """Create the demo data that is missing; return False if nothing was done. The search index takes
+    the new rows in one write at the end (``outbox.one_catch_up``), not after each of the load's commits."""
+    with outbox.one_catch_up():
+        return _load(if_empty)
+
+
+def _load(if_empty: bool) -> bool:
     if if_empty and db.session.scalar(select(func.count()).select_from(User)):
         return False
     rng = random.Random(2026)

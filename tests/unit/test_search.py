@@ -23,7 +23,7 @@ from cop.discussions import services as discussions
 from cop.discussions.models import Post, Thread
 from cop.extensions import db
 from cop.library import services as library
-from cop.search import index, services as search
+from cop.search import index, outbox, services as search
 from cop.search.engine import ENGINES, get_engine
 from cop.search.models import SearchLog, SearchOutbox
 from tests.builders import add_membership, make_community, make_user
@@ -365,6 +365,18 @@ def test_outbox_row_commits_with_the_change_and_rolls_back_with_it(app, world):
     )
     assert index.catch_up() >= 1
     assert search.search(world["member"], "zqqueued").total == 1
+
+
+def test_one_catch_up_applies_the_commits_inside_it_once_on_leaving(world):
+    thread = world["common"]
+    with outbox.one_catch_up():
+        discussions.reply(world["member"], thread, thread.opening_post, "zqbatched first")
+        discussions.reply(world["member"], thread, thread.opening_post, "zqbatched second")
+        assert search.search(world["member"], "zqbatched").total == 0  # committed, waiting in the outbox
+    assert index.read_mark(index.index_dir()) == db.session.scalar(select(func.max(SearchOutbox.id)))
+    assert search.search(world["member"], "zqbatched").total == 1  # the thread, both replies in it
+    discussions.reply(world["member"], thread, thread.opening_post, "zqafterwards")
+    assert search.search(world["member"], "zqafterwards").total == 1  # each commit applied again
 
 
 def _results(user, words):
