@@ -53,6 +53,7 @@ from cop.events import services as events
 from cop.extensions import db, limiter, utcnow
 from cop.library import services as library
 from cop.oversight import services as oversight
+from cop.search import outbox
 from cop.value import services as value_stories
 from cop.webhooks.models import WebhookEndpoint
 from tests.builders import PASSWORD, add_membership, make_community, make_user
@@ -281,7 +282,13 @@ def _login(client, user):
 
 
 def _build_world() -> dict:
-    """An open community with a coordinator and a member, an outsider, an admin (in the current app)."""
+    """An open community with a coordinator and a member, an outsider, an admin (in the current app);
+    indexed for search in one catch-up at the end, not after each of its commits."""
+    with outbox.one_catch_up():
+        return _world_rows()
+
+
+def _world_rows() -> dict:
     admin = make_user("root@example.com", admin=True)
     coordinator = make_user("coord@example.com")
     member = make_user("member@example.com")
