@@ -8,10 +8,12 @@ suite creates a database of its own and drops it at the end. With
 
 import contextlib
 import contextvars
+import fcntl
 import os
 import re
 import shutil
 import uuid
+from pathlib import Path
 from types import CodeType
 
 import jinja2
@@ -160,6 +162,46 @@ def sqlite_schema(tmp_path_factory):
         db.engine.dispose()  # the last connection checkpoints the WAL into the file
     assert not path.with_name(path.name + "-wal").exists()
     return path
+
+
+@pytest.fixture(scope="session")
+def small_data_set(tmp_path_factory, worker_id) -> Path:
+    """A folder with the seed's small data set (``seed=1``) in ``cop.db`` and its Whoosh index in ``index``,
+    made once per run and shared by the test processes (a lock file on their common temporary folder):
+    seeding and indexing take about 12 s, the same for each module that needs it. Copy it with
+    ``copy_small_data_set``; never open it in place."""
+    from cop.search import index
+    from cop.seed import data
+
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # pytest-xdist: each process has its own folder in the run's common one
+        root = root.parent
+    folder = root / "small-data-set"
+    with open(root / "small-data-set.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "complete").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            application = make_app(
+                make_config(
+                    f"sqlite:///{folder / 'cop.db'}", str(folder / "instance"), SEARCH_INDEX_DIR=str(folder / "index")
+                )
+            )
+            with application.app_context():
+                db.create_all()
+                data.load("small", seed=1, echo=lambda *_: None)
+                index.rebuild()
+                db.session.remove()
+                db.engine.dispose()  # the last connection checkpoints the WAL into the file
+            assert not (folder / "cop.db-wal").exists()
+            (folder / "complete").touch()
+    return folder
+
+
+def copy_small_data_set(small_data_set: Path, database: Path, index_dir: Path | None = None) -> None:
+    """Copy the small data set's database to ``database`` and, given ``index_dir``, its search index there."""
+    shutil.copyfile(small_data_set / "cop.db", database)
+    if index_dir is not None:
+        shutil.copytree(small_data_set / "index", index_dir)
 
 
 @pytest.fixture

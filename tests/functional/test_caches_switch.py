@@ -13,9 +13,8 @@ import pytest
 
 from cop import create_app
 from cop.extensions import db
-from cop.search import index
 from cop.seed import data
-from tests.conftest import CSRFClient, make_config
+from tests.conftest import CSRFClient, copy_small_data_set, make_config
 
 _TOKEN = re.compile(r'(name="csrf[-_]token"[^>]*(?:content|value)=")[^"]+"')
 _NOW = re.compile(r'<time datetime="[^"]+">[^<]*</time>')  # "generated at" and "the last N days" end now
@@ -26,8 +25,9 @@ def _comparable(response) -> str:
 
 
 @pytest.fixture(scope="module")
-def apps(tmp_path_factory):
+def apps(tmp_path_factory, small_data_set):
     folder = tmp_path_factory.mktemp("caches")
+    copy_small_data_set(small_data_set, folder / "cop.db", folder / "index")
     made = {}
     for name, off in (("on", False), ("off", True)):
         made[name] = create_app(
@@ -40,10 +40,6 @@ def apps(tmp_path_factory):
             )
         )
         made[name].test_client_class = CSRFClient
-    with made["on"].app_context():
-        db.create_all()
-        data.load("small", seed=1, echo=lambda *_: None)
-        index.rebuild()
     yield made
     for app in made.values():
         with app.app_context():

@@ -12,12 +12,13 @@ from cop import create_app
 from cop.extensions import db
 from cop.seed import data
 from cop.seed.text import TextGenerator
-from tests.conftest import CSRFClient, make_config
+from tests.conftest import CSRFClient, copy_small_data_set, make_config
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, small_data_set):
     folder = tmp_path_factory.mktemp("cold")
+    copy_small_data_set(small_data_set, folder / "bench.db")  # the database only: no search index here
     app = create_app(
         make_config(
             f"sqlite:///{folder / 'bench.db'}",
@@ -26,9 +27,6 @@ def world(tmp_path_factory):
             RATELIMIT_ENABLED=False,
         )
     )
-    with app.app_context():
-        db.create_all()
-        data.load("small", seed=1, echo=lambda *_: None)
     drawn = cold.draw(app, 12, seed=3, pages=cold.PAGE_TYPES)
     yield app, drawn
     with app.app_context():

@@ -10,14 +10,13 @@ import pytest
 from bench import harness
 from cop import create_app
 from cop.extensions import db
-from cop.search import index
-from cop.seed import data
-from tests.conftest import make_config
+from tests.conftest import copy_small_data_set, make_config
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report(tmp_path_factory, small_data_set):
     folder = tmp_path_factory.mktemp("bench")
+    copy_small_data_set(small_data_set, folder / "bench.db", folder / "index")
     app = create_app(
         make_config(
             f"sqlite:///{folder / 'bench.db'}",
@@ -26,10 +25,6 @@ def report(tmp_path_factory):
             COUNT_QUERIES=True,
         )
     )
-    with app.app_context():
-        db.create_all()
-        data.load("small", seed=1, echo=lambda *_: None)
-        index.rebuild()
     result = harness.run(app, quick=True, write=False, echo=lambda *_: None)
     with app.app_context():
         db.session.remove()
