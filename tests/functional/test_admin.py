@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from cop.accounts.models import User
 from cop.admin.models import AuditEntry
 from cop.communities.models import Community, Membership
-from cop.extensions import db
+from cop.extensions import db, limiter
 from cop.tags.models import Tag
 from tests.builders import add_membership, make_community, make_user
+from tests.conftest import CSRFClient, fresh_app_context, login
 
 
 def text(response) -> str:
@@ -462,8 +463,25 @@ def _demo_counts() -> dict:
     }
 
 
-def test_demo_loads_communities_people_and_memberships(runner):
-    result = runner.invoke(args=["cop", "demo"])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def _demo_loaded(request, tmp_path_factory):
+    """A database per backend with the demo loaded once (and the command's result), for the tests that
+    read it, run the demo again on it, or sign in to it: each load takes seconds."""
+    with fresh_app_context(request.param, tmp_path_factory.mktemp("demo")) as demo_app:
+        demo_app.test_client_class = CSRFClient
+        yield demo_app, demo_app.test_cli_runner().invoke(args=["cop", "demo"])
+
+
+@pytest.fixture
+def demo_loaded(_demo_loaded):
+    """(app, result of its ``cop demo``) for one test: rate limits counted from zero, its reads ended after."""
+    limiter.reset()
+    yield _demo_loaded
+    db.session.rollback()
+
+
+def test_demo_loads_communities_people_and_memberships(demo_loaded):
+    _demo_app, result = demo_loaded
     assert result.exit_code == 0, result.output
     assert "Demo data loaded." in result.output
     assert "admin@example.com" in result.output
@@ -494,10 +512,11 @@ def test_demo_loads_communities_people_and_memberships(runner):
         assert community.sponsors
 
 
-def test_demo_run_twice_changes_nothing(runner):
-    assert runner.invoke(args=["cop", "demo"]).exit_code == 0
+def test_demo_run_twice_changes_nothing(demo_loaded):
+    demo_app, first = demo_loaded
+    assert first.exit_code == 0
     before = _demo_counts()
-    result = runner.invoke(args=["cop", "demo"])
+    result = demo_app.test_cli_runner().invoke(args=["cop", "demo"])
     assert result.exit_code == 0, result.output
     assert "nothing changed" in result.output
     assert _demo_counts() == before
@@ -519,9 +538,10 @@ def test_demo_if_empty_loads_an_empty_database(runner):
     assert count(Community) > 0
 
 
-def test_demo_logins_work(client, runner, login_as):
-    runner.invoke(args=["cop", "demo"])
-    login_as("tom.becker@example.com", "practice-makes-perfect")
+def test_demo_logins_work(demo_loaded):
+    demo_app, _result = demo_loaded
+    client = demo_app.test_client()
+    login(client, "tom.becker@example.com", "practice-makes-perfect")
     page = text(client.get("/"))
     assert "You are invited to <strong>M&amp;A Integration</strong>" in page
     assert "Python Guild" in page
