@@ -45,6 +45,7 @@ from cop.discussions.models import Thread, thread_tags
 from cop.errors import DomainError
 from cop.extensions import db
 from cop.library.models import Resource, resource_tags
+from cop.oversight import voice
 from cop.search import outbox
 from cop.tags import evidence
 from cop.tags.models import Tag, TagWatch, normalize_tag
@@ -529,7 +530,9 @@ def merge_tags(admin: User, source: Tag, target: Tag) -> Tag:
     for table, owner in ASSOCIATIONS:
         _repoint(table, owner, source, target)
     _repoint(TagWatch.__table__, "user_id", source, target, extra=("created_at",))
-    evidence.rebuild_tags(db.session.connection(), [source.id, target.id])  # bulk re-pointing: no ORM hook saw it
+    # Bulk re-pointing: no ORM hook saw it.
+    evidence.rebuild_tags(db.session.connection(), [source.id, target.id])
+    voice.rebuild_tags(db.session.connection(), [source.id, target.id])
     _reindex_tagged(target.id)
     audit.record(admin, "tag.merge", target, detail=f"{source_name} → {target.name}")
     db.session.execute(delete(Tag).where(Tag.id == source.id))
