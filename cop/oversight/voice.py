@@ -141,8 +141,17 @@ def _read(connection: Connection, where: list[Any]) -> Totals:
     return {(t, c, _as_date(d), lb): (int(n), int(s or 0)) for t, c, d, lb, n, s in connection.execute(stmt)}
 
 
+@functools.lru_cache(maxsize=4)
+def _scope_statement(dialect: str) -> Any:
+    """What the threads bound as ``ids`` contribute, built once per dialect (a write reads it twice)."""
+    return _source(dialect, [Thread.id.in_(bindparam("ids", expanding=True))])
+
+
 def _read_scopes(connection: Connection, threads: set[int], _resources: set[int]) -> Totals:
-    return _read(connection, [Thread.id.in_(sorted(threads))]) if threads else {}
+    if not threads:
+        return {}
+    rows = connection.execute(_scope_statement(connection.dialect.name), {"ids": sorted(threads)})
+    return {(t, c, _as_date(d), lb): (int(n), int(s or 0)) for t, c, d, lb, n, s in rows}
 
 
 def _apply(connection: Connection, before: Totals, after: Totals) -> None:

@@ -29,6 +29,7 @@ which writes only ever loosen).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -55,6 +56,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import BindParameter
 
 from cop import rollups
 from cop.discussions.models import Post, Thread, thread_tags
@@ -267,8 +269,24 @@ BOUND_EPSILON = 1e-6  # below this a bound is rounding left over: the row goes
 # --- following the session (cop.rollups) ---------------------------------------------------------
 
 
+@functools.cache
+def _scope_statements() -> dict[str, Any]:
+    """What threads and resources (the ids bound as ``ids``) contribute, built once: a write's flush reads
+    its scopes twice, and building these unions cost more Python than running them."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    return {
+        "threads": union_all(*_thread_sources(lambda: [Thread.id.in_(ids)])),
+        "resources": _resource_source(lambda: [Resource.id.in_(ids)]),
+    }
+
+
 def _read_scopes(connection: Connection, threads: set[int], resources: set[int]) -> Counter[Key]:
-    return _read(connection, sources(thread_ids=threads, resource_ids=resources))
+    out: Counter[Key] = Counter()
+    for name, ids in (("threads", threads), ("resources", resources)):
+        if ids:
+            rows = connection.execute(_scope_statements()[name], {"ids": sorted(ids)})
+            out.update({(t, c, u, k, m): n for t, c, u, k, m, n in rows})
+    return out
 
 
 def _apply(connection: Connection, before: Counter[Key], after: Counter[Key]) -> None:
