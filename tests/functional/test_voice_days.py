@@ -181,3 +181,17 @@ def test_the_report_reads_the_days(world):
     db.session.execute(update(voice.VoiceDay).values(posts=voice.VoiceDay.posts * 10))  # what is stored is read
     share = share_of_voice(guild, Period.custom(thread.created_at.date(), thread.created_at.date()))
     assert (share.posts, share.all_posts) == (20, 20)
+
+
+def test_check_and_rebuild_commands(world, runner):
+    ann, guild = world["ann"], world["guild"]
+    discussions.create_thread(ann, guild, title="Py", body="Fine.", tags="python")
+    result = runner.invoke(args=["cop", "voice", "check"])
+    assert result.exit_code == 0 and "All 2 share-of-voice rows match" in result.output
+    db.session.execute(update(voice.VoiceDay).values(posts=voice.VoiceDay.posts + 1))  # drifted
+    db.session.commit()
+    result = runner.invoke(args=["cop", "voice", "check"])
+    assert result.exit_code == 1 and "2 of 2 share-of-voice rows differ" in result.output
+    result = runner.invoke(args=["cop", "voice", "rebuild"])
+    assert result.exit_code == 0 and "Wrote 2 share-of-voice rows" in result.output
+    assert runner.invoke(args=["cop", "voice", "check"]).exit_code == 0
