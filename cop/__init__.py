@@ -142,11 +142,13 @@ def register_extensions(app: Flask) -> None:
         webhooks,
     )
     from cop.extensions import csrf, db, limiter, login_manager, migrate
+    from cop.oversight import voice
     from cop.search import outbox
     from cop.tags import evidence
 
     outbox.register()
     evidence.register()
+    voice.register()
     notifications.init_app(app)
     webhooks.init_app(app)
 

@@ -236,3 +236,13 @@ def _register_experts_commands():
 
 
 _register_experts_commands()
+
+
+def _register_voice_commands():
+    """The share of voice per tag and day (cop.oversight) keeps its command in its own package."""
+    from cop.oversight.cli import voice_cli
+
+    cop_cli.add_command(voice_cli)
+
+
+_register_voice_commands()

@@ -301,9 +301,11 @@ def _load(if_empty: bool) -> bool:
     created_any = load_demo_objectives() or created_any
     created_any = _load_value_stories() or created_any
     if created_any:  # the writes above kept it already; a rebuild makes sure, in a few bulk statements
+        from cop.oversight import voice
         from cop.tags import evidence
 
         evidence.rebuild(db.session.connection(), commit=False)
+        voice.rebuild(db.session.connection())
         db.session.commit()
     return created_any
 

@@ -32,7 +32,9 @@ PATH_STEP = 10  # digits per level of the materialised path
 thread_tags = db.Table(
     "thread_tags",
     Column("thread_id", ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # A tag's threads from the index alone (the share of voice finds those with several of a community's tags).
+    Index("ix_thread_tags_tag_thread", "tag_id", "thread_id"),
 )
 
 

@@ -96,6 +96,7 @@ def backfill(*, batch: int = BACKFILL_BATCH, limit: int | None = None, progress=
     """
     from sqlalchemy import bindparam, select, update
 
+    from cop import rollups
     from cop.discussions.models import Post
     from cop.extensions import db
 
@@ -116,7 +117,10 @@ def backfill(*, batch: int = BACKFILL_BATCH, limit: int | None = None, progress=
         for pid, body in rows:
             compound, label = score(body)
             values.append({"pid": pid, "score": compound, "label": label})
-        db.session.connection().execute(stmt, values)
+        connection = db.session.connection()
+        threads = set(connection.scalars(select(Post.thread_id).where(Post.id.in_([pid for pid, _body in rows]))))
+        with rollups.track(connection, threads):  # a Core UPDATE: the session's hooks do not see it
+            connection.execute(stmt, values)
         db.session.commit()
         after = rows[-1][0]
         done += len(rows)

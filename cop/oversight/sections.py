@@ -11,20 +11,21 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, case, func, or_, select, union_all
+from sqlalchemy import Integer, bindparam, case, func, select, union_all
 
+from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Membership, community_domain_tags
-from cop.discussions.models import Post, Thread, thread_tags
+from cop.discussions.models import Post, Thread
 from cop.extensions import db, utcnow
 from cop.library.models import Resource
+from cop.oversight import voice
 from cop.oversight.metrics import Figure, contributions, percent, to_hours
 from cop.oversight.periods import Period, trend_window
 from cop.oversight.sql import (
     datetime_param,
     flag,
     in_readable,
-    is_current,
     marks,
     median_ranked,
     medians_statement,
@@ -189,97 +190,33 @@ def accepted_elsewhere(community, period: Period, viewer=None, limit: int = TOP_
     ]
 
 
-@functools.lru_cache(maxsize=8)
-def _share_of_voice_statement(dialect: str, scoped: bool):
-    """``share_of_voice``'s statement, built once per dialect and reading scope (``in_readable``; community
-    ``cid`` and periods ``cur_start``/``cur_end``/``prev_start`` bound).
-
-    Posts first: the posts of the tagged threads in both periods are counted thread by thread from the
-    covering post index, and only the threads that have some are then read (for their community and
-    deletion), instead of reading every tagged thread (~6,000 of them for a large community's tags).
-
-    Each of those threads is read by its key, as a scalar subquery (not a join): joined, PostgreSQL
-    hashed all 100,000 threads (its estimate of the tagged threads' posts is several times too high),
-    30-40 ms of a 60-110 ms statement; SQLite reads them by key either way. (The subquery's estimated
-    cost is above PostgreSQL's JIT threshold: its sessions run with JIT off, ``cop.database``.)"""
-    cid = bindparam("cid", type_=Integer)
-    current = Period(datetime_param("cur_start"), datetime_param("cur_end"))
-    tagged = (
-        select(thread_tags.c.thread_id)
-        .join(community_domain_tags, community_domain_tags.c.tag_id == thread_tags.c.tag_id)
-        .where(community_domain_tags.c.community_id == cid)
-    )
-    which = is_current(Post.created_at, current)
-    per_thread = (
-        select(
-            Post.thread_id.label("tid"),
-            which.label("w"),
-            Post.sentiment_label.label("label"),
-            func.count().label("n"),
-            func.sum(Post.sentiment).label("score"),
-        )
-        .where(
-            Post.thread_id.in_(tagged),
-            Post.is_deleted.is_(False),
-            Post.is_hidden.is_(False),
-            within(Post.created_at, Period(datetime_param("prev_start"), current.end)),
-        )
-        .group_by(Post.thread_id, which, Post.sentiment_label)
-        .subquery()
-    )
-    # The live thread's community (NULL for a deleted thread), looked up once per row: OFFSET 0 keeps
-    # both databases from merging this subquery into the outer one (which would look it up again for
-    # every use of ``owner``).
-    owner = (
-        select(Thread.community_id)
-        .where(Thread.id == per_thread.c.tid, Thread.is_deleted.is_(False))
-        .scalar_subquery()
-        .label("owner")
-    )
-    rows = select(per_thread.c.w, per_thread.c.label, per_thread.c.n, per_thread.c.score, owner).offset(0).subquery()
-    own = flag(rows.c.owner == cid)
-    return (
-        select(rows.c.w, own, rows.c.label, func.sum(rows.c.n), func.sum(rows.c.score))
-        .where(rows.c.owner.is_not(None), or_(rows.c.owner == cid, in_readable(rows.c.owner, scoped, dialect)))
-        .group_by(rows.c.w, own, rows.c.label)
-    )
-
-
 def share_of_voice(community, period: Period, viewer=None) -> ShareOfVoice:
     """The community's share of the posts on its domain tags, across the communities ``viewer`` may read.
 
-    One statement for both periods, grouped by sentiment too: the listening report's *voice* section
-    (``listening.voice_sentiment``) is folded from ``ShareOfVoice.sentiment`` instead of walking the same
-    posts again (on the large data set each walk is ~100-200 ms of SQL)."""
-    tags = list(
-        db.session.scalars(
-            select(Tag.name)
-            .join(community_domain_tags, community_domain_tags.c.tag_id == Tag.id)
-            .where(community_domain_tags.c.community_id == community.id)
-            .order_by(Tag.name)
-        )
-    )
+    Summed from the posts per tag and day (``cop.oversight.voice``; counted from the posts, a large
+    community's tags cost ~100 ms of SQL), for both periods and by sentiment too: the listening report's
+    *voice* section (``listening.voice_sentiment``) is folded from ``ShareOfVoice.sentiment``."""
+    tags = db.session.execute(
+        select(Tag.id, Tag.name)
+        .join(community_domain_tags, community_domain_tags.c.tag_id == Tag.id)
+        .where(community_domain_tags.c.community_id == community.id)
+        .order_by(Tag.name)
+    ).all()
     counts = {0: [0, 0], 1: [0, 0]}
     sentiment: list[tuple[int, str | None, int, float]] = []
-    if tags:
-        scoped, params = readable_scope(viewer)
-        stmt = _share_of_voice_statement(db.session.get_bind().dialect.name, scoped)
-        params |= {
-            "cid": community.id,
-            "cur_start": period.start,
-            "cur_end": period.end,
-            "prev_start": period.previous().start,
-        }
-        for which, own, label, total, score in db.session.execute(stmt, params):
-            which, own, total = int(which), int(own), int(total)
-            counts[which][1] += total
-            if own:
-                counts[which][0] += total
-            if which == 1:
-                sentiment.append((own, label, total, float(score or 0)))
+    readable = (
+        None if viewer is not None and permissions.is_admin(viewer) else permissions.readable_community_ids(viewer)
+    )
+    rows = voice.share_rows(db.session.connection(), community.id, [t.id for t in tags], period, readable)
+    for which, own, label, total, score in rows:
+        counts[which][1] += total
+        if own:
+            counts[which][0] += total
+        if which == 1:
+            sentiment.append((own, label, total, score))
     (own, total), (own_before, total_before) = counts[1], counts[0]
     return ShareOfVoice(
-        tags,
+        [t.name for t in tags],
         own,
         total,
         percent(own, total),

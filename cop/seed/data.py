@@ -240,6 +240,7 @@ class Loader:
             self.load_threads,
             self.load_resources,
             self.load_expert_evidence,
+            self.load_voice_days,
             self.load_events,
             self.load_search_logs,
         ):
@@ -679,6 +680,12 @@ class Loader:
         evidence.rebuild(self.conn, chunk=50, progress=bar.update if bar else None)
         if bar:
             bar.finish()
+
+    def load_voice_days(self):
+        """The share of voice per tag and day (``cop.oversight.voice``), from the posts just written."""
+        from cop.oversight import voice
+
+        voice.rebuild(self.conn)
 
     def load_events(self):
         rng, size = self.rng, self.size

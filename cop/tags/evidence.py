@@ -17,26 +17,23 @@ people with the highest bounds, sums their rows in the communities the viewer ma
 range per person) and reads further only when someone left out could still make the list: a popular
 tag's thousands of posters are not summed on its page.
 
-Kept current in the transaction of every write, in one place: ``before_flush`` notes the *scopes* a
-flush touches (a thread: its posts, accepted answer and helpful marks; a resource), locks them and
-reads their evidence as it was; ``after_flush`` reads it again and applies the difference (an upsert
-of the changed counts, and of the bounds). Thread scopes are recomputed from their rows rather than adjusted by hand, so
-every write that changes them counts (a post written, removed, hidden, moved; an answer accepted or
-not; a helpful mark added or taken back; a thread moved, retagged or removed; a resource written,
-retagged, moved or removed) whichever service made it. The lock (the thread or resource row on
-PostgreSQL, the write lock on SQLite) keeps two transactions on the same thread from each counting the
-other's post. Writes the ORM does not see (a tag merge) call ``rebuild_tags``; ``flask cop experts
+Kept current in the transaction of every write by ``cop.rollups``: it reads a flush's *scopes* (a
+thread: its posts, accepted answer and helpful marks; a resource) before and after the flush and this
+module applies the difference (an upsert of the changed counts, and of the bounds), so every write
+that changes them counts (a post written, removed, hidden, moved; an answer accepted or not; a helpful
+mark added or taken back; a thread moved, retagged or removed; a resource written, retagged, moved or
+removed) whichever service made it. Writes the ORM does not see (a tag merge) call ``rebuild_tags``; ``flask cop experts
 rebuild`` recomputes every row and bound from scratch (idempotent; it also makes the bounds tight again,
 which writes only ever loosen).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import has_app_context
 from sqlalchemy import (
     CheckConstraint,
     ColumnElement,
@@ -54,15 +51,14 @@ from sqlalchemy import (
     delete,
     extract,
     func,
-    inspect,
     literal,
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import BindParameter
 
-from cop.database import attach_session_hooks
+from cop import rollups
 from cop.discussions.models import Post, Thread, thread_tags
 from cop.extensions import Model, in_list, utcnow
 from cop.library.models import Resource, resource_tags
@@ -222,13 +218,6 @@ def _read(connection: Connection, selects: list[Select[Any]]) -> Counter[Key]:
 # --- applying changes ----------------------------------------------------------------------------
 
 
-def _upsert(connection: Connection, model: Any, key: list[str], total: str) -> Any:
-    """INSERT, or add to ``total`` of the row with the same ``key``."""
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(model)
-    return stmt.on_conflict_do_update(index_elements=key, set_={total: getattr(model, total) + stmt.excluded[total]})
-
-
 def apply_delta(connection: Connection, delta: Counter[Key]) -> None:
     """Add ``delta`` (key -> change, either sign) to the stored counts and bounds; rows left at 0 go.
 
@@ -243,14 +232,14 @@ def apply_delta(connection: Connection, delta: Counter[Key]) -> None:
     table, bounds = ExpertEvidence.__table__, ExpertBound.__table__
     added = [c for c in changes if c["count"] > 0]
     if added:
-        connection.execute(_upsert(connection, ExpertEvidence, list(KEY), "count"), added)
+        connection.execute(rollups.upsert_adding(connection, ExpertEvidence, list(KEY), ("count",)), added)
         # An item added weighs fully in the bound (its recency can only fall from now on).
         weights: Counter[tuple[int, int]] = Counter()
         for c in added:
             weights[(c["tag_id"], c["user_id"])] += c["count"] * WEIGHTS[c["kind"]]
         month = current_month()
         connection.execute(
-            _upsert(connection, ExpertBound, ["tag_id", "user_id"], "bound"),
+            rollups.upsert_adding(connection, ExpertBound, ["tag_id", "user_id"], ("bound",)),
             [{"tag_id": t, "user_id": u, "bound": float(n), "as_of": month} for (t, u), n in sorted(weights.items())],
         )
     removed = [
@@ -277,132 +266,39 @@ def apply_delta(connection: Connection, delta: Counter[Key]) -> None:
 BOUND_EPSILON = 1e-6  # below this a bound is rounding left over: the row goes
 
 
-# --- following the session -----------------------------------------------------------------------
-
-_STATE = "cop_expert_evidence"
-_THREAD_FIELDS = ("community_id", "is_deleted", "accepted_post_id", "accepted_post", "tags")
-_POST_FIELDS = ("thread_id", "thread", "author_id", "author", "created_at", "is_deleted", "is_hidden")
-_RESOURCE_FIELDS = ("community_id", "author_id", "author", "created_at", "is_deleted", "tags")
+# --- following the session (cop.rollups) ---------------------------------------------------------
 
 
-def _changed(obj: Any, names: tuple[str, ...]) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in names)
+@functools.cache
+def _scope_statements() -> dict[str, Any]:
+    """What threads and resources (the ids bound as ``ids``) contribute, built once: a write's flush reads
+    its scopes twice, and building these unions cost more Python than running them."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    return {
+        "threads": union_all(*_thread_sources(lambda: [Thread.id.in_(ids)])),
+        "resources": _resource_source(lambda: [Resource.id.in_(ids)]),
+    }
 
 
-def _ids(obj: Any, column: str, relation: str) -> set[int]:
-    """Every id ``obj`` points at through ``column`` in this flush: now and before it, and through the
-    relationship when only that was set (a new post given its thread object)."""
-    state = inspect(obj)
-    history = state.attrs[column].history
-    ids = {v for v in (*history.added, *history.unchanged, *history.deleted) if v is not None}
-    target = state.dict.get(relation)  # set or loaded already: never loaded here
-    if target is not None and getattr(target, "id", None) is not None:
-        ids.add(target.id)
-    return ids
+def _read_scopes(connection: Connection, threads: set[int], resources: set[int]) -> Counter[Key]:
+    out: Counter[Key] = Counter()
+    for name, ids in (("threads", threads), ("resources", resources)):
+        if ids:
+            rows = connection.execute(_scope_statements()[name], {"ids": sorted(ids)})
+            out.update({(t, c, u, k, m): n for t, c, u, k, m, n in rows})
+    return out
 
 
-def _scopes(session: Any, connection: Connection) -> tuple[set[int], set[int], list[Any]]:
-    """(thread ids, resource ids) whose evidence this flush may change, and the new objects whose
-    ids the flush has yet to assign (their scopes had no evidence before)."""
-    threads: set[int] = set()
-    resources: set[int] = set()
-    pending: list[Any] = []
-    reacted: set[int] = set()
-    for collection, change in ((session.new, "new"), (session.dirty, "dirty"), (session.deleted, "deleted")):
-        for obj in collection:
-            if isinstance(obj, Post):
-                if change != "dirty" or _changed(obj, _POST_FIELDS):
-                    threads |= _ids(obj, "thread_id", "thread")
-                    pending.append(obj)
-            elif isinstance(obj, Thread):
-                if change == "new":
-                    pending.append(obj)
-                elif change == "deleted" or _changed(obj, _THREAD_FIELDS):
-                    threads.add(obj.id)
-            elif isinstance(obj, Reaction):
-                if obj.kind == "helpful" and (change != "dirty" or _changed(obj, ("post_id", "user_id", "kind"))):
-                    reacted |= {v for v in (obj.post_id, *inspect(obj).attrs.post_id.history.deleted) if v is not None}
-            elif isinstance(obj, Resource):
-                if change == "new":
-                    pending.append(obj)
-                elif change == "deleted" or _changed(obj, _RESOURCE_FIELDS):
-                    resources.add(obj.id)
-    if reacted:
-        threads |= set(connection.scalars(select(Post.thread_id).where(Post.id.in_(sorted(reacted)))))
-    return threads, resources, pending
-
-
-def _lock(connection: Connection, threads: set[int], resources: set[int]) -> None:
-    """Keep other writers off these scopes until this transaction ends, so what is read now stays true.
-
-    PostgreSQL: the threads' and resources' rows (in id order). SQLite: the database's write lock,
-    taken now rather than at the flush's first write (a read outside a write transaction could be
-    overtaken by another writer's commit before it).
-    """
-    if connection.dialect.name == "postgresql":
-        if threads:
-            connection.execute(
-                select(Thread.id).where(Thread.id.in_(sorted(threads))).order_by(Thread.id).with_for_update()
-            )
-        if resources:
-            connection.execute(
-                select(Resource.id).where(Resource.id.in_(sorted(resources))).order_by(Resource.id).with_for_update()
-            )
-    elif connection.dialect.name == "sqlite":
-        raw = connection.connection.dbapi_connection
-        if raw is not None and not raw.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _before_flush(session: Any, _flush_context: Any, _instances: Any) -> None:
-    session.info.pop(_STATE, None)
-    if not has_app_context() or not (session.new or session.dirty or session.deleted):
-        return
-    connection = session.connection()
-    threads, resources, pending = _scopes(session, connection)
-    if not (threads or resources or pending):
-        return
-    _lock(connection, threads, resources)
-    before = _read(connection, sources(thread_ids=threads, resource_ids=resources))
-    session.info[_STATE] = (threads, resources, pending, before)
-
-
-def _after_flush(session: Any, _flush_context: Any) -> None:
-    noted = session.info.pop(_STATE, None)
-    if noted is None:
-        return
-    threads, resources, pending, before = noted
-    threads, resources = set(threads), set(resources)
-    for obj in pending:  # ids are assigned now
-        if isinstance(obj, Thread):
-            threads.add(obj.id)
-        elif isinstance(obj, Post) and obj.thread_id is not None:
-            threads.add(obj.thread_id)
-        elif isinstance(obj, Resource):
-            resources.add(obj.id)
-    connection = session.connection()
-    after = _read(connection, sources(thread_ids=threads, resource_ids=resources))
+def _apply(connection: Connection, before: Counter[Key], after: Counter[Key]) -> None:
     delta: Counter[Key] = Counter()
     for key in after.keys() | before.keys():
         delta[key] = after[key] - before[key]
     apply_delta(connection, delta)
 
 
-def _after_soft_rollback(session: Any, _previous_transaction: Any) -> None:
-    session.info.pop(_STATE, None)
-
-
-_LISTENERS = (
-    ("before_flush", _before_flush),
-    ("after_flush", _after_flush),
-    ("after_soft_rollback", _after_soft_rollback),
-)
-
-
 def register() -> None:
-    """Attach the hooks to Flask-SQLAlchemy's session class (once per process)."""
-    attach_session_hooks(_LISTENERS)
+    """Keep the table current with every write (``cop.rollups`` follows the session)."""
+    rollups.register(rollups.Rollup("expert_evidence", _read_scopes, _apply))
 
 
 # --- from scratch --------------------------------------------------------------------------------

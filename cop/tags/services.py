@@ -8,12 +8,13 @@ whose every use is hidden from the viewer reads as unknown (404), and is never
 suggested, so a private community's vocabulary does not leak either.
 """
 
+import functools
 import heapq
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from flask import g, has_app_context
 from flask_sqlalchemy.pagination import Pagination
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Subquery,
     Table,
     UnaryExpression,
+    bindparam,
     delete,
     event,
     func,
@@ -45,6 +47,7 @@ from cop.discussions.models import Thread, thread_tags
 from cop.errors import DomainError
 from cop.extensions import db
 from cop.library.models import Resource, resource_tags
+from cop.oversight import voice
 from cop.search import outbox
 from cop.tags import evidence
 from cop.tags.models import Tag, TagWatch, normalize_tag
@@ -225,36 +228,42 @@ def _forget_facts_after_commit(_session: FlaskSession) -> None:
         g.pop("_tag_facts", None)
 
 
+@functools.cache
+def _facts_statements() -> dict[str, Select[Any]]:
+    """The statements of ``_compute_facts``, built once (the tag bound as ``tag_id``): building them cost
+    about as much Python per page as running them for most tags."""
+    tag_id = bindparam("tag_id", type_=Integer)
+    return {
+        "threads": select(Thread.id, Thread.community_id, Thread.last_activity_at).where(
+            Thread.is_deleted.is_(False),
+            Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag_id)),
+        ),
+        "resources": select(Resource.id, Resource.community_id, Resource.updated_at).where(
+            Resource.is_deleted.is_(False),
+            Resource.id.in_(select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag_id)),
+        ),
+        "people": tagged_people_ids(tag_id).order_by(User.display_name, User.id),
+        "domains": select(Community.id)
+        .join(community_domain_tags, community_domain_tags.c.community_id == Community.id)
+        .where(community_domain_tags.c.tag_id == tag_id)
+        .order_by(Community.name, Community.id),
+    }
+
+
 def _compute_facts(tag_id: int) -> _TagFacts:
     # One read per kind: every live item's (id, community, time), counted per community and its newest
     # picked here. A kind's count and its newest used to be two reads of the same rows (the busiest tag:
     # 16,536 threads, each looked up by id), and the people two reads too.
-    threads = db.session.execute(
-        select(Thread.id, Thread.community_id, Thread.last_activity_at).where(
-            Thread.is_deleted.is_(False),
-            Thread.id.in_(select(thread_tags.c.thread_id).where(thread_tags.c.tag_id == tag_id)),
-        )
-    ).all()
-    resources = db.session.execute(
-        select(Resource.id, Resource.community_id, Resource.updated_at).where(
-            Resource.is_deleted.is_(False),
-            Resource.id.in_(select(resource_tags.c.resource_id).where(resource_tags.c.tag_id == tag_id)),
-        )
-    ).all()
-    people = db.session.scalars(tagged_people_ids(tag_id).order_by(User.display_name, User.id)).all()
+    statements, params = _facts_statements(), {"tag_id": tag_id}
+    threads = db.session.execute(statements["threads"], params).all()
+    resources = db.session.execute(statements["resources"], params).all()
+    people = db.session.scalars(statements["people"], params).all()
     return _TagFacts(
         threads_by_community=dict(Counter(community_id for _id, community_id, _at in threads)),
         newest_threads=_newest(threads),
         resources_by_community=dict(Counter(community_id for _id, community_id, _at in resources)),
         newest_resources=_newest(resources),
-        domain_communities=tuple(
-            db.session.scalars(
-                select(Community.id)
-                .join(community_domain_tags, community_domain_tags.c.community_id == Community.id)
-                .where(community_domain_tags.c.tag_id == tag_id)
-                .order_by(Community.name, Community.id)
-            )
-        ),
+        domain_communities=tuple(db.session.scalars(statements["domains"], params)),
         people_total=len(people),
         first_people=tuple(people[:SECTION_LIMIT]),
     )
@@ -269,7 +278,7 @@ def _newest(rows: Sequence[Row[tuple[int, int, datetime]]]) -> tuple[tuple[int, 
     )
 
 
-def tagged_people_ids(tag_id: int) -> Select[tuple[int]]:
+def tagged_people_ids(tag_id: Any) -> Select[tuple[int]]:
     return select(User.id).where(
         User.is_disabled.is_(False),
         User.id.in_(select(user_expertise.c.user_id).where(user_expertise.c.tag_id == tag_id)),
@@ -294,12 +303,15 @@ class Viewer:
         return self.listed is None or community_id in self.listed
 
 
-def _load_in_order(model: type[_Item], ids: list[int], *options: ExecutableOption) -> list[_Item]:
-    found = (
-        {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
-        if ids
-        else {}
-    )
+@functools.lru_cache(maxsize=8)
+def _by_ids(model: type[_Item], options: tuple[ExecutableOption, ...]) -> Select[tuple[_Item]]:
+    """``model`` rows by the ids bound as ``ids``, with ``options`` (one of the module's ``_..._ROWS``
+    tuples): built once per section."""
+    return select(model).where(model.id.in_(bindparam("ids", expanding=True))).options(*options)
+
+
+def _load_in_order(model: type[_Item], ids: list[int], options: tuple[ExecutableOption, ...] = ()) -> list[_Item]:
+    found = {row.id: row for row in db.session.scalars(_by_ids(model, options), {"ids": ids})} if ids else {}
     return [found[i] for i in ids if i in found]
 
 
@@ -317,7 +329,7 @@ def _section(
     live: Callable[[], Select[tuple[_Item]]],
     order: tuple[UnaryExpression[datetime], UnaryExpression[int]],
     limit: int,
-    *options: ExecutableOption,
+    options: tuple[ExecutableOption, ...],
 ) -> Section[_Item]:
     """One section from cached facts: per-community counts and the first ``limit`` items the viewer may read.
 
@@ -330,7 +342,7 @@ def _section(
     if len(ids) < min(limit, total):  # the candidates ran out before a page of readable ones: ask the database
         ids = list(db.session.scalars(live().with_only_columns(model.id).order_by(*order).limit(limit)))
     return Section(
-        items=_load_in_order(model, ids, *options),
+        items=_load_in_order(model, ids, options),
         total=total,
         by_community=[(communities[cid], n) for cid, n in top],
         more_communities=len(counts) - len(top),
@@ -348,6 +360,19 @@ _SHOWN_COMMUNITY_COLUMNS = (
 )
 
 
+# Only what the links and the cards show: the charters and guidelines (a kilobyte a community) stay unread.
+_COMMUNITY_CARDS = (load_only(*_SHOWN_COMMUNITY_COLUMNS), selectinload(Community.domain_tags))
+# What a thread or resource row shows of its community and author (not a community's charter, a person's bio).
+_THREAD_ROWS = (
+    joinedload(Thread.community).load_only(Community.id, Community.slug, Community.name),
+    joinedload(Thread.author).load_only(User.id, User.handle, User.display_name),
+)
+_RESOURCE_ROWS = (
+    lazyload(Resource.community),
+    joinedload(Resource.author).load_only(User.id, User.handle, User.display_name),
+)
+
+
 def tag_page(user: permissions.Viewer, tag: Tag, limit: int = SECTION_LIMIT) -> TagPage:
     """Everything with ``tag`` that ``user`` may see, each kind capped at ``limit`` with its visible total."""
     facts = _tag_facts(tag)
@@ -357,19 +382,7 @@ def tag_page(user: permissions.Viewer, tag: Tag, limit: int = SECTION_LIMIT) -> 
     resource_counts = _readable_counts(facts.resources_by_community, viewer)
     # Every community the page names (the sections' busiest, the domain cards) in one query.
     wanted = {cid for cid, _n in thread_counts[:COMMUNITY_LIMIT] + resource_counts[:COMMUNITY_LIMIT]}
-    # Only what the links and the cards show: the charters and guidelines (a kilobyte a community) stay unread.
-    communities = (
-        {
-            c.id: c
-            for c in db.session.scalars(
-                select(Community)
-                .where(Community.id.in_(wanted | set(known[:limit])))
-                .options(load_only(*_SHOWN_COMMUNITY_COLUMNS), selectinload(Community.domain_tags))
-            )
-        }
-        if wanted or known
-        else {}
-    )
+    communities = {c.id: c for c in _load_in_order(Community, sorted(wanted | set(known[:limit])), _COMMUNITY_CARDS)}
     return TagPage(
         tag=tag,
         threads=_section(
@@ -381,9 +394,7 @@ def tag_page(user: permissions.Viewer, tag: Tag, limit: int = SECTION_LIMIT) -> 
             lambda: tagged_threads(user, tag),
             (Thread.last_activity_at.desc(), Thread.id.desc()),
             limit,
-            # What a thread row shows of its community and author (not a community's charter, a person's bio).
-            joinedload(Thread.community).load_only(Community.id, Community.slug, Community.name),
-            joinedload(Thread.author).load_only(User.id, User.handle, User.display_name),
+            _THREAD_ROWS,
         ),
         resources=_section(
             Resource,
@@ -394,8 +405,7 @@ def tag_page(user: permissions.Viewer, tag: Tag, limit: int = SECTION_LIMIT) -> 
             lambda: tagged_resources(user, tag),
             (Resource.updated_at.desc(), Resource.id.desc()),
             limit,
-            lazyload(Resource.community),
-            joinedload(Resource.author).load_only(User.id, User.handle, User.display_name),
+            _RESOURCE_ROWS,
         ),
         communities=Section(items=[communities[cid] for cid in known[:limit] if cid in communities], total=len(known)),
         people=Section(items=_load_in_order(User, list(facts.first_people[:limit])), total=facts.people_total),
@@ -529,7 +539,9 @@ def merge_tags(admin: User, source: Tag, target: Tag) -> Tag:
     for table, owner in ASSOCIATIONS:
         _repoint(table, owner, source, target)
     _repoint(TagWatch.__table__, "user_id", source, target, extra=("created_at",))
-    evidence.rebuild_tags(db.session.connection(), [source.id, target.id])  # bulk re-pointing: no ORM hook saw it
+    # Bulk re-pointing: no ORM hook saw it.
+    evidence.rebuild_tags(db.session.connection(), [source.id, target.id])
+    voice.rebuild_tags(db.session.connection(), [source.id, target.id])
     _reindex_tagged(target.id)
     audit.record(admin, "tag.merge", target, detail=f"{source_name} → {target.name}")
     db.session.execute(delete(Tag).where(Tag.id == source.id))
