@@ -127,6 +127,18 @@ class Post(Model):
         # author, reply or not, sentiment), so counting posts never reads their rows (replaces
         # ix_posts_thread_created, then ix_posts_thread_created_cover, which lacked the sentiment: the share of
         # voice / sentiment statements read ~10k-30k rows each on the large set).
+        # Posts by date, covering what the share of voice reads of those in the hours of a period that do not
+        # fill a day (``cop.oversight.voice``): the visibility and sentiment columns follow the body in the
+        # row, so reading them from the row walks its overflow pages (2,700 posts: 55 ms on the large set).
+        Index(
+            "ix_posts_created_cover",
+            "created_at",
+            "thread_id",
+            "is_deleted",
+            "is_hidden",
+            "sentiment_label",
+            "sentiment",
+        ),
         Index(
             "ix_posts_report_cover",
             "thread_id",
@@ -151,7 +163,7 @@ class Post(Model):
     depth: Mapped[int] = mapped_column(default=0)
     body_md: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     is_deleted: Mapped[bool] = mapped_column(default=False)
     is_hidden: Mapped[bool] = mapped_column(default=False)
