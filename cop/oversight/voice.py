@@ -49,6 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cop import rollups
+from cop.communities.models import Community
 from cop.database import in_bound_ids
 from cop.discussions.models import Post, Thread, thread_tags
 from cop.extensions import Model
@@ -257,26 +258,43 @@ def _bind_spans(prefix: str, spans: list[tuple[datetime, datetime]], count: int)
     return {f"{prefix}{i}_{end}": value for i, span in enumerate(padded) for end, value in zip(("start", "end"), span)}
 
 
-@functools.lru_cache(maxsize=4)
-def _statements(dialect: str) -> dict[str, Any]:
-    """The share's statements, built once per dialect. Bound: ``tags``; ``communities`` (every community,
-    the report's own and those whose rows are taken away); the whole days of both periods (``p_first`` /
-    ``p_end``, ``c_first`` / ``c_end``; an empty span when equal) and the same as times (``d0``, ``d1``);
-    the hours counted from the posts (``e0``..``e3``); ``c_start``, where the current period starts.
-    Each gives ``(community, current or not, label, posts, score)`` rows (``rolled``: by tag too)."""
+@functools.lru_cache(maxsize=8)
+def _statements(dialect: str, scoped: bool) -> dict[str, Any]:
+    """The share's statements, built once per dialect and reading scope. Bound: ``tags``; ``cid``, the
+    report's community; ``readable`` (when ``scoped``), the communities the reader may read; the whole days
+    of both periods (``p_first`` / ``p_end``, ``c_first`` / ``c_end``; an empty span when equal; ``lo`` /
+    ``hi`` around both) and the same as times (``d0``, ``d1``); the hours counted from the posts (``e0`` ..
+    ``e3``); ``c_start``, where the current period starts. Each gives ``(community, current or not, label,
+    posts, score)`` rows."""
     table = VoiceDay.__table__
+    cid = bindparam("cid", type_=Integer)
+    # The communities whose rows are taken away from every community's, read in the same statement (so in
+    # the same snapshot) as the rows: one created meanwhile is either in both or in neither.
+    unreadable = select(Community.id).where(
+        Community.id != cid, in_bound_ids(Community.id, "readable", dialect, negate=True)
+    )
     days = {name: bindparam(name, type_=Date) for name in ("p_first", "p_end", "c_first", "c_end")}
     in_previous = and_(table.c.day >= days["p_first"], table.c.day < days["p_end"])
     in_current = flag(and_(table.c.day >= days["c_first"], table.c.day < days["c_end"]))
-    rolled = (
-        select(table.c.community_id, in_current, table.c.label, func.sum(table.c.posts), func.sum(table.c.score))
-        .where(
-            in_bound_ids(table.c.tag_id, "tags", dialect),
-            in_bound_ids(table.c.community_id, "communities", dialect),
-            or_(in_previous, in_current == 1),
+
+    def rows_of(communities: Any) -> Any:
+        # The days as one range the primary key can seek (``lo``..``hi``), then exactly the two spans.
+        return (
+            select(table.c.community_id, in_current, table.c.label, func.sum(table.c.posts), func.sum(table.c.score))
+            .where(
+                in_bound_ids(table.c.tag_id, "tags", dialect),
+                table.c.community_id.in_(communities),
+                table.c.day >= bindparam("lo", type_=Date),
+                table.c.day < bindparam("hi", type_=Date),
+                or_(in_previous, in_current == 1),
+            )
+            .group_by(table.c.community_id, in_current, table.c.label)
         )
-        .group_by(table.c.community_id, in_current, table.c.label)
-    )
+
+    # The report's own community and every community's sums; for a reader who may not read every
+    # community, apart, the rows of those they may not (a community read per row: one range each).
+    own_and_all = rows_of([EVERY_COMMUNITY, cid])
+    rolled = union_all(own_and_all, rows_of(unreadable)) if scoped else own_and_all
 
     def per_community(where: list[Any], weight: Any, stmt: Any) -> Any:
         current = flag(Post.created_at >= bindparam("c_start", type_=Post.created_at.type))
@@ -304,8 +322,11 @@ def _statements(dialect: str) -> dict[str, Any]:
         repeated.c.extra,
         select().select_from(Post).join(repeated, repeated.c.thread_id == Post.thread_id),
     )
+    # The hours outside whole days are found by date (a few thousand posts a day on the large set), each
+    # post's thread then looked up among the tagged ones: ``thread_id + 0`` keeps both databases from
+    # driving this by the tagged threads instead (every post of each, thousands of threads).
     edges = per_community(
-        [_in_spans(_spans("e", 4)), Post.thread_id.in_(select(thread_tags.c.thread_id).where(tagged))],
+        [_in_spans(_spans("e", 4)), (Post.thread_id + 0).in_(select(thread_tags.c.thread_id).where(tagged))],
         literal(1, Integer),
         select().select_from(Post),
     )
@@ -313,20 +334,21 @@ def _statements(dialect: str) -> dict[str, Any]:
 
 
 def share_rows(
-    connection: Connection, community_id: int, tag_ids: list[int], current: Period, readable: frozenset[int] | None
+    connection: Connection,
+    community_id: int,
+    tag_ids: list[int],
+    current: Period,
+    readable: frozenset[int] | None,
 ) -> list[tuple[int, int, str | None, int, float]]:
     """The posts on ``tag_ids`` in ``current`` and the period before it, in ``community_id`` and the
     ``readable`` communities (None: every one), as ``(current or not, own or not, sentiment label, posts,
     sum of scores)`` rows: what ``cop.oversight.sections.share_of_voice`` folds."""
-    from cop import permissions
-
     tags = sorted(set(tag_ids))
     if not tags:
         return []
-    statements = _statements(connection.dialect.name)
+    statements = _statements(connection.dialect.name, readable is not None)
     before, now = _split(current.previous()), _split(current)
     included = None if readable is None else readable | {community_id}
-    excluded = [] if included is None else sorted(permissions.known_community_ids() - included)
     # (current or not, label) -> [posts, score], for the included communities and for the report's own.
     total: dict[tuple[int, str], list[int]] = {}
     own: dict[tuple[int, str], list[int]] = {}
@@ -351,11 +373,14 @@ def share_rows(
         )
         params = {
             "tags": tags,
-            "communities": [EVERY_COMMUNITY, community_id, *excluded],
+            "cid": community_id,
+            **({} if readable is None else {"readable": sorted(readable)}),
             "p_first": p_first,
             "p_end": p_end,
             "c_first": c_first,
             "c_end": c_end,
+            "lo": min(d for d in (before.first, now.first) if d is not None),
+            "hi": max(d for d in (before.end, now.end) if d is not None),
         }
         for cid, which, label, posts, score in connection.execute(statements["rolled"], params):
             if cid == EVERY_COMMUNITY:
