@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, case, func, select, union_all
 
-from cop import permissions
 from cop.accounts.models import User
 from cop.communities.models import Membership, community_domain_tags
 from cop.discussions.models import Post, Thread
@@ -204,9 +203,8 @@ def share_of_voice(community, period: Period, viewer=None) -> ShareOfVoice:
     ).all()
     counts = {0: [0, 0], 1: [0, 0]}
     sentiment: list[tuple[int, str | None, int, float]] = []
-    readable = (
-        None if viewer is not None and permissions.is_admin(viewer) else permissions.readable_community_ids(viewer)
-    )
+    scoped, scope = readable_scope(viewer)
+    readable = frozenset(scope["readable"]) if scoped else None
     rows = voice.share_rows(db.session.connection(), community.id, [t.id for t in tags], period, readable)
     for which, own, label, total, score in rows:
         counts[which][1] += total

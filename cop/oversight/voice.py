@@ -137,9 +137,12 @@ def _source(dialect: str, where: list[Any]) -> Any:
 Totals = dict[Key, tuple[int, int]]
 
 
+def _totals(rows: Iterable[Any]) -> Totals:
+    return {(t, c, _as_date(d), lb): (int(n), int(s or 0)) for t, c, d, lb, n, s in rows}
+
+
 def _read(connection: Connection, where: list[Any]) -> Totals:
-    stmt = _source(connection.dialect.name, where)
-    return {(t, c, _as_date(d), lb): (int(n), int(s or 0)) for t, c, d, lb, n, s in connection.execute(stmt)}
+    return _totals(connection.execute(_source(connection.dialect.name, where)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -151,8 +154,7 @@ def _scope_statement(dialect: str) -> Any:
 def _read_scopes(connection: Connection, threads: set[int], _resources: set[int]) -> Totals:
     if not threads:
         return {}
-    rows = connection.execute(_scope_statement(connection.dialect.name), {"ids": sorted(threads)})
-    return {(t, c, _as_date(d), lb): (int(n), int(s or 0)) for t, c, d, lb, n, s in rows}
+    return _totals(connection.execute(_scope_statement(connection.dialect.name), {"ids": sorted(threads)}))
 
 
 def _apply(connection: Connection, before: Totals, after: Totals) -> None:
@@ -178,27 +180,31 @@ def register() -> None:
     rollups.register(rollups.Rollup("voice_days", _read_scopes, _apply))
 
 
-def rebuild_tags(connection: Connection, tag_ids: Iterable[int]) -> None:
-    """Recompute the rows of ``tag_ids`` from the posts, in the caller's transaction (PostgreSQL: the table
-    locked against other writers' changes first)."""
-    tags = sorted(set(tag_ids))
-    if not tags:
-        return
+def _refill(connection: Connection, tags: list[int] | None) -> None:
+    """Recompute the rows of ``tags`` (None: every row) from the posts, in the caller's transaction
+    (PostgreSQL: the table locked against other writers' changes first)."""
     table = VoiceDay.__table__
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("LOCK TABLE voice_days IN SHARE ROW EXCLUSIVE MODE")
-    connection.execute(delete(table).where(table.c.tag_id.in_(tags)))
-    stmt = _source(connection.dialect.name, [thread_tags.c.tag_id.in_(tags)])
-    connection.execute(table.insert().from_select([*KEY, "posts", "score"], stmt))
+    if tags is None:
+        connection.execute(delete(table))
+        where = []
+    else:
+        connection.execute(delete(table).where(table.c.tag_id.in_(tags)))
+        where = [thread_tags.c.tag_id.in_(tags)]
+    connection.execute(table.insert().from_select([*KEY, "posts", "score"], _source(connection.dialect.name, where)))
+
+
+def rebuild_tags(connection: Connection, tag_ids: Iterable[int]) -> None:
+    """Recompute the rows of ``tag_ids`` from the posts, in the caller's transaction."""
+    tags = sorted(set(tag_ids))
+    if tags:
+        _refill(connection, tags)
 
 
 def rebuild(connection: Connection) -> None:
     """Recompute the whole table, in the caller's transaction."""
-    table = VoiceDay.__table__
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("LOCK TABLE voice_days IN SHARE ROW EXCLUSIVE MODE")
-    connection.execute(delete(table))
-    connection.execute(table.insert().from_select([*KEY, "posts", "score"], _source(connection.dialect.name, [])))
+    _refill(connection, None)
 
 
 def stored(connection: Connection) -> Totals:
