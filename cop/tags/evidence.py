@@ -183,30 +183,14 @@ def _resource_source(where: Callable[[], list[ColumnElement[bool]]]) -> Select[A
     )
 
 
-def sources(
-    *,
-    thread_ids: Iterable[int] | None = None,
-    resource_ids: Iterable[int] | None = None,
-    tag_ids: Iterable[int] | None = None,
-) -> list[Select[Any]]:
-    """Selects of ``(tag_id, community_id, user_id, kind, month, count)`` computed from the rows.
-
-    Narrowed to the threads and resources given (scopes; ``None`` for one kind: none of it), or to tags
-    (every thread and resource, for the rebuild).
-    """
-    out: list[Select[Any]] = []
-    if tag_ids is not None:
-        tags = sorted(set(tag_ids))
-        out += _thread_sources(lambda: [thread_tags.c.tag_id.in_(tags)])
-        out.append(_resource_source(lambda: [resource_tags.c.tag_id.in_(tags)]))
-        return out
-    if thread_ids:
-        threads = sorted(set(thread_ids))
-        out += _thread_sources(lambda: [Thread.id.in_(threads)])
-    if resource_ids:
-        resources = sorted(set(resource_ids))
-        out.append(_resource_source(lambda: [Resource.id.in_(resources)]))
-    return out
+def sources(tag_ids: Iterable[int]) -> list[Select[Any]]:
+    """Selects of ``(tag_id, community_id, user_id, kind, month, count)`` computed from the rows of every
+    thread and resource with one of ``tag_ids`` (for the rebuild; a write's scopes: ``_scope_statements``)."""
+    tags = sorted(set(tag_ids))
+    return [
+        *_thread_sources(lambda: [thread_tags.c.tag_id.in_(tags)]),
+        _resource_source(lambda: [resource_tags.c.tag_id.in_(tags)]),
+    ]
 
 
 def _read(connection: Connection, selects: list[Select[Any]]) -> Counter[Key]:
@@ -318,7 +302,7 @@ def rebuild_tags(connection: Connection, tag_ids: Iterable[int]) -> int:
         connection.exec_driver_sql("LOCK TABLE expert_evidence IN SHARE ROW EXCLUSIVE MODE")
     connection.execute(delete(table).where(table.c.tag_id.in_(tags)))
     written = 0
-    for source in sources(tag_ids=tags):
+    for source in sources(tags):
         written += connection.execute(table.insert().from_select(list(KEY) + ["count"], source)).rowcount or 0
     bounds = ExpertBound.__table__
     connection.execute(delete(bounds).where(bounds.c.tag_id.in_(tags)))
@@ -396,4 +380,4 @@ def computed(connection: Connection) -> Counter[Key]:
     """What the table should hold, computed from the rows (for tests and checks)."""
     from cop.tags.models import Tag
 
-    return _read(connection, sources(tag_ids=connection.scalars(select(Tag.id))))
+    return _read(connection, sources(connection.scalars(select(Tag.id))))
